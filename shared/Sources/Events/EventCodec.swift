@@ -1,0 +1,236 @@
+// Decodes Kafka message values into events, naming the field at fault when they are invalid.
+
+public enum EventCodec {
+    /// Decodes a value of the `readings` topic: a reading or a log event.
+    ///
+    /// Checks, in this order: JSON syntax (the whole value), `"schema": 1`, `"kind"`, `"id"`
+    /// (non-empty, at most 128 bytes), `"ts"` (RFC 3339), then the kind's own fields in the
+    /// order they are written. Unknown members are ignored; when a key repeats, the last wins.
+    public static func decodeInbound(_ bytes: UnsafeRawBufferPointer) throws(EventError) -> InboundEvent {
+        let index = try FieldIndex<TopLevelField>(document: bytes)
+        try checkSchema(index)
+        return try inboundEvent(index, kind: try kind(index, allowed: inboundKinds))
+    }
+
+    public static func decodeInbound(_ bytes: some Collection<UInt8>) throws(EventError) -> InboundEvent {
+        try withContiguousBytes(bytes) { (raw) throws(EventError) in try decodeInbound(raw) }
+    }
+
+    /// Decodes a value of the `scored` or `anomalies` topic: the inbound fields plus
+    /// `score` (finite), `anomaly`, `severity`, `model` (non-empty) and `scored_at` (RFC 3339).
+    public static func decodeScored(_ bytes: UnsafeRawBufferPointer) throws(EventError) -> ScoredEvent {
+        let index = try FieldIndex<TopLevelField>(document: bytes)
+        try checkSchema(index)
+        let event = try inboundEvent(index, kind: try kind(index, allowed: inboundKinds))
+        let score = try index.double(.score, "score")
+        let anomaly = try index.bool(.anomaly, "anomaly")
+        let severity: Severity? = try index.withString(.severity, "severity") { bytes in
+            if bytes.equals("none") { return Severity.none }
+            if bytes.equals("warning") { return .warning }
+            if bytes.equals("critical") { return .critical }
+            return nil
+        }
+        guard let severity else { throw .invalid("severity", "must be one of none, warning, critical") }
+        let model = try index.string(.model, "model", maxBytes: maxNameBytes)
+        let scoredAt = try index.timestamp(.scoredAt, "scored_at")
+        return ScoredEvent(
+            event: event, score: score, anomaly: anomaly, severity: severity, model: model, scoredAt: scoredAt
+        )
+    }
+
+    public static func decodeScored(_ bytes: some Collection<UInt8>) throws(EventError) -> ScoredEvent {
+        try withContiguousBytes(bytes) { (raw) throws(EventError) in try decodeScored(raw) }
+    }
+
+    /// Decodes a value of a `<topic>.dlq` topic. The optional `"payload"` text is a
+    /// convenience for people and is not read; `"payload_base64"` is the payload.
+    public static func decodeDeadLetter(_ bytes: UnsafeRawBufferPointer) throws(EventError) -> DeadLetter {
+        let index = try FieldIndex<TopLevelField>(document: bytes)
+        try checkSchema(index)
+        _ = try kind(index, allowed: [.deadLetter])
+        let id = try index.string(.id, "id", maxBytes: InboundEvent.maxIDBytes)
+        let ts = try index.timestamp(.ts, "ts")
+        let reasonCode = try index.string(.reasonCode, "reason_code", maxBytes: maxNameBytes)
+        let reason = try index.string(.reason, "reason", allowEmpty: true)
+        let rejectedBy = try index.string(.rejectedBy, "rejected_by", maxBytes: maxNameBytes)
+        let source = try index.object(.source, "source", optional: false, as: SourceField.self)!
+        let topic = try source.string(.topic, "source.topic", maxBytes: maxNameBytes)
+        let partition = try source.int32(.partition, "source.partition")
+        let offset = try source.int64(.offset, "source.offset")
+        var key: [UInt8]?
+        if index.containsNonNull(.keyBase64) {
+            key = try base64(index, .keyBase64, "key_base64")
+        }
+        let payload = try base64(index, .payloadBase64, "payload_base64")
+        return DeadLetter(
+            id: id, ts: ts, reasonCode: reasonCode, reason: reason, rejectedBy: rejectedBy,
+            sourceTopic: topic, sourcePartition: partition, sourceOffset: offset, key: key, payload: payload
+        )
+    }
+
+    public static func decodeDeadLetter(_ bytes: some Collection<UInt8>) throws(EventError) -> DeadLetter {
+        try withContiguousBytes(bytes) { (raw) throws(EventError) in try decodeDeadLetter(raw) }
+    }
+
+    // MARK: Shared steps
+
+    /// Topic names, model names, rejecting services: short identifiers.
+    static let maxNameBytes = 256
+
+    private enum Kind {
+        case reading, log, deadLetter
+    }
+
+    private static let inboundKinds: [Kind] = [.reading, .log]
+
+    private static func checkSchema(_ index: FieldIndex<TopLevelField>) throws(EventError) {
+        guard index.contains(.schema) else { throw .missing("schema") }
+        let version = try index.double(.schema, "schema")
+        guard version == Double(EventSchema.version) else {
+            throw EventError(
+                code: .unsupportedSchema, field: "schema",
+                message: "unsupported schema version; this decoder reads schema \(EventSchema.version)"
+            )
+        }
+    }
+
+    private static func kind(_ index: FieldIndex<TopLevelField>, allowed: [Kind]) throws(EventError) -> Kind {
+        let kind: Kind? = try index.withString(.kind, "kind") { bytes in
+            if bytes.equals("reading") { return .reading }
+            if bytes.equals("log") { return .log }
+            if bytes.equals("dead_letter") { return .deadLetter }
+            return nil
+        }
+        guard let kind, allowed.contains(kind) else {
+            let expected = allowed == [.deadLetter] ? "\"dead_letter\"" : "\"reading\" or \"log\""
+            throw EventError(code: .unknownKind, field: "kind", message: "unsupported kind; expected \(expected)")
+        }
+        return kind
+    }
+
+    private static func inboundEvent(_ index: FieldIndex<TopLevelField>, kind: Kind) throws(EventError) -> InboundEvent {
+        let id = try index.string(.id, "id", maxBytes: InboundEvent.maxIDBytes)
+        let ts = try index.timestamp(.ts, "ts")
+        switch kind {
+        case .reading:
+            let deviceID = try index.string(.deviceID, "device_id", maxBytes: Reading.maxDeviceIDBytes)
+            let temperature = try index.double(.temperature, "temperature")
+            let pressure = try index.double(.pressure, "pressure")
+            let vibration = try index.double(.vibration, "vibration")
+            var truth: GroundTruth?
+            if let nested = try index.object(.truth, "truth", optional: true, as: TruthField.self) {
+                truth = GroundTruth(
+                    anomaly: try nested.bool(.anomaly, "truth.anomaly"),
+                    kind: try nested.optionalString(.kind, "truth.kind")
+                )
+            }
+            return .reading(Reading(
+                id: id, ts: ts, deviceID: deviceID,
+                temperature: temperature, pressure: pressure, vibration: vibration, truth: truth
+            ))
+        case .log:
+            let source = try index.string(.source, "source", maxBytes: LogEvent.maxSourceBytes)
+            let message = try index.string(.message, "message", maxBytes: LogEvent.maxMessageBytes, allowEmpty: true)
+            let level = try index.optionalString(.level, "level")
+            return .log(LogEvent(id: id, ts: ts, source: source, message: message, level: level))
+        case .deadLetter:
+            preconditionFailure("dead letters are not inbound events")
+        }
+    }
+
+    private static func base64(
+        _ index: FieldIndex<TopLevelField>, _ name: TopLevelField, _ field: StaticString
+    ) throws(EventError) -> [UInt8] {
+        guard let bytes = try index.withString(name, field, { Base64.decode($0) }) else {
+            throw .invalid(field, "must be standard padded base64")
+        }
+        return bytes
+    }
+
+    private static func withContiguousBytes<R>(
+        _ bytes: some Collection<UInt8>, _ body: (UnsafeRawBufferPointer) throws(EventError) -> R
+    ) throws(EventError) -> R {
+        let result = bytes.withContiguousStorageIfAvailable { buffer in
+            Result { () throws(EventError) -> R in try body(UnsafeRawBufferPointer(buffer)) }
+        }
+        if let result { return try result.get() }
+        return try Array(bytes).withUnsafeBytes { raw in
+            Result { () throws(EventError) -> R in try body(raw) }
+        }.get()
+    }
+}
+
+// MARK: Member names
+
+enum TopLevelField: Int, FieldName {
+    case schema, kind, id, ts
+    case deviceID, temperature, pressure, vibration, truth
+    case source, message, level
+    case score, anomaly, severity, model, scoredAt
+    case reasonCode, reason, rejectedBy, keyBase64, payloadBase64
+
+    var slot: Int { rawValue }
+
+    init?(jsonKey k: UnsafeRawBufferPointer) {
+        switch k.count {
+        case 2:
+            if k.equals("id") { self = .id } else if k.equals("ts") { self = .ts } else { return nil }
+        case 4:
+            if k.equals("kind") { self = .kind } else { return nil }
+        case 5:
+            if k.equals("truth") { self = .truth }
+            else if k.equals("level") { self = .level }
+            else if k.equals("score") { self = .score }
+            else if k.equals("model") { self = .model }
+            else { return nil }
+        case 6:
+            if k.equals("schema") { self = .schema }
+            else if k.equals("source") { self = .source }
+            else if k.equals("reason") { self = .reason }
+            else { return nil }
+        case 7:
+            if k.equals("message") { self = .message } else if k.equals("anomaly") { self = .anomaly } else { return nil }
+        case 8:
+            if k.equals("pressure") { self = .pressure } else if k.equals("severity") { self = .severity } else { return nil }
+        case 9:
+            if k.equals("device_id") { self = .deviceID }
+            else if k.equals("vibration") { self = .vibration }
+            else if k.equals("scored_at") { self = .scoredAt }
+            else { return nil }
+        case 10:
+            if k.equals("key_base64") { self = .keyBase64 } else { return nil }
+        case 11:
+            if k.equals("temperature") { self = .temperature }
+            else if k.equals("reason_code") { self = .reasonCode }
+            else if k.equals("rejected_by") { self = .rejectedBy }
+            else { return nil }
+        case 14:
+            if k.equals("payload_base64") { self = .payloadBase64 } else { return nil }
+        default:
+            return nil
+        }
+    }
+}
+
+enum TruthField: Int, FieldName {
+    case anomaly, kind
+
+    var slot: Int { rawValue }
+
+    init?(jsonKey k: UnsafeRawBufferPointer) {
+        if k.equals("anomaly") { self = .anomaly } else if k.equals("kind") { self = .kind } else { return nil }
+    }
+}
+
+enum SourceField: Int, FieldName {
+    case topic, partition, offset
+
+    var slot: Int { rawValue }
+
+    init?(jsonKey k: UnsafeRawBufferPointer) {
+        if k.equals("topic") { self = .topic }
+        else if k.equals("partition") { self = .partition }
+        else if k.equals("offset") { self = .offset }
+        else { return nil }
+    }
+}

@@ -1,0 +1,164 @@
+// The event values that travel on Alertron's topics (see DESIGN.md, "Events" and "Topics").
+
+/// The `"schema"` number every event carries; decoders reject any other value.
+public enum EventSchema {
+    public static let version = 1
+}
+
+/// The generator's label for a synthetic reading. Carried through for evaluation only:
+/// nothing downstream may use it to make a decision.
+public struct GroundTruth: Sendable, Equatable {
+    public var anomaly: Bool
+    public var kind: String?
+
+    public init(anomaly: Bool, kind: String?) {
+        self.anomaly = anomaly
+        self.kind = kind
+    }
+}
+
+/// One sensor reading (`"kind": "reading"`), keyed on the `readings` topic by its device id.
+public struct Reading: Sendable, Equatable {
+    public static let maxDeviceIDBytes = 256
+
+    public var id: String
+    /// RFC 3339 timestamp, validated on decode.
+    public var ts: String
+    /// JSON `"device_id"`: non-empty, at most `maxDeviceIDBytes` UTF-8 bytes.
+    public var deviceID: String
+    public var temperature: Double
+    public var pressure: Double
+    public var vibration: Double
+    public var truth: GroundTruth?
+
+    public init(
+        id: String, ts: String, deviceID: String,
+        temperature: Double, pressure: Double, vibration: Double,
+        truth: GroundTruth? = nil
+    ) {
+        self.id = id
+        self.ts = ts
+        self.deviceID = deviceID
+        self.temperature = temperature
+        self.pressure = pressure
+        self.vibration = vibration
+        self.truth = truth
+    }
+}
+
+/// One log line (`"kind": "log"`), keyed by its source.
+public struct LogEvent: Sendable, Equatable {
+    /// Longer messages are rejected on decode with `EventError.Code.tooLarge`.
+    public static let maxMessageBytes = 8192
+    /// The source is the Kafka key, so it has the same bounds as a device id.
+    public static let maxSourceBytes = 256
+
+    public var id: String
+    public var ts: String
+    public var source: String
+    public var message: String
+    public var level: String?
+
+    public init(id: String, ts: String, source: String, message: String, level: String? = nil) {
+        self.id = id
+        self.ts = ts
+        self.source = source
+        self.message = message
+        self.level = level
+    }
+}
+
+/// A value of the `readings` topic.
+public enum InboundEvent: Sendable, Equatable {
+    case reading(Reading)
+    case log(LogEvent)
+
+    public static let maxIDBytes = 128
+
+    public var id: String {
+        switch self {
+        case .reading(let reading): reading.id
+        case .log(let log): log.id
+        }
+    }
+
+    public var ts: String {
+        switch self {
+        case .reading(let reading): reading.ts
+        case .log(let log): log.ts
+        }
+    }
+
+    /// The Kafka message key: the device id of a reading, the source of a log line.
+    public var key: String {
+        switch self {
+        case .reading(let reading): reading.deviceID
+        case .log(let log): log.source
+        }
+    }
+}
+
+public enum Severity: String, Sendable, CaseIterable {
+    case none, warning, critical
+}
+
+/// A value of the `scored` and `anomalies` topics: the input event plus the scorer's verdict.
+public struct ScoredEvent: Sendable, Equatable {
+    public var event: InboundEvent
+    /// Isolation Forest score in [0, 1], or the log classifier's probability of critical.
+    public var score: Double
+    public var anomaly: Bool
+    public var severity: Severity
+    /// `name@version` of the model that produced the score.
+    public var model: String
+    /// RFC 3339 timestamp of scoring (JSON `"scored_at"`).
+    public var scoredAt: String
+
+    public init(
+        event: InboundEvent, score: Double, anomaly: Bool,
+        severity: Severity, model: String, scoredAt: String
+    ) {
+        self.event = event
+        self.score = score
+        self.anomaly = anomaly
+        self.severity = severity
+        self.model = model
+        self.scoredAt = scoredAt
+    }
+}
+
+/// A value of a `<topic>.dlq` topic: the rejected bytes, why, and where they came from.
+public struct DeadLetter: Sendable, Equatable {
+    public var id: String
+    public var ts: String
+    /// Machine-readable reason, e.g. an `EventError.Code` raw value.
+    public var reasonCode: String
+    /// Human-readable reason; must not contain payload values.
+    public var reason: String
+    /// The service that rejected the message, e.g. `scorer`.
+    public var rejectedBy: String
+    public var sourceTopic: String
+    public var sourcePartition: Int32
+    public var sourceOffset: Int64
+    /// The original Kafka key, if the message had one.
+    public var key: [UInt8]?
+    /// The original Kafka value, byte for byte.
+    public var payload: [UInt8]
+
+    public init(
+        id: String, ts: String, reasonCode: String, reason: String, rejectedBy: String,
+        sourceTopic: String, sourcePartition: Int32, sourceOffset: Int64,
+        key: [UInt8]?, payload: [UInt8]
+    ) {
+        self.id = id
+        self.ts = ts
+        self.reasonCode = reasonCode
+        self.reason = reason
+        self.rejectedBy = rejectedBy
+        self.sourceTopic = sourceTopic
+        self.sourcePartition = sourcePartition
+        self.sourceOffset = sourceOffset
+        self.key = key
+        self.payload = payload
+    }
+}

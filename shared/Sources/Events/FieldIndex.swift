@@ -1,0 +1,190 @@
+// Finds where each known member of a JSON object starts, then reads them with typed errors.
+
+/// The member names one kind of object can have. Keys are matched as bytes, so no String is
+/// made per key.
+protocol FieldName {
+    init?(jsonKey: UnsafeRawBufferPointer)
+    /// A distinct index below `FieldIndex.capacity`.
+    var slot: Int { get }
+}
+
+extension UnsafeRawBufferPointer {
+    @inline(__always)
+    func equals(_ literal: StaticString) -> Bool {
+        guard count == literal.utf8CodeUnitCount else { return false }
+        let expected = literal.utf8Start
+        for i in 0..<count where self[i] != expected[i] {
+            return false
+        }
+        return true
+    }
+}
+
+/// One JSON object, indexed in a single syntax-checking pass: for each known member, the
+/// offset of its value (the last one wins when a key repeats). The typed accessors then read
+/// only the members a kind needs, so validation can run in a fixed order (schema, then kind,
+/// then fields) whatever the key order, and report the field at fault.
+struct FieldIndex<Name: FieldName> {
+    static var capacity: Int { 24 }
+
+    let input: UnsafeRawBufferPointer
+    private var offsets: (
+        Int, Int, Int, Int, Int, Int, Int, Int, Int, Int, Int, Int,
+        Int, Int, Int, Int, Int, Int, Int, Int, Int, Int, Int, Int
+    ) = (
+        -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+        -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1
+    )
+
+    /// Indexes the whole input as one top-level object with nothing after it. Non-finite
+    /// number tokens are tolerated as values of known members, so the typed read can report
+    /// them as an invalid value of that field rather than as broken JSON.
+    init(document input: UnsafeRawBufferPointer) throws(EventError) {
+        self.input = input
+        var reader = JSONReader(input)
+        guard try reader.peekKind() == .object else {
+            throw .malformed(at: reader.offset, "the top-level value must be a JSON object")
+        }
+        try index(&reader, allowingNonFinite: true)
+        try reader.expectEnd()
+    }
+
+    /// Indexes the object whose value starts at `offset`, which an earlier pass has checked.
+    init(nestedAt offset: Int, in input: UnsafeRawBufferPointer) throws(EventError) {
+        self.input = input
+        var reader = JSONReader(input, offset: offset)
+        try index(&reader, allowingNonFinite: false)
+    }
+
+    private mutating func index(_ reader: inout JSONReader, allowingNonFinite: Bool) throws(EventError) {
+        var more = try reader.beginObject()
+        while more {
+            if let name = try reader.readKey({ Name(jsonKey: $0) }) {
+                reader.skipWhitespace()
+                self[name] = reader.offset
+                try reader.skipValue(allowingNonFiniteNumber: allowingNonFinite)
+            } else {
+                try reader.skipValue()
+            }
+            more = try reader.nextMember()
+        }
+    }
+
+    private subscript(name: Name) -> Int {
+        get {
+            withUnsafeBytes(of: offsets) { $0.load(fromByteOffset: name.slot * MemoryLayout<Int>.stride, as: Int.self) }
+        }
+        set {
+            withUnsafeMutableBytes(of: &offsets) {
+                $0.storeBytes(of: newValue, toByteOffset: name.slot * MemoryLayout<Int>.stride, as: Int.self)
+            }
+        }
+    }
+
+    func contains(_ name: Name) -> Bool {
+        self[name] >= 0
+    }
+
+    /// A reader at the member's value, after checking it has the expected kind.
+    private func reader(
+        at name: Name, _ field: StaticString, expecting kind: JSONValueKind, _ expected: String
+    ) throws(EventError) -> JSONReader? {
+        let offset = self[name]
+        guard offset >= 0 else { return nil }
+        var reader = JSONReader(input, offset: offset)
+        let found = try reader.peekKind()
+        guard found == kind else { throw .wrongType(field, expected: expected, found: found) }
+        return reader
+    }
+
+    /// Present with a value other than `null`: how optional members are told apart.
+    func containsNonNull(_ name: Name) -> Bool {
+        let offset = self[name]
+        return offset >= 0 && input[offset] != UInt8(ascii: "n")
+    }
+
+    // MARK: Typed reads; `field` is the name errors report (dotted when nested)
+
+    /// A string member's decoded bytes, handed to `body` (valid only during the call).
+    func withString<R>(
+        _ name: Name, _ field: StaticString, _ body: (UnsafeRawBufferPointer) -> R
+    ) throws(EventError) -> R {
+        guard var reader = try reader(at: name, field, expecting: .string, "a string") else { throw .missing(field) }
+        return try reader.readStringBytes(body)
+    }
+
+    /// A required string of at most `maxBytes` UTF-8 bytes; empty only if `allowEmpty`.
+    func string(
+        _ name: Name, _ field: StaticString, maxBytes: Int = .max, allowEmpty: Bool = false
+    ) throws(EventError) -> String {
+        let value: String? = try withString(name, field) { bytes in
+            guard bytes.count <= maxBytes, allowEmpty || !bytes.isEmpty else { return nil }
+            return String(decoding: bytes.assumingMemoryBound(to: UInt8.self), as: UTF8.self)
+        }
+        guard let value else {
+            // Only the size is looked at again, never the content.
+            let empty = try withString(name, field) { $0.isEmpty }
+            throw empty ? .invalid(field, "must not be empty") : .tooLarge(field, limit: maxBytes)
+        }
+        return value
+    }
+
+    /// An optional string: absent and `null` both mean nil.
+    func optionalString(_ name: Name, _ field: StaticString) throws(EventError) -> String? {
+        guard containsNonNull(name) else { return nil }
+        return try string(name, field, allowEmpty: true)
+    }
+
+    /// A required RFC 3339 timestamp.
+    func timestamp(_ name: Name, _ field: StaticString) throws(EventError) -> String {
+        let value: String? = try withString(name, field) { bytes in
+            guard Timestamp.isValidRFC3339(bytes) else { return nil }
+            return String(decoding: bytes.assumingMemoryBound(to: UInt8.self), as: UTF8.self)
+        }
+        guard let value else {
+            throw .invalid(field, "must be an RFC 3339 date-time such as 2026-11-21T07:04:50.123Z")
+        }
+        return value
+    }
+
+    /// A required finite number.
+    func double(_ name: Name, _ field: StaticString) throws(EventError) -> Double {
+        guard var reader = try reader(at: name, field, expecting: .number, "a number") else { throw .missing(field) }
+        let value = try reader.readDouble()
+        guard value.isFinite else { throw .invalid(field, "must be a finite number") }
+        return value
+    }
+
+    /// A required integer in `Int64`'s range.
+    func int64(_ name: Name, _ field: StaticString) throws(EventError) -> Int64 {
+        guard var reader = try reader(at: name, field, expecting: .number, "an integer") else { throw .missing(field) }
+        guard let value = try reader.readInt64() else {
+            throw .invalid(field, "must be an integer between \(Int64.min) and \(Int64.max)")
+        }
+        return value
+    }
+
+    /// A required integer in `Int32`'s range.
+    func int32(_ name: Name, _ field: StaticString) throws(EventError) -> Int32 {
+        guard var reader = try reader(at: name, field, expecting: .number, "an integer") else { throw .missing(field) }
+        guard let wide = try reader.readInt64(), let value = Int32(exactly: wide) else {
+            throw .invalid(field, "must be an integer between \(Int32.min) and \(Int32.max)")
+        }
+        return value
+    }
+
+    /// A required boolean.
+    func bool(_ name: Name, _ field: StaticString) throws(EventError) -> Bool {
+        guard var reader = try reader(at: name, field, expecting: .bool, "a boolean") else { throw .missing(field) }
+        return try reader.readBool()
+    }
+
+    /// The index of a nested object member; nil when absent or `null` if `optional`.
+    func object<Nested: FieldName>(
+        _ name: Name, _ field: StaticString, optional: Bool, as: Nested.Type = Nested.self
+    ) throws(EventError) -> FieldIndex<Nested>? {
+        if optional, !containsNonNull(name) { return nil }
+        guard let reader = try reader(at: name, field, expecting: .object, "an object") else { throw .missing(field) }
+        return try FieldIndex<Nested>(nestedAt: reader.offset, in: input)
+    }
+}

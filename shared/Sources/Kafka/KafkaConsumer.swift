@@ -1,0 +1,140 @@
+// A consumer-group member whose messages arrive as an AsyncSequence of batches, pulled by
+// the caller so that librdkafka's own prefetch bounds memory. Offsets are stored only when
+// the caller says the work is done (at-least-once); librdkafka commits what was stored.
+import Dispatch
+import Logging
+import ServiceLifecycle
+
+public final class KafkaConsumer: Service, Sendable {
+    private let client: RDKafkaClient
+    private let configuration: KafkaConsumerConfiguration
+    private let logger: Logger
+    /// Polls and close run here, one at a time, never on Swift's cooperative pool.
+    private let pollQueue = DispatchQueue(label: "alertron.kafka.consumer.poll")
+    private let closed = OnceFlag()
+    private let lastLagUpdate = Locked(ContinuousClock.now)
+
+    public init(configuration: KafkaConsumerConfiguration, logger: Logger) throws {
+        self.configuration = configuration
+        self.logger = logger
+        let callbacks = RDKafkaClient.Callbacks(
+            logger: logger,
+            onRebalance: { event in
+                KafkaMetrics.rebalances.increment(event.kind.rawValue)
+                logger.log(level: event.kind == .failed ? .error : .info, "kafka rebalance",
+                           metadata: ["kind": "\(event.kind.rawValue)",
+                                      "partitions": "\(event.partitions.map(\.description).joined(separator: ","))",
+                                      "reason": "\(event.reason ?? "")"])
+            },
+            onError: { error, fatal in
+                KafkaMetrics.errors.increment()
+                logger.log(level: fatal ? .critical : .warning, "kafka consumer error",
+                           metadata: ["error": "\(error)", "fatal": "\(fatal)"])
+            })
+        client = try RDKafkaClient(kind: .consumer, properties: configuration.librdkafkaProperties, callbacks: callbacks)
+        try client.subscribe(configuration.topics)
+    }
+
+    /// Batches of at most `maxBatchSize` messages. The sequence ends when the consumer
+    /// closes or the iterating task is cancelled (for example by `cancelOnGracefulShutdown()`).
+    public var batches: Batches { Batches(consumer: self) }
+
+    public struct Batches: AsyncSequence, Sendable {
+        public typealias Element = KafkaConsumerBatch
+        let consumer: KafkaConsumer
+
+        public func makeAsyncIterator() -> Iterator { Iterator(consumer: consumer) }
+
+        public struct Iterator: AsyncIteratorProtocol {
+            let consumer: KafkaConsumer
+            public mutating func next() async -> KafkaConsumerBatch? { await consumer.nextBatch() }
+        }
+    }
+
+    private func nextBatch() async -> KafkaConsumerBatch? {
+        let client = self.client
+        let capacity = configuration.maxBatchSize
+        let timeout = Int32(configuration.pollTimeoutMilliseconds)
+        while !closed.isSet && !Task.isCancelled {
+            let batch = await pollQueue.run { [closed] () -> KafkaConsumerBatch? in
+                closed.isSet ? nil : client.consumeBatch(capacity: capacity, timeoutMilliseconds: timeout)
+            }
+            updateLagIfDue()
+            if let batch, !batch.isEmpty {
+                countConsumed(batch)
+                return batch
+            }
+        }
+        return nil
+    }
+
+    /// Stores, for every partition in the batch, the offset after its last message: call it
+    /// once the work for the whole batch is done. Throws `.offsets` for partitions a
+    /// rebalance took away meanwhile (their new owner re-reads them: duplicates, never loss).
+    public func storeOffsets(for batch: KafkaConsumerBatch) throws {
+        try client.storeOffsets(batch.nextOffsets)
+    }
+
+    /// Stores explicit next-offsets (offset of the last finished message + 1).
+    public func storeOffsets(_ nextOffsets: [KafkaTopicPartition: Int64]) throws {
+        try client.storeOffsets(nextOffsets)
+    }
+
+    /// Commits the stored offsets now instead of at the next background commit.
+    public func commit() async throws {
+        let client = self.client
+        try await pollQueue.run { try client.commitStoredOffsets() }
+    }
+
+    /// Partitions this member owns now.
+    public func assignment() async -> [KafkaTopicPartition] {
+        let client = self.client
+        return await pollQueue.run { client.assignment() }
+    }
+
+    /// Messages behind the high watermark on the assigned partitions, per topic.
+    public func lag() -> [String: Int64] { client.lagByTopic() }
+
+    /// Waits for graceful shutdown (or cancellation), then closes: commits the stored
+    /// offsets and leaves the group, so the remaining members take over at once.
+    public func run() async throws {
+        try? await gracefulShutdown()
+        await close()
+    }
+
+    /// Commits stored offsets and leaves the group; later polls return nothing.
+    public func close() async {
+        guard closed.set() else { return }
+        let client = self.client
+        if let error = await pollQueue.run({ client.closeConsumer() }) {
+            logger.warning("kafka consumer closed with an error", metadata: ["error": "\(error)"])
+        } else {
+            logger.info("kafka consumer committed its offsets and left the group")
+        }
+    }
+
+    private func countConsumed(_ batch: KafkaConsumerBatch) {
+        var topic = batch[0].topic
+        var run = 0
+        for message in batch {
+            if message.topic != topic {
+                KafkaMetrics.consumed.increment(topic, by: run)
+                topic = message.topic
+                run = 0
+            }
+            run += 1
+        }
+        KafkaMetrics.consumed.increment(topic, by: run)
+    }
+
+    private func updateLagIfDue() {
+        let now = ContinuousClock.now
+        let due = lastLagUpdate.withLock { last in
+            guard now - last >= .seconds(1) else { return false }
+            last = now
+            return true
+        }
+        guard due else { return }
+        for (topic, lag) in client.lagByTopic() { KafkaMetrics.lag.record(topic, lag) }
+    }
+}

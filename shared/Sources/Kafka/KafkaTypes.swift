@@ -1,0 +1,143 @@
+// Plain values that cross the Kafka module's public surface: no pointers, no C types.
+
+/// A topic and one of its partitions.
+public struct KafkaTopicPartition: Sendable, Hashable, CustomStringConvertible {
+    public var topic: String
+    public var partition: Int32
+    public init(topic: String, partition: Int32) {
+        self.topic = topic
+        self.partition = partition
+    }
+    public var description: String { "\(topic)[\(partition)]" }
+}
+
+/// Where the broker stored a produced message.
+public struct KafkaDeliveryReport: Sendable, Equatable {
+    public var topic: String
+    public var partition: Int32
+    public var offset: Int64
+}
+
+/// What a broker says about itself and its topics.
+public struct KafkaClusterMetadata: Sendable, Equatable {
+    public struct Broker: Sendable, Equatable {
+        public var id: Int32
+        public var host: String
+        public var port: Int
+    }
+    public var brokers: [Broker]
+    /// Topic name to partition count, for topics the broker reported without error.
+    public var topics: [String: Int]
+}
+
+/// A topic to create on a real broker.
+public struct KafkaTopicSpecification: Sendable, Equatable {
+    public var name: String
+    public var partitions: Int
+    /// -1 lets the broker use its default replication factor.
+    public var replicationFactor: Int
+    public init(name: String, partitions: Int, replicationFactor: Int = -1) {
+        self.name = name
+        self.partitions = partitions
+        self.replicationFactor = replicationFactor
+    }
+}
+
+/// Messages to produce together: one contiguous byte buffer for all keys and values, so that
+/// building a batch costs a few growing arrays, not an allocation per message.
+public struct KafkaProducerBatch: Sendable {
+    /// Largest batch: a delivery token packs the message index into 20 bits.
+    public static let maxCount = 1 << 20
+
+    struct Entry: Sendable {
+        var topicIndex: Int
+        var keyStart: Int
+        /// -1 for a message without a key.
+        var keyLength: Int
+        var valueStart: Int
+        var valueLength: Int
+    }
+
+    private(set) var bytes: [UInt8] = []
+    private(set) var entries: [Entry] = []
+    private(set) var topics: [String] = []
+
+    public init(capacity: Int = 0) {
+        entries.reserveCapacity(capacity)
+        bytes.reserveCapacity(capacity * 256)
+    }
+
+    public var count: Int { entries.count }
+    public var isEmpty: Bool { entries.isEmpty }
+
+    /// Adds a message; `key` decides the partition (same key, same partition, in order).
+    public mutating func append(topic: String, key: (some Collection<UInt8>)?, value: some Collection<UInt8>) {
+        precondition(entries.count < Self.maxCount, "a KafkaProducerBatch holds at most \(Self.maxCount) messages")
+        let topicIndex: Int
+        if let existing = topics.firstIndex(of: topic) {
+            topicIndex = existing
+        } else {
+            topicIndex = topics.count
+            topics.append(topic)
+        }
+        let keyStart = bytes.count
+        var keyLength = -1
+        if let key {
+            bytes.append(contentsOf: key)
+            keyLength = bytes.count - keyStart
+        }
+        let valueStart = bytes.count
+        bytes.append(contentsOf: value)
+        entries.append(Entry(topicIndex: topicIndex, keyStart: keyStart, keyLength: keyLength,
+                             valueStart: valueStart, valueLength: bytes.count - valueStart))
+    }
+
+    /// Adds a message with a string key.
+    public mutating func append(topic: String, key: String?, value: some Collection<UInt8>) {
+        append(topic: topic, key: key?.utf8, value: value)
+    }
+
+    /// Empties the batch, keeping its memory for the next one.
+    public mutating func removeAll() {
+        bytes.removeAll(keepingCapacity: true)
+        entries.removeAll(keepingCapacity: true)
+        topics.removeAll(keepingCapacity: true)
+    }
+
+    func topic(ofEntry index: Int) -> String { topics[entries[index].topicIndex] }
+}
+
+/// One consumed message. `key` and `value` are slices of the batch's shared storage.
+public struct KafkaConsumerMessage: Sendable {
+    public var topic: String
+    public var partition: Int32
+    public var offset: Int64
+    public var key: ArraySlice<UInt8>?
+    /// nil for a tombstone (a message with no value): a value, never a crash.
+    public var value: ArraySlice<UInt8>?
+    /// Broker or producer timestamp in milliseconds since the epoch, when known.
+    public var timestampMilliseconds: Int64?
+
+    public var topicPartition: KafkaTopicPartition { KafkaTopicPartition(topic: topic, partition: partition) }
+    public var isTombstone: Bool { value == nil }
+}
+
+/// Messages handed over by one poll, in partition order.
+public struct KafkaConsumerBatch: Sendable, RandomAccessCollection {
+    public var messages: [KafkaConsumerMessage]
+    public init(messages: [KafkaConsumerMessage]) { self.messages = messages }
+    public var startIndex: Int { messages.startIndex }
+    public var endIndex: Int { messages.endIndex }
+    public subscript(position: Int) -> KafkaConsumerMessage { messages[position] }
+
+    /// The offsets to store once every message of this batch is done: for each partition,
+    /// the last offset + 1, because a committed offset names the next message to read.
+    public var nextOffsets: [KafkaTopicPartition: Int64] {
+        var next: [KafkaTopicPartition: Int64] = [:]
+        for message in messages {
+            let key = message.topicPartition
+            next[key] = Swift.max(next[key] ?? Int64.min, message.offset + 1)
+        }
+        return next
+    }
+}

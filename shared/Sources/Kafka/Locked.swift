@@ -1,0 +1,26 @@
+// A value behind a lock, shareable across threads (librdkafka's and Swift's alike).
+import Foundation
+import Synchronization
+
+final class Locked<Value>: @unchecked Sendable {
+    // @unchecked: every access to `value` goes through `lock`.
+    private let lock = NSLock()
+    private var value: Value
+
+    init(_ value: Value) { self.value = value }
+
+    func withLock<Result>(_ body: (inout Value) throws -> Result) rethrows -> Result {
+        lock.lock()
+        defer { lock.unlock() }
+        return try body(&value)
+    }
+}
+
+/// A flag that flips once from false to true, readable from any thread without a lock.
+final class OnceFlag: Sendable {
+    private let atomic = Atomic<Bool>(false)
+    var isSet: Bool { atomic.load(ordering: .acquiring) }
+    /// Sets the flag; returns false when it was already set.
+    @discardableResult
+    func set() -> Bool { !atomic.exchange(true, ordering: .acquiringAndReleasing) }
+}
