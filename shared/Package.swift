@@ -40,6 +40,7 @@ let package = Package(
         .target(
             name: "Telemetry",
             dependencies: [
+                "Kafka",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Metrics", package: "swift-metrics"),

@@ -54,3 +54,16 @@ final class LabelledGauges: Sendable {
         }.record(amount)
     }
 }
+
+/// Help text for every metric this module emits, for the process's metrics catalog.
+public enum KafkaMetricsHelp {
+    public static let all: [String: String] = [
+        "kafka_errors_total": "Errors reported by librdkafka (broker, transport, consumer).",
+        "alertron_kafka_rebalances_total": "Consumer-group rebalance events by kind (assigned, revoked, failed).",
+        "kafka_messages_consumed_total": "Messages consumed, by topic.",
+        "alertron_kafka_produced_messages_total": "Messages acknowledged by the broker, by topic.",
+        "alertron_kafka_delivery_failures_total": "Produce batches or messages the broker did not acknowledge.",
+        "alertron_kafka_producer_queue_messages": "Messages in the producer's local queue awaiting acknowledgement.",
+        "alertron_kafka_consumer_lag_messages": "Messages behind the high watermark on assigned partitions, by topic.",
+    ]
+}

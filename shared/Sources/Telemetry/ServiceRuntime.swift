@@ -1,0 +1,99 @@
+// One way for every service to start: logging and metrics bootstrapped once, a router that
+// already serves /metrics, /healthz and /readyz, and an application whose ServiceGroup
+// shuts down in reverse order on SIGTERM or SIGINT.
+import Foundation
+import Hummingbird
+import Logging
+import Metrics
+import Prometheus
+import ServiceLifecycle
+
+public struct ServiceRuntime: Sendable {
+    public let settings: ServiceSettings
+    public let logger: Logger
+    public let registry: PrometheusCollectorRegistry
+    public let readiness: ReadinessChecks
+
+    /// For tests and embedding: nothing global is touched.
+    public init(settings: ServiceSettings, logger: Logger, registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
+                readiness: ReadinessChecks = ReadinessChecks()) {
+        self.settings = settings
+        self.logger = logger
+        self.registry = registry
+        self.readiness = readiness
+    }
+
+    /// For an executable's `run()`: installs JSON logging and the Prometheus metrics backend
+    /// for the whole process. Call once, before creating Kafka clients or models.
+    public static func bootstrap(_ settings: ServiceSettings, metrics catalog: MetricsCatalog = .common) -> ServiceRuntime {
+        let level = settings.logLevel
+        LoggingSystem.bootstrap { label in JSONLogHandler(label: label, level: level) }
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(DocumentedMetricsFactory(registry: registry, catalog: MetricsCatalog.common.merging(catalog)))
+        var logger = Logger(label: settings.serviceName)
+        logger.logLevel = level
+        return ServiceRuntime(settings: settings, logger: logger, registry: registry)
+    }
+
+    /// A router with the observability endpoints; add the service's own routes to it.
+    public func makeRouter() -> Router<BasicRequestContext> {
+        let router = Router()
+        ObservabilityRoutes(registry: registry, readiness: readiness).register(on: router)
+        return router
+    }
+
+    /// The HTTP application with the service's long-running parts. `services` are listed in
+    /// dependency order (Kafka clients, then workers); shutdown stops HTTP first, then the
+    /// workers, then the clients, each after the previous one's `run()` has returned.
+    public func makeApplication(router: Router<BasicRequestContext>, services: [any Service] = []) -> some ApplicationProtocol {
+        Application(
+            router: router,
+            configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: settings.serviceName),
+            services: services,
+            logger: logger)
+    }
+}
+
+/// /metrics (Prometheus text format), /healthz (alive) and /readyz (all checks pass).
+public struct ObservabilityRoutes: Sendable {
+    let registry: PrometheusCollectorRegistry
+    let readiness: ReadinessChecks
+
+    public init(registry: PrometheusCollectorRegistry, readiness: ReadinessChecks) {
+        self.registry = registry
+        self.readiness = readiness
+    }
+
+    public func register<Context: RequestContext>(on router: Router<Context>) {
+        router.get("/metrics") { _, _ -> Response in
+            ProcessMetrics.update()
+            var buffer: [UInt8] = []
+            registry.emit(into: &buffer)
+            return Response(status: .ok,
+                            headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                            body: .init(byteBuffer: ByteBuffer(bytes: buffer)))
+        }
+        router.get("/healthz") { _, _ -> Response in
+            Self.json(.ok, #"{"status":"ok"}"#)
+        }
+        router.get("/readyz") { _, _ -> Response in
+            let report = await readiness.evaluate()
+            var body: [UInt8] = Array(#"{"status":"#.utf8)
+            JSONText.appendString(report.isReady ? "ready" : "not ready", to: &body)
+            body.append(contentsOf: #","checks":{"#.utf8)
+            for (index, (name, result)) in report.results.sorted(by: { $0.key < $1.key }).enumerated() {
+                if index > 0 { body.append(UInt8(ascii: ",")) }
+                JSONText.appendString(name, to: &body)
+                body.append(UInt8(ascii: ":"))
+                JSONText.appendString(result, to: &body)
+            }
+            body.append(contentsOf: "}}".utf8)
+            return Self.json(report.isReady ? .ok : .serviceUnavailable, String(decoding: body, as: UTF8.self))
+        }
+    }
+
+    static func json(_ status: HTTPResponse.Status, _ text: String) -> Response {
+        Response(status: status, headers: [.contentType: "application/json"],
+                 body: .init(byteBuffer: ByteBuffer(string: text)))
+    }
+}
