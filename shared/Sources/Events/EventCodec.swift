@@ -134,7 +134,8 @@ public enum EventCodec {
             let level = try index.optionalString(.level, "level")
             return .log(LogEvent(id: id, ts: ts, source: source, message: message, level: level))
         case .deadLetter:
-            preconditionFailure("dead letters are not inbound events")
+            // Callers pass only inbound kinds; kept as an error rather than a trap all the same.
+            throw EventError(code: .unknownKind, field: "kind", message: "unsupported kind; expected \"reading\" or \"log\"")
         }
     }
 

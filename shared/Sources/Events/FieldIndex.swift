@@ -25,21 +25,20 @@ extension UnsafeRawBufferPointer {
 /// only the members a kind needs, so validation can run in a fixed order (schema, then kind,
 /// then fields) whatever the key order, and report the field at fault.
 struct FieldIndex<Name: FieldName> {
-    static var capacity: Int { 24 }
+    static var capacity: Int { 32 }
 
     let input: UnsafeRawBufferPointer
-    private var offsets: (
-        Int, Int, Int, Int, Int, Int, Int, Int, Int, Int, Int, Int,
-        Int, Int, Int, Int, Int, Int, Int, Int, Int, Int, Int, Int
-    ) = (
-        -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
-        -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1
-    )
+    /// Value offsets by `FieldName.slot`, -1 when absent: a fixed-size vector that indexes
+    /// without allocating. Int32 is enough because messages of 2 GiB or more are refused.
+    private var offsets = SIMD32<Int32>(repeating: -1)
 
     /// Indexes the whole input as one top-level object with nothing after it. Non-finite
     /// number tokens are tolerated as values of known members, so the typed read can report
     /// them as an invalid value of that field rather than as broken JSON.
     init(document input: UnsafeRawBufferPointer) throws(EventError) {
+        guard input.count <= Int32.max else {
+            throw EventError(code: .tooLarge, field: nil, message: "message must be smaller than 2 GiB")
+        }
         self.input = input
         var reader = JSONReader(input)
         guard try reader.peekKind() == .object else {
@@ -71,14 +70,8 @@ struct FieldIndex<Name: FieldName> {
     }
 
     private subscript(name: Name) -> Int {
-        get {
-            withUnsafeBytes(of: offsets) { $0.load(fromByteOffset: name.slot * MemoryLayout<Int>.stride, as: Int.self) }
-        }
-        set {
-            withUnsafeMutableBytes(of: &offsets) {
-                $0.storeBytes(of: newValue, toByteOffset: name.slot * MemoryLayout<Int>.stride, as: Int.self)
-            }
-        }
+        get { Int(offsets[name.slot]) }
+        set { offsets[name.slot] = Int32(truncatingIfNeeded: newValue) }
     }
 
     func contains(_ name: Name) -> Bool {

@@ -231,6 +231,8 @@ struct JSONReader {
         var i = start
         let end = input.count
         while i < end {
+            i = skipPlainASCII(from: i)
+            guard i < end else { break }
             let byte = input[i]
             if byte == UInt8(ascii: "\"") {
                 offset = i + 1
@@ -248,8 +250,26 @@ struct JSONReader {
         throw syntaxError("unterminated string")
     }
 
-    mutating func readString() throws(EventError) -> String {
-        try readStringBytes { String(decoding: $0.assumingMemoryBound(to: UInt8.self), as: UTF8.self) }
+    /// Skips 8 bytes at a time while none of them needs a closer look: a quote, a backslash,
+    /// a control character or a non-ASCII byte. Returns where bytewise scanning must resume.
+    @inline(__always)
+    private func skipPlainASCII(from start: Int) -> Int {
+        var i = start
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highBits: UInt64 = 0x8080_8080_8080_8080
+        while input.count - i >= 8 {
+            let word = input.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+            let quotes = word ^ (ones &* 0x22)
+            let backslashes = word ^ (ones &* 0x5C)
+            // The classic "has a zero byte" and "has a byte below n" tests; exact for whether
+            // any byte matches, which is all that is asked here.
+            let hasQuote = (quotes &- ones) & ~quotes
+            let hasBackslash = (backslashes &- ones) & ~backslashes
+            let hasControl = (word &- ones &* 0x20) & ~word
+            if (hasQuote | hasBackslash | hasControl | word) & highBits != 0 { break }
+            i += 8
+        }
+        return i
     }
 
     private mutating func readEscapedString<R>(

@@ -370,7 +370,14 @@ final class RDKafkaClient: @unchecked Sendable {
                                  + "(the development broker creates its topics at start: see alertron-devbroker --topic)",
                                  librdkafkaCode: eventError.rawValue, isRetriable: false)
             }
-            throw KafkaError(.topicCreation, text, librdkafkaCode: eventError.rawValue)
+            if eventError == RD_KAFKA_RESP_ERR__TIMED_OUT {
+                // The development broker names no controller, so the request never leaves.
+                throw KafkaError(.timedOut,
+                                 "CreateTopics got no answer (\(text)); a broker without the admin API, such as the "
+                                 + "development broker, needs its topics created on the broker itself (alertron-devbroker --topic)",
+                                 librdkafkaCode: eventError.rawValue)
+            }
+            throw KafkaError(.topicCreation, "CreateTopics failed: \(text)", librdkafkaCode: eventError.rawValue)
         }
         guard let result = rd_kafka_event_CreateTopics_result(event) else {
             throw KafkaError(.topicCreation, "unexpected event in answer to CreateTopics")

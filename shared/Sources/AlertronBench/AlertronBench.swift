@@ -1,0 +1,32 @@
+// alertron-bench: the shared package's benchmarks. Each prints figures next to a baseline
+// measured in the same run, as ratios; BENCHMARKS.md records results and method.
+import ArgumentParser
+import Foundation
+
+@main
+struct AlertronBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "alertron-bench",
+        abstract: "Benchmarks of the shared package (build with -c release).",
+        subcommands: [EventsCommand.self, KafkaCommand.self])
+
+    struct EventsCommand: ParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "events", abstract: "Event decode+encode vs Foundation's JSONDecoder/JSONEncoder, one core.")
+        @Option(help: "Events per measurement.") var count = 200_000
+        func run() { printResults(runEventsBenchmark(count: count)) }
+    }
+
+    struct KafkaCommand: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "kafka", abstract: "Kafka module vs kcat (librdkafka's own client) on one development broker.")
+        @Option(help: "Messages per measurement.") var count = 300_000
+        @Option(help: "Bytes per message value.") var size = 200
+        func run() async throws { printResults(try await runKafkaBenchmark(count: count, size: size)) }
+    }
+}
+
+func printResults(_ results: [BenchResult]) {
+    for result in results {
+        let rate = String(format: "%12.0f", result.perSecond)
+        print("\(result.name.padding(toLength: 44, withPad: " ", startingAt: 0)) \(rate) /s  \(result.note)")
+    }
+}

@@ -1,0 +1,88 @@
+// The producer's bookkeeping, checked synchronously without a broker.
+import Testing
+@testable import Kafka
+
+@Suite struct DeliveryTrackerTests {
+    private func batch(_ count: Int, topic: String = "t") -> KafkaProducerBatch {
+        var batch = KafkaProducerBatch()
+        for index in 0..<count { batch.append(topic: topic, key: "k", value: Array("v\(index)".utf8)) }
+        return batch
+    }
+
+    private func tokenBase(_ action: DeliveryTracker<Int>.StartAction) throws -> UInt {
+        guard case .enqueue(let base) = action else { throw KafkaError(.shutDown, "unexpected reject") }
+        return base
+    }
+
+    @Test func aBatchCompletesOnlyWhenItsLastReportArrivesInAnyOrder() throws {
+        var tracker = DeliveryTracker<Int>()
+        let base = try tokenBase(tracker.start(batch(3), waiter: 7))
+        #expect(tracker.deliver([DeliveryOutcome(token: base | 2, partition: 1, offset: 12, errorMessage: nil)]).isEmpty)
+        #expect(tracker.deliver([DeliveryOutcome(token: base | 0, partition: 1, offset: 10, errorMessage: nil)]).isEmpty)
+        let done = tracker.deliver([DeliveryOutcome(token: base | 1, partition: 1, offset: 11, errorMessage: nil)])
+        #expect(done.count == 1)
+        #expect(done[0].waiter == 7)
+        let reports = try done[0].result.get()
+        #expect(reports.map(\.offset) == [10, 11, 12])
+        #expect(reports.allSatisfy { $0.topic == "t" && $0.partition == 1 })
+        #expect(tracker.pendingMessages == 0)
+    }
+
+    @Test func reportsOfInterleavedBatchesCompleteEachBatch() throws {
+        var tracker = DeliveryTracker<Int>()
+        let first = try tokenBase(tracker.start(batch(2), waiter: 1))
+        let second = try tokenBase(tracker.start(batch(1), waiter: 2))
+        let done = tracker.deliver([
+            DeliveryOutcome(token: first | 0, partition: 0, offset: 0, errorMessage: nil),
+            DeliveryOutcome(token: second | 0, partition: 3, offset: 5, errorMessage: nil),
+            DeliveryOutcome(token: first | 1, partition: 0, offset: 1, errorMessage: nil),
+        ])
+        #expect(Set(done.map(\.waiter)) == [1, 2])
+    }
+
+    @Test func oneFailedMessageFailsTheBatchWithTheReason() throws {
+        var tracker = DeliveryTracker<Int>()
+        let base = try tokenBase(tracker.start(batch(2), waiter: 1))
+        let done = tracker.deliver([
+            DeliveryOutcome(token: base | 0, partition: 0, offset: 0, errorMessage: nil),
+            DeliveryOutcome(token: base | 1, partition: -1, offset: -1, errorMessage: "Local: Message timed out"),
+        ])
+        #expect(throws: KafkaError.self) { try done[0].result.get() }
+        guard case .failure(let error) = done[0].result else { return }
+        #expect(error.code == .deliveryFailed)
+        #expect(error.message.contains("1 of 2"))
+        #expect(error.message.contains("Message timed out"))
+    }
+
+    @Test func messagesRefusedForAFullQueueFailTheBatchAsBackpressure() throws {
+        var tracker = DeliveryTracker<Int>()
+        let base = try tokenBase(tracker.start(batch(3), waiter: 1))
+        #expect(tracker.refuse(tokenBase: base, [(2, KafkaError(.queueFull, "full"))]) == nil)
+        let done = tracker.deliver([
+            DeliveryOutcome(token: base | 0, partition: 0, offset: 0, errorMessage: nil),
+            DeliveryOutcome(token: base | 1, partition: 0, offset: 1, errorMessage: nil),
+        ])
+        guard case .failure(let error) = done[0].result else {
+            Issue.record("expected a queue-full failure")
+            return
+        }
+        #expect(error.code == .queueFull)
+        #expect(error.isRetriable)
+    }
+
+    @Test func afterShutdownNewBatchesAreRejectedAndWaitingOnesAreReportedLost() throws {
+        var tracker = DeliveryTracker<Int>()
+        _ = try tokenBase(tracker.start(batch(4), waiter: 1))
+        tracker.stopAccepting()
+        guard case .reject(let error) = tracker.start(batch(1), waiter: 2) else {
+            Issue.record("a batch was accepted after shutdown")
+            return
+        }
+        #expect(error.code == .shutDown)
+        let abandoned = tracker.abandonAll()
+        #expect(abandoned.count == 1)
+        guard case .failure(let lost) = abandoned[0].result else { return }
+        #expect(lost.message.contains("4 of 4"))
+        #expect(tracker.pendingMessages == 0)
+    }
+}

@@ -1,0 +1,143 @@
+// Producer and consumer against a real Kafka-protocol listener (librdkafka's mock cluster).
+import Foundation
+import Testing
+@testable import Kafka
+
+@Suite(.timeLimit(.minutes(2))) struct ProducerConsumerTests {
+    @Test func producedMessagesComeBackWithTheirDeliveryReportsAndKeys() async throws {
+        let broker = try TestBroker()
+        let producer = try broker.producer()
+        let reports = try await broker.produce(producer, count: 100)
+        #expect(reports.count == 100)
+        #expect(reports.allSatisfy { $0.topic == broker.topic && $0.offset >= 0 && (0..<6).contains($0.partition) })
+
+        let consumer = try broker.consumer(group: "round-trip")
+        let received = try await consume(consumer, count: 100)
+        #expect(Set(received.map(\.text)) == Set((0..<100).map { "m-\($0)" }))
+        // Each message came back from exactly the partition and offset its report named.
+        let reported = Dictionary(uniqueKeysWithValues: zip((0..<100).map { "m-\($0)" }, reports))
+        for message in received {
+            #expect(reported[message.text]?.partition == message.partition)
+            #expect(reported[message.text]?.offset == message.offset)
+        }
+        await consumer.close()
+        await producer.shutdown()
+    }
+
+    @Test func messagesWithOneKeyLandOnOnePartitionInOrder() async throws {
+        let broker = try TestBroker()
+        let producer = try broker.producer()
+        let reports = try await broker.produce(producer, count: 50, key: { _ in "device-42" })
+        #expect(Set(reports.map(\.partition)).count == 1)
+        #expect(reports.map(\.offset) == reports.map(\.offset).sorted())
+
+        let spread = try await broker.produce(producer, count: 200, prefix: "s", key: { "device-\($0)" })
+        #expect(Set(spread.map(\.partition)).count > 1, "distinct keys should use more than one partition")
+        await producer.shutdown()
+    }
+
+    @Test func aTombstoneIsDeliveredAsAMessageWithoutValue() async throws {
+        let broker = try TestBroker(partitions: 1)
+        let consumer = try broker.consumer(group: "tombstones")
+        // kcat sends an empty value as NULL with -Z; the C API does the same for a NULL payload.
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/kcat")
+        process.arguments = ["-b", broker.cluster.bootstrapServers, "-P", "-Z", "-K:", "-t", broker.topic]
+        let input = Pipe()
+        process.standardInput = input
+        try process.run()
+        input.fileHandleForWriting.write(Data("device-1:\n".utf8))
+        try input.fileHandleForWriting.close()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+
+        let received = try await consume(consumer, count: 1)
+        #expect(received[0].isTombstone)
+        #expect(received[0].key.map { String(decoding: $0, as: UTF8.self) } == "device-1")
+        await consumer.close()
+    }
+
+    @Test func aBatchLargerThanTheLocalQueueIsRefusedAsBackpressure() async throws {
+        let broker = try TestBroker()
+        let producer = try broker.producer { $0.queueMaxMessages = 10 }
+        await #expect(throws: KafkaError.self) { _ = try await broker.produce(producer, count: 11) }
+        do {
+            _ = try await broker.produce(producer, count: 11)
+        } catch let error as KafkaError {
+            #expect(error.code == .queueFull)
+            #expect(error.isRetriable)
+        }
+        // What fits still goes through.
+        #expect(try await broker.produce(producer, count: 10).count == 10)
+        await producer.shutdown()
+    }
+
+    @Test func shutdownFlushesEverySendItAcknowledged() async throws {
+        let broker = try TestBroker()
+        let producer = try broker.producer { $0.lingerMilliseconds = 200 }
+        // Start sends, then shut down while they are still lingering in the local queue.
+        let outcomes = await withTaskGroup(of: Bool.self) { group in
+            for index in 0..<20 {
+                group.addTask {
+                    (try? await producer.send(topic: broker.topic, key: "k\(index)", value: Array("f-\(index)".utf8))) != nil
+                }
+            }
+            try? await Task.sleep(for: .milliseconds(20))
+            await producer.shutdown()
+            return await group.reduce(into: [Bool]()) { $0.append($1) }
+        }
+        let acknowledged = outcomes.filter { $0 }.count
+        #expect(acknowledged == 20, "the flush should deliver everything queued before shutdown")
+        let consumer = try broker.consumer(group: "flush-check")
+        let received = try await consume(consumer, count: acknowledged)
+        #expect(received.count == acknowledged)
+        await consumer.close()
+        // After shutdown the producer takes nothing more.
+        await #expect(throws: KafkaError.self) { _ = try await producer.send(topic: broker.topic, key: nil, value: [1]) }
+    }
+
+    @Test func metadataListsTheBrokerAndTopicPartitions() async throws {
+        let broker = try TestBroker(partitions: 3)
+        let producer = try broker.producer()
+        let metadata = try await producer.metadata()
+        #expect(metadata.brokers.count == 1)
+        #expect(metadata.topics[broker.topic] == 3)
+        await producer.shutdown()
+    }
+
+    @Test func createTopicsOnTheDevelopmentBrokerFailsWithAnErrorThatSaysWhatToDo() async throws {
+        let broker = try TestBroker()
+        let producer = try broker.producer()
+        do {
+            try await producer.createTopics([KafkaTopicSpecification(name: "new-topic", partitions: 6)], timeout: .seconds(2))
+            Issue.record("the mock cluster has no CreateTopics; success would mean the test talks to something else")
+        } catch let error as KafkaError {
+            #expect([.unsupported, .timedOut].contains(error.code))
+            #expect(error.message.contains("CreateTopics"))
+            #expect(error.message.contains("alertron-devbroker --topic"))
+        }
+        await producer.shutdown()
+    }
+
+    @Test func anUnknownPropertyIsRejectedByName() throws {
+        var configuration = KafkaProducerConfiguration(kafka: KafkaConfiguration(properties: ["no.such.property": "1"]))
+        configuration.compression = "zstd"
+        #expect {
+            _ = try KafkaProducer(configuration: configuration, logger: testLogger)
+        } throws: { error in
+            (error as? KafkaError)?.code == .configuration && "\(error)".contains("no.such.property")
+        }
+    }
+
+    @Test func environmentVariablesBecomeLibrdkafkaProperties() {
+        let configuration = KafkaConfiguration.fromEnvironment([
+            "KAFKA_BROKERS": "broker-1:9092,broker-2:9092",
+            "KAFKA_SECURITY_PROTOCOL": "SASL_SSL",
+            "KAFKA_SASL_MECHANISM": "PLAIN",
+            "PATH": "/usr/bin",
+        ], clientID: "scorer")
+        #expect(configuration.bootstrapServers == "broker-1:9092,broker-2:9092")
+        #expect(configuration.clientID == "scorer")
+        #expect(configuration.properties == ["security.protocol": "SASL_SSL", "sasl.mechanism": "PLAIN"])
+    }
+}
