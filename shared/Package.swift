@@ -66,6 +66,8 @@ let package = Package(
         ),
         .testTarget(name: "EventsTests", dependencies: ["Events"]),
         .testTarget(name: "KafkaTests", dependencies: ["Kafka"]),
+        // Runs the built alertron-devbroker executable; `swift build --build-tests` builds it first.
+        .testTarget(name: "DevBrokerTests", dependencies: ["Kafka"]),
         .testTarget(
             name: "TelemetryTests",
             dependencies: [

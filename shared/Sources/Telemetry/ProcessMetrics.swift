@@ -1,9 +1,9 @@
 // process_* metrics as Prometheus' own clients export them, read from /proc at scrape time,
-// so dashboards can show memory and CPU per service.
-import CoreMetrics
+// so dashboards can show memory and CPU per service. Registered on the runtime's registry.
 import Foundation
+import Prometheus
 
-public enum ProcessMetrics {
+struct ProcessMetrics: Sendable {
     static let help: [String: String] = [
         "process_resident_memory_bytes": "Resident memory size in bytes.",
         "process_virtual_memory_bytes": "Virtual memory size in bytes.",
@@ -12,32 +12,40 @@ public enum ProcessMetrics {
         "process_open_fds": "Number of open file descriptors.",
     ]
 
-    private static let resident = Gauge(label: "process_resident_memory_bytes")
-    private static let virtual = Gauge(label: "process_virtual_memory_bytes")
-    private static let cpu = Gauge(label: "process_cpu_seconds_total")
-    private static let start = Gauge(label: "process_start_time_seconds")
-    private static let openFiles = Gauge(label: "process_open_fds")
-    private static let startTime = Date().timeIntervalSince1970
+    private let resident: Gauge
+    private let virtual: Gauge
+    private let cpu: Gauge
+    private let openFiles: Gauge
 
-    /// Refreshes the gauges; call right before rendering /metrics.
-    public static func update() {
-        start.record(startTime)
+    init(registry: PrometheusCollectorRegistry) {
+        func gauge(_ name: String) -> Gauge {
+            registry.makeGauge(descriptor: MetricNameDescriptor(metricName: name, unitName: "", helpText: Self.help[name] ?? name))
+        }
+        resident = gauge("process_resident_memory_bytes")
+        virtual = gauge("process_virtual_memory_bytes")
+        cpu = gauge("process_cpu_seconds_total")
+        openFiles = gauge("process_open_fds")
+        gauge("process_start_time_seconds").set(Date().timeIntervalSince1970)
+    }
+
+    /// Refreshes the gauges; called right before rendering /metrics.
+    func update() {
         let pageSize = Double(sysconf(Int32(_SC_PAGESIZE)))
         if let statm = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) {
             let fields = statm.split(separator: " ").compactMap { Double($0) }
             if fields.count >= 2 {
-                virtual.record(fields[0] * pageSize)
-                resident.record(fields[1] * pageSize)
+                virtual.set(fields[0] * pageSize)
+                resident.set(fields[1] * pageSize)
             }
         }
         var usage = rusage()
         if getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage) == 0 {
             let user = Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6
             let system = Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1e6
-            cpu.record(user + system)
+            cpu.set(user + system)
         }
         if let descriptors = try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd") {
-            openFiles.record(descriptors.count)
+            openFiles.set(Double(descriptors.count))
         }
     }
 }

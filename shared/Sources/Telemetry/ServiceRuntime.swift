@@ -58,15 +58,17 @@ public struct ServiceRuntime: Sendable {
 public struct ObservabilityRoutes: Sendable {
     let registry: PrometheusCollectorRegistry
     let readiness: ReadinessChecks
+    let process: ProcessMetrics
 
     public init(registry: PrometheusCollectorRegistry, readiness: ReadinessChecks) {
         self.registry = registry
         self.readiness = readiness
+        process = ProcessMetrics(registry: registry)
     }
 
     public func register<Context: RequestContext>(on router: Router<Context>) {
         router.get("/metrics") { _, _ -> Response in
-            ProcessMetrics.update()
+            process.update()
             var buffer: [UInt8] = []
             registry.emit(into: &buffer)
             return Response(status: .ok,
