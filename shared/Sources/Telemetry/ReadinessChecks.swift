@@ -48,3 +48,12 @@ public final class ReadinessChecks: Sendable {
         return Report(isReady: results.values.allSatisfy { $0 == "ok" }, results: results)
     }
 }
+
+import Kafka
+
+extension ReadinessChecks {
+    /// "Kafka reachable": the broker answers a metadata request within two seconds.
+    public func addKafkaCheck(_ producer: KafkaProducer) {
+        add("kafka") { _ = try await producer.metadata(timeout: .seconds(2)) }
+    }
+}

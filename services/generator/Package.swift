@@ -1,0 +1,34 @@
+// swift-tools-version:6.0
+// The generator service: A synthetic device fleet and log replay that feeds the mesh at a chosen rate.
+import PackageDescription
+
+let package = Package(
+    name: "generator",
+    platforms: [.macOS(.v15)],
+    products: [.executable(name: "generator", targets: ["Generator"])],
+    dependencies: [
+        .package(path: "../../shared"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+    ],
+    targets: [
+        .executableTarget(
+            name: "Generator",
+            dependencies: [
+                .product(name: "Kafka", package: "shared"),
+                .product(name: "Events", package: "shared"),
+                .product(name: "Telemetry", package: "shared"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(
+            name: "GeneratorTests",
+            dependencies: [
+                "Generator",
+                .product(name: "Telemetry", package: "shared"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]
+        ),
+    ]
+)

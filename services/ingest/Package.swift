@@ -1,0 +1,34 @@
+// swift-tools-version:6.0
+// The ingest service: Alertron's HTTP front door: validates readings and log lines and produces them to the readings topic.
+import PackageDescription
+
+let package = Package(
+    name: "ingest",
+    platforms: [.macOS(.v15)],
+    products: [.executable(name: "ingest", targets: ["Ingest"])],
+    dependencies: [
+        .package(path: "../../shared"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+    ],
+    targets: [
+        .executableTarget(
+            name: "Ingest",
+            dependencies: [
+                .product(name: "Kafka", package: "shared"),
+                .product(name: "Events", package: "shared"),
+                .product(name: "Telemetry", package: "shared"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(
+            name: "IngestTests",
+            dependencies: [
+                "Ingest",
+                .product(name: "Telemetry", package: "shared"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]
+        ),
+    ]
+)

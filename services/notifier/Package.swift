@@ -1,0 +1,34 @@
+// swift-tools-version:6.0
+// The notifier service: Turns anomalies and Alertmanager webhooks into Slack messages, with nothing lost.
+import PackageDescription
+
+let package = Package(
+    name: "notifier",
+    platforms: [.macOS(.v15)],
+    products: [.executable(name: "notifier", targets: ["Notifier"])],
+    dependencies: [
+        .package(path: "../../shared"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+    ],
+    targets: [
+        .executableTarget(
+            name: "Notifier",
+            dependencies: [
+                .product(name: "Kafka", package: "shared"),
+                .product(name: "Events", package: "shared"),
+                .product(name: "Telemetry", package: "shared"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(
+            name: "NotifierTests",
+            dependencies: [
+                "Notifier",
+                .product(name: "Telemetry", package: "shared"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]
+        ),
+    ]
+)

@@ -1,0 +1,23 @@
+// The scorer service answers its health endpoints and is not ready without Kafka.
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import Kafka
+import Testing
+import Telemetry
+@testable import Scorer
+
+@Suite struct ScorerAppTests {
+    @Test func itIsAliveButNotReadyWhileKafkaIsUnreachable() async throws {
+        // Port 1 on loopback refuses connections: the Kafka check must fail, quickly.
+        let settings = ServiceSettings(serviceName: "scorer", kafka: KafkaConfiguration(bootstrapServers: "127.0.0.1:1"))
+        let app = try buildApplication(runtime: ServiceRuntime(settings: settings, logger: Logger(label: "scorer-test")))
+        try await app.test(.router) { client in
+            try await client.execute(uri: "/healthz", method: .get) { #expect($0.status == .ok) }
+            try await client.execute(uri: "/readyz", method: .get) { response in
+                #expect(response.status == .serviceUnavailable)
+                #expect(String(buffer: response.body).contains(#""kafka":"#))
+            }
+        }
+    }
+}
