@@ -17,7 +17,17 @@ struct DeliveryTracker<Waiter> {
         var remaining: Int
         var failed = 0
         var refusedForQueue = 0
-        var firstFailure: String?
+        /// The first failure, preferring one a retry cannot fix.
+        var failure: KafkaError?
+
+        mutating func record(_ error: KafkaError) {
+            if error.code == .queueFull {
+                refusedForQueue += 1
+                return
+            }
+            failed += 1
+            if failure == nil || (failure!.isRetriable && !error.isRetriable) { failure = error }
+        }
     }
 
     /// A token is `batchID << indexBits | index`: one pointer-sized opaque per message, no allocation.
@@ -50,12 +60,7 @@ struct DeliveryTracker<Waiter> {
         for (_, error) in refused {
             entry.remaining -= 1
             pendingMessages -= 1
-            if error.code == .queueFull {
-                entry.refusedForQueue += 1
-            } else {
-                entry.failed += 1
-                entry.firstFailure = entry.firstFailure ?? error.message
-            }
+            entry.record(error)
         }
         return settle(batchID, entry)
     }
@@ -73,9 +78,8 @@ struct DeliveryTracker<Waiter> {
                 let position = Int(outcome.token & ((1 << Self.indexBits) - 1))
                 entry.remaining -= 1
                 pendingMessages -= 1
-                if let failure = outcome.errorMessage {
-                    entry.failed += 1
-                    entry.firstFailure = entry.firstFailure ?? failure
+                if let failure = outcome.error {
+                    entry.record(failure)
                 } else if position < entry.reports.count {
                     entry.reports[position].partition = outcome.partition
                     entry.reports[position].offset = outcome.offset
@@ -109,15 +113,22 @@ struct DeliveryTracker<Waiter> {
         }
         pending[batchID] = nil
         let total = entry.reports.count
+        // A permanent failure wins over "queue full": resending would only fail again.
+        if let failure = entry.failure, !failure.isRetriable {
+            return (entry.waiter, .failure(KafkaError(
+                failure.code, "\(entry.failed) of \(total) messages not delivered: \(failure.message)",
+                librdkafkaCode: failure.librdkafkaCode, isRetriable: false)))
+        }
         if entry.refusedForQueue > 0 {
             return (entry.waiter, .failure(KafkaError(
                 .queueFull,
                 "\(entry.refusedForQueue) of \(total) messages refused because the local queue is full; "
                     + "\(total - entry.refusedForQueue - entry.failed) were delivered: slow down and resend")))
         }
-        if entry.failed > 0 {
+        if let failure = entry.failure {
             return (entry.waiter, .failure(KafkaError(
-                .deliveryFailed, "\(entry.failed) of \(total) messages not delivered: \(entry.firstFailure ?? "unknown reason")")))
+                .deliveryFailed, "\(entry.failed) of \(total) messages not delivered: \(failure.message)",
+                librdkafkaCode: failure.librdkafkaCode)))
         }
         return (entry.waiter, .success(entry.reports))
     }

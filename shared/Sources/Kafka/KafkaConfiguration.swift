@@ -2,7 +2,7 @@
 // environment (`KAFKA_BROKERS` plus any librdkafka property as `KAFKA_<PROPERTY>`).
 
 /// Connection settings common to every Kafka client.
-public struct KafkaConfiguration: Sendable, Equatable {
+public struct KafkaConfiguration: Sendable, Equatable, CustomStringConvertible {
     /// Bootstrap servers, comma-separated. Default `127.0.0.1:9092`.
     public var bootstrapServers: String
     /// `client.id` reported to the broker. Default `alertron`.
@@ -10,6 +10,10 @@ public struct KafkaConfiguration: Sendable, Equatable {
     /// Any other librdkafka property (for example `security.protocol`, `sasl.mechanism`).
     /// Applied last, so it overrides every default this module sets.
     public var properties: [String: String]
+    /// Properties that came from `KAFKA_*` environment variables: one librdkafka does not
+    /// know is skipped with a warning instead of failing start-up, because orchestrators
+    /// inject unrelated `KAFKA_*` variables (Kubernetes: KAFKA_PORT for a Service "kafka").
+    public internal(set) var environmentPropertyNames: Set<String> = []
 
     public init(bootstrapServers: String = "127.0.0.1:9092", clientID: String = "alertron", properties: [String: String] = [:]) {
         self.bootstrapServers = bootstrapServers
@@ -29,7 +33,9 @@ public struct KafkaConfiguration: Sendable, Equatable {
             if name == "KAFKA_BROKERS" {
                 configuration.bootstrapServers = value
             } else {
-                configuration.properties[propertyName(forEnvironmentVariable: name)] = value
+                let property = propertyName(forEnvironmentVariable: name)
+                configuration.properties[property] = value
+                configuration.environmentPropertyNames.insert(property)
             }
         }
         return configuration
@@ -42,8 +48,16 @@ public struct KafkaConfiguration: Sendable, Equatable {
 
     /// The property names whose values are secrets and must never be logged.
     static func isSecret(_ property: String) -> Bool {
-        property.contains("password") || property.contains("secret") || property.hasSuffix(".key")
-            || property.contains("token") || property.contains("jaas")
+        property.contains("password") || property.contains("secret") || property.hasPrefix("ssl.key")
+            || property.hasSuffix(".key") || property.contains("token") || property.contains("jaas")
+            || property.contains("oauthbearer.config")
+    }
+
+    /// Bootstrap servers, client id and properties, with secret values redacted.
+    public var description: String {
+        let shown = properties.sorted { $0.key < $1.key }
+            .map { "\($0.key)=\(Self.isSecret($0.key) ? "<redacted>" : $0.value)" }
+        return "KafkaConfiguration(bootstrap: \(bootstrapServers), client.id: \(clientID), properties: [\(shown.joined(separator: ", "))])"
     }
 
     /// Properties as librdkafka receives them: defaults, then ours, then the user's.
@@ -124,6 +138,9 @@ public struct KafkaConsumerConfiguration: Sendable {
         if let sessionTimeoutMilliseconds {
             defaults["session.timeout.ms"] = String(sessionTimeoutMilliseconds)
         }
-        return kafka.librdkafkaProperties(defaults: defaults)
+        var properties = kafka.librdkafkaProperties(defaults: defaults)
+        // Not overridable: with automatic offset store a crash would lose polled messages.
+        properties["enable.auto.offset.store"] = "false"
+        return properties
     }
 }

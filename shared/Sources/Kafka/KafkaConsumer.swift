@@ -12,11 +12,17 @@ public final class KafkaConsumer: Service, Sendable {
     /// Polls and close run here, one at a time, never on Swift's cooperative pool.
     private let pollQueue = DispatchQueue(label: "alertron.kafka.consumer.poll")
     private let closed = OnceFlag()
+    private let fatal: FatalErrorSignal
     private let lastLagUpdate = Locked(ContinuousClock.now)
 
     public init(configuration: KafkaConsumerConfiguration, logger: Logger) throws {
         self.configuration = configuration
         self.logger = logger
+        let fatal = FatalErrorSignal()
+        self.fatal = fatal
+        if configuration.kafka.properties["enable.auto.offset.store"] == "true" {
+            logger.warning("ignoring enable.auto.offset.store=true: offsets are stored only after their work is done")
+        }
         let callbacks = RDKafkaClient.Callbacks(
             logger: logger,
             onRebalance: { event in
@@ -26,17 +32,21 @@ public final class KafkaConsumer: Service, Sendable {
                                       "partitions": "\(event.partitions.map(\.description).joined(separator: ","))",
                                       "reason": "\(event.reason ?? "")"])
             },
-            onError: { error, fatal in
+            onError: { error, isFatal in
                 KafkaMetrics.errors.increment()
-                logger.log(level: fatal ? .critical : .warning, "kafka consumer error",
-                           metadata: ["error": "\(error)", "fatal": "\(fatal)"])
+                logger.log(level: isFatal ? .critical : .warning, "kafka consumer error",
+                           metadata: ["error": "\(error)", "fatal": "\(isFatal)"])
+                if isFatal { fatal.raise(error) }
             })
-        client = try RDKafkaClient(kind: .consumer, properties: configuration.librdkafkaProperties, callbacks: callbacks)
+        client = try RDKafkaClient(kind: .consumer, properties: configuration.librdkafkaProperties,
+                                   lenient: configuration.kafka.environmentPropertyNames, callbacks: callbacks)
         try client.subscribe(configuration.topics)
     }
 
     /// Batches of at most `maxBatchSize` messages. The sequence ends when the consumer
-    /// closes or the iterating task is cancelled (for example by `cancelOnGracefulShutdown()`).
+    /// closes, librdkafka raises a fatal error, or the iterating task is cancelled (for
+    /// example by `cancelOnGracefulShutdown()`). Iterate from one task and store offsets in
+    /// batch order: storing a later batch's offsets first would skip the earlier one on a crash.
     public var batches: Batches { Batches(consumer: self) }
 
     public struct Batches: AsyncSequence, Sendable {
@@ -55,11 +65,16 @@ public final class KafkaConsumer: Service, Sendable {
         let client = self.client
         let capacity = configuration.maxBatchSize
         let timeout = Int32(configuration.pollTimeoutMilliseconds)
-        while !closed.isSet && !Task.isCancelled {
+        while !closed.isSet && !Task.isCancelled && fatal.error == nil {
+            let lagDue = isLagUpdateDue()
             let batch = await pollQueue.run { [closed] () -> KafkaConsumerBatch? in
-                closed.isSet ? nil : client.consumeBatch(capacity: capacity, timeoutMilliseconds: timeout)
+                guard !closed.isSet else { return nil }
+                let batch = client.consumeBatch(capacity: capacity, timeoutMilliseconds: timeout)
+                if lagDue {
+                    for (topic, lag) in client.lagByTopic() { KafkaMetrics.lag.record(topic, lag) }
+                }
+                return batch
             }
-            updateLagIfDue()
             if let batch, !batch.isEmpty {
                 countConsumed(batch)
                 return batch
@@ -92,23 +107,45 @@ public final class KafkaConsumer: Service, Sendable {
         return await pollQueue.run { client.assignment() }
     }
 
-    /// Messages behind the high watermark on the assigned partitions, per topic.
-    public func lag() -> [String: Int64] { client.lagByTopic() }
-
-    /// Waits for graceful shutdown (or cancellation), then closes: commits the stored
-    /// offsets and leaves the group, so the remaining members take over at once.
-    public func run() async throws {
-        try? await gracefulShutdown()
-        await close()
+    /// Messages behind the high watermark on the assigned partitions, per topic (partitions
+    /// not fetched from yet count 0).
+    public func lag() async -> [String: Int64] {
+        let client = self.client
+        return await pollQueue.run { client.lagByTopic() }
     }
 
-    /// Commits stored offsets and leaves the group; later polls return nothing.
-    public func close() async {
+    /// Waits for graceful shutdown (or cancellation), then closes: commits the stored
+    /// offsets and leaves the group, so the remaining members take over at once. After a
+    /// fatal librdkafka error it closes the same way and throws that error.
+    public func run() async throws {
+        let fatalError = await fatal.waitForShutdownOrFatal { try await gracefulShutdown() }
+        await close()
+        if let fatalError { throw fatalError }
+    }
+
+    /// Commits stored offsets and leaves the group; later polls return nothing. Waits at most
+    /// `timeout`: librdkafka 2.0.2 can hang in close when an assignment arrives meanwhile
+    /// (fixed upstream in 2.4.0), and a service must still exit.
+    public func close(timeout: Duration = .seconds(15)) async {
         guard closed.set() else { return }
         let client = self.client
-        if let error = await pollQueue.run({ client.closeConsumer() }) {
+        let finished = Locked<CheckedContinuation<KafkaError??, Never>?>(nil)
+        let result: KafkaError?? = await withCheckedContinuation { continuation in
+            finished.withLock { $0 = continuation }
+            pollQueue.async {
+                let error = client.closeConsumer()
+                finished.withLock { $0.take() }?.resume(returning: .some(error))
+            }
+            DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(Int(timeout.milliseconds))) {
+                finished.withLock { $0.take() }?.resume(returning: .none)
+            }
+        }
+        switch result {
+        case .none:
+            logger.error("kafka consumer close timed out; stored offsets may not be committed", metadata: ["timeout": "\(timeout)"])
+        case .some(.some(let error)):
             logger.warning("kafka consumer closed with an error", metadata: ["error": "\(error)"])
-        } else {
+        case .some(.none):
             logger.info("kafka consumer committed its offsets and left the group")
         }
     }
@@ -127,14 +164,13 @@ public final class KafkaConsumer: Service, Sendable {
         KafkaMetrics.consumed.increment(topic, by: run)
     }
 
-    private func updateLagIfDue() {
+    /// True at most once a second: lag is computed with the poll that follows.
+    private func isLagUpdateDue() -> Bool {
         let now = ContinuousClock.now
-        let due = lastLagUpdate.withLock { last in
+        return lastLagUpdate.withLock { last in
             guard now - last >= .seconds(1) else { return false }
             last = now
             return true
         }
-        guard due else { return }
-        for (topic, lag) in client.lagByTopic() { KafkaMetrics.lag.record(topic, lag) }
     }
 }

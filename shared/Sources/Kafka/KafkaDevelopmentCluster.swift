@@ -23,7 +23,7 @@ public final class KafkaDevelopmentCluster: Sendable {
             logger.warning("development cluster error", metadata: ["error": "\(error)"])
         }
         // The mock cluster hangs off a client handle of its own that sends nothing.
-        client = try RDKafkaClient(kind: .producer, properties: ["client.id": "alertron-devbroker"], callbacks: callbacks)
+        client = try RDKafkaClient(kind: .mockHost, properties: ["client.id": "alertron-devbroker"], callbacks: callbacks)
         bootstrapServers = try client.startMockCluster(brokers: brokers)
         brokerCount = brokers
     }

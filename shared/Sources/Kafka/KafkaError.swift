@@ -27,8 +27,11 @@ public struct KafkaError: Error, Sendable, Equatable, CustomStringConvertible {
         case consumer
         /// The development (mock) cluster refused an operation.
         case mockCluster = "mock_cluster"
-        /// A message is larger than this module's batch format can hold.
+        /// The broker refuses a message this large.
         case messageTooLarge = "message_too_large"
+        /// librdkafka raised a fatal error (for example the idempotent producer lost its
+        /// guarantees); the client is unusable and the process should restart.
+        case fatal
     }
 
     public var code: Code

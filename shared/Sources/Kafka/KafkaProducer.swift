@@ -13,52 +13,71 @@ public final class KafkaProducer: Service, Sendable {
     private let logger: Logger
     private let tracker = Locked(DeliveryTracker<Waiter>())
     private let poller: DeliveryPoller
+    private let fatal: FatalErrorSignal
+    private let shutdownStarted = OnceFlag()
     /// Blocking librdkafka calls (flush, metadata, admin) run here, off the cooperative pool.
     private let blockingQueue = DispatchQueue(label: "alertron.kafka.producer.blocking", attributes: .concurrent)
 
     public init(configuration: KafkaProducerConfiguration, logger: Logger) throws {
         self.configuration = configuration
         self.logger = logger
-        let callbacks = RDKafkaClient.Callbacks(logger: logger, onRebalance: nil) { error, fatal in
+        let fatal = FatalErrorSignal()
+        self.fatal = fatal
+        let callbacks = RDKafkaClient.Callbacks(logger: logger, onRebalance: nil) { error, isFatal in
             KafkaMetrics.errors.increment()
-            logger.log(level: fatal ? .critical : .warning, "kafka producer error",
-                       metadata: ["error": "\(error)", "fatal": "\(fatal)"])
+            logger.log(level: isFatal ? .critical : .warning, "kafka producer error",
+                       metadata: ["error": "\(error)", "fatal": "\(isFatal)"])
+            if isFatal { fatal.raise(error) }
         }
         var properties = configuration.librdkafkaProperties
         // Same key, same partition as Java clients and Redpanda tooling.
         properties["partitioner"] = properties["partitioner"] ?? "murmur2_random"
-        client = try RDKafkaClient(kind: .producer, properties: properties, callbacks: callbacks)
+        client = try RDKafkaClient(kind: .producer, properties: properties,
+                                   lenient: configuration.kafka.environmentPropertyNames, callbacks: callbacks)
         poller = DeliveryPoller(client: client, tracker: tracker)
     }
 
     deinit { poller.stop() }
 
     /// Sends every message of the batch and returns, in batch order, where each was stored.
-    /// Completes when the broker has acknowledged all of them (or throws `KafkaError`:
-    /// `.queueFull` when the local queue cannot take them, which callers turn into
-    /// backpressure; `.deliveryFailed` when some were not acknowledged in time).
-    /// Resending a failed batch may duplicate the messages that did arrive.
+    /// Completes when the broker has acknowledged all of them, or throws a `KafkaError`:
+    /// `.queueFull` (retriable) when the local queue cannot take them, which callers turn
+    /// into backpressure; `.deliveryFailed` when some were not acknowledged in time; a
+    /// non-retriable code when resending cannot help. Resending a failed batch may
+    /// duplicate the messages that did arrive (consumers drop duplicates by event id).
     public func send(_ batch: KafkaProducerBatch) async throws -> [KafkaDeliveryReport] {
         guard !batch.isEmpty else { return [] }
+        if let error = fatal.error { throw error }
         let outstanding = client.outstandingMessages
         if outstanding + batch.count > configuration.queueMaxMessages {
             throw KafkaError(.queueFull, "the local queue holds \(outstanding) of at most \(configuration.queueMaxMessages) "
-                             + "messages; \(batch.count) more do not fit: slow down and resend")
+                             + "messages; \(batch.count) more do not fit: slow down and resend",
+                             isRetriable: batch.count <= configuration.queueMaxMessages)
         }
+        let client = self.client
         let reports = try await withCheckedThrowingContinuation { (waiter: Waiter) in
-            switch tracker.withLock({ $0.start(batch, waiter: waiter) }) {
-            case .reject(let error):
-                waiter.resume(throwing: error)
-            case .enqueue(let tokenBase):
-                let refused = client.produce(batch, tokenBase: tokenBase)
-                if !refused.isEmpty, let completion = tracker.withLock({ $0.refuse(tokenBase: tokenBase, refused) }) {
-                    Self.complete([completion])
+            // Enqueue under the tracker's lock (produce_batch does not block), so shutdown
+            // either rejects this batch or finds it queued and flushes it: never in between.
+            let outcome = tracker.withLock { tracker -> Result<DeliveryTracker<Waiter>.Completion?, KafkaError> in
+                switch tracker.start(batch, waiter: waiter) {
+                case .reject(let error):
+                    return .failure(error)
+                case .enqueue(let tokenBase):
+                    let refused = client.produce(batch, tokenBase: tokenBase)
+                    return .success(refused.isEmpty ? nil : tracker.refuse(tokenBase: tokenBase, refused))
                 }
             }
+            switch outcome {
+            case .failure(let error): waiter.resume(throwing: error)
+            case .success(let completion): if let completion { Self.complete([completion]) }
+            }
         }
-        for report in reports { KafkaMetrics.produced.increment(report.topic) }
+        countProduced(reports)
         return reports
     }
+
+    /// Messages in the local queue not yet acknowledged by the broker.
+    public var queuedMessages: Int { client.outstandingMessages }
 
     /// Sends one message; see `send(_:)` for the batch form and its errors.
     public func send(topic: String, key: String?, value: some Collection<UInt8>) async throws -> KafkaDeliveryReport {
@@ -67,14 +86,15 @@ public final class KafkaProducer: Service, Sendable {
         return try await send(batch)[0]
     }
 
-    /// Broker and topic metadata; doubles as the "Kafka reachable" readiness check.
-    public func metadata(timeout: Duration = .seconds(5)) async throws -> KafkaClusterMetadata {
+    /// Broker and topic metadata. With `allTopics: false` only topics this producer already
+    /// uses are asked for: cheap enough for a "Kafka reachable" readiness check.
+    public func metadata(allTopics: Bool = true, timeout: Duration = .seconds(5)) async throws -> KafkaClusterMetadata {
         let client = self.client
-        return try await blockingQueue.run { try client.metadata(timeoutMilliseconds: timeout.milliseconds) }
+        return try await blockingQueue.run { try client.metadata(allTopics: allTopics, timeoutMilliseconds: timeout.milliseconds) }
     }
 
     /// Creates topics on a real broker; existing topics count as created. The development
-    /// broker answers `.unsupported`: it creates its topics itself.
+    /// broker cannot: it creates its topics itself.
     public func createTopics(_ topics: [KafkaTopicSpecification], timeout: Duration = .seconds(10)) async throws {
         let client = self.client
         try await blockingQueue.run { try client.createTopics(topics, timeoutMilliseconds: timeout.milliseconds) }
@@ -82,32 +102,55 @@ public final class KafkaProducer: Service, Sendable {
 
     /// Waits for graceful shutdown, then stops taking messages, flushes (bounded by
     /// `flushTimeout`) and fails every send still waiting, logging how many were lost.
+    /// Throws the error when librdkafka raises a fatal one, after the same shutdown.
     public func run() async throws {
-        try? await gracefulShutdown()
+        let fatalError = await fatal.waitForShutdownOrFatal { try await gracefulShutdown() }
         await shutdown()
+        if let fatalError { throw fatalError }
     }
 
-    /// The same shutdown `run()` performs, for owners that do not run a ServiceGroup.
+    /// The shutdown `run()` performs, for owners that do not run a ServiceGroup. Only the
+    /// first call does the work; later calls return at once.
     public func shutdown() async {
+        guard shutdownStarted.set() else { return }
         tracker.withLock { $0.stopAccepting() }
         let client = self.client
         let timeout = configuration.flushTimeout.milliseconds
-        let remaining = await blockingQueue.run { client.flush(timeoutMilliseconds: timeout) }
+        let flushed = await blockingQueue.run { () -> Bool in
+            if client.flush(timeoutMilliseconds: timeout) { return true }
+            // Out of time: purge, so every remaining message gets a definite failed report.
+            client.purgeOutstanding()
+            _ = client.flush(timeoutMilliseconds: 1000)
+            return false
+        }
         // The poller serves the last delivery reports; wait until it has, then stop it.
-        let deadline = ContinuousClock.now + .seconds(1)
+        let deadline = ContinuousClock.now + .seconds(2)
         while tracker.withLock({ $0.pendingMessages }) > 0, ContinuousClock.now < deadline {
             try? await Task.sleep(for: .milliseconds(5))
         }
         poller.stop()
-        let abandoned = tracker.withLock { $0.abandonAll() }
-        if remaining > 0 || !abandoned.isEmpty {
-            KafkaMetrics.deliveryFailures.increment(by: remaining)
-            logger.error("kafka producer closed with undelivered messages",
-                         metadata: ["undelivered": "\(remaining)", "waiting_batches": "\(abandoned.count)"])
-        } else {
-            logger.info("kafka producer flushed and closed")
-        }
+        let (undelivered, abandoned) = tracker.withLock { ($0.pendingMessages, $0.abandonAll()) }
         Self.complete(abandoned)
+        if flushed && abandoned.isEmpty {
+            logger.info("kafka producer flushed and closed")
+        } else {
+            logger.error("kafka producer closed before every message was acknowledged",
+                         metadata: ["flush_timeout_ms": "\(timeout)", "unreported_messages": "\(undelivered)",
+                                    "failed_batches": "\(abandoned.count)"])
+        }
+    }
+
+    private func countProduced(_ reports: [KafkaDeliveryReport]) {
+        var topic = reports[0].topic
+        var run = 0
+        for report in reports {
+            if report.topic != topic {
+                KafkaMetrics.produced.increment(topic, by: run)
+                (topic, run) = (report.topic, 0)
+            }
+            run += 1
+        }
+        KafkaMetrics.produced.increment(topic, by: run)
     }
 
     fileprivate static func complete(_ completions: [DeliveryTracker<Waiter>.Completion]) {
@@ -162,10 +205,11 @@ extension DispatchQueue {
 }
 
 extension Duration {
-    /// Whole milliseconds, clamped to what librdkafka's Int32 timeouts take.
+    /// Whole milliseconds, clamped to 0...Int32.max (librdkafka reads -1 as "forever").
     var milliseconds: Int32 {
         let (seconds, attoseconds) = components
-        let total = seconds * 1000 + attoseconds / 1_000_000_000_000_000
-        return Int32(clamping: total)
+        let (scaled, overflow) = seconds.multipliedReportingOverflow(by: 1000)
+        let total = overflow ? Int64.max : scaled &+ attoseconds / 1_000_000_000_000_000
+        return Int32(clamping: max(0, total))
     }
 }

@@ -2,6 +2,7 @@
 // every C result into Swift values and KafkaErrors. Blocking calls are made by its callers on
 // their own dispatch queues or threads, never on Swift's cooperative pool.
 import Crdkafka
+import Foundation
 import Logging
 
 #if canImport(Glibc)
@@ -21,14 +22,18 @@ struct DeliveryOutcome {
     var token: UInt
     var partition: Int32
     var offset: Int64
-    var errorMessage: String?
+    /// nil when the broker acknowledged the message.
+    var error: KafkaError?
 }
 
 final class RDKafkaClient: @unchecked Sendable {
-    // @unchecked: librdkafka's handle is thread-safe for the calls made here; the only
-    // mutable Swift state (topic handles) is behind `topicHandles`' lock.
+    // @unchecked: librdkafka's handle is thread-safe for the calls made here. Mutable Swift
+    // state: topic handles behind their lock; `consumerQueue` is touched only from the
+    // consumer's serial poll queue, `deliveryScratch` only from the delivery thread;
+    // `mockCluster` is set once, right after init.
 
-    enum Kind { case producer, consumer }
+    /// `mockHost` is a handle that only carries the mock cluster: no events, never polled.
+    enum Kind { case producer, consumer, mockHost }
 
     /// Receives what librdkafka reports from its own threads; kept alive by the client and
     /// handed to C as the configuration's opaque pointer.
@@ -49,11 +54,19 @@ final class RDKafkaClient: @unchecked Sendable {
     private let callbacks: Callbacks
     private let topicHandles = Locked<[String: OpaquePointer]>([:])
     private var mockCluster: OpaquePointer?
+    /// Held for the client's life instead of fetched (and allocated) on every poll.
+    private let mainQueue: OpaquePointer?
+    private var consumerQueue: OpaquePointer?
+    /// Reused by `pollDeliveries`, which only the producer's delivery thread calls.
+    private var deliveryScratch = [UnsafePointer<rd_kafka_message_t>?](repeating: nil, count: 1024)
 
     /// Creates a client. Producers receive delivery reports and errors as events on the main
     /// queue (see `pollDeliveries`); consumers get errors and rebalances through callbacks
     /// served by `consumeBatch`.
-    init(kind: Kind, properties: [String: String], callbacks: Callbacks) throws {
+    /// `lenient` names properties that came from the environment: an unknown one is skipped
+    /// with a warning (Kubernetes injects KAFKA_PORT and friends for a Service named kafka),
+    /// while an unknown property given in code or by flag is an error.
+    init(kind: Kind, properties: [String: String], lenient: Set<String> = [], callbacks: Callbacks) throws {
         self.kind = kind
         self.callbacks = callbacks
         guard let conf = rd_kafka_conf_new() else {
@@ -61,7 +74,13 @@ final class RDKafkaClient: @unchecked Sendable {
         }
         var errorText = [CChar](repeating: 0, count: 512)
         for (name, value) in properties.sorted(by: { $0.key < $1.key }) {
-            if rd_kafka_conf_set(conf, name, value, &errorText, errorText.count) != RD_KAFKA_CONF_OK {
+            let result = rd_kafka_conf_set(conf, name, value, &errorText, errorText.count)
+            if result == RD_KAFKA_CONF_UNKNOWN && lenient.contains(name) {
+                callbacks.logger.warning("ignoring an environment variable that is not a librdkafka property",
+                                         metadata: ["property": "\(name)"])
+                continue
+            }
+            if result != RD_KAFKA_CONF_OK {
                 rd_kafka_conf_destroy(conf)
                 // librdkafka's text may quote the value; keep secrets out of the message.
                 let detail = KafkaConfiguration.isSecret(name) ? "invalid value" : Self.string(errorText)
@@ -76,23 +95,57 @@ final class RDKafkaClient: @unchecked Sendable {
         case .consumer:
             rd_kafka_conf_set_error_cb(conf, Self.errorCallback)
             rd_kafka_conf_set_rebalance_cb(conf, Self.rebalanceCallback)
+        case .mockHost:
+            rd_kafka_conf_set_events(conf, 0)
         }
-        let type = kind == .producer ? RD_KAFKA_PRODUCER : RD_KAFKA_CONSUMER
+        let type = kind == .consumer ? RD_KAFKA_CONSUMER : RD_KAFKA_PRODUCER
         guard let handle = rd_kafka_new(type, conf, &errorText, errorText.count) else {
             rd_kafka_conf_destroy(conf)
             throw KafkaError(.clientCreation, Self.string(errorText))
         }
         self.handle = handle
+        mainQueue = kind == .producer ? rd_kafka_queue_get_main(handle) : nil
         if kind == .consumer {
             // Route everything (rebalances, errors) through the consumer queue we poll.
             rd_kafka_poll_set_consumer(handle)
+            consumerQueue = rd_kafka_queue_get_consumer(handle)
         }
     }
 
     deinit {
-        if let mockCluster { rd_kafka_mock_cluster_destroy(mockCluster) }
-        for topic in topicHandles.withLock({ $0.values }) { rd_kafka_topic_destroy(topic) }
-        rd_kafka_destroy(handle)
+        // rd_kafka_destroy can block (an unclosed consumer closes itself), so it runs on a
+        // thread of its own, never on whichever cooperative thread dropped the last reference.
+        // The callbacks box travels along: librdkafka may call back until destroy returns.
+        let resources = Teardown(handle: handle, callbacks: callbacks, mockCluster: mockCluster,
+                                 queues: [mainQueue, consumerQueue].compactMap { $0 },
+                                 topics: topicHandles.withLock { Array($0.values) })
+        let thread = Thread { resources.destroy() }
+        thread.name = "alertron-kafka-destroy"
+        thread.start()
+    }
+
+    private struct Teardown: @unchecked Sendable {
+        let handle: OpaquePointer
+        let callbacks: Callbacks
+        let mockCluster: OpaquePointer?
+        let queues: [OpaquePointer]
+        let topics: [OpaquePointer]
+
+        func destroy() {
+            if let mockCluster { rd_kafka_mock_cluster_destroy(mockCluster) }
+            queues.forEach { rd_kafka_queue_destroy($0) }
+            topics.forEach { rd_kafka_topic_destroy($0) }
+            rd_kafka_destroy(handle)
+            withExtendedLifetime(callbacks) {}
+        }
+    }
+
+    /// The reason librdkafka gave when it raised a fatal error, if it has.
+    func fatalError() -> KafkaError? {
+        var text = [CChar](repeating: 0, count: 512)
+        let code = rd_kafka_fatal_error(handle, &text, text.count)
+        guard code != RD_KAFKA_RESP_ERR_NO_ERROR else { return nil }
+        return KafkaError(.fatal, Self.string(text), librdkafkaCode: code.rawValue, isRetriable: false)
     }
 
     // MARK: - Producer
@@ -102,10 +155,16 @@ final class RDKafkaClient: @unchecked Sendable {
     func produce(_ batch: KafkaProducerBatch, tokenBase: UInt) -> [(index: Int, error: KafkaError)] {
         var refused: [(index: Int, error: KafkaError)] = []
         let flags = Int32(alertron_msg_flag_copy())
+        var byTopic = [[Int]](repeating: [], count: batch.topics.count)
+        for (index, entry) in batch.entries.enumerated() { byTopic[entry.topicIndex].append(index) }
         batch.bytes.withUnsafeBytes { raw in
             let base = raw.baseAddress.map { UnsafeMutableRawPointer(mutating: $0) }
-            for topicIndex in batch.topics.indices {
-                let indices = batch.entries.indices.filter { batch.entries[$0].topicIndex == topicIndex }
+            for (topicIndex, indices) in byTopic.enumerated() where !indices.isEmpty {
+                guard let topic = topicHandle(batch.topics[topicIndex]) else {
+                    let error = KafkaError(.configuration, "topic name '\(batch.topics[topicIndex].prefix(100))' is not valid", isRetriable: false)
+                    refused.append(contentsOf: indices.map { ($0, error) })
+                    continue
+                }
                 var messages = indices.map { index -> rd_kafka_message_t in
                     let entry = batch.entries[index]
                     var message = rd_kafka_message_t()
@@ -118,7 +177,6 @@ final class RDKafkaClient: @unchecked Sendable {
                     message._private = UnsafeMutableRawPointer(bitPattern: tokenBase | UInt(index))
                     return message
                 }
-                let topic = topicHandle(batch.topics[topicIndex])
                 let enqueued = messages.withUnsafeMutableBufferPointer { buffer in
                     rd_kafka_produce_batch(topic, alertron_partition_unassigned(), flags,
                                            buffer.baseAddress, Int32(buffer.count))
@@ -136,30 +194,29 @@ final class RDKafkaClient: @unchecked Sendable {
     /// Waits up to `timeoutMilliseconds` for producer events; returns delivery outcomes and
     /// reports errors to the callbacks. Call from one dedicated thread.
     func pollDeliveries(timeoutMilliseconds: Int32, into outcomes: inout [DeliveryOutcome]) {
-        guard let queue = rd_kafka_queue_get_main(handle) else { return }
-        defer { rd_kafka_queue_destroy(queue) }
-        guard let event = rd_kafka_queue_poll(queue, timeoutMilliseconds) else { return }
+        guard let mainQueue, let event = rd_kafka_queue_poll(mainQueue, timeoutMilliseconds) else { return }
         defer { rd_kafka_event_destroy(event) }
         switch Int32(rd_kafka_event_type(event)) {
         case Int32(alertron_event_delivery_report()):
-            var messages = [UnsafePointer<rd_kafka_message_t>?](repeating: nil, count: 1024)
             while true {
-                let count = rd_kafka_event_message_array(event, &messages, messages.count)
+                let count = rd_kafka_event_message_array(event, &deliveryScratch, deliveryScratch.count)
                 if count == 0 { break }
-                for message in messages[0..<count] {
+                for message in deliveryScratch[0..<count] {
                     guard let message = message?.pointee else { continue }
                     let failed = message.err != RD_KAFKA_RESP_ERR_NO_ERROR
                     outcomes.append(DeliveryOutcome(
                         token: UInt(bitPattern: message._private),
                         partition: message.partition,
                         offset: message.offset,
-                        errorMessage: failed ? Self.string(rd_kafka_err2str(message.err)) : nil))
+                        error: failed ? Self.error(message.err, defaultCode: .deliveryFailed) : nil))
                 }
             }
         case Int32(alertron_event_error()):
-            let error = KafkaError(.deliveryFailed, Self.string(rd_kafka_event_error_string(event)),
-                                   librdkafkaCode: rd_kafka_event_error(event).rawValue)
-            callbacks.onError(error, rd_kafka_event_error_is_fatal(event) != 0)
+            let fatal = rd_kafka_event_error_is_fatal(event) != 0
+            let error = fatal ? (fatalError() ?? KafkaError(.fatal, Self.string(rd_kafka_event_error_string(event))))
+                : KafkaError(.deliveryFailed, Self.string(rd_kafka_event_error_string(event)),
+                             librdkafkaCode: rd_kafka_event_error(event).rawValue)
+            callbacks.onError(error, fatal)
         default:
             break
         }
@@ -168,17 +225,23 @@ final class RDKafkaClient: @unchecked Sendable {
     /// Messages not yet acknowledged by the broker (queued, in flight, or reports not served).
     var outstandingMessages: Int { Int(rd_kafka_outq_len(handle)) }
 
-    /// Blocks until every outstanding message is delivered or the timeout passes.
-    /// Returns how many are still outstanding.
-    func flush(timeoutMilliseconds: Int32) -> Int {
-        _ = rd_kafka_flush(handle, timeoutMilliseconds)
-        return outstandingMessages
+    /// Blocks until every outstanding message is delivered or the timeout passes; true when
+    /// everything was. Another thread must serve the delivery reports meanwhile.
+    func flush(timeoutMilliseconds: Int32) -> Bool {
+        rd_kafka_flush(handle, timeoutMilliseconds) == RD_KAFKA_RESP_ERR_NO_ERROR
+    }
+
+    /// Gives up on everything not yet acknowledged: each message gets a definite failed report
+    /// (purged from the queue, or in flight), so no caller is left guessing.
+    func purgeOutstanding() {
+        _ = rd_kafka_purge(handle, Int32(RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT))
     }
 
     private func topicHandle(_ name: String) -> OpaquePointer? {
         topicHandles.withLock { handles in
             if let existing = handles[name] { return existing }
-            let created = rd_kafka_topic_new(handle, name, nil)
+            // NULL for an invalid name (for example longer than 249 bytes); not cached.
+            guard let created = rd_kafka_topic_new(handle, name, nil) else { return nil }
             handles[name] = created
             return created
         }
@@ -201,8 +264,7 @@ final class RDKafkaClient: @unchecked Sendable {
     /// Polls up to `capacity` messages, copying every key and value into one buffer.
     /// Per-message errors (not messages) are reported to the error callback and skipped.
     func consumeBatch(capacity: Int, timeoutMilliseconds: Int32) -> KafkaConsumerBatch {
-        guard let queue = rd_kafka_queue_get_consumer(handle) else { return KafkaConsumerBatch(messages: []) }
-        defer { rd_kafka_queue_destroy(queue) }
+        guard let queue = consumerQueue else { return KafkaConsumerBatch(messages: []) }
         var pointers = [UnsafeMutablePointer<rd_kafka_message_t>?](repeating: nil, count: capacity)
         let received = rd_kafka_consume_batch_queue(queue, timeoutMilliseconds, &pointers, capacity)
         guard received > 0 else { return KafkaConsumerBatch(messages: []) }
@@ -221,7 +283,9 @@ final class RDKafkaClient: @unchecked Sendable {
             let m = message.pointee
             guard m.err == RD_KAFKA_RESP_ERR_NO_ERROR else {
                 if m.err != RD_KAFKA_RESP_ERR__PARTITION_EOF {
-                    callbacks.onError(Self.error(m.err, defaultCode: .consumer), false)
+                    var error = Self.error(m.err, defaultCode: .consumer)
+                    if let detail = rd_kafka_message_errstr(message) { error.message += ": " + Self.string(detail) }
+                    callbacks.onError(error, m.err == RD_KAFKA_RESP_ERR__FATAL)
                 }
                 spans.append((nil, nil))
                 continue
@@ -282,6 +346,9 @@ final class RDKafkaClient: @unchecked Sendable {
 
     /// Commits stored offsets and leaves the group. Blocks; serves the final revocation.
     func closeConsumer() -> KafkaError? {
+        // The consumer queue reference must go before close.
+        if let consumerQueue { rd_kafka_queue_destroy(consumerQueue) }
+        consumerQueue = nil
         let result = rd_kafka_consumer_close(handle)
         return result == RD_KAFKA_RESP_ERR_NO_ERROR ? nil : Self.error(result, defaultCode: .consumer)
     }
@@ -305,21 +372,25 @@ final class RDKafkaClient: @unchecked Sendable {
         for element in UnsafeBufferPointer(start: list.pointee.elems, count: Int(list.pointee.cnt)) {
             var low: Int64 = 0
             var high: Int64 = 0
-            guard rd_kafka_get_watermark_offsets(handle, element.topic, element.partition, &low, &high)
+            let topic = Self.string(element.topic)
+            lag[topic, default: 0] += 0
+            // Before the first fetch the position (and the cached high watermark) are unknown:
+            // such a partition adds nothing rather than a made-up number.
+            guard element.offset >= 0,
+                  rd_kafka_get_watermark_offsets(handle, element.topic, element.partition, &low, &high)
                     == RD_KAFKA_RESP_ERR_NO_ERROR, high >= 0 else { continue }
-            // Before the first fetch the position is unknown; count from the low watermark.
-            let position = element.offset >= 0 ? element.offset : low
-            lag[Self.string(element.topic), default: 0] += max(0, high - position)
+            lag[topic, default: 0] += max(0, high - element.offset)
         }
         return lag
     }
 
     // MARK: - Cluster
 
-    /// Fetches metadata for all topics. Blocks up to the timeout.
-    func metadata(timeoutMilliseconds: Int32) throws -> KafkaClusterMetadata {
+    /// Fetches metadata: all topics, or only those this client already uses (cheap, for
+    /// readiness checks on large clusters). Blocks up to the timeout.
+    func metadata(allTopics: Bool, timeoutMilliseconds: Int32) throws -> KafkaClusterMetadata {
         var pointer: UnsafePointer<rd_kafka_metadata>?
-        let result = rd_kafka_metadata(handle, 1, nil, &pointer, timeoutMilliseconds)
+        let result = rd_kafka_metadata(handle, allTopics ? 1 : 0, nil, &pointer, timeoutMilliseconds)
         guard result == RD_KAFKA_RESP_ERR_NO_ERROR, let metadata = pointer?.pointee else {
             throw Self.error(result, defaultCode: .metadata)
         }
@@ -357,7 +428,7 @@ final class RDKafkaClient: @unchecked Sendable {
         newTopics.withUnsafeMutableBufferPointer { buffer in
             rd_kafka_CreateTopics(handle, buffer.baseAddress, buffer.count, options, queue)
         }
-        guard let event = rd_kafka_queue_poll(queue, timeoutMilliseconds + 1000) else {
+        guard let event = rd_kafka_queue_poll(queue, timeoutMilliseconds &+ 1000) else {
             throw KafkaError(.timedOut, "CreateTopics got no answer within \(timeoutMilliseconds) ms")
         }
         defer { rd_kafka_event_destroy(event) }
@@ -534,6 +605,12 @@ final class RDKafkaClient: @unchecked Sendable {
             return KafkaError(.timedOut, text, librdkafkaCode: code.rawValue, isRetriable: true)
         case RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE:
             return KafkaError(.messageTooLarge, text, librdkafkaCode: code.rawValue, isRetriable: false)
+        case RD_KAFKA_RESP_ERR__FATAL:
+            return KafkaError(.fatal, text, librdkafkaCode: code.rawValue, isRetriable: false)
+        case RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED, RD_KAFKA_RESP_ERR_CLUSTER_AUTHORIZATION_FAILED,
+             RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC, RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART, RD_KAFKA_RESP_ERR__INVALID_ARG,
+             RD_KAFKA_RESP_ERR_INVALID_MSG, RD_KAFKA_RESP_ERR__AUTHENTICATION:
+            return KafkaError(defaultCode, text, librdkafkaCode: code.rawValue, isRetriable: false)
         default:
             return KafkaError(defaultCode, text, librdkafkaCode: code.rawValue)
         }

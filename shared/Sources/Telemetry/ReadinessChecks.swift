@@ -54,6 +54,6 @@ import Kafka
 extension ReadinessChecks {
     /// "Kafka reachable": the broker answers a metadata request within two seconds.
     public func addKafkaCheck(_ producer: KafkaProducer) {
-        add("kafka") { _ = try await producer.metadata(timeout: .seconds(2)) }
+        add("kafka") { _ = try await producer.metadata(allTopics: false, timeout: .seconds(2)) }
     }
 }

@@ -17,9 +17,9 @@ import Testing
     @Test func aBatchCompletesOnlyWhenItsLastReportArrivesInAnyOrder() throws {
         var tracker = DeliveryTracker<Int>()
         let base = try tokenBase(tracker.start(batch(3), waiter: 7))
-        #expect(tracker.deliver([DeliveryOutcome(token: base | 2, partition: 1, offset: 12, errorMessage: nil)]).isEmpty)
-        #expect(tracker.deliver([DeliveryOutcome(token: base | 0, partition: 1, offset: 10, errorMessage: nil)]).isEmpty)
-        let done = tracker.deliver([DeliveryOutcome(token: base | 1, partition: 1, offset: 11, errorMessage: nil)])
+        #expect(tracker.deliver([DeliveryOutcome(token: base | 2, partition: 1, offset: 12, error: nil)]).isEmpty)
+        #expect(tracker.deliver([DeliveryOutcome(token: base | 0, partition: 1, offset: 10, error: nil)]).isEmpty)
+        let done = tracker.deliver([DeliveryOutcome(token: base | 1, partition: 1, offset: 11, error: nil)])
         #expect(done.count == 1)
         #expect(done[0].waiter == 7)
         let reports = try done[0].result.get()
@@ -33,9 +33,9 @@ import Testing
         let first = try tokenBase(tracker.start(batch(2), waiter: 1))
         let second = try tokenBase(tracker.start(batch(1), waiter: 2))
         let done = tracker.deliver([
-            DeliveryOutcome(token: first | 0, partition: 0, offset: 0, errorMessage: nil),
-            DeliveryOutcome(token: second | 0, partition: 3, offset: 5, errorMessage: nil),
-            DeliveryOutcome(token: first | 1, partition: 0, offset: 1, errorMessage: nil),
+            DeliveryOutcome(token: first | 0, partition: 0, offset: 0, error: nil),
+            DeliveryOutcome(token: second | 0, partition: 3, offset: 5, error: nil),
+            DeliveryOutcome(token: first | 1, partition: 0, offset: 1, error: nil),
         ])
         #expect(Set(done.map(\.waiter)) == [1, 2])
     }
@@ -44,8 +44,8 @@ import Testing
         var tracker = DeliveryTracker<Int>()
         let base = try tokenBase(tracker.start(batch(2), waiter: 1))
         let done = tracker.deliver([
-            DeliveryOutcome(token: base | 0, partition: 0, offset: 0, errorMessage: nil),
-            DeliveryOutcome(token: base | 1, partition: -1, offset: -1, errorMessage: "Local: Message timed out"),
+            DeliveryOutcome(token: base | 0, partition: 0, offset: 0, error: nil),
+            DeliveryOutcome(token: base | 1, partition: -1, offset: -1, error: KafkaError(.deliveryFailed, "Local: Message timed out")),
         ])
         #expect(throws: KafkaError.self) { try done[0].result.get() }
         guard case .failure(let error) = done[0].result else { return }
@@ -59,8 +59,8 @@ import Testing
         let base = try tokenBase(tracker.start(batch(3), waiter: 1))
         #expect(tracker.refuse(tokenBase: base, [(2, KafkaError(.queueFull, "full"))]) == nil)
         let done = tracker.deliver([
-            DeliveryOutcome(token: base | 0, partition: 0, offset: 0, errorMessage: nil),
-            DeliveryOutcome(token: base | 1, partition: 0, offset: 1, errorMessage: nil),
+            DeliveryOutcome(token: base | 0, partition: 0, offset: 0, error: nil),
+            DeliveryOutcome(token: base | 1, partition: 0, offset: 1, error: nil),
         ])
         guard case .failure(let error) = done[0].result else {
             Issue.record("expected a queue-full failure")
@@ -84,5 +84,43 @@ import Testing
         guard case .failure(let lost) = abandoned[0].result else { return }
         #expect(lost.message.contains("4 of 4"))
         #expect(tracker.pendingMessages == 0)
+    }
+
+    @Test func aPermanentFailureWinsOverQueueFullSoCallersDoNotResendPoison() throws {
+        var tracker = DeliveryTracker<Int>()
+        let base = try tokenBase(tracker.start(batch(3), waiter: 1))
+        _ = tracker.refuse(tokenBase: base, [(0, KafkaError(.queueFull, "full"))])
+        let done = tracker.deliver([
+            DeliveryOutcome(token: base | 1, partition: 0, offset: 0,
+                            error: KafkaError(.messageTooLarge, "Broker: Message size too large", isRetriable: false)),
+            DeliveryOutcome(token: base | 2, partition: 0, offset: 1, error: nil),
+        ])
+        guard case .failure(let error) = done[0].result else {
+            Issue.record("expected a failure")
+            return
+        }
+        #expect(error.code == .messageTooLarge)
+        #expect(!error.isRetriable)
+    }
+}
+
+@Suite struct FatalErrorSignalTests {
+    @Test func waitersWakeWithTheFirstFatalErrorAndLaterWaitersGetItAtOnce() async {
+        let signal = FatalErrorSignal()
+        async let waited = signal.wait()
+        try? await Task.sleep(for: .milliseconds(20))
+        signal.raise(KafkaError(.fatal, "first"))
+        signal.raise(KafkaError(.fatal, "second"))
+        #expect(await waited?.message == "first")
+        #expect(await signal.wait()?.message == "first")
+    }
+
+    @Test func aCancelledWaiterReturnsNil() async {
+        let signal = FatalErrorSignal()
+        let task = Task { await signal.wait() }
+        try? await Task.sleep(for: .milliseconds(20))
+        task.cancel()
+        #expect(await task.value == nil)
+        #expect(signal.error == nil)
     }
 }

@@ -57,17 +57,37 @@ import Testing
         await consumer.close()
     }
 
-    @Test func aBatchLargerThanTheLocalQueueIsRefusedAsBackpressure() async throws {
+    @Test func aFullLocalQueueRefusesMoreAsRetriableBackpressureUntilItDrains() async throws {
         let broker = try TestBroker()
         let producer = try broker.producer { $0.queueMaxMessages = 10 }
-        await #expect(throws: KafkaError.self) { _ = try await broker.produce(producer, count: 11) }
+        // With the broker down, eight messages wait in the local queue.
+        try broker.cluster.setBroker(1, up: false)
+        let waiting = Task { try await broker.produce(producer, count: 8) }
+        try await eventually(5, "eight queued messages") { producer.queuedMessages >= 8 }
         do {
-            _ = try await broker.produce(producer, count: 11)
+            _ = try await broker.produce(producer, count: 5, prefix: "more")
+            Issue.record("the queue took 13 messages with room for 10")
         } catch let error as KafkaError {
             #expect(error.code == .queueFull)
             #expect(error.isRetriable)
         }
-        // What fits still goes through.
+        // Once the broker is back the queue drains and the waiting batch is delivered.
+        try broker.cluster.setBroker(1, up: true)
+        #expect(try await waiting.value.count == 8)
+        #expect(try await broker.produce(producer, count: 5, prefix: "more").count == 5)
+        await producer.shutdown()
+    }
+
+    @Test func aBatchLargerThanTheWholeQueueIsRefusedAsNotRetriable() async throws {
+        let broker = try TestBroker()
+        let producer = try broker.producer { $0.queueMaxMessages = 10 }
+        do {
+            _ = try await broker.produce(producer, count: 11)
+            Issue.record("an 11-message batch was accepted by a 10-message queue")
+        } catch let error as KafkaError {
+            #expect(error.code == .queueFull)
+            #expect(!error.isRetriable, "it can never fit: retrying would loop forever")
+        }
         #expect(try await broker.produce(producer, count: 10).count == 10)
         await producer.shutdown()
     }
@@ -139,5 +159,44 @@ import Testing
         #expect(configuration.bootstrapServers == "broker-1:9092,broker-2:9092")
         #expect(configuration.clientID == "scorer")
         #expect(configuration.properties == ["security.protocol": "SASL_SSL", "sasl.mechanism": "PLAIN"])
+    }
+
+    @Test func unrelatedKafkaEnvironmentVariablesDoNotStopAClientFromStarting() async throws {
+        // What Kubernetes injects for a Service named "kafka", plus a real property.
+        let configuration = KafkaConfiguration.fromEnvironment([
+            "KAFKA_PORT": "tcp://10.0.0.1:9092", "KAFKA_SERVICE_HOST": "10.0.0.1", "KAFKA_SOCKET_TIMEOUT_MS": "5000",
+        ])
+        #expect(configuration.environmentPropertyNames == ["port", "service.host", "socket.timeout.ms"])
+        let producer = try KafkaProducer(configuration: KafkaProducerConfiguration(kafka: configuration), logger: testLogger)
+        await producer.shutdown()
+        // A known property with a bad value from the environment is still an error.
+        let bad = KafkaConfiguration.fromEnvironment(["KAFKA_SOCKET_TIMEOUT_MS": "soon"])
+        #expect(throws: KafkaError.self) { _ = try KafkaProducer(configuration: KafkaProducerConfiguration(kafka: bad), logger: testLogger) }
+    }
+
+    @Test func secretsAreRedactedFromTheConfigurationsDescription() {
+        let configuration = KafkaConfiguration(properties: ["sasl.password": "hunter2", "ssl.key.pem": "-----BEGIN", "sasl.username": "svc"])
+        let text = "\(configuration)"
+        #expect(!text.contains("hunter2"))
+        #expect(!text.contains("BEGIN"))
+        #expect(text.contains("sasl.username=svc"))
+    }
+
+    @Test func theConsumerKeepsOffsetStoreManualWhateverTheUserSets() {
+        let user = KafkaConfiguration(properties: ["enable.auto.offset.store": "true"])
+        let configuration = KafkaConsumerConfiguration(kafka: user, groupID: "g", topics: ["t"])
+        #expect(configuration.librdkafkaProperties["enable.auto.offset.store"] == "false")
+    }
+
+    @Test func anInvalidTopicNameFailsTheSendWithoutRetryInsteadOfCrashing() async throws {
+        let broker = try TestBroker()
+        let producer = try broker.producer()
+        do {
+            _ = try await producer.send(topic: String(repeating: "x", count: 600), key: nil, value: [1])
+            Issue.record("a 600-byte topic name was accepted")
+        } catch let error as KafkaError {
+            #expect(!error.isRetriable)
+        }
+        await producer.shutdown()
     }
 }
