@@ -528,8 +528,9 @@ final class RDKafkaClient: @unchecked Sendable {
     private static let logCallback: @convention(c) (OpaquePointer?, Int32, UnsafePointer<CChar>?, UnsafePointer<CChar>?) -> Void = {
         handle, level, facility, text in
         guard let callbacks = RDKafkaClient.callbacks(of: handle) else { return }
-        // syslog levels: 0-3 error, 4 warning, 5-6 info/notice, 7 debug.
-        let swiftLevel: Logger.Level = level <= 3 ? .error : level == 4 ? .warning : level <= 6 ? .info : .debug
+        // syslog levels 0-7. Errors also arrive through the error callback or event, which
+        // logs them as warnings, so librdkafka's own lines are kept one notch lower.
+        let swiftLevel: Logger.Level = level <= 4 ? .info : level <= 6 ? .debug : .trace
         callbacks.logger.log(level: swiftLevel, "\(RDKafkaClient.string(text))",
                              metadata: ["kafka.facility": "\(RDKafkaClient.string(facility))"])
     }

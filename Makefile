@@ -1,0 +1,57 @@
+# Alertron: `make run` starts the whole mesh locally; `make test` runs every test.
+# Each package builds once: shared in shared/.build, the services together in
+# .build-services (they share every dependency, so those compile once).
+
+SWIFT        ?= swift
+CONFIG       ?= release
+SERVICES     := ingest scorer notifier generator
+SERVICES_DIR := .build-services
+SHARED_TEST  := $(SWIFT) test --package-path shared --skip-build
+
+.PHONY: deps build build-tests test test-shared test-services test-run run bench clean help
+
+help:
+	@echo "make run     install what is missing, build, run the mesh locally (Ctrl-C stops it)"
+	@echo "make test    install what is missing, build once, run every package's tests"
+	@echo "make bench   release build, then the benchmarks (results go in BENCHMARKS.md)"
+	@echo "make build   build every package ($(CONFIG)); make clean removes build output"
+
+deps:
+	@scripts/deps.sh
+
+build: deps
+	$(SWIFT) build --package-path shared -c $(CONFIG)
+	@for service in $(SERVICES); do \
+	  $(SWIFT) build --package-path services/$$service --scratch-path $(SERVICES_DIR) -c $(CONFIG) || exit 1; \
+	done
+
+build-tests: deps
+	$(SWIFT) build --package-path shared --build-tests
+	@for service in $(SERVICES); do \
+	  $(SWIFT) build --package-path services/$$service --scratch-path $(SERVICES_DIR) --build-tests || exit 1; \
+	done
+
+test: build-tests test-shared test-services test-run
+
+test-shared:
+	$(SHARED_TEST)
+
+test-services:
+	@for service in $(SERVICES); do \
+	  $(SWIFT) test --package-path services/$$service --scratch-path $(SERVICES_DIR) --skip-build || exit 1; \
+	done
+
+# make run itself, on the debug build: everything comes up ready and Ctrl-C stops it all.
+test-run:
+	scripts/test-run-local.sh
+
+run: build
+	@CONFIG=$(CONFIG) scripts/run-local.sh
+
+bench: deps
+	$(SWIFT) build --package-path shared -c release --product alertron-bench
+	shared/.build/release/alertron-bench events
+	shared/.build/release/alertron-bench kafka
+
+clean:
+	rm -rf shared/.build $(SERVICES_DIR) services/*/.build run

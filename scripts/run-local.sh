@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# The mesh on the embedded default: the development broker, then every service, each
+# waited for on /readyz. Ctrl-C (or SIGTERM) stops every process this script started.
+# Ports and the run folder are environment variables, so tests can run it beside a live one.
+set -euo pipefail
+
+root="$(cd "$(dirname "$0")/.." && pwd)"
+config="${CONFIG:-release}"
+run_dir="${RUN_DIR:-$root/run}"
+broker_port="${BROKER_PORT:-9092}"
+control_port="${DEVBROKER_CONTROL_PORT:-9095}"
+declare -A service_ports=(
+  [ingest]="${INGEST_PORT:-8080}" [scorer]="${SCORER_PORT:-8081}"
+  [notifier]="${NOTIFIER_PORT:-8082}" [generator]="${GENERATOR_PORT:-8083}"
+)
+services=(scorer notifier ingest generator)   # consumers first, producers of traffic last
+shared_bin="$root/shared/.build/$config"
+services_bin="$root/.build-services/$config"
+
+mkdir -p "$run_dir"
+pids=()
+stopping=0
+
+stop_all() {
+  [ "$stopping" -eq 1 ] && return
+  stopping=1
+  echo
+  echo "stopping ${#pids[@]} processes..."
+  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for _ in $(seq 100); do
+    alive=0
+    for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null && alive=1; done
+    [ "$alive" -eq 0 ] && break
+    sleep 0.1
+  done
+  for pid in "${pids[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  echo "stopped; logs are in $run_dir"
+}
+trap 'stop_all; exit 0' INT TERM
+trap 'stop_all' EXIT
+
+port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+for port in "$broker_port" "$control_port" "${service_ports[@]}"; do
+  if port_in_use "$port"; then
+    echo "run: port $port is already in use (another 'make run'?); set BROKER_PORT, INGEST_PORT, ... to move" >&2
+    exit 1
+  fi
+done
+for binary in "$shared_bin/alertron-devbroker" "${services[@]/#/$services_bin/}"; do
+  [ -x "$binary" ] || { echo "run: $binary is missing; run 'make build CONFIG=$config' first" >&2; exit 1; }
+done
+
+rm -f "$run_dir/bootstrap"
+"$shared_bin/alertron-devbroker" --listen "127.0.0.1:$broker_port" --control "127.0.0.1:$control_port" \
+  --bootstrap-file "$run_dir/bootstrap" >"$run_dir/devbroker.out" 2>"$run_dir/devbroker.log" &
+pids+=($!)
+for _ in $(seq 150); do [ -s "$run_dir/bootstrap" ] && break; sleep 0.1; done
+[ -s "$run_dir/bootstrap" ] || { echo "run: the development broker did not start; see $run_dir/devbroker.log" >&2; exit 1; }
+
+export KAFKA_BROKERS
+KAFKA_BROKERS="$(cat "$run_dir/bootstrap")"
+for service in "${services[@]}"; do
+  PORT="${service_ports[$service]}" HOST=127.0.0.1 "$services_bin/$service" >"$run_dir/$service.out" 2>"$run_dir/$service.log" &
+  pids+=($!)
+done
+
+ready() { curl -fsS -o /dev/null --max-time 3 "http://127.0.0.1:$1/readyz"; }
+for service in "${services[@]}"; do
+  for _ in $(seq 150); do ready "${service_ports[$service]}" && break; sleep 0.2; done
+  ready "${service_ports[$service]}" || { echo "run: $service is not ready; see $run_dir/$service.log" >&2; exit 1; }
+done
+
+cat <<INFO
+Alertron is running on the embedded default (development broker, no Slack configured).
+  Kafka bootstrap     $KAFKA_BROKERS       (kcat -b $KAFKA_BROKERS -L)
+  dev broker control  http://127.0.0.1:$control_port/v1/cluster
+INFO
+for service in "${services[@]}"; do
+  printf '  %-19s http://127.0.0.1:%s  (/metrics /healthz /readyz)\n' "$service" "${service_ports[$service]}"
+done
+echo "  logs                $run_dir/*.log"
+echo "all ready; Ctrl-C stops everything"
+
+deadline=$(( $(date +%s) + ${RUN_FOR:-0} ))
+while :; do
+  line="status:"
+  for service in "${services[@]}"; do
+    if ready "${service_ports[$service]}"; then line+=" $service=ready"; else line+=" $service=NOT-READY"; fi
+  done
+  if [ -t 1 ]; then printf '\r%s   ' "$line"; else echo "$line"; fi
+  for pid in "${pids[@]}"; do
+    kill -0 "$pid" 2>/dev/null || { echo; echo "run: a process exited unexpectedly; see $run_dir/*.log" >&2; exit 1; }
+  done
+  [ "${RUN_FOR:-0}" -gt 0 ] && [ "$(date +%s)" -ge "$deadline" ] && break
+  sleep "${STATUS_INTERVAL:-2}"
+done

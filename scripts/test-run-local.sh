@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Checks what `make run` promises, on the debug build that `make test` made: the broker and
+# every service come up ready, and Ctrl-C (SIGINT) leaves no process behind.
+set -uo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+passed=0
+failed=0
+check() { if "$@"; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAILED: $*"; fi; }
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+run_dir="$(mktemp -d)"
+output="$run_dir/output"
+export CONFIG=debug RUN_DIR="$run_dir" STATUS_INTERVAL=1
+export BROKER_PORT=$(free_port) DEVBROKER_CONTROL_PORT=$(free_port) INGEST_PORT=$(free_port)
+export SCORER_PORT=$(free_port) NOTIFIER_PORT=$(free_port) GENERATOR_PORT=$(free_port)
+
+# A background job starts with SIGINT ignored, which a script cannot trap: restore the
+# default first, so the SIGINT below acts like Ctrl-C in a terminal.
+setsid perl -e '$SIG{INT} = "DEFAULT"; exec @ARGV' "$root/scripts/run-local.sh" >"$output" 2>&1 &
+runner=$!
+for _ in $(seq 300); do grep -q "all ready" "$output" && break; sleep 0.2; done
+check grep -q "all ready" "$output"
+check grep -q "status: scorer=ready notifier=ready ingest=ready generator=ready" <(sleep 1.5; cat "$output")
+check kcat -b "127.0.0.1:$BROKER_PORT" -L -t readings -m 5
+
+kill -INT "$runner"
+for _ in $(seq 150); do kill -0 "$runner" 2>/dev/null || break; sleep 0.1; done
+check test ! -e "/proc/$runner"
+# Every process let go of its port: nothing was left behind.
+port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+for port in "$BROKER_PORT" "$DEVBROKER_CONTROL_PORT" "$INGEST_PORT" "$SCORER_PORT" "$NOTIFIER_PORT" "$GENERATOR_PORT"; do
+  check port_free "$port"
+done
+check grep -q "stopped" "$output"
+[ "$failed" -eq 0 ] || { echo "--- run-local output"; cat "$output"; tail -n 20 "$run_dir"/*.log; }
+rm -rf "$run_dir"
+echo "run-local: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
