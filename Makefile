@@ -6,7 +6,7 @@ SWIFT        ?= swift
 CONFIG       ?= release
 SERVICES     := ingest scorer notifier generator
 SERVICES_DIR := .build-services
-SHARED_TEST  := $(SWIFT) test --package-path shared --skip-build
+SHARED_TEST  := $(SWIFT) test --package-path shared --skip-build --disable-xctest
 
 .PHONY: deps build build-tests test test-shared test-services test-run run bench clean help
 
@@ -38,7 +38,7 @@ test-shared:
 
 test-services:
 	@for service in $(SERVICES); do \
-	  $(SWIFT) test --package-path services/$$service --scratch-path $(SERVICES_DIR) --skip-build || exit 1; \
+	  $(SWIFT) test --package-path services/$$service --scratch-path $(SERVICES_DIR) --skip-build --disable-xctest || exit 1; \
 	done
 
 # make run itself, on the debug build: everything comes up ready and Ctrl-C stops it all.

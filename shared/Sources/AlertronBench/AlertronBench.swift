@@ -18,15 +18,21 @@ struct AlertronBench: AsyncParsableCommand {
 
     struct KafkaCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(commandName: "kafka", abstract: "Kafka module vs kcat (librdkafka's own client) on one development broker.")
-        @Option(help: "Messages per measurement.") var count = 300_000
+        @Option(help: "Messages per measurement.") var count = 1_000_000
         @Option(help: "Bytes per message value.") var size = 200
-        func run() async throws { printResults(try await runKafkaBenchmark(count: count, size: size)) }
+        @Option(help: "Producer batches of 1000 awaiting acknowledgement at once.") var inFlight = 96
+        @Option(help: "queue.buffering.max.messages, the same for kcat and the module.") var queueMessages = 100_000
+        @Option(help: "Alternating rounds; medians are reported.") var rounds = 5
+        func run() async throws {
+            printResults(try await runKafkaBenchmark(KafkaBenchmarkSettings(
+                count: count, size: size, inFlight: inFlight, queueMessages: queueMessages, rounds: rounds)))
+        }
     }
 }
 
 func printResults(_ results: [BenchResult]) {
     for result in results {
         let rate = String(format: "%12.0f", result.perSecond)
-        print("\(result.name.padding(toLength: 44, withPad: " ", startingAt: 0)) \(rate) /s  \(result.note)")
+        print("\(result.name.padding(toLength: 32, withPad: " ", startingAt: 0)) \(rate) /s  \(result.note)")
     }
 }

@@ -56,7 +56,9 @@ struct DeliveryTracker<Waiter> {
     /// librdkafka refused some messages at enqueue time; they will get no report.
     mutating func refuse(tokenBase: UInt, _ refused: [(index: Int, error: KafkaError)]) -> Completion? {
         let batchID = tokenBase >> Self.indexBits
-        guard var entry = pending[batchID] else { return nil }
+        // Taken out while it changes, so its reports array stays uniquely referenced
+        // (mutating a copy would duplicate the whole array); settle() puts it back.
+        guard var entry = pending.removeValue(forKey: batchID) else { return nil }
         for (_, error) in refused {
             entry.remaining -= 1
             pendingMessages -= 1
@@ -72,7 +74,7 @@ struct DeliveryTracker<Waiter> {
         while index < outcomes.count {
             // Reports of one batch usually arrive together: look each batch up once.
             let batchID = outcomes[index].token >> Self.indexBits
-            guard var entry = pending[batchID] else { index += 1; continue }
+            guard var entry = pending.removeValue(forKey: batchID) else { index += 1; continue }
             while index < outcomes.count, outcomes[index].token >> Self.indexBits == batchID {
                 let outcome = outcomes[index]
                 let position = Int(outcome.token & ((1 << Self.indexBits) - 1))

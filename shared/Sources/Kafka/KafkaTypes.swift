@@ -49,18 +49,30 @@ public struct KafkaProducerBatch: Sendable {
     /// Largest batch: a delivery token packs the message index into 20 bits.
     public static let maxCount = 1 << 20
 
+    @usableFromInline
     struct Entry: Sendable {
-        var topicIndex: Int
-        var keyStart: Int
+        @usableFromInline var topicIndex: Int
+        @usableFromInline var keyStart: Int
         /// -1 for a message without a key.
-        var keyLength: Int
-        var valueStart: Int
-        var valueLength: Int
+        @usableFromInline var keyLength: Int
+        @usableFromInline var valueStart: Int
+        @usableFromInline var valueLength: Int
+
+        @inlinable
+        init(topicIndex: Int, keyStart: Int, keyLength: Int, valueStart: Int, valueLength: Int) {
+            self.topicIndex = topicIndex
+            self.keyStart = keyStart
+            self.keyLength = keyLength
+            self.valueStart = valueStart
+            self.valueLength = valueLength
+        }
     }
 
-    private(set) var bytes: [UInt8] = []
-    private(set) var entries: [Entry] = []
-    private(set) var topics: [String] = []
+    // Inlinable so callers get `append` specialized for their collection types: on the hot
+    // path a generic call per message costs more than the copy it makes.
+    @usableFromInline private(set) var bytes: [UInt8] = []
+    @usableFromInline private(set) var entries: [Entry] = []
+    @usableFromInline private(set) var topics: [String] = []
 
     public init(capacity: Int = 0) {
         entries.reserveCapacity(capacity)
@@ -71,15 +83,10 @@ public struct KafkaProducerBatch: Sendable {
     public var isEmpty: Bool { entries.isEmpty }
 
     /// Adds a message; `key` decides the partition (same key, same partition, in order).
+    @inlinable
     public mutating func append(topic: String, key: (some Collection<UInt8>)?, value: some Collection<UInt8>) {
         precondition(entries.count < Self.maxCount, "a KafkaProducerBatch holds at most \(Self.maxCount) messages")
-        let topicIndex: Int
-        if let existing = topics.firstIndex(of: topic) {
-            topicIndex = existing
-        } else {
-            topicIndex = topics.count
-            topics.append(topic)
-        }
+        let topicIndex = index(ofTopic: topic)
         let keyStart = bytes.count
         var keyLength = -1
         if let key {
@@ -93,6 +100,7 @@ public struct KafkaProducerBatch: Sendable {
     }
 
     /// Adds a message with a string key.
+    @inlinable
     public mutating func append(topic: String, key: String?, value: some Collection<UInt8>) {
         append(topic: topic, key: key?.utf8, value: value)
     }
@@ -102,6 +110,15 @@ public struct KafkaProducerBatch: Sendable {
         bytes.removeAll(keepingCapacity: true)
         entries.removeAll(keepingCapacity: true)
         topics.removeAll(keepingCapacity: true)
+    }
+
+    @inlinable
+    mutating func index(ofTopic topic: String) -> Int {
+        // A batch names a handful of topics, most often the same one as the last message.
+        if let last = topics.last, last == topic { return topics.count - 1 }
+        if let existing = topics.firstIndex(of: topic) { return existing }
+        topics.append(topic)
+        return topics.count - 1
     }
 
     func topic(ofEntry index: Int) -> String { topics[entries[index].topicIndex] }
