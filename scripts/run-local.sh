@@ -59,8 +59,18 @@ pids+=($!)
 for _ in $(seq 150); do [ -s "$run_dir/bootstrap" ] && break; sleep 0.1; done
 [ -s "$run_dir/bootstrap" ] || { echo "run: the development broker did not start; see $run_dir/devbroker.log" >&2; exit 1; }
 
+# The scorer's default sensor model: trained once (seconds) on synthetic normal readings.
+export MODEL_PATH="${MODEL_PATH:-$run_dir/models/sensor-iforest.json}"
+if [ ! -f "$MODEL_PATH" ]; then
+  mkdir -p "$(dirname "$MODEL_PATH")"
+  "$services_bin/scorer" train --synthetic --out "$MODEL_PATH" || { echo "run: training the default model failed" >&2; exit 1; }
+fi
+
 export KAFKA_BROKERS
 KAFKA_BROKERS="$(cat "$run_dir/bootstrap")"
+# The local profile: one low session timeout for every group member, so a member that
+# stops is replaced in seconds on the development broker.
+export KAFKA_SESSION_TIMEOUT_MS="${KAFKA_SESSION_TIMEOUT_MS:-6000}"
 for service in "${services[@]}"; do
   PORT="${service_ports[$service]}" HOST=127.0.0.1 "$services_bin/$service" >"$run_dir/$service.out" 2>"$run_dir/$service.log" &
   pids+=($!)
