@@ -10,6 +10,7 @@ let package = Package(
         .library(name: "Kafka", targets: ["Kafka"]),
         .library(name: "Events", targets: ["Events"]),
         .library(name: "Telemetry", targets: ["Telemetry"]),
+        .library(name: "Models", targets: ["Models"]),
         .executable(name: "alertron-devbroker", targets: ["DevBroker"]),
         .executable(name: "alertron-bench", targets: ["AlertronBench"]),
     ],
@@ -37,6 +38,7 @@ let package = Package(
             ]
         ),
         .target(name: "Events"),
+        .target(name: "Models", dependencies: ["Events"]),
         .target(
             name: "Telemetry",
             dependencies: [
@@ -60,11 +62,12 @@ let package = Package(
         .executableTarget(
             name: "AlertronBench",
             dependencies: [
-                "Kafka", "Events",
+                "Kafka", "Events", "Models",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(name: "EventsTests", dependencies: ["Events"]),
+        .testTarget(name: "ModelsTests", dependencies: ["Models", "Events"]),
         .testTarget(name: "KafkaTests", dependencies: ["Kafka"]),
         // Runs the built alertron-devbroker executable; `swift build --build-tests` builds it first.
         .testTarget(name: "DevBrokerTests", dependencies: ["Kafka"]),

@@ -122,6 +122,13 @@ public struct KafkaProducerBatch: Sendable {
     }
 
     func topic(ofEntry index: Int) -> String { topics[entries[index].topicIndex] }
+
+    /// Message `index` as it will be sent: topic, key (nil when none) and value.
+    public func message(at index: Int) -> (topic: String, key: [UInt8]?, value: [UInt8]) {
+        let entry = entries[index]
+        let key = entry.keyLength < 0 ? nil : Array(bytes[entry.keyStart..<entry.keyStart + entry.keyLength])
+        return (topics[entry.topicIndex], key, Array(bytes[entry.valueStart..<entry.valueStart + entry.valueLength]))
+    }
 }
 
 /// One consumed message. `key` and `value` are slices of the batch's shared storage.
@@ -134,6 +141,16 @@ public struct KafkaConsumerMessage: Sendable {
     public var value: ArraySlice<UInt8>?
     /// Broker or producer timestamp in milliseconds since the epoch, when known.
     public var timestampMilliseconds: Int64?
+
+    public init(topic: String, partition: Int32, offset: Int64, key: ArraySlice<UInt8>?, value: ArraySlice<UInt8>?,
+                timestampMilliseconds: Int64? = nil) {
+        self.topic = topic
+        self.partition = partition
+        self.offset = offset
+        self.key = key
+        self.value = value
+        self.timestampMilliseconds = timestampMilliseconds
+    }
 
     public var topicPartition: KafkaTopicPartition { KafkaTopicPartition(topic: topic, partition: partition) }
     public var isTombstone: Bool { value == nil }

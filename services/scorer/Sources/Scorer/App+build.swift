@@ -1,10 +1,36 @@
-// Assembles the scorer service from its parts; tests call it with port 0.
+// Assembles the scoring service; tests call it with port 0 and their own broker and model.
 import Hummingbird
 import Kafka
+import Logging
 import Telemetry
 
-func buildApplication(runtime: ServiceRuntime) throws -> some ApplicationProtocol {
-    let producer = try KafkaProducer(configuration: KafkaProducerConfiguration(kafka: runtime.settings.kafka), logger: runtime.logger)
+struct ModelNotReady: Error, CustomStringConvertible {
+    let description: String
+}
+
+/// The application, and its worker for tests to observe. `beforeStoringOffsets` runs after a
+/// batch's output was acknowledged and before its offsets are stored: tests use it to crash there.
+func buildApplication(runtime: ServiceRuntime, settings: ScorerSettings,
+                      beforeStoringOffsets: @escaping @Sendable () async throws -> Void = {}) throws
+    -> (application: some ApplicationProtocol, worker: ScoringWorker) {
+    let logger = runtime.logger
+    let models = ModelStore(path: settings.modelPath, reloadInterval: settings.reloadInterval, logger: logger)
+    var consumerConfiguration = KafkaConsumerConfiguration(kafka: runtime.settings.kafka, groupID: settings.consumerGroup,
+                                                           topics: [settings.inputTopic])
+    consumerConfiguration.maxBatchSize = settings.batchSize
+    let consumer = try KafkaConsumer(configuration: consumerConfiguration, logger: logger)
+    let producer = try KafkaProducer(configuration: KafkaProducerConfiguration(kafka: runtime.settings.kafka), logger: logger)
+    let worker = ScoringWorker(consumer: consumer, producer: producer, models: models, settings: settings, logger: logger,
+                               beforeStoringOffsets: beforeStoringOffsets)
+
     runtime.readiness.addKafkaCheck(producer)
-    return runtime.makeApplication(router: runtime.makeRouter(), services: [producer])
+    runtime.readiness.add("model") {
+        guard let model = models.current else {
+            throw ModelNotReady(description: "no model loaded from \(settings.modelPath): \(models.lastError ?? "not tried")")
+        }
+        if case .failure(let mismatch) = SensorFeature.columns(for: model) { throw mismatch }
+    }
+    // Shutdown runs in reverse: HTTP, then the worker finishes its batch, the producer
+    // flushes, the consumer commits and leaves, the model store stops watching.
+    return (runtime.makeApplication(router: runtime.makeRouter(), services: [models, consumer, producer, worker]), worker)
 }

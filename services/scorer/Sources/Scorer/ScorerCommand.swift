@@ -1,5 +1,8 @@
-// `scorer`: parses its settings and hands them to buildApplication, which tests call too.
+// `scorer`: the scoring service (`serve`, the default) and the model's command line
+// (`train`, `score`), one binary so that what is trained is exactly what is served.
 import ArgumentParser
+import Foundation
+import Models
 import Telemetry
 
 enum ScorerDefaults: ServiceDefaults {
@@ -11,12 +14,88 @@ enum ScorerDefaults: ServiceDefaults {
 struct ScorerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "scorer",
-        abstract: "Scores readings with an Isolation Forest and log lines with a severity classifier; produces scored and anomalies.")
+        abstract: "Scores readings with an Isolation Forest; produces scored and anomalies.",
+        subcommands: [Serve.self, Train.self, Score.self, PipelineBenchmark.self],
+        defaultSubcommand: Serve.self)
 
-    @OptionGroup var options: ServiceOptions<ScorerDefaults>
+    struct Serve: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Consume readings, score them, produce scored and anomalies (the default).")
+        @OptionGroup var options: ServiceOptions<ScorerDefaults>
+        @OptionGroup var scorer: ScorerOptions
 
-    func run() async throws {
-        let runtime = ServiceRuntime.bootstrap(try options.resolve())
-        try await buildApplication(runtime: runtime).runService()
+        func run() async throws {
+            let runtime = ServiceRuntime.bootstrap(try options.resolve(), metrics: ScorerMetrics.catalog)
+            try await buildApplication(runtime: runtime, settings: try scorer.resolve()).application.runService()
+        }
+    }
+
+    struct Train: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Train an Isolation Forest from a CSV file (or the default sensor model) and write its artifact.")
+        @Option(help: "CSV with a header line.") var csv: String?
+        @Flag(help: "Train the default sensor model (temperature, pressure, vibration) on synthetic normal readings.")
+        var synthetic = false
+        @Option(help: "Where to write the model artifact (JSON).") var out: String
+        @Option(help: "Feature columns, comma-separated (default: every column but the label).") var features: String?
+        @Option(name: .customLong("label-column"), help: "Column of 0/1 labels: excluded from features, used only to report AUC.")
+        var labelColumn: String?
+        @Option(help: "Number of trees.") var trees = 100
+        @Option(help: "Subsample size per tree (psi).") var subsample = 256
+        @Option(help: "Random seed; the same seed and data give the same model.") var seed: UInt64 = 1
+        @Option(help: "Expected fraction of anomalies; sets the threshold.") var contamination = 0.01
+        @Option(help: "Explicit score threshold instead of one from --contamination.") var threshold: Double?
+        @Flag(help: "Standardise features (the scaler is stored in the artifact).") var standardize = false
+
+        func validate() throws {
+            if csv == nil && !synthetic { throw ValidationError("give --csv FILE or --synthetic") }
+            if csv != nil && synthetic { throw ValidationError("--csv and --synthetic exclude each other") }
+        }
+
+        func run() throws {
+            var parameters = IsolationForest.Parameters()
+            parameters.trees = trees
+            parameters.subsample = subsample
+            parameters.seed = seed
+            parameters.contamination = contamination
+            parameters.explicitThreshold = threshold
+            parameters.standardize = standardize
+            let model: IsolationForest
+            if let csv {
+                let table = try CSVTable.read(path: csv, features: features.map(Self.names), labelColumn: labelColumn)
+                model = try IsolationForest.train(table.data, featureNames: table.featureNames, parameters: parameters, labels: table.labels)
+            } else {
+                model = try IsolationForest.train(SensorProfile.normalReadings(count: 20_000, seed: seed),
+                                                  featureNames: SensorProfile.featureNames, parameters: parameters)
+            }
+            try model.write(to: out)
+            var summary = "wrote \(out): \(model.version), \(model.trainingRows) rows, features \(model.featureNames.joined(separator: ",")), "
+            summary += String(format: "threshold %.4f, warning from %.4f, critical from %.4f", model.threshold,
+                              model.warningCutPoint, model.criticalCutPoint)
+            if let auc = model.trainingAUC { summary += String(format: ", training AUC %.4f", auc) }
+            print(summary)
+        }
+
+        static func names(_ list: String) -> [String] {
+            list.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        }
+    }
+
+    struct Score: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Score every row of a CSV file: prints a header 'score' and one score per row, in input order.")
+        @Option(help: "Model artifact written by 'scorer train'.") var model: String
+        @Option(help: "CSV with a header line containing the model's feature columns.") var csv: String
+
+        func run() throws {
+            let forest = try IsolationForest.load(path: model)
+            let table = try CSVTable.read(path: csv, features: forest.featureNames, labelColumn: nil)
+            var scores: [Double] = []
+            forest.score(table.data, into: &scores)
+            var output = "score\n"
+            output.reserveCapacity(scores.count * 20)
+            for score in scores { output += "\(score)\n" }
+            FileHandle.standardOutput.write(Data(output.utf8))
+        }
     }
 }

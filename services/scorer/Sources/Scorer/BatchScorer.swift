@@ -1,0 +1,125 @@
+// Turns one consumed batch into the messages it causes: every reading scored to `scored`,
+// the anomalous ones also to `anomalies`, anything undecodable to the dead-letter topic.
+// Pure: no I/O, buffers reused from batch to batch.
+import Events
+import Kafka
+import Models
+
+struct BatchScorer {
+    /// What one batch came to, for metrics and logs.
+    struct Outcome {
+        var scored = 0
+        var anomalies: [(severity: Severity, device: String, score: Double)] = []
+        var deadLetters: [String: Int] = [:]
+        var inferenceTime: Duration = .zero
+    }
+
+    let settings: ScorerSettings
+    private var writer = EventWriter(capacity: 512)
+    private var features: FeatureMatrix
+    private var scores: [Double] = []
+    private var pending: [(reading: Reading, message: Int)] = []
+
+    init(settings: ScorerSettings) {
+        self.settings = settings
+        features = FeatureMatrix(columns: SensorFeature.allCases.count, capacity: settings.batchSize)
+    }
+
+    /// Appends to `output` every message `batch` causes. `model` must have passed
+    /// `SensorFeature.columns(for:)`; `columns` is that mapping.
+    mutating func score(_ batch: KafkaConsumerBatch, model: IsolationForest, columns: [SensorFeature],
+                        scoredAt: String, into output: inout KafkaProducerBatch) -> Outcome {
+        var outcome = Outcome()
+        features = FeatureMatrix(columns: columns.count, capacity: batch.count)
+        pending.removeAll(keepingCapacity: true)
+        var row = [Double](repeating: 0, count: columns.count)
+
+        for (index, message) in batch.enumerated() {
+            guard let value = message.value, !value.isEmpty else {
+                deadLetter(message, code: "empty_message", reason: "the message has no value (a tombstone or empty payload)",
+                           into: &output, &outcome)
+                continue
+            }
+            do {
+                switch try EventCodec.decodeInbound(value) {
+                case .reading(let reading):
+                    for (column, feature) in columns.enumerated() { row[column] = feature.value(of: reading) }
+                    features.append(row: row)
+                    pending.append((reading, index))
+                case .log:
+                    // Logs wait for the log severity classifier; dead-lettered meanwhile so
+                    // none is lost and they can be replayed once it is deployed.
+                    deadLetter(message, code: "no_log_model",
+                               reason: "log events need the log severity classifier, which this scorer does not run yet",
+                               into: &output, &outcome)
+                }
+            } catch {
+                deadLetter(message, code: error.code.rawValue, reason: error.description, into: &output, &outcome)
+            }
+        }
+
+        let start = ContinuousClock.now
+        model.score(features, into: &scores)
+        outcome.inferenceTime = ContinuousClock.now - start
+
+        for (position, (reading, index)) in pending.enumerated() {
+            let score = scores[position]
+            let anomaly = model.isAnomaly(score: score)
+            let severity = anomaly ? model.severity(forScore: score) : .none
+            let scored = ScoredEvent(event: .reading(reading), score: score, anomaly: anomaly, severity: severity,
+                                     model: model.version, scoredAt: scoredAt)
+            writer.reset()
+            writer.write(scored)
+            let key = batch[index].key
+            output.append(topic: settings.scoredTopic, key: key, value: writer.bytes)
+            if anomaly {
+                output.append(topic: settings.anomaliesTopic, key: key, value: writer.bytes)
+                outcome.anomalies.append((severity, reading.deviceID, score))
+            }
+        }
+        outcome.scored = pending.count
+        return outcome
+    }
+
+    private mutating func deadLetter(_ message: KafkaConsumerMessage, code: String, reason: String,
+                                     into output: inout KafkaProducerBatch, _ outcome: inout Outcome) {
+        let letter = DeadLetter(id: EventID.generate(), ts: Timestamp.now(), reasonCode: code, reason: reason, rejectedBy: "scorer",
+                                sourceTopic: message.topic, sourcePartition: message.partition, sourceOffset: message.offset,
+                                key: message.key.map(Array.init), payload: message.value.map(Array.init) ?? [])
+        writer.reset()
+        writer.write(letter)
+        output.append(topic: settings.deadLetterTopic, key: message.key, value: writer.bytes)
+        outcome.deadLetters[code, default: 0] += 1
+    }
+}
+
+/// The reading fields a sensor model may use as features.
+enum SensorFeature: String, CaseIterable, Sendable {
+    case temperature, pressure, vibration
+
+    func value(of reading: Reading) -> Double {
+        switch self {
+        case .temperature: reading.temperature
+        case .pressure: reading.pressure
+        case .vibration: reading.vibration
+        }
+    }
+
+    /// The model's feature columns as reading fields, or why the model cannot score readings.
+    static func columns(for model: IsolationForest) -> Result<[SensorFeature], ModelMismatch> {
+        var columns: [SensorFeature] = []
+        for name in model.featureNames {
+            guard let feature = SensorFeature(rawValue: name) else {
+                return .failure(ModelMismatch(message: "model \(model.version) uses feature '\(name)'; readings have only "
+                                              + allCases.map(\.rawValue).joined(separator: ", ")))
+            }
+            columns.append(feature)
+        }
+        return .success(columns)
+    }
+}
+
+struct ModelMismatch: Error, CustomStringConvertible {
+    let message: String
+    var description: String { message }
+}

@@ -1,0 +1,99 @@
+// Holds the model being served and swaps in a new one on SIGHUP or when the file changes.
+// A file that does not load is refused with an error and the current model keeps serving.
+import Foundation
+import Logging
+import Metrics
+import Models
+import ServiceLifecycle
+import Synchronization
+import UnixSignals
+
+final class ModelStore: Service, Sendable {
+    private let path: String
+    private let interval: Duration
+    private let logger: Logger
+    private let state = Mutex<State>(State())
+
+    private struct State {
+        var model: IsolationForest?
+        var lastError: String?
+        var fileStamp: FileStamp?
+    }
+
+    /// What tells a changed file from the loaded one: modification time and size.
+    private struct FileStamp: Equatable {
+        var modified: Date
+        var size: Int
+    }
+
+    init(path: String, reloadInterval: Duration, logger: Logger) {
+        self.path = path
+        self.interval = reloadInterval
+        self.logger = logger
+        reload(reason: "start")
+    }
+
+    /// The model now in service, if one ever loaded.
+    var current: IsolationForest? { state.withLock { $0.model } }
+
+    /// Why the last load failed, if it did.
+    var lastError: String? { state.withLock { $0.lastError } }
+
+    /// Loads the file; keeps the current model when it fails. Returns whether it loaded.
+    @discardableResult
+    func reload(reason: String) -> Bool {
+        let stamp = Self.stamp(path)
+        do {
+            let model = try IsolationForest.load(path: path)
+            let previous = state.withLock { state -> String? in
+                defer {
+                    state.model = model
+                    state.lastError = nil
+                    state.fileStamp = stamp
+                }
+                return state.model?.version
+            }
+            ScorerMetrics.modelLoaded(version: model.version, replacing: previous)
+            logger.info("model loaded", metadata: ["path": "\(path)", "version": "\(model.version)", "reason": "\(reason)"])
+            return true
+        } catch {
+            state.withLock {
+                $0.lastError = error.description
+                $0.fileStamp = stamp
+            }
+            ScorerMetrics.modelReloadFailures.increment()
+            logger.error("model not loaded; the current model keeps serving",
+                         metadata: ["path": "\(path)", "error": "\(error.description)", "reason": "\(reason)",
+                                    "serving": "\(current?.version ?? "none")"])
+            return false
+        }
+    }
+
+    /// Reloads on SIGHUP, and when the file's time or size changes (checked every interval).
+    func run() async throws {
+        await withDiscardingTaskGroup { group in
+            group.addTask {
+                for await _ in await UnixSignalsSequence(trapping: .sighup).cancelOnGracefulShutdown() {
+                    self.reload(reason: "SIGHUP")
+                }
+            }
+            guard interval > .zero else { return }
+            group.addTask {
+                while !Task.isCancelled {
+                    do { try await Task.sleep(for: self.interval) } catch { return }
+                    let changed = self.state.withLock { $0.fileStamp } != Self.stamp(self.path)
+                    if changed { self.reload(reason: "file changed") }
+                }
+            }
+            try? await gracefulShutdown()
+            group.cancelAll()
+        }
+    }
+
+    private static func stamp(_ path: String) -> FileStamp? {
+        guard let attributes = try? FileManager.default.attributesOfItem(atPath: path),
+              let modified = attributes[.modificationDate] as? Date,
+              let size = attributes[.size] as? Int else { return nil }
+        return FileStamp(modified: modified, size: size)
+    }
+}

@@ -1,0 +1,51 @@
+// The scorer's own settings (beyond the common ones): flags with environment fallbacks.
+import ArgumentParser
+import Telemetry
+
+struct ScorerOptions: ParsableArguments {
+    @Option(help: "Isolation Forest artifact to serve; reloaded on SIGHUP or when the file changes. [env: MODEL_PATH] (default: models/sensor-iforest.json)")
+    var model: String?
+
+    @Option(name: .customLong("consumer-group"), help: "Kafka consumer group. [env: SCORER_GROUP] (default: scorer)")
+    var consumerGroup: String?
+
+    @Option(name: .customLong("input-topic"), help: "Topic to score. [env: SCORER_INPUT_TOPIC] (default: readings)")
+    var inputTopic: String?
+
+    @Option(name: .customLong("batch-size"), help: "Most messages scored per batch. [env: SCORER_BATCH_SIZE] (default: 1000)")
+    var batchSize: Int?
+
+    @Option(name: .customLong("device-label-cap"),
+            help: "Distinct device_id label values in anomaly_count_total; the rest count as _other. [env: SCORER_DEVICE_LABEL_CAP] (default: 1000)")
+    var deviceLabelCap: Int?
+
+    @Option(name: .customLong("reload-interval"),
+            help: "Seconds between checks of the model file for changes; 0 disables (SIGHUP still reloads). [env: SCORER_RELOAD_INTERVAL] (default: 5)")
+    var reloadInterval: Int?
+
+    func resolve() throws -> ScorerSettings {
+        let settings = ScorerSettings(
+            modelPath: try Setting.resolve(model, env: "MODEL_PATH", default: "models/sensor-iforest.json"),
+            consumerGroup: try Setting.resolve(consumerGroup, env: "SCORER_GROUP", default: "scorer"),
+            inputTopic: try Setting.resolve(inputTopic, env: "SCORER_INPUT_TOPIC", default: "readings"),
+            batchSize: try Setting.resolve(batchSize, env: "SCORER_BATCH_SIZE", default: 1000),
+            deviceLabelCap: try Setting.resolve(deviceLabelCap, env: "SCORER_DEVICE_LABEL_CAP", default: 1000),
+            reloadInterval: .seconds(try Setting.resolve(reloadInterval, env: "SCORER_RELOAD_INTERVAL", default: 5)))
+        guard settings.batchSize > 0 else { throw ValidationError("--batch-size / SCORER_BATCH_SIZE must be at least 1") }
+        guard settings.deviceLabelCap >= 0 else { throw ValidationError("--device-label-cap must not be negative") }
+        return settings
+    }
+}
+
+/// Resolved scorer settings; topics derive from the input topic as DESIGN.md fixes them.
+struct ScorerSettings: Sendable {
+    var modelPath: String
+    var consumerGroup = "scorer"
+    var inputTopic = "readings"
+    var batchSize = 1000
+    var deviceLabelCap = 1000
+    var reloadInterval: Duration = .seconds(5)
+    var scoredTopic = "scored"
+    var anomaliesTopic = "anomalies"
+    var deadLetterTopic: String { inputTopic + ".dlq" }
+}

@@ -1,0 +1,119 @@
+// The scorer's loop: pull a batch, score it, send everything it caused, and store the input
+// offsets only once the broker has acknowledged all of it (at-least-once: a crash repeats
+// a batch, it never skips one).
+import Events
+import Kafka
+import Logging
+import Metrics
+import Models
+import ServiceLifecycle
+import Synchronization
+
+final class ScoringWorker: Service, Sendable {
+    private let producer: KafkaProducer
+    private let models: ModelStore
+    private let settings: ScorerSettings
+    private let anomalyCounters: AnomalyCounters
+    private let logger: Logger
+    private let beforeStoringOffsets: @Sendable () async throws -> Void
+    private let scoredEvents = Atomic<Int>(0)
+
+    /// The consumer this worker pulls from (its assignment shows which partitions it owns).
+    let consumer: KafkaConsumer
+
+    /// Events this worker has scored and delivered.
+    var scoredCount: Int { scoredEvents.load(ordering: .relaxed) }
+
+    init(consumer: KafkaConsumer, producer: KafkaProducer, models: ModelStore, settings: ScorerSettings, logger: Logger,
+         beforeStoringOffsets: @escaping @Sendable () async throws -> Void = {}) {
+        self.beforeStoringOffsets = beforeStoringOffsets
+        self.consumer = consumer
+        self.producer = producer
+        self.models = models
+        self.settings = settings
+        self.anomalyCounters = AnomalyCounters(cap: settings.deviceLabelCap)
+        self.logger = logger
+    }
+
+    func run() async throws {
+        var scorer = BatchScorer(settings: settings)
+        var output = KafkaProducerBatch(capacity: settings.batchSize * 2)
+        for await batch in consumer.batches.cancelOnGracefulShutdown() {
+            guard let (model, columns) = await servableModel() else { return }
+            output.removeAll()
+            let outcome = scorer.score(batch, model: model, columns: columns, scoredAt: Timestamp.now(), into: &output)
+            record(outcome, batchSize: batch.count)
+            // Not delivered means shutting down: leave the offsets unstored, so the batch is
+            // scored again by whoever owns the partitions next.
+            guard await deliver(output) else { return }
+            scoredEvents.add(outcome.scored, ordering: .relaxed)
+            try await beforeStoringOffsets()
+            do {
+                try consumer.storeOffsets(for: batch)
+            } catch {
+                logger.info("offsets not stored: partitions moved to another replica, which will score them again",
+                            metadata: ["error": "\(error)"])
+            }
+        }
+    }
+
+    /// The current model once one that fits readings is loaded; nil if shutdown comes first.
+    private func servableModel() async -> (IsolationForest, [SensorFeature])? {
+        var warned = false
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            if let model = models.current {
+                switch SensorFeature.columns(for: model) {
+                case .success(let columns): return (model, columns)
+                case .failure(let mismatch):
+                    if !warned { logger.error("the loaded model cannot score readings", metadata: ["error": "\(mismatch)"]) }
+                }
+            } else if !warned {
+                logger.warning("waiting for a model before scoring", metadata: ["error": "\(models.lastError ?? "none loaded")"])
+            }
+            warned = true
+            try? await Task.sleep(for: .milliseconds(200))
+        }
+        return nil
+    }
+
+    /// Sends until the broker acknowledges everything, backing off between tries. Returns
+    /// false only when shutdown comes first.
+    private func deliver(_ output: KafkaProducerBatch) async -> Bool {
+        guard !output.isEmpty else { return true }
+        var delay = Duration.milliseconds(100)
+        while true {
+            do {
+                _ = try await producer.send(output)
+                return true
+            } catch {
+                let retriable = (error as? KafkaError)?.isRetriable ?? true
+                // A non-retriable failure (a missing topic, no permission) still gets retried:
+                // skipping the batch would lose it. It is logged loudly to be fixed.
+                logger.log(level: retriable ? .warning : .critical, "scored output not delivered; sending the batch again",
+                           metadata: ["error": "\(error)", "retry_in": "\(delay)"])
+                ScorerMetrics.produceRetries.increment()
+                if Task.isShuttingDownGracefully { return false }
+                do { try await Task.sleep(for: delay) } catch { return false }
+                delay = min(delay * 2, .seconds(5))
+            }
+        }
+    }
+
+    private func record(_ outcome: BatchScorer.Outcome, batchSize: Int) {
+        ScorerMetrics.batchSize.record(batchSize)
+        ScorerMetrics.predictions.increment(by: outcome.scored)
+        if outcome.scored > 0 { ScorerMetrics.inferenceLatency.recordInterval(outcome.inferenceTime) }
+        for (severity, device, score) in outcome.anomalies {
+            anomalyCounters.count(severity: severity, device: device)
+            ScorerMetrics.lastAnomalyScore.record(score)
+        }
+        for (reason, count) in outcome.deadLetters { ScorerMetrics.deadLettered(reason: reason, count: count) }
+    }
+}
+
+extension Timer {
+    func recordInterval(_ duration: Duration) {
+        let (seconds, attoseconds) = duration.components
+        recordNanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+    }
+}

@@ -1,0 +1,136 @@
+// Shared pieces of the scorer's tests: a trained sensor model on disk, a development broker,
+// the running service, and readers for its output topics.
+import Events
+import Foundation
+import Hummingbird
+import Kafka
+import Logging
+import Models
+import ServiceLifecycle
+import Telemetry
+import Testing
+@testable import Scorer
+
+let quietLogger: Logger = {
+    var logger = Logger(label: "scorer-tests")
+    logger.logLevel = ProcessInfo.processInfo.environment["TEST_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .critical
+    return logger
+}()
+
+/// A sensor model trained once for all tests (small, so training is quick).
+let sensorModel: IsolationForest = {
+    var parameters = IsolationForest.Parameters()
+    parameters.trees = 50
+    return try! IsolationForest.train(SensorProfile.normalReadings(count: 4000, seed: 7),
+                                      featureNames: SensorProfile.featureNames, parameters: parameters)
+}()
+
+func temporaryPath(_ name: String) -> String {
+    FileManager.default.temporaryDirectory.appendingPathComponent("scorer-\(UUID().uuidString)-\(name)").path
+}
+
+func writeModel(_ model: IsolationForest = sensorModel) throws -> String {
+    let path = temporaryPath("model.json")
+    try model.write(to: path)
+    return path
+}
+
+func reading(_ device: String, temperature: Double = 22, pressure: Double = 1013, vibration: Double = 0.02) -> Reading {
+    Reading(id: EventID.generate(), ts: Timestamp.now(), deviceID: device, temperature: temperature, pressure: pressure, vibration: vibration)
+}
+
+struct TimedOut: Error { let what: String }
+
+func eventually(_ seconds: Double, _ what: String, _ condition: @Sendable () async throws -> Bool) async throws {
+    let deadline = ContinuousClock.now + .seconds(seconds)
+    while ContinuousClock.now < deadline {
+        if try await condition() { return }
+        try await Task.sleep(for: .milliseconds(50))
+    }
+    throw TimedOut(what: what)
+}
+
+/// A development broker with the standard topics, and a producer to feed it.
+struct TestMesh {
+    let cluster: KafkaDevelopmentCluster
+    let producer: KafkaProducer
+
+    let kafka: KafkaConfiguration
+
+    init() throws {
+        let cluster = try KafkaDevelopmentCluster(logger: quietLogger)
+        for topic in ["readings", "scored", "anomalies", "readings.dlq"] { try cluster.createTopic(topic, partitions: 6) }
+        self.cluster = cluster
+        kafka = KafkaConfiguration(bootstrapServers: cluster.bootstrapServers, clientID: "scorer-tests",
+                                   properties: ["session.timeout.ms": "6000"])
+        producer = try KafkaProducer(configuration: KafkaProducerConfiguration(kafka: kafka), logger: quietLogger)
+    }
+
+    func send(_ events: [InboundEvent]) async throws {
+        var batch = KafkaProducerBatch()
+        for event in events { batch.append(topic: "readings", key: event.key, value: EventWriter.encode(event)) }
+        _ = try await producer.send(batch)
+    }
+
+    func sendRaw(_ payloads: [[UInt8]], key: String = "raw") async throws {
+        var batch = KafkaProducerBatch()
+        for payload in payloads { batch.append(topic: "readings", key: key, value: payload) }
+        _ = try await producer.send(batch)
+    }
+
+    /// Every message on `topic` until `count` arrived (fresh group each call).
+    func read(_ topic: String, count: Int, within seconds: Double = 30) async throws -> [KafkaConsumerMessage] {
+        var configuration = KafkaConsumerConfiguration(kafka: kafka, groupID: "reader-\(UUID().uuidString)", topics: [topic])
+        configuration.sessionTimeoutMilliseconds = 6000
+        let consumer = try KafkaConsumer(configuration: configuration, logger: quietLogger)
+        let collected = Mutexed<[KafkaConsumerMessage]>([])
+        let reader = Task {
+            for await batch in consumer.batches { collected.withLock { $0.append(contentsOf: batch) } }
+        }
+        defer { reader.cancel() }
+        try await eventually(seconds, "\(count) messages on \(topic)") { collected.withLock { $0.count } >= count }
+        reader.cancel()
+        await reader.value
+        await consumer.close()
+        return collected.withLock { $0 }
+    }
+}
+
+/// A scorer service running on the test mesh until `stop()`.
+final class RunningScorer: Sendable {
+    let worker: ScoringWorker
+    private let group: ServiceGroup
+    private let task: Task<Void, any Error>
+
+    init(mesh: TestMesh, modelPath: String, reloadInterval: Duration = .seconds(5),
+         beforeStoringOffsets: @escaping @Sendable () async throws -> Void = {}) throws {
+        let settings = ScorerSettings(modelPath: modelPath, batchSize: 200, reloadInterval: reloadInterval)
+        let runtime = ServiceRuntime(settings: ServiceSettings(serviceName: "scorer", kafka: mesh.kafka), logger: quietLogger)
+        let (application, worker) = try buildApplication(runtime: runtime, settings: settings, beforeStoringOffsets: beforeStoringOffsets)
+        self.worker = worker
+        let group = ServiceGroup(configuration: .init(services: [application], logger: quietLogger))
+        self.group = group
+        task = Task { try await group.run() }
+    }
+
+    /// Graceful shutdown; returns how the service group ended.
+    func stop() async -> Result<Void, any Error> {
+        await group.triggerGracefulShutdown()
+        return await task.result
+    }
+
+    /// Waits for the service to end on its own (after a simulated crash).
+    func ended() async -> Result<Void, any Error> { await task.result }
+}
+
+final class Mutexed<Value>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value: Value
+    init(_ value: Value) { self.value = value }
+    func withLock<R>(_ body: (inout Value) -> R) -> R { lock.withLock { body(&value) } }
+}
+
+extension KafkaConsumerMessage {
+    var scored: ScoredEvent? { value.flatMap { try? EventCodec.decodeScored(Array($0)) } }
+    var deadLetter: DeadLetter? { value.flatMap { try? EventCodec.decodeDeadLetter(Array($0)) } }
+}

@@ -1,0 +1,137 @@
+// Whole-file reads, atomic writes and the wall clock, straight on the C library.
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+enum SystemFiles {
+    /// The whole file at `path`; the error message is the OS's reason (the caller adds the path).
+    static func read(path: String) throws(ModelError) -> [UInt8] {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw errnoError() }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { throw errnoError() }
+        guard (info.st_mode & S_IFMT) == S_IFREG else { throw ModelError("not a regular file") }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(Int(info.st_size))
+        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let count = chunk.withUnsafeMutableBytes { Glibcish.read(fd, $0.baseAddress, $0.count) }
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw errnoError()
+            }
+            if count == 0 { break }
+            bytes.append(contentsOf: chunk[0..<count])
+        }
+        return bytes
+    }
+
+    /// Writes `bytes` to a temporary file beside `path`, flushes it to disk and renames it over
+    /// `path`, so a reader sees either the old file or the new one, never half of one.
+    static func writeAtomically(_ bytes: [UInt8], to path: String) throws(ModelError) {
+        let temporary = "\(path).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw errnoError() }
+        var failure: ModelError?
+        bytes.withUnsafeBytes { buffer in
+            var offset = 0
+            while offset < buffer.count {
+                let count = Glibcish.write(fd, buffer.baseAddress! + offset, buffer.count - offset)
+                if count < 0 {
+                    if errno == EINTR { continue }
+                    failure = errnoError()
+                    return
+                }
+                offset += count
+            }
+        }
+        if failure == nil, fsync(fd) != 0 { failure = errnoError() }
+        if close(fd) != 0, failure == nil { failure = errnoError() }
+        if failure == nil, rename(temporary, path) != 0 { failure = errnoError() }
+        if let failure {
+            unlink(temporary)
+            throw failure
+        }
+    }
+
+    /// The current UTC time as RFC 3339 with whole seconds, e.g. `2026-11-21T07:04:50Z`.
+    static func nowRFC3339() -> String {
+        var now = time(nil)
+        var parts = tm()
+        gmtime_r(&now, &parts)
+        func two(_ value: Int32) -> String { value < 10 ? "0\(value)" : "\(value)" }
+        return "\(parts.tm_year + 1900)-\(two(parts.tm_mon + 1))-\(two(parts.tm_mday))"
+            + "T\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec))Z"
+    }
+
+    private static func errnoError() -> ModelError {
+        ModelError(String(cString: strerror(errno)))
+    }
+}
+
+/// The C library's `read`/`write`, named apart from the Swift methods called `read` and `write`.
+private enum Glibcish {
+    static func read(_ fd: Int32, _ buffer: UnsafeMutableRawPointer?, _ count: Int) -> Int {
+        #if canImport(Glibc)
+        Glibc.read(fd, buffer, count)
+        #elseif canImport(Musl)
+        Musl.read(fd, buffer, count)
+        #else
+        Darwin.read(fd, buffer, count)
+        #endif
+    }
+
+    static func write(_ fd: Int32, _ buffer: UnsafeRawPointer, _ count: Int) -> Int {
+        #if canImport(Glibc)
+        Glibc.write(fd, buffer, count)
+        #elseif canImport(Musl)
+        Musl.write(fd, buffer, count)
+        #else
+        Darwin.write(fd, buffer, count)
+        #endif
+    }
+}
+
+/// True when `text` has the shape of an RFC 3339 date-time: `YYYY-MM-DDTHH:MM:SS`, optional
+/// fraction, then `Z` or `±HH:MM`. Field ranges are checked loosely (month 01–12 etc.).
+func isRFC3339(_ text: String) -> Bool {
+    let b = Array(text.utf8)
+    func digits(_ range: Range<Int>) -> Int? {
+        guard range.upperBound <= b.count else { return nil }
+        var value = 0
+        for i in range {
+            guard b[i] >= 0x30, b[i] <= 0x39 else { return nil }
+            value = value * 10 + Int(b[i] - 0x30)
+        }
+        return value
+    }
+    guard b.count >= 20,
+          digits(0..<4) != nil, b[4] == UInt8(ascii: "-"),
+          let month = digits(5..<7), (1...12).contains(month), b[7] == UInt8(ascii: "-"),
+          let day = digits(8..<10), (1...31).contains(day),
+          b[10] == UInt8(ascii: "T") || b[10] == UInt8(ascii: "t"),
+          let hour = digits(11..<13), hour < 24, b[13] == UInt8(ascii: ":"),
+          let minute = digits(14..<16), minute < 60, b[16] == UInt8(ascii: ":"),
+          let second = digits(17..<19), second <= 60
+    else { return false }
+    var i = 19
+    if i < b.count, b[i] == UInt8(ascii: ".") {
+        i += 1
+        let start = i
+        while i < b.count, b[i] >= 0x30, b[i] <= 0x39 { i += 1 }
+        guard i > start else { return false }
+    }
+    guard i < b.count else { return false }
+    if b[i] == UInt8(ascii: "Z") || b[i] == UInt8(ascii: "z") { return i + 1 == b.count }
+    guard b[i] == UInt8(ascii: "+") || b[i] == UInt8(ascii: "-"), i + 6 == b.count,
+          let offsetHour = digits(i + 1 ..< i + 3), offsetHour < 24, b[i + 3] == UInt8(ascii: ":"),
+          let offsetMinute = digits(i + 4 ..< i + 6), offsetMinute < 60
+    else { return false }
+    return true
+}

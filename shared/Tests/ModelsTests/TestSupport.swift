@@ -1,0 +1,135 @@
+// Shared helpers for the Models tests: error capture, hand-built artifacts and small datasets.
+
+import Foundation
+import Models
+import Testing
+
+/// The message of the `ModelError` `body` throws, or nil when it succeeds.
+func modelErrorMessage<T>(_ body: () throws -> T) -> String? {
+    do {
+        _ = try body()
+        return nil
+    } catch let error as ModelError {
+        return error.message
+    } catch {
+        return "not a ModelError: \(error)"
+    }
+}
+
+/// c(n) straight from the paper's formula, written out independently of the module.
+func cReference(_ n: Int) -> Double {
+    if n <= 1 { return 0 }
+    if n == 2 { return 1 }
+    return 2 * (log(Double(n - 1)) + 0.5772156649) - 2 * Double(n - 1) / Double(n)
+}
+
+/// A fixed timestamp so two trainings produce identical artifact bytes.
+let fixedTrainedAt = "2026-11-21T07:04:50Z"
+
+func parameters(trees: Int = 100, subsample: Int = 256, seed: UInt64 = 1, contamination: Double = 0.01,
+                explicitThreshold: Double? = nil, standardize: Bool = false) -> IsolationForest.Parameters {
+    var parameters = IsolationForest.Parameters()
+    parameters.trees = trees
+    parameters.subsample = subsample
+    parameters.seed = seed
+    parameters.contamination = contamination
+    parameters.explicitThreshold = explicitThreshold
+    parameters.standardize = standardize
+    parameters.trainedAt = fixedTrainedAt
+    return parameters
+}
+
+/// The default sensor model, trained once for the tests that only read it.
+let defaultSensorModel: IsolationForest = try! SensorProfile.trainDefault(seed: 1)
+
+/// An artifact written by hand: exactly the documented format, with the documented version hash.
+struct HandBuiltArtifact {
+    var featureNames: [String]
+    var depth: Int
+    var subsample: Int
+    var features: [Int]
+    var thresholds: [Double?]
+    var leafValues: [Double]
+    var threshold = 0.6
+    var critical = 0.8
+
+    var treeCount: Int { leafValues.count / (1 << depth) }
+
+    /// The artifact's `version` as DESIGN of the format says: FNV-1a 64 over the names, the
+    /// shape, the tree arrays, the scaler flag and the cut points, first 12 hex digits.
+    var version: String {
+        var state: UInt64 = 0xCBF2_9CE4_8422_2325
+        func byte(_ value: UInt8) { state = (state ^ UInt64(value)) &* 0x0000_0100_0000_01B3 }
+        func word(_ value: UInt64) { for shift in stride(from: 0, to: 64, by: 8) { byte(UInt8(truncatingIfNeeded: value >> UInt64(shift))) } }
+        for name in featureNames {
+            name.utf8.forEach(byte)
+            byte(0)
+        }
+        [treeCount, depth, subsample].forEach { word(UInt64(bitPattern: Int64($0))) }
+        features.forEach { word(UInt64(bitPattern: Int64($0))) }
+        thresholds.forEach { word(($0 ?? .infinity).bitPattern) }
+        leafValues.forEach { word($0.bitPattern) }
+        byte(0)  // no scaler
+        [threshold, threshold, critical].forEach { word($0.bitPattern) }
+        let hex = String(state, radix: 16)
+        return String((String(repeating: "0", count: 16 - hex.count) + hex).prefix(12))
+    }
+
+    var json: String {
+        func list(_ values: [String]) -> String { "[" + values.joined(separator: ", ") + "]" }
+        return """
+        {
+          "format_version": 1,
+          "model": "isolation_forest",
+          "version": "\(version)",
+          "feature_names": \(list(featureNames.map { "\"\($0)\"" })),
+          "scaler": null,
+          "threshold": \(threshold),
+          "severity": {"warning": \(threshold), "critical": \(critical)},
+          "training": {"rows": \(subsample), "seed": 0, "trained_at": "\(fixedTrainedAt)", "contamination": 0.25},
+          "trees": {
+            "count": \(treeCount), "depth": \(depth), "subsample": \(subsample),
+            "features": \(list(features.map(String.init))),
+            "thresholds": \(list(thresholds.map { $0.map { "\($0)" } ?? "null" })),
+            "leaf_values": \(list(leafValues.map { "\($0)" }))
+          }
+        }
+        """
+    }
+}
+
+/// Replaces the first line of `text` that starts with `prefix` (after indentation).
+func editingLine(_ text: String, startingWith prefix: String, _ transform: (String) -> String) -> String {
+    var lines = text.components(separatedBy: "\n")
+    guard let index = lines.firstIndex(where: { $0.trimmingCharacters(in: .whitespaces).hasPrefix(prefix) }) else {
+        Issue.record("no line starting with \(prefix)")
+        return text
+    }
+    lines[index] = transform(lines[index])
+    return lines.joined(separator: "\n")
+}
+
+/// A fresh directory under the system's temporary directory.
+func makeTemporaryDirectory() throws -> String {
+    let path = FileManager.default.temporaryDirectory.appendingPathComponent("models-tests-\(UUID().uuidString)").path
+    try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    return path
+}
+
+/// The rows of `matrix` whose indices are in `range`, as their own matrix.
+func rows(_ matrix: FeatureMatrix, _ range: Range<Int>) -> FeatureMatrix {
+    var result = FeatureMatrix(columns: matrix.columns, capacity: range.count)
+    for row in range { result.append(row: matrix[row]) }
+    return result
+}
+
+/// Applies `transform` to the entries of the one-line JSON array under `key` in `text`.
+func editingArray(_ text: String, key: String, _ transform: (inout [String]) -> Void) -> String {
+    editingLine(text, startingWith: "\"\(key)\"") { line in
+        let open = line.firstIndex(of: "[")!
+        let close = line.lastIndex(of: "]")!
+        var entries = line[line.index(after: open)..<close].split(separator: ",").map(String.init)
+        transform(&entries)
+        return line[...open] + entries.joined(separator: ",") + line[close...]
+    }
+}
