@@ -52,6 +52,10 @@ bench: deps
 	$(SWIFT) build --package-path shared -c release --product alertron-bench
 	shared/.build/release/alertron-bench events
 	shared/.build/release/alertron-bench kafka
+	shared/.build/release/alertron-bench iforest
+	shared/.build/release/alertron-bench iforest-quality --datasets ../shared/datasets
+	$(SWIFT) build --package-path services/scorer --scratch-path $(SERVICES_DIR) -c release
+	$(SERVICES_DIR)/release/scorer benchmark
 
 clean:
 	rm -rf shared/.build $(SERVICES_DIR) services/*/.build run

@@ -8,7 +8,7 @@ struct AlertronBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "alertron-bench",
         abstract: "Benchmarks of the shared package (build with -c release).",
-        subcommands: [EventsCommand.self, KafkaCommand.self])
+        subcommands: [EventsCommand.self, KafkaCommand.self, ScoringCommand.self, QualityCommand.self])
 
     struct EventsCommand: ParsableCommand {
         static let configuration = CommandConfiguration(commandName: "events", abstract: "Event decode+encode vs Foundation's JSONDecoder/JSONEncoder, one core.")
@@ -27,6 +27,23 @@ struct AlertronBench: AsyncParsableCommand {
             printResults(try await runKafkaBenchmark(KafkaBenchmarkSettings(
                 count: count, size: size, inFlight: inFlight, queueMessages: queueMessages, rounds: rounds)))
         }
+    }
+}
+
+extension AlertronBench {
+    struct ScoringCommand: ParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "iforest", abstract: "Isolation Forest scoring kernel, one core: batched vs a naive walk.")
+        @Option(help: "Rows to score.") var rows = 200_000
+        func run() { printResults(runScoringBenchmark(rows: rows)) }
+    }
+
+    struct QualityCommand: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "iforest-quality",
+            abstract: "Isolation Forest AUC on the ODDS datasets vs the paper and scikit-learn (skips when the data is absent).")
+        @Option(help: "Folder holding iforest-reference-auc and odds-*.") var datasets = "../shared/datasets"
+        @Option(help: "Seeds per dataset (0..<seeds).") var seeds = 5
+        func run() throws { printResults(try runQualityBenchmark(datasetsPath: datasets, seeds: seeds)) }
     }
 }
 

@@ -55,7 +55,7 @@ struct HandBuiltArtifact {
 
     var treeCount: Int { leafValues.count / (1 << depth) }
 
-    /// The artifact's `version` as DESIGN of the format says: FNV-1a 64 over the names, the
+    /// The artifact's `version` as the format documents it: FNV-1a 64 over the names, the
     /// shape, the tree arrays, the scaler flag and the cut points, first 12 hex digits.
     var version: String {
         var state: UInt64 = 0xCBF2_9CE4_8422_2325
