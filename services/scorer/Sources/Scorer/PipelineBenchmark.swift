@@ -8,6 +8,7 @@ import Kafka
 import Logging
 import Models
 import ServiceLifecycle
+import Synchronization
 
 struct PipelineBenchmark: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -17,14 +18,18 @@ struct PipelineBenchmark: AsyncParsableCommand {
 
     @Option(help: "Readings to push through each pipeline.") var readings = 300_000
     @Option(name: .customLong("batch-size"), help: "Messages per consumed batch, for both pipelines.") var batchSize = 1000
+    @Option(name: .customLong("batches-in-flight"), help: "Batches awaiting acknowledgement, for both pipelines.")
+    var batchesInFlight = ScorerSettings(modelPath: "").batchesInFlight
 
     func run() async throws {
         var logger = Logger(label: "scorer-benchmark")
         logger.logLevel = .error
         let cluster = try KafkaDevelopmentCluster(logger: logger)
         for topic in ["readings", "scored", "anomalies", "readings.dlq", "passthrough"] { try cluster.createTopic(topic, partitions: 6) }
-        let kafka = KafkaConfiguration(bootstrapServers: cluster.bootstrapServers, clientID: "scorer-benchmark",
-                                       properties: ["session.timeout.ms": "6000"])
+        // KAFKA_* variables apply, as in the service (e.g. KAFKA_COMPRESSION_TYPE=lz4).
+        var kafka = KafkaConfiguration.fromEnvironment(ProcessInfo.processInfo.environment, clientID: "scorer-benchmark")
+        kafka.bootstrapServers = cluster.bootstrapServers
+        kafka.properties["session.timeout.ms"] = "6000"
 
         // The input: readings from 500 devices, about 1% of them far off normal.
         let producer = try KafkaProducer(configuration: KafkaProducerConfiguration(kafka: kafka), logger: logger)
@@ -43,7 +48,7 @@ struct PipelineBenchmark: AsyncParsableCommand {
             _ = try await producer.send(batch)
         }
         await producer.shutdown()
-        print("loaded \(readings) readings; RSS \(Self.residentMegabytes()) MiB")
+        say("loaded \(readings) readings; RSS \(Self.residentMegabytes()) MiB")
 
         let passthrough = try await measurePassthrough(kafka: kafka, logger: logger)
         let modelPath = FileManager.default.temporaryDirectory.appendingPathComponent("benchmark-model-\(getpid()).json").path
@@ -51,11 +56,40 @@ struct PipelineBenchmark: AsyncParsableCommand {
         defer { try? FileManager.default.removeItem(atPath: modelPath) }
         let (scoring, peak) = try await measureScorer(kafka: kafka, modelPath: modelPath, logger: logger)
 
+        let computeOnly = try measureComputeOnly(modelPath: modelPath)
         let rate = { (seconds: Double) in Double(readings) / seconds }
-        print(String(format: "pipeline.passthrough   %10.0f readings/s  consume -> produce -> store, batches of %d", rate(passthrough), batchSize))
-        print(String(format: "pipeline.scorer        %10.0f readings/s  %.2fx passthrough; consume -> decode -> score -> produce scored+anomalies -> store",
+        say(String(format: "pipeline.compute-only  %10.0f readings/s  BatchScorer alone on one core: decode -> score -> encode, batches of %d, no Kafka",
+                   computeOnly, batchSize))
+        say(String(format: "pipeline.passthrough   %10.0f readings/s  consume -> produce -> store, batches of %d, %d in flight",
+                     rate(passthrough), batchSize, batchesInFlight))
+        say(String(format: "pipeline.scorer        %10.0f readings/s  %.2fx passthrough; consume -> decode -> score -> produce scored+anomalies -> store",
                      rate(scoring), passthrough / scoring))
-        print("memory                 RSS \(Self.residentMegabytes()) MiB after, peak \(peak) MiB (process incl. the in-process broker)")
+        say("memory                 RSS \(Self.residentMegabytes()) MiB after, peak \(peak) MiB (process incl. the in-process broker)")
+    }
+
+    /// The scorer's work without Kafka: the same kind of messages, from memory, on one core.
+    private func measureComputeOnly(modelPath: String) throws -> Double {
+        let model = try IsolationForest.load(path: modelPath)
+        guard case .success(let columns) = SensorFeature.columns(for: model) else { return 0 }
+        let normal = SensorProfile.normalReadings(count: 1000, seed: 6)
+        let messages = (0..<batchSize).map { index in
+            let row = normal[index % normal.rows]
+            let reading = Reading(id: EventID.generate(), ts: Timestamp.now(), deviceID: "device-\(index % 500)",
+                                  temperature: row[row.startIndex], pressure: row[row.startIndex + 1], vibration: row[row.startIndex + 2])
+            return KafkaConsumerMessage(topic: "readings", partition: 0, offset: Int64(index), key: ArraySlice(reading.deviceID.utf8),
+                                        value: ArraySlice(EventWriter.encode(.reading(reading))))
+        }
+        let batch = KafkaConsumerBatch(messages: messages)
+        var settings = ScorerSettings(modelPath: modelPath)
+        settings.batchSize = batchSize
+        var scorer = BatchScorer(settings: settings)
+        let rounds = max(1, readings / batchSize)
+        let start = ContinuousClock.now
+        for _ in 0..<rounds {
+            var output = KafkaProducerBatch(capacity: batchSize * 2)
+            _ = scorer.score(batch, model: model, columns: columns, scoredAt: Timestamp.now(), into: &output)
+        }
+        return Double(rounds * batchSize) / seconds(ContinuousClock.now - start)
     }
 
     private func consumerConfiguration(_ kafka: KafkaConfiguration, group: String) -> KafkaConsumerConfiguration {
@@ -70,19 +104,28 @@ struct PipelineBenchmark: AsyncParsableCommand {
     private func measurePassthrough(kafka: KafkaConfiguration, logger: Logger) async throws -> Double {
         let consumer = try KafkaConsumer(configuration: consumerConfiguration(kafka, group: "bench-passthrough"), logger: logger)
         let producer = try KafkaProducer(configuration: KafkaProducerConfiguration(kafka: kafka), logger: logger)
-        var output = KafkaProducerBatch(capacity: batchSize)
-        var copied = 0
-        var start: ContinuousClock.Instant?
-        for await batch in consumer.batches {
-            start = start ?? .now
-            output.removeAll()
-            for message in batch { output.append(topic: "passthrough", key: message.key, value: message.value ?? []) }
-            _ = try await producer.send(output)
-            try consumer.storeOffsets(for: batch)
-            copied += batch.count
-            if copied >= readings { break }
-        }
-        let elapsed = seconds(ContinuousClock.now - (start ?? .now))
+        let copied = Atomic<Int>(0)
+        let start = Mutex<ContinuousClock.Instant?>(nil)
+        let total = readings
+        try await runInOrderPipeline(depth: batchesInFlight, produce: { submit in
+            var submitted = 0
+            for await batch in consumer.batches {
+                start.withLock { $0 = $0 ?? .now }
+                var output = KafkaProducerBatch(capacity: batch.count)
+                for message in batch { output.append(topic: "passthrough", key: message.key, value: message.value ?? []) }
+                let delivery = Task { [output] in (try? await producer.send(output)) != nil }
+                guard await submit((batch, delivery)) else { return }
+                submitted += batch.count
+                if submitted >= total { return }
+            }
+        }, settle: { (entry: (batch: KafkaConsumerBatch, delivery: Task<Bool, Never>)) in
+            guard await entry.delivery.value else { throw KafkaError(.deliveryFailed, "passthrough delivery failed") }
+            try consumer.storeOffsets(for: entry.batch)
+            copied.add(entry.batch.count, ordering: .relaxed)
+            return true
+        })
+        let began = start.withLock { $0 } ?? .now
+        let elapsed = seconds(ContinuousClock.now - began)
         await producer.shutdown()
         await consumer.close()
         return elapsed
@@ -92,6 +135,7 @@ struct PipelineBenchmark: AsyncParsableCommand {
     private func measureScorer(kafka: KafkaConfiguration, modelPath: String, logger: Logger) async throws -> (Double, Int) {
         var settings = ScorerSettings(modelPath: modelPath)
         settings.batchSize = batchSize
+        settings.batchesInFlight = batchesInFlight
         let models = ModelStore(path: modelPath, reloadInterval: .zero, logger: logger)
         let consumer = try KafkaConsumer(configuration: consumerConfiguration(kafka, group: "bench-scorer"), logger: logger)
         let producer = try KafkaProducer(configuration: KafkaProducerConfiguration(kafka: kafka), logger: logger)
@@ -124,4 +168,9 @@ struct PipelineBenchmark: AsyncParsableCommand {
               let kilobytes = Int(line.split(separator: " ").dropFirst().first ?? "") else { return -1 }
         return kilobytes / 1024
     }
+}
+
+/// Writes a line to stdout at once (print buffers when stdout is a pipe).
+private func say(_ line: String) {
+    FileHandle.standardOutput.write(Data((line + "\n").utf8))
 }

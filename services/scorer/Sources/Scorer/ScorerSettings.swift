@@ -15,6 +15,10 @@ struct ScorerOptions: ParsableArguments {
     @Option(name: .customLong("batch-size"), help: "Most messages scored per batch. [env: SCORER_BATCH_SIZE] (default: 1000)")
     var batchSize: Int?
 
+    @Option(name: .customLong("batches-in-flight"),
+            help: "Batches whose output may await acknowledgement at once; offsets are still stored in order. [env: SCORER_BATCHES_IN_FLIGHT] (default: 8)")
+    var batchesInFlight: Int?
+
     @Option(name: .customLong("device-label-cap"),
             help: "Distinct device_id label values in anomaly_count_total; the rest count as _other. [env: SCORER_DEVICE_LABEL_CAP] (default: 1000)")
     var deviceLabelCap: Int?
@@ -29,9 +33,11 @@ struct ScorerOptions: ParsableArguments {
             consumerGroup: try Setting.resolve(consumerGroup, env: "SCORER_GROUP", default: "scorer"),
             inputTopic: try Setting.resolve(inputTopic, env: "SCORER_INPUT_TOPIC", default: "readings"),
             batchSize: try Setting.resolve(batchSize, env: "SCORER_BATCH_SIZE", default: 1000),
+            batchesInFlight: try Setting.resolve(batchesInFlight, env: "SCORER_BATCHES_IN_FLIGHT", default: 8),
             deviceLabelCap: try Setting.resolve(deviceLabelCap, env: "SCORER_DEVICE_LABEL_CAP", default: 1000),
             reloadInterval: .seconds(try Setting.resolve(reloadInterval, env: "SCORER_RELOAD_INTERVAL", default: 5)))
         guard settings.batchSize > 0 else { throw ValidationError("--batch-size / SCORER_BATCH_SIZE must be at least 1") }
+        guard settings.batchesInFlight > 0 else { throw ValidationError("--batches-in-flight / SCORER_BATCHES_IN_FLIGHT must be at least 1") }
         guard settings.deviceLabelCap >= 0 else { throw ValidationError("--device-label-cap must not be negative") }
         return settings
     }
@@ -43,6 +49,7 @@ struct ScorerSettings: Sendable {
     var consumerGroup = "scorer"
     var inputTopic = "readings"
     var batchSize = 1000
+    var batchesInFlight = 8
     var deviceLabelCap = 1000
     var reloadInterval: Duration = .seconds(5)
     var scoredTopic = "scored"

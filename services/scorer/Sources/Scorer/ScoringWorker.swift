@@ -35,26 +35,38 @@ final class ScoringWorker: Service, Sendable {
         self.logger = logger
     }
 
+    /// A consumed batch, how many readings it scored, and the delivery of its output.
+    struct InFlight: Sendable {
+        var batch: KafkaConsumerBatch
+        var scored: Int
+        var delivery: Task<Bool, Never>
+    }
+
     func run() async throws {
-        var scorer = BatchScorer(settings: settings)
-        var output = KafkaProducerBatch(capacity: settings.batchSize * 2)
-        for await batch in consumer.batches.cancelOnGracefulShutdown() {
-            guard let (model, columns) = await servableModel() else { return }
-            output.removeAll()
-            let outcome = scorer.score(batch, model: model, columns: columns, scoredAt: Timestamp.now(), into: &output)
-            record(outcome, batchSize: batch.count)
-            // Not delivered means shutting down: leave the offsets unstored, so the batch is
-            // scored again by whoever owns the partitions next.
-            guard await deliver(output) else { return }
-            scoredEvents.add(outcome.scored, ordering: .relaxed)
-            try await beforeStoringOffsets()
-            do {
-                try consumer.storeOffsets(for: batch)
-            } catch {
-                logger.info("offsets not stored: partitions moved to another replica, which will score them again",
-                            metadata: ["error": "\(error)"])
+        try await runInOrderPipeline(depth: settings.batchesInFlight, produce: { submit in
+            var scorer = BatchScorer(settings: self.settings)
+            for await batch in self.consumer.batches.cancelOnGracefulShutdown() {
+                guard let (model, columns) = await self.servableModel() else { return }
+                var output = KafkaProducerBatch(capacity: batch.count * 2)
+                let outcome = scorer.score(batch, model: model, columns: columns, scoredAt: Timestamp.now(), into: &output)
+                self.record(outcome, batchSize: batch.count)
+                let delivery = Task { [output] in await self.deliver(output) }
+                guard await submit(InFlight(batch: batch, scored: outcome.scored, delivery: delivery)) else { return }
             }
-        }
+        }, settle: { entry in
+            // Not delivered means shutting down: leave the offsets unstored, so the batch
+            // is scored again by whoever owns the partitions next.
+            guard await entry.delivery.value else { return false }
+            self.scoredEvents.add(entry.scored, ordering: .relaxed)
+            try await self.beforeStoringOffsets()
+            do {
+                try self.consumer.storeOffsets(for: entry.batch)
+            } catch {
+                self.logger.info("offsets not stored: partitions moved to another replica, which will score them again",
+                                 metadata: ["error": "\(error)"])
+            }
+            return true
+        })
     }
 
     /// The current model once one that fits readings is loaded; nil if shutdown comes first.
