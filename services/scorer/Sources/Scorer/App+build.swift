@@ -14,7 +14,10 @@ func buildApplication(runtime: ServiceRuntime, settings: ScorerSettings,
                       beforeStoringOffsets: @escaping @Sendable () async throws -> Void = {}) throws
     -> (application: some ApplicationProtocol, worker: ScoringWorker) {
     let logger = runtime.logger
-    let models = ModelStore(path: settings.modelPath, reloadInterval: settings.reloadInterval, logger: logger)
+    let models = ModelStore(path: settings.modelPath, reloadInterval: settings.reloadInterval, logger: logger) { model in
+        if case .failure(let mismatch) = SensorFeature.columns(for: model) { return mismatch.description }
+        return nil
+    }
     var consumerConfiguration = KafkaConsumerConfiguration(kafka: runtime.settings.kafka, groupID: settings.consumerGroup,
                                                            topics: [settings.inputTopic])
     consumerConfiguration.maxBatchSize = settings.batchSize
@@ -25,10 +28,9 @@ func buildApplication(runtime: ServiceRuntime, settings: ScorerSettings,
 
     runtime.readiness.addKafkaCheck(producer)
     runtime.readiness.add("model") {
-        guard let model = models.current else {
+        guard models.current != nil else {
             throw ModelNotReady(description: "no model loaded from \(settings.modelPath): \(models.lastError ?? "not tried")")
         }
-        if case .failure(let mismatch) = SensorFeature.columns(for: model) { throw mismatch }
     }
     // Shutdown runs in reverse: HTTP, then the worker finishes its batch, the producer
     // flushes, the consumer commits and leaves, the model store stops watching.

@@ -1,13 +1,13 @@
 // Turns one consumed batch into the messages it causes: every reading scored to `scored`,
 // the anomalous ones also to `anomalies`, anything undecodable to the dead-letter topic.
-// Pure: no I/O, buffers reused from batch to batch.
+// Pure: no I/O; the output writer and score buffer are reused from batch to batch.
 import Events
 import Kafka
 import Models
 
 struct BatchScorer {
     /// What one batch came to, for metrics and logs.
-    struct Outcome {
+    struct Outcome: Sendable {
         var scored = 0
         var anomalies: [(severity: Severity, device: String, score: Double)] = []
         var deadLetters: [String: Int] = [:]
@@ -81,11 +81,22 @@ struct BatchScorer {
         return outcome
     }
 
+    /// Payload kept in a dead letter. A dead letter holds it twice (base64, and text when it
+    /// is UTF-8), so an uncapped 1 MB input would make a record the broker refuses, and the
+    /// partition would stall on it. The source partition and offset still lead to the original.
+    static let deadLetterPayloadLimit = 64 * 1024
+
     private mutating func deadLetter(_ message: KafkaConsumerMessage, code: String, reason: String,
                                      into output: inout KafkaProducerBatch, _ outcome: inout Outcome) {
+        let payload = message.value ?? []
+        var reason = reason
+        if payload.count > Self.deadLetterPayloadLimit {
+            reason += " (payload truncated to its first \(Self.deadLetterPayloadLimit) of \(payload.count) bytes)"
+        }
         let letter = DeadLetter(id: EventID.generate(), ts: Timestamp.now(), reasonCode: code, reason: reason, rejectedBy: "scorer",
                                 sourceTopic: message.topic, sourcePartition: message.partition, sourceOffset: message.offset,
-                                key: message.key.map(Array.init), payload: message.value.map(Array.init) ?? [])
+                                key: message.key.map { Array($0.prefix(1024)) },
+                                payload: Array(payload.prefix(Self.deadLetterPayloadLimit)))
         writer.reset()
         writer.write(letter)
         output.append(topic: settings.deadLetterTopic, key: message.key, value: writer.bytes)

@@ -12,7 +12,11 @@ final class ModelStore: Service, Sendable {
     private let path: String
     private let interval: Duration
     private let logger: Logger
+    /// Why a model that loads still cannot serve (nil: it can), checked before it replaces the current one.
+    private let reject: @Sendable (IsolationForest) -> String?
     private let state = Mutex<State>(State())
+    /// One reload at a time: SIGHUP and the file watcher must not race to install.
+    private let reloading = NSLock()
 
     private struct State {
         var model: IsolationForest?
@@ -26,10 +30,11 @@ final class ModelStore: Service, Sendable {
         var size: Int
     }
 
-    init(path: String, reloadInterval: Duration, logger: Logger) {
+    init(path: String, reloadInterval: Duration, logger: Logger, reject: @escaping @Sendable (IsolationForest) -> String? = { _ in nil }) {
         self.path = path
         self.interval = reloadInterval
         self.logger = logger
+        self.reject = reject
         reload(reason: "start")
     }
 
@@ -42,9 +47,12 @@ final class ModelStore: Service, Sendable {
     /// Loads the file; keeps the current model when it fails. Returns whether it loaded.
     @discardableResult
     func reload(reason: String) -> Bool {
+        reloading.lock()
+        defer { reloading.unlock() }
         let stamp = Self.stamp(path)
-        do {
+        do throws(ModelError) {
             let model = try IsolationForest.load(path: path)
+            if let rejection = reject(model) { throw ModelError(rejection) }
             let previous = state.withLock { state -> String? in
                 defer {
                     state.model = model
@@ -91,7 +99,9 @@ final class ModelStore: Service, Sendable {
     }
 
     private static func stamp(_ path: String) -> FileStamp? {
-        guard let attributes = try? FileManager.default.attributesOfItem(atPath: path),
+        // Through symlinks: a Kubernetes ConfigMap swaps a link, not the file.
+        let target = URL(fileURLWithPath: path).resolvingSymlinksInPath().path
+        guard let attributes = try? FileManager.default.attributesOfItem(atPath: target),
               let modified = attributes[.modificationDate] as? Date,
               let size = attributes[.size] as? Int else { return nil }
         return FileStamp(modified: modified, size: size)

@@ -36,7 +36,10 @@ struct ScorerOptions: ParsableArguments {
             batchesInFlight: try Setting.resolve(batchesInFlight, env: "SCORER_BATCHES_IN_FLIGHT", default: 8),
             deviceLabelCap: try Setting.resolve(deviceLabelCap, env: "SCORER_DEVICE_LABEL_CAP", default: 1000),
             reloadInterval: .seconds(try Setting.resolve(reloadInterval, env: "SCORER_RELOAD_INTERVAL", default: 5)))
-        guard settings.batchSize > 0 else { throw ValidationError("--batch-size / SCORER_BATCH_SIZE must be at least 1") }
+        // A batch causes up to two messages per input; it must fit the producer's queue.
+        guard (1...50_000).contains(settings.batchSize) else {
+            throw ValidationError("--batch-size / SCORER_BATCH_SIZE must be between 1 and 50000")
+        }
         guard settings.batchesInFlight > 0 else { throw ValidationError("--batches-in-flight / SCORER_BATCHES_IN_FLIGHT must be at least 1") }
         guard settings.deviceLabelCap >= 0 else { throw ValidationError("--device-label-cap must not be negative") }
         return settings

@@ -35,10 +35,10 @@ final class ScoringWorker: Service, Sendable {
         self.logger = logger
     }
 
-    /// A consumed batch, how many readings it scored, and the delivery of its output.
+    /// A consumed batch, what scoring it came to, and the delivery of its output.
     struct InFlight: Sendable {
         var batch: KafkaConsumerBatch
-        var scored: Int
+        var outcome: BatchScorer.Outcome
         var delivery: Task<Bool, Never>
     }
 
@@ -49,20 +49,30 @@ final class ScoringWorker: Service, Sendable {
                 guard let (model, columns) = await self.servableModel() else { return }
                 var output = KafkaProducerBatch(capacity: batch.count * 2)
                 let outcome = scorer.score(batch, model: model, columns: columns, scoredAt: Timestamp.now(), into: &output)
-                self.record(outcome, batchSize: batch.count)
                 let delivery = Task { [output] in await self.deliver(output) }
-                guard await submit(InFlight(batch: batch, scored: outcome.scored, delivery: delivery)) else { return }
+                guard await submit(InFlight(batch: batch, outcome: outcome, delivery: delivery)) else {
+                    delivery.cancel()
+                    return
+                }
             }
         }, settle: { entry in
             // Not delivered means shutting down: leave the offsets unstored, so the batch
-            // is scored again by whoever owns the partitions next.
-            guard await entry.delivery.value else { return false }
-            self.scoredEvents.add(entry.scored, ordering: .relaxed)
+            // is scored again by whoever owns the partitions next. Cancelling the worker
+            // cancels the delivery too (it is an unstructured task of its own).
+            let delivered = await withTaskCancellationHandler {
+                await entry.delivery.value
+            } onCancel: {
+                entry.delivery.cancel()
+            }
+            guard delivered else { return false }
+            // Counted once delivered, so a batch scored twice after a crash counts once here.
+            self.record(entry.outcome, batchSize: entry.batch.count)
+            self.scoredEvents.add(entry.outcome.scored, ordering: .relaxed)
             try await self.beforeStoringOffsets()
             do {
                 try self.consumer.storeOffsets(for: entry.batch)
             } catch {
-                self.logger.info("offsets not stored: partitions moved to another replica, which will score them again",
+                self.logger.info("offsets not stored (usually: a rebalance moved the partitions; their new owner scores them again)",
                                  metadata: ["error": "\(error)"])
             }
             return true
@@ -89,7 +99,7 @@ final class ScoringWorker: Service, Sendable {
     }
 
     /// Sends until the broker acknowledges everything, backing off between tries. Returns
-    /// false only when shutdown comes first.
+    /// false when shutdown or cancellation comes first, or the producer has closed.
     private func deliver(_ output: KafkaProducerBatch) async -> Bool {
         guard !output.isEmpty else { return true }
         var delay = Duration.milliseconds(100)
@@ -98,18 +108,22 @@ final class ScoringWorker: Service, Sendable {
                 _ = try await producer.send(output)
                 return true
             } catch {
-                let retriable = (error as? KafkaError)?.isRetriable ?? true
+                let kafkaError = error as? KafkaError
+                if kafkaError?.code == .shutDown || Self.stopping { return false }
                 // A non-retriable failure (a missing topic, no permission) still gets retried:
                 // skipping the batch would lose it. It is logged loudly to be fixed.
-                logger.log(level: retriable ? .warning : .critical, "scored output not delivered; sending the batch again",
+                logger.log(level: kafkaError?.isRetriable ?? true ? .warning : .critical,
+                           "scored output not delivered; sending the batch again",
                            metadata: ["error": "\(error)", "retry_in": "\(delay)"])
                 ScorerMetrics.produceRetries.increment()
-                if Task.isShuttingDownGracefully { return false }
                 do { try await Task.sleep(for: delay) } catch { return false }
+                if Self.stopping { return false }
                 delay = min(delay * 2, .seconds(5))
             }
         }
     }
+
+    private static var stopping: Bool { Task.isShuttingDownGracefully || Task.isCancelled }
 
     private func record(_ outcome: BatchScorer.Outcome, batchSize: Int) {
         ScorerMetrics.batchSize.record(batchSize)

@@ -2,6 +2,7 @@
 import Events
 import Kafka
 import Models
+import Foundation
 import Testing
 @testable import Scorer
 
@@ -47,6 +48,29 @@ import Testing
         #expect(letters[1].payload == Array("not json".utf8))
     }
 
+    @Test func anOversizedBadMessageBecomesACappedDeadLetterTheBrokerWillTake() throws {
+        let huge = [UInt8](repeating: UInt8(ascii: "x"), count: 700_000)
+        var scorer = BatchScorer(settings: ScorerSettings(modelPath: "unused"))
+        var output = KafkaProducerBatch()
+        let columns = try SensorFeature.columns(for: sensorModel).get()
+        _ = scorer.score(KafkaConsumerBatch(messages: [message(huge, offset: 7)]), model: sensorModel, columns: columns,
+                         scoredAt: Timestamp.now(), into: &output)
+        let sent = output.sentMessages()
+        #expect(sent.count == 1)
+        #expect(sent[0].value.count < 300_000, "the dead letter must stay far below the broker's 1 MB limit")
+        let letter = try EventCodec.decodeDeadLetter(sent[0].value)
+        #expect(letter.payload.count == BatchScorer.deadLetterPayloadLimit)
+        #expect(letter.reason.contains("truncated"))
+        #expect(letter.reason.contains("700000"))
+        #expect(letter.sourceOffset == 7)
+    }
+
+    @Test func batchSizesOutsideWhatTheProducerQueueHoldsAreRefused() throws {
+        #expect(throws: (any Error).self) { _ = try ScorerOptions.parse(["--batch-size", "60000"]).resolve() }
+        #expect(throws: (any Error).self) { _ = try ScorerOptions.parse(["--batch-size", "0"]).resolve() }
+        #expect(try ScorerOptions.parse(["--batch-size", "5000"]).resolve().batchSize == 5000)
+    }
+
     @Test func aModelWithFeaturesReadingsDoNotHaveIsRefused() throws {
         let other = try IsolationForest.train(try FeatureMatrix(rows: (0..<300).map { [Double($0), Double($0 % 7)] }),
                                               featureNames: ["temperature", "humidity"], parameters: .init())
@@ -55,6 +79,21 @@ import Testing
             return
         }
         #expect(mismatch.description.contains("humidity"))
+    }
+
+    @Test func theModelStoreKeepsServingWhenANewFileLoadsButCannotScoreReadings() throws {
+        let path = try writeModel()
+        let store = ModelStore(path: path, reloadInterval: .zero, logger: quietLogger) { model in
+            if case .failure(let mismatch) = SensorFeature.columns(for: model) { return mismatch.description }
+            return nil
+        }
+        #expect(store.current?.version == sensorModel.version)
+        let other = try IsolationForest.train(try FeatureMatrix(rows: (0..<300).map { [Double($0), Double($0 % 7)] }),
+                                              featureNames: ["temperature", "humidity"], parameters: .init())
+        try other.write(to: path)
+        #expect(store.reload(reason: "test") == false)
+        #expect(store.current?.version == sensorModel.version)
+        #expect(store.lastError?.contains("humidity") == true)
     }
 }
 
