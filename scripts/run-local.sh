@@ -76,7 +76,7 @@ for service in "${services[@]}"; do
   pids+=($!)
 done
 
-ready() { curl -fsS -o /dev/null --max-time 3 "http://127.0.0.1:$1/readyz"; }
+ready() { curl -fs -o /dev/null --max-time 3 "http://127.0.0.1:$1/readyz"; }
 for service in "${services[@]}"; do
   for _ in $(seq 150); do ready "${service_ports[$service]}" && break; sleep 0.2; done
   ready "${service_ports[$service]}" || { echo "run: $service is not ready; see $run_dir/$service.log" >&2; exit 1; }

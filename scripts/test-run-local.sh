@@ -18,6 +18,9 @@ export SCORER_PORT=$(free_port) NOTIFIER_PORT=$(free_port) GENERATOR_PORT=$(free
 # default first, so the SIGINT below acts like Ctrl-C in a terminal.
 setsid perl -e '$SIG{INT} = "DEFAULT"; exec @ARGV' "$root/scripts/run-local.sh" >"$output" 2>&1 &
 runner=$!
+# Whatever happens below, nothing this test started outlives it: the runner leads its own
+# process group (setsid), and every process it starts belongs to that group.
+trap 'kill -KILL -- "-$runner" 2>/dev/null' EXIT
 for _ in $(seq 300); do grep -q "all ready" "$output" && break; sleep 0.2; done
 check grep -q "all ready" "$output"
 check grep -q "status: scorer=ready notifier=ready ingest=ready generator=ready" <(sleep 1.5; cat "$output")
