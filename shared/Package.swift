@@ -11,6 +11,8 @@ let package = Package(
         .library(name: "Events", targets: ["Events"]),
         .library(name: "Telemetry", targets: ["Telemetry"]),
         .library(name: "Models", targets: ["Models"]),
+        // Helpers for tests (waiting with deadlines), shared by every package's test targets.
+        .library(name: "AlertronTesting", targets: ["AlertronTesting"]),
         .executable(name: "alertron-devbroker", targets: ["DevBroker"]),
         .executable(name: "alertron-bench", targets: ["AlertronBench"]),
     ],
@@ -39,6 +41,7 @@ let package = Package(
         ),
         .target(name: "Events"),
         .target(name: "Models", dependencies: ["Events"]),
+        .target(name: "AlertronTesting"),
         .target(
             name: "Telemetry",
             dependencies: [
@@ -68,7 +71,7 @@ let package = Package(
         ),
         .testTarget(name: "EventsTests", dependencies: ["Events"]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "Events"]),
-        .testTarget(name: "KafkaTests", dependencies: ["Kafka"]),
+        .testTarget(name: "KafkaTests", dependencies: ["Kafka", "AlertronTesting"]),
         // Runs the built alertron-devbroker executable; `swift build --build-tests` builds it first.
         .testTarget(name: "DevBrokerTests", dependencies: ["Kafka"]),
         .testTarget(

@@ -34,6 +34,7 @@ let package = Package(
                 .product(name: "Kafka", package: "shared"),
                 .product(name: "Events", package: "shared"),
                 .product(name: "Models", package: "shared"),
+                .product(name: "AlertronTesting", package: "shared"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]

@@ -3,6 +3,7 @@
 import Foundation
 import Logging
 import Testing
+@_exported import AlertronTesting
 @testable import Kafka
 
 let testLogger: Logger = {
@@ -10,35 +11,6 @@ let testLogger: Logger = {
     logger.logLevel = ProcessInfo.processInfo.environment["TEST_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .warning
     return logger
 }()
-
-struct TimedOut: Error, CustomStringConvertible {
-    let what: String
-    var description: String { "timed out waiting for \(what)" }
-}
-
-/// Runs `operation`, cancelling it and throwing after `seconds`.
-func withDeadline<T: Sendable>(_ seconds: Double, _ what: String, _ operation: @escaping @Sendable () async throws -> T) async throws -> T {
-    try await withThrowingTaskGroup(of: T?.self) { group in
-        group.addTask { try await operation() }
-        group.addTask {
-            try await Task.sleep(for: .seconds(seconds))
-            return nil
-        }
-        defer { group.cancelAll() }
-        guard let first = try await group.next(), let value = first else { throw TimedOut(what: what) }
-        return value
-    }
-}
-
-/// Polls `condition` every 50 ms until it holds or `seconds` pass.
-func eventually(_ seconds: Double, _ what: String, _ condition: @Sendable () async throws -> Bool) async throws {
-    let deadline = ContinuousClock.now + .seconds(seconds)
-    while ContinuousClock.now < deadline {
-        if try await condition() { return }
-        try await Task.sleep(for: .milliseconds(50))
-    }
-    throw TimedOut(what: what)
-}
 
 /// A fresh mock cluster with one topic of `partitions` partitions.
 struct TestBroker {

@@ -9,6 +9,7 @@ import Models
 import ServiceLifecycle
 import Telemetry
 import Testing
+@_exported import AlertronTesting
 @testable import Scorer
 
 let quietLogger: Logger = {
@@ -37,17 +38,6 @@ func writeModel(_ model: IsolationForest = sensorModel) throws -> String {
 
 func reading(_ device: String, temperature: Double = 22, pressure: Double = 1013, vibration: Double = 0.02) -> Reading {
     Reading(id: EventID.generate(), ts: Timestamp.now(), deviceID: device, temperature: temperature, pressure: pressure, vibration: vibration)
-}
-
-struct TimedOut: Error { let what: String }
-
-func eventually(_ seconds: Double, _ what: String, _ condition: @Sendable () async throws -> Bool) async throws {
-    let deadline = ContinuousClock.now + .seconds(seconds)
-    while ContinuousClock.now < deadline {
-        if try await condition() { return }
-        try await Task.sleep(for: .milliseconds(50))
-    }
-    throw TimedOut(what: what)
 }
 
 /// A development broker with the standard topics, and a producer to feed it.
