@@ -70,6 +70,12 @@ extension IsolationForest {
         out.number(training.explicitThreshold)
         out.raw(", \"auc\": ")
         out.number(training.auc)
+        if let featureMin = training.featureMin, let featureMax = training.featureMax {
+            out.raw(", \"feature_min\": ")
+            out.array(featureMin) { $0.number($1) }
+            out.raw(", \"feature_max\": ")
+            out.array(featureMax) { $0.number($1) }
+        }
         out.raw("},\n  \"trees\": {\n    \"count\": \(forest.treeCount),\n    \"depth\": \(forest.depth),\n    \"subsample\": \(forest.subsample),\n    \"features\": ")
         out.array(forest.features) { $0.integer($1) }
         out.raw(",\n    \"thresholds\": ")
@@ -190,6 +196,17 @@ extension IsolationForest {
         let contamination = try trainingFields.optionalDouble("contamination")
         let explicitThreshold = try trainingFields.optionalDouble("explicit_threshold")
         let auc = try trainingFields.optionalDouble("auc")
+        // Optional: artifacts written before ranges were recorded have neither.
+        var featureMin: [Double]?
+        var featureMax: [Double]?
+        if trainingFields.members["feature_min"] != nil || trainingFields.members["feature_max"] != nil {
+            let low = try trainingFields.doubles("feature_min", count: featureCount, countMeaning: "one per feature")
+            let high = try trainingFields.doubles("feature_max", count: featureCount, countMeaning: "one per feature")
+            if let column = low.indices.first(where: { !(low[$0] <= high[$0]) }) {
+                throw ModelError("training.feature_min[\(column)] is above training.feature_max[\(column)]")
+            }
+            (featureMin, featureMax) = (low, high)
+        }
         switch (contamination, explicitThreshold) {
         case (let fraction?, nil):
             guard fraction > 0, fraction <= 0.5 else {
@@ -211,7 +228,7 @@ extension IsolationForest {
             features: features, thresholds: thresholds, leafValues: leafValues, scaler: scaler)
         let training = TrainingRecord(
             rows: rows, seed: seed, trainedAt: trainedAt, contamination: contamination,
-            explicitThreshold: explicitThreshold, auc: auc)
+            explicitThreshold: explicitThreshold, auc: auc, featureMin: featureMin, featureMax: featureMax)
         self.init(featureNames: featureNames, threshold: threshold, warningCutPoint: warning,
                   criticalCutPoint: critical, training: training, forest: forest)
         guard version == contentVersion else {

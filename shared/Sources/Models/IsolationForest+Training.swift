@@ -36,10 +36,18 @@ extension IsolationForest {
             let value = ROC.auc(scores: scores, labels: labels)
             auc = value.isNaN ? nil : value
         }
+        var featureMin = [Double](repeating: .infinity, count: data.columns)
+        var featureMax = [Double](repeating: -.infinity, count: data.columns)
+        for row in 0..<data.rows {
+            for (column, value) in data[row].enumerated() {
+                featureMin[column] = min(featureMin[column], value)
+                featureMax[column] = max(featureMax[column], value)
+            }
+        }
         let training = TrainingRecord(
             rows: data.rows, seed: parameters.seed, trainedAt: trainedAt,
             contamination: parameters.explicitThreshold == nil ? parameters.contamination : nil,
-            explicitThreshold: parameters.explicitThreshold, auc: auc)
+            explicitThreshold: parameters.explicitThreshold, auc: auc, featureMin: featureMin, featureMax: featureMax)
         return IsolationForest(
             featureNames: featureNames, threshold: cutPoints.warning, warningCutPoint: cutPoints.warning,
             criticalCutPoint: cutPoints.critical, training: training, forest: forest)

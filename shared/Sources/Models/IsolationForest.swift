@@ -118,6 +118,25 @@ public struct IsolationForest: Sendable {
     }
 
     /// `score >= threshold`.
+    /// Each feature's range in the training data (original units), when the artifact has it.
+    public var trainingRanges: [ClosedRange<Double>]? {
+        guard let low = training.featureMin, let high = training.featureMax else { return nil }
+        return zip(low, high).map { $0...$1 }
+    }
+
+    /// True when some feature lies outside its training range by more than `tolerance` times
+    /// that range's width. An Isolation Forest cannot split beyond its training data, so such
+    /// a value scores no higher than the most extreme training value: this says so instead.
+    /// False when the artifact records no ranges or `tolerance` is 0 (the check is off).
+    public func exceedsTrainingRange(_ row: some Collection<Double>, tolerance: Double) -> Bool {
+        guard tolerance > 0, let low = training.featureMin, let high = training.featureMax else { return false }
+        for (column, value) in row.enumerated() where column < low.count {
+            let margin = (high[column] - low[column]) * tolerance
+            if value < low[column] - margin || value > high[column] + margin { return true }
+        }
+        return false
+    }
+
     public func isAnomaly(score: Double) -> Bool {
         score >= threshold
     }
@@ -153,6 +172,10 @@ struct TrainingRecord: Sendable, Equatable {
     var contamination: Double?
     var explicitThreshold: Double?
     var auc: Double?
+    /// Each feature's smallest and largest training value, in original units; nil in
+    /// artifacts written before they were recorded.
+    var featureMin: [Double]? = nil
+    var featureMax: [Double]? = nil
 }
 
 /// Z-score parameters: `(x − mean) / std` per feature.

@@ -148,6 +148,39 @@ import Testing
         #expect(!model.isAnomaly(score: hottestNormal))
     }
 
+    @Test func theTrainingRangeOfEachFeatureIsRecordedAndFarOutliersAreRecognised() throws {
+        let model = defaultSensorModel
+        let ranges = try #require(model.trainingRanges)
+        #expect(ranges.count == 3)
+        let temperature = ranges[0]
+        #expect(temperature.lowerBound < 22 && temperature.upperBound > 22)
+        // The spike the forest cannot see is far outside the range.
+        #expect(model.exceedsTrainingRange([60, 1012, 0.025], tolerance: 0.5))
+        // Within the range, or just past it by less than the tolerance: not flagged.
+        #expect(!model.exceedsTrainingRange([22, 1012, 0.025], tolerance: 0.5))
+        let justPast = temperature.upperBound + (temperature.upperBound - temperature.lowerBound) * 0.1
+        #expect(!model.exceedsTrainingRange([justPast, 1012, 0.025], tolerance: 0.5))
+        #expect(model.exceedsTrainingRange([justPast, 1012, 0.025], tolerance: 0.05))
+        // Below the range counts too; tolerance 0 turns the check off.
+        #expect(model.exceedsTrainingRange([22, 1012, -1.0], tolerance: 0.5))
+        #expect(!model.exceedsTrainingRange([600, 1012, 0.025], tolerance: 0))
+    }
+
+    @Test func trainingRangesSurviveTheArtifactAndOlderArtifactsWithoutThemStillLoad() throws {
+        let model = defaultSensorModel
+        let loaded = try IsolationForest(artifactJSON: try model.artifactJSON())
+        #expect(loaded.trainingRanges == model.trainingRanges)
+        // An artifact from before ranges were recorded: the same minus the two fields.
+        var text = String(decoding: try model.artifactJSON(), as: UTF8.self)
+        let start = try #require(text.range(of: ", \"feature_min\": "))
+        let end = try #require(text.range(of: "},", range: start.upperBound..<text.endIndex))
+        text.removeSubrange(start.lowerBound..<end.lowerBound)
+        let older = try IsolationForest(artifactJSON: Array(text.utf8))
+        #expect(older.trainingRanges == nil)
+        #expect(older.version == model.version)
+        #expect(!older.exceedsTrainingRange([600, 1012, 0.025], tolerance: 0.5))
+    }
+
     @Test func trainingAUCIsRecordedWhenLabelsAreGiven() throws {
         var data = rows(training, 0..<2_000)
         var labels = [Bool](repeating: false, count: 2_000)

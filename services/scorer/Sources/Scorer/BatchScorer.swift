@@ -9,6 +9,8 @@ struct BatchScorer {
     /// What one batch came to, for metrics and logs.
     struct Outcome: Sendable {
         var scored = 0
+        /// Readings flagged because a feature lay far outside the training range.
+        var outOfRange = 0
         var anomalies: [(severity: Severity, device: String, score: Double)] = []
         var deadLetters: [String: Int] = [:]
         var inferenceTime: Duration = .zero
@@ -18,7 +20,7 @@ struct BatchScorer {
     private var writer = EventWriter(capacity: 512)
     private var features: FeatureMatrix
     private var scores: [Double] = []
-    private var pending: [(reading: Reading, message: Int)] = []
+    private var pending: [(reading: Reading, message: Int, outOfRange: Bool)] = []
 
     init(settings: ScorerSettings) {
         self.settings = settings
@@ -45,7 +47,7 @@ struct BatchScorer {
                 case .reading(let reading):
                     for (column, feature) in columns.enumerated() { row[column] = feature.value(of: reading) }
                     features.append(row: row)
-                    pending.append((reading, index))
+                    pending.append((reading, index, model.exceedsTrainingRange(row, tolerance: settings.rangeTolerance)))
                 case .log:
                     // Logs wait for the log severity classifier; dead-lettered meanwhile so
                     // none is lost and they can be replayed once it is deployed.
@@ -62,10 +64,14 @@ struct BatchScorer {
         model.score(features, into: &scores)
         outcome.inferenceTime = ContinuousClock.now - start
 
-        for (position, (reading, index)) in pending.enumerated() {
+        for (position, (reading, index, outOfRange)) in pending.enumerated() {
             let score = scores[position]
-            let anomaly = model.isAnomaly(score: score)
-            let severity = anomaly ? model.severity(forScore: score) : .none
+            // The forest cannot score beyond its training range (a single-sensor spike looks
+            // like the most extreme normal reading), so a value far outside it is critical
+            // by rule. The score stays the forest's.
+            let anomaly = outOfRange || model.isAnomaly(score: score)
+            let severity: Severity = outOfRange ? .critical : anomaly ? model.severity(forScore: score) : .none
+            if outOfRange { outcome.outOfRange += 1 }
             let scored = ScoredEvent(event: .reading(reading), score: score, anomaly: anomaly, severity: severity,
                                      model: model.version, scoredAt: scoredAt)
             writer.reset()

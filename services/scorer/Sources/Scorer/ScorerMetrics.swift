@@ -16,6 +16,7 @@ enum ScorerMetrics {
         "alertron_scorer_model_info": "1 for the model version in service, 0 for versions it replaced.",
         "alertron_scorer_model_reload_failures_total": "Model files that failed to load (the previous model kept serving).",
         "alertron_scorer_produce_retries_total": "Output batches sent again after a failed delivery.",
+        "alertron_scorer_out_of_range_total": "Readings flagged critical because a feature lay far outside the model's training range.",
     ])
 
     static let lastAnomalyScore = Gauge(label: "last_anomaly_score")
@@ -24,6 +25,7 @@ enum ScorerMetrics {
     static let batchSize = Recorder(label: "alertron_scorer_batch_events")
     static let modelReloadFailures = Counter(label: "alertron_scorer_model_reload_failures_total")
     static let produceRetries = Counter(label: "alertron_scorer_produce_retries_total")
+    static let outOfRange = Counter(label: "alertron_scorer_out_of_range_total")
 
     private static let deadLetters = Mutex<[String: Counter]>([:])
 

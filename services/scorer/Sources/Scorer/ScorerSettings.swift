@@ -19,6 +19,10 @@ struct ScorerOptions: ParsableArguments {
             help: "Batches whose output may await acknowledgement at once; offsets are still stored in order. [env: SCORER_BATCHES_IN_FLIGHT] (default: 8)")
     var batchesInFlight: Int?
 
+    @Option(name: .customLong("range-tolerance"),
+            help: "Flag a reading critical when a feature is beyond its training range by more than this fraction of the range's width; 0 turns the check off. [env: SCORER_RANGE_TOLERANCE] (default: 0.5)")
+    var rangeTolerance: Double?
+
     @Option(name: .customLong("device-label-cap"),
             help: "Distinct device_id label values in anomaly_count_total; the rest count as _other. [env: SCORER_DEVICE_LABEL_CAP] (default: 1000)")
     var deviceLabelCap: Int?
@@ -34,6 +38,7 @@ struct ScorerOptions: ParsableArguments {
             inputTopic: try Setting.resolve(inputTopic, env: "SCORER_INPUT_TOPIC", default: "readings"),
             batchSize: try Setting.resolve(batchSize, env: "SCORER_BATCH_SIZE", default: 1000),
             batchesInFlight: try Setting.resolve(batchesInFlight, env: "SCORER_BATCHES_IN_FLIGHT", default: 8),
+            rangeTolerance: try Setting.resolve(rangeTolerance, env: "SCORER_RANGE_TOLERANCE", default: 0.5),
             deviceLabelCap: try Setting.resolve(deviceLabelCap, env: "SCORER_DEVICE_LABEL_CAP", default: 1000),
             reloadInterval: .seconds(try Setting.resolve(reloadInterval, env: "SCORER_RELOAD_INTERVAL", default: 5)))
         // A batch causes up to two messages per input; it must fit the producer's queue.
@@ -41,6 +46,9 @@ struct ScorerOptions: ParsableArguments {
             throw ValidationError("--batch-size / SCORER_BATCH_SIZE must be between 1 and 50000")
         }
         guard settings.batchesInFlight > 0 else { throw ValidationError("--batches-in-flight / SCORER_BATCHES_IN_FLIGHT must be at least 1") }
+        guard settings.rangeTolerance >= 0, settings.rangeTolerance.isFinite else {
+            throw ValidationError("--range-tolerance / SCORER_RANGE_TOLERANCE must be a non-negative number (0 turns the check off)")
+        }
         guard settings.deviceLabelCap >= 0 else { throw ValidationError("--device-label-cap must not be negative") }
         return settings
     }
@@ -53,6 +61,8 @@ struct ScorerSettings: Sendable {
     var inputTopic = "readings"
     var batchSize = 1000
     var batchesInFlight = 8
+    /// Beyond the training range by more than this fraction of its width: critical. 0: off.
+    var rangeTolerance = 0.5
     var deviceLabelCap = 1000
     var reloadInterval: Duration = .seconds(5)
     var scoredTopic = "scored"

@@ -128,6 +128,7 @@ final class ScoringWorker: Service, Sendable {
     private func record(_ outcome: BatchScorer.Outcome, batchSize: Int) {
         ScorerMetrics.batchSize.record(batchSize)
         ScorerMetrics.predictions.increment(by: outcome.scored)
+        if outcome.outOfRange > 0 { ScorerMetrics.outOfRange.increment(by: outcome.outOfRange) }
         if outcome.scored > 0 { ScorerMetrics.inferenceLatency.recordInterval(outcome.inferenceTime) }
         for (severity, device, score) in outcome.anomalies {
             anomalyCounters.count(severity: severity, device: device)

@@ -48,6 +48,29 @@ import Testing
         #expect(letters[1].payload == Array("not json".utf8))
     }
 
+    @Test func aSingleSensorSpikeFarOutsideTheTrainingRangeIsCriticalThoughTheForestScoresItNormal() throws {
+        let spike = reading("edge-7", temperature: 60)   // pressure and vibration normal
+        let batch = KafkaConsumerBatch(messages: [message(EventWriter.encode(.reading(spike)), offset: 1, key: "edge-7")])
+        let columns = try SensorFeature.columns(for: sensorModel).get()
+        #expect(!sensorModel.isAnomaly(score: sensorModel.score([60, 1013, 0.02])), "the forest alone misses it")
+
+        var scorer = BatchScorer(settings: ScorerSettings(modelPath: "unused"))
+        var output = KafkaProducerBatch()
+        let outcome = scorer.score(batch, model: sensorModel, columns: columns, scoredAt: Timestamp.now(), into: &output)
+        #expect(outcome.outOfRange == 1)
+        let scored = try EventCodec.decodeScored(output.sentMessages()[0].value)
+        #expect(scored.anomaly && scored.severity == .critical)
+        #expect(scored.score == sensorModel.score([60, 1013, 0.02]), "the score stays the forest's")
+        #expect(output.sentMessages().map(\.topic) == ["scored", "anomalies"])
+
+        var settings = ScorerSettings(modelPath: "unused")
+        settings.rangeTolerance = 0
+        var unguarded = BatchScorer(settings: settings)
+        var quiet = KafkaProducerBatch()
+        _ = unguarded.score(batch, model: sensorModel, columns: columns, scoredAt: Timestamp.now(), into: &quiet)
+        #expect(quiet.sentMessages().map(\.topic) == ["scored"], "with the check off only the forest decides")
+    }
+
     @Test func anOversizedBadMessageBecomesACappedDeadLetterTheBrokerWillTake() throws {
         let huge = [UInt8](repeating: UInt8(ascii: "x"), count: 700_000)
         var scorer = BatchScorer(settings: ScorerSettings(modelPath: "unused"))
