@@ -129,12 +129,19 @@ public struct IsolationForest: Sendable {
     /// a value scores no higher than the most extreme training value: this says so instead.
     /// False when the artifact records no ranges or `tolerance` is 0 (the check is off).
     public func exceedsTrainingRange(_ row: some Collection<Double>, tolerance: Double) -> Bool {
-        guard tolerance > 0, let low = training.featureMin, let high = training.featureMax else { return false }
-        for (column, value) in row.enumerated() where column < low.count {
-            let margin = (high[column] - low[column]) * tolerance
-            if value < low[column] - margin || value > high[column] + margin { return true }
+        guard let bounds = trainingBounds(tolerance: tolerance) else { return false }
+        return zip(row, bounds).contains { !$1.contains($0) }
+    }
+
+    /// The values each feature may take before `exceedsTrainingRange` flags it: its training
+    /// range widened on both sides by `tolerance` times its width. Compute it once and check
+    /// rows against it on a hot path. nil when the check is off or the artifact has no ranges.
+    public func trainingBounds(tolerance: Double) -> [ClosedRange<Double>]? {
+        guard tolerance > 0, let ranges = trainingRanges else { return nil }
+        return ranges.map { range in
+            let margin = (range.upperBound - range.lowerBound) * tolerance
+            return (range.lowerBound - margin)...(range.upperBound + margin)
         }
-        return false
     }
 
     public func isAnomaly(score: Double) -> Bool {

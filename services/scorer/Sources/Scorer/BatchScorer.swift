@@ -35,6 +35,8 @@ struct BatchScorer {
         features = FeatureMatrix(columns: columns.count, capacity: batch.count)
         pending.removeAll(keepingCapacity: true)
         var row = [Double](repeating: 0, count: columns.count)
+        // Worked out once per batch: the per-reading check is then a few comparisons.
+        let bounds = model.trainingBounds(tolerance: settings.rangeTolerance)
 
         for (index, message) in batch.enumerated() {
             guard let value = message.value, !value.isEmpty else {
@@ -47,7 +49,14 @@ struct BatchScorer {
                 case .reading(let reading):
                     for (column, feature) in columns.enumerated() { row[column] = feature.value(of: reading) }
                     features.append(row: row)
-                    pending.append((reading, index, model.exceedsTrainingRange(row, tolerance: settings.rangeTolerance)))
+                    var outOfRange = false
+                    if let bounds {
+                        for column in 0..<row.count where !bounds[column].contains(row[column]) {
+                            outOfRange = true
+                            break
+                        }
+                    }
+                    pending.append((reading, index, outOfRange))
                 case .log:
                     // Logs wait for the log severity classifier; dead-lettered meanwhile so
                     // none is lost and they can be replayed once it is deployed.
