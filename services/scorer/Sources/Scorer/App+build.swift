@@ -2,6 +2,7 @@
 import Hummingbird
 import Kafka
 import Logging
+import Models
 import Telemetry
 
 struct ModelNotReady: Error, CustomStringConvertible {
@@ -14,16 +15,18 @@ func buildApplication(runtime: ServiceRuntime, settings: ScorerSettings,
                       beforeStoringOffsets: @escaping @Sendable () async throws -> Void = {}) throws
     -> (application: some ApplicationProtocol, worker: ScoringWorker) {
     let logger = runtime.logger
-    let models = ModelStore(path: settings.modelPath, reloadInterval: settings.reloadInterval, logger: logger) { model in
+    let models = ModelStore<IsolationForest>(path: settings.modelPath, reloadInterval: settings.reloadInterval, logger: logger) { model in
         if case .failure(let mismatch) = SensorFeature.columns(for: model) { return mismatch.description }
         return nil
     }
+    let logModels = ModelStore<LogClassifier>(path: settings.logModelPath, reloadInterval: settings.reloadInterval, logger: logger)
     var consumerConfiguration = KafkaConsumerConfiguration(kafka: runtime.settings.kafka, groupID: settings.consumerGroup,
                                                            topics: [settings.inputTopic])
     consumerConfiguration.maxBatchSize = settings.batchSize
     let consumer = try KafkaConsumer(configuration: consumerConfiguration, logger: logger)
     let producer = try KafkaProducer(configuration: KafkaProducerConfiguration(kafka: runtime.settings.kafka), logger: logger)
-    let worker = ScoringWorker(consumer: consumer, producer: producer, models: models, settings: settings, logger: logger,
+    let worker = ScoringWorker(consumer: consumer, producer: producer, models: models, logModels: logModels,
+                               settings: settings, logger: logger,
                                beforeStoringOffsets: beforeStoringOffsets)
 
     runtime.readiness.addKafkaCheck(producer)
@@ -32,7 +35,12 @@ func buildApplication(runtime: ServiceRuntime, settings: ScorerSettings,
             throw ModelNotReady(description: "no model loaded from \(settings.modelPath): \(models.lastError ?? "not tried")")
         }
     }
+    runtime.readiness.add("log_model") {
+        guard logModels.current != nil else {
+            throw ModelNotReady(description: "no log model loaded from \(settings.logModelPath): \(logModels.lastError ?? "not tried")")
+        }
+    }
     // Shutdown runs in reverse: HTTP, then the worker finishes its batch, the producer
-    // flushes, the consumer commits and leaves, the model store stops watching.
-    return (runtime.makeApplication(router: runtime.makeRouter(), services: [models, consumer, producer, worker]), worker)
+    // flushes, the consumer commits and leaves, the model stores stop watching.
+    return (runtime.makeApplication(router: runtime.makeRouter(), services: [models, logModels, consumer, producer, worker]), worker)
 }

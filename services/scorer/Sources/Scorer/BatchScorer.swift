@@ -1,5 +1,5 @@
-// Turns one consumed batch into the messages it causes: every reading scored to `scored`,
-// the anomalous ones also to `anomalies`, anything undecodable to the dead-letter topic.
+// Turns one consumed batch into the messages it causes: every reading and log line scored to
+// `scored`, the anomalous ones also to `anomalies`, anything undecodable to the dead-letter topic.
 // Pure: no I/O; the output writer and score buffer are reused from batch to batch.
 import Events
 import Kafka
@@ -11,9 +11,21 @@ struct BatchScorer {
         var scored = 0
         /// Readings flagged because a feature lay far outside the training range.
         var outOfRange = 0
+        /// Anomalous readings (critical log lines are counted in `criticalLogs`).
         var anomalies: [(severity: Severity, device: String, score: Double)] = []
         var deadLetters: [String: Int] = [:]
         var inferenceTime: Duration = .zero
+        var criticalLogs = 0
+        var routineLogs = 0
+        var logClassificationTime: Duration = .zero
+    }
+
+    /// The models a batch is scored with: the sensor model, its feature columns as reading
+    /// fields (`SensorFeature.columns(for:)`), and the log classifier.
+    struct Models: Sendable {
+        var sensor: IsolationForest
+        var columns: [SensorFeature]
+        var log: LogClassifier
     }
 
     let settings: ScorerSettings
@@ -21,19 +33,23 @@ struct BatchScorer {
     private var features: FeatureMatrix
     private var scores: [Double] = []
     private var pending: [(reading: Reading, message: Int, outOfRange: Bool)] = []
+    private var pendingLogs: [(log: LogEvent, message: Int)] = []
+    private var probabilities: [Double] = []
 
     init(settings: ScorerSettings) {
         self.settings = settings
         features = FeatureMatrix(columns: SensorFeature.allCases.count, capacity: settings.batchSize)
     }
 
-    /// Appends to `output` every message `batch` causes. `model` must have passed
-    /// `SensorFeature.columns(for:)`; `columns` is that mapping.
-    mutating func score(_ batch: KafkaConsumerBatch, model: IsolationForest, columns: [SensorFeature],
-                        scoredAt: String, into output: inout KafkaProducerBatch) -> Outcome {
+    /// Appends to `output` every message `batch` causes.
+    mutating func score(_ batch: KafkaConsumerBatch, models: Models, scoredAt: String,
+                        into output: inout KafkaProducerBatch) -> Outcome {
         var outcome = Outcome()
+        let model = models.sensor
+        let columns = models.columns
         features = FeatureMatrix(columns: columns.count, capacity: batch.count)
         pending.removeAll(keepingCapacity: true)
+        pendingLogs.removeAll(keepingCapacity: true)
         var row = [Double](repeating: 0, count: columns.count)
         // Worked out once per batch: the per-reading check is then a few comparisons.
         let bounds = model.trainingBounds(tolerance: settings.rangeTolerance)
@@ -57,12 +73,8 @@ struct BatchScorer {
                         }
                     }
                     pending.append((reading, index, outOfRange))
-                case .log:
-                    // Logs wait for the log severity classifier; dead-lettered meanwhile so
-                    // none is lost and they can be replayed once it is deployed.
-                    deadLetter(message, code: "no_log_model",
-                               reason: "log events need the log severity classifier, which this scorer does not run yet",
-                               into: &output, &outcome)
+                case .log(let log):
+                    pendingLogs.append((log, index))
                 }
             } catch {
                 deadLetter(message, code: error.code.rawValue, reason: error.description, into: &output, &outcome)
@@ -93,7 +105,34 @@ struct BatchScorer {
             }
         }
         outcome.scored = pending.count
+        classifyLogs(batch, classifier: models.log, scoredAt: scoredAt, into: &output, &outcome)
         return outcome
+    }
+
+    /// Scores the batch's log lines: the probability of critical, and `critical` from the
+    /// model's threshold. Critical lines also go to `anomalies`.
+    private mutating func classifyLogs(_ batch: KafkaConsumerBatch, classifier: LogClassifier, scoredAt: String,
+                                       into output: inout KafkaProducerBatch, _ outcome: inout Outcome) {
+        guard !pendingLogs.isEmpty else { return }
+        probabilities.removeAll(keepingCapacity: true)
+        let start = ContinuousClock.now
+        for (log, _) in pendingLogs {
+            probabilities.append(classifier.probability(of: log.message, level: log.level))
+        }
+        outcome.logClassificationTime = ContinuousClock.now - start
+
+        for (position, (log, index)) in pendingLogs.enumerated() {
+            let probability = probabilities[position]
+            let critical = classifier.isCritical(probability: probability)
+            if critical { outcome.criticalLogs += 1 } else { outcome.routineLogs += 1 }
+            let scored = ScoredEvent(event: .log(log), score: probability, anomaly: critical,
+                                     severity: critical ? .critical : .none, model: classifier.version, scoredAt: scoredAt)
+            writer.reset()
+            writer.write(scored)
+            let key = batch[index].key
+            output.append(topic: settings.scoredTopic, key: key, value: writer.bytes)
+            if critical { output.append(topic: settings.anomaliesTopic, key: key, value: writer.bytes) }
+        }
     }
 
     /// Payload kept in a dead letter. A dead letter holds it twice (base64, and text when it

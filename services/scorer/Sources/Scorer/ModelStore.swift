@@ -1,4 +1,4 @@
-// Holds the model being served and swaps in a new one on SIGHUP or when the file changes.
+// Holds a model being served and swaps in a new one on SIGHUP or when the file changes.
 // A file that does not load is refused with an error and the current model keeps serving.
 import Foundation
 import Logging
@@ -8,18 +8,35 @@ import ServiceLifecycle
 import Synchronization
 import UnixSignals
 
-final class ModelStore: Service, Sendable {
+/// A model the scorer serves from an artifact file.
+protocol ServableModel: Sendable {
+    /// Which model this is, in logs and metric labels: "sensor" or "log".
+    static var kind: String { get }
+    static func load(path: String) throws(ModelError) -> Self
+    /// `name@version`, as scored events carry it.
+    var version: String { get }
+}
+
+extension IsolationForest: ServableModel {
+    static var kind: String { "sensor" }
+}
+
+extension LogClassifier: ServableModel {
+    static var kind: String { "log" }
+}
+
+final class ModelStore<Model: ServableModel>: Service, Sendable {
     private let path: String
     private let interval: Duration
     private let logger: Logger
     /// Why a model that loads still cannot serve (nil: it can), checked before it replaces the current one.
-    private let reject: @Sendable (IsolationForest) -> String?
+    private let reject: @Sendable (Model) -> String?
     private let state = Mutex<State>(State())
     /// One reload at a time: SIGHUP and the file watcher must not race to install.
     private let reloading = NSLock()
 
     private struct State {
-        var model: IsolationForest?
+        var model: Model?
         var lastError: String?
         var fileStamp: FileStamp?
     }
@@ -30,7 +47,7 @@ final class ModelStore: Service, Sendable {
         var size: Int
     }
 
-    init(path: String, reloadInterval: Duration, logger: Logger, reject: @escaping @Sendable (IsolationForest) -> String? = { _ in nil }) {
+    init(path: String, reloadInterval: Duration, logger: Logger, reject: @escaping @Sendable (Model) -> String? = { _ in nil }) {
         self.path = path
         self.interval = reloadInterval
         self.logger = logger
@@ -39,7 +56,7 @@ final class ModelStore: Service, Sendable {
     }
 
     /// The model now in service, if one ever loaded.
-    var current: IsolationForest? { state.withLock { $0.model } }
+    var current: Model? { state.withLock { $0.model } }
 
     /// Why the last load failed, if it did.
     var lastError: String? { state.withLock { $0.lastError } }
@@ -51,7 +68,7 @@ final class ModelStore: Service, Sendable {
         defer { reloading.unlock() }
         let stamp = Self.stamp(path)
         do throws(ModelError) {
-            let model = try IsolationForest.load(path: path)
+            let model = try Model.load(path: path)
             if let rejection = reject(model) { throw ModelError(rejection) }
             let previous = state.withLock { state -> String? in
                 defer {
@@ -61,17 +78,17 @@ final class ModelStore: Service, Sendable {
                 }
                 return state.model?.version
             }
-            ScorerMetrics.modelLoaded(version: model.version, replacing: previous)
-            logger.info("model loaded", metadata: ["path": "\(path)", "version": "\(model.version)", "reason": "\(reason)"])
+            ScorerMetrics.modelLoaded(kind: Model.kind, version: model.version, replacing: previous)
+            logger.info("model loaded", metadata: ["model": "\(Model.kind)", "path": "\(path)", "version": "\(model.version)", "reason": "\(reason)"])
             return true
         } catch {
             state.withLock {
                 $0.lastError = error.description
                 $0.fileStamp = stamp
             }
-            ScorerMetrics.modelReloadFailures.increment()
+            ScorerMetrics.modelReloadFailed(kind: Model.kind)
             logger.error("model not loaded; the current model keeps serving",
-                         metadata: ["path": "\(path)", "error": "\(error.description)", "reason": "\(reason)",
+                         metadata: ["model": "\(Model.kind)", "path": "\(path)", "error": "\(error.description)", "reason": "\(reason)",
                                     "serving": "\(current?.version ?? "none")"])
             return false
         }

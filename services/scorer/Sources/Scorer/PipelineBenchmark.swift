@@ -1,6 +1,6 @@
-// `scorer benchmark`: readings/s through the whole service path (consume, decode, score,
-// produce, store) against a passthrough consumer->producer with the same batching, both on
-// one in-process development broker in the same run. Results go in BENCHMARKS.md.
+// `scorer benchmark`: events/s through the whole service path (consume, decode, score or
+// classify, produce, store) against a passthrough consumer->producer with the same batching,
+// both on one in-process development broker in the same run. Results go in BENCHMARKS.md.
 import ArgumentParser
 import Events
 import Foundation
@@ -16,10 +16,16 @@ struct PipelineBenchmark: AsyncParsableCommand {
         abstract: "Measure the scoring pipeline's throughput against a passthrough (build with -c release).",
         shouldDisplay: false)
 
-    @Option(help: "Readings to push through each pipeline.") var readings = 300_000
+    @Option(help: "Events to push through each pipeline.") var readings = 300_000
+    @Option(name: .customLong("log-fraction"), help: "Fraction of the events that are log lines (0...1); the rest are readings.")
+    var logFraction = 0.0
     @Option(name: .customLong("batch-size"), help: "Messages per consumed batch, for both pipelines.") var batchSize = 1000
     @Option(name: .customLong("batches-in-flight"), help: "Batches awaiting acknowledgement, for both pipelines.")
-    var batchesInFlight = ScorerSettings(modelPath: "").batchesInFlight
+    var batchesInFlight = ScorerSettings(modelPath: "", logModelPath: "").batchesInFlight
+
+    func validate() throws {
+        guard (0...1).contains(logFraction) else { throw ValidationError("--log-fraction must be within 0...1") }
+    }
 
     func run() async throws {
         var logger = Logger(label: "scorer-benchmark")
@@ -31,63 +37,99 @@ struct PipelineBenchmark: AsyncParsableCommand {
         kafka.bootstrapServers = cluster.bootstrapServers
         kafka.properties["session.timeout.ms"] = "6000"
 
-        // The input: readings from 500 devices, about 1% of them far off normal.
+        // The input: readings from 500 devices, about 1% of them far off normal, and log
+        // lines from 50 sources (about a third critical) mixed in at --log-fraction.
         let producer = try KafkaProducer(configuration: KafkaProducerConfiguration(kafka: kafka), logger: logger)
-        let normal = SensorProfile.normalReadings(count: 10_000, seed: 5)
         var batch = KafkaProducerBatch(capacity: 10_000)
         for start in stride(from: 0, to: readings, by: 10_000) {
             batch.removeAll()
             for index in start..<min(readings, start + 10_000) {
-                let row = normal[index % normal.rows]
-                let spike = index % 100 == 0
-                let reading = Reading(id: EventID.generate(), ts: Timestamp.now(), deviceID: "device-\(index % 500)",
-                                      temperature: spike ? 80 : row[row.startIndex], pressure: row[row.startIndex + 1],
-                                      vibration: spike ? 0.7 : row[row.startIndex + 2])
-                batch.append(topic: "readings", key: reading.deviceID, value: EventWriter.encode(.reading(reading)))
+                let event = Self.event(index, logFraction: logFraction)
+                batch.append(topic: "readings", key: event.key, value: EventWriter.encode(event))
             }
             _ = try await producer.send(batch)
         }
         await producer.shutdown()
-        say("loaded \(readings) readings; RSS \(Self.residentMegabytes()) MiB")
+        let mix = logFraction > 0 ? String(format: " (%.0f%% log lines)", logFraction * 100) : ""
+        say("loaded \(readings) events\(mix); RSS \(Self.residentMegabytes()) MiB")
 
         let passthrough = try await measurePassthrough(kafka: kafka, logger: logger)
-        let modelPath = FileManager.default.temporaryDirectory.appendingPathComponent("benchmark-model-\(getpid()).json").path
-        try SensorProfile.trainDefault().write(to: modelPath)
-        defer { try? FileManager.default.removeItem(atPath: modelPath) }
-        let (scoring, peak) = try await measureScorer(kafka: kafka, modelPath: modelPath, logger: logger)
+        let directory = FileManager.default.temporaryDirectory.path
+        let settings = ScorerSettings(modelPath: "\(directory)/benchmark-model-\(getpid()).json",
+                                      logModelPath: "\(directory)/benchmark-log-model-\(getpid()).json")
+        try SensorProfile.trainDefault().write(to: settings.modelPath)
+        try LogClassifier.train(Self.logLines(count: 3_000, seed: 1)).write(to: settings.logModelPath)
+        defer {
+            try? FileManager.default.removeItem(atPath: settings.modelPath)
+            try? FileManager.default.removeItem(atPath: settings.logModelPath)
+        }
+        let (scoring, peak) = try await measureScorer(kafka: kafka, settings: settings, logger: logger)
 
-        let computeOnly = try measureComputeOnly(modelPath: modelPath)
+        let computeOnly = try measureComputeOnly(settings: settings)
         let rate = { (seconds: Double) in Double(readings) / seconds }
-        say(String(format: "pipeline.compute-only  %10.0f readings/s  BatchScorer alone on one core: decode -> score -> encode, batches of %d, no Kafka",
-                   computeOnly, batchSize))
-        say(String(format: "pipeline.passthrough   %10.0f readings/s  consume -> produce -> store, batches of %d, %d in flight",
+        say(String(format: "pipeline.compute-only  %10.0f events/s  BatchScorer alone on one core: decode -> score -> encode, batches of %d, no Kafka%@",
+                   computeOnly, batchSize, mix))
+        say(String(format: "pipeline.passthrough   %10.0f events/s  consume -> produce -> store, batches of %d, %d in flight",
                      rate(passthrough), batchSize, batchesInFlight))
-        say(String(format: "pipeline.scorer        %10.0f readings/s  %.2fx passthrough; consume -> decode -> score -> produce scored+anomalies -> store",
-                     rate(scoring), passthrough / scoring))
+        say(String(format: "pipeline.scorer        %10.0f events/s  %.2fx passthrough; consume -> decode -> score -> produce scored+anomalies -> store%@",
+                     rate(scoring), passthrough / scoring, mix))
         say("memory                 RSS \(Self.residentMegabytes()) MiB after, peak \(peak) MiB (process incl. the in-process broker)")
     }
 
+    /// Event `index` of the benchmark's stream.
+    static func event(_ index: Int, logFraction: Double) -> InboundEvent {
+        // Spread evenly: a log line wherever the running count of logs steps up.
+        let isLog = Int(Double(index + 1) * logFraction) > Int(Double(index) * logFraction)
+        if isLog {
+            let line = logLines(count: 1, seed: index)[0]
+            return .log(LogEvent(id: EventID.generate(), ts: Timestamp.now(), source: "host-\(index % 50)", message: line.message))
+        }
+        let row = normalReadings[index % normalReadings.rows]
+        let spike = index % 100 == 0
+        return .reading(Reading(id: EventID.generate(), ts: Timestamp.now(), deviceID: "device-\(index % 500)",
+                                temperature: spike ? 80 : row[row.startIndex], pressure: row[row.startIndex + 1],
+                                vibration: spike ? 0.7 : row[row.startIndex + 2]))
+    }
+
+    private static let normalReadings = SensorProfile.normalReadings(count: 10_000, seed: 5)
+
+    /// Log lines of a few routine and critical templates with varying values, about a third critical.
+    static func logLines(count: Int, seed: Int) -> [LabeledLog] {
+        (0..<count).map { offset in
+            let n = seed &+ offset
+            switch n % 9 {
+            case 0: return LabeledLog(message: "Out of memory: Killed process \(n % 30_000) (java) total-vm:\(n % 9_000_000)kB, anon-rss:\(n % 7_000_000)kB", critical: true)
+            case 1: return LabeledLog(message: "EXT4-fs error (device sd\(n % 4)): ext4_journal_check_start: Detected aborted journal; remounting filesystem read-only", critical: true)
+            case 2: return LabeledLog(message: "[\(n % 24):\(n % 60):07] ERROR replication to replica-\(n % 5) stopped: connection refused after \(n % 90) retries", level: "ERROR", critical: true)
+            case 3: return LabeledLog(message: "10.0.\(n % 250).\(n % 200) - - \"GET /api/v1/devices/\(n % 5_000)/readings HTTP/1.1\" 200 \(n % 4_000) \"-\" \"curl/8.5\" rt=0.0\(n % 90)", critical: false)
+            case 4: return LabeledLog(message: "pam_unix(sshd:session): session opened for user deploy\(n % 9) by (uid=0)", critical: false)
+            case 5: return LabeledLog(message: "checkpoint complete: wrote \(n % 3_000) buffers (\(n % 100).\(n % 10)%); 0 WAL file(s) added, \(n % 3) removed", level: "LOG", critical: false)
+            case 6: return LabeledLog(message: "Successfully assigned default/web-\(n % 999)-abcde to node-\(n % 12)", level: "Normal", critical: false)
+            case 7: return LabeledLog(message: "[Consumer clientId=c-\(n % 40), groupId=billing] Revoke previously assigned partitions billing-\(n % 6)", level: "INFO", critical: false)
+            default: return LabeledLog(message: "GC pause (G1 Evacuation Pause) young \(n % 400)M->\(n % 200)M(1024M) \(n % 30).\(n % 1000)ms", level: "INFO", critical: false)
+            }
+        }
+    }
+
     /// The scorer's work without Kafka: the same kind of messages, from memory, on one core.
-    private func measureComputeOnly(modelPath: String) throws -> Double {
-        let model = try IsolationForest.load(path: modelPath)
+    private func measureComputeOnly(settings: ScorerSettings) throws -> Double {
+        let model = try IsolationForest.load(path: settings.modelPath)
         guard case .success(let columns) = SensorFeature.columns(for: model) else { return 0 }
-        let normal = SensorProfile.normalReadings(count: 1000, seed: 6)
+        let models = BatchScorer.Models(sensor: model, columns: columns, log: try LogClassifier.load(path: settings.logModelPath))
         let messages = (0..<batchSize).map { index in
-            let row = normal[index % normal.rows]
-            let reading = Reading(id: EventID.generate(), ts: Timestamp.now(), deviceID: "device-\(index % 500)",
-                                  temperature: row[row.startIndex], pressure: row[row.startIndex + 1], vibration: row[row.startIndex + 2])
-            return KafkaConsumerMessage(topic: "readings", partition: 0, offset: Int64(index), key: ArraySlice(reading.deviceID.utf8),
-                                        value: ArraySlice(EventWriter.encode(.reading(reading))))
+            let event = Self.event(index, logFraction: logFraction)
+            return KafkaConsumerMessage(topic: "readings", partition: 0, offset: Int64(index), key: ArraySlice(event.key.utf8),
+                                        value: ArraySlice(EventWriter.encode(event)))
         }
         let batch = KafkaConsumerBatch(messages: messages)
-        var settings = ScorerSettings(modelPath: modelPath)
+        var settings = settings
         settings.batchSize = batchSize
         var scorer = BatchScorer(settings: settings)
         let rounds = max(1, readings / batchSize)
         let start = ContinuousClock.now
         for _ in 0..<rounds {
             var output = KafkaProducerBatch(capacity: batchSize * 2)
-            _ = scorer.score(batch, model: model, columns: columns, scoredAt: Timestamp.now(), into: &output)
+            _ = scorer.score(batch, models: models, scoredAt: Timestamp.now(), into: &output)
         }
         return Double(rounds * batchSize) / seconds(ContinuousClock.now - start)
     }
@@ -132,14 +174,16 @@ struct PipelineBenchmark: AsyncParsableCommand {
     }
 
     /// The real ScoringWorker, timed from its first scored batch (group join excluded).
-    private func measureScorer(kafka: KafkaConfiguration, modelPath: String, logger: Logger) async throws -> (Double, Int) {
-        var settings = ScorerSettings(modelPath: modelPath)
+    private func measureScorer(kafka: KafkaConfiguration, settings: ScorerSettings, logger: Logger) async throws -> (Double, Int) {
+        var settings = settings
         settings.batchSize = batchSize
         settings.batchesInFlight = batchesInFlight
-        let models = ModelStore(path: modelPath, reloadInterval: .zero, logger: logger)
+        let models = ModelStore<IsolationForest>(path: settings.modelPath, reloadInterval: .zero, logger: logger)
+        let logModels = ModelStore<LogClassifier>(path: settings.logModelPath, reloadInterval: .zero, logger: logger)
         let consumer = try KafkaConsumer(configuration: consumerConfiguration(kafka, group: "bench-scorer"), logger: logger)
         let producer = try KafkaProducer(configuration: KafkaProducerConfiguration(kafka: kafka), logger: logger)
-        let worker = ScoringWorker(consumer: consumer, producer: producer, models: models, settings: settings, logger: logger)
+        let worker = ScoringWorker(consumer: consumer, producer: producer, models: models, logModels: logModels,
+                                   settings: settings, logger: logger)
         let running = Task { try await worker.run() }
         while worker.scoredCount == 0 { try await Task.sleep(for: .milliseconds(1)) }
         let start = ContinuousClock.now

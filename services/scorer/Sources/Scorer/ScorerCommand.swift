@@ -1,5 +1,6 @@
 // `scorer`: the scoring service (`serve`, the default) and the model's command line
-// (`train`, `score`), one binary so that what is trained is exactly what is served.
+// (`train`, `score`) and the log model's (`train-logs`, `classify`), one binary so that what
+// is trained is exactly what is served.
 import ArgumentParser
 import Foundation
 import Models
@@ -14,8 +15,8 @@ enum ScorerDefaults: ServiceDefaults {
 struct ScorerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "scorer",
-        abstract: "Scores readings with an Isolation Forest; produces scored and anomalies.",
-        subcommands: [Serve.self, Train.self, Score.self, PipelineBenchmark.self],
+        abstract: "Scores readings with an Isolation Forest and log lines with a severity classifier; produces scored and anomalies.",
+        subcommands: [Serve.self, Train.self, Score.self, TrainLogs.self, Classify.self, PipelineBenchmark.self],
         defaultSubcommand: Serve.self)
 
     struct Serve: AsyncParsableCommand {

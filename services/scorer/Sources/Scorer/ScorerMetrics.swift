@@ -13,8 +13,10 @@ enum ScorerMetrics {
         "predictions_total": "Events scored.",
         "alertron_scorer_batch_events": "Events per consumed batch.",
         "alertron_scorer_dead_letters_total": "Messages sent to the dead-letter topic, by reason code.",
-        "alertron_scorer_model_info": "1 for the model version in service, 0 for versions it replaced.",
-        "alertron_scorer_model_reload_failures_total": "Model files that failed to load (the previous model kept serving).",
+        "log_severity_total": "Log lines classified, by severity (critical or none).",
+        "alertron_scorer_log_classification_seconds": "Time to classify the log lines of one batch.",
+        "alertron_scorer_model_info": "1 for the version of each model (sensor, log) in service, 0 for versions it replaced.",
+        "alertron_scorer_model_reload_failures_total": "Model files that failed to load, by model (the previous model kept serving).",
         "alertron_scorer_produce_retries_total": "Output batches sent again after a failed delivery.",
         "alertron_scorer_out_of_range_total": "Readings flagged critical because a feature lay far outside the model's training range.",
     ])
@@ -23,7 +25,9 @@ enum ScorerMetrics {
     static let inferenceLatency = Timer(label: "inference_latency_seconds")
     static let predictions = Counter(label: "predictions_total")
     static let batchSize = Recorder(label: "alertron_scorer_batch_events")
-    static let modelReloadFailures = Counter(label: "alertron_scorer_model_reload_failures_total")
+    static let logClassificationLatency = Timer(label: "alertron_scorer_log_classification_seconds")
+    static let criticalLogs = Counter(label: "log_severity_total", dimensions: [("severity", Severity.critical.rawValue)])
+    static let routineLogs = Counter(label: "log_severity_total", dimensions: [("severity", Severity.none.rawValue)])
     static let produceRetries = Counter(label: "alertron_scorer_produce_retries_total")
     static let outOfRange = Counter(label: "alertron_scorer_out_of_range_total")
 
@@ -38,11 +42,15 @@ enum ScorerMetrics {
         }.increment(by: count)
     }
 
-    static func modelLoaded(version: String, replacing previous: String?) {
+    static func modelLoaded(kind: String, version: String, replacing previous: String?) {
         if let previous, previous != version {
-            Gauge(label: "alertron_scorer_model_info", dimensions: [("version", previous)]).record(0)
+            Gauge(label: "alertron_scorer_model_info", dimensions: [("model", kind), ("version", previous)]).record(0)
         }
-        Gauge(label: "alertron_scorer_model_info", dimensions: [("version", version)]).record(1)
+        Gauge(label: "alertron_scorer_model_info", dimensions: [("model", kind), ("version", version)]).record(1)
+    }
+
+    static func modelReloadFailed(kind: String) {
+        Counter(label: "alertron_scorer_model_reload_failures_total", dimensions: [("model", kind)]).increment()
     }
 }
 

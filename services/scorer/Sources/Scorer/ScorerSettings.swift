@@ -6,6 +6,10 @@ struct ScorerOptions: ParsableArguments {
     @Option(help: "Isolation Forest artifact to serve; reloaded on SIGHUP or when the file changes. [env: MODEL_PATH] (default: models/sensor-iforest.json)")
     var model: String?
 
+    @Option(name: .customLong("log-model"),
+            help: "Log severity classifier artifact to serve; reloaded like the sensor model. [env: LOG_MODEL_PATH] (default: models/log-severity.json)")
+    var logModel: String?
+
     @Option(name: .customLong("consumer-group"), help: "Kafka consumer group. [env: SCORER_GROUP] (default: scorer)")
     var consumerGroup: String?
 
@@ -34,6 +38,7 @@ struct ScorerOptions: ParsableArguments {
     func resolve() throws -> ScorerSettings {
         let settings = ScorerSettings(
             modelPath: try Setting.resolve(model, env: "MODEL_PATH", default: "models/sensor-iforest.json"),
+            logModelPath: try Setting.resolve(logModel, env: "LOG_MODEL_PATH", default: "models/log-severity.json"),
             consumerGroup: try Setting.resolve(consumerGroup, env: "SCORER_GROUP", default: "scorer"),
             inputTopic: try Setting.resolve(inputTopic, env: "SCORER_INPUT_TOPIC", default: "readings"),
             batchSize: try Setting.resolve(batchSize, env: "SCORER_BATCH_SIZE", default: 1000),
@@ -57,6 +62,7 @@ struct ScorerOptions: ParsableArguments {
 /// Resolved scorer settings; topics derive from the input topic as DESIGN.md fixes them.
 struct ScorerSettings: Sendable {
     var modelPath: String
+    var logModelPath: String
     var consumerGroup = "scorer"
     var inputTopic = "readings"
     var batchSize = 1000

@@ -11,7 +11,8 @@ import Synchronization
 
 final class ScoringWorker: Service, Sendable {
     private let producer: KafkaProducer
-    private let models: ModelStore
+    private let models: ModelStore<IsolationForest>
+    private let logModels: ModelStore<LogClassifier>
     private let settings: ScorerSettings
     private let anomalyCounters: AnomalyCounters
     private let logger: Logger
@@ -21,15 +22,17 @@ final class ScoringWorker: Service, Sendable {
     /// The consumer this worker pulls from (its assignment shows which partitions it owns).
     let consumer: KafkaConsumer
 
-    /// Events this worker has scored and delivered.
+    /// Events (readings and log lines) this worker has scored and delivered.
     var scoredCount: Int { scoredEvents.load(ordering: .relaxed) }
 
-    init(consumer: KafkaConsumer, producer: KafkaProducer, models: ModelStore, settings: ScorerSettings, logger: Logger,
+    init(consumer: KafkaConsumer, producer: KafkaProducer, models: ModelStore<IsolationForest>, logModels: ModelStore<LogClassifier>,
+         settings: ScorerSettings, logger: Logger,
          beforeStoringOffsets: @escaping @Sendable () async throws -> Void = {}) {
         self.beforeStoringOffsets = beforeStoringOffsets
         self.consumer = consumer
         self.producer = producer
         self.models = models
+        self.logModels = logModels
         self.settings = settings
         self.anomalyCounters = AnomalyCounters(cap: settings.deviceLabelCap)
         self.logger = logger
@@ -46,9 +49,9 @@ final class ScoringWorker: Service, Sendable {
         try await runInOrderPipeline(depth: settings.batchesInFlight, produce: { submit in
             var scorer = BatchScorer(settings: self.settings)
             for await batch in self.consumer.batches.cancelOnGracefulShutdown() {
-                guard let (model, columns) = await self.servableModel() else { return }
+                guard let models = await self.servableModels() else { return }
                 var output = KafkaProducerBatch(capacity: batch.count * 2)
-                let outcome = scorer.score(batch, model: model, columns: columns, scoredAt: Timestamp.now(), into: &output)
+                let outcome = scorer.score(batch, models: models, scoredAt: Timestamp.now(), into: &output)
                 let delivery = Task { [output] in await self.deliver(output) }
                 guard await submit(InFlight(batch: batch, outcome: outcome, delivery: delivery)) else {
                     delivery.cancel()
@@ -67,7 +70,7 @@ final class ScoringWorker: Service, Sendable {
             guard delivered else { return false }
             // Counted once delivered, so a batch scored twice after a crash counts once here.
             self.record(entry.outcome, batchSize: entry.batch.count)
-            self.scoredEvents.add(entry.outcome.scored, ordering: .relaxed)
+            self.scoredEvents.add(entry.outcome.scored + entry.outcome.criticalLogs + entry.outcome.routineLogs, ordering: .relaxed)
             try await self.beforeStoringOffsets()
             do {
                 try self.consumer.storeOffsets(for: entry.batch)
@@ -79,18 +82,22 @@ final class ScoringWorker: Service, Sendable {
         })
     }
 
-    /// The current model once one that fits readings is loaded; nil if shutdown comes first.
-    private func servableModel() async -> (IsolationForest, [SensorFeature])? {
+    /// The current models once both are loaded (a sensor model that fits readings, and a log
+    /// model); nil if shutdown comes first. Scoring waits rather than skip either kind of
+    /// event: a partition holds both, in order.
+    private func servableModels() async -> BatchScorer.Models? {
         var warned = false
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
-            if let model = models.current {
+            if let model = models.current, let logModel = logModels.current {
                 switch SensorFeature.columns(for: model) {
-                case .success(let columns): return (model, columns)
+                case .success(let columns): return BatchScorer.Models(sensor: model, columns: columns, log: logModel)
                 case .failure(let mismatch):
                     if !warned { logger.error("the loaded model cannot score readings", metadata: ["error": "\(mismatch)"]) }
                 }
             } else if !warned {
-                logger.warning("waiting for a model before scoring", metadata: ["error": "\(models.lastError ?? "none loaded")"])
+                logger.warning("waiting for models before scoring",
+                               metadata: ["sensor_model": "\(models.current?.version ?? models.lastError ?? "none loaded")",
+                                          "log_model": "\(logModels.current?.version ?? logModels.lastError ?? "none loaded")"])
             }
             warned = true
             try? await Task.sleep(for: .milliseconds(200))
@@ -130,6 +137,11 @@ final class ScoringWorker: Service, Sendable {
         ScorerMetrics.predictions.increment(by: outcome.scored)
         if outcome.outOfRange > 0 { ScorerMetrics.outOfRange.increment(by: outcome.outOfRange) }
         if outcome.scored > 0 { ScorerMetrics.inferenceLatency.recordInterval(outcome.inferenceTime) }
+        if outcome.criticalLogs > 0 { ScorerMetrics.criticalLogs.increment(by: outcome.criticalLogs) }
+        if outcome.routineLogs > 0 { ScorerMetrics.routineLogs.increment(by: outcome.routineLogs) }
+        if outcome.criticalLogs + outcome.routineLogs > 0 {
+            ScorerMetrics.logClassificationLatency.recordInterval(outcome.logClassificationTime)
+        }
         for (severity, device, score) in outcome.anomalies {
             anomalyCounters.count(severity: severity, device: device)
             ScorerMetrics.lastAnomalyScore.record(score)

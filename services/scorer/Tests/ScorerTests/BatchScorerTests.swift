@@ -15,7 +15,7 @@ import Testing
     @Test func eachKindOfInputEndsUpInTheRightTopicWithItsKey() throws {
         let normal = reading("edge-1")
         let extreme = reading("edge-2", temperature: 95, pressure: 900, vibration: 0.9)
-        let log = LogEvent(id: EventID.generate(), ts: Timestamp.now(), source: "kernel", message: "disk failure")
+        let log = logEvent("kernel", "md1: Disk failure on sdb3, disabling device")
         let batch = KafkaConsumerBatch(messages: [
             message(EventWriter.encode(.reading(normal)), offset: 10, key: "edge-1"),
             message(EventWriter.encode(.reading(extreme)), offset: 11, key: "edge-2"),
@@ -24,25 +24,27 @@ import Testing
             message(nil, offset: 14),
             message(EventWriter.encode(.log(log)), offset: 15, key: "kernel"),
         ])
-        var scorer = BatchScorer(settings: ScorerSettings(modelPath: "unused"))
+        var scorer = BatchScorer(settings: ScorerSettings(modelPath: "unused", logModelPath: "unused"))
         var output = KafkaProducerBatch()
-        let columns = try SensorFeature.columns(for: sensorModel).get()
-        let outcome = scorer.score(batch, model: sensorModel, columns: columns, scoredAt: Timestamp.now(), into: &output)
+        let outcome = scorer.score(batch, models: try models(), scoredAt: Timestamp.now(), into: &output)
 
         #expect(outcome.scored == 2)
         #expect(outcome.anomalies.map(\.device) == ["edge-2"])
-        #expect(outcome.deadLetters == ["wrong_type": 1, "malformed_json": 1, "empty_message": 1, "no_log_model": 1])
+        #expect(outcome.deadLetters == ["wrong_type": 1, "malformed_json": 1, "empty_message": 1])
+        #expect(outcome.criticalLogs == 1 && outcome.routineLogs == 0)
         let sent = output.sentMessages()
         let scored = sent.filter { $0.topic == "scored" }.map { try! EventCodec.decodeScored($0.value) }
-        #expect(scored.map(\.event.id) == [normal.id, extreme.id])
-        #expect(scored.allSatisfy { $0.model == sensorModel.version })
+        #expect(scored.map(\.event.id) == [normal.id, extreme.id, log.id])
+        #expect(scored[0...1].allSatisfy { $0.model == sensorModel.version })
         #expect(scored[0].anomaly == false && scored[0].severity == .none)
         #expect(scored[1].anomaly && scored[1].severity != .none)
-        #expect(sent.filter { $0.topic == "anomalies" }.map(\.key) == ["edge-2"])
-        #expect(sent.filter { $0.topic == "scored" }.map(\.key) == ["edge-1", "edge-2"])
+        #expect(scored[2].model == logModel.version && scored[2].anomaly && scored[2].severity == .critical)
+        #expect(scored[2].score == logModel.probability(of: log.message), "a log's score is the probability of critical")
+        #expect(sent.filter { $0.topic == "anomalies" }.map(\.key) == ["edge-2", "kernel"])
+        #expect(sent.filter { $0.topic == "scored" }.map(\.key) == ["edge-1", "edge-2", "kernel"])
 
         let letters = sent.filter { $0.topic == "readings.dlq" }.map { try! EventCodec.decodeDeadLetter($0.value) }
-        #expect(letters.map(\.sourceOffset) == [12, 13, 14, 15])
+        #expect(letters.map(\.sourceOffset) == [12, 13, 14])
         #expect(letters.allSatisfy { $0.sourceTopic == "readings" && $0.sourcePartition == 2 && $0.rejectedBy == "scorer" })
         #expect(letters[0].reason.contains("temperature"))
         #expect(letters[1].payload == Array("not json".utf8))
@@ -51,32 +53,30 @@ import Testing
     @Test func aSingleSensorSpikeFarOutsideTheTrainingRangeIsCriticalThoughTheForestScoresItNormal() throws {
         let spike = reading("edge-7", temperature: 60)   // pressure and vibration normal
         let batch = KafkaConsumerBatch(messages: [message(EventWriter.encode(.reading(spike)), offset: 1, key: "edge-7")])
-        let columns = try SensorFeature.columns(for: sensorModel).get()
         #expect(!sensorModel.isAnomaly(score: sensorModel.score([60, 1013, 0.02])), "the forest alone misses it")
 
-        var scorer = BatchScorer(settings: ScorerSettings(modelPath: "unused"))
+        var scorer = BatchScorer(settings: ScorerSettings(modelPath: "unused", logModelPath: "unused"))
         var output = KafkaProducerBatch()
-        let outcome = scorer.score(batch, model: sensorModel, columns: columns, scoredAt: Timestamp.now(), into: &output)
+        let outcome = scorer.score(batch, models: try models(), scoredAt: Timestamp.now(), into: &output)
         #expect(outcome.outOfRange == 1)
         let scored = try EventCodec.decodeScored(output.sentMessages()[0].value)
         #expect(scored.anomaly && scored.severity == .critical)
         #expect(scored.score == sensorModel.score([60, 1013, 0.02]), "the score stays the forest's")
         #expect(output.sentMessages().map(\.topic) == ["scored", "anomalies"])
 
-        var settings = ScorerSettings(modelPath: "unused")
+        var settings = ScorerSettings(modelPath: "unused", logModelPath: "unused")
         settings.rangeTolerance = 0
         var unguarded = BatchScorer(settings: settings)
         var quiet = KafkaProducerBatch()
-        _ = unguarded.score(batch, model: sensorModel, columns: columns, scoredAt: Timestamp.now(), into: &quiet)
+        _ = unguarded.score(batch, models: try models(), scoredAt: Timestamp.now(), into: &quiet)
         #expect(quiet.sentMessages().map(\.topic) == ["scored"], "with the check off only the forest decides")
     }
 
     @Test func anOversizedBadMessageBecomesACappedDeadLetterTheBrokerWillTake() throws {
         let huge = [UInt8](repeating: UInt8(ascii: "x"), count: 700_000)
-        var scorer = BatchScorer(settings: ScorerSettings(modelPath: "unused"))
+        var scorer = BatchScorer(settings: ScorerSettings(modelPath: "unused", logModelPath: "unused"))
         var output = KafkaProducerBatch()
-        let columns = try SensorFeature.columns(for: sensorModel).get()
-        _ = scorer.score(KafkaConsumerBatch(messages: [message(huge, offset: 7)]), model: sensorModel, columns: columns,
+        _ = scorer.score(KafkaConsumerBatch(messages: [message(huge, offset: 7)]), models: try models(),
                          scoredAt: Timestamp.now(), into: &output)
         let sent = output.sentMessages()
         #expect(sent.count == 1)
@@ -86,6 +86,40 @@ import Testing
         #expect(letter.reason.contains("truncated"))
         #expect(letter.reason.contains("700000"))
         #expect(letter.sourceOffset == 7)
+    }
+
+    @Test func criticalLogLinesGoToAnomaliesAndRoutineOnesOnlyToScored() throws {
+        let lines = labeledLogs(count: 60, seed: 9)
+        let events = lines.map { logEvent("host-1", $0.message) }
+        let batch = KafkaConsumerBatch(messages: events.enumerated().map { message(EventWriter.encode(.log($1)), offset: Int64($0), key: "host-1") })
+        var scorer = BatchScorer(settings: ScorerSettings(modelPath: "unused", logModelPath: "unused"))
+        var output = KafkaProducerBatch()
+        let outcome = scorer.score(batch, models: try models(), scoredAt: Timestamp.now(), into: &output)
+
+        let critical = lines.count { $0.critical }
+        #expect(outcome.criticalLogs == critical && outcome.routineLogs == lines.count - critical)
+        #expect(outcome.scored == 0 && outcome.anomalies.isEmpty, "logs are not sensor anomalies")
+        let sent = output.sentMessages()
+        let scored = sent.filter { $0.topic == "scored" }.map { try! EventCodec.decodeScored($0.value) }
+        #expect(scored.map(\.event.id) == events.map(\.id), "every line scored, in order")
+        #expect(zip(scored, lines).allSatisfy { $0.anomaly == $1.critical && $0.severity == ($1.critical ? .critical : .none) })
+        let anomalies = sent.filter { $0.topic == "anomalies" }.map { try! EventCodec.decodeScored($0.value) }
+        #expect(anomalies.map(\.event.id) == zip(events, lines).filter { $1.critical }.map { $0.0.id })
+    }
+
+    @Test func logLinesTooLongOrNotUTF8AreDeadLetteredWithTheReason() throws {
+        let long = EventWriter.encode(.log(logEvent("host-1", String(repeating: "a", count: LogEvent.maxMessageBytes + 1))))
+        var invalid = Array(#"{"schema":1,"kind":"log","id":"l1","ts":"2026-11-21T07:00:00Z","source":"host-1","message":"bad "#.utf8)
+        invalid += [0xC3, 0x28] + Array(#""}"#.utf8)
+        let batch = KafkaConsumerBatch(messages: [message(long, offset: 1, key: "host-1"), message(invalid, offset: 2, key: "host-1")])
+        var scorer = BatchScorer(settings: ScorerSettings(modelPath: "unused", logModelPath: "unused"))
+        var output = KafkaProducerBatch()
+        let outcome = scorer.score(batch, models: try models(), scoredAt: Timestamp.now(), into: &output)
+        #expect(outcome.deadLetters == ["too_large": 1, "malformed_json": 1])
+        let letters = output.sentMessages().map { try! EventCodec.decodeDeadLetter($0.value) }
+        #expect(letters.count == 2)
+        #expect(letters[0].reason.contains("message") && letters[0].reason.contains("8192"))
+        #expect(letters[1].reason.contains("UTF-8"))
     }
 
     @Test func batchSizesOutsideWhatTheProducerQueueHoldsAreRefused() throws {
@@ -106,7 +140,7 @@ import Testing
 
     @Test func theModelStoreKeepsServingWhenANewFileLoadsButCannotScoreReadings() throws {
         let path = try writeModel()
-        let store = ModelStore(path: path, reloadInterval: .zero, logger: quietLogger) { model in
+        let store = ModelStore<IsolationForest>(path: path, reloadInterval: .zero, logger: quietLogger) { model in
             if case .failure(let mismatch) = SensorFeature.columns(for: model) { return mismatch.description }
             return nil
         }
@@ -118,6 +152,11 @@ import Testing
         #expect(store.current?.version == sensorModel.version)
         #expect(store.lastError?.contains("humidity") == true)
     }
+}
+
+/// The test models as a batch is scored with them.
+func models() throws -> BatchScorer.Models {
+    BatchScorer.Models(sensor: sensorModel, columns: try SensorFeature.columns(for: sensorModel).get(), log: logModel)
 }
 
 extension KafkaProducerBatch {

@@ -1,9 +1,9 @@
-// `scorer train` and `scorer score` as a user runs them: the built binary on small CSV files.
+// `scorer train`, `score`, `train-logs` and `classify` as a user runs them: the built binary on small files.
 import Foundation
 import Testing
 
 @Suite struct CommandLineTests {
-    private func scorer(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
+    private func scorer(_ arguments: [String], stdin: String? = nil) throws -> (status: Int32, stdout: String, stderr: String) {
         let binary = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent()
             .appendingPathComponent("scorer")
         let process = Process()
@@ -13,7 +13,17 @@ import Testing
         let err = Pipe()
         process.standardOutput = out
         process.standardError = err
+        let input = Pipe()
+        if stdin != nil { process.standardInput = input }
         try process.run()
+        if let stdin {
+            // Written from another thread: a large input would otherwise fill the pipe while we wait on stdout.
+            let writer = Thread {
+                input.fileHandleForWriting.write(Data(stdin.utf8))
+                try? input.fileHandleForWriting.close()
+            }
+            writer.start()
+        }
         let stdout = out.fileHandleForReading.readDataToEndOfFile()
         let stderr = err.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
@@ -72,5 +82,60 @@ import Testing
         let score = try scorer(["score", "--model", model, "--csv", try csv("a,b\n1,2\n")])
         #expect(score.status != 0)
         #expect(score.stderr.contains("format_version") || score.stderr.contains("format version"), "\(score.stderr)")
+    }
+
+    private func file(_ text: String, _ name: String) throws -> String {
+        let path = temporaryPath(name)
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    @Test func trainLogsThenClassifyPrintsALabelAndProbabilityPerLine() throws {
+        let jsonl = labeledLogs(count: 240, seed: 1).map { line in
+            #"{"message": "\#(line.message)", "label": "\#(line.critical ? "critical" : "not_critical")"}"#
+        }.joined(separator: "\n")
+        let model = temporaryPath("log-model.json")
+        let train = try scorer(["train-logs", "--input", try file(jsonl, "logs.jsonl"), "--out", model])
+        #expect(train.status == 0, "\(train.stderr)")
+        #expect(train.stdout.contains("240 lines (80 critical)"), "\(train.stdout)")
+
+        let unseen = labeledLogs(count: 30, seed: 5)
+        let classify = try scorer(["classify", "--model", model], stdin: unseen.map(\.message).joined(separator: "\n") + "\n")
+        #expect(classify.status == 0, "\(classify.stderr)")
+        let rows = classify.stdout.split(separator: "\n").map { $0.split(separator: "\t").map(String.init) }
+        #expect(rows.count == 30)
+        #expect(zip(rows, unseen).allSatisfy { $0[0] == ($1.critical ? "critical" : "not_critical") })
+        #expect(rows.allSatisfy { Double($0[1]).map { (0...1).contains($0) } == true })
+    }
+
+    @Test func loghubLinesTrainAndClassifyWithTheLabelTokenIgnored() throws {
+        let loghub = labeledLogs(count: 120, seed: 2).map { ($0.critical ? "KERNMNTF " : "- ") + $0.message }
+        let model = temporaryPath("log-model.json")
+        let train = try scorer(["train-logs", "--input", try file(loghub.joined(separator: "\r\n"), "logs.log"), "--out", model,
+                                "--format", "loghub"])
+        #expect(train.status == 0, "\(train.stderr)")
+        // The label token is skipped: a critical line with a "-" label is still critical.
+        let lines = "- md2: Disk failure on sdb5, disabling device\r\nAPPSEV session opened for user u9 by (uid=0)\r\n"
+        let classify = try scorer(["classify", "--model", model, "--format", "loghub"], stdin: lines)
+        #expect(classify.stdout.split(separator: "\n").map { $0.split(separator: "\t")[0] } == ["critical", "not_critical"])
+    }
+
+    @Test func badTrainingLinesAreReportedByLineNumberAndNoModelIsWritten() throws {
+        let text = #"{"message": "ok", "label": "critical"}"# + "\n" + #"{"message": "x", "label": "urgent"}"# + "\n"
+        let model = temporaryPath("log-model.json")
+        let train = try scorer(["train-logs", "--input", try file(text, "bad.jsonl"), "--out", model])
+        #expect(train.status != 0)
+        #expect(train.stderr.contains("bad.jsonl line 2: label is 'urgent'"), "\(train.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: model))
+    }
+
+    @Test func unreadableClassifyLinesAreMarkedAndFailTheRunAtTheEnd() throws {
+        let model = temporaryPath("log-model.json")
+        try logModel.write(to: model)
+        let classify = try scorer(["classify", "--model", model, "--format", "jsonl"],
+                                  stdin: #"{"message": "md0: Disk failure on sdb1, disabling device"}"# + "\nnot json\n")
+        #expect(classify.status == 1)
+        #expect(classify.stdout.split(separator: "\n").map { $0.split(separator: "\t")[0] } == ["critical", "invalid"])
+        #expect(classify.stderr.contains("stdin line 2: not valid JSON"), "\(classify.stderr)")
     }
 }

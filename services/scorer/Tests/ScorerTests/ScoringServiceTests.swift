@@ -101,4 +101,40 @@ import Testing
         #expect(versions["edge-3"] == retrained.version)
         _ = await scorer.stop()
     }
+
+    @Test func logLinesAreClassifiedBesideReadingsAndOnlyCriticalOnesBecomeAnomalies() async throws {
+        let mesh = try TestMesh()
+        let scorer = try RunningScorer(mesh: mesh, modelPath: try writeModel())
+        let lines = labeledLogs(count: 30, seed: 4)
+        let logs = lines.enumerated().map { logEvent("host-\($0 % 3)", $1.message, level: $0 % 2 == 0 ? "INFO" : nil) }
+        let readings = (0..<20).map { reading("edge-\($0 % 4)") }
+        try await mesh.send(logs.map { .log($0) } + readings.map { .reading($0) })
+
+        let scored = try await mesh.read("scored", count: 50).compactMap(\.scored)
+        #expect(Set(scored.map(\.event.id)) == Set(logs.map(\.id) + readings.map(\.id)))
+        let scoredLogs = scored.filter { $0.model == logModel.version }
+        #expect(scoredLogs.count == 30)
+        let critical = Set(zip(logs, lines).filter { $1.critical }.map { $0.0.id })
+        #expect(Set(scoredLogs.filter(\.anomaly).map(\.event.id)) == critical)
+        let anomalies = try await mesh.read("anomalies", count: critical.count).compactMap(\.scored)
+        #expect(Set(anomalies.map(\.event.id)) == critical)
+        #expect(anomalies.allSatisfy { $0.severity == .critical && $0.model == logModel.version })
+        _ = await scorer.stop()
+    }
+
+    @Test func withoutALogModelNothingIsScoredOrSkippedUntilOneArrives() async throws {
+        let mesh = try TestMesh()
+        let missing = temporaryPath("not-yet-log-model.json")
+        let scorer = try RunningScorer(mesh: mesh, modelPath: try writeModel(), logModelPath: missing, reloadInterval: .milliseconds(200))
+        let critical = logEvent("host-1", "Out of memory: Killed process 812 (java) total-vm:9000kB")
+        try await mesh.send([.reading(reading("edge-1")), .log(critical)])
+        try await Task.sleep(for: .seconds(2))
+        #expect(scorer.worker.scoredCount == 0, "it waits for the log model rather than skip the log line")
+
+        try logModel.write(to: missing)
+        try await eventually(20, "both events scored once the log model loaded") { scorer.worker.scoredCount == 2 }
+        let anomalies = try await mesh.read("anomalies", count: 1).compactMap(\.scored)
+        #expect(anomalies.map(\.event.id) == [critical.id])
+        _ = await scorer.stop()
+    }
 }

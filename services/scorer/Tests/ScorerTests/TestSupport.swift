@@ -1,5 +1,5 @@
-// Shared pieces of the scorer's tests: a trained sensor model on disk, a development broker,
-// the running service, and readers for its output topics.
+// Shared pieces of the scorer's tests: trained sensor and log models on disk, a development
+// broker, the running service, and readers for its output topics.
 import Events
 import Foundation
 import Hummingbird
@@ -25,6 +25,39 @@ let sensorModel: IsolationForest = {
     return try! IsolationForest.train(SensorProfile.normalReadings(count: 4000, seed: 7),
                                       featureNames: SensorProfile.featureNames, parameters: parameters)
 }()
+
+/// Log lines of a few templates with varying values; a third of them critical.
+func labeledLogs(count: Int, seed: Int) -> [LabeledLog] {
+    (0..<count).map { index in
+        let n = index * 37 + seed * 1_000
+        switch index % 6 {
+        case 0: return LabeledLog(message: "md\(n % 4): Disk failure on sdb\(n % 8), disabling device", critical: true)
+        case 1: return LabeledLog(message: "Out of memory: Killed process \(n) (java) total-vm:\(n * 3)kB", critical: true)
+        case 2: return LabeledLog(message: "session opened for user u\(n) by (uid=0)", critical: false)
+        case 3: return LabeledLog(message: "GET /api/v1/items/\(n) 200 \(n % 90)ms", critical: false)
+        case 4: return LabeledLog(message: "checkpoint complete: wrote \(n) buffers", critical: false)
+        default: return LabeledLog(message: "backup of /srv/db\(n % 3) completed in \(n % 50)s, 0 errors", critical: false)
+        }
+    }
+}
+
+/// A log model trained once for all tests.
+let logModel: LogClassifier = {
+    var parameters = LogClassifier.Parameters()
+    parameters.hashBits = 16
+    return try! LogClassifier.train(labeledLogs(count: 300, seed: 1), parameters: parameters)
+}()
+
+/// `logModel` on disk, written once; services that do not replace it share the file.
+let logModelPath: String = {
+    let path = temporaryPath("log-model.json")
+    try! logModel.write(to: path)
+    return path
+}()
+
+func logEvent(_ source: String, _ message: String, level: String? = nil) -> Events.LogEvent {
+    Events.LogEvent(id: EventID.generate(), ts: Timestamp.now(), source: source, message: message, level: level)
+}
 
 func temporaryPath(_ name: String) -> String {
     FileManager.default.temporaryDirectory.appendingPathComponent("scorer-\(UUID().uuidString)-\(name)").path
@@ -92,9 +125,9 @@ final class RunningScorer: Sendable {
     private let group: ServiceGroup
     private let task: Task<Void, any Error>
 
-    init(mesh: TestMesh, modelPath: String, reloadInterval: Duration = .seconds(5),
+    init(mesh: TestMesh, modelPath: String, logModelPath: String = logModelPath, reloadInterval: Duration = .seconds(5),
          beforeStoringOffsets: @escaping @Sendable () async throws -> Void = {}) throws {
-        let settings = ScorerSettings(modelPath: modelPath, batchSize: 200, reloadInterval: reloadInterval)
+        let settings = ScorerSettings(modelPath: modelPath, logModelPath: logModelPath, batchSize: 200, reloadInterval: reloadInterval)
         let runtime = ServiceRuntime(settings: ServiceSettings(serviceName: "scorer", kafka: mesh.kafka), logger: quietLogger)
         let (application, worker) = try buildApplication(runtime: runtime, settings: settings, beforeStoringOffsets: beforeStoringOffsets)
         self.worker = worker
