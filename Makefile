@@ -8,13 +8,14 @@ SERVICES     := ingest scorer notifier generator
 SERVICES_DIR := .build-services
 SHARED_TEST  := $(SWIFT) test --package-path shared --skip-build --disable-xctest
 
-.PHONY: deps build build-tests test test-shared test-services test-run run bench clean help
+.PHONY: deps build build-tests test test-shared test-services test-run run models bench clean help
 
 help:
 	@echo "make run     install what is missing, build, run the mesh locally (Ctrl-C stops it)"
 	@echo "make test    install what is missing, build once, run every package's tests"
 	@echo "make bench   release build, then the benchmarks (results go in BENCHMARKS.md)"
 	@echo "make build   build every package ($(CONFIG)); make clean removes build output"
+	@echo "make models  train the default sensor and log models into run/models (make run does it when missing)"
 
 deps:
 	@scripts/deps.sh
@@ -48,14 +49,24 @@ test-run:
 run: build
 	@CONFIG=$(CONFIG) scripts/run-local.sh
 
+# The default models as make run trains them: sensor from synthetic normal readings, log
+# severity from the team's corpus (services/scorer/data). Same data and seed, same version.
+models: build
+	@mkdir -p run/models
+	$(SERVICES_DIR)/$(CONFIG)/scorer train --synthetic --out run/models/sensor-iforest.json
+	$(SERVICES_DIR)/$(CONFIG)/scorer train-logs --input services/scorer/data/log-corpus.jsonl --out run/models/log-severity.json
+
 bench: deps
 	$(SWIFT) build --package-path shared -c release --product alertron-bench
 	shared/.build/release/alertron-bench events
 	shared/.build/release/alertron-bench kafka
 	shared/.build/release/alertron-bench iforest
 	shared/.build/release/alertron-bench iforest-quality --datasets ../shared/datasets
+	shared/.build/release/alertron-bench logs --datasets ../shared/datasets
 	$(SWIFT) build --package-path services/scorer --scratch-path $(SERVICES_DIR) -c release
+	SCORER=$(SERVICES_DIR)/release/scorer DATASETS=../shared/datasets scripts/log-quality.sh
 	$(SERVICES_DIR)/release/scorer benchmark
+	$(SERVICES_DIR)/release/scorer benchmark --log-fraction 0.5
 
 clean:
 	rm -rf shared/.build $(SERVICES_DIR) services/*/.build run

@@ -65,6 +65,15 @@ if [ ! -f "$MODEL_PATH" ]; then
   mkdir -p "$(dirname "$MODEL_PATH")"
   "$services_bin/scorer" train --synthetic --out "$MODEL_PATH" || { echo "run: training the default model failed" >&2; exit 1; }
 fi
+# The default log severity model: trained (a second) from the team's corpus, again whenever
+# the corpus changes.
+export LOG_MODEL_PATH="${LOG_MODEL_PATH:-$run_dir/models/log-severity.json}"
+log_corpus="$root/services/scorer/data/log-corpus.jsonl"
+if [ ! -f "$LOG_MODEL_PATH" ] || [ "$log_corpus" -nt "$LOG_MODEL_PATH" ]; then
+  mkdir -p "$(dirname "$LOG_MODEL_PATH")"
+  "$services_bin/scorer" train-logs --input "$log_corpus" --out "$LOG_MODEL_PATH" \
+    || { echo "run: training the default log model failed" >&2; exit 1; }
+fi
 
 export KAFKA_BROKERS
 KAFKA_BROKERS="$(cat "$run_dir/bootstrap")"

@@ -8,7 +8,7 @@ struct AlertronBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "alertron-bench",
         abstract: "Benchmarks of the shared package (build with -c release).",
-        subcommands: [EventsCommand.self, KafkaCommand.self, ScoringCommand.self, QualityCommand.self])
+        subcommands: [EventsCommand.self, KafkaCommand.self, ScoringCommand.self, QualityCommand.self, LogsCommand.self])
 
     struct EventsCommand: ParsableCommand {
         static let configuration = CommandConfiguration(commandName: "events", abstract: "Event decode+encode vs Foundation's JSONDecoder/JSONEncoder, one core.")
@@ -44,6 +44,17 @@ extension AlertronBench {
         @Option(help: "Folder holding iforest-reference-auc and odds-*.") var datasets = "../shared/datasets"
         @Option(help: "Seeds per dataset (0..<seeds).") var seeds = 5
         func run() throws { printResults(try runQualityBenchmark(datasetsPath: datasets, seeds: seeds)) }
+    }
+}
+
+extension AlertronBench {
+    struct LogsCommand: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "logs", abstract: "Log severity classification, one core: the classifier vs a String baseline and a bare rule.")
+        @Option(help: "The labeled corpus to train on (JSONL).") var corpus = "services/scorer/data/log-corpus.jsonl"
+        @Option(help: "Folder holding loghub-bgl-2k (its lines join the benchmark's when present).") var datasets = "../shared/datasets"
+        @Option(help: "Lines per measurement.") var count = 200_000
+        func run() throws { printResults(try runLogsBenchmark(corpusPath: corpus, datasetsPath: datasets, count: count)) }
     }
 }
 
