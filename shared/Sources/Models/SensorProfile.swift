@@ -18,29 +18,51 @@ import Darwin
 public enum SensorProfile {
     public static let featureNames = ["temperature", "pressure", "vibration"]
 
+    /// One device's normal operating point.
+    public struct Baseline: Sendable, Equatable {
+        public var temperature: Double
+        public var pressure: Double
+        public var vibration: Double
+    }
+
+    /// The gaussian noise of each normal reading, by feature (standard deviations).
+    public static let noise = Baseline(temperature: 0.5, pressure: 3, vibration: 0.003)
+    /// The physical ranges normal readings are clamped to.
+    public static let physicalRange = (temperature: 15.0...30.0, pressure: 990.0...1030.0, vibration: 0.01...0.05)
+
     static let deviceCount = 50
     private static let fleetSeed: UInt64 = 0xA1E7_F1EE_7000_0050
 
-    public static func normalReadings(count: Int, seed: UInt64) -> FeatureMatrix {
+    /// The baselines of the fleet's first `count` devices. The first 50 are the fleet the
+    /// default model is trained on; devices beyond continue the same draw.
+    public static func baselines(count: Int) -> [Baseline] {
         var fleetRandom = RandomSource(seed: fleetSeed)
-        let baselines = (0..<deviceCount).map { _ in
-            (temperature: 19 + 6 * fleetRandom.nextUnit(),
-             pressure: 1000 + 20 * fleetRandom.nextUnit(),
-             vibration: 0.018 + 0.014 * fleetRandom.nextUnit())
+        return (0..<max(0, count)).map { _ in
+            Baseline(temperature: 19 + 6 * fleetRandom.nextUnit(),
+                     pressure: 1000 + 20 * fleetRandom.nextUnit(),
+                     vibration: 0.018 + 0.014 * fleetRandom.nextUnit())
         }
+    }
+
+    /// The temperature offset of the daily cycle at `hourOfDay` (0..<24): ±2 °C, peak at 15:00.
+    public static func dailyCycle(hourOfDay: Double) -> Double {
+        2 * sin(2 * Double.pi * (hourOfDay - 9) / 24)
+    }
+
+    public static func normalReadings(count: Int, seed: UInt64) -> FeatureMatrix {
+        let baselines = baselines(count: deviceCount)
         var random = RandomSource(seed: seed)
         var data = FeatureMatrix(columns: 3, capacity: count)
         for index in 0..<max(0, count) {
             let device = baselines[index % deviceCount]
             let hourOfDay = 24 * random.nextUnit()
-            let cycle = 2 * sin(2 * Double.pi * (hourOfDay - 9) / 24)  // peak at 15:00
-            let temperature = device.temperature + cycle + 0.5 * random.nextGaussian()
-            let pressure = device.pressure + 3 * random.nextGaussian()
-            let vibration = device.vibration + 0.003 * random.nextGaussian()
+            let temperature = device.temperature + dailyCycle(hourOfDay: hourOfDay) + noise.temperature * random.nextGaussian()
+            let pressure = device.pressure + noise.pressure * random.nextGaussian()
+            let vibration = device.vibration + noise.vibration * random.nextGaussian()
             data.append(row: [
-                min(max(temperature, 15), 30),
-                min(max(pressure, 990), 1030),
-                min(max(vibration, 0.01), 0.05),
+                min(max(temperature, physicalRange.temperature.lowerBound), physicalRange.temperature.upperBound),
+                min(max(pressure, physicalRange.pressure.lowerBound), physicalRange.pressure.upperBound),
+                min(max(vibration, physicalRange.vibration.lowerBound), physicalRange.vibration.upperBound),
             ])
         }
         return data
