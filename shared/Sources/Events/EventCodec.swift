@@ -9,7 +9,9 @@ public enum EventCodec {
     public static func decodeInbound(_ bytes: UnsafeRawBufferPointer) throws(EventError) -> InboundEvent {
         let index = try FieldIndex<TopLevelField>(document: bytes)
         try checkSchema(index)
-        return try inboundEvent(index, kind: try kind(index, allowed: inboundKinds))
+        let kind = try kind(index, allowed: inboundKinds)
+        return try inboundEvent(index, kind: kind, id: try index.string(.id, "id", maxBytes: InboundEvent.maxIDBytes),
+                                ts: try index.timestamp(.ts, "ts"))
     }
 
     public static func decodeInbound(_ bytes: some Collection<UInt8>) throws(EventError) -> InboundEvent {
@@ -21,7 +23,8 @@ public enum EventCodec {
     public static func decodeScored(_ bytes: UnsafeRawBufferPointer) throws(EventError) -> ScoredEvent {
         let index = try FieldIndex<TopLevelField>(document: bytes)
         try checkSchema(index)
-        let event = try inboundEvent(index, kind: try kind(index, allowed: inboundKinds))
+        let event = try inboundEvent(index, kind: try kind(index, allowed: inboundKinds),
+                                     id: try index.string(.id, "id", maxBytes: InboundEvent.maxIDBytes), ts: try index.timestamp(.ts, "ts"))
         let score = try index.double(.score, "score")
         let anomaly = try index.bool(.anomaly, "anomaly")
         let severity: Severity? = try index.withString(.severity, "severity") { bytes in
@@ -72,6 +75,60 @@ public enum EventCodec {
         try withContiguousBytes(bytes) { (raw) throws(EventError) in try decodeDeadLetter(raw) }
     }
 
+    // MARK: Submissions (what clients send to ingest)
+
+    /// Decodes one event a client submitted as `kind`: the same checks as `decodeInbound`,
+    /// except that `schema`, `kind`, `id` and `ts` may be left out (or null). A present
+    /// `schema` must be 1 and a present `kind` must be `kind`; a missing `id` is generated
+    /// and a missing `ts` is `now`.
+    public static func decodeSubmission(_ bytes: UnsafeRawBufferPointer, as kind: InboundKind, now: String) throws(EventError) -> InboundEvent {
+        let index = try FieldIndex<TopLevelField>(document: bytes)
+        if index.containsNonNull(.schema) { try checkSchema(index) }
+        let expected: Kind = kind == .reading ? .reading : .log
+        if index.containsNonNull(.kind) {
+            let found = try self.kind(index, allowed: inboundKinds)
+            guard found == expected else {
+                throw EventError(code: .unknownKind, field: "kind", message: "must be \"\(kind.rawValue)\" on this route, or left out")
+            }
+        }
+        let id = index.containsNonNull(.id) ? try index.string(.id, "id", maxBytes: InboundEvent.maxIDBytes) : EventID.generate()
+        let ts = index.containsNonNull(.ts) ? try index.timestamp(.ts, "ts") : now
+        return try inboundEvent(index, kind: expected, id: id, ts: ts)
+    }
+
+    public static func decodeSubmission(_ bytes: some Collection<UInt8>, as kind: InboundKind, now: String) throws(EventError) -> InboundEvent {
+        try withContiguousBytes(bytes) { (raw) throws(EventError) in try decodeSubmission(raw, as: kind, now: now) }
+    }
+
+    /// The byte ranges of the elements of the JSON array that is the whole of `bytes`,
+    /// checking the array's syntax (not the elements' meaning) on the way.
+    public static func arrayElements(_ bytes: UnsafeRawBufferPointer) throws(EventError) -> [Range<Int>] {
+        var reader = JSONReader(bytes)
+        guard try reader.peekKind() == .array else { throw .malformed(at: reader.offset, "expected a JSON array") }
+        var ranges: [Range<Int>] = []
+        var more = try reader.beginArray()
+        while more {
+            reader.skipWhitespace()
+            let start = reader.offset
+            if try reader.peekKind() == .object {
+                // As FieldIndex does for a document: a member may be NaN or Infinity, so
+                // the element's decode can name that field instead of failing the array.
+                var members = try reader.beginObject()
+                while members {
+                    try reader.readKey { _ in () }
+                    try reader.skipValue(allowingNonFiniteNumber: true)
+                    members = try reader.nextMember()
+                }
+            } else {
+                try reader.skipValue()
+            }
+            ranges.append(start..<reader.offset)
+            more = try reader.nextElement()
+        }
+        try reader.expectEnd()
+        return ranges
+    }
+
     // MARK: Shared steps
 
     /// Topic names, model names, rejecting services: short identifiers.
@@ -108,9 +165,7 @@ public enum EventCodec {
         return kind
     }
 
-    private static func inboundEvent(_ index: FieldIndex<TopLevelField>, kind: Kind) throws(EventError) -> InboundEvent {
-        let id = try index.string(.id, "id", maxBytes: InboundEvent.maxIDBytes)
-        let ts = try index.timestamp(.ts, "ts")
+    private static func inboundEvent(_ index: FieldIndex<TopLevelField>, kind: Kind, id: String, ts: String) throws(EventError) -> InboundEvent {
         switch kind {
         case .reading:
             let deviceID = try index.string(.deviceID, "device_id", maxBytes: Reading.maxDeviceIDBytes)

@@ -68,6 +68,11 @@ public struct LogEvent: Sendable, Equatable {
     }
 }
 
+/// The kinds of event a client can submit, as their `kind` field spells them.
+public enum InboundKind: String, Sendable {
+    case reading, log
+}
+
 /// A value of the `readings` topic.
 public enum InboundEvent: Sendable, Equatable {
     case reading(Reading)
