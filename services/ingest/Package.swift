@@ -27,6 +27,9 @@ let package = Package(
             dependencies: [
                 "Ingest",
                 .product(name: "Telemetry", package: "shared"),
+                .product(name: "Kafka", package: "shared"),
+                .product(name: "Events", package: "shared"),
+                .product(name: "AlertronTesting", package: "shared"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),

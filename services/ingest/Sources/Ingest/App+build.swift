@@ -3,8 +3,16 @@ import Hummingbird
 import Kafka
 import Telemetry
 
-func buildApplication(runtime: ServiceRuntime) throws -> some ApplicationProtocol {
-    let producer = try KafkaProducer(configuration: KafkaProducerConfiguration(kafka: runtime.settings.kafka), logger: runtime.logger)
+func buildApplication(runtime: ServiceRuntime, settings: IngestSettings = IngestSettings()) throws -> some ApplicationProtocol {
+    var configuration = KafkaProducerConfiguration(kafka: runtime.settings.kafka)
+    // A request waits for its acknowledgement: a short linger keeps that wait short, and the
+    // delivery timeout is the request's deadline, so an unreachable broker answers 503 in time
+    // and leaves nothing queued behind a request that was refused.
+    configuration.lingerMilliseconds = 1
+    configuration.deliveryTimeoutMilliseconds = settings.ackTimeoutMilliseconds
+    let producer = try KafkaProducer(configuration: configuration, logger: runtime.logger)
     runtime.readiness.addKafkaCheck(producer)
-    return runtime.makeApplication(router: runtime.makeRouter(), services: [producer])
+    let router = runtime.makeRouter()
+    IngestController(producer: producer, settings: settings, logger: runtime.logger).register(on: router)
+    return runtime.makeApplication(router: router, services: [producer])
 }

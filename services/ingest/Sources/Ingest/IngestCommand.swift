@@ -14,9 +14,11 @@ struct IngestCommand: AsyncParsableCommand {
         abstract: "Alertron's HTTP front door: validates readings and log lines and produces them to the readings topic.")
 
     @OptionGroup var options: ServiceOptions<IngestDefaults>
+    @OptionGroup var ingest: IngestOptions
 
     func run() async throws {
-        let runtime = ServiceRuntime.bootstrap(try options.resolve())
-        try await buildApplication(runtime: runtime).runService()
+        let settings = try ingest.resolve()
+        let runtime = ServiceRuntime.bootstrap(try options.resolve(), metrics: IngestMetrics.catalog)
+        try await buildApplication(runtime: runtime, settings: settings).runService()
     }
 }

@@ -1,0 +1,225 @@
+// The ingest routes: validate a request whole, produce its events to Kafka keyed by device or
+// source, and answer 202 only once the broker has acknowledged every one of them.
+import Events
+import Foundation
+import Hummingbird
+import Kafka
+import Logging
+
+struct IngestController: Sendable {
+    let producer: KafkaProducer
+    let settings: IngestSettings
+    let logger: Logger
+
+    func register(on router: Router<BasicRequestContext>) {
+        router.post("/v1/readings") { request, _ in
+            await answer("/v1/readings", request) { (request: inout Request) async throws(Rejection) in
+                try await submit(&request, as: .reading)
+            }
+        }
+        router.post("/v1/logs") { request, _ in
+            await answer("/v1/logs", request) { (request: inout Request) async throws(Rejection) in try await submit(&request, as: .log) }
+        }
+        // The source project's routes, mapped onto the same events.
+        router.post("/ingest") { request, _ in
+            await answer("/ingest", request) { (request: inout Request) async throws(Rejection) in try await legacyReading(&request) }
+        }
+        router.get("/log/:message") { request, context in
+            let message = context.parameters.get("message") ?? ""
+            return await answer("/log", request) { (_: inout Request) async throws(Rejection) in try await legacyLog(message) }
+        }
+    }
+
+    // MARK: Routes
+
+    private func submit(_ request: inout Request, as kind: InboundKind) async throws(Rejection) -> Accepted {
+        guard let format = BodyFormat(contentType: request.headers[.contentType]) else {
+            throw Rejection(status: 415, code: "unsupported_media_type",
+                            message: "Content-Type must be application/json (one event or an array) or application/x-ndjson, "
+                                + "found \(request.headers[.contentType].map { "'\($0.prefix(80))'" } ?? "none")")
+        }
+        let body = try await collectBody(&request)
+        let events = try body.withUnsafeReadableBytes { (raw) throws(Rejection) in
+            try Submission.events(in: raw, format: format, kind: kind, maxEvents: settings.maxEvents, now: Timestamp.now())
+        }
+        return try await produce(events)
+    }
+
+    /// `POST /ingest {"device_id": "...", "features": [temperature, pressure, vibration], "ts": ...}`;
+    /// `ts` may be RFC 3339 text or Unix seconds, or left out.
+    private func legacyReading(_ request: inout Request) async throws(Rejection) -> Accepted {
+        let body = try await collectBody(&request)
+        guard let object = (try? JSONSerialization.jsonObject(with: Data(buffer: body))) as? [String: Any] else {
+            throw .badRequest("malformed_json", "the body must be a JSON object {\"device_id\", \"features\": [temperature, pressure, vibration], \"ts\"}")
+        }
+        guard let features = object["features"] as? [Any] else {
+            throw .badRequest("missing_field", "field 'features' must be an array [temperature, pressure, vibration]", row: 1, field: "features")
+        }
+        let numbers = features.compactMap { $0 is Bool ? nil : ($0 as? NSNumber)?.doubleValue }
+        guard features.count == 3, numbers.count == 3 else {
+            throw .badRequest("invalid_value", "field 'features' must hold exactly 3 numbers [temperature, pressure, vibration]",
+                              row: 1, field: "features")
+        }
+        var fields: [String: Any] = ["temperature": numbers[0], "pressure": numbers[1], "vibration": numbers[2]]
+        fields["device_id"] = object["device_id"]
+        switch object["ts"] {
+        case let seconds as NSNumber where !(object["ts"] is Bool):
+            fields["ts"] = Timestamp.format(millisecondsSinceEpoch: Int64((seconds.doubleValue * 1000).rounded()))
+        case let text as String: fields["ts"] = text
+        default: break
+        }
+        let json = (try? JSONSerialization.data(withJSONObject: fields)) ?? Data()
+        let event: InboundEvent
+        do throws(EventError) {
+            event = try EventCodec.decodeSubmission(Array(json), as: .reading, now: Timestamp.now())
+        } catch {
+            throw .badRequest(error.code.rawValue, "row 1: \(error.description)", row: 1, field: error.field)
+        }
+        return try await produce([event])
+    }
+
+    /// `GET /log/{message}` with the message URL-encoded; the source is `http-get`.
+    private func legacyLog(_ encoded: String) async throws(Rejection) -> Accepted {
+        let message = encoded.removingPercentEncoding ?? encoded
+        guard message.utf8.count <= LogEvent.maxMessageBytes else {
+            throw .badRequest("too_large", "row 1: field 'message' must be at most \(LogEvent.maxMessageBytes) UTF-8 bytes", row: 1, field: "message")
+        }
+        return try await produce([.log(LogEvent(id: EventID.generate(), ts: Timestamp.now(), source: "http-get", message: message))])
+    }
+
+    // MARK: Steps
+
+    private func collectBody(_ request: inout Request) async throws(Rejection) -> ByteBuffer {
+        let tooLarge = Rejection(status: 413, code: "body_too_large", message: "the body is larger than \(settings.maxBodyBytes) bytes")
+        if let length = request.headers[.contentLength].flatMap(Int.init), length > settings.maxBodyBytes { throw tooLarge }
+        do {
+            return try await request.collectBody(upTo: settings.maxBodyBytes)
+        } catch let error as HTTPResponseError where error.status == .contentTooLarge {
+            throw tooLarge
+        } catch {
+            throw .badRequest("body_unreadable", "the body could not be read: \(error)")
+        }
+    }
+
+    /// Sends the events and waits for the broker. Nothing is answered 202 before every event
+    /// is acknowledged; a failure answers 503, and sending again may duplicate events that
+    /// did arrive (the scorer's consumers drop duplicates by `id`).
+    private func produce(_ events: [InboundEvent]) async throws(Rejection) -> Accepted {
+        var batch = KafkaProducerBatch(capacity: events.count)
+        var writer = EventWriter(capacity: 256)
+        for event in events {
+            writer.reset()
+            writer.write(event)
+            batch.append(topic: settings.topic, key: event.key, value: writer.bytes)
+        }
+        do {
+            _ = try await producer.send(batch)
+        } catch {
+            IngestMetrics.producerQueue.record(producer.queuedMessages)
+            let kafkaError = error as? KafkaError
+            switch kafkaError?.code {
+            case .queueFull?:
+                throw Rejection(status: 503, code: "queue_full", message: "ingest is at capacity; send again after Retry-After", retryAfter: 1)
+            case _ where kafkaError?.isRetriable ?? false, .shutDown?:
+                logger.warning("events not acknowledged by the broker", metadata: ["error": "\(error)", "events": "\(events.count)"])
+                throw Rejection(status: 503, code: "kafka_unavailable",
+                                message: "the broker did not acknowledge the events in time; nothing was accepted, send again after Retry-After",
+                                retryAfter: 5)
+            default:
+                logger.error("events refused by Kafka", metadata: ["error": "\(error)"])
+                throw Rejection(status: 500, code: "kafka_error", message: "Kafka refused the events: \(kafkaError?.code.rawValue ?? "unknown")")
+            }
+        }
+        IngestMetrics.producerQueue.record(producer.queuedMessages)
+        let readings = events.count { if case .reading = $0 { true } else { false } }
+        if readings > 0 { IngestMetrics.producedReadings.increment(by: readings) }
+        if readings < events.count { IngestMetrics.producedLogs.increment(by: events.count - readings) }
+        return Accepted(accepted: events.count, ids: events.map(\.id))
+    }
+
+    /// Runs a route: checks the token, turns the outcome into a JSON answer, records metrics.
+    private func answer(_ route: String, _ request: Request,
+                        _ body: (inout Request) async throws(Rejection) -> Accepted) async -> Response {
+        let start = ContinuousClock.now
+        var request = request
+        let response: Response
+        do {
+            try authorize(request)
+            let accepted = try await body(&request)
+            response = Self.json(202, accepted.json)
+        } catch {
+            IngestMetrics.rejected(error.code)
+            var headers = HTTPFields()
+            if let seconds = error.retryAfter { headers[.retryAfter] = String(seconds) }
+            if error.status == 401 { headers[.wwwAuthenticate] = "Bearer" }
+            response = Self.json(error.status, error.json, headers: headers)
+        }
+        let bytes = request.headers[.contentLength].flatMap(Int.init) ?? 0
+        IngestMetrics.request(route: route, status: Int(response.status.code), bytes: bytes, duration: ContinuousClock.now - start)
+        return response
+    }
+
+    private func authorize(_ request: Request) throws(Rejection) {
+        guard let token = settings.token else { return }
+        let given = request.headers[.authorization] ?? ""
+        guard constantTimeEqual(Array(given.utf8), Array("Bearer \(token)".utf8)) else {
+            throw Rejection(status: 401, code: "unauthorized", message: "missing or wrong bearer token (Authorization: Bearer <INGEST_TOKEN>)")
+        }
+    }
+
+    private static func json(_ status: Int, _ text: String, headers: HTTPFields = [:]) -> Response {
+        var headers = headers
+        headers[.contentType] = "application/json"
+        return Response(status: .init(code: status), headers: headers, body: .init(byteBuffer: ByteBuffer(string: text)))
+    }
+}
+
+/// What a 202 says: how many events were accepted and their ids, in request order.
+struct Accepted: Sendable {
+    var accepted: Int
+    var ids: [String]
+
+    var json: String {
+        var text = "{\"accepted\":\(accepted),\"ids\":["
+        for (index, id) in ids.enumerated() {
+            if index > 0 { text += "," }
+            text += jsonString(id)
+        }
+        return text + "]}"
+    }
+}
+
+extension Rejection {
+    var json: String {
+        var text = "{\"error\":\(jsonString(message)),\"code\":\(jsonString(code))"
+        if let row { text += ",\"row\":\(row)" }
+        if let field { text += ",\"field\":\(jsonString(field))" }
+        return text + "}"
+    }
+}
+
+/// `text` as a JSON string literal.
+func jsonString(_ text: String) -> String {
+    var out = "\""
+    for scalar in text.unicodeScalars {
+        switch scalar {
+        case "\"": out += "\\\""
+        case "\\": out += "\\\\"
+        case "\n": out += "\\n"
+        case "\r": out += "\\r"
+        case "\t": out += "\\t"
+        case _ where scalar.value < 0x20: out += String(format: "\\u%04x", scalar.value)
+        default: out.unicodeScalars.append(scalar)
+        }
+    }
+    return out + "\""
+}
+
+/// Compares without stopping at the first difference, so timing does not reveal the token.
+private func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+    var difference = UInt8(a.count == b.count ? 0 : 1)
+    for index in 0..<max(a.count, b.count) {
+        difference |= (index < a.count ? a[index] : 0) ^ (index < b.count ? b[index] : 0)
+    }
+    return difference == 0
+}

@@ -1,0 +1,78 @@
+// Shared pieces of the ingest tests: the app on an in-process broker, and a reader of what it produced.
+import Events
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Kafka
+import Logging
+import Telemetry
+@_exported import AlertronTesting
+@testable import Ingest
+
+let quietLogger: Logger = {
+    var logger = Logger(label: "ingest-tests")
+    logger.logLevel = ProcessInfo.processInfo.environment["TEST_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .critical
+    return logger
+}()
+
+/// A development broker with the `readings` topic.
+struct TestBroker {
+    let cluster: KafkaDevelopmentCluster
+    var kafka: KafkaConfiguration
+
+    init() throws {
+        cluster = try KafkaDevelopmentCluster(logger: quietLogger)
+        try cluster.createTopic("readings", partitions: 6)
+        kafka = KafkaConfiguration(bootstrapServers: cluster.bootstrapServers, clientID: "ingest-tests",
+                                   properties: ["session.timeout.ms": "6000"])
+    }
+
+    /// Every message on `readings` until `count` arrived (a fresh group each call).
+    func read(count: Int, within seconds: Double = 30) async throws -> [KafkaConsumerMessage] {
+        var configuration = KafkaConsumerConfiguration(kafka: kafka, groupID: "reader-\(UUID().uuidString)", topics: ["readings"])
+        configuration.sessionTimeoutMilliseconds = 6000
+        let consumer = try KafkaConsumer(configuration: configuration, logger: quietLogger)
+        let collected = Collected()
+        let reader = Task { for await batch in consumer.batches { collected.append(batch) } }
+        defer { reader.cancel() }
+        try await eventually(seconds, "\(count) messages on readings") { collected.count >= count }
+        reader.cancel()
+        await reader.value
+        await consumer.close()
+        return collected.messages
+    }
+}
+
+final class Collected: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stored: [KafkaConsumerMessage] = []
+    func append(_ batch: KafkaConsumerBatch) { lock.withLock { stored.append(contentsOf: batch) } }
+    var count: Int { lock.withLock { stored.count } }
+    var messages: [KafkaConsumerMessage] { lock.withLock { stored } }
+}
+
+func makeApp(kafka: KafkaConfiguration, settings: IngestSettings = IngestSettings()) throws -> some ApplicationProtocol {
+    let runtime = ServiceRuntime(settings: ServiceSettings(serviceName: "ingest", kafka: kafka), logger: quietLogger)
+    return try buildApplication(runtime: runtime, settings: settings)
+}
+
+/// A Kafka address that refuses connections at once.
+let unreachableKafka = KafkaConfiguration(bootstrapServers: "127.0.0.1:1")
+
+extension TestClientProtocol {
+    /// POSTs `body` with `contentType` (and a token when given) and hands over status, headers and body.
+    func post<R>(_ uri: String, _ body: String, contentType: String? = "application/json", token: String? = nil,
+                 _ check: @escaping @Sendable (TestResponse) async throws -> R) async throws -> R {
+        var headers: HTTPFields = [:]
+        if let contentType { headers[.contentType] = contentType }
+        if let token { headers[.authorization] = "Bearer \(token)" }
+        return try await execute(uri: uri, method: .post, headers: headers, body: ByteBuffer(string: body), testCallback: check)
+    }
+}
+
+/// The JSON object of a response body.
+func json(_ response: TestResponse) -> [String: Any] {
+    (try? JSONSerialization.jsonObject(with: Data(buffer: response.body))) as? [String: Any] ?? [:]
+}
+
+let goodReading = #"{"device_id": "edge-1", "temperature": 21.5, "pressure": 1013, "vibration": 0.02}"#
