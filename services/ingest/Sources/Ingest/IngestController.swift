@@ -5,6 +5,7 @@ import Foundation
 import Hummingbird
 import Kafka
 import Logging
+import Synchronization
 
 struct IngestController: Sendable {
     let producer: KafkaProducer
@@ -113,7 +114,7 @@ struct IngestController: Sendable {
             batch.append(topic: settings.topic, key: event.key, value: writer.bytes)
         }
         do {
-            _ = try await producer.send(batch)
+            try await sendWithinDeadline(batch)
         } catch {
             IngestMetrics.producerQueue.record(producer.queuedMessages)
             let kafkaError = error as? KafkaError
@@ -135,6 +136,34 @@ struct IngestController: Sendable {
         if readings > 0 { IngestMetrics.producedReadings.increment(by: readings) }
         if readings < events.count { IngestMetrics.producedLogs.increment(by: events.count - readings) }
         return Accepted(accepted: events.count, ids: events.map(\.id))
+    }
+
+    /// Sends the batch, but answers for it within the ack timeout whatever the producer does:
+    /// librdkafka's own message timeout is not a deadline (an idempotent producer waiting for
+    /// a broker stalls well past it). Events still queued when the deadline passes may yet be
+    /// delivered; the client, told 503, sends them again: at-least-once, never lost.
+    private func sendWithinDeadline(_ batch: KafkaProducerBatch) async throws {
+        let deadline = Duration.milliseconds(settings.ackTimeoutMilliseconds)
+        let outcome: Result<Void, any Error> = await withCheckedContinuation { continuation in
+            let answered = Mutex(false)
+            let answer = { @Sendable (result: Result<Void, any Error>) in
+                if answered.withLock({ done in defer { done = true }; return !done }) { continuation.resume(returning: result) }
+            }
+            let timer = Task {
+                try await Task.sleep(for: deadline)
+                answer(.failure(KafkaError(.timedOut, "not acknowledged within \(deadline)")))
+            }
+            Task {
+                do {
+                    _ = try await producer.send(batch)
+                    answer(.success(()))
+                } catch {
+                    answer(.failure(error))
+                }
+                timer.cancel()
+            }
+        }
+        try outcome.get()
     }
 
     /// Runs a route: checks the token, turns the outcome into a JSON answer, records metrics.
