@@ -67,6 +67,9 @@ bench: deps
 	SCORER=$(SERVICES_DIR)/release/scorer DATASETS=../shared/datasets scripts/log-quality.sh
 	$(SERVICES_DIR)/release/scorer benchmark
 	$(SERVICES_DIR)/release/scorer benchmark --log-fraction 0.5
+	$(SWIFT) build --package-path shared -c release --product alertron-devbroker
+	$(SWIFT) build --package-path services/ingest --scratch-path $(SERVICES_DIR) -c release
+	scripts/bench-ingest.sh
 
 clean:
 	rm -rf shared/.build $(SERVICES_DIR) services/*/.build run

@@ -10,6 +10,7 @@ packages=(
   kcat                # an outside Kafka client: tests and the Kafka benchmark's baseline
   prometheus prometheus-alertmanager   # real Prometheus and Alertmanager for tests and make run
   curl                # scripts talk to the services' HTTP endpoints
+  wrk                 # the HTTP load client of the ingest benchmark
 )
 
 missing=()

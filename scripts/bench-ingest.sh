@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# Ingest under load from wrk (Debian's HTTP load client), on the development broker, release
+# build. The baseline, measured in the same run with the same client and connections, is
+# ingest's own /healthz: an HTTP round trip with no parsing and no Kafka. Figures go in
+# BENCHMARKS.md. Usage: scripts/bench-ingest.sh (after make build), DURATION=10 by default.
+set -euo pipefail
+
+root="$(cd "$(dirname "$0")/.." && pwd)"
+shared_bin="$root/shared/.build/release"
+services_bin="$root/.build-services/release"
+duration="${DURATION:-10}"
+work="$(mktemp -d)"
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+command -v wrk >/dev/null || { echo "bench-ingest: wrk is missing (make deps installs it)" >&2; exit 1; }
+for binary in "$shared_bin/alertron-devbroker" "$services_bin/ingest"; do
+  [ -x "$binary" ] || { echo "bench-ingest: $binary is missing; run 'make build' first" >&2; exit 1; }
+done
+
+free_port() {
+  local port
+  while :; do
+    port=$((20000 + RANDOM % 20000))
+    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || { echo "$port"; return; }
+  done
+}
+broker_port=$(free_port)
+control_port=$(free_port)
+ingest_port=$(free_port)
+
+"$shared_bin/alertron-devbroker" --listen "127.0.0.1:$broker_port" --control "127.0.0.1:$control_port" \
+  --bootstrap-file "$work/bootstrap" >/dev/null 2>"$work/devbroker.log" &
+pids+=($!)
+for _ in $(seq 100); do [ -s "$work/bootstrap" ] && break; sleep 0.1; done
+KAFKA_BROKERS="$(cat "$work/bootstrap")" PORT="$ingest_port" HOST=127.0.0.1 LOG_LEVEL=warning \
+  "$services_bin/ingest" >/dev/null 2>"$work/ingest.log" &
+pids+=($!)
+for _ in $(seq 100); do curl -sf "http://127.0.0.1:$ingest_port/readyz" >/dev/null && break; sleep 0.1; done
+curl -sf "http://127.0.0.1:$ingest_port/readyz" >/dev/null || { echo "bench-ingest: ingest did not get ready" >&2; cat "$work/ingest.log" >&2; exit 1; }
+
+reading='{"device_id":"edge-1","temperature":21.5,"pressure":1013.2,"vibration":0.021}'
+# One request body per wrk script; `delay` paces each connection for the fixed-rate run.
+write_script() { # file, method, content type, body file, delay ms
+  cat >"$1" <<EOF
+wrk.method = "$2"
+wrk.headers["Content-Type"] = "$3"
+local f = io.open("$4", "rb"); wrk.body = f:read("*a"); f:close()
+function delay() return $5 end
+EOF
+}
+printf '%s' "$reading" >"$work/one.json"
+for i in $(seq 1000); do
+  printf '{"device_id":"edge-%d","temperature":%d.5,"pressure":1013.2,"vibration":0.021}\n' $((i % 50)) $((18 + i % 8))
+done >"$work/batch.ndjson"
+: >"$work/empty"
+write_script "$work/health.lua" GET text/plain "$work/empty" 0
+write_script "$work/one.lua" POST application/json "$work/one.json" 0
+write_script "$work/batch.lua" POST application/x-ndjson "$work/batch.ndjson" 0
+write_script "$work/paced.lua" POST application/json "$work/one.json" 10
+
+# Runs wrk; prints "requests/s p50 p99 non-2xx" with latencies in ms.
+run() { # script, uri, connections
+  wrk -t2 -c"$3" -d"${duration}s" --latency -s "$1" "http://127.0.0.1:$ingest_port$2" >"$work/wrk.out" 2>&1
+  awk '
+    function ms(v) { if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0; if (v ~ /s$/) return v * 1000; return v }
+    /^ +50%/ { p50 = ms($2) } /^ +99%/ { p99 = ms($2) }
+    /Requests\/sec/ { rate = $2 } /Non-2xx/ { bad = $5 }
+    END { printf "%.0f %.2f %.2f %d\n", rate, p50, p99, bad }' "$work/wrk.out"
+}
+
+report() { # name, "rate p50 p99 bad", unit multiplier, note
+  read -r rate p50 p99 bad <<<"$2"
+  printf "%-34s %10.0f %s/s  p50 %6.2f ms  p99 %6.2f ms  non-2xx %d  %s\n" "$1" "$((rate * $3))" "$4" "$p50" "$p99" "$bad" "$5"
+}
+
+health=$(run "$work/health.lua" /healthz 64)
+report "ingest.baseline-healthz" "$health" 1 requests "baseline: GET /healthz, no parsing, no Kafka; 64 connections"
+single=$(run "$work/one.lua" /v1/readings 64)
+ratio=$(awk -v a="${single%% *}" -v b="${health%% *}" 'BEGIN { printf "%.2f", a / b }')
+report "ingest.single-reading" "$single" 1 requests "${ratio}x baseline; one reading per request, 202 after the broker's ack; 64 connections"
+batch=$(run "$work/batch.lua" /v1/readings 16)
+report "ingest.ndjson-1000" "$batch" 1000 readings "1000-reading NDJSON per request; 16 connections"
+paced=$(run "$work/paced.lua" /v1/readings 64)
+report "ingest.paced-single" "$paced" 1 requests "64 connections each pausing 10 ms between requests (about 5k/s offered)"
+echo "ingest: $(grep -c '"level":"error"' "$work/ingest.log" || true) error lines in its log"
