@@ -22,7 +22,7 @@ public enum Timestamp {
     }
 
     /// Formats a Unix time in milliseconds as `YYYY-MM-DDTHH:MM:SS.mmmZ`.
-    static func format(millisecondsSinceEpoch ms: Int64) -> String {
+    public static func format(millisecondsSinceEpoch ms: Int64) -> String {
         // Floor division, so times before 1970 format correctly too.
         let seconds = ms >= 0 ? ms / 1000 : (ms - 999) / 1000
         let millisecond = ms - seconds * 1000
