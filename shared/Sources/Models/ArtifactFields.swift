@@ -1,6 +1,33 @@
 // What every model artifact shares: a content hash for its version, and reading JSON fields
 // with errors that name the dotted path at fault.
 
+/// Reading and writing artifact files, with errors that start with what and where.
+enum ArtifactFile {
+    static func load<Model>(path: String, what: String,
+                            _ decode: ([UInt8]) throws(ModelError) -> Model) throws(ModelError) -> Model {
+        let bytes: [UInt8]
+        do {
+            bytes = try SystemFiles.read(path: path)
+        } catch {
+            throw error.prefixed("cannot read \(what) \(path)")
+        }
+        do {
+            return try decode(bytes)
+        } catch {
+            throw error.prefixed("\(what) \(path)")
+        }
+    }
+
+    /// Atomically: a temporary file in the same directory, flushed, then renamed over `path`.
+    static func write(_ bytes: [UInt8], to path: String, what: String) throws(ModelError) {
+        do {
+            try SystemFiles.writeAtomically(bytes, to: path)
+        } catch {
+            throw error.prefixed("cannot write \(what) \(path)")
+        }
+    }
+}
+
 struct FNV1a64 {
     var state: UInt64 = 0xCBF2_9CE4_8422_2325
 

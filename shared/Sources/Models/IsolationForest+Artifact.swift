@@ -238,28 +238,13 @@ extension IsolationForest {
 
     /// Loads the artifact at `path`; errors start with the path.
     public static func load(path: String) throws(ModelError) -> IsolationForest {
-        let bytes: [UInt8]
-        do {
-            bytes = try SystemFiles.read(path: path)
-        } catch {
-            throw error.prefixed("cannot read model artifact \(path)")
-        }
-        do {
-            return try IsolationForest(artifactJSON: bytes)
-        } catch {
-            throw error.prefixed("model artifact \(path)")
-        }
+        try ArtifactFile.load(path: path, what: "model artifact") { (bytes) throws(ModelError) in try IsolationForest(artifactJSON: bytes) }
     }
 
     /// Writes the artifact to `path` atomically (a temporary file in the same directory,
     /// flushed, then renamed over `path`).
     public func write(to path: String) throws(ModelError) {
-        let bytes = try artifactJSON()
-        do {
-            try SystemFiles.writeAtomically(bytes, to: path)
-        } catch {
-            throw error.prefixed("cannot write model artifact \(path)")
-        }
+        try ArtifactFile.write(try artifactJSON(), to: path, what: "model artifact")
     }
 
     static func contentHash(featureNames: [String], forest: Forest,

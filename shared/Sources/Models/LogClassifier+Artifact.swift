@@ -122,26 +122,12 @@ extension LogClassifier {
 
     /// Loads the artifact at `path`; errors start with the path.
     public static func load(path: String) throws(ModelError) -> LogClassifier {
-        let bytes: [UInt8]
-        do {
-            bytes = try SystemFiles.read(path: path)
-        } catch {
-            throw error.prefixed("cannot read log model artifact \(path)")
-        }
-        do {
-            return try LogClassifier(artifactJSON: bytes)
-        } catch {
-            throw error.prefixed("log model artifact \(path)")
-        }
+        try ArtifactFile.load(path: path, what: "log model artifact") { (bytes) throws(ModelError) in try LogClassifier(artifactJSON: bytes) }
     }
 
     /// Writes the artifact to `path` atomically.
     public func write(to path: String) throws(ModelError) {
-        do {
-            try SystemFiles.writeAtomically(artifactJSON(), to: path)
-        } catch {
-            throw error.prefixed("cannot write log model artifact \(path)")
-        }
+        try ArtifactFile.write(artifactJSON(), to: path, what: "log model artifact")
     }
 
     static func contentHash(hashBits: Int, bias: Double, threshold: Double, weights: [Double]) -> String {

@@ -1,4 +1,4 @@
-// The seeded generator behind training and synthetic data, identical on every platform.
+// The seeded generator behind training and synthetic data (models, the generator), identical on every platform.
 
 #if canImport(Glibc)
 import Glibc
@@ -11,10 +11,10 @@ import Darwin
 /// xoshiro256** (Blackman & Vigna) seeded through SplitMix64. Bounded integers and unit
 /// doubles are derived here rather than through the standard library's `random(in:using:)`,
 /// whose algorithms may change between Swift releases: a seed must give the same model forever.
-struct RandomSource: Sendable {
+public struct RandomSource: Sendable {
     private var s0: UInt64, s1: UInt64, s2: UInt64, s3: UInt64
 
-    init(seed: UInt64) {
+    public init(seed: UInt64) {
         var splitMix = seed
         func nextSplitMix() -> UInt64 {
             splitMix &+= 0x9E37_79B9_7F4A_7C15
@@ -29,7 +29,7 @@ struct RandomSource: Sendable {
         s3 = nextSplitMix()
     }
 
-    mutating func next() -> UInt64 {
+    public mutating func next() -> UInt64 {
         let result = rotateLeft(s1 &* 5, 7) &* 9
         let t = s1 << 17
         s2 ^= s0
@@ -42,7 +42,7 @@ struct RandomSource: Sendable {
     }
 
     /// Uniform in `0..<bound` without modulo bias (Lemire's multiply-and-reject).
-    mutating func nextInt(below bound: Int) -> Int {
+    public mutating func nextInt(below bound: Int) -> Int {
         precondition(bound > 0)
         let range = UInt64(bound)
         var product = next().multipliedFullWidth(by: range)
@@ -56,12 +56,12 @@ struct RandomSource: Sendable {
     }
 
     /// Uniform in [0, 1) with 53 random bits.
-    mutating func nextUnit() -> Double {
+    public mutating func nextUnit() -> Double {
         Double(next() >> 11) * 0x1.0p-53
     }
 
     /// Standard normal (Box–Muller; the second value is discarded to keep the state simple).
-    mutating func nextGaussian() -> Double {
+    public mutating func nextGaussian() -> Double {
         let u1 = 1.0 - nextUnit()  // (0, 1]: log is finite
         let u2 = nextUnit()
         return (-2.0 * log(u1)).squareRoot() * cos(2.0 * Double.pi * u2)
