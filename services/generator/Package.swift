@@ -10,6 +10,7 @@ let package = Package(
         .package(path: "../../shared"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
     ],
     targets: [
         .executableTarget(
@@ -17,9 +18,12 @@ let package = Package(
             dependencies: [
                 .product(name: "Kafka", package: "shared"),
                 .product(name: "Events", package: "shared"),
+                .product(name: "Models", package: "shared"),
                 .product(name: "Telemetry", package: "shared"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ]
         ),
         .testTarget(
@@ -27,6 +31,11 @@ let package = Package(
             dependencies: [
                 "Generator",
                 .product(name: "Telemetry", package: "shared"),
+                .product(name: "Kafka", package: "shared"),
+                .product(name: "Events", package: "shared"),
+                .product(name: "Models", package: "shared"),
+                .product(name: "AlertronTesting", package: "shared"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),

@@ -1,6 +1,11 @@
-// `generator`: parses its settings and hands them to buildApplication, which tests call too.
+// `generator`: the generating service (`generate`, the default), the evaluation of a
+// detector's verdicts against the generator's truth (`evaluate`), and a hidden benchmark.
 import ArgumentParser
+import Foundation
+import Logging
+import ServiceLifecycle
 import Telemetry
+import UnixSignals
 
 enum GeneratorDefaults: ServiceDefaults {
     static let serviceName = "generator"
@@ -11,12 +16,53 @@ enum GeneratorDefaults: ServiceDefaults {
 struct GeneratorCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "generator",
-        abstract: "A synthetic device fleet and log replay that feeds the mesh at a chosen rate.")
+        abstract: "A synthetic device fleet and log replay that feeds the mesh at a chosen rate.",
+        discussion: "Run 'generator generate --help' for every setting of the service.",
+        subcommands: [Generate.self, Evaluate.self, GeneratorBenchmark.self],
+        defaultSubcommand: Generate.self)
 
-    @OptionGroup var options: ServiceOptions<GeneratorDefaults>
+    struct Generate: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Send synthetic readings and log lines to Kafka or ingest (the default).")
+        @OptionGroup var options: ServiceOptions<GeneratorDefaults>
+        @OptionGroup var generator: GeneratorOptions
 
-    func run() async throws {
-        let runtime = ServiceRuntime.bootstrap(try options.resolve())
-        try await buildApplication(runtime: runtime).runService()
+        func run() async throws {
+            let settings = try generator.resolve()
+            let runtime = ServiceRuntime.bootstrap(try options.resolve(), metrics: GeneratorMetrics.catalog)
+            // A finished run (--count, or a replay that ended) shuts the process down the
+            // way SIGTERM does, so the producer flushes and the exit status is 0.
+            let (finished, finishing) = AsyncStream<Void>.makeStream()
+            let (application, worker) = try buildApplication(runtime: runtime, settings: settings) {
+                finishing.yield()
+            }
+            let group = ServiceGroup(configuration: .init(services: [application], gracefulShutdownSignals: [.sigterm, .sigint],
+                                                          logger: runtime.logger))
+            var failure: (any Error)?
+            do {
+                try await withThrowingDiscardingTaskGroup { tasks in
+                    tasks.addTask {
+                        defer { finishing.finish() }
+                        try await group.run()
+                    }
+                    tasks.addTask {
+                        for await _ in finished { await group.triggerGracefulShutdown() }
+                    }
+                }
+            } catch {
+                failure = error
+            }
+            // stdout is the command's own output (logs go to stderr): the summary of a finite
+            // run, or of any run that lost events.
+            let summary = worker.summary
+            if settings.count > 0 || settings.replay != nil || summary.undelivered > 0 || failure != nil {
+                print(summary)
+            }
+            if let failure { throw failure }
+            if summary.undelivered > 0 {
+                FileHandle.standardError.write(Data("generator: \(summary.undelivered) events were not acknowledged\n".utf8))
+                throw ExitCode.failure
+            }
+        }
     }
 }

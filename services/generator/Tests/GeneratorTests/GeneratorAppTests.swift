@@ -1,4 +1,5 @@
-// The generator service answers its health endpoints and is not ready without Kafka.
+// The generator service answers its health endpoints and is not ready without its target.
+import Foundation
 import Hummingbird
 import HummingbirdTesting
 import Logging
@@ -9,14 +10,33 @@ import Telemetry
 
 @Suite struct GeneratorAppTests {
     @Test func itIsAliveButNotReadyWhileKafkaIsUnreachable() async throws {
-        // Port 1 on loopback refuses connections: the Kafka check must fail, quickly.
-        let settings = ServiceSettings(serviceName: "generator", kafka: KafkaConfiguration(bootstrapServers: "127.0.0.1:1"))
-        let app = try buildApplication(runtime: ServiceRuntime(settings: settings, logger: Logger(label: "generator-test")))
+        // Port 1 on loopback refuses connections: the Kafka check must fail, quickly. The
+        // worker's few readings time out fast, so the producer's shutdown flush does not wait.
+        let kafka = KafkaConfiguration(bootstrapServers: "127.0.0.1:1", properties: ["message.timeout.ms": "300"])
+        let settings = ServiceSettings(serviceName: "generator", kafka: kafka)
+        var generator = GeneratorSettings()
+        generator.drainTimeout = .zero
+        let (app, _) = try buildApplication(runtime: ServiceRuntime(settings: settings, logger: quietLogger), settings: generator)
         try await app.test(.router) { client in
             try await client.execute(uri: "/healthz", method: .get) { #expect($0.status == .ok) }
             try await client.execute(uri: "/readyz", method: .get) { response in
                 #expect(response.status == .serviceUnavailable)
                 #expect(String(buffer: response.body).contains(#""kafka":"#))
+            }
+        }
+    }
+
+    @Test func withTheHTTPTargetReadinessIsIngestBeingUp() async throws {
+        var generator = GeneratorSettings()
+        generator.target = .http
+        generator.ingestURL = URL(string: "http://127.0.0.1:1")!
+        generator.drainTimeout = .zero
+        let (app, _) = try buildApplication(runtime: ServiceRuntime(settings: ServiceSettings(serviceName: "generator"), logger: quietLogger),
+                                            settings: generator)
+        try await app.test(.router) { client in
+            try await client.execute(uri: "/readyz", method: .get) { response in
+                #expect(response.status == .serviceUnavailable)
+                #expect(String(buffer: response.body).contains(#""ingest":"#))
             }
         }
     }

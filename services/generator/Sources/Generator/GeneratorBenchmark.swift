@@ -1,0 +1,159 @@
+// `generator benchmark`: readings/s of the real generating path (fleet -> encode -> KafkaSink,
+// the GenerationWorker at --rate 0) against a baseline in the same run and on the same
+// in-process development broker: the same producer settings, batching and batches in flight,
+// sending pre-encoded readings. The ratio is what generating costs. Results go in BENCHMARKS.md.
+import ArgumentParser
+import Events
+import Foundation
+import Kafka
+import Logging
+import Synchronization
+
+struct GeneratorBenchmark: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "benchmark",
+        abstract: "Measure the generator's readings/s to Kafka against pre-encoded sends (build with -c release).",
+        shouldDisplay: false)
+
+    @Option(help: "Readings per measurement.") var events = 1_000_000
+    @Option(help: "Paired rounds (baseline, then generator); medians are reported.") var rounds = 3
+    @Option(name: .customLong("batch-size"), help: "Readings per Kafka send, for both.") var batchSize = GeneratorSettings().batchSize
+    @Option(name: .customLong("batches-in-flight"), help: "Sends awaiting acknowledgement, for both.")
+    var batchesInFlight = GeneratorSettings().batchesInFlight
+
+    func validate() throws {
+        guard events > 0, rounds > 0, batchSize > 0, batchesInFlight > 0 else { throw ValidationError("every option must be positive") }
+    }
+
+    func run() async throws {
+        var logger = Logger(label: "generator-benchmark")
+        logger.logLevel = .error
+        let cluster = try KafkaDevelopmentCluster(logger: logger)
+        try cluster.createTopic("readings", partitions: 6)
+        try cluster.createTopic("baseline", partitions: 6)
+        // KAFKA_* variables apply, as in the service (e.g. KAFKA_COMPRESSION_TYPE=lz4).
+        var kafka = KafkaConfiguration.fromEnvironment(ProcessInfo.processInfo.environment, clientID: "generator-benchmark")
+        kafka.bootstrapServers = cluster.bootstrapServers
+
+        say("\(events) readings per measurement, batches of \(batchSize), \(batchesInFlight) in flight, \(rounds) rounds; RSS \(Self.residentMegabytes()) MiB")
+        let computeOnly = measureComputeOnly()
+        say(String(format: "generate.compute-only  %10.0f readings/s  fleet -> JSON -> batch on one core, no Kafka", computeOnly))
+        var baselines: [Double] = []
+        var generators: [Double] = []
+        var ratios: [Double] = []
+        for round in 1...rounds {
+            let baseline = try await measureBaseline(kafka: kafka, logger: logger)
+            let generator = try await measureGenerator(kafka: kafka, logger: logger)
+            baselines.append(baseline)
+            generators.append(generator)
+            ratios.append(generator / baseline)
+            say(String(format: "round %d: baseline %10.0f/s  generator %10.0f/s  ratio %.2fx", round, baseline, generator, generator / baseline))
+        }
+        say(String(format: "generate.baseline      %10.0f readings/s  pre-encoded readings -> KafkaProducer.send (median)", Self.median(baselines)))
+        say(String(format: "generate.kafka         %10.0f readings/s  %.2fx baseline (median of per-round ratios %.2f-%.2f); GenerationWorker -> KafkaSink",
+                    Self.median(generators), Self.median(ratios), ratios.min() ?? 0, ratios.max() ?? 0))
+        say("memory                 RSS \(Self.residentMegabytes()) MiB after (process incl. the in-process broker)")
+    }
+
+    private var settings: GeneratorSettings {
+        var settings = GeneratorSettings()
+        settings.rate = 0
+        settings.count = events
+        settings.batchSize = batchSize
+        settings.batchesInFlight = batchesInFlight
+        settings.stream.runID = "bench"
+        return settings
+    }
+
+    /// The same producer path with nothing to generate: 50 readings encoded once, copied
+    /// into each batch, with the worker's bound on batches in flight.
+    private func measureBaseline(kafka: KafkaConfiguration, logger: Logger) async throws -> Double {
+        let producer = try KafkaProducer(configuration: KafkaProducerConfiguration(kafka: kafka), logger: logger)
+        var stream = EventStream(configuration: settings.stream)
+        let payloads = try (0..<50).map { _ in
+            let event = try stream.next(wallClock: Timestamp.now())!.event
+            return (key: event.key, value: EventWriter.encode(event))
+        }
+        let start = ContinuousClock.now
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            var inFlight = 0
+            var sent = 0
+            while sent < events {
+                if inFlight >= batchesInFlight {
+                    try await group.next()
+                    inFlight -= 1
+                }
+                var batch = KafkaProducerBatch(capacity: batchSize)
+                for index in sent..<min(events, sent + batchSize) {
+                    let payload = payloads[index % payloads.count]
+                    batch.append(topic: "baseline", key: payload.key, value: payload.value)
+                }
+                sent += batch.count
+                let delivery = batch
+                group.addTask { _ = try await producer.send(delivery) }
+                inFlight += 1
+            }
+            try await group.waitForAll()
+        }
+        let elapsed = ContinuousClock.now - start
+        await producer.shutdown()
+        return Double(events) / GenerationSummary.seconds(elapsed)
+    }
+
+    /// The real GenerationWorker with a KafkaSink, from its start until every reading was
+    /// acknowledged.
+    private func measureGenerator(kafka: KafkaConfiguration, logger: Logger) async throws -> Double {
+        let producer = try KafkaProducer(configuration: KafkaProducerConfiguration(kafka: kafka), logger: logger)
+        let finishedAt = Mutex<ContinuousClock.Instant?>(nil)
+        let worker = GenerationWorker(settings: settings, sink: KafkaSink(producer: producer, topic: "readings", logger: logger),
+                                      logger: logger, whenFinished: { finishedAt.withLock { $0 = .now } })
+        let start = ContinuousClock.now
+        let running = Task { try await worker.run() }
+        while finishedAt.withLock({ $0 }) == nil {
+            try await Task.sleep(for: .milliseconds(1))
+        }
+        // The worker waits for graceful shutdown once finished; there is none here.
+        running.cancel()
+        _ = await running.result
+        await producer.shutdown()
+        guard worker.acknowledgedCount == events else {
+            throw GeneratorError(.kafkaRejected, "only \(worker.acknowledgedCount) of \(events) readings were acknowledged")
+        }
+        return Double(events) / GenerationSummary.seconds(finishedAt.withLock { $0! } - start)
+    }
+
+    /// Generating and encoding alone, as the worker does it, on one core.
+    private func measureComputeOnly() -> Double {
+        var stream = EventStream(configuration: settings.stream)
+        var encoder = BatchEncoder(format: .kafka(topic: "readings"))
+        let start = ContinuousClock.now
+        var made = 0
+        while made < events {
+            var batch = encoder.makeBatch(capacity: batchSize)
+            let now = Timestamp.now()
+            for _ in 0..<min(batchSize, events - made) {
+                encoder.append(try! stream.next(wallClock: now)!, to: &batch)
+            }
+            made += batch.count
+        }
+        return Double(made) / GenerationSummary.seconds(ContinuousClock.now - start)
+    }
+
+    static func median(_ values: [Double]) -> Double {
+        let sorted = values.sorted()
+        guard !sorted.isEmpty else { return 0 }
+        return sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
+    }
+
+    static func residentMegabytes() -> Int {
+        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
+              let kilobytes = Int(line.split(separator: " ").dropFirst().first ?? "") else { return -1 }
+        return kilobytes / 1024
+    }
+}
+
+/// Writes a line to stdout at once (print buffers when stdout is a pipe).
+private func say(_ line: String) {
+    FileHandle.standardOutput.write(Data((line + "\n").utf8))
+}

@@ -1,0 +1,27 @@
+// The one error type of the generator: a code to branch on, whether trying again can help,
+// and a message a person can act on. Event payloads and tokens never appear in it.
+
+struct GeneratorError: Error, Sendable, CustomStringConvertible {
+    enum Code: String, Sendable {
+        /// The replay file cannot be opened or read.
+        case replayFile = "replay_file"
+        /// Ingest refused a request for good (400, 401, 403, 404, 415...): resending cannot help.
+        case ingestRejected = "ingest_rejected"
+        /// Ingest answered something this client does not understand.
+        case ingestResponse = "ingest_response"
+        /// Kafka refused a batch for good (too large, not authorised, a bad topic...).
+        case kafkaRejected = "kafka_rejected"
+        /// A file of scored events cannot be read.
+        case scoredFile = "scored_file"
+    }
+
+    var code: Code
+    var message: String
+
+    init(_ code: Code, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    var description: String { "generator \(code.rawValue): \(message)" }
+}

@@ -1,0 +1,132 @@
+// Shared pieces of the generator's tests: settings for a quick deterministic run, a
+// development broker and a reader for it, and the generator running as a service.
+import Events
+import Foundation
+import Hummingbird
+import Kafka
+import Logging
+import ServiceLifecycle
+import Telemetry
+import Testing
+@_exported import AlertronTesting
+@testable import Generator
+
+let quietLogger: Logger = {
+    var logger = Logger(label: "generator-tests")
+    logger.logLevel = ProcessInfo.processInfo.environment["TEST_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .critical
+    return logger
+}()
+
+/// Settings for a test run: as fast as possible, a fixed clock and run id, so every run of
+/// a test sends the same events.
+func testSettings(count: Int, mode: GeneratorMode = .readings, seed: UInt64 = 7) -> GeneratorSettings {
+    var settings = GeneratorSettings()
+    settings.rate = 0
+    settings.count = count
+    settings.stream.mode = mode
+    settings.stream.seed = seed
+    settings.stream.runID = "test"
+    settings.stream.start = EventTime.parse("2026-01-01T00:00:00Z")
+    settings.batchSize = 200
+    settings.drainTimeout = .seconds(2)
+    return settings
+}
+
+/// `count` events of a stream made with `configuration`.
+func events(_ count: Int, _ configuration: EventStream.Configuration, replay: LogReplay? = nil) throws -> [GeneratedEvent] {
+    var stream = EventStream(configuration: configuration, replay: replay)
+    var events: [GeneratedEvent] = []
+    events.reserveCapacity(count)
+    while events.count < count, let event = try stream.next(wallClock: "2026-01-01T00:00:00.000Z") { events.append(event) }
+    return events
+}
+
+extension GeneratedEvent {
+    var reading: Reading? {
+        if case .reading(let reading) = event { return reading }
+        return nil
+    }
+
+    var log: Events.LogEvent? {
+        if case .log(let log) = event { return log }
+        return nil
+    }
+}
+
+func temporaryPath(_ name: String) -> String {
+    FileManager.default.temporaryDirectory.appendingPathComponent("generator-\(UUID().uuidString)-\(name)").path
+}
+
+/// A development broker with the `readings` topic.
+struct TestMesh {
+    let cluster: KafkaDevelopmentCluster
+    let kafka: KafkaConfiguration
+
+    init() throws {
+        cluster = try KafkaDevelopmentCluster(logger: quietLogger)
+        try cluster.createTopic("readings", partitions: 6)
+        kafka = KafkaConfiguration(bootstrapServers: cluster.bootstrapServers, clientID: "generator-tests",
+                                   properties: ["session.timeout.ms": "6000"])
+    }
+
+    /// Every message on `topic` until at least `count` arrived, then whatever else arrives
+    /// within `settle` seconds (so a test sees extra messages too). Fresh group each call.
+    func read(_ topic: String = "readings", count: Int, settle: Double = 0.5, within seconds: Double = 30) async throws -> [KafkaConsumerMessage] {
+        var configuration = KafkaConsumerConfiguration(kafka: kafka, groupID: "reader-\(UUID().uuidString)", topics: [topic])
+        configuration.sessionTimeoutMilliseconds = 6000
+        let consumer = try KafkaConsumer(configuration: configuration, logger: quietLogger)
+        let collected = Mutexed<[KafkaConsumerMessage]>([])
+        let reader = Task {
+            for await batch in consumer.batches { collected.withLock { $0.append(contentsOf: batch) } }
+        }
+        defer { reader.cancel() }
+        try await eventually(seconds, "\(count) messages on \(topic)") { collected.withLock { $0.count } >= count }
+        try await Task.sleep(for: .seconds(settle))
+        reader.cancel()
+        await reader.value
+        await consumer.close()
+        return collected.withLock { $0 }
+    }
+}
+
+/// The generator service (HTTP server, worker, target) running until it finishes or `stop()`.
+final class RunningGenerator: Sendable {
+    let worker: GenerationWorker
+    private let group: ServiceGroup
+    private let task: Task<Void, any Error>
+    private let finished = Mutexed(false)
+
+    init(settings: GeneratorSettings, kafka: KafkaConfiguration = KafkaConfiguration(bootstrapServers: "127.0.0.1:1")) throws {
+        let runtime = ServiceRuntime(settings: ServiceSettings(serviceName: "generator", kafka: kafka), logger: quietLogger)
+        let finished = self.finished
+        let (application, worker) = try buildApplication(runtime: runtime, settings: settings) {
+            finished.withLock { $0 = true }
+        }
+        self.worker = worker
+        let group = ServiceGroup(configuration: .init(services: [application], logger: quietLogger))
+        self.group = group
+        task = Task { try await group.run() }
+    }
+
+    var hasFinished: Bool { finished.withLock { $0 } }
+
+    /// Graceful shutdown (what SIGTERM does); returns how the service group ended.
+    func stop() async -> Result<Void, any Error> {
+        await group.triggerGracefulShutdown()
+        return await task.result
+    }
+
+    /// Waits for the service to end on its own (after a fatal error).
+    func ended() async -> Result<Void, any Error> { await task.result }
+}
+
+final class Mutexed<Value>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value: Value
+    init(_ value: Value) { self.value = value }
+    func withLock<R>(_ body: (inout Value) -> R) -> R { lock.withLock { body(&value) } }
+}
+
+extension KafkaConsumerMessage {
+    var inbound: InboundEvent? { value.flatMap { try? EventCodec.decodeInbound(Array($0)) } }
+}
