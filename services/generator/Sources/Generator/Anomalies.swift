@@ -37,7 +37,7 @@ enum SensorFeature: Int, CaseIterable, Sendable {
 
     /// Faults only raise vibration: a machine that shakes less is not a fault, and a
     /// negative vibration is not a reading.
-    func direction(_ random: inout GeneratorRandom) -> Double {
+    func direction(_ random: inout RandomSource) -> Double {
         self == .vibration ? 1 : random.nextSign()
     }
 }
@@ -93,7 +93,7 @@ struct AnomalyEpisode: Sendable {
 
     /// A new episode. `lastEmitted` is the device's previous reading (a stuck sensor repeats
     /// it), or nil before its first reading, when the current one is repeated instead.
-    init(kind: AnomalyKind, current: SensorValues, lastEmitted: SensorValues?, random: inout GeneratorRandom) {
+    init(kind: AnomalyKind, current: SensorValues, lastEmitted: SensorValues?, random: inout RandomSource) {
         self.kind = kind
         length = random.nextInt(in: kind.lengths)
         feature = SensorFeature(rawValue: random.nextInt(below: 3))!
@@ -161,7 +161,7 @@ struct AnomalySchedule: Sendable {
     }
 
     /// The kind of a new episode, or nil when none starts at this reading.
-    func draw(_ random: inout GeneratorRandom) -> AnomalyKind? {
+    func draw(_ random: inout RandomSource) -> AnomalyKind? {
         guard startProbability > 0, random.chance(startProbability) else { return nil }
         let u = random.nextUnit()
         return kinds[cumulative.firstIndex { u < $0 } ?? kinds.count - 1]

@@ -140,7 +140,7 @@ struct EventStream {
     private mutating func stamp(start: Int64, fleetTime: Double) -> String {
         let milliseconds = start + Int64((fleetTime * 1000).rounded(.down))
         if milliseconds != lastStamp.milliseconds {
-            lastStamp = (milliseconds, EventTime.format(millisecondsSinceEpoch: milliseconds))
+            lastStamp = (milliseconds, Timestamp.format(millisecondsSinceEpoch: milliseconds))
         }
         return lastStamp.text
     }

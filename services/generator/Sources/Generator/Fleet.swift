@@ -43,7 +43,7 @@ struct Fleet: Sendable {
     }
 
     let configuration: Configuration
-    private var random: GeneratorRandom
+    private var random: RandomSource
     private var devices: [Device]
     private let schedule: AnomalySchedule
     private let noise: SensorValues
@@ -55,7 +55,7 @@ struct Fleet: Sendable {
 
     init(configuration: Configuration, seed: UInt64) {
         self.configuration = configuration
-        random = GeneratorRandom(seed: seed, stream: 1)
+        random = RandomSource(seed: seed, stream: 1)
         schedule = AnomalySchedule(rate: configuration.anomalyRate, kinds: configuration.anomalyKinds)
         let profileNoise = SensorProfile.noise
         noise = SensorValues(profileNoise.temperature, profileNoise.pressure, profileNoise.vibration)

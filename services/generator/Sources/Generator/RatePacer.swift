@@ -45,7 +45,7 @@ struct RatePacer: Sendable {
             return .send(Int(available))
         }
         // The instant the minimum batch is due: event number granted + minimumBatch - 1.
-        return .wait(until: origin + .seconds((granted + minimumBatch - 1) / rate))
+        return .wait(until: origin + .nanoseconds(Int64(((granted + minimumBatch - 1) / rate * 1e9).rounded())))
     }
 
     private func seconds(_ duration: Duration) -> Double {

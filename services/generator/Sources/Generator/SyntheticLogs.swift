@@ -1,5 +1,6 @@
 // Synthetic log lines: routine and critical templates across kernels, databases, HTTP, auth,
 // Kubernetes and message brokers, with values varied by a seeded random source. Pure.
+import Models
 
 /// A log line before it becomes an event, with what the generator knows about it.
 struct LogLine: Sendable, Equatable {
@@ -18,11 +19,11 @@ struct LogLine: Sendable, Equatable {
 struct SyntheticLogs: Sendable {
     /// Fraction of lines that are critical.
     let criticalRate: Double
-    private var random: GeneratorRandom
+    private var random: RandomSource
 
     init(criticalRate: Double, seed: UInt64) {
         self.criticalRate = criticalRate
-        random = GeneratorRandom(seed: seed, stream: 2)
+        random = RandomSource(seed: seed, stream: 2)
     }
 
     mutating func next() -> LogLine {
@@ -34,7 +35,7 @@ struct SyntheticLogs: Sendable {
         return line
     }
 
-    private typealias Template = @Sendable (inout GeneratorRandom) -> LogLine
+    private typealias Template = @Sendable (inout RandomSource) -> LogLine
 
     // Lines an operator reads past: they should score low.
     private static let routine: [Template] = [
