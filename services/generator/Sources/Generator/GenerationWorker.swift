@@ -42,6 +42,9 @@ final class GenerationWorker: Service, Sendable {
 
     func run() async throws {
         GeneratorMetrics.targetRate.record(settings.rate)
+        // Exported from the start, so dashboards and alerts see 0 rather than nothing.
+        GeneratorMetrics.rate.record(0)
+        GeneratorMetrics.undelivered.increment(by: 0)
         let start = ContinuousClock.now
         logger.info("generating", metadata: ["target": "\(sink.name)", "mode": "\(settings.stream.mode.rawValue)",
                                              "rate": "\(settings.rate)", "count": "\(settings.count)",
