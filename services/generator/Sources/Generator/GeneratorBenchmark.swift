@@ -1,7 +1,8 @@
 // `generator benchmark`: readings/s of the real generating path (fleet -> encode -> KafkaSink,
 // the GenerationWorker at --rate 0) against a baseline in the same run and on the same
 // in-process development broker: the same producer settings, batching and batches in flight,
-// sending pre-encoded readings. The ratio is what generating costs. Results go in BENCHMARKS.md.
+// sending the same readings encoded beforehand. The ratio is what generating costs while
+// sending. Results go in BENCHMARKS.md.
 import ArgumentParser
 import Events
 import Foundation
@@ -12,7 +13,7 @@ import Synchronization
 struct GeneratorBenchmark: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "benchmark",
-        abstract: "Measure the generator's readings/s to Kafka against pre-encoded sends (build with -c release).",
+        abstract: "Measure the generator's readings/s to Kafka against sending the same readings encoded beforehand (build with -c release).",
         shouldDisplay: false)
 
     @Option(help: "Readings per measurement.") var events = 1_000_000
@@ -49,7 +50,7 @@ struct GeneratorBenchmark: AsyncParsableCommand {
             ratios.append(generator / baseline)
             say(String(format: "round %d: baseline %10.0f/s  generator %10.0f/s  ratio %.2fx", round, baseline, generator, generator / baseline))
         }
-        say(String(format: "generate.baseline      %10.0f readings/s  pre-encoded readings -> KafkaProducer.send (median)", Self.median(baselines)))
+        say(String(format: "generate.baseline      %10.0f readings/s  the same readings encoded beforehand -> KafkaProducer.send (median)", Self.median(baselines)))
         say(String(format: "generate.kafka         %10.0f readings/s  %.2fx baseline (median of per-round ratios %.2f-%.2f); GenerationWorker -> KafkaSink",
                     Self.median(generators), Self.median(ratios), ratios.min() ?? 0, ratios.max() ?? 0))
         say("memory                 RSS \(Self.residentMegabytes()) MiB after (process incl. the in-process broker)")
@@ -65,32 +66,33 @@ struct GeneratorBenchmark: AsyncParsableCommand {
         return settings
     }
 
-    /// The same producer path with nothing to generate: 50 readings encoded once, copied
-    /// into each batch, with the worker's bound on batches in flight.
+    /// The same producer path with nothing left to generate: the very readings the generator
+    /// sends, encoded into batches before the clock starts, sent with the worker's bound on
+    /// batches in flight.
     private func measureBaseline(kafka: KafkaConfiguration, logger: Logger) async throws -> Double {
         let producer = try KafkaProducer(configuration: KafkaProducerConfiguration(kafka: kafka), logger: logger)
         var stream = EventStream(configuration: settings.stream)
-        let payloads = try (0..<50).map { _ in
-            let event = try stream.next(wallClock: Timestamp.now())!.event
-            return (key: event.key, value: EventWriter.encode(event))
+        var encoder = BatchEncoder(format: .kafka(topic: "baseline"))
+        var batches: [OutgoingBatch] = []
+        var made = 0
+        while made < events {
+            var batch = encoder.makeBatch(capacity: batchSize)
+            let now = Timestamp.now()
+            for _ in 0..<min(batchSize, events - made) { encoder.append(try stream.next(wallClock: now)!, to: &batch) }
+            made += batch.count
+            batches.append(batch)
         }
+        let sink = KafkaSink(producer: producer, topic: "baseline", logger: logger)
+        let context = DeliveryContext()
         let start = ContinuousClock.now
         try await withThrowingTaskGroup(of: Void.self) { group in
             var inFlight = 0
-            var sent = 0
-            while sent < events {
+            for batch in batches {
                 if inFlight >= batchesInFlight {
                     try await group.next()
                     inFlight -= 1
                 }
-                var batch = KafkaProducerBatch(capacity: batchSize)
-                for index in sent..<min(events, sent + batchSize) {
-                    let payload = payloads[index % payloads.count]
-                    batch.append(topic: "baseline", key: payload.key, value: payload.value)
-                }
-                sent += batch.count
-                let delivery = batch
-                group.addTask { _ = try await producer.send(delivery) }
+                group.addTask { _ = try await sink.deliver(batch, context: context) }
                 inFlight += 1
             }
             try await group.waitForAll()
