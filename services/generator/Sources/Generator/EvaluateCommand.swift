@@ -21,7 +21,8 @@ struct Evaluate: AsyncParsableCommand {
     @Option(help: "A file of scored events, one JSON object per line (for example: kcat -C -t scored -e > scored.jsonl).")
     var file: String?
 
-    @Option(help: "Kafka bootstrap servers, when reading from Kafka. [env: KAFKA_BROKERS] (default: 127.0.0.1:9092)")
+    @Option(name: [.customLong("brokers"), .customLong("kafka-brokers")],
+            help: "Kafka bootstrap servers, when reading from Kafka. [env: KAFKA_BROKERS] (default: 127.0.0.1:9092)")
     var brokers: String?
 
     @Option(help: "Topic of scored events.") var topic = "scored"

@@ -139,8 +139,8 @@ import Testing
         var scores: [Double] = []
         model.score(matrix, into: &scores)
         let flagged = scores.filter(model.isAnomaly).count
-        // The model was fit to flag 1% of its training data; drift may add a little.
-        #expect(Double(flagged) / Double(readings.count) < 0.03, "\(flagged) of \(readings.count) normal readings flagged")
+        // The model was fit to flag 1% of its training data; drift adds a little (about 0.3%).
+        #expect(Double(flagged) / Double(readings.count) < 0.02, "\(flagged) of \(readings.count) normal readings flagged")
     }
 
     @Test func devicesBeyondTheTrainingFleetContinueTheSameDraw() throws {
