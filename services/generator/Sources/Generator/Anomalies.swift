@@ -50,8 +50,9 @@ enum AnomalyKind: String, CaseIterable, Sendable {
     case shift
     /// One feature repeats its last value for 10–30 readings.
     case stuck
-    /// An overheating fault for 5–15 readings: temperature up 0.25–0.4 widths, vibration up
-    /// 0.25–0.4 widths, pressure down 0.1–0.25 widths, ramping from half to full strength.
+    /// An overheating fault for 5–15 readings: temperature up 0.35–0.5 widths, vibration up
+    /// 0.35–0.5 widths, pressure down 0.15–0.3 widths, ramping from half to full strength.
+    /// Each feature alone stays near the fleet's range: only the forest can see it.
     case correlated
 
     /// Readings one episode lasts.
@@ -106,9 +107,9 @@ struct AnomalyEpisode: Sendable {
         case .stuck:
             break
         case .correlated:
-            offset = SensorValues(random.nextDouble(in: 0.25..<0.4) * SensorFeature.temperature.width,
-                                  -random.nextDouble(in: 0.1..<0.25) * SensorFeature.pressure.width,
-                                  random.nextDouble(in: 0.25..<0.4) * SensorFeature.vibration.width)
+            offset = SensorValues(random.nextDouble(in: 0.35..<0.5) * SensorFeature.temperature.width,
+                                  -random.nextDouble(in: 0.15..<0.3) * SensorFeature.pressure.width,
+                                  random.nextDouble(in: 0.35..<0.5) * SensorFeature.vibration.width)
         }
         self.offset = offset
         frozen = (lastEmitted ?? current)[feature.rawValue]
