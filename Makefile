@@ -70,6 +70,8 @@ bench: deps
 	$(SWIFT) build --package-path shared -c release --product alertron-devbroker
 	$(SWIFT) build --package-path services/ingest --scratch-path $(SERVICES_DIR) -c release
 	scripts/bench-ingest.sh
+	$(SWIFT) build --package-path services/generator --scratch-path $(SERVICES_DIR) -c release
+	$(SERVICES_DIR)/release/generator benchmark
 
 clean:
 	rm -rf shared/.build $(SERVICES_DIR) services/*/.build run

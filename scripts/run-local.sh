@@ -80,6 +80,9 @@ KAFKA_BROKERS="$(cat "$run_dir/bootstrap")"
 # The local profile: one low session timeout for every group member, so a member that
 # stops is replaced in seconds on the development broker.
 export KAFKA_SESSION_TIMEOUT_MS="${KAFKA_SESSION_TIMEOUT_MS:-6000}"
+# The generator's local profile: a modest stream of readings with anomalies, and log lines
+# (a fifth of the events, 5% of them critical) so both models have work.
+export GENERATOR_MODE="${GENERATOR_MODE:-mixed}" GENERATOR_RATE="${GENERATOR_RATE:-20}"
 for service in "${services[@]}"; do
   PORT="${service_ports[$service]}" HOST=127.0.0.1 "$services_bin/$service" >"$run_dir/$service.out" 2>"$run_dir/$service.log" &
   pids+=($!)
