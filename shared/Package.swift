@@ -41,7 +41,10 @@ let package = Package(
         ),
         .target(name: "Events"),
         .target(name: "Models", dependencies: ["Events"]),
-        .target(name: "AlertronTesting"),
+        .target(
+            name: "AlertronTesting",
+            dependencies: ["Kafka", .product(name: "Logging", package: "swift-log")]
+        ),
         .target(
             name: "Telemetry",
             dependencies: [

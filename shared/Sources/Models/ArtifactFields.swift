@@ -94,6 +94,18 @@ struct ArtifactFields {
         self.path = path
     }
 
+    /// The two fields every artifact opens with: its format version and which model it is.
+    func checkHeader(formatVersion expected: Int, model expectedModel: String) throws(ModelError) {
+        let formatVersion = try integer("format_version")
+        guard formatVersion == expected else {
+            throw ModelError("format_version is \(formatVersion), but this build reads only format_version \(expected)")
+        }
+        let model = try string("model")
+        guard model == expectedModel else {
+            throw ModelError("model is '\(model.prefix(40))', expected '\(expectedModel)'")
+        }
+    }
+
     func name(_ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
 
     func value(_ key: String) throws(ModelError) -> JSONValue {

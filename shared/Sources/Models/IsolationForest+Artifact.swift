@@ -89,15 +89,7 @@ extension IsolationForest {
     /// Reads an artifact, checking every field; the error says exactly what is wrong.
     public init(artifactJSON: some Collection<UInt8>) throws(ModelError) {
         let root = try ArtifactFields(value: JSONParser.parse(artifactJSON), path: "")
-
-        let formatVersion = try root.integer("format_version")
-        guard formatVersion == Self.formatVersion else {
-            throw ModelError("format_version is \(formatVersion), but this build reads only format_version \(Self.formatVersion)")
-        }
-        let model = try root.string("model")
-        guard model == Self.modelName else {
-            throw ModelError("model is '\(model.prefix(40))', expected '\(Self.modelName)'")
-        }
+        try root.checkHeader(formatVersion: Self.formatVersion, model: Self.modelName)
         let version = try root.string("version")
 
         let featureNames = try root.array("feature_names").enumerated().map { (index, value) throws(ModelError) -> String in

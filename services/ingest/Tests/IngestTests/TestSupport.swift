@@ -29,26 +29,8 @@ struct TestBroker {
 
     /// Every message on `readings` until `count` arrived (a fresh group each call).
     func read(count: Int, within seconds: Double = 30) async throws -> [KafkaConsumerMessage] {
-        var configuration = KafkaConsumerConfiguration(kafka: kafka, groupID: "reader-\(UUID().uuidString)", topics: ["readings"])
-        configuration.sessionTimeoutMilliseconds = 6000
-        let consumer = try KafkaConsumer(configuration: configuration, logger: quietLogger)
-        let collected = Collected()
-        let reader = Task { for await batch in consumer.batches { collected.append(batch) } }
-        defer { reader.cancel() }
-        try await eventually(seconds, "\(count) messages on readings") { collected.count >= count }
-        reader.cancel()
-        await reader.value
-        await consumer.close()
-        return collected.messages
+        try await readTopic("readings", kafka: kafka, count: count, within: seconds, logger: quietLogger)
     }
-}
-
-final class Collected: @unchecked Sendable {
-    private let lock = NSLock()
-    private var stored: [KafkaConsumerMessage] = []
-    func append(_ batch: KafkaConsumerBatch) { lock.withLock { stored.append(contentsOf: batch) } }
-    var count: Int { lock.withLock { stored.count } }
-    var messages: [KafkaConsumerMessage] { lock.withLock { stored } }
 }
 
 func makeApp(kafka: KafkaConfiguration, settings: IngestSettings = IngestSettings()) throws -> some ApplicationProtocol {

@@ -103,19 +103,7 @@ struct TestMesh {
 
     /// Every message on `topic` until `count` arrived (fresh group each call).
     func read(_ topic: String, count: Int, within seconds: Double = 30) async throws -> [KafkaConsumerMessage] {
-        var configuration = KafkaConsumerConfiguration(kafka: kafka, groupID: "reader-\(UUID().uuidString)", topics: [topic])
-        configuration.sessionTimeoutMilliseconds = 6000
-        let consumer = try KafkaConsumer(configuration: configuration, logger: quietLogger)
-        let collected = Mutexed<[KafkaConsumerMessage]>([])
-        let reader = Task {
-            for await batch in consumer.batches { collected.withLock { $0.append(contentsOf: batch) } }
-        }
-        defer { reader.cancel() }
-        try await eventually(seconds, "\(count) messages on \(topic)") { collected.withLock { $0.count } >= count }
-        reader.cancel()
-        await reader.value
-        await consumer.close()
-        return collected.withLock { $0 }
+        try await readTopic(topic, kafka: kafka, count: count, within: seconds, logger: quietLogger)
     }
 }
 
@@ -144,13 +132,6 @@ final class RunningScorer: Sendable {
 
     /// Waits for the service to end on its own (after a simulated crash).
     func ended() async -> Result<Void, any Error> { await task.result }
-}
-
-final class Mutexed<Value>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value: Value
-    init(_ value: Value) { self.value = value }
-    func withLock<R>(_ body: (inout Value) -> R) -> R { lock.withLock { body(&value) } }
 }
 
 extension KafkaConsumerMessage {
