@@ -11,6 +11,9 @@ packages=(
   prometheus prometheus-alertmanager   # real Prometheus and Alertmanager for tests and make run
   curl                # scripts talk to the services' HTTP endpoints
   wrk                 # the HTTP load client of the ingest benchmark
+  docker-compose      # validate-deploy: `docker-compose config -q` checks the compose file offline
+  yamllint            # validate-deploy: every YAML file against the project's .yamllint
+  python3-venv        # validate-deploy: its virtualenv with kubernetes-validate (from PyPI)
 )
 
 missing=()
