@@ -13,6 +13,9 @@ let package = Package(
         .library(name: "Models", targets: ["Models"]),
         // Helpers for tests (waiting with deadlines), shared by every package's test targets.
         .library(name: "AlertronTesting", targets: ["AlertronTesting"]),
+        // A local server that speaks Slack's API contract, for tests and `make run`.
+        .library(name: "SlackStandIn", targets: ["SlackStandIn"]),
+        .executable(name: "alertron-slack-standin", targets: ["SlackStandInCommand"]),
         .executable(name: "alertron-devbroker", targets: ["DevBroker"]),
         .executable(name: "alertron-bench", targets: ["AlertronBench"]),
     ],
@@ -63,6 +66,18 @@ let package = Package(
                 "Kafka", "Telemetry",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .target(
+            name: "SlackStandIn",
+            dependencies: [.product(name: "Hummingbird", package: "hummingbird")]
+        ),
+        .executableTarget(
+            name: "SlackStandInCommand",
+            dependencies: [
+                "SlackStandIn",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ]
         ),
         .executableTarget(

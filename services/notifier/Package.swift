@@ -10,6 +10,9 @@ let package = Package(
         .package(path: "../../shared"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
     ],
     targets: [
         .executableTarget(
@@ -20,6 +23,9 @@ let package = Package(
                 .product(name: "Telemetry", package: "shared"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
             ]
         ),
         .testTarget(
@@ -27,6 +33,10 @@ let package = Package(
             dependencies: [
                 "Notifier",
                 .product(name: "Telemetry", package: "shared"),
+                .product(name: "Kafka", package: "shared"),
+                .product(name: "Events", package: "shared"),
+                .product(name: "AlertronTesting", package: "shared"),
+                .product(name: "SlackStandIn", package: "shared"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),

@@ -23,7 +23,8 @@ struct DevBrokerCommand: AsyncParsableCommand {
             POST /v1/request-errors {"request":"produce","errors":[6,6]}; plus /metrics, /healthz, /readyz.
             """)
 
-    static let standardTopics = ["readings", "scored", "anomalies", "readings.dlq", "scored.dlq", "anomalies.dlq"]
+    static let standardTopics = ["readings", "scored", "anomalies", "alertmanager",
+                                  "readings.dlq", "scored.dlq", "anomalies.dlq", "alertmanager.dlq"]
 
     @Option(help: "Fixed bootstrap address clients connect to; port 0 picks a free one. (default: 127.0.0.1:9092)")
     var listen: String = "127.0.0.1:9092"

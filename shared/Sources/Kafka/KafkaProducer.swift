@@ -76,6 +76,33 @@ public final class KafkaProducer: Service, Sendable {
         return reports
     }
 
+    /// Sends the batch, but answers within `deadline` whatever the producer does: librdkafka's
+    /// own message timeout is not a deadline (an idempotent producer waiting for a broker
+    /// stalls well past it). Throws `.timedOut` when the deadline passes first; messages still
+    /// queued then may yet be delivered, so a caller that sends them again may duplicate them
+    /// (at-least-once, never lost).
+    public func send(_ batch: KafkaProducerBatch, within deadline: Duration) async throws -> [KafkaDeliveryReport] {
+        let outcome: Result<[KafkaDeliveryReport], any Error> = await withCheckedContinuation { continuation in
+            let answered = Locked(false)
+            let answer = { @Sendable (result: Result<[KafkaDeliveryReport], any Error>) in
+                if answered.withLock({ done in defer { done = true }; return !done }) { continuation.resume(returning: result) }
+            }
+            let timer = Task {
+                try await Task.sleep(for: deadline)
+                answer(.failure(KafkaError(.timedOut, "not acknowledged within \(deadline)")))
+            }
+            Task {
+                do {
+                    answer(.success(try await self.send(batch)))
+                } catch {
+                    answer(.failure(error))
+                }
+                timer.cancel()
+            }
+        }
+        return try outcome.get()
+    }
+
     /// Messages in the local queue not yet acknowledged by the broker.
     public var queuedMessages: Int { client.outstandingMessages }
 

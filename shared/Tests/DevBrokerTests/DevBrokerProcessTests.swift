@@ -119,7 +119,7 @@ let quietLogger: Logger = {
 
         let (status, listing) = try run("/usr/bin/kcat", ["-b", broker.bootstrap, "-L", "-m", "5"])
         #expect(status == 0)
-        for topic in ["readings", "scored", "anomalies", "readings.dlq", "scored.dlq", "anomalies.dlq"] {
+        for topic in ["readings", "scored", "anomalies", "alertmanager", "readings.dlq", "scored.dlq", "anomalies.dlq", "alertmanager.dlq"] {
             #expect(listing.contains("topic \"\(topic)\" with 6 partitions"), "kcat -L lacks \(topic):\n\(listing)")
         }
         #expect(listing.contains("topic \"extra\" with 3 partitions"))

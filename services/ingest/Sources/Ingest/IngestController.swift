@@ -6,6 +6,7 @@ import Hummingbird
 import Kafka
 import Logging
 import Synchronization
+import Telemetry
 
 struct IngestController: Sendable {
     let producer: KafkaProducer
@@ -114,7 +115,7 @@ struct IngestController: Sendable {
             batch.append(topic: settings.topic, key: event.key, value: writer.bytes)
         }
         do {
-            try await sendWithinDeadline(batch)
+            _ = try await producer.send(batch, within: .milliseconds(settings.ackTimeoutMilliseconds))
         } catch {
             IngestMetrics.producerQueue.record(producer.queuedMessages)
             let kafkaError = error as? KafkaError
@@ -136,34 +137,6 @@ struct IngestController: Sendable {
         if readings > 0 { IngestMetrics.producedReadings.increment(by: readings) }
         if readings < events.count { IngestMetrics.producedLogs.increment(by: events.count - readings) }
         return Accepted(accepted: events.count, ids: events.map(\.id))
-    }
-
-    /// Sends the batch, but answers for it within the ack timeout whatever the producer does:
-    /// librdkafka's own message timeout is not a deadline (an idempotent producer waiting for
-    /// a broker stalls well past it). Events still queued when the deadline passes may yet be
-    /// delivered; the client, told 503, sends them again: at-least-once, never lost.
-    private func sendWithinDeadline(_ batch: KafkaProducerBatch) async throws {
-        let deadline = Duration.milliseconds(settings.ackTimeoutMilliseconds)
-        let outcome: Result<Void, any Error> = await withCheckedContinuation { continuation in
-            let answered = Mutex(false)
-            let answer = { @Sendable (result: Result<Void, any Error>) in
-                if answered.withLock({ done in defer { done = true }; return !done }) { continuation.resume(returning: result) }
-            }
-            let timer = Task {
-                try await Task.sleep(for: deadline)
-                answer(.failure(KafkaError(.timedOut, "not acknowledged within \(deadline)")))
-            }
-            Task {
-                do {
-                    _ = try await producer.send(batch)
-                    answer(.success(()))
-                } catch {
-                    answer(.failure(error))
-                }
-                timer.cancel()
-            }
-        }
-        try outcome.get()
     }
 
     /// Runs a route: checks the token, turns the outcome into a JSON answer, records metrics.
@@ -190,8 +163,7 @@ struct IngestController: Sendable {
 
     private func authorize(_ request: Request) throws(Rejection) {
         guard let token = settings.token else { return }
-        let given = request.headers[.authorization] ?? ""
-        guard constantTimeEqual(Array(given.utf8), Array("Bearer \(token)".utf8)) else {
+        guard BearerToken(token).accepts(authorization: request.headers[.authorization]) else {
             throw Rejection(status: 401, code: "unauthorized", message: "missing or wrong bearer token (Authorization: Bearer <INGEST_TOKEN>)")
         }
     }
@@ -242,13 +214,4 @@ func jsonString(_ text: String) -> String {
         }
     }
     return out + "\""
-}
-
-/// Compares without stopping at the first difference, so timing does not reveal the token.
-private func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
-    var difference = UInt8(a.count == b.count ? 0 : 1)
-    for index in 0..<max(a.count, b.count) {
-        difference |= (index < a.count ? a[index] : 0) ^ (index < b.count ? b[index] : 0)
-    }
-    return difference == 0
 }

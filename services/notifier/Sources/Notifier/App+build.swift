@@ -1,10 +1,41 @@
-// Assembles the notifier service from its parts; tests call it with port 0.
+// Assembles the notifier from its parts; tests call it with port 0, their own broker and a
+// Slack stand-in.
 import Hummingbird
 import Kafka
+import Logging
 import Telemetry
 
-func buildApplication(runtime: ServiceRuntime) throws -> some ApplicationProtocol {
-    let producer = try KafkaProducer(configuration: KafkaProducerConfiguration(kafka: runtime.settings.kafka), logger: runtime.logger)
+func buildApplication(runtime: ServiceRuntime, settings: NotifierSettings) throws
+    -> (application: some ApplicationProtocol, worker: NotifierWorker) {
+    let logger = runtime.logger
+    let transport: any SlackTransport
+    var routes = settings.routes
+    switch settings.slack {
+    case .webhook(let url):
+        transport = SlackIncomingWebhook(url: url, http: SlackHTTP())
+        // A webhook posts to the one channel it was made for: one lane, one pace.
+        routes = try ChannelRoutes(nil, defaultChannel: "webhook")
+    case .bot(let token, let apiURL):
+        transport = SlackWebAPI(token: token, baseURL: apiURL, http: SlackHTTP())
+    case .sink(let path):
+        transport = try SlackLocalSink(path: path, logger: logger)
+    }
+    logger.info("slack delivery", metadata: ["mode": "\(settings.slack)", "channels": "\(routes.all.sorted().joined(separator: ","))"])
+
+    var consumerConfiguration = KafkaConsumerConfiguration(kafka: runtime.settings.kafka, groupID: settings.consumerGroup,
+                                                           topics: [settings.anomaliesTopic, settings.alertmanagerTopic])
+    consumerConfiguration.maxBatchSize = 1000
+    let consumer = try KafkaConsumer(configuration: consumerConfiguration, logger: logger)
+    let producer = try KafkaProducer(configuration: KafkaProducerConfiguration(kafka: runtime.settings.kafka), logger: logger)
+    let delivery = SlackDelivery(transport: transport, producer: producer,
+                                 configuration: .init(channelInterval: settings.channelInterval, maxRetryDelay: settings.maxRetryDelay),
+                                 logger: logger)
+    let worker = NotifierWorker(consumer: consumer, producer: producer, delivery: delivery, settings: settings, routes: routes, logger: logger)
+
     runtime.readiness.addKafkaCheck(producer)
-    return runtime.makeApplication(router: runtime.makeRouter(), services: [producer])
+    let router = runtime.makeRouter()
+    AlertmanagerWebhook(producer: producer, settings: settings, logger: logger).register(on: router)
+    // Shutdown runs in reverse: HTTP stops taking webhooks, the worker delivers what it can
+    // within the drain timeout, the producer flushes, the consumer commits and leaves.
+    return (runtime.makeApplication(router: router, services: [consumer, producer, worker]), worker)
 }

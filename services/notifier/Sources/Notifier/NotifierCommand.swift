@@ -11,12 +11,19 @@ enum NotifierDefaults: ServiceDefaults {
 struct NotifierCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "notifier",
-        abstract: "Turns anomalies and Alertmanager webhooks into Slack messages, with nothing lost.")
+        abstract: "Turns anomalies and Alertmanager webhooks into Slack messages, with nothing lost.",
+        discussion: """
+            Reads the anomalies topic (consumer group notifier) and serves POST /v1/alertmanager. Slack: \
+            SLACK_WEBHOOK_URL (incoming webhook) or SLACK_BOT_TOKEN + SLACK_CHANNEL (chat.postMessage, \
+            chat.update, threads); with neither, messages go to the log and SLACK_SINK_FILE.
+            """)
 
     @OptionGroup var options: ServiceOptions<NotifierDefaults>
+    @OptionGroup var notifier: NotifierOptions
 
     func run() async throws {
-        let runtime = ServiceRuntime.bootstrap(try options.resolve())
-        try await buildApplication(runtime: runtime).runService()
+        let settings = try notifier.resolve()
+        let runtime = ServiceRuntime.bootstrap(try options.resolve(), metrics: NotifierMetrics.catalog)
+        try await buildApplication(runtime: runtime, settings: settings).application.runService()
     }
 }

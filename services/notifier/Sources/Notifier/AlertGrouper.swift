@@ -1,0 +1,162 @@
+// Folds bursts into messages: anomalies of one device (or critical lines of one log source)
+// arriving within a window of the first become one group; when the window of a channel
+// closes, its groups become one message each, or one fleet-wide digest when more subjects
+// fired than the digest threshold. Nothing is dropped: every alert is counted in a message
+// and its position is carried along, so its offset is stored only once that message is out.
+import Events
+
+/// One anomalous event as the notifier needs it.
+struct AnomalyAlert: Sendable, Equatable {
+    enum Kind: String, Sendable { case reading, log }
+
+    var id: String
+    var ts: String
+    var kind: Kind
+    /// Device id, or log source.
+    var subject: String
+    var score: Double
+    var severity: Severity
+    var model: String
+    /// Readings: the three values; logs: the line (as sent, at most 8 KiB).
+    var detail: String
+
+    init(_ scored: ScoredEvent) {
+        id = scored.event.id
+        ts = scored.event.ts
+        score = scored.score
+        severity = scored.severity
+        model = scored.model
+        switch scored.event {
+        case .reading(let reading):
+            kind = .reading
+            subject = reading.deviceID
+            detail = "temperature \(reading.temperature), pressure \(reading.pressure), vibration \(reading.vibration)"
+        case .log(let log):
+            kind = .log
+            subject = log.source
+            detail = log.message
+        }
+    }
+}
+
+extension Severity: Comparable {
+    private var rank: Int {
+        switch self {
+        case .none: 0
+        case .warning: 1
+        case .critical: 2
+        }
+    }
+
+    public static func < (lhs: Severity, rhs: Severity) -> Bool { lhs.rank < rhs.rank }
+}
+
+struct AlertGroup: Sendable {
+    struct Key: Hashable, Sendable {
+        var kind: AnomalyAlert.Kind
+        var subject: String
+    }
+
+    var key: Key
+    var count = 0
+    /// The highest-scoring alert.
+    var worst: AnomalyAlert
+    var severity: Severity
+    var firstTS: String
+    var lastTS: String
+    /// The first few log lines of a log group, to quote.
+    var samples: [String] = []
+    var positions: [KafkaPosition] = []
+
+    static let maxSamples = 3
+
+    init(_ alert: AnomalyAlert) {
+        key = Key(kind: alert.kind, subject: alert.subject)
+        worst = alert
+        severity = alert.severity
+        firstTS = alert.ts
+        lastTS = alert.ts
+    }
+
+    mutating func add(_ alert: AnomalyAlert, at position: KafkaPosition) {
+        count += 1
+        positions.append(position)
+        if alert.score > worst.score { worst = alert }
+        severity = max(severity, alert.severity)
+        // RFC 3339 UTC timestamps of one format compare as text.
+        if alert.ts < firstTS { firstTS = alert.ts }
+        if alert.ts > lastTS { lastTS = alert.ts }
+        if alert.kind == .log, samples.count < Self.maxSamples { samples.append(alert.detail) }
+    }
+}
+
+/// What a closed window turns into: a message per group, or one digest of all of them.
+enum GroupedNotification: Sendable {
+    case group(AlertGroup, channel: String, window: Duration)
+    case digest([AlertGroup], channel: String, window: Duration)
+
+    var positions: [KafkaPosition] {
+        switch self {
+        case .group(let group, _, _): group.positions
+        case .digest(let groups, _, _): groups.flatMap(\.positions)
+        }
+    }
+
+    var alertCount: Int {
+        switch self {
+        case .group(let group, _, _): group.count
+        case .digest(let groups, _, _): groups.reduce(0) { $0 + $1.count }
+        }
+    }
+}
+
+struct AlertGrouper: Sendable {
+    private struct Window {
+        var openedAt: ContinuousClock.Instant
+        var groups: [AlertGroup.Key: AlertGroup] = [:]
+        /// Keys in first-seen order, so messages come out in a stable order.
+        var order: [AlertGroup.Key] = []
+    }
+
+    let window: Duration
+    let digestThreshold: Int
+    private var windows: [String: Window] = [:]
+
+    /// Alerts held in open windows.
+    private(set) var heldCount = 0
+
+    init(window: Duration, digestThreshold: Int) {
+        self.window = window
+        self.digestThreshold = digestThreshold
+    }
+
+    mutating func add(_ alert: AnomalyAlert, channel: String, at position: KafkaPosition, now: ContinuousClock.Instant) {
+        var open = windows[channel] ?? Window(openedAt: now)
+        let key = AlertGroup.Key(kind: alert.kind, subject: alert.subject)
+        if open.groups[key] == nil {
+            open.groups[key] = AlertGroup(alert)
+            open.order.append(key)
+        }
+        open.groups[key]!.add(alert, at: position)
+        windows[channel] = open
+        heldCount += 1
+    }
+
+    /// The notifications of every window that has closed by `now` (all of them when
+    /// `closeAll`, at shutdown), in the order their channels' windows opened.
+    mutating func takeClosed(now: ContinuousClock.Instant, closeAll: Bool = false) -> [GroupedNotification] {
+        let closed = windows.filter { closeAll || now - $0.value.openedAt >= window }.sorted { $0.value.openedAt < $1.value.openedAt }
+        var notifications: [GroupedNotification] = []
+        for (channel, open) in closed {
+            windows[channel] = nil
+            let groups = open.order.map { open.groups[$0]! }
+            heldCount -= groups.reduce(0) { $0 + $1.count }
+            if groups.count > digestThreshold {
+                notifications.append(.digest(groups, channel: channel, window: window))
+            } else {
+                notifications.append(contentsOf: groups.map { .group($0, channel: channel, window: window) })
+            }
+        }
+        return notifications
+    }
+}

@@ -1,0 +1,67 @@
+// The notifier's metrics, all alertron_notifier_*; labels are bounded (sources, outcomes,
+// retry reasons, Slack methods, Slack's own error codes, HTTP status codes).
+import Metrics
+import Synchronization
+import Telemetry
+
+enum NotifierMetrics {
+    static let catalog: MetricsCatalog = {
+        var catalog = MetricsCatalog(help: [
+            "alertron_notifier_alerts_received_total": "Alerts read, by source: anomalous events from the anomalies topic, or alerts in Alertmanager notifications.",
+            "alertron_notifier_duplicates_total": "Alerts dropped as repeats of one already handled, by source (event id, or Alertmanager group+status+fingerprints).",
+            "alertron_notifier_messages_total": "Slack messages (posts, updates, thread replies) by outcome: delivered, or dead_lettered after a permanent Slack error.",
+            "alertron_notifier_slack_retries_total": "Slack requests sent again, by reason: rate_limited (429, after Retry-After), server_error (5xx or a temporary Slack error), network.",
+            "alertron_notifier_slack_request_duration_seconds": "Time Slack (or the local sink) took to answer one request, by method.",
+            "alertron_notifier_pending_messages": "Slack messages queued or being sent (waiting for the channel's pace, a Retry-After or a retry).",
+            "alertron_notifier_pending_alerts": "Alerts read whose offsets cannot be stored yet: grouped, queued or being sent.",
+            "alertron_notifier_dead_letters_total": "Messages and events written to a dead-letter topic, by reason (Slack's error code, or why an event was unreadable).",
+            "alertron_notifier_webhook_requests_total": "Requests to POST /v1/alertmanager, by HTTP status code.",
+        ])
+        catalog.durationBuckets["alertron_notifier_slack_request_duration_seconds"] = [
+            .milliseconds(1), .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100),
+            .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(2.5), .seconds(5), .seconds(10),
+        ]
+        return catalog
+    }()
+
+    static let pendingMessages = Gauge(label: "alertron_notifier_pending_messages")
+    static let pendingAlerts = Gauge(label: "alertron_notifier_pending_alerts")
+
+    static func received(source: String) -> Counter { counter("alertron_notifier_alerts_received_total", ("source", source)) }
+    static func duplicates(source: String) -> Counter { counter("alertron_notifier_duplicates_total", ("source", source)) }
+    static func messages(outcome: String) -> Counter { counter("alertron_notifier_messages_total", ("outcome", outcome)) }
+    static func retries(reason: String) -> Counter { counter("alertron_notifier_slack_retries_total", ("reason", reason)) }
+    static func deadLetters(reason: String) -> Counter { counter("alertron_notifier_dead_letters_total", ("reason", reason)) }
+    static func webhookRequests(status: Int) -> Counter { counter("alertron_notifier_webhook_requests_total", ("status", String(status))) }
+
+    static func slackLatency(_ method: SlackMethod) -> Timer {
+        timers.withLock { timers in
+            if let timer = timers[method.rawValue] { return timer }
+            let timer = Timer(label: "alertron_notifier_slack_request_duration_seconds", dimensions: [("method", method.rawValue)])
+            timers[method.rawValue] = timer
+            return timer
+        }
+    }
+
+    private static let counters = Mutex<[String: Counter]>([:])
+    private static let timers = Mutex<[String: Timer]>([:])
+
+    /// Counters are made once per label value and reused (swift-metrics would otherwise
+    /// look them up in the registry on every increment).
+    private static func counter(_ label: String, _ dimension: (String, String)) -> Counter {
+        let key = label + "\u{0}" + dimension.1
+        return counters.withLock { counters in
+            if let counter = counters[key] { return counter }
+            let counter = Counter(label: label, dimensions: [dimension])
+            counters[key] = counter
+            return counter
+        }
+    }
+}
+
+extension Timer {
+    func recordInterval(_ duration: Duration) {
+        let (seconds, attoseconds) = duration.components
+        recordNanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+    }
+}
