@@ -1,0 +1,36 @@
+#!/bin/sh
+# Creates Alertron's topics with their partitions on Redpanda (or Kafka), once: compose's
+# one-shot init container and the Kubernetes Job run it with the image's rpk. Auto-created
+# topics would get one partition, and a second scorer replica would have nothing to do.
+# Idempotent: an existing topic is kept (and reported if it has fewer partitions).
+set -eu
+
+brokers="${BROKERS:-redpanda:9092}"
+partitions="${TOPIC_PARTITIONS:-6}"
+replicas="${TOPIC_REPLICAS:-1}"
+topics="${TOPICS:-readings scored anomalies alertmanager readings.dlq scored.dlq anomalies.dlq}"
+
+# The broker may still be starting: wait up to two minutes for it to answer.
+tries=0
+until rpk cluster info -X brokers="$brokers" >/dev/null 2>&1; do
+  tries=$((tries + 1))
+  if [ "$tries" -ge 60 ]; then
+    echo "create-topics: no broker answered at $brokers" >&2
+    exit 1
+  fi
+  sleep 2
+done
+
+for topic in $topics; do
+  if rpk topic describe "$topic" -X brokers="$brokers" >/dev/null 2>&1; then
+    have=$(rpk topic describe "$topic" -p -X brokers="$brokers" | tail -n +2 | grep -c . || true)
+    if [ "$have" -lt "$partitions" ]; then
+      echo "create-topics: $topic exists with $have partitions (want $partitions); raise with: rpk topic add-partitions $topic --num $((partitions - have))" >&2
+    else
+      echo "create-topics: $topic exists ($have partitions)"
+    fi
+  else
+    rpk topic create "$topic" -p "$partitions" -r "$replicas" -X brokers="$brokers"
+  fi
+done
+echo "create-topics: done"
