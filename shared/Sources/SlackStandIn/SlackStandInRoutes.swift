@@ -59,7 +59,9 @@ extension SlackStandIn {
 
     /// Serves the stand-in on `host:port` (0 picks a free port) while `body` runs; `body`
     /// gets the base URL (`http://host:port`: webhooks at base/services/..., the API at base/api).
-    public func withServer<Result: Sendable>(host: String = "127.0.0.1", port: Int = 0, logger: Logger = Logger(label: "slack-standin"),
+    /// The default logger is quiet: tests cancel the server, which Hummingbird logs as an error.
+    public func withServer<Result: Sendable>(host: String = "127.0.0.1", port: Int = 0,
+                                             logger: Logger = { var logger = Logger(label: "slack-standin"); logger.logLevel = .critical; return logger }(),
                                              _ body: @Sendable (String) async throws -> Result) async throws -> Result {
         let (started, continuation) = AsyncStream.makeStream(of: Int.self)
         let router = Router()

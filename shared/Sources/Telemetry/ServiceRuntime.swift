@@ -45,11 +45,14 @@ public struct ServiceRuntime: Sendable {
     /// The HTTP application with the service's long-running parts. `services` are listed in
     /// dependency order (Kafka clients, then workers); shutdown stops HTTP first, then the
     /// workers, then the clients, each after the previous one's `run()` has returned.
-    public func makeApplication(router: Router<BasicRequestContext>, services: [any Service] = []) -> some ApplicationProtocol {
+    /// `onListening` gets the bound port (tests that ask for port 0 learn the real one).
+    public func makeApplication(router: Router<BasicRequestContext>, services: [any Service] = [],
+                                onListening: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
         Application(
             router: router,
             configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: settings.serviceName),
             services: services,
+            onServerRunning: { channel in await onListening(channel.localAddress?.port ?? 0) },
             logger: logger)
     }
 }

@@ -29,7 +29,8 @@ struct AlertmanagerWebhook: Sendable {
         do {
             body = try await request.body.collect(upTo: settings.maxWebhookBytes)
         } catch {
-            return Self.answer(413, code: "body_too_large", "the body is larger than \(settings.maxWebhookBytes) bytes")
+            return Self.answer(413, code: "body_too_large",
+                               "the body is larger than \(settings.maxWebhookBytes) bytes; set max_alerts in Alertmanager's webhook_config")
         }
         let bytes = Array(buffer: body)
         let notification: AlertmanagerNotification
@@ -42,6 +43,9 @@ struct AlertmanagerWebhook: Sendable {
         batch.append(topic: settings.alertmanagerTopic, key: notification.groupKey, value: bytes)
         do {
             _ = try await producer.send(batch, within: settings.webhookAckTimeout)
+        } catch let error as KafkaError where error.code == .messageTooLarge {
+            return Self.answer(413, code: "body_too_large",
+                               "the notification is larger than a Kafka message may be; set max_alerts in Alertmanager's webhook_config")
         } catch {
             logger.warning("alertmanager notification not stored; answering 503 so Alertmanager retries", metadata: ["error": "\(error)"])
             return Self.answer(503, code: "kafka_unavailable", "the notification could not be stored; Alertmanager will retry",

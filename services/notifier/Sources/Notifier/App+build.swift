@@ -5,7 +5,8 @@ import Kafka
 import Logging
 import Telemetry
 
-func buildApplication(runtime: ServiceRuntime, settings: NotifierSettings) throws
+func buildApplication(runtime: ServiceRuntime, settings: NotifierSettings,
+                      onListening: @escaping @Sendable (Int) async -> Void = { _ in }) throws
     -> (application: some ApplicationProtocol, worker: NotifierWorker) {
     let logger = runtime.logger
     let transport: any SlackTransport
@@ -37,5 +38,5 @@ func buildApplication(runtime: ServiceRuntime, settings: NotifierSettings) throw
     AlertmanagerWebhook(producer: producer, settings: settings, logger: logger).register(on: router)
     // Shutdown runs in reverse: HTTP stops taking webhooks, the worker delivers what it can
     // within the drain timeout, the producer flushes, the consumer commits and leaves.
-    return (runtime.makeApplication(router: router, services: [consumer, producer, worker]), worker)
+    return (runtime.makeApplication(router: router, services: [consumer, producer, worker], onListening: onListening), worker)
 }

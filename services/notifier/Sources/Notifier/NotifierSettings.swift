@@ -193,8 +193,9 @@ struct NotifierSettings: Sendable {
     var anomaliesTopic = "anomalies"
     var alertmanagerTopic = "alertmanager"
     var templates = MessageTemplates()
-    /// Largest webhook body accepted (Alertmanager caps alerts per message well below this).
-    var maxWebhookBytes = 1 << 20
+    /// Largest webhook body accepted: it is stored as one Kafka message, and Kafka's default
+    /// message.max.bytes is 1,000,000. Alertmanager's `max_alerts` keeps bodies small.
+    var maxWebhookBytes = 900_000
     /// How long the webhook waits for the broker before answering 503 (Alertmanager then retries).
     var webhookAckTimeout: Duration = .seconds(5)
     /// Longest wait between retries of a message Slack did not take (5xx, network errors).

@@ -1,0 +1,179 @@
+// The notifier end to end on a development Kafka cluster and the Slack stand-in: anomalies
+// and Alertmanager notifications become Slack messages, through errors, rate limits and
+// restarts, with every alert accounted for.
+import AlertronTesting
+import Events
+import Foundation
+import Kafka
+import SlackStandIn
+import Testing
+@testable import Notifier
+
+@Suite(.timeLimit(.minutes(3))) struct DeliveryTests {
+    @Test func burstsBecomeOneMessagePerDeviceAndRepeatedEventsCountOnce() async throws {
+        let mesh = try TestMesh()
+        let slack = SlackStandIn()
+        try await slack.withServer { base in
+            let notifier = try await RunningNotifier(mesh: mesh, settings: botSettings(base, window: .seconds(2)))
+            let burst = (0..<12).map { index in anomaly("edge-3", score: index == 5 ? 0.93 : 0.7) } + (0..<3).map { _ in anomaly("edge-7") }
+            try await mesh.send(burst)
+            // The scorer repeats a batch after a crash: the same ids again.
+            try await mesh.send(Array(burst.prefix(4)))
+            try await eventually(30, "two messages") { slack.accepted.count >= 2 }
+            try await Task.sleep(for: .seconds(3))
+            let messages = slack.accepted
+            #expect(messages.count == 2)
+            let edge3 = messages.first { $0.text?.contains("edge-3") == true }
+            #expect(edge3?.text == "12 anomalies on edge-3 in 2 s, worst score 0.93 critical")
+            #expect(edge3?.alerts == 12)
+            #expect(messages.first { $0.text?.contains("edge-7") == true }?.alerts == 3)
+            #expect(messages.allSatisfy { $0.channel == "#alerts" && $0.method == "chat.postMessage" })
+            try await eventually(10, "every offset stored") { notifier.worker.pendingAlerts == 0 }
+            #expect(try await notifier.stop().get() == ())
+        }
+    }
+
+    @Test func criticalLogLinesAreQuotedAndRoutedByTheirSeverity() async throws {
+        let mesh = try TestMesh()
+        let slack = SlackStandIn(configuration: .init(channels: ["#alerts", "#ops-critical"]))
+        try await slack.withServer { base in
+            var settings = botSettings(base)
+            settings.routes = try ChannelRoutes("critical=#ops-critical", defaultChannel: "#alerts")
+            let notifier = try await RunningNotifier(mesh: mesh, settings: settings)
+            try await mesh.send([criticalLog("db-1", "FATAL: could not write to file <pg_wal>: No space left on device"),
+                                 anomaly("edge-1", severity: .warning)])
+            try await eventually(30, "two messages") { slack.accepted.count >= 2 }
+            let log = slack.accepted.first { $0.channel == "#ops-critical" }
+            #expect(log?.text == "1 critical log line from db-1 in 300 ms, worst probability 0.97 critical")
+            let quoted = String(decoding: log?.body ?? [], as: UTF8.self)
+            #expect(quoted.contains("No space left on device"))
+            #expect(quoted.contains("&lt;pg_wal&gt;"), "text from events is escaped for mrkdwn")
+            #expect(slack.accepted.first { $0.channel == "#alerts" }?.text?.contains("edge-1") == true)
+            _ = await notifier.stop()
+        }
+    }
+
+    @Test func serverErrorsThenRateLimitsEndInExactlyOneDeliveryAfterRetryAfter() async throws {
+        let mesh = try TestMesh()
+        let slack = SlackStandIn()
+        slack.script([.init(status: 500), .init(status: 503), .init(status: 429, retryAfter: 2)])
+        try await slack.withServer { base in
+            let notifier = try await RunningNotifier(mesh: mesh, settings: webhookSettings(base))
+            try await mesh.send([anomaly("edge-1")])
+            try await eventually(30, "a delivery") { !slack.accepted.isEmpty }
+            try await Task.sleep(for: .seconds(1))
+            let requests = slack.requests
+            #expect(requests.map(\.status) == [500, 503, 429, 200])
+            #expect(slack.accepted.count == 1)
+            #expect(requests[3].receivedAt.timeIntervalSince(requests[2].receivedAt) >= 1.9, "Retry-After: 2 was respected")
+            #expect(requests.allSatisfy { $0.method == "webhook" && $0.body == requests[3].body }, "the same message each time")
+            try await eventually(10, "the offset stored") { notifier.worker.pendingAlerts == 0 }
+            _ = await notifier.stop()
+        }
+    }
+
+    @Test func aPermanentErrorDeadLettersTheMessageWithSlacksReasonAndMovesOn() async throws {
+        let mesh = try TestMesh()
+        let slack = SlackStandIn()
+        slack.script([.init(error: "channel_not_found")])
+        try await slack.withServer { base in
+            let notifier = try await RunningNotifier(mesh: mesh, settings: botSettings(base))
+            try await mesh.send([anomaly("edge-1")])
+            let letters = try await mesh.read("anomalies.dlq", count: 1)
+            let letter = try #require(letters.first?.deadLetter)
+            #expect(letter.reasonCode == "slack_channel_not_found")
+            #expect(letter.rejectedBy == "notifier")
+            #expect(letter.sourceTopic == "anomalies")
+            #expect(String(decoding: letter.payload, as: UTF8.self).contains("edge-1"), "the message as Slack would have got it")
+            #expect(slack.requests.count == 1, "a permanent error is not retried")
+            // The next alert goes out as usual.
+            try await mesh.send([anomaly("edge-2")])
+            try await eventually(30, "the next delivery") { slack.accepted.count == 1 }
+            try await eventually(10, "both offsets stored") { notifier.worker.pendingAlerts == 0 }
+            _ = await notifier.stop()
+        }
+    }
+
+    @Test func unreadableEventsAreDeadLetteredWithTheReason() async throws {
+        let mesh = try TestMesh()
+        let slack = SlackStandIn()
+        try await slack.withServer { base in
+            let notifier = try await RunningNotifier(mesh: mesh, settings: botSettings(base))
+            try await mesh.sendRaw([Array("not json".utf8), Array(#"{"schema":1,"kind":"reading"}"#.utf8)])
+            try await mesh.sendRaw([Array(#"{"version":"4","alerts":[]}"#.utf8)], topic: "alertmanager")
+            let letters = try await mesh.read("anomalies.dlq", count: 2).compactMap(\.deadLetter)
+            #expect(letters.count == 2)
+            #expect(letters.allSatisfy { !$0.reason.isEmpty && $0.rejectedBy == "notifier" })
+            let alertmanager = try await mesh.read("alertmanager.dlq", count: 1).compactMap(\.deadLetter)
+            #expect(alertmanager.first?.reasonCode == "invalid_payload")
+            #expect(alertmanager.first?.reason == "missing field groupKey")
+            try await eventually(10, "the offsets stored") { notifier.worker.pendingAlerts == 0 }
+            #expect(slack.requests.isEmpty)
+            _ = await notifier.stop()
+        }
+    }
+
+    @Test func aSlackOutageAcrossARestartLosesNothing() async throws {
+        let mesh = try TestMesh()
+        let slack = SlackStandIn()
+        slack.script([.init(status: 500, times: 1000)])
+        try await slack.withServer { base in
+            var settings = botSettings(base, window: .milliseconds(100))
+            settings.drainTimeout = .milliseconds(500)
+            let first = try await RunningNotifier(mesh: mesh, settings: settings)
+            try await mesh.send((0..<5).map { anomaly("edge-\($0)") })
+            try await eventually(30, "the outage to be hit") { slack.requests.count >= 3 }
+            // Shut down during the outage: nothing was delivered, so no offset may be committed.
+            #expect(first.worker.pendingAlerts == 5)
+            _ = await first.stop()
+            #expect(slack.accepted.isEmpty)
+            slack.reset()
+            // Slack is back; the next notifier in the same group gets all five.
+            let second = try await RunningNotifier(mesh: mesh, settings: settings)
+            try await eventually(40, "five alerts delivered") { slack.accepted.reduce(0) { $0 + $1.alerts } >= 5 }
+            let devices = Set(slack.accepted.compactMap(\.text).compactMap { $0.split(separator: " ").dropFirst(3).first.map(String.init) })
+            #expect(devices == Set((0..<5).map { "edge-\($0)" }))
+            _ = await second.stop()
+        }
+    }
+
+    @Test func aMessageBeyondSlacksLimitsIsTruncatedNotRejected() async throws {
+        let mesh = try TestMesh()
+        let slack = SlackStandIn()
+        try await slack.withServer { base in
+            let notifier = try await RunningNotifier(mesh: mesh, settings: botSettings(base))
+            let huge = String(repeating: "disk nearly full on a very long hostname ", count: 150)
+            let alerts = (0..<60).map { (fingerprint: "f\($0)", status: "firing") }
+            let response = try await post("http://127.0.0.1:\(notifier.port)/v1/alertmanager",
+                                          alertmanagerPayload(status: "firing", alerts: alerts, summary: huge, description: huge))
+            #expect(response.status == 200)
+            try await eventually(30, "a message") { !slack.requests.isEmpty }
+            let request = slack.requests[0]
+            #expect(request.accepted, "the stand-in checks Slack's limits: \(request.error ?? "")")
+            #expect(request.header?.hasSuffix(SlackMessage.truncationMarker) == true)
+            #expect((request.json?["blocks"] as? [Any])?.count ?? 0 <= SlackMessage.Limits.blocks)
+            #expect(request.alerts == 60)
+            _ = await notifier.stop()
+        }
+    }
+
+    @Test func withNoSlackTheMessagesGoToTheLocalSinkFile() async throws {
+        let mesh = try TestMesh()
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("sink-\(EventID.generate()).jsonl").path
+        var settings = NotifierSettings()
+        settings.slack = .sink(path: path)
+        settings.groupWindow = .milliseconds(200)
+        settings.consumerGroup = "notifier-\(EventID.generate())"
+        let notifier = try await RunningNotifier(mesh: mesh, settings: settings)
+        try await mesh.send([anomaly("edge-9"), anomaly("edge-9")])
+        try await eventually(30, "a line in the sink") { ((try? String(contentsOfFile: path, encoding: .utf8)) ?? "").contains("\n") }
+        let line = try #require(try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").first)
+        let entry = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+        #expect(entry["method"] as? String == "chat.postMessage")
+        #expect(entry["channel"] as? String == "#alerts")
+        let payload = try #require(entry["payload"] as? [String: Any])
+        #expect((payload["text"] as? String)?.hasPrefix("2 anomalies on edge-9") == true)
+        #expect((payload["blocks"] as? [Any])?.isEmpty == false)
+        _ = await notifier.stop()
+    }
+}

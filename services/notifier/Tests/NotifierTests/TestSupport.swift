@@ -1,0 +1,161 @@
+// The notifier's test mesh: a development Kafka cluster with the notifier's topics, a Slack
+// stand-in, and a notifier service running against both until stopped.
+import AlertronTesting
+import Events
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import Kafka
+import Logging
+import ServiceLifecycle
+import SlackStandIn
+import Telemetry
+@testable import Notifier
+
+let quietLogger: Logger = {
+    var logger = Logger(label: "notifier-tests")
+    logger.logLevel = .critical
+    return logger
+}()
+
+final class TestMesh: Sendable {
+    let cluster: KafkaDevelopmentCluster
+    let producer: KafkaProducer
+    let kafka: KafkaConfiguration
+
+    init() throws {
+        let cluster = try KafkaDevelopmentCluster(logger: quietLogger)
+        for topic in ["anomalies", "alertmanager", "anomalies.dlq", "alertmanager.dlq"] { try cluster.createTopic(topic, partitions: 3) }
+        self.cluster = cluster
+        kafka = KafkaConfiguration(bootstrapServers: cluster.bootstrapServers, clientID: "notifier-tests",
+                                   properties: ["session.timeout.ms": "6000"])
+        producer = try KafkaProducer(configuration: KafkaProducerConfiguration(kafka: kafka), logger: quietLogger)
+    }
+
+    func send(_ anomalies: [ScoredEvent]) async throws {
+        var batch = KafkaProducerBatch()
+        for anomaly in anomalies { batch.append(topic: "anomalies", key: anomaly.event.key, value: EventWriter.encode(anomaly)) }
+        _ = try await producer.send(batch)
+    }
+
+    func sendRaw(_ payloads: [[UInt8]], topic: String = "anomalies", key: String = "raw") async throws {
+        var batch = KafkaProducerBatch()
+        for payload in payloads { batch.append(topic: topic, key: key, value: payload) }
+        _ = try await producer.send(batch)
+    }
+
+    func read(_ topic: String, count: Int, within seconds: Double = 30) async throws -> [KafkaConsumerMessage] {
+        try await readTopic(topic, kafka: kafka, count: count, within: seconds, logger: quietLogger)
+    }
+}
+
+/// An anomalous reading as the scorer writes it.
+func anomaly(_ device: String, id: String = EventID.generate(), score: Double = 0.8, severity: Severity = .critical) -> ScoredEvent {
+    ScoredEvent(event: .reading(Reading(id: id, ts: Timestamp.now(), deviceID: device, temperature: 95, pressure: 1013, vibration: 0.5)),
+                score: score, anomaly: true, severity: severity, model: "iforest@test", scoredAt: Timestamp.now())
+}
+
+/// A critical log line as the scorer writes it.
+func criticalLog(_ source: String, _ message: String, id: String = EventID.generate()) -> ScoredEvent {
+    ScoredEvent(event: .log(LogEvent(id: id, ts: Timestamp.now(), source: source, message: message, level: "ERROR")),
+                score: 0.97, anomaly: true, severity: .critical, model: "log_severity@test", scoredAt: Timestamp.now())
+}
+
+/// Settings for a notifier that talks to the stand-in at `slack` (its base URL).
+func botSettings(_ slack: String, window: Duration = .milliseconds(300), interval: Duration = .milliseconds(50),
+                 group: String = "notifier-\(EventID.generate())") -> NotifierSettings {
+    var settings = NotifierSettings()
+    settings.slack = .bot(token: "xoxb-test", apiURL: URL(string: slack + "/api")!)
+    settings.groupWindow = window
+    settings.channelInterval = interval
+    settings.maxRetryDelay = .milliseconds(400)
+    settings.consumerGroup = group
+    return settings
+}
+
+func webhookSettings(_ slack: String, window: Duration = .milliseconds(300), interval: Duration = .milliseconds(50)) -> NotifierSettings {
+    var settings = botSettings(slack, window: window, interval: interval)
+    settings.slack = .webhook(URL(string: slack + "/services/T000/B000/XXXX")!)
+    return settings
+}
+
+/// A notifier service on the test mesh until `stop()`.
+final class RunningNotifier: Sendable {
+    let worker: NotifierWorker
+    let port: Int
+    private let group: ServiceGroup
+    private let task: Task<Void, any Error>
+
+    init(mesh: TestMesh, settings: NotifierSettings) async throws {
+        let runtime = ServiceRuntime(settings: ServiceSettings(serviceName: "notifier", kafka: mesh.kafka), logger: quietLogger)
+        let (listening, announce) = AsyncStream.makeStream(of: Int.self)
+        let (application, worker) = try buildApplication(runtime: runtime, settings: settings) { port in
+            announce.yield(port)
+            announce.finish()
+        }
+        self.worker = worker
+        let group = ServiceGroup(configuration: .init(services: [application], logger: quietLogger))
+        self.group = group
+        task = Task { try await group.run() }
+        var ports = listening.makeAsyncIterator()
+        guard let port = await ports.next() else { throw TimedOut(what: "the notifier to listen") }
+        self.port = port
+    }
+
+    /// Graceful shutdown; returns how the service group ended.
+    func stop() async -> Result<Void, any Error> {
+        await group.triggerGracefulShutdown()
+        return await task.result
+    }
+}
+
+extension SlackStandIn.RecordedRequest {
+    /// The alert count the message's metadata says it covers.
+    var alerts: Int {
+        ((json?["metadata"] as? [String: Any])?["event_payload"] as? [String: Any])?["alerts"] as? Int ?? 0
+    }
+
+    var header: String? {
+        ((json?["blocks"] as? [[String: Any]])?.first { $0["type"] as? String == "header" }?["text"] as? [String: Any])?["text"] as? String
+    }
+}
+
+extension KafkaConsumerMessage {
+    var deadLetter: DeadLetter? { value.flatMap { try? EventCodec.decodeDeadLetter(Array($0)) } }
+}
+
+/// GETs `url`; returns the status and body.
+func get(_ url: String) async throws -> (status: Int, body: String) {
+    let (data, response) = try await URLSession.shared.data(from: URL(string: url)!)
+    return ((response as? HTTPURLResponse)?.statusCode ?? 0, String(decoding: data, as: UTF8.self))
+}
+
+/// POSTs `body` to `url`; returns the status and body.
+func post(_ url: String, _ body: [UInt8], headers: [String: String] = [:]) async throws -> (status: Int, body: String) {
+    var request = URLRequest(url: URL(string: url)!)
+    request.httpMethod = "POST"
+    request.httpBody = Data(body)
+    for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
+    let (data, response) = try await URLSession.shared.data(for: request)
+    return ((response as? HTTPURLResponse)?.statusCode ?? 0, String(decoding: data, as: UTF8.self))
+}
+
+/// An Alertmanager webhook body (version 4) for one group of alerts.
+func alertmanagerPayload(status: String, groupKey: String = "{}:{alertname=\"DiskFull\"}", severity: String = "critical",
+                         alerts: [(fingerprint: String, status: String)] = [("f1", "firing")],
+                         summary: String = "Disk almost full", description: String = "Only 2% left") -> [UInt8] {
+    let items: [[String: Any]] = alerts.map { alert in
+        ["status": alert.status, "labels": ["alertname": "DiskFull", "severity": severity, "instance": "node-\(alert.fingerprint)"],
+         "annotations": ["summary": summary, "description": description, "runbook_url": "https://example.com/RUNBOOK.md#diskfull"],
+         "startsAt": "2026-11-21T10:00:00Z", "endsAt": alert.status == "resolved" ? "2026-11-21T10:05:00Z" : "0001-01-01T00:00:00Z",
+         "generatorURL": "http://prometheus:9090/graph", "fingerprint": alert.fingerprint]
+    }
+    let body: [String: Any] = [
+        "version": "4", "groupKey": groupKey, "status": status, "receiver": "notifier", "truncatedAlerts": 0,
+        "groupLabels": ["alertname": "DiskFull"], "commonLabels": ["alertname": "DiskFull", "severity": severity],
+        "commonAnnotations": ["summary": summary], "externalURL": "http://alertmanager:9093", "alerts": items,
+        "someFutureField": ["ignored": true],
+    ]
+    return Array(try! JSONSerialization.data(withJSONObject: body))
+}
