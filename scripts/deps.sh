@@ -14,6 +14,7 @@ packages=(
   docker-compose      # validate-deploy: `docker-compose config -q` checks the compose file offline
   yamllint            # validate-deploy: every YAML file against the project's .yamllint
   python3-venv        # validate-deploy: its virtualenv with kubernetes-validate (from PyPI)
+  shellcheck          # validate-deploy: the deployment's shell scripts
 )
 
 missing=()
