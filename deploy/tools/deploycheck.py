@@ -623,6 +623,19 @@ def lint_compose(problems, config_path):
             if ":" not in arg or arg.endswith(":latest"):
                 problems.add("services/%s/Dockerfile: base image %s is not pinned" % (name, arg))
         problems.ok()
+    # file_sd target files: promtool parses them but does not check the addresses.
+    for folder, host in ((DEPLOY / "prometheus" / "targets", "127.0.0.1"), (DEPLOY / "compose" / "prometheus-targets", None)):
+        for job, port in list(SERVICE_PORTS.items()) + [("prometheus", 9090), ("alertmanager", 9093)]:
+            path = folder / (job + ".yml")
+            if not path.exists():
+                problems.add("%s: missing (Prometheus scrapes job %s from it)" % (rel(path), job))
+                continue
+            groups = load_docs(path)[0] or []
+            addresses = [address for group in groups for address in group.get("targets", [])]
+            expected = "%s:%d" % (host or ("localhost" if job == "prometheus" else job), port)
+            if addresses != [expected]:
+                problems.add("%s: targets %s, expected [%s]" % (rel(path), addresses, expected))
+            problems.ok()
     ignore = ROOT / ".dockerignore"
     if not ignore.exists():
         problems.add(".dockerignore is missing")
@@ -660,7 +673,7 @@ def cmd_lint(args):
         problems = Problems(title)
         check(problems)
         results.append(problems.report())
-    problems = Problems("compose services, bind mounts and Dockerfiles")
+    problems = Problems("compose services, bind mounts, Dockerfiles, Prometheus target files")
     lint_compose(problems, args[0])
     results.append(problems.report())
     return all(results)
