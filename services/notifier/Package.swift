@@ -21,6 +21,8 @@ let package = Package(
                 .product(name: "Kafka", package: "shared"),
                 .product(name: "Events", package: "shared"),
                 .product(name: "Telemetry", package: "shared"),
+                // The benchmark runs the stand-in in-process; the service never calls it.
+                .product(name: "SlackStandIn", package: "shared"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -131,21 +131,24 @@ struct AlertGrouper: Sendable {
     }
 
     mutating func add(_ alert: AnomalyAlert, channel: String, at position: KafkaPosition, now: ContinuousClock.Instant) {
-        var open = windows[channel] ?? Window(openedAt: now)
+        // Changed in place: copying a window out and back would copy its groups on every alert.
         let key = AlertGroup.Key(kind: alert.kind, subject: alert.subject)
-        if open.groups[key] == nil {
-            open.groups[key] = AlertGroup(alert)
-            open.order.append(key)
+        if windows[channel] == nil { windows[channel] = Window(openedAt: now) }
+        if windows[channel]!.groups[key] == nil {
+            windows[channel]!.groups[key] = AlertGroup(alert)
+            windows[channel]!.order.append(key)
         }
-        open.groups[key]!.add(alert, at: position)
-        windows[channel] = open
+        windows[channel]!.groups[key]!.add(alert, at: position)
         heldCount += 1
     }
 
-    /// The notifications of every window that has closed by `now` (all of them when
-    /// `closeAll`, at shutdown), in the order their channels' windows opened.
-    mutating func takeClosed(now: ContinuousClock.Instant, closeAll: Bool = false) -> [GroupedNotification] {
-        let closed = windows.filter { closeAll || now - $0.value.openedAt >= window }.sorted { $0.value.openedAt < $1.value.openedAt }
+    /// The notifications of every window that has closed by `now`, in the order their
+    /// channels' windows opened. A window stays open past its time while `holding` says its
+    /// channel is busy; `closeAll` (shutdown) closes every window regardless.
+    mutating func takeClosed(now: ContinuousClock.Instant, closeAll: Bool = false,
+                             holding: (String) -> Bool = { _ in false }) -> [GroupedNotification] {
+        let closed = windows.filter { closeAll || (now - $0.value.openedAt >= window && !holding($0.key)) }
+            .sorted { $0.value.openedAt < $1.value.openedAt }
         var notifications: [GroupedNotification] = []
         for (channel, open) in closed {
             windows[channel] = nil

@@ -25,6 +25,7 @@ final class NotifierWorker: Service, Sendable {
     private let logger: Logger
     private let state: Mutex<State>
     private let deliveredJobs = Atomic<Int>(0)
+    private let messagesRead = Atomic<Int>(0)
 
     init(consumer: KafkaConsumer, producer: KafkaProducer, delivery: SlackDelivery, settings: NotifierSettings,
          routes: ChannelRoutes, logger: Logger) {
@@ -42,6 +43,9 @@ final class NotifierWorker: Service, Sendable {
 
     /// Jobs (Slack messages with everything they cover) finished so far.
     var finishedJobs: Int { deliveredJobs.load(ordering: .relaxed) }
+
+    /// Anomalies and Alertmanager notifications read so far (repeats included).
+    var readCount: Int { messagesRead.load(ordering: .relaxed) }
 
     /// Alerts read whose offsets are not yet storable.
     var pendingAlerts: Int { state.withLock { $0.ledger.pendingCount } }
@@ -87,7 +91,10 @@ final class NotifierWorker: Service, Sendable {
     private func closeWindows(into jobs: AsyncStream<DeliveryJob>.Continuation) async {
         let tick = settings.groupWindow == .zero ? Duration.milliseconds(50) : min(max(settings.groupWindow / 10, .milliseconds(20)), .milliseconds(250))
         while !Task.isCancelled {
-            enqueue(state.withLock { $0.grouper.takeClosed(now: .now) }, into: jobs)
+            // A channel still sending its last messages keeps its window open: the alerts
+            // meanwhile fold into its next messages instead of queueing behind Slack's pace.
+            let delivery = self.delivery
+            enqueue(state.withLock { $0.grouper.takeClosed(now: .now, holding: { delivery.isSending(to: $0) }) }, into: jobs)
             NotifierMetrics.pendingAlerts.record(pendingAlerts)
             try? await Task.sleep(for: tick)
         }
@@ -96,14 +103,20 @@ final class NotifierWorker: Service, Sendable {
     private func enqueue(_ notifications: [GroupedNotification], into jobs: AsyncStream<DeliveryJob>.Continuation) {
         for notification in notifications {
             let message = renderer.message(for: notification)
-            jobs.yield(DeliveryJob(channel: message.channel, steps: [.post(message, thread: nil)], positions: notification.positions,
-                                   sourceTopic: settings.anomaliesTopic, alertCount: notification.alertCount))
+            hand(DeliveryJob(channel: message.channel, steps: [.post(message, thread: nil)], positions: notification.positions,
+                             sourceTopic: settings.anomaliesTopic, alertCount: notification.alertCount), to: jobs)
         }
+    }
+
+    private func hand(_ job: DeliveryJob, to jobs: AsyncStream<DeliveryJob>.Continuation) {
+        delivery.accepted(job)
+        jobs.yield(job)
     }
 
     /// Sorts one batch into groups, Alertmanager jobs, duplicates and dead letters.
     func process(_ batch: KafkaConsumerBatch, into jobs: AsyncStream<DeliveryJob>.Continuation) async {
         let now = ContinuousClock.now
+        messagesRead.add(batch.count, ordering: .relaxed)
         var duplicates: [KafkaPosition] = []
         var deadLetters: [(KafkaPosition, DeadLetter)] = []
         var alertmanagerJobs: [DeliveryJob] = []
@@ -150,13 +163,14 @@ final class NotifierWorker: Service, Sendable {
                 }
             }
             // With no window, a batch is its own window.
-            return settings.groupWindow == .zero ? state.grouper.takeClosed(now: now, closeAll: true) : []
+            let delivery = self.delivery
+            return settings.groupWindow == .zero ? state.grouper.takeClosed(now: now, holding: { delivery.isSending(to: $0) }) : []
         }
         if anomalies > 0 { NotifierMetrics.received(source: "anomalies").increment(by: anomalies) }
         if alerts > 0 { NotifierMetrics.received(source: "alertmanager").increment(by: alerts) }
         if duplicateAnomalies > 0 { NotifierMetrics.duplicates(source: "anomalies").increment(by: duplicateAnomalies) }
         if duplicateAlerts > 0 { NotifierMetrics.duplicates(source: "alertmanager").increment(by: duplicateAlerts) }
-        for job in alertmanagerJobs { jobs.yield(job) }
+        for job in alertmanagerJobs { hand(job, to: jobs) }
         enqueue(closed, into: jobs)
         finished(duplicates)
         if !deadLetters.isEmpty, await send(deadLetters.map(\.1)) {

@@ -18,76 +18,80 @@ struct OffsetLedger: Sendable {
         var finished: Set<Int64> = []
 
         var count: Int { pending.count - head }
+
+        /// Marks a pending offset finished; false for a repeat, or one that is not pending
+        /// (from before the partition was read again).
+        mutating func markFinished(_ offset: Int64) -> Bool {
+            guard head < pending.count, offset >= pending[head], offset <= pending[pending.count - 1],
+                  Self.contains(pending[head...], offset) else { return false }
+            return finished.insert(offset).inserted
+        }
+
+        /// Moves past the finished offsets at the front; returns how many it passed and the
+        /// offset to store (Kafka's committed offset is the next one to read: last finished + 1).
+        mutating func advance() -> (passed: Int, next: Int64?) {
+            let before = head
+            while head < pending.count, finished.remove(pending[head]) != nil { head += 1 }
+            let passed = head - before
+            guard passed > 0 else { return (0, nil) }
+            let next = pending[head - 1] + 1
+            if head == pending.count {
+                pending.removeAll(keepingCapacity: true)
+                head = 0
+            } else if head > 4096, head * 2 > pending.count {
+                pending.removeFirst(head)
+                head = 0
+            }
+            return (passed, next)
+        }
+
+        private static func contains(_ sorted: ArraySlice<Int64>, _ value: Int64) -> Bool {
+            var low = sorted.startIndex
+            var high = sorted.endIndex
+            while low < high {
+                let middle = (low + high) / 2
+                if sorted[middle] < value { low = middle + 1 } else { high = middle }
+            }
+            return low < sorted.endIndex && sorted[low] == value
+        }
     }
 
+    // Partitions are changed in place (`partitions[key, default:]`): copying one out and back
+    // would copy its arrays on every message.
     private var partitions: [KafkaTopicPartition: Partition] = [:]
 
-    /// Messages read but not yet finished.
+    /// Messages read but not yet storable.
     private(set) var pendingCount = 0
 
     /// Records a message as read. Offsets arrive in increasing order per partition; an offset
     /// at or below the last one means the partition is being read again (a rebalance or
     /// restart moved it back), so what was pending there starts over.
     mutating func begin(_ position: KafkaPosition) {
-        var partition = partitions[position.partition] ?? Partition()
-        if let last = partition.pending.last, position.offset <= last {
-            pendingCount -= partition.count
-            partition = Partition()
+        let restarted: Int? = partitions[position.partition, default: Partition()].pending.last.flatMap { last in
+            position.offset <= last ? partitions[position.partition]!.count : nil
         }
-        partition.pending.append(position.offset)
+        if let restarted {
+            pendingCount -= restarted
+            partitions[position.partition] = Partition()
+        }
+        partitions[position.partition, default: Partition()].pending.append(position.offset)
         pendingCount += 1
-        partitions[position.partition] = partition
     }
 
     /// Marks messages finished; returns, for each partition whose first pending message moved,
-    /// the offset to store (the next one to read there).
+    /// the offset to store.
     mutating func finish(_ positions: some Sequence<KafkaPosition>) -> [KafkaTopicPartition: Int64] {
         var touched: Set<KafkaTopicPartition> = []
         for position in positions {
-            guard var partition = partitions[position.partition], partition.head < partition.pending.count else { continue }
-            // Only offsets still pending count: a repeat, or one from before a re-read, is ignored.
-            let window = partition.pending[partition.head...]
-            guard position.offset >= window.first!, position.offset <= window.last!,
-                  Self.contains(window, position.offset), partition.finished.insert(position.offset).inserted else { continue }
-            partitions[position.partition] = partition
-            touched.insert(position.partition)
+            guard partitions[position.partition] != nil else { continue }
+            if partitions[position.partition]!.markFinished(position.offset) { touched.insert(position.partition) }
         }
         var storable: [KafkaTopicPartition: Int64] = [:]
         for key in touched {
-            guard var partition = partitions[key] else { continue }
-            let before = partition.head
-            while partition.head < partition.pending.count, partition.finished.remove(partition.pending[partition.head]) != nil {
-                partition.head += 1
-            }
-            guard partition.head > before else { continue }
-            pendingCount -= partition.head - before
-            // Kafka's committed offset is the next message to read: the last finished + 1.
-            storable[key] = partition.pending[partition.head - 1] + 1
-            if partition.head == partition.pending.count {
-                partition.pending.removeAll(keepingCapacity: true)
-                partition.head = 0
-            } else if partition.head > 4096, partition.head * 2 > partition.pending.count {
-                partition.pending.removeFirst(partition.head)
-                partition.head = 0
-            }
-            partitions[key] = partition
+            let (passed, next) = partitions[key]!.advance()
+            pendingCount -= passed
+            if let next { storable[key] = next }
         }
         return storable
-    }
-
-    /// Forgets a partition (its offsets can no longer be stored by this member).
-    mutating func forget(_ partition: KafkaTopicPartition) {
-        guard let removed = partitions.removeValue(forKey: partition) else { return }
-        pendingCount -= removed.count
-    }
-
-    private static func contains(_ sorted: ArraySlice<Int64>, _ value: Int64) -> Bool {
-        var low = sorted.startIndex
-        var high = sorted.endIndex
-        while low < high {
-            let middle = (low + high) / 2
-            if sorted[middle] < value { low = middle + 1 } else { high = middle }
-        }
-        return low < sorted.endIndex && sorted[low] == value
     }
 }

@@ -42,6 +42,7 @@ final class SlackDelivery: Sendable {
     private let logger: Logger
     private let threads: Mutex<(map: [String: (channel: String, ts: String)], order: [String])> = Mutex(([:], []))
     private let queued = Atomic<Int>(0)
+    private let queuedByChannel = Mutex<[String: Int]>([:])
 
     init(transport: any SlackTransport, producer: KafkaProducer, configuration: Configuration, logger: Logger) {
         self.transport = transport
@@ -53,14 +54,25 @@ final class SlackDelivery: Sendable {
     /// Jobs accepted and not yet finished.
     var pendingJobs: Int { queued.load(ordering: .relaxed) }
 
+    /// Whether jobs for `channel` are queued or being sent.
+    func isSending(to channel: String) -> Bool {
+        queuedByChannel.withLock { ($0[channel] ?? 0) > 0 }
+    }
+
+    /// Counts a job in as soon as it is handed over (before `run` picks it up), so a channel
+    /// is busy from the moment its message exists.
+    func accepted(_ job: DeliveryJob) {
+        queuedByChannel.withLock { $0[job.channel, default: 0] += 1 }
+        queued.add(1, ordering: .relaxed)
+        NotifierMetrics.pendingMessages.record(queued.load(ordering: .relaxed))
+    }
+
     /// Delivers jobs until the stream ends and every lane is empty, or the task is cancelled.
     /// `done` is called once per job that was delivered or dead-lettered.
     func run(_ jobs: AsyncStream<DeliveryJob>, done: @escaping @Sendable (DeliveryJob) async -> Void) async {
         await withDiscardingTaskGroup { group in
             var lanes: [String: AsyncStream<DeliveryJob>.Continuation] = [:]
             for await job in jobs {
-                queued.add(1, ordering: .relaxed)
-                NotifierMetrics.pendingMessages.record(queued.load(ordering: .relaxed))
                 if let lane = lanes[job.channel] {
                     lane.yield(job)
                     continue
@@ -79,6 +91,7 @@ final class SlackDelivery: Sendable {
         for await job in jobs {
             guard await deliver(job, pace: &pace) else { return }
             queued.subtract(1, ordering: .relaxed)
+            queuedByChannel.withLock { $0[job.channel, default: 1] -= 1 }
             NotifierMetrics.pendingMessages.record(queued.load(ordering: .relaxed))
             await done(job)
         }

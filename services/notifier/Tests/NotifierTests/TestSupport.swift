@@ -111,11 +111,6 @@ final class RunningNotifier: Sendable {
 }
 
 extension SlackStandIn.RecordedRequest {
-    /// The alert count the message's metadata says it covers.
-    var alerts: Int {
-        ((json?["metadata"] as? [String: Any])?["event_payload"] as? [String: Any])?["alerts"] as? Int ?? 0
-    }
-
     var header: String? {
         ((json?["blocks"] as? [[String: Any]])?.first { $0["type"] as? String == "header" }?["text"] as? [String: Any])?["text"] as? String
     }

@@ -1,0 +1,151 @@
+// `notifier benchmark`: the notifier under a flood of anomalies, on an in-process development
+// broker and Slack stand-in (which answers 429 to anything faster than one message per second
+// per channel, as Slack does). Reports catch-up throughput against a bare consumer reading
+// the same topic in the same run, then a paced phase at the target rate: memory over time,
+// output per channel, and whether every anomaly is counted in exactly one delivered message.
+import ArgumentParser
+import Events
+import Foundation
+import Kafka
+import Logging
+import ServiceLifecycle
+import SlackStandIn
+import Telemetry
+
+struct NotifierBenchmark: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "benchmark", abstract: "Measure the notifier under a flood of anomalies (see BENCHMARKS.md).", shouldDisplay: false)
+
+    @Option(help: "Anomalies preloaded for the catch-up phase.") var backlog = 200_000
+    @Option(help: "Anomalies per second in the paced phase.") var rate = 10_000
+    @Option(help: "Seconds of the paced phase.") var seconds = 30
+    @Option(help: "Devices the anomalies come from.") var devices = 50
+
+    func run() async throws {
+        let logger = { var logger = Logger(label: "benchmark"); logger.logLevel = .error; return logger }()
+        let cluster = try KafkaDevelopmentCluster(logger: logger)
+        for topic in ["anomalies", "alertmanager", "anomalies.dlq", "alertmanager.dlq"] { try cluster.createTopic(topic, partitions: 6) }
+        let kafka = KafkaConfiguration(bootstrapServers: cluster.bootstrapServers, clientID: "benchmark",
+                                       properties: ["session.timeout.ms": "6000"])
+        let producer = try KafkaProducer(configuration: KafkaProducerConfiguration(kafka: kafka), logger: logger)
+        let slack = SlackStandIn(configuration: .init(minimumInterval: .milliseconds(950)))
+        say("notifier benchmark: \(devices) devices, window 1 s, digest above 5 devices, 1 message/s per channel (2 channels)")
+
+        try await produce(backlog, from: 0, producer: producer)
+        let baseline = try await bareConsumerSeconds(count: backlog, kafka: kafka, logger: logger)
+        say(String(format: "baseline: a bare consumer reads %d anomalies in %.2f s: %.0f/s", backlog, baseline, Double(backlog) / baseline))
+
+        try await slack.withServer(logger: logger) { base in
+            var settings = NotifierSettings()
+            settings.slack = .bot(token: "xoxb-benchmark", apiURL: URL(string: base + "/api")!)
+            settings.routes = try ChannelRoutes("critical=#critical,warning=#warning", defaultChannel: "#warning")
+            settings.groupWindow = .seconds(1)
+            let runtime = ServiceRuntime(settings: ServiceSettings(serviceName: "notifier", kafka: kafka), logger: logger)
+            let (application, worker) = try buildApplication(runtime: runtime, settings: settings)
+            let group = ServiceGroup(configuration: .init(services: [application], logger: logger))
+            let running = Task { try await group.run() }
+
+            // Catch-up: the backlog, read and folded as fast as the notifier can; then every
+            // anomaly must be in a delivered message (Slack's pace, not reading, sets that time).
+            while worker.readCount == 0 { try await Task.sleep(for: .milliseconds(1)) }
+            let firstRead = ContinuousClock.now
+            while worker.readCount < backlog { try await Task.sleep(for: .milliseconds(1)) }
+            let reading = Self.seconds(ContinuousClock.now - firstRead)
+            try await waitUntil(accounted: backlog, slack: slack, worker: worker, within: .seconds(120))
+            say(String(format: "catch-up: %d anomalies read and grouped in %.2f s: %.0f/s, %.2fx the bare consumer; "
+                        + "all in delivered messages %.1f s after the group join", backlog, reading, Double(backlog) / reading,
+                       baseline / reading, Self.seconds(ContinuousClock.now - firstRead)))
+
+            // Paced: the target rate for a while, memory sampled as it goes.
+            let pacedStart = ContinuousClock.now
+            let total = rate * seconds
+            var samples: [(Int, Int)] = []
+            var maxPending = 0
+            for second in 0..<seconds {
+                try await produce(rate, from: backlog + second * rate, producer: producer)
+                maxPending = max(maxPending, worker.pendingAlerts)
+                samples.append((second + 1, Self.residentMegabytes()))
+                try await Task.sleep(until: pacedStart + .seconds(second + 1), clock: .continuous)
+            }
+            try await waitUntil(accounted: backlog + total, slack: slack, worker: worker, within: .seconds(60))
+            let drained = Self.seconds(ContinuousClock.now - pacedStart) - Double(seconds)
+            let rss = samples.map(\.1)
+            say("paced: \(total) anomalies at \(rate)/s over \(seconds) s; all accounted for \(String(format: "%.1f", drained)) s after the last was sent")
+            say("memory: RSS \(samples.filter { [1, 5, 10, 20, 30, seconds].contains($0.0) }.map { "\($0.1) MiB @\($0.0)s" }.joined(separator: ", ")); "
+                + "growth from 5 s to the end \(rss.last! - rss[min(4, rss.count - 1)]) MiB (process incl. the in-process broker and stand-in)")
+            say("backpressure: at most \(maxPending) alerts pending (limit \(settings.maxPending))")
+
+            let accepted = slack.accepted.filter { $0.method == "chat.postMessage" }
+            let refused = slack.requests.count - slack.accepted.count
+            var perChannel: [String: [Date]] = [:]
+            for request in accepted { perChannel[request.channel ?? "?", default: []].append(request.receivedAt) }
+            let fastest = perChannel.mapValues { times in zip(times, times.dropFirst()).map { $1.timeIntervalSince($0) }.min() ?? 0 }
+            say("slack: \(accepted.count) messages for \(backlog + total) anomalies (\(String(format: "%.0f", Double(backlog + total) / Double(max(1, accepted.count)))) per message); "
+                + "\(refused) refused (429) by the stand-in's 1/s limit; closest gap per channel "
+                + fastest.sorted { $0.key < $1.key }.map { "\($0.key) \(String(format: "%.2f", $0.value)) s" }.joined(separator: ", "))
+            let counted = accepted.reduce(0) { $0 + $1.alerts }
+            say("accounting: \(counted) anomalies counted in delivered messages, \(backlog + total) sent: \(counted == backlog + total ? "every one, once" : "MISMATCH")")
+            await group.triggerGracefulShutdown()
+            _ = await running.result
+        }
+        await producer.shutdown()
+    }
+
+    private func produce(_ count: Int, from first: Int, producer: KafkaProducer) async throws {
+        var batch = KafkaProducerBatch(capacity: count)
+        let now = Timestamp.now()
+        for next in first..<(first + count) {
+            let device = "edge-\(next % devices)"
+            let severity: Severity = next % 10 == 0 ? .critical : .warning
+            let event = ScoredEvent(event: .reading(Reading(id: "bench-\(next)", ts: now, deviceID: device, temperature: 90, pressure: 1013,
+                                                            vibration: 0.4)),
+                                    score: 0.7, anomaly: true, severity: severity, model: "iforest@bench", scoredAt: now)
+            batch.append(topic: "anomalies", key: device, value: EventWriter.encode(event))
+        }
+        _ = try await producer.send(batch)
+    }
+
+    private func bareConsumerSeconds(count: Int, kafka: KafkaConfiguration, logger: Logger) async throws -> Double {
+        let consumer = try KafkaConsumer(configuration: KafkaConsumerConfiguration(kafka: kafka, groupID: "bare", topics: ["anomalies", "alertmanager"]),
+                                         logger: logger)
+        var read = 0
+        var start: ContinuousClock.Instant?
+        for await batch in consumer.batches {
+            if start == nil { start = .now }
+            read += batch.count
+            if read >= count { break }
+        }
+        let elapsed = Self.seconds(ContinuousClock.now - (start ?? .now))
+        await consumer.close()
+        return elapsed
+    }
+
+    private func waitUntil(accounted total: Int, slack: SlackStandIn, worker: NotifierWorker, within limit: Duration) async throws {
+        let deadline = ContinuousClock.now + limit
+        while ContinuousClock.now < deadline {
+            let counted = slack.accepted.reduce(0) { $0 + $1.alerts }
+            if counted >= total && worker.pendingAlerts == 0 { return }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        throw ValidationError("not every anomaly was accounted for within \(limit)")
+    }
+
+    private func say(_ line: String) { print(line) }
+
+    static func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+    }
+
+    static func residentMegabytes() -> Int {
+        guard let statm = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) else { return 0 }
+        let pages = statm.split(separator: " ").dropFirst().first.flatMap { Int($0) } ?? 0
+        return pages * Int(sysconf(Int32(_SC_PAGESIZE))) / (1 << 20)
+    }
+}
+
+extension SlackStandIn.RecordedRequest {
+    /// The alert count the message's metadata says it covers.
+    var alerts: Int {
+        ((json?["metadata"] as? [String: Any])?["event_payload"] as? [String: Any])?["alerts"] as? Int ?? 0
+    }
+}
