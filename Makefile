@@ -72,6 +72,8 @@ bench: deps
 	scripts/bench-ingest.sh
 	$(SWIFT) build --package-path services/generator --scratch-path $(SERVICES_DIR) -c release
 	$(SERVICES_DIR)/release/generator benchmark
+	$(SWIFT) build --package-path services/notifier --scratch-path $(SERVICES_DIR) -c release
+	$(SERVICES_DIR)/release/notifier benchmark
 
 clean:
 	rm -rf shared/.build $(SERVICES_DIR) services/*/.build run

@@ -83,6 +83,13 @@ export KAFKA_SESSION_TIMEOUT_MS="${KAFKA_SESSION_TIMEOUT_MS:-6000}"
 # The generator's local profile: a modest stream of readings with anomalies, and log lines
 # (a fifth of the events, 5% of them critical) so both models have work.
 export GENERATOR_MODE="${GENERATOR_MODE:-mixed}" GENERATOR_RATE="${GENERATOR_RATE:-20}"
+# Slack: a real one when SLACK_WEBHOOK_URL or SLACK_BOT_TOKEN is set, else the notifier's
+# local sink, which writes each message as Slack would get it.
+export SLACK_SINK_FILE="${SLACK_SINK_FILE:-$run_dir/slack-messages.jsonl}"
+if [ -n "${SLACK_WEBHOOK_URL:-}" ]; then slack="Slack incoming webhook (SLACK_WEBHOOK_URL)"
+elif [ -n "${SLACK_BOT_TOKEN:-}" ]; then slack="Slack bot token, channel ${SLACK_CHANNEL:-#alerts}"
+else slack="no Slack configured: messages go to $SLACK_SINK_FILE"
+fi
 for service in "${services[@]}"; do
   PORT="${service_ports[$service]}" HOST=127.0.0.1 "$services_bin/$service" >"$run_dir/$service.out" 2>"$run_dir/$service.log" &
   pids+=($!)
@@ -95,13 +102,14 @@ for service in "${services[@]}"; do
 done
 
 cat <<INFO
-Alertron is running on the embedded default (development broker, no Slack configured).
+Alertron is running on the embedded default (development broker; $slack).
   Kafka bootstrap     $KAFKA_BROKERS       (kcat -b $KAFKA_BROKERS -L)
   dev broker control  http://127.0.0.1:$control_port/v1/cluster
 INFO
 for service in "${services[@]}"; do
   printf '  %-19s http://127.0.0.1:%s  (/metrics /healthz /readyz)\n' "$service" "${service_ports[$service]}"
 done
+echo "  slack messages      $SLACK_SINK_FILE  (when no Slack is configured)"
 echo "  logs                $run_dir/*.log"
 echo "all ready; Ctrl-C stops everything"
 

@@ -13,6 +13,7 @@ output="$run_dir/output"
 export CONFIG=debug RUN_DIR="$run_dir" STATUS_INTERVAL=1
 export BROKER_PORT=$(free_port) DEVBROKER_CONTROL_PORT=$(free_port) INGEST_PORT=$(free_port)
 export SCORER_PORT=$(free_port) NOTIFIER_PORT=$(free_port) GENERATOR_PORT=$(free_port)
+export NOTIFIER_GROUP_WINDOW_MS=1000
 
 # A background job starts with SIGINT ignored, which a script cannot trap: restore the
 # default first, so the SIGINT below acts like Ctrl-C in a terminal.
@@ -25,6 +26,16 @@ for _ in $(seq 300); do grep -q "all ready" "$output" && break; sleep 0.2; done
 check grep -q "all ready" "$output"
 check grep -q "status: scorer=ready notifier=ready ingest=ready generator=ready" <(sleep 1.5; cat "$output")
 check kcat -b "127.0.0.1:$BROKER_PORT" -L -t readings -m 5
+# The generator's anomalies reach the notifier's local sink as Slack messages (a short
+# grouping window here, so the first one comes within seconds).
+sink_has_message() {
+  for _ in $(seq 150); do
+    grep -q '"method":"chat.postMessage"' "$run_dir/slack-messages.jsonl" 2>/dev/null && return 0
+    sleep 0.2
+  done
+  return 1
+}
+check sink_has_message
 
 kill -INT "$runner"
 for _ in $(seq 150); do kill -0 "$runner" 2>/dev/null || break; sleep 0.1; done
