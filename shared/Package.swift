@@ -93,6 +93,10 @@ let package = Package(
         // Runs the built alertron-devbroker executable; `swift build --build-tests` builds it first.
         .testTarget(name: "DevBrokerTests", dependencies: ["Kafka"]),
         .testTarget(
+            name: "SlackStandInTests",
+            dependencies: ["SlackStandIn", .product(name: "HummingbirdTesting", package: "hummingbird")]
+        ),
+        .testTarget(
             name: "TelemetryTests",
             dependencies: [
                 "Telemetry",
