@@ -156,7 +156,7 @@ deploycheck_lint() {
   [ -s "$work/compose.yml" ] || { cat "$work/compose.err"; return 1; }
   "${deploycheck[@]}" lint "$work/compose.yml"
 }
-check "deploycheck lint: rules, tests, runbook, dashboards, metric names, manifests, compose, Dockerfiles" \
+check "deploycheck lint: rules, tests, runbook, dashboards, metric names, manifests, compose, Dockerfile" \
   deploycheck_lint
 # Surface the lint's own SKIP lines (names it could not check yet) in the summary.
 grep '^SKIP ' "$work/out" | while IFS= read -r line; do echo "$line"; done

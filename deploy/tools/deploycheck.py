@@ -34,6 +34,7 @@ KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization
 GENERATED_CONFIGMAPS = K8S / "15-generated-configmaps.yaml"
 GENERATED_PROMETHEUSRULE = K8S / "prometheus-operator" / "prometheusrule.yaml"
 SERVICE_PORTS = {"ingest": 8080, "scorer": 8081, "notifier": 8082, "generator": 8083}
+DOCKERFILE = DEPLOY / "docker" / "Dockerfile"
 
 
 class Problems:
@@ -578,11 +579,156 @@ def lint_k8s(problems):
             problems.add("no %s among the applied manifests" % required)
 
 
-# ---------------------------------------------------------------- compose and Dockerfiles
+# ---------------------------------------------------------------- compose and the Dockerfile
+
+def dockerfile_instructions(text):
+    """(KEYWORD, arguments) per instruction: comments dropped, continuation lines joined."""
+    instructions, pending = [], ""
+    for line in text.splitlines():
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        pending += line.rstrip()
+        if pending.endswith("\\"):
+            pending = pending[:-1] + " "
+            continue
+        keyword, _, arguments = pending.strip().partition(" ")
+        instructions.append((keyword.upper(), arguments.strip()))
+        pending = ""
+    return instructions
+
+
+def dockerfile_stages(text):
+    """The global ARG defaults, and the stages as dicts: base, name, instructions."""
+    globals_, stages = {}, []
+    for keyword, arguments in dockerfile_instructions(text):
+        if keyword == "FROM":
+            words = arguments.split()
+            name = words[2] if len(words) == 3 and words[1].upper() == "AS" else None
+            stages.append({"base": words[0], "name": name, "instructions": []})
+        elif stages:
+            stages[-1]["instructions"].append((keyword, arguments))
+        elif keyword == "ARG":
+            name, _, default = arguments.partition("=")
+            globals_[name] = default or None
+    return globals_, stages
+
+
+def copy_paths(arguments):
+    """A COPY's sources from the build context (none with --from) and its destination."""
+    words = arguments.split()
+    flags = [word for word in words if word.startswith("--")]
+    paths = [word for word in words if not word.startswith("--")]
+    if any(flag.startswith("--from=") for flag in flags):
+        return [], paths[-1]
+    return paths[:-1], paths[-1]
+
+
+def substitute(value, variables):
+    return re.sub(r"\$\{?(\w+)\}?", lambda m: variables.get(m.group(1)) or "", value)
+
+
+def runtime_chain(stages, variables):
+    """The stages an image is made of, its base image first (FROM a stage name follows it),
+    and the image the chain starts from."""
+    by_name = {stage["name"]: stage for stage in stages if stage["name"]}
+    chain, stage = [], stages[-1]
+    while True:
+        chain.insert(0, stage)
+        base = substitute(stage["base"], variables)
+        if base not in by_name or by_name[base] in chain:
+            return chain, base
+        stage = by_name[base]
+
+
+def lint_dockerfile(problems, healthcheck_tools):
+    """deploy/docker/Dockerfile, as built for each SERVICE: multi-stage, a runtime image with
+    the C libraries (and the healthcheck's tool), a numeric non-root user, the service's
+    entrypoint and port, the scorer's default models; base images pinned."""
+    where = rel(DOCKERFILE)
+    if not DOCKERFILE.exists():
+        problems.add("%s is missing" % where)
+        return
+    globals_, stages = dockerfile_stages(DOCKERFILE.read_text(encoding="utf-8"))
+    if len(stages) < 2:
+        problems.add("%s: not multi-stage" % where)
+        return
+    if "SERVICE" not in globals_:
+        problems.add("%s: no global ARG SERVICE" % where)
+    for arg in {ref for stage in stages for ref in re.findall(r"\$\{?(\w+)", stage["base"])}:
+        image = globals_.get(arg)
+        if image is not None and (":" not in image or image.endswith(":latest")):
+            problems.add("%s: base image %s=%s is not pinned" % (where, arg, image))
+    problems.ok()
+    build_images = {stage["base"] for stage in stages
+                    if any(k == "RUN" and "swift build" in a for k, a in stage["instructions"])}
+    for name, port in SERVICE_PORTS.items():
+        variables = dict(globals_, SERVICE=name)
+        label = "%s (SERVICE=%s)" % (where, name)
+        chain, image = runtime_chain(stages, variables)
+        final_base = substitute(stages[-1]["base"], variables)
+        if len(chain) < 2:
+            problems.add("%s: the final FROM %s names no stage" % (label, final_base))
+            continue
+        if image in {substitute(base, variables) for base in build_images}:
+            problems.add("%s: the image starts from the build image %s" % (label, image))
+        for keyword, arguments in (i for stage in stages for i in stage["instructions"]):
+            if keyword == "COPY":
+                for source in copy_paths(substitute(arguments, variables))[0]:
+                    if not (ROOT / source).exists():
+                        problems.add("%s: COPY source %s does not exist" % (label, source))
+        instructions = [(k, substitute(a, variables)) for stage in chain for k, a in stage["instructions"]]
+        installed = " ".join(a for k, a in instructions if k == "RUN")
+        for package in ("librdkafka1", "libcurl4", "ca-certificates") + tuple(sorted(healthcheck_tools.get(name, ()))):
+            if not re.search(r"(^|\s)%s(\s|$)" % re.escape(package), installed):
+                problems.add("%s: the runtime image lacks %s" % (label, package))
+        users = [a for k, a in instructions if k == "USER"]
+        if not users or not re.fullmatch(r"[1-9]\d*(:\d+)?", users[-1]):
+            problems.add("%s: the final USER must be numeric and not root" % label)
+        entrypoints = [a for k, a in instructions if k == "ENTRYPOINT"]
+        if not entrypoints or entrypoints[-1] != '["/usr/local/bin/%s"]' % name:
+            problems.add("%s: ENTRYPOINT %s, expected [\"/usr/local/bin/%s\"]"
+                         % (label, entrypoints[-1] if entrypoints else "missing", name))
+        copied = [copy_paths(a)[1] for k, a in instructions if k == "COPY"]
+        if "/usr/local/bin/%s" % name not in copied:
+            problems.add("%s: nothing is copied to /usr/local/bin/%s" % (label, name))
+        env = dict(re.findall(r"(\w+)=(\S+)", " ".join(a for k, a in instructions if k == "ENV")))
+        exposed = " ".join(a for k, a in instructions if k == "EXPOSE").split()
+        if env.get("PORT") != str(port) or str(port) not in exposed:
+            problems.add("%s: PORT %s and EXPOSE %s, expected %d"
+                         % (label, env.get("PORT"), " ".join(exposed) or "none", port))
+        if name == "scorer":
+            for variable in ("MODEL_PATH", "LOG_MODEL_PATH"):
+                path = env.get(variable)
+                if not path or not any(path.startswith(dest.rstrip("/") + "/") for dest in copied):
+                    problems.add("%s: %s %s is not in a copied folder" % (label, variable, path))
+                elif not any(k == "RUN" and "/" + path.rsplit("/", 1)[-1] in a
+                             for stage in stages for k, a in stage["instructions"]):
+                    problems.add("%s: no build step writes %s's %s" % (label, variable, path.rsplit("/", 1)[-1]))
+        problems.ok()
+
+
+def lint_dockerignore(problems):
+    """.dockerignore exists, and keeps in the build context what the Dockerfile copies."""
+    ignore = ROOT / ".dockerignore"
+    if not ignore.exists():
+        problems.add(".dockerignore is missing")
+        return
+    lines = [line.strip() for line in ignore.read_text(encoding="utf-8").splitlines()]
+    if "*" in lines and DOCKERFILE.exists():
+        for keyword, arguments in dockerfile_instructions(DOCKERFILE.read_text(encoding="utf-8")):
+            if keyword != "COPY":
+                continue
+            for source in copy_paths(arguments)[0]:
+                top = source.split("/", 1)[0]
+                if "!%s/" % top not in lines and "!%s" % top not in lines:
+                    problems.add(".dockerignore leaves out %s, which %s copies" % (source, rel(DOCKERFILE)))
+    problems.ok()
+
 
 def lint_compose(problems, config_path):
     config = yaml.safe_load(pathlib.Path(config_path).read_text(encoding="utf-8"))
     compose_dir = DEPLOY / "compose"
+    healthcheck_tools = {}
     for name, service in config.get("services", {}).items():
         image = service.get("image", "")
         build = service.get("build")
@@ -590,6 +736,12 @@ def lint_compose(problems, config_path):
             dockerfile = pathlib.Path(build["context"]) / build.get("dockerfile", "Dockerfile")
             if not dockerfile.exists():
                 problems.add("compose %s: Dockerfile %s does not exist" % (name, dockerfile))
+            if name in SERVICE_PORTS:
+                if dockerfile.resolve() != DOCKERFILE:
+                    problems.add("compose %s: builds from %s, not %s" % (name, dockerfile, rel(DOCKERFILE)))
+                if (build.get("args") or {}).get("SERVICE") != name:
+                    problems.add("compose %s: build arg SERVICE is %r, expected %r"
+                                 % (name, (build.get("args") or {}).get("SERVICE"), name))
         elif ":" not in image.rsplit("/", 1)[-1] or image.endswith(":latest"):
             problems.add("compose %s: image %r is not pinned to a tag" % (name, image))
         for volume in service.get("volumes", []):
@@ -599,30 +751,16 @@ def lint_compose(problems, config_path):
                 problems.add("compose %s: bind mount source %s does not exist" % (name, source))
         if "healthcheck" not in service and name != "redpanda-init":
             problems.add("compose %s: no healthcheck" % name)
+        test = (service.get("healthcheck") or {}).get("test") or []
+        if isinstance(test, list) and len(test) > 1 and test[0] == "CMD":
+            healthcheck_tools.setdefault(name, set()).add(test[1])
         if name in SERVICE_PORTS:
             conditions = {dep: spec.get("condition") for dep, spec in service.get("depends_on", {}).items()}
             if conditions.get("redpanda-init") != "service_completed_successfully":
                 problems.add("compose %s: must wait for redpanda-init to complete" % name)
         problems.ok()
-    for name in SERVICE_PORTS:
-        dockerfile = ROOT / "services" / name / "Dockerfile"
-        if not dockerfile.exists():
-            problems.add("services/%s/Dockerfile is missing" % name)
-            continue
-        text = dockerfile.read_text(encoding="utf-8")
-        stages = re.findall(r"^FROM\s+(\S+)", text, re.M)
-        if len(stages) < 2:
-            problems.add("services/%s/Dockerfile: not multi-stage" % name)
-        users = re.findall(r"^USER\s+(\S+)", text, re.M)
-        if not users or not re.fullmatch(r"[1-9]\d*(:\d+)?", users[-1]):
-            problems.add("services/%s/Dockerfile: the final USER must be numeric and not root" % name)
-        for package in ("librdkafka1", "libcurl4", "ca-certificates"):
-            if package not in text.split("FROM")[-1]:
-                problems.add("services/%s/Dockerfile: the runtime stage lacks %s" % (name, package))
-        for arg in re.findall(r"^ARG\s+\w+=(\S+)", text, re.M):
-            if ":" not in arg or arg.endswith(":latest"):
-                problems.add("services/%s/Dockerfile: base image %s is not pinned" % (name, arg))
-        problems.ok()
+    lint_dockerfile(problems, healthcheck_tools)
+    lint_dockerignore(problems)
     # file_sd target files: promtool parses them but does not check the addresses.
     for folder, host in ((DEPLOY / "prometheus" / "targets", "127.0.0.1"), (DEPLOY / "compose" / "prometheus-targets", None)):
         for job, port in list(SERVICE_PORTS.items()) + [("prometheus", 9090), ("alertmanager", 9093)]:
@@ -636,9 +774,6 @@ def lint_compose(problems, config_path):
             if addresses != [expected]:
                 problems.add("%s: targets %s, expected [%s]" % (rel(path), addresses, expected))
             problems.ok()
-    ignore = ROOT / ".dockerignore"
-    if not ignore.exists():
-        problems.add(".dockerignore is missing")
 
 
 def cmd_kustomize(args):
@@ -673,7 +808,7 @@ def cmd_lint(args):
         problems = Problems(title)
         check(problems)
         results.append(problems.report())
-    problems = Problems("compose services, bind mounts, Dockerfiles, Prometheus target files")
+    problems = Problems("compose services, bind mounts, the Dockerfile per service, .dockerignore, Prometheus target files")
     lint_compose(problems, args[0])
     results.append(problems.report())
     return all(results)
