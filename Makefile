@@ -8,7 +8,7 @@ SERVICES     := ingest scorer notifier generator
 SERVICES_DIR := .build-services
 SHARED_TEST  := $(SWIFT) test --package-path shared --skip-build --disable-xctest
 
-.PHONY: deps build build-tests test test-shared test-services test-run run models bench clean help
+.PHONY: deps build build-tests test test-shared test-services test-deploy test-run run models bench clean help
 
 help:
 	@echo "make run     install what is missing, build, run the mesh locally (Ctrl-C stops it)"
@@ -32,7 +32,7 @@ build-tests: deps
 	  $(SWIFT) build --package-path services/$$service --scratch-path $(SERVICES_DIR) --build-tests || exit 1; \
 	done
 
-test: build-tests test-shared test-services test-run
+test: build-tests test-shared test-services test-deploy test-run
 
 test-shared:
 	$(SHARED_TEST)
@@ -41,6 +41,11 @@ test-services:
 	@for service in $(SERVICES); do \
 	  $(SWIFT) test --package-path services/$$service --scratch-path $(SERVICES_DIR) --skip-build --disable-xctest || exit 1; \
 	done
+
+# Every deployment file (deploy/, Prometheus rules and their unit tests, Alertmanager,
+# Grafana, compose, Kubernetes) checked offline by the tool that reads it.
+test-deploy: deps
+	scripts/validate-deploy.sh
 
 # make run itself, on the debug build: everything comes up ready and Ctrl-C stops it all.
 test-run:

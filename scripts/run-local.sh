@@ -9,6 +9,8 @@ config="${CONFIG:-release}"
 run_dir="${RUN_DIR:-$root/run}"
 broker_port="${BROKER_PORT:-9092}"
 control_port="${DEVBROKER_CONTROL_PORT:-9095}"
+prometheus_port="${PROMETHEUS_PORT:-9090}"
+alertmanager_port="${ALERTMANAGER_PORT:-9093}"
 declare -A service_ports=(
   [ingest]="${INGEST_PORT:-8080}" [scorer]="${SCORER_PORT:-8081}"
   [notifier]="${NOTIFIER_PORT:-8082}" [generator]="${GENERATOR_PORT:-8083}"
@@ -26,14 +28,20 @@ stop_all() {
   stopping=1
   echo
   echo "stopping ${#pids[@]} processes..."
-  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-  for _ in $(seq 100); do
-    alive=0
-    for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null && alive=1; done
-    [ "$alive" -eq 0 ] && break
-    sleep 0.1
-  done
-  for pid in "${pids[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
+  # Everything but the broker first, so consumers commit their offsets and producers flush
+  # while it is still there; then the broker (pids[0]). Whatever is left after 10 s is killed.
+  terminate() {
+    for pid in "$@"; do kill -TERM "$pid" 2>/dev/null || true; done
+    for _ in $(seq 100); do
+      alive=0
+      for pid in "$@"; do kill -0 "$pid" 2>/dev/null && alive=1; done
+      [ "$alive" -eq 0 ] && break
+      sleep 0.1
+    done
+    for pid in "$@"; do kill -KILL "$pid" 2>/dev/null || true; done
+  }
+  [ "${#pids[@]}" -gt 1 ] && terminate "${pids[@]:1}"
+  [ "${#pids[@]}" -gt 0 ] && terminate "${pids[0]}"
   wait 2>/dev/null || true
   echo "stopped; logs are in $run_dir"
 }
@@ -42,7 +50,7 @@ trap 'stop_all' EXIT
 
 port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
-for port in "$broker_port" "$control_port" "${service_ports[@]}"; do
+for port in "$broker_port" "$control_port" "${service_ports[@]}" "$prometheus_port" "$alertmanager_port"; do
   if port_in_use "$port"; then
     echo "run: port $port is already in use (another 'make run'?); set BROKER_PORT, INGEST_PORT, ... to move" >&2
     exit 1
@@ -50,6 +58,9 @@ for port in "$broker_port" "$control_port" "${service_ports[@]}"; do
 done
 for binary in "$shared_bin/alertron-devbroker" "${services[@]/#/$services_bin/}"; do
   [ -x "$binary" ] || { echo "run: $binary is missing; run 'make build CONFIG=$config' first" >&2; exit 1; }
+done
+for binary in /usr/bin/prometheus /usr/bin/prometheus-alertmanager; do
+  [ -x "$binary" ] || { echo "run: $binary is missing; run 'make deps' first" >&2; exit 1; }
 done
 
 rm -f "$run_dir/bootstrap"
@@ -90,15 +101,53 @@ if [ -n "${SLACK_WEBHOOK_URL:-}" ]; then slack="Slack incoming webhook (SLACK_WE
 elif [ -n "${SLACK_BOT_TOKEN:-}" ]; then slack="Slack bot token, channel ${SLACK_CHANNEL:-#alerts}"
 else slack="no Slack configured: messages go to $SLACK_SINK_FILE"
 fi
+# The generator feeds ingest over HTTP, as devices would: the whole front door is exercised.
+export GENERATOR_TARGET="${GENERATOR_TARGET:-http}" INGEST_URL="${INGEST_URL:-http://127.0.0.1:${service_ports[ingest]}}"
+# Alertmanager calls the notifier's webhook with a token only this run knows.
+mkdir -p "$run_dir/alertmanager"
+export NOTIFIER_WEBHOOK_TOKEN="${NOTIFIER_WEBHOOK_TOKEN:-$(od -An -tx1 -N16 /dev/urandom | tr -d ' \n')}"
+(umask 077; printf '%s\n' "$NOTIFIER_WEBHOOK_TOKEN" >"$run_dir/alertmanager/notifier-webhook-token")
 for service in "${services[@]}"; do
   PORT="${service_ports[$service]}" HOST=127.0.0.1 "$services_bin/$service" >"$run_dir/$service.out" 2>"$run_dir/$service.log" &
   pids+=($!)
 done
 
-ready() { curl -fs -o /dev/null --max-time 3 "http://127.0.0.1:$1/readyz"; }
+# Prometheus and Alertmanager from Debian, with the repo's rules and routing (deploy/): the
+# same files compose and Kubernetes use, with this run's addresses and, for tests, shorter
+# intervals (PROMETHEUS_INTERVAL, ALERTMANAGER_GROUP_WAIT, ALERTMANAGER_GROUP_INTERVAL).
+prometheus_dir="$run_dir/prometheus"
+mkdir -p "$prometheus_dir/targets"
+ln -sfn "$root/deploy/prometheus/rules" "$prometheus_dir/rules"
+interval="${PROMETHEUS_INTERVAL:-15s}"
+sed -e "s/^  scrape_interval: .*/  scrape_interval: $interval/" -e "s/^  evaluation_interval: .*/  evaluation_interval: $interval/" \
+  "$root/deploy/prometheus/prometheus.yml" >"$prometheus_dir/prometheus.yml"
+for target in "${!service_ports[@]}"; do
+  printf -- '- targets: ["127.0.0.1:%s"]\n' "${service_ports[$target]}" >"$prometheus_dir/targets/$target.yml"
+done
+printf -- '- targets: ["127.0.0.1:%s"]\n' "$prometheus_port" >"$prometheus_dir/targets/prometheus.yml"
+printf -- '- targets: ["127.0.0.1:%s"]\n' "$alertmanager_port" >"$prometheus_dir/targets/alertmanager.yml"
+sed -e "s#url: http://notifier:8082/#url: http://127.0.0.1:${service_ports[notifier]}/#" \
+  -e "s#credentials_file: .*#credentials_file: $run_dir/alertmanager/notifier-webhook-token#" \
+  -e "s/^  group_wait: .*/  group_wait: ${ALERTMANAGER_GROUP_WAIT:-30s}/" \
+  -e "s/^  group_interval: .*/  group_interval: ${ALERTMANAGER_GROUP_INTERVAL:-5m}/" \
+  "$root/deploy/alertmanager/alertmanager.yml" >"$run_dir/alertmanager/alertmanager.yml"
+/usr/bin/prometheus-alertmanager --config.file="$run_dir/alertmanager/alertmanager.yml" \
+  --storage.path="$run_dir/alertmanager/data" --web.listen-address="127.0.0.1:$alertmanager_port" \
+  --cluster.listen-address= >"$run_dir/alertmanager.out" 2>"$run_dir/alertmanager.log" &
+pids+=($!)
+/usr/bin/prometheus --config.file="$prometheus_dir/prometheus.yml" --storage.tsdb.path="$prometheus_dir/data" \
+  --web.listen-address="127.0.0.1:$prometheus_port" >"$run_dir/prometheus.out" 2>"$run_dir/prometheus.log" &
+pids+=($!)
+
+ready() { curl -fs -o /dev/null --max-time 3 "http://127.0.0.1:$1/${2:-readyz}"; }
 for service in "${services[@]}"; do
   for _ in $(seq 150); do ready "${service_ports[$service]}" && break; sleep 0.2; done
   ready "${service_ports[$service]}" || { echo "run: $service is not ready; see $run_dir/$service.log" >&2; exit 1; }
+done
+for tool in prometheus alertmanager; do
+  port="$prometheus_port"; [ "$tool" = alertmanager ] && port="$alertmanager_port"
+  for _ in $(seq 150); do ready "$port" -/ready && break; sleep 0.2; done
+  ready "$port" -/ready || { echo "run: $tool is not ready; see $run_dir/$tool.log" >&2; exit 1; }
 done
 
 cat <<INFO
@@ -109,20 +158,39 @@ INFO
 for service in "${services[@]}"; do
   printf '  %-19s http://127.0.0.1:%s  (/metrics /healthz /readyz)\n' "$service" "${service_ports[$service]}"
 done
+printf '  %-19s http://127.0.0.1:%s  (rules from deploy/prometheus/rules)\n' prometheus "$prometheus_port"
+printf '  %-19s http://127.0.0.1:%s  (routes to the notifier)\n' alertmanager "$alertmanager_port"
 echo "  slack messages      $SLACK_SINK_FILE  (when no Slack is configured)"
 echo "  logs                $run_dir/*.log"
 echo "all ready; Ctrl-C stops everything"
 
-deadline=$(( $(date +%s) + ${RUN_FOR:-0} ))
+# The live status line: what flows, from the services' own /metrics and Alertmanager's API.
+metric_sum() {  # port, metric name (with an optional label filter): the sum of its samples; 0 when unreachable
+  { curl -fs --max-time 2 "http://127.0.0.1:$1/metrics" 2>/dev/null || true; } \
+    | awk -v name="$2" 'index($0, name) == 1 && substr($0, length(name) + 1, 1) ~ /[{ },]/ { total += $NF } END { printf "%d", total }'
+}
+last_predictions=$(metric_sum "${service_ports[scorer]}" predictions_total)
+last_time=$(date +%s)
+deadline=$(( last_time + ${RUN_FOR:-0} ))
 while :; do
   line="status:"
   for service in "${services[@]}"; do
     if ready "${service_ports[$service]}"; then line+=" $service=ready"; else line+=" $service=NOT-READY"; fi
   done
+  now=$(date +%s)
+  predictions=$(metric_sum "${service_ports[scorer]}" predictions_total)
+  elapsed=$(( now - last_time )); [ "$elapsed" -gt 0 ] || elapsed=1
+  rate=$(( (predictions - last_predictions) / elapsed ))
+  last_predictions=$predictions last_time=$now
+  anomalies=$(metric_sum "${service_ports[scorer]}" anomaly_count_total)
+  messages=$(metric_sum "${service_ports[notifier]}" 'alertron_notifier_messages_total{outcome="delivered"')
+  firing=$({ curl -fs --max-time 2 "http://127.0.0.1:$alertmanager_port/api/v2/alerts?active=true&silenced=false&inhibited=false" \
+    2>/dev/null || true; } | { grep -o '"fingerprint"' || true; } | wc -l)
+  line+=" | ${rate} readings/s, ${anomalies} anomalies, ${messages} slack messages, ${firing} alerts firing"
   if [ -t 1 ]; then printf '\r%s   ' "$line"; else echo "$line"; fi
   for pid in "${pids[@]}"; do
     kill -0 "$pid" 2>/dev/null || { echo; echo "run: a process exited unexpectedly; see $run_dir/*.log" >&2; exit 1; }
   done
-  [ "${RUN_FOR:-0}" -gt 0 ] && [ "$(date +%s)" -ge "$deadline" ] && break
+  [ "${RUN_FOR:-0}" -gt 0 ] && [ "$now" -ge "$deadline" ] && break
   sleep "${STATUS_INTERVAL:-2}"
 done

@@ -13,7 +13,8 @@ output="$run_dir/output"
 export CONFIG=debug RUN_DIR="$run_dir" STATUS_INTERVAL=1
 export BROKER_PORT=$(free_port) DEVBROKER_CONTROL_PORT=$(free_port) INGEST_PORT=$(free_port)
 export SCORER_PORT=$(free_port) NOTIFIER_PORT=$(free_port) GENERATOR_PORT=$(free_port)
-export NOTIFIER_GROUP_WINDOW_MS=1000
+export PROMETHEUS_PORT=$(free_port) ALERTMANAGER_PORT=$(free_port)
+export NOTIFIER_GROUP_WINDOW_MS=1000 PROMETHEUS_INTERVAL=1s
 
 # A background job starts with SIGINT ignored, which a script cannot trap: restore the
 # default first, so the SIGINT below acts like Ctrl-C in a terminal.
@@ -36,13 +37,21 @@ sink_has_message() {
   return 1
 }
 check sink_has_message
+# The real Prometheus scrapes every service with the repo's configuration: after a few
+# scrapes every rule and dashboard expression must evaluate, and every per-service panel
+# must have data.
+check curl -fs -o /dev/null "http://127.0.0.1:$ALERTMANAGER_PORT/-/ready"
+sleep 8
+check "$root/scripts/check-live-queries.sh" --strict-metrics --rate-interval 30s "http://127.0.0.1:$PROMETHEUS_PORT"
+check grep -Eq 'readings/s, [0-9]+ anomalies, [0-9]+ slack messages, [0-9]+ alerts firing' "$output"
 
 kill -INT "$runner"
 for _ in $(seq 150); do kill -0 "$runner" 2>/dev/null || break; sleep 0.1; done
 check test ! -e "/proc/$runner"
 # Every process let go of its port: nothing was left behind.
 port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-for port in "$BROKER_PORT" "$DEVBROKER_CONTROL_PORT" "$INGEST_PORT" "$SCORER_PORT" "$NOTIFIER_PORT" "$GENERATOR_PORT"; do
+for port in "$BROKER_PORT" "$DEVBROKER_CONTROL_PORT" "$INGEST_PORT" "$SCORER_PORT" "$NOTIFIER_PORT" "$GENERATOR_PORT" \
+  "$PROMETHEUS_PORT" "$ALERTMANAGER_PORT"; do
   check port_free "$port"
 done
 check grep -q "stopped" "$output"

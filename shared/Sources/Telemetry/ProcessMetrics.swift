@@ -2,8 +2,9 @@
 // so dashboards can show memory and CPU per service. Registered on the runtime's registry.
 import Foundation
 import Prometheus
+import Synchronization
 
-struct ProcessMetrics: Sendable {
+final class ProcessMetrics: Sendable {
     static let help: [String: String] = [
         "process_resident_memory_bytes": "Resident memory size in bytes.",
         "process_virtual_memory_bytes": "Virtual memory size in bytes.",
@@ -14,7 +15,10 @@ struct ProcessMetrics: Sendable {
 
     private let resident: Gauge
     private let virtual: Gauge
-    private let cpu: Gauge
+    /// A counter, as Prometheus' own clients export it (a `_total` gauge fails `promtool
+    /// check metrics`): advanced by the CPU time used since the last scrape.
+    private let cpu: Prometheus.Counter
+    private let cpuCounted = Mutex<Double>(0)
     private let openFiles: Gauge
 
     init(registry: PrometheusCollectorRegistry) {
@@ -23,7 +27,8 @@ struct ProcessMetrics: Sendable {
         }
         resident = gauge("process_resident_memory_bytes")
         virtual = gauge("process_virtual_memory_bytes")
-        cpu = gauge("process_cpu_seconds_total")
+        cpu = registry.makeCounter(descriptor: MetricNameDescriptor(metricName: "process_cpu_seconds_total", unitName: "",
+                                                                    helpText: Self.help["process_cpu_seconds_total"] ?? ""))
         openFiles = gauge("process_open_fds")
         gauge("process_start_time_seconds").set(Date().timeIntervalSince1970)
     }
@@ -42,7 +47,12 @@ struct ProcessMetrics: Sendable {
         if getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage) == 0 {
             let user = Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6
             let system = Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1e6
-            cpu.set(user + system)
+            let total = user + system
+            let delta = cpuCounted.withLock { counted in
+                defer { counted = max(counted, total) }
+                return max(0, total - counted)
+            }
+            if delta > 0 { cpu.increment(by: delta) }
         }
         if let descriptors = try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd") {
             openFiles.set(Double(descriptors.count))

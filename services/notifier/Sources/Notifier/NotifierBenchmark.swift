@@ -91,7 +91,17 @@ struct NotifierBenchmark: AsyncParsableCommand {
         await producer.shutdown()
     }
 
+    /// Sends anomalies `first..<first+count`, in chunks the producer's local queue can hold.
     private func produce(_ count: Int, from first: Int, producer: KafkaProducer) async throws {
+        var chunk = first
+        while chunk < first + count {
+            let size = min(20_000, first + count - chunk)
+            try await produceChunk(size, from: chunk, producer: producer)
+            chunk += size
+        }
+    }
+
+    private func produceChunk(_ count: Int, from first: Int, producer: KafkaProducer) async throws {
         var batch = KafkaProducerBatch(capacity: count)
         let now = Timestamp.now()
         for next in first..<(first + count) {
