@@ -8,13 +8,14 @@ SERVICES     := ingest scorer notifier generator
 SERVICES_DIR := .build-services
 SHARED_TEST  := $(SWIFT) test --package-path shared --skip-build --disable-xctest
 
-.PHONY: deps build build-tests test test-shared test-services test-deploy test-run run models bench clean help
+.PHONY: deps build build-tests test test-shared test-services test-deploy test-run run up down models bench clean help
 
 help:
 	@echo "make run     install what is missing, build, run the mesh locally (Ctrl-C stops it)"
 	@echo "make test    install what is missing, build once, run every package's tests"
 	@echo "make bench   release build, then the benchmarks (results go in BENCHMARKS.md)"
 	@echo "make build   build every package ($(CONFIG)); make clean removes build output"
+	@echo "make up      docker compose: the mesh on Redpanda with Prometheus, Alertmanager, Grafana (make down stops it)"
 	@echo "make models  train the default sensor and log models into run/models (make run does it when missing)"
 
 deps:
@@ -53,6 +54,14 @@ test-run:
 
 run: build
 	@CONFIG=$(CONFIG) scripts/run-local.sh
+
+# The same mesh in containers (needs Docker with the compose plugin; not available here).
+COMPOSE ?= docker compose
+up:
+	$(COMPOSE) -f deploy/compose/docker-compose.yml up -d --build
+
+down:
+	$(COMPOSE) -f deploy/compose/docker-compose.yml down
 
 # The default models as make run trains them: sensor from synthetic normal readings, log
 # severity from the team's corpus (services/scorer/data). Same data and seed, same version.
