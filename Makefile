@@ -8,7 +8,7 @@ SERVICES     := ingest scorer notifier generator
 SERVICES_DIR := .build-services
 SHARED_TEST  := $(SWIFT) test --package-path shared --skip-build --disable-xctest
 
-.PHONY: deps build build-tests test test-shared test-services test-deploy test-run run up down models bench clean help
+.PHONY: deps build build-tests test test-shared test-services test-deploy test-run test-e2e run up down models bench clean help
 
 help:
 	@echo "make run     install what is missing, build, run the mesh locally (Ctrl-C stops it)"
@@ -33,7 +33,7 @@ build-tests: deps
 	  $(SWIFT) build --package-path services/$$service --scratch-path $(SERVICES_DIR) --build-tests || exit 1; \
 	done
 
-test: build-tests test-shared test-services test-deploy test-run
+test: build-tests test-shared test-services test-deploy test-run test-e2e
 
 test-shared:
 	$(SHARED_TEST)
@@ -51,6 +51,11 @@ test-deploy: deps
 # make run itself, on the debug build: everything comes up ready and Ctrl-C stops it all.
 test-run:
 	scripts/test-run-local.sh
+
+# The whole mesh as make run starts it, a known stream in, Slack (the stand-in) and the
+# real Prometheus and Alertmanager checked for what must come out.
+test-e2e:
+	scripts/test-e2e.sh
 
 run: build
 	@CONFIG=$(CONFIG) scripts/run-local.sh
@@ -88,6 +93,8 @@ bench: deps
 	$(SERVICES_DIR)/release/generator benchmark
 	$(SWIFT) build --package-path services/notifier --scratch-path $(SERVICES_DIR) -c release
 	$(SERVICES_DIR)/release/notifier benchmark
+	$(MAKE) build CONFIG=release
+	scripts/bench-e2e.sh
 
 clean:
 	rm -rf shared/.build $(SERVICES_DIR) services/*/.build run

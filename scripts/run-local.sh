@@ -16,6 +16,8 @@ declare -A service_ports=(
   [notifier]="${NOTIFIER_PORT:-8082}" [generator]="${GENERATOR_PORT:-8083}"
 )
 services=(scorer notifier ingest generator)   # consumers first, producers of traffic last
+# LOCAL_GENERATOR=off leaves the traffic to the caller (the end-to-end test sends its own).
+[ "${LOCAL_GENERATOR:-on}" = off ] && services=(scorer notifier ingest)
 shared_bin="$root/shared/.build/$config"
 services_bin="$root/.build-services/$config"
 
@@ -114,14 +116,18 @@ done
 
 # Prometheus and Alertmanager from Debian, with the repo's rules and routing (deploy/): the
 # same files compose and Kubernetes use, with this run's addresses and, for tests, shorter
-# intervals (PROMETHEUS_INTERVAL, ALERTMANAGER_GROUP_WAIT, ALERTMANAGER_GROUP_INTERVAL).
+# intervals (PROMETHEUS_INTERVAL, ALERTMANAGER_GROUP_WAIT, ALERTMANAGER_GROUP_INTERVAL) and
+# their own copy of the rules (PROMETHEUS_RULES_DIR).
 prometheus_dir="$run_dir/prometheus"
 mkdir -p "$prometheus_dir/targets"
-ln -sfn "$root/deploy/prometheus/rules" "$prometheus_dir/rules"
+ln -sfn "${PROMETHEUS_RULES_DIR:-$root/deploy/prometheus/rules}" "$prometheus_dir/rules"
 interval="${PROMETHEUS_INTERVAL:-15s}"
 sed -e "s/^  scrape_interval: .*/  scrape_interval: $interval/" -e "s/^  evaluation_interval: .*/  evaluation_interval: $interval/" \
   "$root/deploy/prometheus/prometheus.yml" >"$prometheus_dir/prometheus.yml"
 for target in "${!service_ports[@]}"; do
+  echo "[]" >"$prometheus_dir/targets/$target.yml"
+done
+for target in "${services[@]}"; do
   printf -- '- targets: ["127.0.0.1:%s"]\n' "${service_ports[$target]}" >"$prometheus_dir/targets/$target.yml"
 done
 printf -- '- targets: ["127.0.0.1:%s"]\n' "$prometheus_port" >"$prometheus_dir/targets/prometheus.yml"

@@ -32,6 +32,8 @@ extension SlackStandIn {
             let listing: [[String: Any]] = self.requests.map { recorded in
                 var entry: [String: Any] = ["method": recorded.method, "status": recorded.status,
                                             "received_at": ISO8601DateFormatter().string(from: recorded.receivedAt),
+                                            // Milliseconds since 1970, for latency measurements.
+                                            "received_ms": (recorded.receivedAt.timeIntervalSince1970 * 1000).rounded(),
                                             "body": recorded.json ?? String(decoding: recorded.body, as: UTF8.self)]
                 if let channel = recorded.channel { entry["channel"] = channel }
                 if let ts = recorded.ts { entry["ts"] = ts }

@@ -99,7 +99,8 @@ struct MessageRenderer: Sendable {
                 .section(text: detail, fields: []),
                 .context(["Model `\(mrkdwnEscaped(group.worst.model))` · grouped over \(Self.describe(window)) · Alertron"]),
             ],
-            metadata: .init(source: "anomalies", alerts: group.count, subjects: [group.key.subject])
+            metadata: .init(source: "anomalies", alerts: group.count, subjects: [group.key.subject],
+                            readings: isLog ? 0 : group.count, logs: isLog ? group.count : 0)
         ).clamped()
     }
 
@@ -136,7 +137,9 @@ struct MessageRenderer: Sendable {
                 .section(text: nil, fields: fields),
                 .context(["\(groups.count) subjects, \(count) alerts · grouped over \(Self.describe(window)) · Alertron"]),
             ],
-            metadata: .init(source: "anomalies", alerts: count, subjects: ranked.map(\.key.subject))
+            metadata: .init(source: "anomalies", alerts: count, subjects: ranked.map(\.key.subject),
+                            readings: groups.filter { $0.key.kind == .reading }.reduce(0) { $0 + $1.count },
+                            logs: groups.filter { $0.key.kind == .log }.reduce(0) { $0 + $1.count })
         ).clamped()
     }
 

@@ -34,10 +34,15 @@ struct SlackMessage: Sendable, Equatable {
         /// Devices, log sources or alert names it names.
         var subjects: [String]
         var status: String?
+        /// For anomalies: how many of `alerts` are readings and how many log lines.
+        var readings: Int?
+        var logs: Int?
 
         var json: [String: Any] {
             var payload: [String: Any] = ["source": source, "alerts": alerts, "subjects": subjects]
             if let status { payload["status"] = status }
+            if let readings { payload["readings"] = readings }
+            if let logs { payload["logs"] = logs }
             return payload
         }
     }
