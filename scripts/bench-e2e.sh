@@ -44,9 +44,9 @@ PORT=0 "$services_bin/generator" --target http --ingest-url "http://127.0.0.1:$I
 background=$!
 sleep 5
 
-python3 - "$INGEST_PORT" "$slack_port" "$probes" "$rate" <<'PY'
-import json, sys, time, urllib.request, statistics
-ingest, slack, probes, rate = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+python3 - "$INGEST_PORT" "$slack_port" "$probes" "$rate" "$BROKER_PORT" <<'PY'
+import json, sys, time, urllib.request, subprocess, datetime
+ingest, slack, probes, rate, broker = (int(a) for a in sys.argv[1:6])
 def post(body):
     request = urllib.request.Request(f"http://127.0.0.1:{ingest}/v1/readings", data=body.encode(),
                                      headers={"Content-Type": "application/json"})
@@ -80,6 +80,21 @@ print(f"bench-e2e: {probes} probes at 20/s over {rate} background readings/s thr
 if latencies:
     print(f"bench-e2e: ingest 202 -> Slack stand-in: p50 {pct(latencies, 50):.1f} ms, p90 {pct(latencies, 90):.1f} ms, "
           f"p99 {pct(latencies, 99):.1f} ms, max {latencies[-1]:.1f} ms")
+# Where the time goes: the scorer stamps scored_at, so the anomalies topic splits the path.
+def epoch_ms(stamp):
+    return datetime.datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp() * 1000
+scored = {}
+lines = subprocess.run(["kcat", "-b", f"127.0.0.1:{broker}", "-C", "-t", "anomalies", "-o", "beginning", "-e", "-q", "-f", "%s\\n"],
+                       capture_output=True, text=True).stdout.splitlines()
+for line in lines:
+    event = json.loads(line)
+    if event.get("device_id") in accepted:
+        scored[event["device_id"]] = epoch_ms(event["scored_at"])
+to_scorer = sorted(scored[d] - accepted[d] for d in scored)
+to_slack = sorted(arrived[d] - scored[d] for d in scored if d in arrived)
+if to_scorer and to_slack:
+    print(f"bench-e2e: of which ingest 202 -> scored_at p50 {pct(to_scorer, 50):.1f} ms, p99 {pct(to_scorer, 99):.1f} ms; "
+          f"scored_at -> Slack p50 {pct(to_slack, 50):.1f} ms, p99 {pct(to_slack, 99):.1f} ms")
 round_trips.sort()
 print(f"bench-e2e: baseline, the probe's own ingest round trip: p50 {pct(round_trips, 50):.1f} ms, p99 {pct(round_trips, 99):.1f} ms; "
       f"ratio of p50s {pct(latencies, 50) / pct(round_trips, 50):.1f}x" if latencies else "")

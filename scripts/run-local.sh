@@ -93,6 +93,10 @@ KAFKA_BROKERS="$(cat "$run_dir/bootstrap")"
 # The local profile: one low session timeout for every group member, so a member that
 # stops is replaced in seconds on the development broker.
 export KAFKA_SESSION_TIMEOUT_MS="${KAFKA_SESSION_TIMEOUT_MS:-6000}"
+# The development broker answers a fetch only after fetch.wait.max.ms (500 ms by default)
+# even when messages are waiting, where a real broker answers at once; a short wait keeps
+# the local mesh's latency what it would be on Kafka or Redpanda.
+export KAFKA_FETCH_WAIT_MAX_MS="${KAFKA_FETCH_WAIT_MAX_MS:-10}"
 # The generator's local profile: a modest stream of readings with anomalies, and log lines
 # (a fifth of the events, 5% of them critical) so both models have work.
 export GENERATOR_MODE="${GENERATOR_MODE:-mixed}" GENERATOR_RATE="${GENERATOR_RATE:-20}"

@@ -265,9 +265,17 @@ final class RDKafkaClient: @unchecked Sendable {
     /// Per-message errors (not messages) are reported to the error callback and skipped.
     func consumeBatch(capacity: Int, timeoutMilliseconds: Int32) -> KafkaConsumerBatch {
         guard let queue = consumerQueue else { return KafkaConsumerBatch(messages: []) }
+        // Wait (up to the timeout) for the first message only, then take what is already
+        // queued without waiting: consume_batch_queue alone waits until the batch is full or
+        // the timeout passes, which holds a trickle of messages back for the whole timeout.
+        guard let first = rd_kafka_consume_queue(queue, timeoutMilliseconds) else { return KafkaConsumerBatch(messages: []) }
         var pointers = [UnsafeMutablePointer<rd_kafka_message_t>?](repeating: nil, count: capacity)
-        let received = rd_kafka_consume_batch_queue(queue, timeoutMilliseconds, &pointers, capacity)
-        guard received > 0 else { return KafkaConsumerBatch(messages: []) }
+        pointers[0] = first
+        let received = capacity > 1
+            ? 1 + max(0, pointers.withUnsafeMutableBufferPointer { buffer in
+                rd_kafka_consume_batch_queue(queue, 0, buffer.baseAddress! + 1, capacity - 1)
+            })
+            : 1
         let polled = pointers[0..<received].compactMap { $0 }
         defer { polled.forEach { rd_kafka_message_destroy($0) } }
 

@@ -89,7 +89,7 @@ final class NotifierWorker: Service, Sendable {
     }
 
     private func closeWindows(into jobs: AsyncStream<DeliveryJob>.Continuation) async {
-        let tick = settings.groupWindow == .zero ? Duration.milliseconds(50) : min(max(settings.groupWindow / 10, .milliseconds(20)), .milliseconds(250))
+        let tick = settings.groupWindow == .zero ? Duration.milliseconds(10) : min(max(settings.groupWindow / 10, .milliseconds(20)), .milliseconds(250))
         while !Task.isCancelled {
             // A channel still sending its last messages keeps its window open: the alerts
             // meanwhile fold into its next messages instead of queueing behind Slack's pace.
