@@ -91,7 +91,7 @@ let package = Package(
         .testTarget(name: "ModelsTests", dependencies: ["Models", "Events"]),
         .testTarget(name: "KafkaTests", dependencies: ["Kafka", "AlertronTesting"]),
         // Runs the built alertron-devbroker executable; `swift build --build-tests` builds it first.
-        .testTarget(name: "DevBrokerTests", dependencies: ["Kafka"]),
+        .testTarget(name: "DevBrokerTests", dependencies: ["Kafka", "AlertronTesting"]),
         .testTarget(
             name: "SlackStandInTests",
             dependencies: ["SlackStandIn", .product(name: "HummingbirdTesting", package: "hummingbird")]

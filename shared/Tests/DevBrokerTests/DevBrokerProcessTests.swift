@@ -8,6 +8,7 @@ import FoundationNetworking
 import Logging
 import Testing
 import Kafka
+import AlertronTesting
 
 /// A running alertron-devbroker process, stopped with SIGTERM by `stop()`.
 final class DevBrokerProcess: @unchecked Sendable {
@@ -74,23 +75,6 @@ final class DevBrokerProcess: @unchecked Sendable {
 struct TestError: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }
-}
-
-/// A port nothing listens on right now (the kernel's choice for port 0).
-func freePort() throws -> Int {
-    let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    defer { close(descriptor) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    let ok = withUnsafeMutablePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-            bind(descriptor, $0, length) == 0 && getsockname(descriptor, $0, &length) == 0
-        }
-    }
-    guard ok else { throw TestError("no free port") }
-    return Int(UInt16(bigEndian: address.sin_port))
 }
 
 func run(_ executable: String, _ arguments: [String]) throws -> (Int32, String) {

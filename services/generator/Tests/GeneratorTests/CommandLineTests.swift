@@ -1,5 +1,6 @@
 // `generator` as a user runs it: the built binary, against an in-process development broker
 // (it listens on TCP, so a child process reaches it like any client).
+import AlertronTesting
 import Events
 import Foundation
 import Glibc
@@ -101,19 +102,5 @@ import Testing
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.contains("precision 0.5000  recall 0.5000  F1 0.5000"), "\(result.stdout)")
         #expect(result.stdout.contains("shift"))
-    }
-
-    private func freePort() throws -> Int {
-        // Bind to port 0, read the port the kernel chose, release it for the child.
-        let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(socket) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(socket, $0, length) } }
-        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(socket, $0, &length) } }
-        return Int(UInt16(bigEndian: address.sin_port))
     }
 }
