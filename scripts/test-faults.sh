@@ -5,11 +5,17 @@
 # messages, and HTTP fuzzing of ingest and the notifier's webhook. Each test starts what it
 # needs on free ports (its own development broker, so counts never mix), asserts counts, prints
 # its figures, and stops every process it started, even on failure. Exit status: the number of
-# failed tests (0: all passed).
+# failed tests (0: all passed). Run it under the build lock, so it never shares the CPU with a
+# build or another heavy test: flock /tmp/alertron-swift-build.lock scripts/test-faults.sh
 #
 #   scripts/test-faults.sh                 # every test
 #   scripts/test-faults.sh kill fuzz       # only these (kill replicas broker slack malformed fuzz)
 #   KEEP_RUN_DIR=1 scripts/test-faults.sh  # keep logs and topic dumps (printed at the end)
+#
+# Knobs (defaults in brackets): KILL_COUNT / KILL_RATE [60000 readings at 3000/s],
+# REPLICAS_COUNT / REPLICAS_RATE [the same], OUTAGE_SECONDS [10], SLACK_500_TIMES [4],
+# SLACK_429_TIMES [3], MALFORMED_COUNT [10000], FUZZ_REQUESTS [4000], FUZZ_SEED [1].
+# Setup errors (a binary or tool missing, training failed) exit 125.
 set -uo pipefail
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -17,13 +23,14 @@ shared_bin="$root/shared/.build/debug"
 services_bin="$root/.build-services/debug"
 faults="$root/scripts/faults"
 work="$(mktemp -d /tmp/alertron-faults.XXXXXX)"
+started=$SECONDS
 
 for binary in "$shared_bin/alertron-devbroker" "$shared_bin/alertron-slack-standin" \
   "$services_bin/scorer" "$services_bin/ingest" "$services_bin/notifier" "$services_bin/generator"; do
-  [ -x "$binary" ] || { echo "test-faults: $binary is missing; run 'make build-tests' (or make build CONFIG=debug) first" >&2; exit 2; }
+  [ -x "$binary" ] || { echo "test-faults: $binary is missing; run 'make build-tests' (or make build CONFIG=debug) first" >&2; exit 125; }
 done
 for tool in kcat curl python3 setsid; do
-  command -v "$tool" >/dev/null || { echo "test-faults: $tool is missing; run 'make deps'" >&2; exit 2; }
+  command -v "$tool" >/dev/null || { echo "test-faults: $tool is missing; run 'make deps'" >&2; exit 125; }
 done
 
 # ---------------------------------------------------------------------------------------------
@@ -31,7 +38,7 @@ done
 # started too. `procs` lists the current test's groups in start order; they are stopped in
 # reverse order (services before the broker, so consumers commit while it is there) at the
 # end of each test and, whatever happens, on exit.
-declare -a procs=()
+declare -a procs=() test_groups=()
 declare -A pid=()
 test_dir=""
 
@@ -41,6 +48,7 @@ start_proc() {  # name, command...: starts it in the background, stdout/stderr t
   setsid "$@" >"$test_dir/$name.out" 2>"$test_dir/$name.log" </dev/null &
   pid[$name]=$!
   procs+=("$name")
+  test_groups+=("$!")
 }
 
 alive() { kill -0 "${pid[$1]}" 2>/dev/null; }
@@ -190,18 +198,20 @@ batch_size=$(help_default --batch-size)
 batches_in_flight=$(help_default --batches-in-flight)
 if [ -z "$batch_size" ] || [ -z "$batches_in_flight" ]; then
   echo "test-faults: could not read the scorer's defaults from --help" >&2
-  exit 2
+  exit 125
 fi
 
 # The models, trained once for every test (seconds).
+models_started=$SECONDS
 mkdir -p "$work/models"
 if ! "$services_bin/scorer" train --synthetic --out "$work/models/sensor-iforest.json" >"$work/models/train.log" 2>&1 \
   || ! "$services_bin/scorer" train-logs --input "$root/services/scorer/data/log-corpus.jsonl" \
     --out "$work/models/log-severity.json" >>"$work/models/train.log" 2>&1; then
   echo "test-faults: training the models failed:" >&2
   cat "$work/models/train.log" >&2
-  exit 2
+  exit 125
 fi
+models_seconds=$((SECONDS - models_started))
 
 # =============================================================================================
 # 1. kill -9 the scorer mid-stream and restart it.
@@ -498,14 +508,14 @@ test_fuzz() {
 all_tests=(kill replicas broker slack malformed fuzz)
 selected=("$@")
 [ ${#selected[@]} -gt 0 ] || selected=("${all_tests[@]}")
-started=$SECONDS
 declare -a summary=()
 failed=0
 for name in "${selected[@]}"; do
-  declare -F "test_$name" >/dev/null || { echo "test-faults: no test '$name' (tests: ${all_tests[*]})" >&2; exit 2; }
+  declare -F "test_$name" >/dev/null || { echo "test-faults: no test '$name' (tests: ${all_tests[*]})" >&2; exit 125; }
   test_dir="$work/$name"
   mkdir -p "$test_dir"
   test_failures=0
+  test_groups=()
   figures=()
   echo "=== $name"
   test_started=$SECONDS
@@ -513,13 +523,16 @@ for name in "${selected[@]}"; do
     echo "  FAIL  the test could not run to its end"
     test_failures=$((test_failures + 1))
   fi
-  # Every process the test started is stopped here, services before the broker.
+  # Every process the test started is stopped here, services before the broker; then no
+  # process of any group it started may be left.
   stop_all
+  left=$(for group in "${test_groups[@]}"; do pgrep -g "$group"; done | wc -l)
+  check "nothing left running (${#test_groups[@]} process groups started)" test "$left" = 0
   outcome=PASS
   [ "$test_failures" -eq 0 ] || { outcome=FAIL; failed=$((failed + 1)); }
   summary+=("$outcome $name ($((SECONDS - test_started)) s)")
   echo "--- $outcome $name in $((SECONDS - test_started)) s"
 done
-echo "=== summary ($((SECONDS - started)) s)"
+echo "=== summary: $((${#selected[@]} - failed)) passed, $failed failed; $((SECONDS - started)) s in all (models trained in $models_seconds s)"
 printf '  %s\n' "${summary[@]}"
 exit "$failed"
