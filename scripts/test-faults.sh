@@ -231,11 +231,14 @@ test_kill() {
     sleep 0.1
   done
   before_kill=$(metric_sum "$port" predictions_total)
+  local batch_events batches
+  batch_events=$(metric_sum "$port" alertron_scorer_batch_events_sum)
+  batches=$(metric_sum "$port" alertron_scorer_batch_events_count)
   kill -KILL -- "-${pid[scorer]}"
   wait "${pid[scorer]}" 2>/dev/null
   unset "pid[scorer]"
   local killed_at=$SECONDS
-  figure "scorer killed (SIGKILL) after $before_kill readings scored of $count (stream at $rate/s)"
+  figure "scorer killed (SIGKILL) after $before_kill readings scored of $count (stream at $rate/s; $batches batches so far, $((batch_events / (batches > 0 ? batches : 1))) events each on average)"
   check "generator still sending when the scorer was killed" alive generator
   start_scorer scorer-restarted "$port"
   wait_ready scorer-restarted "$port" || return 1

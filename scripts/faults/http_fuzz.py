@@ -314,6 +314,7 @@ def corpus(token):
         ("logs: 120 messages of 8 KiB in one request", "/v1/logs", json.dumps([dict(VALID_LOG, message="m" * 8192)] * 120).encode(), "2xx"),
         ("ingest: features [0, 1, 0]", "/ingest", legacy(features="[0, 1, 0]"), "2xx"),
         ("ingest: features [1, 2, 3]", "/ingest", legacy(features="[1, 2, 3]"), "2xx"),
+        ("ingest: features [20.5, 1013.2, 0.0] (a machine at rest)", "/ingest", legacy(features="[20.5, 1013.2, 0.0]"), "2xx"),
         ("ingest: features [true, 2, 3]", "/ingest", legacy(features="[true, 2, 3]"), "4xx"),
         ("ingest: ts RFC 3339", "/ingest", legacy('"2026-11-21T08:00:00Z"'), "2xx"),
         ("ingest: ts 1763712000", "/ingest", legacy("1763712000"), "2xx"),
