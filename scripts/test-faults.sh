@@ -147,11 +147,12 @@ start_broker() {
   control="http://127.0.0.1:$control_port"
 }
 
-# Every consumer gets one low session timeout: the development broker's rebalance after a
-# member leaves waits about session.timeout.ms - 1 s, and members with different values can
-# wedge the group.
+# The local profile, as scripts/run-local.sh sets it: every consumer gets one low session
+# timeout (the development broker's rebalance after a member leaves waits about
+# session.timeout.ms - 1 s, and members with different values can wedge the group), and a
+# short fetch wait (the development broker answers a fetch only after fetch.wait.max.ms).
 service_env() {  # port: the environment every service runs with
-  echo KAFKA_BROKERS="$brokers" KAFKA_SESSION_TIMEOUT_MS=6000 HOST=127.0.0.1 PORT="$1" LOG_LEVEL=info \
+  echo KAFKA_BROKERS="$brokers" KAFKA_SESSION_TIMEOUT_MS=6000 KAFKA_FETCH_WAIT_MAX_MS=10 HOST=127.0.0.1 PORT="$1" LOG_LEVEL=info \
     MODEL_PATH="$work/models/sensor-iforest.json" LOG_MODEL_PATH="$work/models/log-severity.json"
 }
 
