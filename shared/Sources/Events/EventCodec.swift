@@ -176,7 +176,7 @@ public enum EventCodec {
             if let nested = try index.object(.truth, "truth", optional: true, as: TruthField.self) {
                 truth = GroundTruth(
                     anomaly: try nested.bool(.anomaly, "truth.anomaly"),
-                    kind: try nested.optionalString(.kind, "truth.kind")
+                    kind: try nested.optionalString(.kind, "truth.kind", maxBytes: GroundTruth.maxKindBytes)
                 )
             }
             return .reading(Reading(
@@ -186,7 +186,7 @@ public enum EventCodec {
         case .log:
             let source = try index.string(.source, "source", maxBytes: LogEvent.maxSourceBytes)
             let message = try index.string(.message, "message", maxBytes: LogEvent.maxMessageBytes, allowEmpty: true)
-            let level = try index.optionalString(.level, "level")
+            let level = try index.optionalString(.level, "level", maxBytes: LogEvent.maxLevelBytes)
             return .log(LogEvent(id: id, ts: ts, source: source, message: message, level: level))
         case .deadLetter:
             // Callers pass only inbound kinds; kept as an error rather than a trap all the same.

@@ -8,6 +8,8 @@ public enum EventSchema {
 /// The generator's label for a synthetic reading. Carried through for evaluation only:
 /// nothing downstream may use it to make a decision.
 public struct GroundTruth: Sendable, Equatable {
+    /// Longest `kind` accepted (kinds are words like spike or stuck).
+    public static let maxKindBytes = 64
     public var anomaly: Bool
     public var kind: String?
 
@@ -52,6 +54,8 @@ public struct LogEvent: Sendable, Equatable {
     public static let maxMessageBytes = 8192
     /// The source is the Kafka key, so it has the same bounds as a device id.
     public static let maxSourceBytes = 256
+    /// Longest `level` accepted (levels are words like INFO or EMERG).
+    public static let maxLevelBytes = 64
 
     public var id: String
     public var ts: String

@@ -123,9 +123,9 @@ struct FieldIndex<Name: FieldName> {
     }
 
     /// An optional string: absent and `null` both mean nil.
-    func optionalString(_ name: Name, _ field: StaticString) throws(EventError) -> String? {
+    func optionalString(_ name: Name, _ field: StaticString, maxBytes: Int = .max) throws(EventError) -> String? {
         guard containsNonNull(name) else { return nil }
-        return try string(name, field, allowEmpty: true)
+        return try string(name, field, maxBytes: maxBytes, allowEmpty: true)
     }
 
     /// A required RFC 3339 timestamp.

@@ -51,24 +51,30 @@ struct IngestController: Sendable {
     /// `ts` may be RFC 3339 text or Unix seconds, or left out.
     private func legacyReading(_ request: inout Request) async throws(Rejection) -> Accepted {
         let body = try await collectBody(&request)
-        guard let object = (try? JSONSerialization.jsonObject(with: Data(buffer: body))) as? [String: Any] else {
-            throw .badRequest("malformed_json", "the body must be a JSON object {\"device_id\", \"features\": [temperature, pressure, vibration], \"ts\"}")
+        let legacy: LegacyReading
+        do {
+            legacy = try JSONDecoder().decode(LegacyReading.self, from: Data(buffer: body))
+        } catch let error as DecodingError {
+            throw LegacyReading.rejection(error)
+        } catch {
+            throw .badRequest("malformed_json", LegacyReading.shape)
         }
-        guard let features = object["features"] as? [Any] else {
-            throw .badRequest("missing_field", "field 'features' must be an array [temperature, pressure, vibration]", row: 1, field: "features")
-        }
-        let numbers = features.compactMap { $0 is Bool ? nil : ($0 as? NSNumber)?.doubleValue }
-        guard features.count == 3, numbers.count == 3 else {
+        guard legacy.features.count == 3 else {
             throw .badRequest("invalid_value", "field 'features' must hold exactly 3 numbers [temperature, pressure, vibration]",
                               row: 1, field: "features")
         }
-        var fields: [String: Any] = ["temperature": numbers[0], "pressure": numbers[1], "vibration": numbers[2]]
-        fields["device_id"] = object["device_id"]
-        switch object["ts"] {
-        case let seconds as NSNumber where !(object["ts"] is Bool):
-            fields["ts"] = Timestamp.format(millisecondsSinceEpoch: Int64((seconds.doubleValue * 1000).rounded()))
-        case let text as String: fields["ts"] = text
-        default: break
+        var fields: [String: Any] = ["temperature": legacy.features[0], "pressure": legacy.features[1], "vibration": legacy.features[2]]
+        fields["device_id"] = legacy.deviceID
+        switch legacy.ts {
+        case .seconds(let seconds)?:
+            // Years 0000 to 9999, as RFC 3339 allows; anything else (or not finite) is refused.
+            guard seconds.isFinite, (-62_167_219_200...253_402_300_799).contains(seconds) else {
+                throw .badRequest("invalid_value", "row 1: field 'ts' in Unix seconds must be a time in the years 0000 to 9999",
+                                  row: 1, field: "ts")
+            }
+            fields["ts"] = Timestamp.format(millisecondsSinceEpoch: Int64((seconds * 1000).rounded()))
+        case .text(let text)?: fields["ts"] = text
+        case nil: break
         }
         let json = (try? JSONSerialization.data(withJSONObject: fields)) ?? Data()
         let event: InboundEvent
@@ -120,6 +126,8 @@ struct IngestController: Sendable {
             IngestMetrics.producerQueue.record(producer.queuedMessages)
             let kafkaError = error as? KafkaError
             switch kafkaError?.code {
+            case .messageTooLarge?:
+                throw Rejection(status: 413, code: "too_large", message: "an event is larger than a Kafka message may be; send it smaller")
             case .queueFull?:
                 throw Rejection(status: 503, code: "queue_full", message: "ingest is at capacity; send again after Retry-After", retryAfter: 1)
             case _ where kafkaError?.isRetriable ?? false, .shutDown?:
@@ -214,4 +222,48 @@ func jsonString(_ text: String) -> String {
         }
     }
     return out + "\""
+}
+
+/// The body of the source project's `POST /ingest`. Decoded with Codable rather than
+/// JSONSerialization, whose NSNumber answers `is Bool` for 0 and 1 on Linux.
+struct LegacyReading: Decodable {
+    enum Time: Decodable {
+        case text(String)
+        case seconds(Double)
+
+        init(from decoder: any Decoder) throws {
+            let value = try decoder.singleValueContainer()
+            if let text = try? value.decode(String.self) {
+                self = .text(text)
+            } else {
+                self = .seconds(try value.decode(Double.self))
+            }
+        }
+    }
+
+    static let shape = "the body must be a JSON object {\"device_id\", \"features\": [temperature, pressure, vibration], \"ts\"}"
+
+    var deviceID: String?
+    var features: [Double]
+    var ts: Time?
+
+    enum CodingKeys: String, CodingKey {
+        case deviceID = "device_id"
+        case features, ts
+    }
+
+    /// A 400 naming the field at fault.
+    static func rejection(_ error: DecodingError) -> Rejection {
+        switch error {
+        case .keyNotFound(let key, _) where key.stringValue == "features":
+            return .badRequest("missing_field", "field 'features' must be an array [temperature, pressure, vibration]", row: 1, field: "features")
+        case .typeMismatch(_, let context), .valueNotFound(_, let context), .dataCorrupted(let context):
+            guard let field = context.codingPath.first?.stringValue else { return .badRequest("malformed_json", shape) }
+            let what = field == "features" ? "an array of 3 numbers [temperature, pressure, vibration]"
+                : field == "ts" ? "RFC 3339 text or Unix seconds" : "a string"
+            return .badRequest("invalid_value", "row 1: field '\(field)' must be \(what)", row: 1, field: field)
+        default:
+            return .badRequest("malformed_json", shape)
+        }
+    }
 }

@@ -62,6 +62,24 @@ import Testing
                 #expect(response.status == .badRequest)
                 #expect(json(response)["row"] as? Int == 3, "NDJSON rows are line numbers")
             }
+            // Found by the fault tests' fuzzing: an unbounded level made one event larger than a
+            // Kafka message, and the broker's refusal came back as a 500.
+            let level = String(repeating: "L", count: LogEvent.maxLevelBytes + 1)
+            try await client.post("/v1/logs", #"{"source": "db", "message": "m", "level": "\#(level)"}"#) { response in
+                #expect(response.status == .badRequest)
+                #expect(json(response)["field"] as? String == "level" && json(response)["code"] as? String == "too_large")
+            }
+            // A numeric ts far outside any calendar used to crash the process.
+            for ts in ["1e17", "-1e17", "1e300"] {
+                try await client.post("/ingest", #"{"device_id": "a", "features": [1, 2, 3], "ts": \#(ts)}"#) { response in
+                    #expect(response.status == .badRequest, "ts \(ts)")
+                    #expect(json(response)["field"] as? String == "ts")
+                }
+            }
+            try await client.post("/ingest", #"{"device_id": "a", "features": [1, true, 3]}"#) { response in
+                #expect(response.status == .badRequest)
+                #expect(json(response)["field"] as? String == "features")
+            }
             let long = String(repeating: "x", count: LogEvent.maxMessageBytes + 1)
             try await client.post("/v1/logs", #"{"source": "db", "message": "\#(long)"}"#) { response in
                 #expect(response.status == .badRequest)
@@ -148,12 +166,18 @@ import Testing
                 #expect(json(response)["field"] as? String == "features")
             }
             try await client.execute(uri: "/log/disk%20full%20on%20%2Fvar", method: .get) { #expect($0.status == .accepted) }
+            // 0 and 1 are numbers (Foundation on Linux once took them for booleans): a machine at rest.
+            try await client.post("/ingest", #"{"device_id": "legacy-3", "features": [1, 1013, 0], "ts": 1}"#) {
+                #expect($0.status == .accepted)
+            }
         }
-        let events = try await broker.read(count: 2).compactMap { $0.value.flatMap { try? EventCodec.decodeInbound(Array($0)) } }
+        let events = try await broker.read(count: 3).compactMap { $0.value.flatMap { try? EventCodec.decodeInbound(Array($0)) } }
         let reading = events.compactMap { if case .reading(let reading) = $0 { reading } else { nil } }.first
         #expect(reading?.deviceID == "legacy-1" && reading?.temperature == 22.5 && reading?.vibration == 0.03)
         #expect(reading?.ts == "2025-11-21T08:00:00.000Z")
         let log = events.compactMap { if case .log(let log) = $0 { log } else { nil } }.first
         #expect(log?.message == "disk full on /var" && log?.source == "http-get")
+        let atRest = events.compactMap { if case .reading(let reading) = $0, reading.deviceID == "legacy-3" { reading } else { nil } }.first
+        #expect(atRest?.temperature == 1 && atRest?.vibration == 0 && atRest?.ts == "1970-01-01T00:00:01.000Z")
     }
 }
