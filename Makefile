@@ -8,7 +8,7 @@ SERVICES     := ingest scorer notifier generator
 SERVICES_DIR := .build-services
 SHARED_TEST  := $(SWIFT) test --package-path shared --skip-build --disable-xctest
 
-.PHONY: deps build build-tests test test-shared test-services test-deploy test-run test-e2e run up down models bench clean help
+.PHONY: deps build build-tests test test-shared test-services test-deploy test-run test-e2e test-faults run up down models bench clean help
 
 help:
 	@echo "make run     install what is missing, build, run the mesh locally (Ctrl-C stops it)"
@@ -33,7 +33,7 @@ build-tests: deps
 	  $(SWIFT) build --package-path services/$$service --scratch-path $(SERVICES_DIR) --build-tests || exit 1; \
 	done
 
-test: build-tests test-shared test-services test-deploy test-run test-e2e
+test: build-tests test-shared test-services test-deploy test-run test-e2e test-faults
 
 test-shared:
 	$(SHARED_TEST)
@@ -56,6 +56,11 @@ test-run:
 # real Prometheus and Alertmanager checked for what must come out.
 test-e2e:
 	scripts/test-e2e.sh
+
+# Faults on purpose (kill -9, a replica lost, the broker down, Slack failing, malformed input,
+# HTTP fuzzing), each counting what comes out; figures in RELIABILITY.md.
+test-faults:
+	scripts/test-faults.sh
 
 run: build
 	@CONFIG=$(CONFIG) scripts/run-local.sh
