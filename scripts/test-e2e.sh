@@ -83,17 +83,21 @@ with open(sys.argv[2], "w") as out:
             out.write("- " + routine[index - index // 5 - 1] + "\n")
 PY
 
-# 1. A burst: 40% of readings anomalous across the fleet, for about 12 s.
-check generate e2e-burst --mode readings --count 3600 --rate 300 --anomaly-rate 0.4 --seed 11
-# 2. The log lines.
+# 1. The log lines, first and alone: the burst starts only once their message is in Slack, so
+#    it quotes them (folded into a fleet digest with the burst they would only be counted).
 check generate e2e-logs --replay "$work/e2e-app.log" --replay-format loghub --replay-source e2e-app --rate 100
+slack_requests() { curl -fs "http://127.0.0.1:$slack_port/_standin/requests"; }
+logs_delivered() { slack_requests | grep -q '"logs":[1-9]'; }
+for _ in $(seq 150); do logs_delivered && break; sleep 0.2; done
+check logs_delivered
+# 2. A burst: 40% of readings anomalous across the fleet, for about 12 s.
+check generate e2e-burst --mode readings --count 3600 --rate 300 --anomaly-rate 0.4 --seed 11
 # 3. Calm: no injected anomalies, long enough for the 20 s windows to empty.
 generate e2e-calm --mode readings --count 9000 --rate 300 --anomaly-rate 0 --seed 12 &
 calm=$!
-say "burst and log lines sent; calm stream running"
+say "log lines and burst sent; calm stream running"
 
 # HighAnomalyRate: fired, delivered, then resolved (the original updated, a reply in its thread).
-slack_requests() { curl -fs "http://127.0.0.1:$slack_port/_standin/requests"; }
 resolved() {
   slack_requests | python3 -c '
 import json, sys
