@@ -41,8 +41,8 @@ final class SlackDelivery: Sendable {
     private let configuration: Configuration
     private let logger: Logger
     private let threads: Mutex<(map: [String: (channel: String, ts: String)], order: [String])> = Mutex(([:], []))
-    private let queued = Atomic<Int>(0)
-    private let queuedByChannel = Mutex<[String: Int]>([:])
+    /// Jobs accepted and not yet finished, by channel, and in all.
+    private let queued = Mutex<(byChannel: [String: Int], total: Int)>(([:], 0))
 
     init(transport: any SlackTransport, producer: KafkaProducer, configuration: Configuration, logger: Logger) {
         self.transport = transport
@@ -51,20 +51,20 @@ final class SlackDelivery: Sendable {
         self.logger = logger
     }
 
-    /// Jobs accepted and not yet finished.
-    var pendingJobs: Int { queued.load(ordering: .relaxed) }
-
     /// Whether jobs for `channel` are queued or being sent.
     func isSending(to channel: String) -> Bool {
-        queuedByChannel.withLock { ($0[channel] ?? 0) > 0 }
+        queued.withLock { ($0.byChannel[channel] ?? 0) > 0 }
     }
 
     /// Counts a job in as soon as it is handed over (before `run` picks it up), so a channel
     /// is busy from the moment its message exists.
     func accepted(_ job: DeliveryJob) {
-        queuedByChannel.withLock { $0[job.channel, default: 0] += 1 }
-        queued.add(1, ordering: .relaxed)
-        NotifierMetrics.pendingMessages.record(queued.load(ordering: .relaxed))
+        let total = queued.withLock { queued in
+            queued.byChannel[job.channel, default: 0] += 1
+            queued.total += 1
+            return queued.total
+        }
+        NotifierMetrics.pendingMessages.record(total)
     }
 
     /// Delivers jobs until the stream ends and every lane is empty, or the task is cancelled.
@@ -90,9 +90,12 @@ final class SlackDelivery: Sendable {
         var pace = Pace(interval: configuration.channelInterval)
         for await job in jobs {
             guard await deliver(job, pace: &pace) else { return }
-            queued.subtract(1, ordering: .relaxed)
-            queuedByChannel.withLock { $0[job.channel, default: 1] -= 1 }
-            NotifierMetrics.pendingMessages.record(queued.load(ordering: .relaxed))
+            let total = queued.withLock { queued in
+                queued.byChannel[job.channel, default: 1] -= 1
+                queued.total -= 1
+                return queued.total
+            }
+            NotifierMetrics.pendingMessages.record(total)
             await done(job)
         }
     }
