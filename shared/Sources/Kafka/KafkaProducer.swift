@@ -15,8 +15,11 @@ public final class KafkaProducer: Service, Sendable {
     private let poller: DeliveryPoller
     private let fatal: FatalErrorSignal
     private let shutdownStarted = OnceFlag()
-    /// Blocking librdkafka calls (flush, metadata, admin) run here, off the cooperative pool.
-    private let blockingQueue = DispatchQueue(label: "alertron.kafka.producer.blocking", attributes: .concurrent)
+    /// Blocking librdkafka calls (flush, metadata, admin) run here, off Swift's shared pool,
+    /// one at a time. Serial on purpose: on Linux a concurrent queue runs on the same
+    /// dispatch threads as Swift's tasks, so three producers flushing against a dead broker
+    /// held all of them and /readyz answered 2 s late; a serial queue gets a thread of its own.
+    private let blockingQueue = DispatchQueue(label: "alertron.kafka.producer.blocking")
 
     public init(configuration: KafkaProducerConfiguration, logger: Logger) throws {
         self.configuration = configuration
@@ -217,7 +220,8 @@ public final class KafkaProducer: Service, Sendable {
 }
 
 extension DispatchQueue {
-    /// Runs blocking work on this queue and resumes the caller with its result.
+    /// Runs blocking work on this queue and resumes the caller with its result. Use a serial
+    /// queue: a concurrent one (or a global one) shares its threads with Swift's tasks.
     func run<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { continuation in
             self.async { continuation.resume(with: Result { try work() }) }

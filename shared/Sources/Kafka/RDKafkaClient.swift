@@ -1,6 +1,8 @@
 // The only type in Alertron that calls librdkafka: it owns an rd_kafka_t handle and turns
 // every C result into Swift values and KafkaErrors. Blocking calls are made by its callers on
-// their own dispatch queues or threads, never on Swift's cooperative pool.
+// their own dispatch queues or threads, never on Swift's cooperative pool: that pool has one
+// thread per core, and one blocked thread stalls every task of the process (/readyz and
+// /metrics included). Debug builds check it at each blocking call (`assertNotOnTaskThread`).
 import Crdkafka
 import Foundation
 import Logging
@@ -132,6 +134,7 @@ final class RDKafkaClient: @unchecked Sendable {
         let topics: [OpaquePointer]
 
         func destroy() {
+            assertNotOnTaskThread("rd_kafka_destroy")
             if let mockCluster { rd_kafka_mock_cluster_destroy(mockCluster) }
             queues.forEach { rd_kafka_queue_destroy($0) }
             topics.forEach { rd_kafka_topic_destroy($0) }
@@ -194,6 +197,7 @@ final class RDKafkaClient: @unchecked Sendable {
     /// Waits up to `timeoutMilliseconds` for producer events; returns delivery outcomes and
     /// reports errors to the callbacks. Call from one dedicated thread.
     func pollDeliveries(timeoutMilliseconds: Int32, into outcomes: inout [DeliveryOutcome]) {
+        assertNotOnTaskThread("rd_kafka_queue_poll")
         guard let mainQueue, let event = rd_kafka_queue_poll(mainQueue, timeoutMilliseconds) else { return }
         defer { rd_kafka_event_destroy(event) }
         switch Int32(rd_kafka_event_type(event)) {
@@ -228,7 +232,8 @@ final class RDKafkaClient: @unchecked Sendable {
     /// Blocks until every outstanding message is delivered or the timeout passes; true when
     /// everything was. Another thread must serve the delivery reports meanwhile.
     func flush(timeoutMilliseconds: Int32) -> Bool {
-        rd_kafka_flush(handle, timeoutMilliseconds) == RD_KAFKA_RESP_ERR_NO_ERROR
+        assertNotOnTaskThread("rd_kafka_flush")
+        return rd_kafka_flush(handle, timeoutMilliseconds) == RD_KAFKA_RESP_ERR_NO_ERROR
     }
 
     /// Gives up on everything not yet acknowledged: each message gets a definite failed report
@@ -264,6 +269,7 @@ final class RDKafkaClient: @unchecked Sendable {
     /// Polls up to `capacity` messages, copying every key and value into one buffer.
     /// Per-message errors (not messages) are reported to the error callback and skipped.
     func consumeBatch(capacity: Int, timeoutMilliseconds: Int32) -> KafkaConsumerBatch {
+        assertNotOnTaskThread("rd_kafka_consume_queue")
         guard let queue = consumerQueue else { return KafkaConsumerBatch(messages: []) }
         // Wait (up to the timeout) for the first message only, then take what is already
         // queued without waiting: consume_batch_queue alone waits until the batch is full or
@@ -346,6 +352,7 @@ final class RDKafkaClient: @unchecked Sendable {
 
     /// Commits stored offsets synchronously. "Nothing to commit" is success.
     func commitStoredOffsets() throws {
+        assertNotOnTaskThread("rd_kafka_commit")
         let result = rd_kafka_commit(handle, nil, 0)
         if result != RD_KAFKA_RESP_ERR_NO_ERROR && result != RD_KAFKA_RESP_ERR__NO_OFFSET {
             throw Self.error(result, defaultCode: .offsets)
@@ -354,6 +361,7 @@ final class RDKafkaClient: @unchecked Sendable {
 
     /// Commits stored offsets and leaves the group. Blocks; serves the final revocation.
     func closeConsumer() -> KafkaError? {
+        assertNotOnTaskThread("rd_kafka_consumer_close")
         // The consumer queue reference must go before close.
         if let consumerQueue { rd_kafka_queue_destroy(consumerQueue) }
         consumerQueue = nil
@@ -397,6 +405,7 @@ final class RDKafkaClient: @unchecked Sendable {
     /// Fetches metadata: all topics, or only those this client already uses (cheap, for
     /// readiness checks on large clusters). Blocks up to the timeout.
     func metadata(allTopics: Bool, timeoutMilliseconds: Int32) throws -> KafkaClusterMetadata {
+        assertNotOnTaskThread("rd_kafka_metadata")
         var pointer: UnsafePointer<rd_kafka_metadata>?
         let result = rd_kafka_metadata(handle, allTopics ? 1 : 0, nil, &pointer, timeoutMilliseconds)
         guard result == RD_KAFKA_RESP_ERR_NO_ERROR, let metadata = pointer?.pointee else {
@@ -417,6 +426,7 @@ final class RDKafkaClient: @unchecked Sendable {
     /// Creates topics through the admin API. Topics that already exist count as created.
     /// Blocks up to the timeout.
     func createTopics(_ specifications: [KafkaTopicSpecification], timeoutMilliseconds: Int32) throws {
+        assertNotOnTaskThread("rd_kafka_CreateTopics")
         var errorText = [CChar](repeating: 0, count: 512)
         var newTopics: [OpaquePointer?] = []
         defer { newTopics.forEach { rd_kafka_NewTopic_destroy($0) } }
@@ -632,4 +642,13 @@ final class RDKafkaClient: @unchecked Sendable {
     static func string(_ buffer: [CChar]) -> String {
         buffer.withUnsafeBufferPointer { string($0.baseAddress) }
     }
+}
+
+/// Debug builds stop at a blocking librdkafka call made on a thread that is running a Swift
+/// task (the cooperative pool, or any task executor): such calls belong on the client's own
+/// queues and threads. Calls that only hand work to librdkafka's threads (produce, store
+/// offsets, the mock cluster's requests) return at once and are not checked.
+@inline(__always)
+func assertNotOnTaskThread(_ call: StaticString) {
+    assert(withUnsafeCurrentTask { $0 == nil }, "\(call) blocks its thread: call it from the Kafka client's queue, not from a task")
 }
