@@ -11,7 +11,8 @@ let package = Package(
         .library(name: "Events", targets: ["Events"]),
         .library(name: "Telemetry", targets: ["Telemetry"]),
         .library(name: "Models", targets: ["Models"]),
-        // Helpers for tests (waiting with deadlines), shared by every package's test targets.
+        // Helpers for tests (waiting with deadlines, a thread of their own for tests that block or
+        // compute for long), shared by every package's test targets.
         .library(name: "AlertronTesting", targets: ["AlertronTesting"]),
         // A local server that speaks Slack's API contract, for tests and `make run`.
         .library(name: "SlackStandIn", targets: ["SlackStandIn"]),
@@ -87,8 +88,8 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .testTarget(name: "EventsTests", dependencies: ["Events"]),
-        .testTarget(name: "ModelsTests", dependencies: ["Models", "Events"]),
+        .testTarget(name: "EventsTests", dependencies: ["Events", "AlertronTesting"]),
+        .testTarget(name: "ModelsTests", dependencies: ["Models", "Events", "AlertronTesting"]),
         .testTarget(name: "KafkaTests", dependencies: ["Kafka", "AlertronTesting"]),
         // Runs the built alertron-devbroker executable; `swift build --build-tests` builds it first.
         .testTarget(name: "DevBrokerTests", dependencies: ["Kafka", "AlertronTesting"]),
@@ -99,7 +100,7 @@ let package = Package(
         .testTarget(
             name: "TelemetryTests",
             dependencies: [
-                "Telemetry",
+                "Telemetry", "AlertronTesting",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),

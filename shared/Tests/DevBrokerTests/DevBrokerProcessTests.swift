@@ -95,7 +95,7 @@ let quietLogger: Logger = {
     return logger
 }()
 
-@Suite(.serialized, .timeLimit(.minutes(2))) struct DevBrokerProcessTests {
+@Suite(.serialized, .ownThread, .timeLimit(.minutes(2))) struct DevBrokerProcessTests {
     @Test func kcatSeesTheStandardTopicsWithTheirPartitionsAtTheFixedAddress() throws {
         let broker = try DevBrokerProcess(arguments: ["--partitions", "6", "--topic", "extra:3"])
         defer { #expect(broker.stop() == 0, "SIGTERM should end the broker with status 0") }

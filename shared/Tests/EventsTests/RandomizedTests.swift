@@ -101,7 +101,7 @@ private func doublesOf(_ event: InboundEvent) -> [UInt64] {
     return [r.temperature.bitPattern, r.pressure.bitPattern, r.vibration.bitPattern]
 }
 
-@Suite("Randomized")
+@Suite("Randomized", .computeThread)
 struct RandomizedTests {
     @Test func thousandsOfRandomEventsRoundTripExactly() throws {
         var generator = EventGenerator(rng: SplitMix64(seed: 20261121))

@@ -2,6 +2,7 @@
 
 import Events
 import Testing
+@_exported import AlertronTesting
 
 let sampleTS = "2026-11-21T07:04:50.123Z"
 

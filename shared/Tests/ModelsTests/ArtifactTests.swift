@@ -4,7 +4,7 @@ import Foundation
 import Models
 import Testing
 
-@Suite struct ArtifactTests {
+@Suite(.computeThread) struct ArtifactTests {
     static let model: IsolationForest = {
         let data = SensorProfile.normalReadings(count: 3_000, seed: 11)
         return try! IsolationForest.train(data, featureNames: SensorProfile.featureNames, parameters: parameters(seed: 9))

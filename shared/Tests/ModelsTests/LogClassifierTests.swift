@@ -37,7 +37,7 @@ func logParameters(seed: UInt64 = 1, hashBits: Int = 16) -> LogClassifier.Parame
     return parameters
 }
 
-@Suite struct LogClassifierTests {
+@Suite(.computeThread) struct LogClassifierTests {
     static let model = try! LogClassifier.train(templatedLogs(count: 120, seed: 1), parameters: logParameters())
 
     @Test func separatesUnseenLinesOfTheTrainedTemplates() {

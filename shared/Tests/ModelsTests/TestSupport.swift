@@ -3,6 +3,7 @@
 import Foundation
 import Models
 import Testing
+@_exported import AlertronTesting
 
 /// The message of the `ModelError` `body` throws, or nil when it succeeds.
 func modelErrorMessage<T>(_ body: () throws -> T) -> String? {

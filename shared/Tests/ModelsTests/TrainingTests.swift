@@ -4,7 +4,7 @@ import Events
 import Models
 import Testing
 
-@Suite struct TrainingTests {
+@Suite(.computeThread) struct TrainingTests {
     let training = SensorProfile.normalReadings(count: 5_000, seed: 7)
     let fresh = SensorProfile.normalReadings(count: 1_000, seed: 8)
 
@@ -226,7 +226,7 @@ import Testing
     }
 }
 
-@Suite struct SensorProfileTests {
+@Suite(.computeThread) struct SensorProfileTests {
     @Test func normalReadingsStayInTheirPhysicalRanges() {
         let data = SensorProfile.normalReadings(count: 10_000, seed: 3)
         #expect(data.rows == 10_000 && data.columns == 3)

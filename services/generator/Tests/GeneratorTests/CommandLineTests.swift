@@ -7,7 +7,7 @@ import Glibc
 import Testing
 @testable import Generator
 
-@Suite(.serialized, .timeLimit(.minutes(2))) struct CommandLineTests {
+@Suite(.serialized, .ownThread, .timeLimit(.minutes(2))) struct CommandLineTests {
     private static let binary = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent()
         .appendingPathComponent("generator")
 
@@ -30,10 +30,11 @@ import Testing
         // Read both pipes before waiting, so a chatty child cannot fill one and block.
         let stderr = Mutexed(Data())
         let stderrRead = DispatchSemaphore(value: 0)
-        DispatchQueue.global().async {
+        // A thread, not a global queue: on Linux those share their threads with Swift's tasks.
+        Thread {
             stderr.withLock { $0 = err.fileHandleForReading.readDataToEndOfFile() }
             stderrRead.signal()
-        }
+        }.start()
         let stdout = out.fileHandleForReading.readDataToEndOfFile()
         stderrRead.wait()
         process.waitUntilExit()

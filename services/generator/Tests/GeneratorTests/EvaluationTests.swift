@@ -6,7 +6,7 @@ import Models
 import Testing
 @testable import Generator
 
-@Suite struct EvaluationTests {
+@Suite(.computeThread) struct EvaluationTests {
     private func scored(_ id: String, kind: String?, anomalous truth: Bool?, flagged: Bool, severity: Severity = .none,
                         temperature: Double = 22, score: Double = 0.5, model: String = "isolation_forest@test") -> ScoredEvent {
         let reading = Reading(id: id, ts: "2026-01-01T00:00:00.000Z", deviceID: "edge-1", temperature: temperature, pressure: 1010,

@@ -6,7 +6,7 @@ import Models
 import Testing
 @testable import Generator
 
-@Suite struct FleetTests {
+@Suite(.computeThread) struct FleetTests {
     private func configuration(seed: UInt64 = 7, anomalyRate: Double = 0.02, kinds: [AnomalyKind] = AnomalyKind.allCases,
                                devices: Int = 50) -> EventStream.Configuration {
         var configuration = EventStream.Configuration()

@@ -9,7 +9,7 @@ import Testing
 import FoundationNetworking
 #endif
 
-@Suite(.timeLimit(.minutes(3))) struct AlertmanagerProcessTests {
+@Suite(.ownThread, .timeLimit(.minutes(3))) struct AlertmanagerProcessTests {
     static let binary = "/usr/bin/prometheus-alertmanager"
 
     @Test func alertmanagerFiresAndResolvesThroughTheNotifierToSlack() async throws {

@@ -6,7 +6,7 @@ import Foundation
 import Testing
 @testable import Scorer
 
-@Suite struct BatchScorerTests {
+@Suite(.computeThread) struct BatchScorerTests {
     private func message(_ payload: [UInt8]?, offset: Int64, key: String = "edge-1") -> KafkaConsumerMessage {
         KafkaConsumerMessage(topic: "readings", partition: 2, offset: offset, key: ArraySlice(key.utf8),
                              value: payload.map { ArraySlice($0) }, timestampMilliseconds: nil)

@@ -2,7 +2,7 @@
 import Foundation
 import Testing
 
-@Suite struct CommandLineTests {
+@Suite(.ownThread) struct CommandLineTests {
     private func scorer(_ arguments: [String], stdin: String? = nil) throws -> (status: Int32, stdout: String, stderr: String) {
         let binary = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent()
             .appendingPathComponent("scorer")
