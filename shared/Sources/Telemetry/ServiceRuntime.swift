@@ -59,6 +59,10 @@ public struct ServiceRuntime: Sendable {
 
 /// /metrics (Prometheus text format), /healthz (alive) and /readyz (all checks pass).
 public struct ObservabilityRoutes: Sendable {
+    /// How long /readyz waits for its checks: half a Kubernetes probe's default timeout of
+    /// 1 s, so a hung check makes the probe read "not ready" rather than time out itself.
+    public static let readinessDeadline: Duration = .milliseconds(500)
+
     let registry: PrometheusCollectorRegistry
     let readiness: ReadinessChecks
     let process: ProcessMetrics
@@ -82,7 +86,7 @@ public struct ObservabilityRoutes: Sendable {
             Self.json(.ok, #"{"status":"ok"}"#)
         }
         router.get("/readyz") { _, _ -> Response in
-            let report = await readiness.evaluate()
+            let report = await readiness.evaluate(timeout: Self.readinessDeadline)
             var body: [UInt8] = Array(#"{"status":"#.utf8)
             JSONText.appendString(report.isReady ? "ready" : "not ready", to: &body)
             body.append(contentsOf: #","checks":{"#.utf8)
