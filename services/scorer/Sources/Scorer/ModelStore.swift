@@ -32,8 +32,10 @@ final class ModelStore<Model: ServableModel>: Service, Sendable {
     /// Why a model that loads still cannot serve (nil: it can), checked before it replaces the current one.
     private let reject: @Sendable (Model) -> String?
     private let state = Mutex<State>(State())
-    /// One reload at a time: SIGHUP and the file watcher must not race to install.
-    private let reloading = NSLock()
+    /// Reloads run here, one at a time (SIGHUP and the file watcher must not race to
+    /// install), and off Swift's shared pool: reading and parsing a large artifact takes a
+    /// while, and a pool thread held that long stalls /readyz, /metrics and the scoring.
+    private let loader = DispatchQueue(label: "alertron.scorer.model-loader")
 
     private struct State {
         var model: Model?
@@ -61,11 +63,23 @@ final class ModelStore<Model: ServableModel>: Service, Sendable {
     /// Why the last load failed, if it did.
     var lastError: String? { state.withLock { $0.lastError } }
 
-    /// Loads the file; keeps the current model when it fails. Returns whether it loaded.
+    /// Loads the file on the loader queue, waiting for it; keeps the current model when it
+    /// fails. Returns whether it loaded. For start-up (before any service runs) and tests;
+    /// running services use `reloadInBackground(reason:)`.
     @discardableResult
     func reload(reason: String) -> Bool {
-        reloading.lock()
-        defer { reloading.unlock() }
+        loader.sync { load(reason: reason) }
+    }
+
+    /// The same reload, awaited without holding a thread of the shared pool.
+    @discardableResult
+    func reloadInBackground(reason: String) async -> Bool {
+        await withCheckedContinuation { continuation in
+            loader.async { continuation.resume(returning: self.load(reason: reason)) }
+        }
+    }
+
+    private func load(reason: String) -> Bool {
         let stamp = Self.stamp(path)
         do throws(ModelError) {
             let model = try Model.load(path: path)
@@ -99,19 +113,25 @@ final class ModelStore<Model: ServableModel>: Service, Sendable {
         await withDiscardingTaskGroup { group in
             group.addTask {
                 for await _ in await UnixSignalsSequence(trapping: .sighup).cancelOnGracefulShutdown() {
-                    self.reload(reason: "SIGHUP")
+                    await self.reloadInBackground(reason: "SIGHUP")
                 }
             }
             guard interval > .zero else { return }
             group.addTask {
                 while !Task.isCancelled {
                     do { try await Task.sleep(for: self.interval) } catch { return }
-                    let changed = self.state.withLock { $0.fileStamp } != Self.stamp(self.path)
-                    if changed { self.reload(reason: "file changed") }
+                    if await self.fileChanged() { await self.reloadInBackground(reason: "file changed") }
                 }
             }
             try? await gracefulShutdown()
             group.cancelAll()
+        }
+    }
+
+    /// Whether the file's time or size differs from the last load's (a stat on the loader queue).
+    private func fileChanged() async -> Bool {
+        await withCheckedContinuation { continuation in
+            loader.async { continuation.resume(returning: self.state.withLock { $0.fileStamp } != Self.stamp(self.path)) }
         }
     }
 
