@@ -65,8 +65,7 @@ public final class ThreadExecutor: TaskExecutor, @unchecked Sendable {
         condition.lock()
         if exited {
             condition.unlock()
-            let executor = asUnownedTaskExecutor()
-            Thread { job.runSynchronously(on: executor) }.start()
+            Thread { [self] in job.runSynchronously(on: asUnownedTaskExecutor()) }.start()
             return
         }
         jobs.append(job)

@@ -11,11 +11,14 @@ import Testing
 import AlertronTesting
 @testable import Telemetry
 
-@Suite(.timeLimit(.minutes(2))) struct ReadinessUnderBlockingTests {
+// Serialized: one test blocks a pool thread on purpose, and the live test times answers.
+@Suite(.serialized, .timeLimit(.minutes(2))) struct ReadinessUnderBlockingTests {
     @Test func aCheckThatIgnoresCancellationIsJoinedNotStartedAgainAndStillAnswersOnTime() async throws {
         let readiness = ReadinessChecks()
         let starts = Locked(0)
         let release = Gate()
+        // Should the probe wait for the check again, the test fails after 5 s instead of hanging.
+        release.open(after: .seconds(5))
         readiness.add("stuck") {
             starts.withLock { $0 += 1 }
             await release.wait()  // not cancellable: only the gate ends it
@@ -23,26 +26,26 @@ import AlertronTesting
         readiness.add("fast") {}
 
         let first = await timed { await readiness.evaluate(timeout: .milliseconds(200)) }
-        #expect(first.elapsed < .seconds(5), "a probe with a 200 ms deadline took \(first.elapsed)")
-        #expect(first.value.results["stuck"]?.contains("timed out") == true)
+        #expect(first.elapsed < .seconds(4), "a probe with a 200 ms deadline took \(first.elapsed)")
+        #expect(first.value.results["stuck"]?.hasPrefix("timed out") == true, "\(first.value.results)")
         #expect(first.value.results["fast"] == "ok")
 
         // Later probes join the run that is still under way instead of starting another.
         for _ in 0..<3 {
             let again = await timed { await readiness.evaluate(timeout: .milliseconds(200)) }
-            #expect(again.elapsed < .seconds(5))
+            #expect(again.elapsed < .seconds(4))
             #expect(!again.value.isReady)
         }
         #expect(starts.value == 1, "a stuck check was started \(starts.value) times")
 
-        // Once it returns, the next probe starts it afresh and it passes.
+        // Once it returns, a probe sees it pass; the probe after that starts one fresh run.
         release.open()
         try await eventually(10, "the released check to pass") {
             await readiness.evaluate(timeout: .milliseconds(500)).isReady
         }
-        let fresh = await readiness.evaluate(timeout: .seconds(5))
-        #expect(fresh.isReady)
-        #expect(starts.value == 2, "after the stuck run ended, one new run; counted \(starts.value) starts")
+        let before = starts.value
+        #expect(await readiness.evaluate(timeout: .seconds(5)).isReady)
+        #expect(starts.value == before + 1)
     }
 
     @Test func aCheckThatBlocksItsThreadHoldsOneThreadWhateverTheNumberOfProbes() async throws {
@@ -53,13 +56,44 @@ import AlertronTesting
             starts.withLock { $0 += 1 }
             blocker.wait()  // what a blocking C call made on the pool would do
         }
-        defer { blocker.signal() }
+        // Every blocked start is let go within 5 s, so a regression fails instead of hanging.
+        let watchdog = Thread {
+            Thread.sleep(forTimeInterval: 5)
+            for _ in 0..<(starts.value + 8) { blocker.signal() }
+        }
+        watchdog.start()
         for _ in 0..<4 {
             let probe = await timed { await readiness.evaluate(timeout: .milliseconds(200)) }
-            #expect(probe.elapsed < .seconds(5), "a probe with a 200 ms deadline took \(probe.elapsed)")
-            #expect(probe.value.results["blocking"]?.contains("timed out") == true)
+            #expect(probe.elapsed < .seconds(4), "a probe with a 200 ms deadline took \(probe.elapsed)")
+            #expect(probe.value.results["blocking"]?.hasPrefix("timed out") == true)
         }
         #expect(starts.value == 1, "a blocked check was started \(starts.value) times: one pool thread each")
+        blocker.signal()
+    }
+
+    @Test func aLateCheckReadsAsItsLastOutcomeWhileThatIsRecent() async throws {
+        let readiness = ReadinessChecks(recentEnough: .milliseconds(500))
+        let hang = Locked(false)
+        let release = Gate()
+        release.open(after: .seconds(5))
+        defer { release.open() }
+        readiness.add("dependency") { if hang.value { await release.wait() } }
+
+        let answered = await readiness.evaluate(timeout: .seconds(5))
+        #expect(answered.isReady)
+        #expect(answered.results["dependency"] == "ok")
+
+        // The dependency slows down: a late run reads as the "ok" of a moment ago.
+        hang.value = true
+        let late = await readiness.evaluate(timeout: .milliseconds(50))
+        #expect(late.isReady, "\(late.results)")
+        #expect(late.results["dependency"]?.hasPrefix("ok (as of ") == true, "\(late.results)")
+
+        // Once that "ok" is older than `recentEnough`, the late run is a failure.
+        try await Task.sleep(for: .milliseconds(700))
+        let stale = await readiness.evaluate(timeout: .milliseconds(50))
+        #expect(!stale.isReady, "\(stale.results)")
+        #expect(stale.results["dependency"]?.hasPrefix("timed out") == true, "\(stale.results)")
     }
 
     /// The whole service surface over real sockets while everything that can block does.
@@ -158,6 +192,14 @@ private final class Gate: Sendable {
             }
             if openNow { continuation.resume() }
         }
+    }
+
+    /// Opens the gate after `delay`, from a thread of its own.
+    func open(after delay: Duration) {
+        Thread { [self] in
+            Thread.sleep(forTimeInterval: Double(delay.components.seconds))
+            open()
+        }.start()
     }
 
     func open() {
