@@ -179,8 +179,22 @@ metric_sum() {  # port, metric name (with an optional label filter): the sum of 
   { curl -fs --max-time 2 "http://127.0.0.1:$1/metrics" 2>/dev/null || true; } \
     | awk -v name="$2" 'index($0, name) == 1 && substr($0, length(name) + 1, 1) ~ /[{ },]/ { total += $NF } END { printf "%d", total }'
 }
+# On a terminal the line is redrawn in place every STATUS_INTERVAL seconds (cut to the
+# terminal's width, so it never wraps into new lines); into a file or pipe, one line every
+# STATUS_LOG_INTERVAL seconds. Processes are checked every STATUS_INTERVAL either way.
+show_status() {
+  if [ -t 1 ]; then
+    local width
+    width=$(tput cols 2>/dev/null || echo 120)
+    printf '\r\033[K%s' "${1:0:$(( width - 1 ))}"
+  elif [ $(( now - last_printed )) -ge "${STATUS_LOG_INTERVAL:-10}" ]; then
+    echo "$1"
+    last_printed=$now
+  fi
+}
 last_predictions=$(metric_sum "${service_ports[scorer]}" predictions_total)
 last_time=$(date +%s)
+last_printed=0
 deadline=$(( last_time + ${RUN_FOR:-0} ))
 while :; do
   line="status:"
@@ -197,7 +211,7 @@ while :; do
   firing=$({ curl -fs --max-time 2 "http://127.0.0.1:$alertmanager_port/api/v2/alerts?active=true&silenced=false&inhibited=false" \
     2>/dev/null || true; } | { grep -o '"fingerprint"' || true; } | wc -l)
   line+=" | ${rate} readings/s, ${anomalies} anomalies, ${messages} slack messages, ${firing} alerts firing"
-  if [ -t 1 ]; then printf '\r%s   ' "$line"; else echo "$line"; fi
+  show_status "$line"
   for pid in "${pids[@]}"; do
     kill -0 "$pid" 2>/dev/null || { echo; echo "run: a process exited unexpectedly; see $run_dir/*.log" >&2; exit 1; }
   done

@@ -3,28 +3,21 @@
 # every service come up ready, and Ctrl-C (SIGINT) leaves no process behind.
 set -uo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
-passed=0
-failed=0
-check() { if "$@"; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAILED: $*"; fi; }
+. "$root/scripts/lib.sh"
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 run_dir="$(mktemp -d)"
 output="$run_dir/output"
-export CONFIG=debug RUN_DIR="$run_dir" STATUS_INTERVAL=1
-export BROKER_PORT=$(free_port) DEVBROKER_CONTROL_PORT=$(free_port) INGEST_PORT=$(free_port)
-export SCORER_PORT=$(free_port) NOTIFIER_PORT=$(free_port) GENERATOR_PORT=$(free_port)
-export PROMETHEUS_PORT=$(free_port) ALERTMANAGER_PORT=$(free_port)
+export CONFIG=debug RUN_DIR="$run_dir" STATUS_INTERVAL=1 STATUS_LOG_INTERVAL=3
+export_free_mesh_ports
 export NOTIFIER_GROUP_WINDOW_MS=1000 PROMETHEUS_INTERVAL=1s
 
-# A background job starts with SIGINT ignored, which a script cannot trap: restore the
-# default first, so the SIGINT below acts like Ctrl-C in a terminal.
-setsid perl -e '$SIG{INT} = "DEFAULT"; exec @ARGV' "$root/scripts/run-local.sh" >"$output" 2>&1 &
-runner=$!
+start_mesh "$output"
+runner=$mesh_pid
 # Whatever happens below, nothing this test started outlives it: the runner leads its own
 # process group (setsid), and every process it starts belongs to that group.
 trap 'kill -KILL -- "-$runner" 2>/dev/null' EXIT
-for _ in $(seq 300); do grep -q "all ready" "$output" && break; sleep 0.2; done
-check grep -q "all ready" "$output"
+check wait_mesh_ready "$output"
+ready_at=$(date +%s)
 check grep -q "status: scorer=ready notifier=ready ingest=ready generator=ready" <(sleep 1.5; cat "$output")
 check kcat -b "127.0.0.1:$BROKER_PORT" -L -t readings -m 5
 # The generator's anomalies reach the notifier's local sink as Slack messages (a short
@@ -44,6 +37,15 @@ check curl -fs -o /dev/null "http://127.0.0.1:$ALERTMANAGER_PORT/-/ready"
 sleep 8
 check "$root/scripts/check-live-queries.sh" --strict-metrics --rate-interval 30s "http://127.0.0.1:$PROMETHEUS_PORT"
 check grep -Eq 'readings/s, [0-9]+ anomalies, [0-9]+ slack messages, [0-9]+ alerts firing' "$output"
+# Into a file the status comes as a line every STATUS_LOG_INTERVAL (3 s here), although the
+# services are polled every second: no more lines than that cadence allows.
+status_cadence_kept() {
+  local lines elapsed
+  lines=$(grep -c '^status:' "$output")
+  elapsed=$(( $(date +%s) - ready_at ))
+  [ "$lines" -ge 2 ] && [ "$lines" -le $(( (elapsed + 2) / 3 + 1 )) ]
+}
+check status_cadence_kept
 
 kill -INT "$runner"
 for _ in $(seq 150); do kill -0 "$runner" 2>/dev/null || break; sleep 0.1; done
