@@ -8,12 +8,10 @@
 # a channel of their own; the baseline is the same probe's ingest round trip alone.
 set -uo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+. "$root/scripts/lib.sh"
 work="$(mktemp -d)"
 export CONFIG="${CONFIG:-release}" RUN_DIR="$work/run" STATUS_INTERVAL=5 LOCAL_GENERATOR=off
-export BROKER_PORT=$(free_port) DEVBROKER_CONTROL_PORT=$(free_port) INGEST_PORT=$(free_port)
-export SCORER_PORT=$(free_port) NOTIFIER_PORT=$(free_port) GENERATOR_PORT=$(free_port)
-export PROMETHEUS_PORT=$(free_port) ALERTMANAGER_PORT=$(free_port)
+export_free_mesh_ports
 export NOTIFIER_GROUP_WINDOW_MS=0 NOTIFIER_CHANNEL_INTERVAL_MS=0 NOTIFIER_CHANNEL_ROUTES='critical=#probes'
 rate="${RATE:-10000}" probes="${PROBES:-300}"
 services_bin="$root/.build-services/$CONFIG"
@@ -23,20 +21,15 @@ slack_port=$(free_port)
 setsid "$shared_bin/alertron-slack-standin" --listen "127.0.0.1:$slack_port" >"$work/slack.out" 2>&1 &
 slack_pid=$!
 export SLACK_BOT_TOKEN=xoxb-bench SLACK_API_URL="http://127.0.0.1:$slack_port/api" SLACK_CHANNEL='#alerts'
-setsid perl -e '$SIG{INT} = "DEFAULT"; exec @ARGV' "$root/scripts/run-local.sh" >"$work/output" 2>&1 &
-runner=$!
+start_mesh "$work/output"
 background=""
 cleanup() {
   [ -n "$background" ] && kill -TERM "$background" 2>/dev/null
-  kill -INT "$runner" 2>/dev/null
-  for _ in $(seq 150); do kill -0 "$runner" 2>/dev/null || break; sleep 0.1; done
-  kill -KILL -- "-$runner" "-$slack_pid" 2>/dev/null
-  wait 2>/dev/null
+  stop_mesh "$slack_pid"
   rm -rf "$work"
 }
 trap cleanup EXIT
-for _ in $(seq 300); do grep -q "all ready" "$work/output" && break; sleep 0.2; done
-grep -q "all ready" "$work/output" || { echo "bench-e2e: the mesh did not come up"; cat "$work/output"; exit 1; }
+wait_mesh_ready "$work/output" || { echo "bench-e2e: the mesh did not come up"; cat "$work/output"; exit 1; }
 
 # Background: normal readings through ingest at the target rate, for as long as the probes run.
 PORT=0 "$services_bin/generator" --target http --ingest-url "http://127.0.0.1:$INGEST_PORT" --mode readings \

@@ -6,6 +6,7 @@
 set -euo pipefail
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
+. "$root/scripts/lib.sh"
 shared_bin="$root/shared/.build/release"
 services_bin="$root/.build-services/release"
 duration="${DURATION:-10}"
@@ -23,13 +24,6 @@ for binary in "$shared_bin/alertron-devbroker" "$services_bin/ingest"; do
   [ -x "$binary" ] || { echo "bench-ingest: $binary is missing; run 'make build' first" >&2; exit 1; }
 done
 
-free_port() {
-  local port
-  while :; do
-    port=$((20000 + RANDOM % 20000))
-    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || { echo "$port"; return; }
-  done
-}
 broker_port=$(free_port)
 control_port=$(free_port)
 ingest_port=$(free_port)

@@ -12,19 +12,14 @@
 # `for:` becomes 5s, so the same expressions fire and resolve within the test.
 set -uo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
-passed=0
-failed=0
-check() { if "$@"; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAILED: $*"; fi; }
+. "$root/scripts/lib.sh"
 say() { echo "e2e: $*"; }
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 work="$(mktemp -d)"
 run_dir="$work/run"
 mkdir -p "$run_dir"
 export CONFIG="${CONFIG:-debug}" RUN_DIR="$run_dir" STATUS_INTERVAL=2 LOCAL_GENERATOR=off
-export BROKER_PORT=$(free_port) DEVBROKER_CONTROL_PORT=$(free_port) INGEST_PORT=$(free_port)
-export SCORER_PORT=$(free_port) NOTIFIER_PORT=$(free_port) GENERATOR_PORT=$(free_port)
-export PROMETHEUS_PORT=$(free_port) ALERTMANAGER_PORT=$(free_port)
+export_free_mesh_ports
 export PROMETHEUS_INTERVAL=1s ALERTMANAGER_GROUP_WAIT=1s ALERTMANAGER_GROUP_INTERVAL=2s
 export NOTIFIER_GROUP_WINDOW_MS=2000 NOTIFIER_CHANNEL_INTERVAL_MS=200
 services_bin="$root/.build-services/$CONFIG"
@@ -44,17 +39,10 @@ setsid "$shared_bin/alertron-slack-standin" --listen "127.0.0.1:$slack_port" --t
 slack_pid=$!
 export SLACK_BOT_TOKEN=xoxb-e2e SLACK_API_URL="http://127.0.0.1:$slack_port/api" SLACK_CHANNEL='#alerts'
 
-setsid perl -e '$SIG{INT} = "DEFAULT"; exec @ARGV' "$root/scripts/run-local.sh" >"$work/output" 2>&1 &
-runner=$!
-cleanup() {
-  kill -INT "$runner" 2>/dev/null
-  for _ in $(seq 150); do kill -0 "$runner" 2>/dev/null || break; sleep 0.1; done
-  kill -KILL -- "-$runner" "-$slack_pid" 2>/dev/null
-  wait 2>/dev/null
-}
+start_mesh "$work/output"
+cleanup() { stop_mesh "$slack_pid"; }
 trap cleanup EXIT
-for _ in $(seq 300); do grep -q "all ready" "$work/output" && break; sleep 0.2; done
-if ! grep -q "all ready" "$work/output"; then
+if ! wait_mesh_ready "$work/output"; then
   echo "e2e: the mesh did not come up"; cat "$work/output"; tail -n 20 "$run_dir"/*.log; exit 1
 fi
 say "mesh ready; sending the stream through ingest"
@@ -179,7 +167,7 @@ PY
 
 cleanup
 trap - EXIT
-check test ! -e "/proc/$runner"
+check test ! -e "/proc/$mesh_pid"
 [ "$failed" -eq 0 ] || { echo "--- run-local output"; tail -n 30 "$work/output"; tail -n 15 "$run_dir"/notifier.log "$run_dir"/alertmanager.log; }
 rm -rf "$work"
 echo "e2e: $passed passed, $failed failed"

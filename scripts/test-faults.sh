@@ -19,6 +19,7 @@
 set -uo pipefail
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
+. "$root/scripts/lib.sh"
 shared_bin="$root/shared/.build/debug"
 services_bin="$root/.build-services/debug"
 faults="$root/scripts/faults"
@@ -102,7 +103,6 @@ trap 'echo "interrupted"; exit 130' INT TERM
 
 # ---------------------------------------------------------------------------------------------
 # Helpers.
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 http_status() { curl -s -o /dev/null -w '%{http_code}' --max-time "${2:-3}" "$1" 2>/dev/null || true; }
 
