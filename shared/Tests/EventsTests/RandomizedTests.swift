@@ -128,9 +128,11 @@ struct RandomizedTests {
         }
     }
 
-    @Test func randomBytesNeverCrashTheDecoders() {
+    @Test func randomBytesNeverCrashTheDecodersAndACutEventIsAlwaysRefused() {
         var generator = EventGenerator(rng: SplitMix64(seed: 7))
         let valid = EventWriter.encode(generator.scored())
+        var cutAndRefused = 0
+        var mutatedAndRefused = 0
         for round in 0..<6000 {
             var input: [UInt8]
             switch round % 3 {
@@ -152,8 +154,20 @@ struct RandomizedTests {
             }
             // Success is possible (a harmless mutation); a crash is not.
             _ = try? EventCodec.decodeInbound(input)
-            _ = try? EventCodec.decodeScored(input)
+            let scored = Result { () throws(EventError) in try EventCodec.decodeScored(input) }
             _ = try? EventCodec.decodeDeadLetter(input)
+            if case .failure(let error) = scored {
+                #expect(!error.message.isEmpty, "a refusal says why")
+            }
+            if round % 3 == 1 && input.count < valid.count {
+                // A strict prefix of an event is never a whole JSON object.
+                if case .success = scored { Issue.record("a cut event (\(input.count) of \(valid.count) bytes) decoded") }
+                cutAndRefused += 1
+            }
+            if round % 3 == 2, case .failure = scored { mutatedAndRefused += 1 }
         }
+        // The rounds really exercised refusals, not only the happy path.
+        #expect(cutAndRefused > 1000)
+        #expect(mutatedAndRefused > 100)
     }
 }

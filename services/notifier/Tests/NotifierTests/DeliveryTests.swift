@@ -29,7 +29,8 @@ import Testing
             #expect(messages.first { $0.text?.contains("edge-7") == true }?.alerts == 3)
             #expect(messages.allSatisfy { $0.channel == "#alerts" && $0.method == "chat.postMessage" })
             try await eventually(10, "every offset stored") { notifier.worker.pendingAlerts == 0 }
-            #expect(try await notifier.stop().get() == ())
+            let stopped = await notifier.stop()
+            #expect(throws: Never.self, "the notifier stops cleanly") { try stopped.get() }
         }
     }
 
