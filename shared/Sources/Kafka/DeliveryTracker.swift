@@ -93,6 +93,16 @@ struct DeliveryTracker<Waiter> {
         return completions
     }
 
+    /// The sender's deadline passed first: the batch fails now as timed out (retriable), and
+    /// reports that still come for it are ignored. Nil when it had already completed.
+    mutating func expire(tokenBase: UInt, deadline: Duration) -> Completion? {
+        guard let entry = pending.removeValue(forKey: tokenBase >> Self.indexBits) else { return nil }
+        pendingMessages -= entry.remaining
+        return (entry.waiter, .failure(KafkaError(
+            .timedOut, "\(entry.remaining) of \(entry.reports.count) messages not acknowledged within \(deadline); "
+                + "they may still arrive, so a resend may duplicate them")))
+    }
+
     mutating func stopAccepting() { isAccepting = false }
 
     /// After the shutdown flush: every batch still waiting fails, naming how much was lost.

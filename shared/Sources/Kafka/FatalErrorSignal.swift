@@ -32,18 +32,25 @@ final class FatalErrorSignal: Sendable {
         }
         return await withTaskCancellationHandler {
             await withCheckedContinuation { continuation in
-                let resumeNow: KafkaError?? = state.withLock { state in
-                    if let error = state.error { return .some(error) }
-                    if Task.isCancelled { return .some(nil) }
+                let answer = state.withLock { state -> WaitAnswer in
+                    if let error = state.error { return .now(error) }
+                    if Task.isCancelled { return .now(nil) }
                     state.waiters[id] = continuation
-                    return .none
+                    return .later
                 }
-                if case .some(let result) = resumeNow { continuation.resume(returning: result) }
+                if case .now(let result) = answer { continuation.resume(returning: result) }
             }
         } onCancel: {
             let waiter = state.withLock { $0.waiters.removeValue(forKey: id) }
             waiter?.resume(returning: nil)
         }
+    }
+
+    /// What a new waiter gets: an answer at once (the error, or nil when already cancelled),
+    /// or a place among the waiters.
+    private enum WaitAnswer {
+        case now(KafkaError?)
+        case later
     }
 
     /// Waits for graceful shutdown or a fatal error, whichever comes first; returns the

@@ -129,25 +129,28 @@ public final class KafkaConsumer: Service, Sendable {
     public func close(timeout: Duration = .seconds(15)) async {
         guard closed.set() else { return }
         let client = self.client
-        let finished = Locked<CheckedContinuation<KafkaError??, Never>?>(nil)
-        let result: KafkaError?? = await withCheckedContinuation { continuation in
-            finished.withLock { $0 = continuation }
-            pollQueue.async {
-                let error = client.closeConsumer()
-                finished.withLock { $0.take() }?.resume(returning: .some(error))
-            }
+        let outcome = await withCheckedContinuation { (continuation: CheckedContinuation<CloseOutcome, Never>) in
+            let answer = ResumeOnce(continuation)
+            pollQueue.async { answer.resume(client.closeConsumer().map(CloseOutcome.failed) ?? .closed) }
             DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(Int(timeout.milliseconds))) {
-                finished.withLock { $0.take() }?.resume(returning: .none)
+                answer.resume(.timedOut)
             }
         }
-        switch result {
-        case .none:
-            logger.error("kafka consumer close timed out; stored offsets may not be committed", metadata: ["timeout": "\(timeout)"])
-        case .some(.some(let error)):
-            logger.warning("kafka consumer closed with an error", metadata: ["error": "\(error)"])
-        case .some(.none):
+        switch outcome {
+        case .closed:
             logger.info("kafka consumer committed its offsets and left the group")
+        case .failed(let error):
+            logger.warning("kafka consumer closed with an error", metadata: ["error": "\(error)"])
+        case .timedOut:
+            logger.error("kafka consumer close timed out; stored offsets may not be committed", metadata: ["timeout": "\(timeout)"])
         }
+    }
+
+    /// How `close` ended: librdkafka closed (cleanly or with an error), or the timeout came first.
+    private enum CloseOutcome: Sendable {
+        case closed
+        case failed(KafkaError)
+        case timedOut
     }
 
     private func countConsumed(_ batch: KafkaConsumerBatch) {

@@ -20,6 +20,8 @@ public final class KafkaProducer: Service, Sendable {
     /// dispatch threads as Swift's tasks, so three producers flushing against a dead broker
     /// held all of them and /readyz answered 2 s late; a serial queue gets a thread of its own.
     private let blockingQueue = DispatchQueue(label: "alertron.kafka.producer.blocking")
+    /// Where `send(_:within:)` deadlines fire: a timer each, never blocked by a flush.
+    private let deadlines = DispatchQueue(label: "alertron.kafka.producer.deadlines")
 
     public init(configuration: KafkaProducerConfiguration, logger: Logger) throws {
         self.configuration = configuration
@@ -49,6 +51,19 @@ public final class KafkaProducer: Service, Sendable {
     /// non-retriable code when resending cannot help. Resending a failed batch may
     /// duplicate the messages that did arrive (consumers drop duplicates by event id).
     public func send(_ batch: KafkaProducerBatch) async throws -> [KafkaDeliveryReport] {
+        try await send(batch, deadline: nil)
+    }
+
+    /// Sends the batch, but answers within `deadline` whatever the producer does: librdkafka's
+    /// own message timeout is not a deadline (an idempotent producer waiting for a broker
+    /// stalls well past it). Throws `.timedOut` when the deadline passes first; messages still
+    /// queued then may yet be delivered, so a caller that sends them again may duplicate them
+    /// (at-least-once, never lost).
+    public func send(_ batch: KafkaProducerBatch, within deadline: Duration) async throws -> [KafkaDeliveryReport] {
+        try await send(batch, deadline: deadline)
+    }
+
+    private func send(_ batch: KafkaProducerBatch, deadline: Duration?) async throws -> [KafkaDeliveryReport] {
         guard !batch.isEmpty else { return [] }
         if let error = fatal.error { throw error }
         let outstanding = client.outstandingMessages
@@ -67,6 +82,7 @@ public final class KafkaProducer: Service, Sendable {
                     return .failure(error)
                 case .enqueue(let tokenBase):
                     let refused = client.produce(batch, tokenBase: tokenBase)
+                    if let deadline { expire(tokenBase, after: deadline) }
                     return .success(refused.isEmpty ? nil : tracker.refuse(tokenBase: tokenBase, refused))
                 }
             }
@@ -79,31 +95,15 @@ public final class KafkaProducer: Service, Sendable {
         return reports
     }
 
-    /// Sends the batch, but answers within `deadline` whatever the producer does: librdkafka's
-    /// own message timeout is not a deadline (an idempotent producer waiting for a broker
-    /// stalls well past it). Throws `.timedOut` when the deadline passes first; messages still
-    /// queued then may yet be delivered, so a caller that sends them again may duplicate them
-    /// (at-least-once, never lost).
-    public func send(_ batch: KafkaProducerBatch, within deadline: Duration) async throws -> [KafkaDeliveryReport] {
-        let outcome: Result<[KafkaDeliveryReport], any Error> = await withCheckedContinuation { continuation in
-            let answered = Locked(false)
-            let answer = { @Sendable (result: Result<[KafkaDeliveryReport], any Error>) in
-                if answered.withLock({ done in defer { done = true }; return !done }) { continuation.resume(returning: result) }
-            }
-            let timer = Task {
-                try await Task.sleep(for: deadline)
-                answer(.failure(KafkaError(.timedOut, "not acknowledged within \(deadline)")))
-            }
-            Task {
-                do {
-                    answer(.success(try await self.send(batch)))
-                } catch {
-                    answer(.failure(error))
-                }
-                timer.cancel()
+    /// Fails the batch as timed out once `deadline` passes, unless its reports came first:
+    /// the tracker decides which, under its lock, so the sender is answered exactly once.
+    private func expire(_ tokenBase: UInt, after deadline: Duration) {
+        let tracker = self.tracker
+        deadlines.asyncAfter(deadline: .now() + .nanoseconds(Int(deadline.nanoseconds))) {
+            if let completion = tracker.withLock({ $0.expire(tokenBase: tokenBase, deadline: deadline) }) {
+                KafkaProducer.complete([completion])
             }
         }
-        return try outcome.get()
     }
 
     /// Messages in the local queue not yet acknowledged by the broker.
@@ -236,6 +236,13 @@ extension DispatchQueue {
 }
 
 extension Duration {
+    /// Whole nanoseconds, clamped to 0...Int64.max.
+    var nanoseconds: Int64 {
+        let (seconds, attoseconds) = components
+        let (scaled, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
+        return overflow ? Int64.max : max(0, scaled &+ attoseconds / 1_000_000_000)
+    }
+
     /// Whole milliseconds, clamped to 0...Int32.max (librdkafka reads -1 as "forever").
     var milliseconds: Int32 {
         let (seconds, attoseconds) = components

@@ -24,3 +24,15 @@ final class OnceFlag: Sendable {
     @discardableResult
     func set() -> Bool { !atomic.exchange(true, ordering: .acquiringAndReleasing) }
 }
+
+/// A continuation that the first of several racing paths resumes (a C call finishing, a
+/// timer firing); later calls are ignored.
+final class ResumeOnce<Value: Sendable>: Sendable {
+    private let continuation: Locked<CheckedContinuation<Value, Never>?>
+
+    init(_ continuation: CheckedContinuation<Value, Never>) { self.continuation = Locked(continuation) }
+
+    func resume(_ value: Value) {
+        continuation.withLock { $0.take() }?.resume(returning: value)
+    }
+}

@@ -102,6 +102,34 @@ import Testing
         #expect(error.code == .messageTooLarge)
         #expect(!error.isRetriable)
     }
+
+    @Test func aBatchPastItsDeadlineFailsAsTimedOutOnceAndItsLateReportsAreIgnored() throws {
+        var tracker = DeliveryTracker<Int>()
+        let base = try tokenBase(tracker.start(batch(3), waiter: 4))
+        #expect(tracker.deliver([DeliveryOutcome(token: base | 0, partition: 0, offset: 0, error: nil)]).isEmpty)
+        let expiry = tracker.expire(tokenBase: base, deadline: .milliseconds(300))
+        let expired = try #require(expiry)
+        #expect(expired.waiter == 4)
+        guard case .failure(let error) = expired.result else { Issue.record("an expired batch succeeded"); return }
+        #expect(error.code == .timedOut)
+        #expect(error.isRetriable)
+        #expect(error.message.hasPrefix("2 of 3 messages not acknowledged within"))
+        #expect(tracker.pendingMessages == 0)
+        // The late reports and a second expiry find nothing to complete.
+        let lateReports = tracker.deliver([DeliveryOutcome(token: base | 1, partition: 0, offset: 1, error: nil),
+                                           DeliveryOutcome(token: base | 2, partition: 0, offset: 2, error: nil)])
+        #expect(lateReports.isEmpty)
+        let again = tracker.expire(tokenBase: base, deadline: .milliseconds(300))
+        #expect(again == nil)
+    }
+
+    @Test func aDeadlineAfterTheBatchCompletedChangesNothing() throws {
+        var tracker = DeliveryTracker<Int>()
+        let base = try tokenBase(tracker.start(batch(1), waiter: 5))
+        #expect(tracker.deliver([DeliveryOutcome(token: base | 0, partition: 2, offset: 9, error: nil)]).count == 1)
+        let late = tracker.expire(tokenBase: base, deadline: .seconds(1))
+        #expect(late == nil)
+    }
 }
 
 @Suite struct FatalErrorSignalTests {

@@ -57,6 +57,28 @@ import Testing
         await consumer.close()
     }
 
+    @Test func aSendWithADeadlineAnswersByItWhenTheBrokerIsSlowAndTheProducerCarriesOn() async throws {
+        let broker = try TestBroker()
+        let producer = try broker.producer()
+        _ = try await broker.produce(producer, count: 1)  // connected, metadata known
+        try broker.cluster.setRoundTripTime(broker: 1, milliseconds: 5000)
+        var batch = KafkaProducerBatch()
+        batch.append(topic: broker.topic, key: "k", value: Array("late".utf8))
+        let start = ContinuousClock.now
+        do {
+            _ = try await producer.send(batch, within: .milliseconds(300))
+            Issue.record("a send to a broker answering in 5 s met a 300 ms deadline")
+        } catch let error as KafkaError {
+            #expect(error.code == .timedOut)
+            #expect(error.isRetriable)
+        }
+        #expect(ContinuousClock.now - start < .seconds(3), "the deadline was 300 ms")
+        try broker.cluster.setRoundTripTime(broker: 1, milliseconds: 0)
+        // The timed-out send leaves nothing stuck: later sends complete.
+        #expect(try await producer.send(batch, within: .seconds(20)).count == 1)
+        await producer.shutdown()
+    }
+
     @Test func aFullLocalQueueRefusesMoreAsRetriableBackpressureUntilItDrains() async throws {
         let broker = try TestBroker()
         let producer = try broker.producer { $0.queueMaxMessages = 10 }
