@@ -66,6 +66,7 @@ public final class KafkaProducer: Service, Sendable {
     private func send(_ batch: KafkaProducerBatch, deadline: Duration?) async throws -> [KafkaDeliveryReport] {
         guard !batch.isEmpty else { return [] }
         if let error = fatal.error { throw error }
+        poller.start()
         let outstanding = client.outstandingMessages
         if outstanding + batch.count > configuration.queueMaxMessages {
             throw KafkaError(.queueFull, "the local queue holds \(outstanding) of at most \(configuration.queueMaxMessages) "
@@ -134,6 +135,7 @@ public final class KafkaProducer: Service, Sendable {
     /// `flushTimeout`) and fails every send still waiting, logging how many were lost.
     /// Throws the error when librdkafka raises a fatal one, after the same shutdown.
     public func run() async throws {
+        poller.start()
         let fatalError = await fatal.waitForShutdownOrFatal { try await gracefulShutdown() }
         await shutdown()
         if let fatalError { throw fatalError }
@@ -191,11 +193,23 @@ public final class KafkaProducer: Service, Sendable {
     }
 
     /// Serves the producer's event queue on a dedicated thread: delivery reports complete
-    /// batches, errors go to the log. Holds no reference to the producer itself.
+    /// batches, errors go to the log. Holds no reference to the producer itself. The thread
+    /// starts with the producer's `run()` or its first send, whichever comes first, not in
+    /// `init`; once stopped it never starts.
     private final class DeliveryPoller: Sendable {
+        private let client: RDKafkaClient
+        private let tracker: Locked<DeliveryTracker<Waiter>>
+        private let started = OnceFlag()
         private let stopped = OnceFlag()
 
         init(client: RDKafkaClient, tracker: Locked<DeliveryTracker<Waiter>>) {
+            self.client = client
+            self.tracker = tracker
+        }
+
+        func start() {
+            guard !started.isSet, started.set(), !stopped.isSet else { return }
+            let (client, tracker) = (self.client, self.tracker)
             let thread = Thread { [stopped] in
                 var outcomes: [DeliveryOutcome] = []
                 var lastGauge = ContinuousClock.now
