@@ -107,6 +107,33 @@ public final class KafkaProducer: Service, Sendable {
         }
     }
 
+    /// Sends the batch again and again until the broker has acknowledged all of it, waiting
+    /// `backoff` between tries; `onFailure` hears of each failed try and the wait that follows
+    /// (to log it, count it). A failed try may have delivered part of the batch: consumers drop
+    /// the duplicates by event id. Gives up, returning false, when the task is cancelled, the
+    /// producer shuts down, or `giveUp()` says so (asked after every failure and every wait).
+    /// For output that must not be lost: a permanent error is retried too, and says so loudly
+    /// through `onFailure` rather than skipping the batch.
+    public func sendUntilAcknowledged(_ batch: KafkaProducerBatch, backoff: Backoff = Backoff(),
+                                      giveUp: () -> Bool = { false },
+                                      onFailure: (_ error: any Error, _ retryIn: Duration) -> Void) async -> Bool {
+        guard !batch.isEmpty else { return true }
+        var backoff = backoff
+        while !Task.isCancelled {
+            do {
+                _ = try await send(batch)
+                return true
+            } catch {
+                if (error as? KafkaError)?.code == .shutDown || giveUp() { return false }
+                let wait = backoff.next()
+                onFailure(error, wait)
+                do { try await Task.sleep(for: wait) } catch { return false }
+                if giveUp() { return false }
+            }
+        }
+        return false
+    }
+
     /// Messages in the local queue not yet acknowledged by the broker.
     public var queuedMessages: Int { client.outstandingMessages }
 

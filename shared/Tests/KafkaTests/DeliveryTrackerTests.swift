@@ -152,3 +152,20 @@ import Testing
         #expect(signal.error == nil)
     }
 }
+
+@Suite struct BackoffTests {
+    @Test func waitsDoubleUpToTheMaximumAndStayThere() {
+        var backoff = Backoff(initial: .milliseconds(100), maximum: .milliseconds(700))
+        let waits = (0..<6).map { _ in backoff.next() }
+        #expect(waits == [.milliseconds(100), .milliseconds(200), .milliseconds(400), .milliseconds(700),
+                          .milliseconds(700), .milliseconds(700)])
+    }
+
+    @Test func jitteredWaitsFallInTheUpperHalfOfTheirStep() {
+        var backoff = Backoff(initial: .seconds(1), maximum: .seconds(8), jitter: true)
+        for step in [1.0, 2, 4, 8, 8] {
+            let wait = backoff.next()
+            #expect(wait >= .seconds(step / 2) && wait <= .seconds(step), "step \(step) s gave \(wait)")
+        }
+    }
+}

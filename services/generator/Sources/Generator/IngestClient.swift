@@ -3,6 +3,7 @@
 // dropped; a 413 splits the batch; a 400, 401 or 415 stops the run, since resending the
 // same request cannot succeed.
 import Foundation
+import Kafka
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
@@ -86,7 +87,7 @@ struct IngestClient: EventSink {
     }
 
     private func post(_ body: NDJSONBody, to path: String, context: DeliveryContext) async throws -> DeliveryOutcome {
-        var delay = Duration.milliseconds(100)
+        var backoff = Backoff()
         while true {
             let answer: Answer
             do {
@@ -95,10 +96,10 @@ struct IngestClient: EventSink {
             } catch {
                 if context.hasExpired { return .abandoned }
                 context.attemptFailed(reason: "connection")
+                let wait = backoff.next()
                 logger.warning("ingest unreachable; sending the batch again",
-                               metadata: ["error": "\(error.localizedDescription)", "retry_in": "\(delay)", "path": "\(path)"])
-                guard await context.sleep(delay) else { return .abandoned }
-                delay = min(delay * 2, .seconds(5))
+                               metadata: ["error": "\(error.localizedDescription)", "retry_in": "\(wait)", "path": "\(path)"])
+                guard await context.sleep(wait) else { return .abandoned }
                 continue
             }
             let (status, data) = (answer.status, answer.body)
@@ -108,11 +109,11 @@ struct IngestClient: EventSink {
                 return .delivered
             case .retry(let after):
                 context.attemptFailed(reason: Self.reason(status))
-                let wait = after ?? delay
+                // Retry-After, when ingest gave one, wins over the backoff (which then stays put).
+                let wait = after ?? backoff.next()
                 logger.warning("ingest cannot take the batch now; sending it again",
                                metadata: ["status": "\(status)", "retry_in": "\(wait)", "path": "\(path)"])
                 guard await context.sleep(wait) else { return .abandoned }
-                if after == nil { delay = min(delay * 2, .seconds(5)) }
             case .split:
                 context.attemptFailed(reason: Self.reason(status))
                 guard body.lines > 1 else {

@@ -13,7 +13,7 @@ struct KafkaSink: EventSink {
 
     func deliver(_ batch: OutgoingBatch, context: DeliveryContext) async throws -> DeliveryOutcome {
         guard !batch.messages.isEmpty else { return .delivered }
-        var delay = Duration.milliseconds(100)
+        var backoff = Backoff()
         while true {
             let producer = self.producer
             let messages = batch.messages
@@ -34,10 +34,10 @@ struct KafkaSink: EventSink {
                         throw GeneratorError(.kafkaRejected, "kafka refused a batch of \(batch.count) events for topic \(topic): \(error)")
                     }
                     // Resending may duplicate messages that did arrive; their ids let consumers drop them.
+                    let wait = backoff.next()
                     logger.warning("batch not acknowledged; sending it again",
-                                   metadata: ["error": "\(error)", "retry_in": "\(delay)", "events": "\(batch.count)"])
-                    guard await context.sleep(delay) else { return .abandoned }
-                    delay = min(delay * 2, .seconds(5))
+                                   metadata: ["error": "\(error)", "retry_in": "\(wait)", "events": "\(batch.count)"])
+                    guard await context.sleep(wait) else { return .abandoned }
                 }
             }
         }

@@ -204,17 +204,8 @@ final class NotifierWorker: Service, Sendable {
     private func send(_ letters: [DeadLetter]) async -> Bool {
         var batch = KafkaProducerBatch(capacity: letters.count)
         for letter in letters { batch.append(topic: letter.sourceTopic + ".dlq", key: letter.key, value: EventWriter.encode(letter)) }
-        var delay = Duration.milliseconds(200)
-        while true {
-            do {
-                _ = try await producer.send(batch)
-                return true
-            } catch {
-                if Task.isCancelled || (error as? KafkaError)?.code == .shutDown { return false }
-                logger.warning("dead letters not acknowledged; retrying", metadata: ["error": "\(error)", "retry_in": "\(delay)"])
-                do { try await Task.sleep(for: delay) } catch { return false }
-                delay = min(delay * 2, .seconds(5))
-            }
+        return await producer.sendUntilAcknowledged(batch, backoff: Backoff(initial: .milliseconds(200))) { error, wait in
+            logger.warning("dead letters not acknowledged; retrying", metadata: ["error": "\(error)", "retry_in": "\(wait)"])
         }
     }
 

@@ -141,7 +141,7 @@ final class SlackDelivery: Sendable {
     /// Returns the outcome's ts (`.some(nil)` without one, or when dead-lettered), nil when cancelled.
     private func send(_ message: SlackMessage, as method: SlackMethod, job: DeliveryJob, pace: inout Pace) async -> String?? {
         let wireMethod: SlackMethod = transport.supportsThreads ? method : .webhook
-        var backoff = Duration.seconds(1)
+        var backoff = Backoff(initial: .seconds(1), maximum: configuration.maxRetryDelay, jitter: true)
         while true {
             do { try await pace.wait() } catch { return nil }
             let started = ContinuousClock.now
@@ -157,12 +157,11 @@ final class SlackDelivery: Sendable {
                 pace.delay(wait)
             case .transient(let reason):
                 NotifierMetrics.retries(reason: reason.hasPrefix("network") ? "network" : "server_error").increment()
-                // Full jitter on the upper half, so replicas that failed together do not retry together.
-                let wait = backoff / 2 + backoff / 2 * Double.random(in: 0...1)
+                // Jittered, so replicas that failed together do not retry together.
+                let wait = backoff.next()
                 logger.warning("slack did not take the message; retrying",
                                metadata: ["channel": "\(message.channel)", "reason": "\(reason)", "retry_in": "\(wait)"])
                 pace.delay(wait)
-                backoff = min(backoff * 2, configuration.maxRetryDelay)
             case .permanent(let error):
                 logger.error("slack refused the message for good; dead-lettering it",
                              metadata: ["channel": "\(message.channel)", "error": "\(error)", "method": "\(wireMethod.rawValue)",
@@ -184,18 +183,11 @@ final class SlackDelivery: Sendable {
             reason: "Slack refused the message for \(message.channel) with \(error); it covers \(job.alertCount) alert(s) from \(job.positions.count) message(s) starting at the source position",
             rejectedBy: "notifier", sourceTopic: job.sourceTopic, sourcePartition: first?.partition.partition ?? -1,
             sourceOffset: first?.offset ?? -1, key: Array(message.channel.utf8), payload: message.json())
-        var delay = Duration.milliseconds(200)
-        while !Task.isCancelled {
-            do {
-                _ = try await producer.send(topic: job.sourceTopic + ".dlq", key: message.channel, value: EventWriter.encode(letter))
-                return true
-            } catch {
-                logger.warning("dead letter not acknowledged; retrying", metadata: ["error": "\(error)", "retry_in": "\(delay)"])
-                do { try await Task.sleep(for: delay) } catch { return false }
-                delay = min(delay * 2, .seconds(5))
-            }
+        var batch = KafkaProducerBatch(capacity: 1)
+        batch.append(topic: job.sourceTopic + ".dlq", key: message.channel, value: EventWriter.encode(letter))
+        return await producer.sendUntilAcknowledged(batch, backoff: Backoff(initial: .milliseconds(200))) { error, wait in
+            logger.warning("dead letter not acknowledged; retrying", metadata: ["error": "\(error)", "retry_in": "\(wait)"])
         }
-        return false
     }
 
     private func remember(_ key: String, channel: String, ts: String) {

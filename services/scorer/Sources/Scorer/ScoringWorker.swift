@@ -108,25 +108,13 @@ final class ScoringWorker: Service, Sendable {
     /// Sends until the broker acknowledges everything, backing off between tries. Returns
     /// false when shutdown or cancellation comes first, or the producer has closed.
     private func deliver(_ output: KafkaProducerBatch) async -> Bool {
-        guard !output.isEmpty else { return true }
-        var delay = Duration.milliseconds(100)
-        while true {
-            do {
-                _ = try await producer.send(output)
-                return true
-            } catch {
-                let kafkaError = error as? KafkaError
-                if kafkaError?.code == .shutDown || Self.stopping { return false }
-                // A non-retriable failure (a missing topic, no permission) still gets retried:
-                // skipping the batch would lose it. It is logged loudly to be fixed.
-                logger.log(level: kafkaError?.isRetriable ?? true ? .warning : .critical,
-                           "scored output not delivered; sending the batch again",
-                           metadata: ["error": "\(error)", "retry_in": "\(delay)"])
-                ScorerMetrics.produceRetries.increment()
-                do { try await Task.sleep(for: delay) } catch { return false }
-                if Self.stopping { return false }
-                delay = min(delay * 2, .seconds(5))
-            }
+        // A non-retriable failure (a missing topic, no permission) still gets retried:
+        // skipping the batch would lose it. It is logged loudly to be fixed.
+        await producer.sendUntilAcknowledged(output, giveUp: { Self.stopping }) { error, wait in
+            logger.log(level: (error as? KafkaError)?.isRetriable ?? true ? .warning : .critical,
+                       "scored output not delivered; sending the batch again",
+                       metadata: ["error": "\(error)", "retry_in": "\(wait)"])
+            ScorerMetrics.produceRetries.increment()
         }
     }
 
