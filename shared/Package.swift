@@ -52,7 +52,7 @@ let package = Package(
         .target(
             name: "Telemetry",
             dependencies: [
-                "Kafka",
+                "Kafka", "Events",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Metrics", package: "swift-metrics"),

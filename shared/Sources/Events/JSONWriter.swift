@@ -8,6 +8,9 @@ struct JSONWriter {
         bytes.reserveCapacity(capacity)
     }
 
+    /// Continues writing after `bytes`.
+    init(bytes: [UInt8]) { self.bytes = bytes }
+
     mutating func reset() {
         bytes.removeAll(keepingCapacity: true)
     }
@@ -90,5 +93,24 @@ struct JSONWriter {
             } while magnitude > 0
             bytes.append(contentsOf: UnsafeBufferPointer(rebasing: digits[i...]))
         }
+    }
+}
+
+/// JSON string literals for code that writes JSON by hand outside the event codec (logs,
+/// HTTP answers, the Slack sink): the codec's own escaper, so Alertron escapes one way.
+public enum JSONString {
+    /// Appends `text` as a quoted, escaped JSON string.
+    public static func append(_ text: String, to bytes: inout [UInt8]) {
+        var writer = JSONWriter(bytes: bytes)
+        bytes = []
+        writer.string(text)
+        bytes = writer.bytes
+    }
+
+    /// `text` as a quoted, escaped JSON string.
+    public static func quoted(_ text: String) -> String {
+        var writer = JSONWriter(capacity: text.utf8.count + 2)
+        writer.string(text)
+        return String(decoding: writer.bytes, as: UTF8.self)
     }
 }

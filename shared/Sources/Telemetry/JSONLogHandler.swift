@@ -1,5 +1,6 @@
 // swift-log backend writing one JSON object per line to stderr (stdout stays free for a
 // command's own output, such as scores or the dev broker's bootstrap string).
+import enum Events.JSONString
 import Foundation
 import Logging
 
@@ -33,14 +34,14 @@ public struct JSONLogHandler: LogHandler {
         line.append(contentsOf: #"","level":""#.utf8)
         line.append(contentsOf: event.level.rawValue.utf8)
         line.append(contentsOf: #"","logger":"#.utf8)
-        JSONText.appendString(label, to: &line)
+        JSONString.append(label, to: &line)
         line.append(contentsOf: #","msg":"#.utf8)
-        JSONText.appendString("\(event.message)", to: &line)
+        JSONString.append("\(event.message)", to: &line)
         for (key, value) in merged.sorted(by: { $0.key < $1.key }) where !Self.reservedKeys.contains(key) {
             line.append(UInt8(ascii: ","))
-            JSONText.appendString(key, to: &line)
+            JSONString.append(key, to: &line)
             line.append(UInt8(ascii: ":"))
-            JSONText.appendString("\(value)", to: &line)
+            JSONString.append("\(value)", to: &line)
         }
         line.append(contentsOf: "}\n".utf8)
         write(line)
@@ -60,28 +61,5 @@ public struct JSONLogHandler: LogHandler {
         gmtime_r(&seconds, &parts)
         return String(format: "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", parts.tm_year + 1900, parts.tm_mon + 1, parts.tm_mday,
                       parts.tm_hour, parts.tm_min, parts.tm_sec, now.tv_nsec / 1_000_000)
-    }
-}
-
-/// JSON string escaping for the few places that write JSON by hand outside the event codec.
-enum JSONText {
-    static func appendString(_ text: String, to buffer: inout [UInt8]) {
-        buffer.append(UInt8(ascii: "\""))
-        for byte in text.utf8 {
-            switch byte {
-            case UInt8(ascii: "\""): buffer.append(contentsOf: #"\""#.utf8)
-            case UInt8(ascii: "\\"): buffer.append(contentsOf: #"\\"#.utf8)
-            case UInt8(ascii: "\n"): buffer.append(contentsOf: #"\n"#.utf8)
-            case UInt8(ascii: "\r"): buffer.append(contentsOf: #"\r"#.utf8)
-            case UInt8(ascii: "\t"): buffer.append(contentsOf: #"\t"#.utf8)
-            case 0..<0x20:
-                let hex = Array("0123456789abcdef".utf8)
-                buffer.append(contentsOf: #"\u00"#.utf8)
-                buffer.append(hex[Int(byte >> 4)])
-                buffer.append(hex[Int(byte & 0xF)])
-            default: buffer.append(byte)
-            }
-        }
-        buffer.append(UInt8(ascii: "\""))
     }
 }

@@ -1,6 +1,7 @@
 // One way for every service to start: logging and metrics bootstrapped once, a router that
 // already serves /metrics, /healthz and /readyz, and an application whose ServiceGroup
 // shuts down in reverse order on SIGTERM or SIGINT.
+import enum Events.JSONString
 import Foundation
 import Hummingbird
 import Logging
@@ -88,13 +89,13 @@ public struct ObservabilityRoutes: Sendable {
         router.get("/readyz") { _, _ -> Response in
             let report = await readiness.evaluate(timeout: Self.readinessDeadline)
             var body: [UInt8] = Array(#"{"status":"#.utf8)
-            JSONText.appendString(report.isReady ? "ready" : "not ready", to: &body)
+            JSONString.append(report.isReady ? "ready" : "not ready", to: &body)
             body.append(contentsOf: #","checks":{"#.utf8)
             for (index, (name, result)) in report.results.sorted(by: { $0.key < $1.key }).enumerated() {
                 if index > 0 { body.append(UInt8(ascii: ",")) }
-                JSONText.appendString(name, to: &body)
+                JSONString.append(name, to: &body)
                 body.append(UInt8(ascii: ":"))
-                JSONText.appendString(result, to: &body)
+                JSONString.append(result, to: &body)
             }
             body.append(contentsOf: "}}".utf8)
             return Self.json(report.isReady ? .ok : .serviceUnavailable, String(decoding: body, as: UTF8.self))

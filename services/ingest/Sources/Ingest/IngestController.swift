@@ -15,33 +15,33 @@ struct IngestController: Sendable {
 
     func register(on router: Router<BasicRequestContext>) {
         router.post("/v1/readings") { request, _ in
-            await answer("/v1/readings", request) { (request: inout Request) async throws(Rejection) in
+            await answer("/v1/readings", request) { (request: inout Request) async throws(APIError) in
                 try await submit(&request, as: .reading)
             }
         }
         router.post("/v1/logs") { request, _ in
-            await answer("/v1/logs", request) { (request: inout Request) async throws(Rejection) in try await submit(&request, as: .log) }
+            await answer("/v1/logs", request) { (request: inout Request) async throws(APIError) in try await submit(&request, as: .log) }
         }
         // The source project's routes, mapped onto the same events.
         router.post("/ingest") { request, _ in
-            await answer("/ingest", request) { (request: inout Request) async throws(Rejection) in try await legacyReading(&request) }
+            await answer("/ingest", request) { (request: inout Request) async throws(APIError) in try await legacyReading(&request) }
         }
         router.get("/log/:message") { request, context in
             let message = context.parameters.get("message") ?? ""
-            return await answer("/log", request) { (_: inout Request) async throws(Rejection) in try await legacyLog(message) }
+            return await answer("/log", request) { (_: inout Request) async throws(APIError) in try await legacyLog(message) }
         }
     }
 
     // MARK: Routes
 
-    private func submit(_ request: inout Request, as kind: InboundKind) async throws(Rejection) -> Accepted {
+    private func submit(_ request: inout Request, as kind: InboundKind) async throws(APIError) -> Accepted {
         guard let format = BodyFormat(contentType: request.headers[.contentType]) else {
-            throw Rejection(status: 415, code: "unsupported_media_type",
+            throw APIError(status: 415, code: "unsupported_media_type",
                             message: "Content-Type must be application/json (one event or an array) or application/x-ndjson, "
                                 + "found \(request.headers[.contentType].map { "'\($0.prefix(80))'" } ?? "none")")
         }
         let body = try await collectBody(&request)
-        let events = try body.withUnsafeReadableBytes { (raw) throws(Rejection) in
+        let events = try body.withUnsafeReadableBytes { (raw) throws(APIError) in
             try Submission.events(in: raw, format: format, kind: kind, maxEvents: settings.maxEvents, now: Timestamp.now())
         }
         return try await produce(events)
@@ -49,7 +49,7 @@ struct IngestController: Sendable {
 
     /// `POST /ingest {"device_id": "...", "features": [temperature, pressure, vibration], "ts": ...}`;
     /// `ts` may be RFC 3339 text or Unix seconds, or left out.
-    private func legacyReading(_ request: inout Request) async throws(Rejection) -> Accepted {
+    private func legacyReading(_ request: inout Request) async throws(APIError) -> Accepted {
         let body = try await collectBody(&request)
         let legacy: LegacyReading
         do {
@@ -87,7 +87,7 @@ struct IngestController: Sendable {
     }
 
     /// `GET /log/{message}` with the message URL-encoded; the source is `http-get`.
-    private func legacyLog(_ encoded: String) async throws(Rejection) -> Accepted {
+    private func legacyLog(_ encoded: String) async throws(APIError) -> Accepted {
         let message = encoded.removingPercentEncoding ?? encoded
         guard message.utf8.count <= LogEvent.maxMessageBytes else {
             throw .badRequest("too_large", "row 1: field 'message' must be at most \(LogEvent.maxMessageBytes) UTF-8 bytes", row: 1, field: "message")
@@ -97,8 +97,8 @@ struct IngestController: Sendable {
 
     // MARK: Steps
 
-    private func collectBody(_ request: inout Request) async throws(Rejection) -> ByteBuffer {
-        let tooLarge = Rejection(status: 413, code: "body_too_large", message: "the body is larger than \(settings.maxBodyBytes) bytes")
+    private func collectBody(_ request: inout Request) async throws(APIError) -> ByteBuffer {
+        let tooLarge = APIError(status: 413, code: "body_too_large", message: "the body is larger than \(settings.maxBodyBytes) bytes")
         if let length = request.headers[.contentLength].flatMap(Int.init), length > settings.maxBodyBytes { throw tooLarge }
         do {
             return try await request.collectBody(upTo: settings.maxBodyBytes)
@@ -112,7 +112,7 @@ struct IngestController: Sendable {
     /// Sends the events and waits for the broker. Nothing is answered 202 before every event
     /// is acknowledged; a failure answers 503, and sending again may duplicate events that
     /// did arrive (the scorer's consumers drop duplicates by `id`).
-    private func produce(_ events: [InboundEvent]) async throws(Rejection) -> Accepted {
+    private func produce(_ events: [InboundEvent]) async throws(APIError) -> Accepted {
         var batch = KafkaProducerBatch(capacity: events.count)
         var writer = EventWriter(capacity: 256)
         for event in events {
@@ -127,17 +127,17 @@ struct IngestController: Sendable {
             let kafkaError = error as? KafkaError
             switch kafkaError?.code {
             case .messageTooLarge?:
-                throw Rejection(status: 413, code: "too_large", message: "an event is larger than a Kafka message may be; send it smaller")
+                throw APIError(status: 413, code: "too_large", message: "an event is larger than a Kafka message may be; send it smaller")
             case .queueFull?:
-                throw Rejection(status: 503, code: "queue_full", message: "ingest is at capacity; send again after Retry-After", retryAfter: 1)
+                throw APIError(status: 503, code: "queue_full", message: "ingest is at capacity; send again after Retry-After", retryAfter: 1)
             case _ where kafkaError?.isRetriable ?? false, .shutDown?:
                 logger.warning("events not acknowledged by the broker", metadata: ["error": "\(error)", "events": "\(events.count)"])
-                throw Rejection(status: 503, code: "kafka_unavailable",
+                throw APIError(status: 503, code: "kafka_unavailable",
                                 message: "the broker did not acknowledge the events in time; nothing was accepted, send again after Retry-After",
                                 retryAfter: 5)
             default:
                 logger.error("events refused by Kafka", metadata: ["error": "\(error)"])
-                throw Rejection(status: 500, code: "kafka_error", message: "Kafka refused the events: \(kafkaError?.code.rawValue ?? "unknown")")
+                throw APIError(status: 500, code: "kafka_error", message: "Kafka refused the events: \(kafkaError?.code.rawValue ?? "unknown")")
             }
         }
         IngestMetrics.producerQueue.record(producer.queuedMessages)
@@ -149,7 +149,7 @@ struct IngestController: Sendable {
 
     /// Runs a route: checks the token, turns the outcome into a JSON answer, records metrics.
     private func answer(_ route: String, _ request: Request,
-                        _ body: (inout Request) async throws(Rejection) -> Accepted) async -> Response {
+                        _ body: (inout Request) async throws(APIError) -> Accepted) async -> Response {
         let start = ContinuousClock.now
         var request = request
         let response: Response
@@ -159,21 +159,16 @@ struct IngestController: Sendable {
             response = Self.json(202, accepted.json)
         } catch {
             IngestMetrics.rejected(error.code)
-            var headers = HTTPFields()
-            if let seconds = error.retryAfter { headers[.retryAfter] = String(seconds) }
-            if error.status == 401 { headers[.wwwAuthenticate] = "Bearer" }
-            response = Self.json(error.status, error.json, headers: headers)
+            response = error.response
         }
         let bytes = request.headers[.contentLength].flatMap(Int.init) ?? 0
         IngestMetrics.request(route: route, status: Int(response.status.code), bytes: bytes, duration: ContinuousClock.now - start)
         return response
     }
 
-    private func authorize(_ request: Request) throws(Rejection) {
+    private func authorize(_ request: Request) throws(APIError) {
         guard let token = settings.token else { return }
-        guard BearerToken(token).accepts(authorization: request.headers[.authorization]) else {
-            throw Rejection(status: 401, code: "unauthorized", message: "missing or wrong bearer token (Authorization: Bearer <INGEST_TOKEN>)")
-        }
+        try BearerToken(token).authorize(request.headers[.authorization], tokenSetting: "INGEST_TOKEN")
     }
 
     private static func json(_ status: Int, _ text: String, headers: HTTPFields = [:]) -> Response {
@@ -192,37 +187,12 @@ struct Accepted: Sendable {
         var text = "{\"accepted\":\(accepted),\"ids\":["
         for (index, id) in ids.enumerated() {
             if index > 0 { text += "," }
-            text += jsonString(id)
+            text += JSONString.quoted(id)
         }
         return text + "]}"
     }
 }
 
-extension Rejection {
-    var json: String {
-        var text = "{\"error\":\(jsonString(message)),\"code\":\(jsonString(code))"
-        if let row { text += ",\"row\":\(row)" }
-        if let field { text += ",\"field\":\(jsonString(field))" }
-        return text + "}"
-    }
-}
-
-/// `text` as a JSON string literal.
-func jsonString(_ text: String) -> String {
-    var out = "\""
-    for scalar in text.unicodeScalars {
-        switch scalar {
-        case "\"": out += "\\\""
-        case "\\": out += "\\\\"
-        case "\n": out += "\\n"
-        case "\r": out += "\\r"
-        case "\t": out += "\\t"
-        case _ where scalar.value < 0x20: out += String(format: "\\u%04x", scalar.value)
-        default: out.unicodeScalars.append(scalar)
-        }
-    }
-    return out + "\""
-}
 
 /// The body of the source project's `POST /ingest`. Decoded with Codable rather than
 /// JSONSerialization, whose NSNumber answers `is Bool` for 0 and 1 on Linux.
@@ -253,7 +223,7 @@ struct LegacyReading: Decodable {
     }
 
     /// A 400 naming the field at fault.
-    static func rejection(_ error: DecodingError) -> Rejection {
+    static func rejection(_ error: DecodingError) -> APIError {
         switch error {
         case .keyNotFound(let key, _) where key.stringValue == "features":
             return .badRequest("missing_field", "field 'features' must be an array [temperature, pressure, vibration]", row: 1, field: "features")

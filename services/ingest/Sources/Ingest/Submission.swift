@@ -1,22 +1,7 @@
 // A request body as events: one JSON object, a JSON array, or NDJSON lines, all-or-nothing.
 // Pure: no I/O, so every rejection is tested without a server.
 import Events
-
-/// Why a request is refused: the status, a code for metrics, and a message that names the
-/// row (1-based: the array element, or the NDJSON line) and field at fault.
-struct Rejection: Error, Sendable {
-    var status: Int
-    var code: String
-    var message: String
-    var row: Int?
-    var field: String?
-    /// Seconds the client should wait before sending again (503 only).
-    var retryAfter: Int?
-
-    static func badRequest(_ code: String, _ message: String, row: Int? = nil, field: String? = nil) -> Rejection {
-        Rejection(status: 400, code: code, message: message, row: row, field: field)
-    }
-}
+import Telemetry
 
 /// How the body is written, from its Content-Type.
 enum BodyFormat: Sendable {
@@ -37,7 +22,7 @@ enum BodyFormat: Sendable {
 enum Submission {
     /// Every event of the body, or the first reason to refuse the whole request.
     static func events(in body: UnsafeRawBufferPointer, format: BodyFormat, kind: InboundKind, maxEvents: Int,
-                       now: String) throws(Rejection) -> [InboundEvent] {
+                       now: String) throws(APIError) -> [InboundEvent] {
         let rows: [(number: Int, range: Range<Int>)]
         switch format {
         case .json: rows = try jsonRows(body)
@@ -57,12 +42,12 @@ enum Submission {
         return events
     }
 
-    private static func tooMany(_ maxEvents: Int) -> Rejection {
-        Rejection(status: 413, code: "too_many_events", message: "at most \(maxEvents) events per request; split the batch")
+    private static func tooMany(_ maxEvents: Int) -> APIError {
+        APIError(status: 413, code: "too_many_events", message: "at most \(maxEvents) events per request; split the batch")
     }
 
     /// One object is one row; an array's elements are rows 1, 2, ...
-    private static func jsonRows(_ body: UnsafeRawBufferPointer) throws(Rejection) -> [(number: Int, range: Range<Int>)] {
+    private static func jsonRows(_ body: UnsafeRawBufferPointer) throws(APIError) -> [(number: Int, range: Range<Int>)] {
         guard let first = body.firstIndex(where: { !isJSONSpace($0) }) else { return [] }
         guard body[first] == UInt8(ascii: "[") else { return [(1, 0..<body.count)] }
         do {
@@ -73,7 +58,7 @@ enum Submission {
     }
 
     /// Each non-blank line is a row, numbered by its line.
-    private static func ndjsonRows(_ body: UnsafeRawBufferPointer, maxEvents: Int) throws(Rejection) -> [(number: Int, range: Range<Int>)] {
+    private static func ndjsonRows(_ body: UnsafeRawBufferPointer, maxEvents: Int) throws(APIError) -> [(number: Int, range: Range<Int>)] {
         var rows: [(number: Int, range: Range<Int>)] = []
         var start = 0
         var line = 0

@@ -1,6 +1,7 @@
 // The three ways a message leaves the notifier: Slack's Web API with a bot token, an incoming
 // webhook, or the local sink (the embedded default). Each answers with an outcome the
 // delivery loop acts on; none ever puts the URL or token in an error, a log or a metric.
+import Events
 import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
@@ -165,7 +166,7 @@ final class SlackLocalSink: SlackTransport, @unchecked Sendable {
             return message.ts ?? String(format: "%.0f.%06d", Date().timeIntervalSince1970, sequence)
         }
         let payload = String(decoding: message.json(), as: UTF8.self)
-        let line = #"{"method":"\#(method.rawValue)","channel":\#(jsonQuoted(message.channel)),"ts":"\#(ts)","payload":\#(payload)}"# + "\n"
+        let line = #"{"method":"\#(method.rawValue)","channel":\#(JSONString.quoted(message.channel)),"ts":"\#(ts)","payload":\#(payload)}"# + "\n"
         do {
             try lock.withLock { try handle?.write(contentsOf: Data(line.utf8)) }
         } catch {
@@ -181,8 +182,3 @@ struct SlackSinkError: Error, CustomStringConvertible {
     var description: String
 }
 
-/// `text` as a JSON string literal.
-func jsonQuoted(_ text: String) -> String {
-    let data = (try? JSONSerialization.data(withJSONObject: [text], options: [.withoutEscapingSlashes])) ?? Data("[\"\"]".utf8)
-    return String(String(decoding: data, as: UTF8.self).dropFirst().dropLast())
-}
