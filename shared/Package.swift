@@ -64,7 +64,7 @@ let package = Package(
         .executableTarget(
             name: "DevBroker",
             dependencies: [
-                "Kafka", "Telemetry",
+                "Kafka", "Telemetry", "Events",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]

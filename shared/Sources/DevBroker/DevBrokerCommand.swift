@@ -1,6 +1,7 @@
 // alertron-devbroker: a Kafka-protocol broker for development and tests, built on
 // librdkafka's mock cluster. Runs in the foreground until SIGTERM or SIGINT.
 import ArgumentParser
+import Events
 import Foundation
 import Hummingbird
 import Kafka
@@ -23,8 +24,7 @@ struct DevBrokerCommand: AsyncParsableCommand {
             POST /v1/request-errors {"request":"produce","errors":[6,6]}; plus /metrics, /healthz, /readyz.
             """)
 
-    static let standardTopics = ["readings", "scored", "anomalies", "alertmanager",
-                                  "readings.dlq", "scored.dlq", "anomalies.dlq", "alertmanager.dlq"]
+    static let standardTopics = Topic.all
 
     @Option(help: "Fixed bootstrap address clients connect to; port 0 picks a free one. (default: 127.0.0.1:9092)")
     var listen: String = "127.0.0.1:9092"

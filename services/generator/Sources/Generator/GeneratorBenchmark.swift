@@ -30,7 +30,7 @@ struct GeneratorBenchmark: AsyncParsableCommand {
         var logger = Logger(label: "generator-benchmark")
         logger.logLevel = .error
         let cluster = try KafkaDevelopmentCluster(logger: logger)
-        try cluster.createTopic("readings", partitions: 6)
+        try cluster.createTopic(Topic.readings, partitions: 6)
         try cluster.createTopic("baseline", partitions: 6)
         // KAFKA_* variables apply, as in the service (e.g. KAFKA_COMPRESSION_TYPE=lz4).
         var kafka = KafkaConfiguration.fromEnvironment(ProcessInfo.processInfo.environment, clientID: "generator-benchmark")
@@ -107,7 +107,7 @@ struct GeneratorBenchmark: AsyncParsableCommand {
     private func measureGenerator(kafka: KafkaConfiguration, logger: Logger) async throws -> Double {
         let producer = try KafkaProducer(configuration: KafkaProducerConfiguration(kafka: kafka), logger: logger)
         let finishedAt = Mutex<ContinuousClock.Instant?>(nil)
-        let worker = GenerationWorker(settings: settings, sink: KafkaSink(producer: producer, topic: "readings", logger: logger),
+        let worker = GenerationWorker(settings: settings, sink: KafkaSink(producer: producer, topic: Topic.readings, logger: logger),
                                       logger: logger, whenFinished: { finishedAt.withLock { $0 = .now } })
         let start = ContinuousClock.now
         let running = Task { try await worker.run() }
@@ -127,7 +127,7 @@ struct GeneratorBenchmark: AsyncParsableCommand {
     /// Generating and encoding alone, as the worker does it, on one core.
     private func measureComputeOnly() -> Double {
         var stream = EventStream(configuration: settings.stream)
-        var encoder = BatchEncoder(format: .kafka(topic: "readings"))
+        var encoder = BatchEncoder(format: .kafka(topic: Topic.readings))
         let start = ContinuousClock.now
         var made = 0
         while made < events {

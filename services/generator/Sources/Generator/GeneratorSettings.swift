@@ -1,6 +1,7 @@
 // The generator's own settings (beyond the common ones): flags with environment fallbacks,
 // resolved once into GeneratorSettings with every default documented in --help.
 import ArgumentParser
+import Events
 import Foundation
 import Telemetry
 
@@ -166,7 +167,7 @@ struct GeneratorOptions: ParsableArguments {
         let targetName = try value(target?.rawValue, "GENERATOR_TARGET", "kafka")
         guard let target = GeneratorTarget(rawValue: targetName) else { throw ValidationError("--target / GENERATOR_TARGET must be kafka or http") }
         settings.target = target
-        settings.topic = try value(topic, "GENERATOR_TOPIC", "readings")
+        settings.topic = try value(topic, "GENERATOR_TOPIC", Topic.readings)
         let url = try value(ingestURL, "INGEST_URL", "http://127.0.0.1:8080")
         guard let parsed = URL(string: url), ["http", "https"].contains(parsed.scheme?.lowercased() ?? ""), parsed.host != nil else {
             throw ValidationError("--ingest-url / INGEST_URL must be an http(s) URL such as http://127.0.0.1:8080")
@@ -218,7 +219,7 @@ struct GeneratorSettings: Sendable {
     var count = 0
     var replay: ReplaySettings?
     var target = GeneratorTarget.kafka
-    var topic = "readings"
+    var topic = Topic.readings
     var ingestURL = URL(string: "http://127.0.0.1:8080")!
     var ingestToken: String?
     var batchSize = 1000

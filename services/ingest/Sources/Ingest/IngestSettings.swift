@@ -1,5 +1,6 @@
 // The ingest service's own settings (beyond the common ones): flags with environment fallbacks.
 import ArgumentParser
+import Events
 import Telemetry
 
 struct IngestOptions: ParsableArguments {
@@ -25,7 +26,7 @@ struct IngestOptions: ParsableArguments {
             maxBodyBytes: try Setting.resolve(maxBodyBytes, env: "INGEST_MAX_BODY_BYTES", default: 4 << 20),
             maxEvents: try Setting.resolve(maxEvents, env: "INGEST_MAX_EVENTS", default: 10_000),
             ackTimeoutMilliseconds: try Setting.resolve(ackTimeoutMilliseconds, env: "INGEST_ACK_TIMEOUT_MS", default: 5_000),
-            topic: try Setting.resolve(topic, env: "INGEST_TOPIC", default: "readings"))
+            topic: try Setting.resolve(topic, env: "INGEST_TOPIC", default: Topic.readings))
         guard settings.maxBodyBytes > 0 else { throw ValidationError("--max-body-bytes / INGEST_MAX_BODY_BYTES must be positive") }
         // The producer's local queue (100k messages) must hold a whole request.
         guard (1...100_000).contains(settings.maxEvents) else {
@@ -45,5 +46,5 @@ struct IngestSettings: Sendable {
     var maxBodyBytes = 4 << 20
     var maxEvents = 10_000
     var ackTimeoutMilliseconds = 5_000
-    var topic = "readings"
+    var topic = Topic.readings
 }

@@ -24,7 +24,7 @@ struct NotifierBenchmark: AsyncParsableCommand {
     func run() async throws {
         let logger = { var logger = Logger(label: "benchmark"); logger.logLevel = .error; return logger }()
         let cluster = try KafkaDevelopmentCluster(logger: logger)
-        for topic in ["anomalies", "alertmanager", "anomalies.dlq", "alertmanager.dlq"] { try cluster.createTopic(topic, partitions: 6) }
+        for topic in [Topic.anomalies, Topic.alertmanager].flatMap({ [$0, Topic.deadLetters(of: $0)] }) { try cluster.createTopic(topic, partitions: 6) }
         let kafka = KafkaConfiguration(bootstrapServers: cluster.bootstrapServers, clientID: "benchmark",
                                        properties: ["session.timeout.ms": "6000"])
         let producer = try KafkaProducer(configuration: KafkaProducerConfiguration(kafka: kafka), logger: logger)
@@ -110,13 +110,13 @@ struct NotifierBenchmark: AsyncParsableCommand {
             let event = ScoredEvent(event: .reading(Reading(id: "bench-\(next)", ts: now, deviceID: device, temperature: 90, pressure: 1013,
                                                             vibration: 0.4)),
                                     score: 0.7, anomaly: true, severity: severity, model: "iforest@bench", scoredAt: now)
-            batch.append(topic: "anomalies", key: device, value: EventWriter.encode(event))
+            batch.append(topic: Topic.anomalies, key: device, value: EventWriter.encode(event))
         }
         _ = try await producer.send(batch)
     }
 
     private func bareConsumerSeconds(count: Int, kafka: KafkaConfiguration, logger: Logger) async throws -> Double {
-        let consumer = try KafkaConsumer(configuration: KafkaConsumerConfiguration(kafka: kafka, groupID: "bare", topics: ["anomalies", "alertmanager"]),
+        let consumer = try KafkaConsumer(configuration: KafkaConsumerConfiguration(kafka: kafka, groupID: "bare", topics: [Topic.anomalies, Topic.alertmanager]),
                                          logger: logger)
         var read = 0
         var start: ContinuousClock.Instant?

@@ -110,8 +110,8 @@ struct NotifierOptions: ParsableArguments {
             drainTimeout: .milliseconds(try number(drainTimeoutMilliseconds, "NOTIFIER_DRAIN_TIMEOUT_MS", 10_000, atLeast: 0,
                                                    "--drain-timeout-ms")),
             consumerGroup: try text(consumerGroup, "NOTIFIER_CONSUMER_GROUP", "notifier"),
-            anomaliesTopic: try text(anomaliesTopic, "NOTIFIER_ANOMALIES_TOPIC", "anomalies"),
-            alertmanagerTopic: try text(alertmanagerTopic, "NOTIFIER_ALERTMANAGER_TOPIC", "alertmanager"),
+            anomaliesTopic: try text(anomaliesTopic, "NOTIFIER_ANOMALIES_TOPIC", Topic.anomalies),
+            alertmanagerTopic: try text(alertmanagerTopic, "NOTIFIER_ALERTMANAGER_TOPIC", Topic.alertmanager),
             templates: try MessageTemplates(
                 anomalies: text(anomaliesTemplate, "NOTIFIER_TEMPLATE_ANOMALIES", MessageTemplates.defaultAnomalies),
                 logs: text(logsTemplate, "NOTIFIER_TEMPLATE_LOGS", MessageTemplates.defaultLogs),
@@ -190,8 +190,8 @@ struct NotifierSettings: Sendable {
     var dedupWindow: Duration = .seconds(300)
     var drainTimeout: Duration = .seconds(10)
     var consumerGroup = "notifier"
-    var anomaliesTopic = "anomalies"
-    var alertmanagerTopic = "alertmanager"
+    var anomaliesTopic = Topic.anomalies
+    var alertmanagerTopic = Topic.alertmanager
     var templates = MessageTemplates()
     /// Largest webhook body accepted: it is stored as one Kafka message, and Kafka's default
     /// message.max.bytes is 1,000,000. Alertmanager's `max_alerts` keeps bodies small.

@@ -203,7 +203,7 @@ final class NotifierWorker: Service, Sendable {
     /// Sends dead letters to `<topic>.dlq` until acknowledged; false when shutdown came first.
     private func send(_ letters: [DeadLetter]) async -> Bool {
         var batch = KafkaProducerBatch(capacity: letters.count)
-        for letter in letters { batch.append(topic: letter.sourceTopic + ".dlq", key: letter.key, value: EventWriter.encode(letter)) }
+        for letter in letters { batch.append(topic: Topic.deadLetters(of: letter.sourceTopic), key: letter.key, value: EventWriter.encode(letter)) }
         return await producer.sendUntilAcknowledged(batch, backoff: Backoff(initial: .milliseconds(200))) { error, wait in
             logger.warning("dead letters not acknowledged; retrying", metadata: ["error": "\(error)", "retry_in": "\(wait)"])
         }

@@ -31,7 +31,7 @@ struct PipelineBenchmark: AsyncParsableCommand {
         var logger = Logger(label: "scorer-benchmark")
         logger.logLevel = .error
         let cluster = try KafkaDevelopmentCluster(logger: logger)
-        for topic in ["readings", "scored", "anomalies", "readings.dlq", "passthrough"] { try cluster.createTopic(topic, partitions: 6) }
+        for topic in [Topic.readings, Topic.scored, Topic.anomalies, Topic.deadLetters(of: Topic.readings), "passthrough"] { try cluster.createTopic(topic, partitions: 6) }
         // KAFKA_* variables apply, as in the service (e.g. KAFKA_COMPRESSION_TYPE=lz4).
         var kafka = KafkaConfiguration.fromEnvironment(ProcessInfo.processInfo.environment, clientID: "scorer-benchmark")
         kafka.bootstrapServers = cluster.bootstrapServers
@@ -45,7 +45,7 @@ struct PipelineBenchmark: AsyncParsableCommand {
             batch.removeAll()
             for index in start..<min(readings, start + 10_000) {
                 let event = Self.event(index, logFraction: logFraction)
-                batch.append(topic: "readings", key: event.key, value: EventWriter.encode(event))
+                batch.append(topic: Topic.readings, key: event.key, value: EventWriter.encode(event))
             }
             _ = try await producer.send(batch)
         }
@@ -118,7 +118,7 @@ struct PipelineBenchmark: AsyncParsableCommand {
         let models = BatchScorer.Models(sensor: model, columns: columns, log: try LogClassifier.load(path: settings.logModelPath))
         let messages = (0..<batchSize).map { index in
             let event = Self.event(index, logFraction: logFraction)
-            return KafkaConsumerMessage(topic: "readings", partition: 0, offset: Int64(index), key: ArraySlice(event.key.utf8),
+            return KafkaConsumerMessage(topic: Topic.readings, partition: 0, offset: Int64(index), key: ArraySlice(event.key.utf8),
                                         value: ArraySlice(EventWriter.encode(event)))
         }
         let batch = KafkaConsumerBatch(messages: messages)
@@ -135,7 +135,7 @@ struct PipelineBenchmark: AsyncParsableCommand {
     }
 
     private func consumerConfiguration(_ kafka: KafkaConfiguration, group: String) -> KafkaConsumerConfiguration {
-        var configuration = KafkaConsumerConfiguration(kafka: kafka, groupID: group, topics: ["readings"])
+        var configuration = KafkaConsumerConfiguration(kafka: kafka, groupID: group, topics: [Topic.readings])
         configuration.maxBatchSize = batchSize
         configuration.sessionTimeoutMilliseconds = 6000
         return configuration

@@ -1,5 +1,6 @@
 // The scorer's own settings (beyond the common ones): flags with environment fallbacks.
 import ArgumentParser
+import Events
 import Telemetry
 
 struct ScorerOptions: ParsableArguments {
@@ -40,7 +41,7 @@ struct ScorerOptions: ParsableArguments {
             modelPath: try Setting.resolve(model, env: "MODEL_PATH", default: "models/sensor-iforest.json"),
             logModelPath: try Setting.resolve(logModel, env: "LOG_MODEL_PATH", default: "models/log-severity.json"),
             consumerGroup: try Setting.resolve(consumerGroup, env: "SCORER_GROUP", default: "scorer"),
-            inputTopic: try Setting.resolve(inputTopic, env: "SCORER_INPUT_TOPIC", default: "readings"),
+            inputTopic: try Setting.resolve(inputTopic, env: "SCORER_INPUT_TOPIC", default: Topic.readings),
             batchSize: try Setting.resolve(batchSize, env: "SCORER_BATCH_SIZE", default: 1000),
             batchesInFlight: try Setting.resolve(batchesInFlight, env: "SCORER_BATCHES_IN_FLIGHT", default: 8),
             rangeTolerance: try Setting.resolve(rangeTolerance, env: "SCORER_RANGE_TOLERANCE", default: 0.5),
@@ -64,14 +65,14 @@ struct ScorerSettings: Sendable {
     var modelPath: String
     var logModelPath: String
     var consumerGroup = "scorer"
-    var inputTopic = "readings"
+    var inputTopic = Topic.readings
     var batchSize = 1000
     var batchesInFlight = 8
     /// Beyond the training range by more than this fraction of its width: critical. 0: off.
     var rangeTolerance = 0.5
     var deviceLabelCap = 1000
     var reloadInterval: Duration = .seconds(5)
-    var scoredTopic = "scored"
-    var anomaliesTopic = "anomalies"
-    var deadLetterTopic: String { inputTopic + ".dlq" }
+    var scoredTopic = Topic.scored
+    var anomaliesTopic = Topic.anomalies
+    var deadLetterTopic: String { Topic.deadLetters(of: inputTopic) }
 }

@@ -1,0 +1,19 @@
+// The mesh's topic names, the contract of ../shared/DESIGN.md, in one place: services take
+// their defaults from here and the development broker creates these.
+
+public enum Topic {
+    public static let readings = "readings"
+    public static let scored = "scored"
+    public static let anomalies = "anomalies"
+    /// Alertmanager's notifications, stored by the notifier's webhook before it answers.
+    public static let alertmanager = "alertmanager"
+
+    /// Where messages of `topic` that cannot be processed go, each with the reason.
+    public static func deadLetters(of topic: String) -> String { topic + ".dlq" }
+
+    /// Every topic of the mesh, then their dead-letter topics.
+    public static let all: [String] = {
+        let main = [readings, scored, anomalies, alertmanager]
+        return main + main.map(deadLetters(of:))
+    }()
+}
