@@ -74,9 +74,7 @@ final class ModelStore<Model: ServableModel>: Service, Sendable {
     /// The same reload, awaited without holding a thread of the shared pool.
     @discardableResult
     func reloadInBackground(reason: String) async -> Bool {
-        await withCheckedContinuation { continuation in
-            loader.async { continuation.resume(returning: self.load(reason: reason)) }
-        }
+        await onLoader { self.load(reason: reason) }
     }
 
     private func load(reason: String) -> Bool {
@@ -130,9 +128,12 @@ final class ModelStore<Model: ServableModel>: Service, Sendable {
 
     /// Whether the file's time or size differs from the last load's (a stat on the loader queue).
     private func fileChanged() async -> Bool {
-        await withCheckedContinuation { continuation in
-            loader.async { continuation.resume(returning: self.state.withLock { $0.fileStamp } != Self.stamp(self.path)) }
-        }
+        await onLoader { self.state.withLock { $0.fileStamp } != Self.stamp(self.path) }
+    }
+
+    /// Runs `work` on the loader queue and resumes the caller with its result.
+    private func onLoader<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
+        await withCheckedContinuation { continuation in loader.async { continuation.resume(returning: work()) } }
     }
 
     private static func stamp(_ path: String) -> FileStamp? {
