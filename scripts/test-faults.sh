@@ -189,16 +189,13 @@ wait_for_ids() {
   done
 }
 
-# The scorer's own settings, read from its --help: the duplicate bound of the kill tests is
-# its batch size times its batches in flight.
-help_default() {  # flag: the default --help shows for it
-  "$services_bin/scorer" serve --help \
-    | python3 -c 'import re, sys; m = re.search(re.escape(sys.argv[1]) + r" <[^>]*>.*?\(default: (\d+)\)", sys.stdin.read(), re.S); print(m.group(1) if m else "")' "$1"
-}
-batch_size=$(help_default --batch-size)
-batches_in_flight=$(help_default --batches-in-flight)
+# The scorer's own settings as it resolves them (--show-settings prints VARIABLE=value and
+# exits): the duplicate bound of the kill tests is its batch size times its batches in flight.
+scorer_settings=$("$services_bin/scorer" serve --show-settings)
+batch_size=$(sed -n 's/^SCORER_BATCH_SIZE=//p' <<<"$scorer_settings")
+batches_in_flight=$(sed -n 's/^SCORER_BATCHES_IN_FLIGHT=//p' <<<"$scorer_settings")
 if [ -z "$batch_size" ] || [ -z "$batches_in_flight" ]; then
-  echo "test-faults: could not read the scorer's defaults from --help" >&2
+  echo "test-faults: could not read the scorer's settings from --show-settings" >&2
   exit 125
 fi
 

@@ -11,6 +11,7 @@ let package = Package(
         .library(name: "Events", targets: ["Events"]),
         .library(name: "Telemetry", targets: ["Telemetry"]),
         .library(name: "Models", targets: ["Models"]),
+        .library(name: "Settings", targets: ["Settings"]),
         // Helpers for tests (waiting with deadlines, a thread of their own for tests that block or
         // compute for long), shared by every package's test targets.
         .library(name: "AlertronTesting", targets: ["AlertronTesting"]),
@@ -34,10 +35,12 @@ let package = Package(
             pkgConfig: "rdkafka",
             providers: [.apt(["librdkafka-dev"])]
         ),
+        // Settings declared once (flag, environment variable, default, help); no dependencies.
+        .target(name: "Settings"),
         .target(
             name: "Kafka",
             dependencies: [
-                "Crdkafka",
+                "Crdkafka", "Settings",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -52,7 +55,7 @@ let package = Package(
         .target(
             name: "Telemetry",
             dependencies: [
-                "Kafka", "Events",
+                "Kafka", "Events", "Settings",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Metrics", package: "swift-metrics"),

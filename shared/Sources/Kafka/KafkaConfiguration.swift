@@ -28,17 +28,9 @@ public struct KafkaConfiguration: Sendable, Equatable, CustomStringConvertible {
         _ environment: [String: String],
         clientID: String = "alertron"
     ) -> KafkaConfiguration {
-        var configuration = KafkaConfiguration(clientID: clientID)
-        for (name, value) in environment where name.hasPrefix("KAFKA_") {
-            if name == "KAFKA_BROKERS" {
-                configuration.bootstrapServers = value
-            } else {
-                let property = propertyName(forEnvironmentVariable: name)
-                configuration.properties[property] = value
-                configuration.environmentPropertyNames.insert(property)
-            }
-        }
-        return configuration
+        let defaults = KafkaConfiguration(clientID: clientID)
+        // Neither setting can refuse a value from the environment.
+        return (try? resolve([], environment: environment, defaults: defaults)) ?? defaults
     }
 
     /// `KAFKA_SASL_MECHANISM` -> `sasl.mechanism`.
@@ -55,9 +47,12 @@ public struct KafkaConfiguration: Sendable, Equatable, CustomStringConvertible {
 
     /// Bootstrap servers, client id and properties, with secret values redacted.
     public var description: String {
-        let shown = properties.sorted { $0.key < $1.key }
-            .map { "\($0.key)=\(Self.isSecret($0.key) ? "<redacted>" : $0.value)" }
-        return "KafkaConfiguration(bootstrap: \(bootstrapServers), client.id: \(clientID), properties: [\(shown.joined(separator: ", "))])"
+        "KafkaConfiguration(bootstrap: \(bootstrapServers), client.id: \(clientID), properties: [\(redactedProperties.joined(separator: ", "))])"
+    }
+
+    /// `name=value` per property, sorted, secret values redacted.
+    var redactedProperties: [String] {
+        properties.sorted { $0.key < $1.key }.map { "\($0.key)=\(Self.isSecret($0.key) ? "<redacted>" : $0.value)" }
     }
 
     /// Properties as librdkafka receives them: defaults, then ours, then the user's.

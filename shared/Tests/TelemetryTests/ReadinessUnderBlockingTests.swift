@@ -111,7 +111,7 @@ import AlertronTesting
         let release = Gate()
         readiness.add("stuck") { await release.wait() }
         defer { release.open() }
-        let runtime = ServiceRuntime(settings: ServiceSettings(serviceName: "testsvc", kafka: kafka), logger: logger,
+        let runtime = ServiceRuntime(settings: ServiceSettings(serviceName: "testsvc"), logger: logger,
                                      readiness: readiness)
         let app = runtime.makeApplication(router: runtime.makeRouter())
 

@@ -13,7 +13,7 @@ func buildApplication(runtime: ServiceRuntime, settings: GeneratorSettings,
     let logger = runtime.logger
     switch settings.target {
     case .kafka:
-        let producer = try KafkaProducer(configuration: KafkaProducerConfiguration(kafka: runtime.settings.kafka), logger: logger)
+        let producer = try KafkaProducer(configuration: KafkaProducerConfiguration(kafka: settings.kafka), logger: logger)
         runtime.readiness.addKafkaCheck(producer)
         let worker = GenerationWorker(settings: settings, sink: KafkaSink(producer: producer, topic: settings.topic, logger: logger),
                                       logger: logger, whenFinished: whenFinished)
@@ -22,7 +22,7 @@ func buildApplication(runtime: ServiceRuntime, settings: GeneratorSettings,
         return (runtime.makeApplication(router: runtime.makeRouter(), services: [producer, worker]), worker)
     case .http:
         let client = IngestClient(baseURL: settings.ingestURL, token: settings.ingestToken,
-                                  connections: settings.batchesInFlight, logger: logger)
+                                  connections: settings.inFlightBatches, logger: logger)
         runtime.readiness.add("ingest") { try await client.checkHealth() }
         let worker = GenerationWorker(settings: settings, sink: client, logger: logger, whenFinished: whenFinished)
         return (runtime.makeApplication(router: runtime.makeRouter(), services: [worker]), worker)

@@ -85,7 +85,7 @@ final class GenerationWorker: Service, Sendable {
             var inFlight = 0
             while !exhausted, limit == 0 || generated < limit, !context.isDraining, !Task.isCancelled {
                 if let error = failure.withLock({ $0 }) { throw error }
-                if inFlight >= settings.batchesInFlight {
+                if inFlight >= settings.inFlightBatches {
                     try await deliveries.next()
                     inFlight -= 1
                     continue

@@ -20,7 +20,7 @@ struct GeneratorBenchmark: AsyncParsableCommand {
     @Option(help: "Paired rounds (baseline, then generator); medians are reported.") var rounds = 3
     @Option(name: .customLong("batch-size"), help: "Readings per Kafka send, for both.") var batchSize = GeneratorSettings().batchSize
     @Option(name: .customLong("batches-in-flight"), help: "Sends awaiting acknowledgement, for both.")
-    var batchesInFlight = GeneratorSettings().batchesInFlight
+    var batchesInFlight = GeneratorSettings().inFlightBatches
 
     func validate() throws {
         guard events > 0, rounds > 0, batchSize > 0, batchesInFlight > 0 else { throw ValidationError("every option must be positive") }

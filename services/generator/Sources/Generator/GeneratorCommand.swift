@@ -7,11 +7,6 @@ import ServiceLifecycle
 import Telemetry
 import UnixSignals
 
-enum GeneratorDefaults: ServiceDefaults {
-    static let serviceName = "generator"
-    static let port = 8083
-}
-
 @main
 struct GeneratorCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -22,14 +17,15 @@ struct GeneratorCommand: AsyncParsableCommand {
         defaultSubcommand: Generate.self)
 
     struct Generate: AsyncParsableCommand {
+        static let service = ServiceSettings.service("generator", port: 8083)
         static let configuration = CommandConfiguration(
-            abstract: "Send synthetic readings and log lines to Kafka or ingest (the default).")
-        @OptionGroup var options: ServiceOptions<GeneratorDefaults>
-        @OptionGroup var generator: GeneratorOptions
+            abstract: "Send synthetic readings and log lines to Kafka or ingest (the default).",
+            discussion: SettingsArguments.discussion(service, GeneratorSettings()))
+        @OptionGroup var arguments: SettingsArguments
 
         func run() async throws {
-            let settings = try generator.resolve()
-            let runtime = ServiceRuntime.bootstrap(try options.resolve(), metrics: GeneratorMetrics.catalog)
+            let (service, settings) = try arguments.resolve(Self.service, GeneratorSettings(), command: Self.self)
+            let runtime = ServiceRuntime.bootstrap(service, metrics: GeneratorMetrics.catalog)
             // A finished run (--count, or a replay that ended) shuts the process down the
             // way SIGTERM does, so the producer flushes and the exit status is 0.
             let (finished, finishing) = AsyncStream<Void>.makeStream()

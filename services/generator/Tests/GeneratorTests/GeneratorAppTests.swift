@@ -13,10 +13,11 @@ import Telemetry
         // Port 1 on loopback refuses connections: the Kafka check must fail, quickly. The
         // worker's few readings time out fast, so the producer's shutdown flush does not wait.
         let kafka = KafkaConfiguration(bootstrapServers: "127.0.0.1:1", properties: ["message.timeout.ms": "300"])
-        let settings = ServiceSettings(serviceName: "generator", kafka: kafka)
         var generator = GeneratorSettings()
+        generator.kafka = kafka
         generator.drainTimeout = .zero
-        let (app, _) = try buildApplication(runtime: ServiceRuntime(settings: settings, logger: quietLogger), settings: generator)
+        let (app, _) = try buildApplication(runtime: ServiceRuntime(settings: ServiceSettings(serviceName: "generator"), logger: quietLogger),
+                                            settings: generator)
         try await app.test(.router) { client in
             try await client.execute(uri: "/healthz", method: .get) { #expect($0.status == .ok) }
             try await client.execute(uri: "/readyz", method: .get) { response in

@@ -84,7 +84,9 @@ final class RunningGenerator: Sendable {
     private let finished = Mutexed(false)
 
     init(settings: GeneratorSettings, kafka: KafkaConfiguration = KafkaConfiguration(bootstrapServers: "127.0.0.1:1")) throws {
-        let runtime = ServiceRuntime(settings: ServiceSettings(serviceName: "generator", kafka: kafka), logger: quietLogger)
+        var settings = settings
+        settings.kafka = kafka
+        let runtime = ServiceRuntime(settings: ServiceSettings(serviceName: "generator"), logger: quietLogger)
         let finished = self.finished
         let (application, worker) = try buildApplication(runtime: runtime, settings: settings) {
             finished.withLock { $0 = true }

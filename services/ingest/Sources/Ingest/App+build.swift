@@ -4,7 +4,7 @@ import Kafka
 import Telemetry
 
 func buildApplication(runtime: ServiceRuntime, settings: IngestSettings = IngestSettings()) throws -> some ApplicationProtocol {
-    var configuration = KafkaProducerConfiguration(kafka: runtime.settings.kafka)
+    var configuration = KafkaProducerConfiguration(kafka: settings.kafka)
     // A request waits for its acknowledgement: a short linger keeps that wait short, and the
     // delivery timeout is the request's deadline, so an unreachable broker answers 503 in time
     // and leaves nothing queued behind a request that was refused.

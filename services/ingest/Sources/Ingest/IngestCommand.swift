@@ -2,23 +2,20 @@
 import ArgumentParser
 import Telemetry
 
-enum IngestDefaults: ServiceDefaults {
-    static let serviceName = "ingest"
-    static let port = 8080
-}
-
 @main
 struct IngestCommand: AsyncParsableCommand {
+    static let service = ServiceSettings.service("ingest", port: 8080)
+
     static let configuration = CommandConfiguration(
         commandName: "ingest",
-        abstract: "Alertron's HTTP front door: validates readings and log lines and produces them to the readings topic.")
+        abstract: "Alertron's HTTP front door: validates readings and log lines and produces them to the readings topic.",
+        discussion: SettingsArguments.discussion(service, IngestSettings()))
 
-    @OptionGroup var options: ServiceOptions<IngestDefaults>
-    @OptionGroup var ingest: IngestOptions
+    @OptionGroup var arguments: SettingsArguments
 
     func run() async throws {
-        let settings = try ingest.resolve()
-        let runtime = ServiceRuntime.bootstrap(try options.resolve(), metrics: IngestMetrics.catalog)
+        let (service, settings) = try arguments.resolve(Self.service, IngestSettings(), command: Self.self)
+        let runtime = ServiceRuntime.bootstrap(service, metrics: IngestMetrics.catalog)
         try await buildApplication(runtime: runtime, settings: settings).runService()
     }
 }

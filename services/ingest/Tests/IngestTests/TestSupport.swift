@@ -34,7 +34,9 @@ struct TestBroker {
 }
 
 func makeApp(kafka: KafkaConfiguration, settings: IngestSettings = IngestSettings()) throws -> some ApplicationProtocol {
-    let runtime = ServiceRuntime(settings: ServiceSettings(serviceName: "ingest", kafka: kafka), logger: quietLogger)
+    var settings = settings
+    settings.kafka = kafka
+    let runtime = ServiceRuntime(settings: ServiceSettings(serviceName: "ingest"), logger: quietLogger)
     return try buildApplication(runtime: runtime, settings: settings)
 }
 

@@ -15,7 +15,7 @@ func buildApplication(runtime: ServiceRuntime, settings: NotifierSettings,
     case .webhook(let url):
         transport = SlackIncomingWebhook(url: url, http: SlackHTTP())
         // A webhook posts to the one channel it was made for: one lane, one pace.
-        routes = try ChannelRoutes(nil, defaultChannel: "webhook")
+        routes = ChannelRoutes(defaultChannel: "webhook")
     case .bot(let token, let apiURL):
         transport = SlackWebAPI(token: token, baseURL: apiURL, http: SlackHTTP())
     case .sink(let path):
@@ -23,11 +23,11 @@ func buildApplication(runtime: ServiceRuntime, settings: NotifierSettings,
     }
     logger.info("slack delivery", metadata: ["mode": "\(settings.slack)", "channels": "\(routes.all.sorted().joined(separator: ","))"])
 
-    var consumerConfiguration = KafkaConsumerConfiguration(kafka: runtime.settings.kafka, groupID: settings.consumerGroup,
+    var consumerConfiguration = KafkaConsumerConfiguration(kafka: settings.kafka, groupID: settings.consumerGroup,
                                                            topics: [settings.anomaliesTopic, settings.alertmanagerTopic])
     consumerConfiguration.maxBatchSize = 1000
     let consumer = try KafkaConsumer(configuration: consumerConfiguration, logger: logger)
-    let producer = try KafkaProducer(configuration: KafkaProducerConfiguration(kafka: runtime.settings.kafka), logger: logger)
+    let producer = try KafkaProducer(configuration: KafkaProducerConfiguration(kafka: settings.kafka), logger: logger)
     let delivery = SlackDelivery(transport: transport, producer: producer,
                                  configuration: .init(channelInterval: settings.channelInterval, maxRetryDelay: settings.maxRetryDelay),
                                  logger: logger)

@@ -1,7 +1,7 @@
 // Turns grouped anomalies and Alertmanager notifications into Slack messages: a headline from
 // a small per-source template, Block Kit details below it, and Slack's limits applied.
-import ArgumentParser
 import Events
+import Telemetry
 
 /// The headline of each kind of message: text with `{placeholder}`s, checked at start-up.
 struct MessageTemplates: Sendable, Equatable {
@@ -19,23 +19,14 @@ struct MessageTemplates: Sendable, Equatable {
     var digest = defaultDigest
     var alertmanager = defaultAlertmanager
 
-    init() {}
-
-    init(anomalies: String, logs: String, digest: String, alertmanager: String) throws {
-        for (name, template, allowed) in [("NOTIFIER_TEMPLATE_ANOMALIES", anomalies, Self.groupPlaceholders),
-                                          ("NOTIFIER_TEMPLATE_LOGS", logs, Self.groupPlaceholders),
-                                          ("NOTIFIER_TEMPLATE_DIGEST", digest, Self.digestPlaceholders),
-                                          ("NOTIFIER_TEMPLATE_ALERTMANAGER", alertmanager, Self.alertmanagerPlaceholders)] {
-            let unknown = Self.placeholders(in: template).subtracting(allowed)
-            guard unknown.isEmpty else {
-                throw ValidationError("\(name): unknown placeholder(s) \(unknown.sorted().map { "{\($0)}" }.joined(separator: ", ")); "
-                    + "use \(allowed.sorted().map { "{\($0)}" }.joined(separator: ", "))")
-            }
+    /// `template` if every placeholder in it is one of `allowed`.
+    static func checked(_ template: String, allowed: Set<String>) throws(SettingsError) -> String {
+        let unknown = placeholders(in: template).subtracting(allowed)
+        guard unknown.isEmpty else {
+            throw SettingsError("unknown placeholder(s) \(unknown.sorted().map { "{\($0)}" }.joined(separator: ", ")); "
+                + "use \(allowed.sorted().map { "{\($0)}" }.joined(separator: ", "))")
         }
-        self.anomalies = anomalies
-        self.logs = logs
-        self.digest = digest
-        self.alertmanager = alertmanager
+        return template
     }
 
     static func placeholders(in template: String) -> Set<String> {

@@ -37,10 +37,13 @@ struct NotifierBenchmark: AsyncParsableCommand {
 
         try await slack.withServer(logger: logger) { base in
             var settings = NotifierSettings()
-            settings.slack = .bot(token: "xoxb-benchmark", apiURL: URL(string: base + "/api")!)
-            settings.routes = try ChannelRoutes("critical=#critical,warning=#warning", defaultChannel: "#warning")
+            settings.kafka = kafka
+            settings.slackBotToken = "xoxb-benchmark"
+            settings.slackAPIURL = URL(string: base + "/api")!
+            settings.slackChannel = "#warning"
+            settings.channelRoutes = ["critical": "#critical", "warning": "#warning"]
             settings.groupWindow = .seconds(1)
-            let runtime = ServiceRuntime(settings: ServiceSettings(serviceName: "notifier", kafka: kafka), logger: logger)
+            let runtime = ServiceRuntime(settings: ServiceSettings(serviceName: "notifier"), logger: logger)
             let (application, worker) = try buildApplication(runtime: runtime, settings: settings)
             let group = ServiceGroup(configuration: .init(services: [application], logger: logger))
             let running = Task { try await group.run() }

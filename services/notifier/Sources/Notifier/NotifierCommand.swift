@@ -2,11 +2,6 @@
 import ArgumentParser
 import Telemetry
 
-enum NotifierDefaults: ServiceDefaults {
-    static let serviceName = "notifier"
-    static let port = 8082
-}
-
 @main
 struct NotifierCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -16,20 +11,20 @@ struct NotifierCommand: AsyncParsableCommand {
         defaultSubcommand: Serve.self)
 
     struct Serve: AsyncParsableCommand {
+        static let service = ServiceSettings.service("notifier", port: 8082)
         static let configuration = CommandConfiguration(
             abstract: "Read anomalies, serve POST /v1/alertmanager, send Slack messages (the default).",
-            discussion: """
+            discussion: SettingsArguments.discussion(service, NotifierSettings(), intro: """
                 Reads the anomalies topic (consumer group notifier) and serves POST /v1/alertmanager. Slack: \
                 SLACK_WEBHOOK_URL (incoming webhook) or SLACK_BOT_TOKEN + SLACK_CHANNEL (chat.postMessage, \
                 chat.update, threads); with neither, messages go to the log and SLACK_SINK_FILE.
-                """)
+                """))
 
-        @OptionGroup var options: ServiceOptions<NotifierDefaults>
-        @OptionGroup var notifier: NotifierOptions
+        @OptionGroup var arguments: SettingsArguments
 
         func run() async throws {
-            let settings = try notifier.resolve()
-            let runtime = ServiceRuntime.bootstrap(try options.resolve(), metrics: NotifierMetrics.catalog)
+            let (service, settings) = try arguments.resolve(Self.service, NotifierSettings(), command: Self.self)
+            let runtime = ServiceRuntime.bootstrap(service, metrics: NotifierMetrics.catalog)
             try await buildApplication(runtime: runtime, settings: settings).application.runService()
         }
     }

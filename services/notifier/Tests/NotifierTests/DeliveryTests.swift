@@ -39,7 +39,7 @@ import Testing
         let slack = SlackStandIn(configuration: .init(channels: ["#alerts", "#ops-critical"]))
         try await slack.withServer { base in
             var settings = botSettings(base)
-            settings.routes = try ChannelRoutes("critical=#ops-critical", defaultChannel: "#alerts")
+            settings.channelRoutes = ["critical": "#ops-critical"]
             let notifier = try await RunningNotifier(mesh: mesh, settings: settings)
             try await mesh.send([criticalLog("db-1", "FATAL: could not write to file <pg_wal>: No space left on device"),
                                  anomaly("edge-1", severity: .warning)])
@@ -162,7 +162,7 @@ import Testing
         let mesh = try TestMesh()
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("sink-\(EventID.generate()).jsonl").path
         var settings = NotifierSettings()
-        settings.slack = .sink(path: path)
+        settings.slackSinkFile = path
         settings.groupWindow = .milliseconds(200)
         settings.consumerGroup = "notifier-\(EventID.generate())"
         let notifier = try await RunningNotifier(mesh: mesh, settings: settings)

@@ -10,9 +10,11 @@ import Telemetry
 @Suite struct NotifierAppTests {
     @Test func itIsAliveButNotReadyWhileKafkaIsUnreachable() async throws {
         // Port 1 on loopback refuses connections: the Kafka check must fail, quickly.
-        let settings = ServiceSettings(serviceName: "notifier", kafka: KafkaConfiguration(bootstrapServers: "127.0.0.1:1"))
-        let app = try buildApplication(runtime: ServiceRuntime(settings: settings, logger: quietLogger),
-                                       settings: NotifierSettings(slack: .sink(path: "/dev/null"))).application
+        var settings = NotifierSettings()
+        settings.kafka = KafkaConfiguration(bootstrapServers: "127.0.0.1:1")
+        settings.slackSinkFile = "/dev/null"
+        let app = try buildApplication(runtime: ServiceRuntime(settings: ServiceSettings(serviceName: "notifier"), logger: quietLogger),
+                                       settings: settings).application
         try await app.test(.router) { client in
             try await client.execute(uri: "/healthz", method: .get) { #expect($0.status == .ok) }
             try await client.execute(uri: "/readyz", method: .get) { response in

@@ -3,6 +3,7 @@
 import Events
 import Foundation
 import Kafka
+import Telemetry
 import Testing
 @testable import Notifier
 
@@ -159,10 +160,14 @@ private func at(_ offset: Int64, _ partition: KafkaTopicPartition = partition0) 
 
 @Suite struct MessageTemplateTests {
     @Test func unknownPlaceholdersAreRefusedAtStartUp() {
-        #expect(throws: (any Error).self) {
-            try MessageTemplates(anomalies: "{count} on {devise}", logs: MessageTemplates.defaultLogs,
-                                 digest: MessageTemplates.defaultDigest, alertmanager: MessageTemplates.defaultAlertmanager)
+        #expect(throws: SettingsError.self) {
+            try NotifierSettings.resolve(["--template-anomalies", "{count} on {devise}"], environment: [:], defaults: NotifierSettings())
         }
+        #expect(throws: SettingsError.self) {
+            try NotifierSettings.resolve([], environment: ["NOTIFIER_TEMPLATE_DIGEST": "{lines}"], defaults: NotifierSettings())
+        }
+        let fine = try? NotifierSettings.resolve(["--template-logs", "{lines} from {subject}"], environment: [:], defaults: NotifierSettings())
+        #expect(fine?.templates.logs == "{lines} from {subject}")
     }
 
     @Test func theDefaultHeadlineReadsLikeTheIssueAsksFor() {

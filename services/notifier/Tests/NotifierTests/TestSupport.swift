@@ -66,7 +66,8 @@ func criticalLog(_ source: String, _ message: String, id: String = EventID.gener
 func botSettings(_ slack: String, window: Duration = .milliseconds(300), interval: Duration = .milliseconds(50),
                  group: String = "notifier-\(EventID.generate())") -> NotifierSettings {
     var settings = NotifierSettings()
-    settings.slack = .bot(token: "xoxb-test", apiURL: URL(string: slack + "/api")!)
+    settings.slackBotToken = "xoxb-test"
+    settings.slackAPIURL = URL(string: slack + "/api")!
     settings.groupWindow = window
     settings.channelInterval = interval
     settings.maxRetryDelay = .milliseconds(400)
@@ -76,7 +77,8 @@ func botSettings(_ slack: String, window: Duration = .milliseconds(300), interva
 
 func webhookSettings(_ slack: String, window: Duration = .milliseconds(300), interval: Duration = .milliseconds(50)) -> NotifierSettings {
     var settings = botSettings(slack, window: window, interval: interval)
-    settings.slack = .webhook(URL(string: slack + "/services/T000/B000/XXXX")!)
+    settings.slackBotToken = nil
+    settings.slackWebhookURL = URL(string: slack + "/services/T000/B000/XXXX")!
     return settings
 }
 
@@ -88,7 +90,9 @@ final class RunningNotifier: Sendable {
     private let task: Task<Void, any Error>
 
     init(mesh: TestMesh, settings: NotifierSettings) async throws {
-        let runtime = ServiceRuntime(settings: ServiceSettings(serviceName: "notifier", kafka: mesh.kafka), logger: quietLogger)
+        var settings = settings
+        settings.kafka = mesh.kafka
+        let runtime = ServiceRuntime(settings: ServiceSettings(serviceName: "notifier"), logger: quietLogger)
         let (listening, announce) = AsyncStream.makeStream(of: Int.self)
         let (application, worker) = try buildApplication(runtime: runtime, settings: settings) { port in
             announce.yield(port)

@@ -20,11 +20,11 @@ func buildApplication(runtime: ServiceRuntime, settings: ScorerSettings,
         return nil
     }
     let logModels = ModelStore<LogClassifier>(path: settings.logModelPath, reloadInterval: settings.reloadInterval, logger: logger)
-    var consumerConfiguration = KafkaConsumerConfiguration(kafka: runtime.settings.kafka, groupID: settings.consumerGroup,
+    var consumerConfiguration = KafkaConsumerConfiguration(kafka: settings.kafka, groupID: settings.consumerGroup,
                                                            topics: [settings.inputTopic])
     consumerConfiguration.maxBatchSize = settings.batchSize
     let consumer = try KafkaConsumer(configuration: consumerConfiguration, logger: logger)
-    let producer = try KafkaProducer(configuration: KafkaProducerConfiguration(kafka: runtime.settings.kafka), logger: logger)
+    let producer = try KafkaProducer(configuration: KafkaProducerConfiguration(kafka: settings.kafka), logger: logger)
     let worker = ScoringWorker(consumer: consumer, producer: producer, models: models, logModels: logModels,
                                settings: settings, logger: logger,
                                beforeStoringOffsets: beforeStoringOffsets)

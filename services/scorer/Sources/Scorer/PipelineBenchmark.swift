@@ -21,7 +21,7 @@ struct PipelineBenchmark: AsyncParsableCommand {
     var logFraction = 0.0
     @Option(name: .customLong("batch-size"), help: "Messages per consumed batch, for both pipelines.") var batchSize = 1000
     @Option(name: .customLong("batches-in-flight"), help: "Batches awaiting acknowledgement, for both pipelines.")
-    var batchesInFlight = ScorerSettings(modelPath: "", logModelPath: "").batchesInFlight
+    var batchesInFlight = ScorerSettings().batchesInFlight
 
     func validate() throws {
         guard (0...1).contains(logFraction) else { throw ValidationError("--log-fraction must be within 0...1") }

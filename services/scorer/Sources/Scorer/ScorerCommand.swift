@@ -6,11 +6,6 @@ import Foundation
 import Models
 import Telemetry
 
-enum ScorerDefaults: ServiceDefaults {
-    static let serviceName = "scorer"
-    static let port = 8081
-}
-
 @main
 struct ScorerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -20,14 +15,16 @@ struct ScorerCommand: AsyncParsableCommand {
         defaultSubcommand: Serve.self)
 
     struct Serve: AsyncParsableCommand {
+        static let service = ServiceSettings.service("scorer", port: 8081)
         static let configuration = CommandConfiguration(
-            abstract: "Consume readings, score them, produce scored and anomalies (the default).")
-        @OptionGroup var options: ServiceOptions<ScorerDefaults>
-        @OptionGroup var scorer: ScorerOptions
+            abstract: "Consume readings, score them, produce scored and anomalies (the default).",
+            discussion: SettingsArguments.discussion(service, ScorerSettings()))
+        @OptionGroup var arguments: SettingsArguments
 
         func run() async throws {
-            let runtime = ServiceRuntime.bootstrap(try options.resolve(), metrics: ScorerMetrics.catalog)
-            try await buildApplication(runtime: runtime, settings: try scorer.resolve()).application.runService()
+            let (service, settings) = try arguments.resolve(Self.service, ScorerSettings(), command: Self.self)
+            let runtime = ServiceRuntime.bootstrap(service, metrics: ScorerMetrics.catalog)
+            try await buildApplication(runtime: runtime, settings: settings).application.runService()
         }
     }
 

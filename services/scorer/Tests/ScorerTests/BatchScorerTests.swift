@@ -3,6 +3,7 @@ import Events
 import Kafka
 import Models
 import Foundation
+import Telemetry
 import Testing
 @testable import Scorer
 
@@ -123,9 +124,12 @@ import Testing
     }
 
     @Test func batchSizesOutsideWhatTheProducerQueueHoldsAreRefused() throws {
-        #expect(throws: (any Error).self) { _ = try ScorerOptions.parse(["--batch-size", "60000"]).resolve() }
-        #expect(throws: (any Error).self) { _ = try ScorerOptions.parse(["--batch-size", "0"]).resolve() }
-        #expect(try ScorerOptions.parse(["--batch-size", "5000"]).resolve().batchSize == 5000)
+        func resolve(_ arguments: [String]) throws -> ScorerSettings {
+            try ScorerSettings.resolve(arguments, environment: [:], defaults: ScorerSettings())
+        }
+        #expect(throws: SettingsError("--batch-size / SCORER_BATCH_SIZE must be between 1 and 50000")) { _ = try resolve(["--batch-size", "60000"]) }
+        #expect(throws: SettingsError.self) { _ = try resolve(["--batch-size", "0"]) }
+        #expect(try resolve(["--batch-size", "5000"]).batchSize == 5000)
     }
 
     @Test func aModelWithFeaturesReadingsDoNotHaveIsRefused() throws {

@@ -115,8 +115,9 @@ final class RunningScorer: Sendable {
 
     init(mesh: TestMesh, modelPath: String, logModelPath: String = logModelPath, reloadInterval: Duration = .seconds(5),
          beforeStoringOffsets: @escaping @Sendable () async throws -> Void = {}) throws {
-        let settings = ScorerSettings(modelPath: modelPath, logModelPath: logModelPath, batchSize: 200, reloadInterval: reloadInterval)
-        let runtime = ServiceRuntime(settings: ServiceSettings(serviceName: "scorer", kafka: mesh.kafka), logger: quietLogger)
+        let settings = ScorerSettings(modelPath: modelPath, logModelPath: logModelPath, batchSize: 200, reloadInterval: reloadInterval,
+                                      kafka: mesh.kafka)
+        let runtime = ServiceRuntime(settings: ServiceSettings(serviceName: "scorer"), logger: quietLogger)
         let (application, worker) = try buildApplication(runtime: runtime, settings: settings, beforeStoringOffsets: beforeStoringOffsets)
         self.worker = worker
         let group = ServiceGroup(configuration: .init(services: [application], logger: quietLogger))
