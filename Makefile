@@ -89,15 +89,15 @@ bench: deps
 	shared/.build/release/alertron-bench logs --datasets ../shared/datasets
 	$(SWIFT) build --package-path services/scorer --scratch-path $(SERVICES_DIR) -c release
 	SCORER=$(SERVICES_DIR)/release/scorer DATASETS=../shared/datasets scripts/log-quality.sh
-	$(SERVICES_DIR)/release/scorer benchmark
-	$(SERVICES_DIR)/release/scorer benchmark --log-fraction 0.5
+	$(SERVICES_DIR)/release/scorer-benchmark
+	$(SERVICES_DIR)/release/scorer-benchmark --log-fraction 0.5
 	$(SWIFT) build --package-path shared -c release --product alertron-devbroker
 	$(SWIFT) build --package-path services/ingest --scratch-path $(SERVICES_DIR) -c release
 	scripts/bench-ingest.sh
 	$(SWIFT) build --package-path services/generator --scratch-path $(SERVICES_DIR) -c release
-	$(SERVICES_DIR)/release/generator benchmark
+	$(SERVICES_DIR)/release/generator-benchmark
 	$(SWIFT) build --package-path services/notifier --scratch-path $(SERVICES_DIR) -c release
-	$(SERVICES_DIR)/release/notifier benchmark
+	$(SERVICES_DIR)/release/notifier-benchmark
 	$(MAKE) build CONFIG=release
 	scripts/bench-e2e.sh
 

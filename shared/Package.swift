@@ -12,6 +12,9 @@ let package = Package(
         .library(name: "Telemetry", targets: ["Telemetry"]),
         .library(name: "Models", targets: ["Models"]),
         .library(name: "Settings", targets: ["Settings"]),
+        // librdkafka's in-process mock cluster: for the development broker, tests and benchmarks,
+        // never linked into a service's production binary.
+        .library(name: "KafkaDevelopment", targets: ["KafkaDevelopment"]),
         // Helpers for tests (waiting with deadlines, a thread of their own for tests that block or
         // compute for long), shared by every package's test targets.
         .library(name: "AlertronTesting", targets: ["AlertronTesting"]),
@@ -46,16 +49,17 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        .target(name: "KafkaDevelopment", dependencies: ["Kafka", "Crdkafka", .product(name: "Logging", package: "swift-log")]),
         .target(name: "Events"),
         .target(name: "Models", dependencies: ["Events"]),
         .target(
             name: "AlertronTesting",
-            dependencies: ["Kafka", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["Kafka", "KafkaDevelopment", .product(name: "Logging", package: "swift-log")]
         ),
         .target(
             name: "Telemetry",
             dependencies: [
-                "Kafka", "Events", "Settings",
+                "Events", "Settings",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -67,7 +71,7 @@ let package = Package(
         .executableTarget(
             name: "DevBroker",
             dependencies: [
-                "Kafka", "Telemetry", "Events",
+                "Kafka", "KafkaDevelopment", "Telemetry", "Events",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
@@ -87,7 +91,7 @@ let package = Package(
         .executableTarget(
             name: "AlertronBench",
             dependencies: [
-                "Kafka", "Events", "Models",
+                "Kafka", "KafkaDevelopment", "Events", "Models",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -103,7 +107,7 @@ let package = Package(
         .testTarget(
             name: "TelemetryTests",
             dependencies: [
-                "Telemetry", "AlertronTesting",
+                "Telemetry", "Kafka", "AlertronTesting",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),

@@ -5,7 +5,11 @@ import PackageDescription
 let package = Package(
     name: "generator",
     platforms: [.macOS(.v15)],
-    products: [.executable(name: "generator", targets: ["Generator"])],
+    products: [
+        .executable(name: "generator", targets: ["GeneratorCommand"]),
+        // Not part of the service: measures it (make bench).
+        .executable(name: "generator-benchmark", targets: ["GeneratorBenchmark"]),
+    ],
     dependencies: [
         .package(path: "../../shared"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
@@ -13,7 +17,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
     ],
     targets: [
-        .executableTarget(
+        // The service as a library: the command, the benchmark and the tests build on it.
+        .target(
             name: "Generator",
             dependencies: [
                 .product(name: "Kafka", package: "shared"),
@@ -24,6 +29,29 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .executableTarget(
+            name: "GeneratorCommand",
+            dependencies: [
+                "Generator",
+                .product(name: "Kafka", package: "shared"),
+                .product(name: "Events", package: "shared"),
+                .product(name: "Telemetry", package: "shared"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .executableTarget(
+            name: "GeneratorBenchmark",
+            dependencies: [
+                "Generator",
+                .product(name: "Kafka", package: "shared"),
+                .product(name: "KafkaDevelopment", package: "shared"),
+                .product(name: "Events", package: "shared"),
+                .product(name: "Telemetry", package: "shared"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(

@@ -5,20 +5,28 @@ import PackageDescription
 let package = Package(
     name: "ingest",
     platforms: [.macOS(.v15)],
-    products: [.executable(name: "ingest", targets: ["Ingest"])],
+    products: [.executable(name: "ingest", targets: ["IngestCommand"])],
     dependencies: [
         .package(path: "../../shared"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
     ],
     targets: [
-        .executableTarget(
+        // The service as a library: the command and the tests build on it.
+        .target(
             name: "Ingest",
             dependencies: [
                 .product(name: "Kafka", package: "shared"),
                 .product(name: "Events", package: "shared"),
                 .product(name: "Telemetry", package: "shared"),
                 .product(name: "Hummingbird", package: "hummingbird"),
+            ]
+        ),
+        .executableTarget(
+            name: "IngestCommand",
+            dependencies: [
+                "Ingest",
+                .product(name: "Telemetry", package: "shared"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -5,7 +5,11 @@ import PackageDescription
 let package = Package(
     name: "notifier",
     platforms: [.macOS(.v15)],
-    products: [.executable(name: "notifier", targets: ["Notifier"])],
+    products: [
+        .executable(name: "notifier", targets: ["NotifierCommand"]),
+        // Not part of the service: measures it (make bench).
+        .executable(name: "notifier-benchmark", targets: ["NotifierBenchmark"]),
+    ],
     dependencies: [
         .package(path: "../../shared"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
@@ -15,19 +19,40 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
     ],
     targets: [
-        .executableTarget(
+        // The service as a library: the command, the benchmark and the tests build on it.
+        .target(
             name: "Notifier",
             dependencies: [
                 .product(name: "Kafka", package: "shared"),
                 .product(name: "Events", package: "shared"),
                 .product(name: "Telemetry", package: "shared"),
-                // The benchmark runs the stand-in in-process; the service never calls it.
-                .product(name: "SlackStandIn", package: "shared"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
+            ]
+        ),
+        .executableTarget(
+            name: "NotifierCommand",
+            dependencies: [
+                "Notifier",
+                .product(name: "Telemetry", package: "shared"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(
+            name: "NotifierBenchmark",
+            dependencies: [
+                "Notifier",
+                .product(name: "Kafka", package: "shared"),
+                .product(name: "KafkaDevelopment", package: "shared"),
+                .product(name: "Events", package: "shared"),
+                .product(name: "Telemetry", package: "shared"),
+                .product(name: "SlackStandIn", package: "shared"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .testTarget(

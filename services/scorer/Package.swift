@@ -5,7 +5,11 @@ import PackageDescription
 let package = Package(
     name: "scorer",
     platforms: [.macOS(.v15)],
-    products: [.executable(name: "scorer", targets: ["Scorer"])],
+    products: [
+        .executable(name: "scorer", targets: ["ScorerCommand"]),
+        // Not part of the service: measures it (make bench).
+        .executable(name: "scorer-benchmark", targets: ["ScorerBenchmark"]),
+    ],
     dependencies: [
         .package(path: "../../shared"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
@@ -13,7 +17,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
     ],
     targets: [
-        .executableTarget(
+        // The service as a library: the command, the benchmark and the tests build on it.
+        .target(
             name: "Scorer",
             dependencies: [
                 .product(name: "Kafka", package: "shared"),
@@ -24,6 +29,27 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .executableTarget(
+            name: "ScorerCommand",
+            dependencies: [
+                "Scorer",
+                .product(name: "Models", package: "shared"),
+                .product(name: "Telemetry", package: "shared"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(
+            name: "ScorerBenchmark",
+            dependencies: [
+                "Scorer",
+                .product(name: "Kafka", package: "shared"),
+                .product(name: "KafkaDevelopment", package: "shared"),
+                .product(name: "Events", package: "shared"),
+                .product(name: "Models", package: "shared"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         .testTarget(

@@ -4,6 +4,7 @@
 // single run on a shared 2-core machine varies by up to 2x.
 import Foundation
 import Kafka
+import KafkaDevelopment
 import Logging
 
 struct KafkaBenchmarkSettings {

@@ -2,6 +2,7 @@
 import Foundation
 import Hummingbird
 import Kafka
+import KafkaDevelopment
 
 struct ControlRoutes: Sendable {
     let cluster: KafkaDevelopmentCluster

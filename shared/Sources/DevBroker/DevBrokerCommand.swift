@@ -5,6 +5,7 @@ import Events
 import Foundation
 import Hummingbird
 import Kafka
+import KafkaDevelopment
 import Logging
 import ServiceLifecycle
 import Telemetry

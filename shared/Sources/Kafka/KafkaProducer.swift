@@ -144,6 +144,12 @@ public final class KafkaProducer: Service, Sendable {
         return try await send(batch)[0]
     }
 
+    /// The "Kafka reachable" readiness check: the broker answers a metadata request within two
+    /// seconds. The request blocks on the producer's own queue, not on the shared pool.
+    public func checkReachable() async throws {
+        _ = try await metadata(allTopics: false, timeout: .seconds(2))
+    }
+
     /// Broker and topic metadata. With `allTopics: false` only topics this producer already
     /// uses are asked for: cheap enough for a "Kafka reachable" readiness check.
     public func metadata(allTopics: Bool = true, timeout: Duration = .seconds(5)) async throws -> KafkaClusterMetadata {

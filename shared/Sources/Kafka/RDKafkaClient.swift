@@ -12,7 +12,7 @@ import Glibc
 #endif
 
 /// A partition assignment change reported by the group coordinator.
-struct RebalanceEvent: Sendable {
+package struct RebalanceEvent: Sendable {
     enum Kind: String, Sendable { case assigned, revoked, failed }
     var kind: Kind
     var partitions: [KafkaTopicPartition]
@@ -28,24 +28,24 @@ struct DeliveryOutcome {
     var error: KafkaError?
 }
 
-final class RDKafkaClient: @unchecked Sendable {
+package final class RDKafkaClient: @unchecked Sendable {
     // @unchecked: librdkafka's handle is thread-safe for the calls made here. Mutable Swift
     // state: topic handles behind their lock; `consumerQueue` is touched only from the
     // consumer's serial poll queue, `deliveryScratch` only from the delivery thread;
-    // `mockCluster` is set once, right after init. Its halves live in RDKafkaClient+Producer,
-    // +Consumer, +Admin and +Mock; the stored state is internal for them, and nothing outside
-    // this type touches it.
+    // `destroyFirst` is set once, right after init. Its halves live in RDKafkaClient+Producer,
+    // +Consumer and +Admin, and the mock cluster's in KafkaDevelopment (through `package`
+    // access); the stored state is internal for them, and nothing outside this type touches it.
 
     /// `mockHost` is a handle that only carries the mock cluster: no events, never polled.
-    enum Kind { case producer, consumer, mockHost }
+    package enum Kind { case producer, consumer, mockHost }
 
     /// Receives what librdkafka reports from its own threads; kept alive by the client and
     /// handed to C as the configuration's opaque pointer.
-    final class Callbacks: @unchecked Sendable {
+    package final class Callbacks: @unchecked Sendable {
         let logger: Logger
         let onRebalance: (@Sendable (RebalanceEvent) -> Void)?
         let onError: @Sendable (KafkaError, _ fatal: Bool) -> Void
-        init(logger: Logger, onRebalance: (@Sendable (RebalanceEvent) -> Void)?,
+        package init(logger: Logger, onRebalance: (@Sendable (RebalanceEvent) -> Void)?,
              onError: @escaping @Sendable (KafkaError, Bool) -> Void) {
             self.logger = logger
             self.onRebalance = onRebalance
@@ -54,10 +54,12 @@ final class RDKafkaClient: @unchecked Sendable {
     }
 
     let kind: Kind
-    let handle: OpaquePointer
+    package let handle: OpaquePointer
     let callbacks: Callbacks
     let topicHandles = Locked<[String: OpaquePointer]>([:])
-    var mockCluster: OpaquePointer?
+    /// Runs on the teardown thread before the handle is destroyed: what hangs off the handle
+    /// (KafkaDevelopment's mock cluster) goes first. Set once, right after init.
+    package var destroyFirst: (@Sendable () -> Void)?
     /// Held for the client's life instead of fetched (and allocated) on every poll.
     let mainQueue: OpaquePointer?
     var consumerQueue: OpaquePointer?
@@ -70,7 +72,7 @@ final class RDKafkaClient: @unchecked Sendable {
     /// `lenient` names properties that came from the environment: an unknown one is skipped
     /// with a warning (Kubernetes injects KAFKA_PORT and friends for a Service named kafka),
     /// while an unknown property given in code or by flag is an error.
-    init(kind: Kind, properties: [String: String], lenient: Set<String> = [], callbacks: Callbacks) throws {
+    package init(kind: Kind, properties: [String: String], lenient: Set<String> = [], callbacks: Callbacks) throws {
         self.kind = kind
         self.callbacks = callbacks
         guard let conf = rd_kafka_conf_new() else {
@@ -120,7 +122,7 @@ final class RDKafkaClient: @unchecked Sendable {
         // rd_kafka_destroy can block (an unclosed consumer closes itself), so it runs on a
         // thread of its own, never on whichever cooperative thread dropped the last reference.
         // The callbacks box travels along: librdkafka may call back until destroy returns.
-        let resources = Teardown(handle: handle, callbacks: callbacks, mockCluster: mockCluster,
+        let resources = Teardown(handle: handle, callbacks: callbacks, destroyFirst: destroyFirst,
                                  queues: [mainQueue, consumerQueue].compactMap { $0 },
                                  topics: topicHandles.withLock { Array($0.values) })
         let thread = Thread { resources.destroy() }
@@ -131,13 +133,13 @@ final class RDKafkaClient: @unchecked Sendable {
     private struct Teardown: @unchecked Sendable {
         let handle: OpaquePointer
         let callbacks: Callbacks
-        let mockCluster: OpaquePointer?
+        let destroyFirst: (@Sendable () -> Void)?
         let queues: [OpaquePointer]
         let topics: [OpaquePointer]
 
         func destroy() {
             assertNotOnTaskThread("rd_kafka_destroy")
-            if let mockCluster { rd_kafka_mock_cluster_destroy(mockCluster) }
+            destroyFirst?()
             queues.forEach { rd_kafka_queue_destroy($0) }
             topics.forEach { rd_kafka_topic_destroy($0) }
             rd_kafka_destroy(handle)
@@ -245,7 +247,7 @@ final class RDKafkaClient: @unchecked Sendable {
         }
     }
 
-    static func string(_ pointer: UnsafePointer<CChar>?) -> String {
+    package static func string(_ pointer: UnsafePointer<CChar>?) -> String {
         pointer.map { String(cString: $0) } ?? ""
     }
 

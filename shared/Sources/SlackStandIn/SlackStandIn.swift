@@ -82,6 +82,11 @@ public final class SlackStandIn: Sendable {
 
         /// The top-level `text` fallback.
         public var text: String? { json?["text"] as? String }
+        /// The alert count in the message's metadata (`event_payload.alerts`, as Alertron's
+        /// notifier writes it); 0 when absent.
+        public var alerts: Int {
+            ((json?["metadata"] as? [String: Any])?["event_payload"] as? [String: Any])?["alerts"] as? Int ?? 0
+        }
     }
 
     private struct State {

@@ -2,7 +2,6 @@
 // each metric taken from one catalog, so that libraries using only swift-metrics (Kafka,
 // the models) still export `# HELP` lines.
 import CoreMetrics
-import Kafka
 import Prometheus
 
 /// Help text and histogram buckets by metric name.
@@ -21,8 +20,15 @@ public struct MetricsCatalog: Sendable {
 
     public init(help: [String: String]) { self.help = help }
 
-    /// Every process's common metrics: Kafka clients, process and build info.
-    public static let common = MetricsCatalog(help: KafkaMetricsHelp.all.merging(ProcessMetrics.help) { first, _ in first })
+    /// Every process's common metrics: process and build info.
+    public static let common = MetricsCatalog(help: ProcessMetrics.help)
+
+    /// This catalog with a library's help text added (`KafkaMetricsHelp.all`); its own entries win.
+    public func including(_ libraryHelp: [String: String]) -> MetricsCatalog {
+        var merged = self
+        merged.help.merge(libraryHelp) { own, _ in own }
+        return merged
+    }
 
     /// This catalog with `other`'s entries added (other wins on conflicts).
     public func merging(_ other: MetricsCatalog) -> MetricsCatalog {

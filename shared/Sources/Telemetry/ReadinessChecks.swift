@@ -210,13 +210,3 @@ public final class ReadinessChecks: Sendable {
         }
     }
 }
-
-import Kafka
-
-extension ReadinessChecks {
-    /// "Kafka reachable": the broker answers a metadata request within two seconds. The
-    /// request blocks on the producer's own queue, not on the shared pool.
-    public func addKafkaCheck(_ producer: KafkaProducer) {
-        add("kafka") { _ = try await producer.metadata(allTopics: false, timeout: .seconds(2)) }
-    }
-}

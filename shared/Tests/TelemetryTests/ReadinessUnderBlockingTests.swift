@@ -107,7 +107,7 @@ import AlertronTesting
         _ = try await producer.metadata(allTopics: false, timeout: .seconds(10))
 
         let readiness = ReadinessChecks()
-        readiness.addKafkaCheck(producer)
+        readiness.add("kafka", producer.checkReachable)
         let release = Gate()
         readiness.add("stuck") { await release.wait() }
         defer { release.open() }

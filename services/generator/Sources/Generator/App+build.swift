@@ -7,14 +7,14 @@ import Telemetry
 
 /// The application, and its worker for callers to observe. `whenFinished` runs once a finite
 /// run (--count, or a replay file that ends) has every event acknowledged.
-func buildApplication(runtime: ServiceRuntime, settings: GeneratorSettings,
+package func buildApplication(runtime: ServiceRuntime, settings: GeneratorSettings,
                       whenFinished: @escaping @Sendable () async -> Void = {}) throws
     -> (application: some ApplicationProtocol, worker: GenerationWorker) {
     let logger = runtime.logger
     switch settings.target {
     case .kafka:
         let producer = try KafkaProducer(configuration: KafkaProducerConfiguration(kafka: settings.kafka), logger: logger)
-        runtime.readiness.addKafkaCheck(producer)
+        runtime.readiness.add("kafka", producer.checkReachable)
         let worker = GenerationWorker(settings: settings, sink: KafkaSink(producer: producer, topic: settings.topic, logger: logger),
                                       logger: logger, whenFinished: whenFinished)
         // Shutdown runs in reverse: HTTP, then the worker stops generating and waits for

@@ -4,18 +4,18 @@ import Events
 import Foundation
 import Models
 
-struct Evaluation: Sendable {
+package struct Evaluation: Sendable {
     /// Tells which rule flagged a reading, given the model that scored it: the scorer's
     /// out-of-range rule (a feature beyond the training range by more than the tolerance)
     /// or the forest's own threshold. Either, both or (when the model differs) neither.
-    struct Attribution: Sendable {
+    package struct Attribution: Sendable {
         let modelVersion: String
         let threshold: Double
         /// Reading fields in the model's feature order, with their allowed ranges; nil when
         /// the rule is off or the artifact has no ranges.
         let bounds: [(feature: SensorFeature, range: ClosedRange<Double>)]?
 
-        init(model: IsolationForest, rangeTolerance: Double) throws {
+        package init(model: IsolationForest, rangeTolerance: Double) throws {
             let columns = try model.featureNames.map { name in
                 guard let field = SensorFeature(name: name) else {
                     throw GeneratorError(.scoredFile, "model \(model.version) uses feature '\(name)', which readings do not have")
@@ -70,14 +70,36 @@ struct Evaluation: Sendable {
     private(set) var otherModel = 0
     private var seen = Set<String>()
 
-    init(attribution: Attribution? = nil) {
+    package init(attribution: Attribution? = nil) {
         self.attribution = attribution
     }
 
-    var evaluated: Int { overall.truePositives + overall.falsePositives + overall.falseNegatives + overall.trueNegatives }
+    package var evaluated: Int { overall.truePositives + overall.falsePositives + overall.falseNegatives + overall.trueNegatives }
 
     /// Counts one scored event: readings with truth only, each id once.
-    mutating func add(_ scored: ScoredEvent) {
+    /// Adds every line of `file`; a line that is not a scored event is reported on stderr, not fatal.
+    package mutating func add(file: String) throws {
+        guard let data = FileManager.default.contents(atPath: file) else {
+            throw GeneratorError(.scoredFile, "cannot read \(file)")
+        }
+        var bad: [Int] = []
+        var badCount = 0
+        for (index, line) in data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).enumerated() {
+            guard line.contains(where: { $0 != UInt8(ascii: " ") && $0 != UInt8(ascii: "\r") && $0 != UInt8(ascii: "\t") }) else { continue }
+            do {
+                add(try EventCodec.decodeScored(Array(line)))
+            } catch {
+                badCount += 1
+                if bad.count < 5 { bad.append(index + 1) }
+            }
+        }
+        if badCount > 0 {
+            let lines = bad.map(String.init).joined(separator: ", ")
+            FileHandle.standardError.write(Data("evaluate: \(badCount) lines of \(file) are not scored events (lines \(lines)\(badCount > bad.count ? ", ..." : ""))\n".utf8))
+        }
+    }
+
+    package mutating func add(_ scored: ScoredEvent) {
         guard case .reading(let reading) = scored.event else {
             skippedLogs += 1
             return
@@ -115,7 +137,7 @@ struct Evaluation: Sendable {
         if truth.anomaly { kinds[truth.kind ?? "unspecified"] = counts } else { normal = counts }
     }
 
-    var report: String {
+    package var report: String {
         var lines: [String] = []
         let anomalous = overall.truePositives + overall.falseNegatives
         lines.append("evaluated \(evaluated) readings with truth (\(anomalous) anomalous); skipped \(skippedLogs) log lines, "

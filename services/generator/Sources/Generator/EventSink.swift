@@ -2,7 +2,7 @@
 // deadline of a graceful shutdown and the count of failed attempts.
 import Synchronization
 
-enum DeliveryOutcome: Sendable, Equatable {
+package enum DeliveryOutcome: Sendable, Equatable {
     case delivered
     /// Not acknowledged when shutdown's drain deadline passed (or the client closed).
     case abandoned
@@ -11,7 +11,7 @@ enum DeliveryOutcome: Sendable, Equatable {
 /// A target for batches. `deliver` returns when the target has acknowledged the whole batch,
 /// retrying what can be retried, or `.abandoned` once the context's drain deadline has
 /// passed; it throws a `GeneratorError` when trying again cannot help (a refused request).
-protocol EventSink: Sendable {
+package protocol EventSink: Sendable {
     /// What the summary calls the target, e.g. `kafka topic readings`.
     var name: String { get }
     var format: BatchEncoder.Format { get }
@@ -20,7 +20,7 @@ protocol EventSink: Sendable {
 
 /// What deliveries in flight share: the drain deadline set when graceful shutdown begins
 /// (until then, batches keep retrying), and the count of failed attempts.
-final class DeliveryContext: Sendable {
+package final class DeliveryContext: Sendable {
     private struct State {
         var deadline: ContinuousClock.Instant?
         var expired = false
@@ -31,7 +31,7 @@ final class DeliveryContext: Sendable {
     private let state = Mutex(State())
     private let failures = Atomic<Int>(0)
 
-    init() {}
+    package init() {}
 
     /// Starts the countdown; later calls keep the first deadline. At the deadline, every
     /// operation waiting in `unlessExpired` is let go.

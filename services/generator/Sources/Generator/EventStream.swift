@@ -3,7 +3,7 @@
 import ArgumentParser
 import Events
 
-enum GeneratorMode: String, CaseIterable, Sendable, ExpressibleByArgument {
+package enum GeneratorMode: String, CaseIterable, Sendable, ExpressibleByArgument {
     case readings, logs, mixed
 }
 
@@ -47,13 +47,13 @@ enum EventLabel: Int, CaseIterable, Sendable {
     }
 }
 
-struct GeneratedEvent: Sendable {
+package struct GeneratedEvent: Sendable {
     var event: InboundEvent
     var label: EventLabel
 }
 
-struct EventStream {
-    struct Configuration: Sendable {
+package struct EventStream {
+    package struct Configuration: Sendable {
         var mode = GeneratorMode.readings
         var fleet = Fleet.Configuration()
         /// Fraction of events that are log lines in mixed mode.
@@ -62,7 +62,7 @@ struct EventStream {
         var criticalRate = 0.05
         var seed: UInt64 = 1
         /// The first part of every event id: `<runID>-<sequence>`.
-        var runID = "run"
+        package var runID = "run"
         /// Timestamps are `start` plus fleet time (milliseconds since the epoch), or the
         /// wall clock when nil.
         var start: Int64?
@@ -83,7 +83,7 @@ struct EventStream {
     private let startOfDay: Double
 
     /// `replay`, when given, supplies the log lines instead of the synthetic templates.
-    init(configuration: Configuration, replay: LogReplay? = nil) {
+    package init(configuration: Configuration, replay: LogReplay? = nil) {
         self.configuration = configuration
         fleet = Fleet(configuration: configuration.fleet, seed: configuration.seed)
         syntheticLogs = SyntheticLogs(criticalRate: configuration.criticalRate, seed: configuration.seed)
@@ -100,7 +100,7 @@ struct EventStream {
 
     /// The next event, or nil when a replay file has ended. `wallClock` is the timestamp
     /// for events when no `start` was configured (one reading of the clock per batch).
-    mutating func next(wallClock: String) throws -> GeneratedEvent? {
+    package mutating func next(wallClock: String) throws -> GeneratedEvent? {
         let fleetTime = Double(sequence) * secondsPerEvent
         let ts = configuration.start.map { stamp(start: $0, fleetTime: fleetTime) } ?? wallClock
         let id = "\(configuration.runID)-\(sequence)"

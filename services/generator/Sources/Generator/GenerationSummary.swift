@@ -2,17 +2,17 @@
 // it runs (stderr, every few seconds, when asked or when stderr is a terminal).
 import Foundation
 
-struct GenerationSummary: Sendable, CustomStringConvertible {
+package struct GenerationSummary: Sendable, CustomStringConvertible {
     var target: String
     /// Events the target acknowledged, by label.
     var delivered = EventTally()
     /// Events given up at shutdown (not acknowledged within the drain timeout) or after a fatal error.
-    var undelivered = 0
+    package var undelivered = 0
     /// Failed attempts to deliver a batch; all but fatal ones were retried.
     var failedAttempts = 0
     var elapsed: Duration = .zero
 
-    var description: String {
+    package var description: String {
         let seconds = Self.seconds(elapsed)
         let rate = seconds > 0 ? Double(delivered.total) / seconds : 0
         var lines = [String(format: "sent %d events to %@ in %.2f s (%.0f events/s)", delivered.total, target, seconds, rate)]
@@ -35,7 +35,7 @@ struct GenerationSummary: Sendable, CustomStringConvertible {
                delivered.total, delivered.anomalousReadings, delivered[.criticalLog], currentRate, failedAttempts)
     }
 
-    static func seconds(_ duration: Duration) -> Double {
+    package static func seconds(_ duration: Duration) -> Double {
         Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
     }
 }

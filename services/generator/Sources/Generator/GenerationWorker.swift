@@ -8,7 +8,7 @@ import Logging
 import ServiceLifecycle
 import Synchronization
 
-final class GenerationWorker: Service, Sendable {
+package final class GenerationWorker: Service, Sendable {
     private let settings: GeneratorSettings
     private let sink: any EventSink
     private let logger: Logger
@@ -21,7 +21,7 @@ final class GenerationWorker: Service, Sendable {
 
     /// `whenFinished` runs once every event of a finite run (--count, or a replay file that
     /// ends) was acknowledged; the command uses it to shut the process down.
-    init(settings: GeneratorSettings, sink: any EventSink, logger: Logger,
+    package init(settings: GeneratorSettings, sink: any EventSink, logger: Logger,
          whenFinished: @escaping @Sendable () async -> Void = {}) {
         self.settings = settings
         self.sink = sink
@@ -31,16 +31,16 @@ final class GenerationWorker: Service, Sendable {
     }
 
     /// Events the target has acknowledged so far.
-    var acknowledgedCount: Int { acknowledged.load(ordering: .relaxed) }
+    package var acknowledgedCount: Int { acknowledged.load(ordering: .relaxed) }
 
     /// The run so far (or all of it, once `run()` has returned).
-    var summary: GenerationSummary {
+    package var summary: GenerationSummary {
         var summary = progress.withLock { $0 }
         summary.failedAttempts = context.failedAttempts
         return summary
     }
 
-    func run() async throws {
+    package func run() async throws {
         GeneratorMetrics.targetRate.record(settings.rate)
         // Exported from the start, so dashboards and alerts see 0 rather than nothing.
         GeneratorMetrics.rate.record(0)

@@ -1,8 +1,8 @@
 // The one error type of the generator: a code to branch on, whether trying again can help,
 // and a message a person can act on. Event payloads and tokens never appear in it.
 
-struct GeneratorError: Error, Sendable, CustomStringConvertible {
-    enum Code: String, Sendable {
+package struct GeneratorError: Error, Sendable, CustomStringConvertible {
+    package enum Code: String, Sendable {
         /// The replay file cannot be opened or read.
         case replayFile = "replay_file"
         /// Ingest refused a request for good (400, 401, 403, 404, 415...): resending cannot help.
@@ -18,10 +18,10 @@ struct GeneratorError: Error, Sendable, CustomStringConvertible {
     var code: Code
     var message: String
 
-    init(_ code: Code, _ message: String) {
+    package init(_ code: Code, _ message: String) {
         self.code = code
         self.message = message
     }
 
-    var description: String { "generator \(code.rawValue): \(message)" }
+    package var description: String { "generator \(code.rawValue): \(message)" }
 }

@@ -1,11 +1,12 @@
 // The generator's metrics, alertron_generator_*, each with help text; every label value
 // comes from a fixed set, so no label grows without bound.
 import Metrics
+import Kafka
 import Synchronization
 import Telemetry
 
-enum GeneratorMetrics {
-    static let catalog = MetricsCatalog(help: [
+package enum GeneratorMetrics {
+    package static let catalog = MetricsCatalog(help: [
         "alertron_generator_events_total":
             "Events the target acknowledged, by kind (reading, log) and anomaly (readings: none, spike, shift, stuck, correlated; log lines: none, critical, unlabeled).",
         "alertron_generator_send_errors_total":
@@ -15,7 +16,7 @@ enum GeneratorMetrics {
         "alertron_generator_events_per_second": "Events acknowledged per second, over the last second.",
         "alertron_generator_target_events_per_second": "The configured rate (--rate); 0 means as fast as possible.",
         "alertron_generator_delivery_seconds": "Time from sending a batch to its acknowledgement, retries included.",
-    ])
+    ]).including(KafkaMetricsHelp.all)
 
     private static let events: [Counter] = EventLabel.allCases.map { label in
         Counter(label: "alertron_generator_events_total", dimensions: [("kind", label.kind), ("anomaly", label.anomaly)])

@@ -6,7 +6,7 @@ import Foundation
 import Kafka
 import Telemetry
 
-enum GeneratorTarget: String, CaseIterable, Sendable {
+package enum GeneratorTarget: String, CaseIterable, Sendable {
     /// Produce to Kafka directly (topic `readings`).
     case kafka
     /// Post NDJSON batches to ingest's HTTP API.
@@ -14,39 +14,42 @@ enum GeneratorTarget: String, CaseIterable, Sendable {
 }
 
 /// Resolved generator settings; the defaults here are the documented ones.
-struct GeneratorSettings: DeclaredSettings {
-    var stream = EventStream.Configuration()
-    var rate = 50.0
-    var count = 0
-    var target = GeneratorTarget.kafka
-    var topic = Topic.readings
-    var kafka = KafkaConfiguration(clientID: "generator")
-    var ingestURL = URL(string: "http://127.0.0.1:8080")!
-    var ingestToken: String?
-    var batchSize = 1000
+package struct GeneratorSettings: DeclaredSettings {
+    /// Every setting at its default.
+    package init() {}
+
+    package var stream = EventStream.Configuration()
+    package var rate = 50.0
+    package var count = 0
+    package var target = GeneratorTarget.kafka
+    package var topic = Topic.readings
+    package var kafka = KafkaConfiguration(clientID: "generator")
+    package var ingestURL = URL(string: "http://127.0.0.1:8080")!
+    package var ingestToken: String?
+    package var batchSize = 1000
     /// nil: 32 keeps Kafka busy (8 caps a run at about 300k events/s on the development broker,
     /// where a batch's round trip takes 20-30 ms), fewer when 32 batches would overflow the
     /// producer's queue; ingest gets 4 requests at a time.
-    var batchesInFlight: Int?
-    var drainTimeout: Duration = .seconds(10)
-    var progress = false
-    var progressInterval: Duration = .seconds(5)
+    package var batchesInFlight: Int?
+    package var drainTimeout: Duration = .seconds(10)
+    package var progress = false
+    package var progressInterval: Duration = .seconds(5)
     /// nil: readings, or logs when a replay file is given.
-    var requestedMode: GeneratorMode?
+    package var requestedMode: GeneratorMode?
     /// nil: 8 random hex digits, so two runs never share ids.
-    var requestedRunID: String?
-    var replayPath: String?
-    var replayFormat = ReplayFormat.raw
-    var replaySource: String?
-    var replayLoop = false
+    package var requestedRunID: String?
+    package var replayPath: String?
+    package var replayFormat = ReplayFormat.raw
+    package var replaySource: String?
+    package var replayLoop = false
 
     var replay: ReplaySettings? {
         replayPath.map { ReplaySettings(path: $0, format: replayFormat, source: replaySource, loop: replayLoop) }
     }
 
-    var inFlightBatches: Int { batchesInFlight ?? (target == .kafka ? max(1, min(32, 100_000 / batchSize)) : 4) }
+    package var inFlightBatches: Int { batchesInFlight ?? (target == .kafka ? max(1, min(32, 100_000 / batchSize)) : 4) }
 
-    mutating func finish() throws {
+    package mutating func finish() throws {
         stream.mode = requestedMode ?? (replayPath == nil ? .readings : .logs)
         stream.runID = requestedRunID ?? Self.randomRunID()
         if let replayPath {
@@ -62,7 +65,7 @@ struct GeneratorSettings: DeclaredSettings {
         progress = progress || isatty(STDERR_FILENO) == 1
     }
 
-    static let declarations: [Setting<GeneratorSettings>] = [
+    package static let declarations: [Setting<GeneratorSettings>] = [
         .parsed("mode", env: "GENERATOR_MODE", \.requestedMode, help: "readings, logs or mixed.", valueName: "readings|logs|mixed",
                 default: "readings; logs when --replay is given", rule: "must be readings, logs or mixed",
                 parse: { GeneratorMode(rawValue: $0.lowercased()) }, show: { $0?.rawValue }),

@@ -3,15 +3,19 @@
 import Kafka
 import Logging
 
-struct KafkaSink: EventSink {
+package struct KafkaSink: EventSink {
     let producer: KafkaProducer
     let topic: String
     let logger: Logger
 
-    var name: String { "kafka topic \(topic)" }
-    var format: BatchEncoder.Format { .kafka(topic: topic) }
+    package init(producer: KafkaProducer, topic: String, logger: Logger) {
+        (self.producer, self.topic, self.logger) = (producer, topic, logger)
+    }
 
-    func deliver(_ batch: OutgoingBatch, context: DeliveryContext) async throws -> DeliveryOutcome {
+    package var name: String { "kafka topic \(topic)" }
+    package var format: BatchEncoder.Format { .kafka(topic: topic) }
+
+    package func deliver(_ batch: OutgoingBatch, context: DeliveryContext) async throws -> DeliveryOutcome {
         guard !batch.messages.isEmpty else { return .delivered }
         var backoff = Backoff()
         while true {

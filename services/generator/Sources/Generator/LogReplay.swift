@@ -4,7 +4,7 @@ import ArgumentParser
 import Events
 import Foundation
 
-enum ReplayFormat: String, CaseIterable, Sendable, ExpressibleByArgument {
+package enum ReplayFormat: String, CaseIterable, Sendable, ExpressibleByArgument {
     /// The whole line is the message; nothing is known about its severity.
     case raw
     /// Loghub's labeled lines: the first token is `-` for a routine line, or an alert
@@ -43,7 +43,7 @@ enum ReplayFormat: String, CaseIterable, Sendable, ExpressibleByArgument {
 }
 
 /// Reads a replay file line by line, from the start again at its end when looping.
-final class LogReplay {
+package final class LogReplay {
     let path: String
     let format: ReplayFormat
     let source: String

@@ -51,7 +51,7 @@ struct NDJSONBody: Sendable, Equatable {
     }
 }
 
-struct OutgoingBatch: Sendable {
+package struct OutgoingBatch: Sendable {
     /// The Kafka target's messages (empty for ingest).
     var messages = KafkaProducerBatch()
     /// Ingest's request bodies (empty for Kafka): it takes readings and log lines at
@@ -60,12 +60,12 @@ struct OutgoingBatch: Sendable {
     var logs = NDJSONBody()
     var tally = EventTally()
 
-    var count: Int { tally.total }
+    package var count: Int { tally.total }
 }
 
 /// Appends events to batches in their target's form, through one reused JSON writer.
-struct BatchEncoder {
-    enum Format: Sendable, Equatable {
+package struct BatchEncoder {
+    package enum Format: Sendable, Equatable {
         /// Messages for this topic, keyed by device id or log source.
         case kafka(topic: String)
         case ndjson
@@ -74,14 +74,14 @@ struct BatchEncoder {
     let format: Format
     private var writer = EventWriter(capacity: 512)
 
-    init(format: Format) { self.format = format }
+    package init(format: Format) { self.format = format }
 
-    func makeBatch(capacity: Int) -> OutgoingBatch {
+    package func makeBatch(capacity: Int) -> OutgoingBatch {
         guard case .kafka = format else { return OutgoingBatch() }
         return OutgoingBatch(messages: KafkaProducerBatch(capacity: capacity))
     }
 
-    mutating func append(_ generated: GeneratedEvent, to batch: inout OutgoingBatch) {
+    package mutating func append(_ generated: GeneratedEvent, to batch: inout OutgoingBatch) {
         writer.reset()
         writer.write(generated.event)
         batch.tally.add(generated.label)

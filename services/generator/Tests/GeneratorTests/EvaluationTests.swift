@@ -43,7 +43,7 @@ import Testing
         try (lines.joined(separator: "\n") + "\n").write(toFile: path, atomically: true, encoding: .utf8)
 
         var evaluation = Evaluation()
-        try Evaluate.evaluate(file: path, into: &evaluation)
+        try evaluation.add(file: path)
         #expect(evaluation.overall == Evaluation.Confusion(truePositives: 3, falsePositives: 1, falseNegatives: 3, trueNegatives: 9))
         #expect(evaluation.overall.precision == 0.75)
         #expect(evaluation.overall.recall == 0.5)

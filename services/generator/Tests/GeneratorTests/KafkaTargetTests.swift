@@ -15,7 +15,7 @@ import Testing
         try await eventually(30, "the run to finish") { generator.hasFinished }
         #expect(generator.worker.acknowledgedCount == 2000)
 
-        let messages = try await mesh.read(count: 2000, settle: 1)
+        let messages = try await mesh.read(Topic.readings, count: 2000, settle: 1)
         #expect(messages.count == 2000, "exactly --count messages, no more")
         let readings = messages.compactMap { message -> (key: String, reading: Reading)? in
             guard case .reading(let reading)? = message.inbound, let key = message.key else { return nil }
@@ -46,7 +46,7 @@ import Testing
         #expect(summary.undelivered == 0)
         #expect(summary.delivered.logs > 0 && summary.delivered.readings > 0)
 
-        let messages = try await mesh.read(count: summary.delivered.total, settle: 1)
+        let messages = try await mesh.read(Topic.readings, count: summary.delivered.total, settle: 1)
         #expect(messages.count == summary.delivered.total, "what was counted as sent is on the topic, and nothing else")
         #expect(Set(messages.compactMap(\.inbound?.id)).count == messages.count)
     }

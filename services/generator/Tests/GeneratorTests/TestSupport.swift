@@ -11,11 +11,7 @@ import Testing
 @_exported import AlertronTesting
 @testable import Generator
 
-let quietLogger: Logger = {
-    var logger = Logger(label: "generator-tests")
-    logger.logLevel = ProcessInfo.processInfo.environment["TEST_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .critical
-    return logger
-}()
+let quietLogger = testLogger("generator-tests")
 
 /// Settings for a test run: as fast as possible, a fixed clock and run id, so every run of
 /// a test sends the same events.
@@ -57,22 +53,10 @@ func temporaryPath(_ name: String) -> String {
     FileManager.default.temporaryDirectory.appendingPathComponent("generator-\(UUID().uuidString)-\(name)").path
 }
 
-/// A development broker with the `readings` topic.
-struct TestMesh {
-    let cluster: KafkaDevelopmentCluster
-    let kafka: KafkaConfiguration
-
-    init() throws {
-        cluster = try KafkaDevelopmentCluster(logger: quietLogger)
-        try cluster.createTopic("readings", partitions: 6)
-        kafka = KafkaConfiguration(bootstrapServers: cluster.bootstrapServers, clientID: "generator-tests",
-                                   properties: ["session.timeout.ms": "6000"])
-    }
-
-    /// Every message on `topic` until at least `count` arrived, then whatever else arrives
-    /// within `settle` seconds (so a test sees extra messages too). Fresh group each call.
-    func read(_ topic: String = "readings", count: Int, settle: Double = 0.5, within seconds: Double = 30) async throws -> [KafkaConsumerMessage] {
-        try await readTopic(topic, kafka: kafka, count: count, settle: settle, within: seconds, logger: quietLogger)
+extension TestMesh {
+    /// A development broker with the `readings` topic.
+    convenience init() throws {
+        try self.init(topics: [Topic.readings], clientID: "generator-tests", logger: quietLogger)
     }
 }
 

@@ -3,7 +3,7 @@ import Hummingbird
 import Kafka
 import Telemetry
 
-func buildApplication(runtime: ServiceRuntime, settings: IngestSettings = IngestSettings()) throws -> some ApplicationProtocol {
+package func buildApplication(runtime: ServiceRuntime, settings: IngestSettings = IngestSettings()) throws -> some ApplicationProtocol {
     var configuration = KafkaProducerConfiguration(kafka: settings.kafka)
     // A request waits for its acknowledgement: a short linger keeps that wait short, and the
     // delivery timeout is the request's deadline, so an unreachable broker answers 503 in time
@@ -11,7 +11,7 @@ func buildApplication(runtime: ServiceRuntime, settings: IngestSettings = Ingest
     configuration.lingerMilliseconds = 1
     configuration.deliveryTimeoutMilliseconds = settings.ackTimeoutMilliseconds
     let producer = try KafkaProducer(configuration: configuration, logger: runtime.logger)
-    runtime.readiness.addKafkaCheck(producer)
+    runtime.readiness.add("kafka", producer.checkReachable)
     let router = runtime.makeRouter()
     IngestController(producer: producer, settings: settings, logger: runtime.logger).register(on: router)
     return runtime.makeApplication(router: router, services: [producer])

@@ -1,17 +1,18 @@
 // The ingest service's metrics, all alertron_ingest_*; labels are bounded (routes, status codes, reason codes).
 import Metrics
+import Kafka
 import Synchronization
 import Telemetry
 
-enum IngestMetrics {
-    static let catalog = MetricsCatalog(help: [
+package enum IngestMetrics {
+    package static let catalog = MetricsCatalog(help: [
         "alertron_ingest_requests_total": "HTTP requests to the ingest routes, by route and status code.",
         "alertron_ingest_request_bytes_total": "Request body bytes received, by route.",
         "alertron_ingest_request_duration_seconds": "Time from a request's arrival to its answer, by route (202s wait for the broker).",
         "alertron_ingest_events_produced_total": "Events acknowledged by the broker, by kind (reading, log).",
         "alertron_ingest_rejects_total": "Requests refused, by reason code (the body's `code`).",
         "alertron_ingest_producer_queue_messages": "Messages in the producer's local queue not yet acknowledged.",
-    ])
+    ]).including(KafkaMetricsHelp.all)
 
     static let producerQueue = Gauge(label: "alertron_ingest_producer_queue_messages")
     static let producedReadings = Counter(label: "alertron_ingest_events_produced_total", dimensions: [("kind", "reading")])

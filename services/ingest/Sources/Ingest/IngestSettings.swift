@@ -4,16 +4,19 @@ import Events
 import Kafka
 import Telemetry
 
-struct IngestSettings: DeclaredSettings {
-    var kafka = KafkaConfiguration(clientID: "ingest")
-    /// nil: the routes need no token.
-    var token: String?
-    var maxBodyBytes = 4 << 20
-    var maxEvents = 10_000
-    var ackTimeoutMilliseconds = 5_000
-    var topic = Topic.readings
+package struct IngestSettings: DeclaredSettings {
+    /// Every setting at its default.
+    package init() {}
 
-    static let declarations: [Setting<IngestSettings>] = KafkaConfiguration.declarations.within(\.kafka) + [
+    package var kafka = KafkaConfiguration(clientID: "ingest")
+    /// nil: the routes need no token.
+    package var token: String?
+    package var maxBodyBytes = 4 << 20
+    package var maxEvents = 10_000
+    package var ackTimeoutMilliseconds = 5_000
+    package var topic = Topic.readings
+
+    package static let declarations: [Setting<IngestSettings>] = KafkaConfiguration.declarations.within(\.kafka) + [
         .optional("token", env: "INGEST_TOKEN", \.token,
                   help: "Bearer token every request to the ingest routes must carry; unset: no token needed.", secret: true),
         .value("max-body-bytes", env: "INGEST_MAX_BODY_BYTES", \.maxBodyBytes, help: "Largest request body accepted (413 beyond).",

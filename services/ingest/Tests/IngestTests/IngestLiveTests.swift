@@ -10,7 +10,7 @@ import Testing
 
 @Suite(.serialized, .timeLimit(.minutes(2))) struct IngestLiveTests {
     @Test func everyAcceptedIDReachesTheTopicKeyedByDeviceOrSource() async throws {
-        let broker = try TestBroker()
+        let broker = try testBroker()
         let app = try makeApp(kafka: broker.kafka)
         let rows = (0..<50).map { #"{"device_id": "edge-\#($0 % 7)", "temperature": \#(20 + Double($0) / 10), "pressure": 1010, "vibration": 0.02}"# }
         let accepted = try await app.test(.live) { client in
@@ -24,7 +24,7 @@ import Testing
             }
             return readings + logs
         }
-        let messages = try await broker.read(count: 52)
+        let messages = try await broker.read(Topic.readings, count: 52)
         let events = messages.compactMap { $0.value.flatMap { try? EventCodec.decodeInbound(Array($0)) } }
         #expect(events.count == 52, "every message is a valid event")
         #expect(Set(events.map(\.id)) == Set(accepted) && accepted.count == 52)
@@ -34,7 +34,7 @@ import Testing
     }
 
     @Test func whileTheBrokerIsDownRequestsGet503AndAfterwardsNothingAcceptedIsMissing() async throws {
-        let broker = try TestBroker()
+        let broker = try testBroker()
         var settings = IngestSettings()
         settings.ackTimeoutMilliseconds = 1_000
         let app = try makeApp(kafka: broker.kafka, settings: settings)
@@ -60,7 +60,7 @@ import Testing
         }
         let (accepted, refused) = (tally.accepted, tally.refused)
         #expect(refused > 0, "the outage must be visible as 503s")
-        let messages = try await broker.read(count: accepted.count, within: 30)
+        let messages = try await broker.read(Topic.readings, count: accepted.count, within: 30)
         let ids = Set(messages.compactMap { $0.value.flatMap { try? EventCodec.decodeInbound(Array($0)).id } })
         #expect(Set(accepted).isSubset(of: ids), "every id answered 202 is on the topic")
         print("ingest broker outage: \(accepted.count) accepted, \(refused) refused with 503, \(messages.count) on the topic")

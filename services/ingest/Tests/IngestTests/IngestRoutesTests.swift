@@ -9,7 +9,7 @@ import Testing
 
 @Suite(.timeLimit(.minutes(2))) struct IngestRoutesTests {
     @Test func oneObjectAnArrayAndNDJSONAreAcceptedAfterTheBrokerAcknowledges() async throws {
-        let broker = try TestBroker()
+        let broker = try testBroker()
         let app = try makeApp(kafka: broker.kafka)
         try await app.test(.router) { client in
             try await client.post("/v1/readings", goodReading) { response in
@@ -31,7 +31,7 @@ import Testing
                 #expect(response.status == .accepted)
             }
         }
-        let messages = try await broker.read(count: 6)
+        let messages = try await broker.read(Topic.readings, count: 6)
         #expect(messages.count == 6, "1 + 2 + 2 readings and 1 log line")
     }
 
@@ -155,7 +155,7 @@ import Testing
     }
 
     @Test func theSourceProjectsRoutesMapOntoTheSameEvents() async throws {
-        let broker = try TestBroker()
+        let broker = try testBroker()
         let app = try makeApp(kafka: broker.kafka)
         try await app.test(.router) { client in
             try await client.post("/ingest", #"{"device_id": "legacy-1", "features": [22.5, 1011, 0.03], "ts": 1763712000}"#) {
@@ -171,7 +171,7 @@ import Testing
                 #expect($0.status == .accepted)
             }
         }
-        let events = try await broker.read(count: 3).compactMap { $0.value.flatMap { try? EventCodec.decodeInbound(Array($0)) } }
+        let events = try await broker.read(Topic.readings, count: 3).compactMap { $0.value.flatMap { try? EventCodec.decodeInbound(Array($0)) } }
         let reading = events.compactMap { if case .reading(let reading) = $0 { reading } else { nil } }.first
         #expect(reading?.deviceID == "legacy-1" && reading?.temperature == 22.5 && reading?.vibration == 0.03)
         #expect(reading?.ts == "2025-11-21T08:00:00.000Z")

@@ -9,29 +9,10 @@ import Telemetry
 @_exported import AlertronTesting
 @testable import Ingest
 
-let quietLogger: Logger = {
-    var logger = Logger(label: "ingest-tests")
-    logger.logLevel = ProcessInfo.processInfo.environment["TEST_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .critical
-    return logger
-}()
+let quietLogger = testLogger("ingest-tests")
 
 /// A development broker with the `readings` topic.
-struct TestBroker {
-    let cluster: KafkaDevelopmentCluster
-    var kafka: KafkaConfiguration
-
-    init() throws {
-        cluster = try KafkaDevelopmentCluster(logger: quietLogger)
-        try cluster.createTopic("readings", partitions: 6)
-        kafka = KafkaConfiguration(bootstrapServers: cluster.bootstrapServers, clientID: "ingest-tests",
-                                   properties: ["session.timeout.ms": "6000"])
-    }
-
-    /// Every message on `readings` until `count` arrived (a fresh group each call).
-    func read(count: Int, within seconds: Double = 30) async throws -> [KafkaConsumerMessage] {
-        try await readTopic("readings", kafka: kafka, count: count, within: seconds, logger: quietLogger)
-    }
-}
+func testBroker() throws -> TestMesh { try TestMesh(topics: [Topic.readings], clientID: "ingest-tests", logger: quietLogger) }
 
 func makeApp(kafka: KafkaConfiguration, settings: IngestSettings = IngestSettings()) throws -> some ApplicationProtocol {
     var settings = settings

@@ -5,7 +5,7 @@ import Kafka
 import Logging
 import Telemetry
 
-func buildApplication(runtime: ServiceRuntime, settings: NotifierSettings,
+package func buildApplication(runtime: ServiceRuntime, settings: NotifierSettings,
                       onListening: @escaping @Sendable (Int) async -> Void = { _ in }) throws
     -> (application: some ApplicationProtocol, worker: NotifierWorker) {
     let logger = runtime.logger
@@ -33,7 +33,7 @@ func buildApplication(runtime: ServiceRuntime, settings: NotifierSettings,
                                  logger: logger)
     let worker = NotifierWorker(consumer: consumer, producer: producer, delivery: delivery, settings: settings, routes: routes, logger: logger)
 
-    runtime.readiness.addKafkaCheck(producer)
+    runtime.readiness.add("kafka", producer.checkReachable)
     let router = runtime.makeRouter()
     AlertmanagerWebhook(producer: producer, settings: settings, logger: logger).register(on: router)
     // Shutdown runs in reverse: HTTP stops taking webhooks, the worker delivers what it can

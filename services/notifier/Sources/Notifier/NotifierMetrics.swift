@@ -1,11 +1,12 @@
 // The notifier's metrics, all alertron_notifier_*; labels are bounded (sources, outcomes,
 // retry reasons, Slack methods, Slack's own error codes, HTTP status codes).
 import Metrics
+import Kafka
 import Synchronization
 import Telemetry
 
-enum NotifierMetrics {
-    static let catalog: MetricsCatalog = {
+package enum NotifierMetrics {
+    package static let catalog: MetricsCatalog = {
         var catalog = MetricsCatalog(help: [
             "alertron_notifier_alerts_received_total": "Alerts read, by source: anomalous events from the anomalies topic, or alerts in Alertmanager notifications.",
             "alertron_notifier_duplicates_total": "Alerts dropped as repeats of one already handled, by source (event id, or Alertmanager group+status+fingerprints).",
@@ -21,7 +22,7 @@ enum NotifierMetrics {
             .milliseconds(1), .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100),
             .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(2.5), .seconds(5), .seconds(10),
         ]
-        return catalog
+        return catalog.including(KafkaMetricsHelp.all)
     }()
 
     static let pendingMessages = Gauge(label: "alertron_notifier_pending_messages")

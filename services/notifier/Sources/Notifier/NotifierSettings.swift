@@ -6,35 +6,38 @@ import Kafka
 import Telemetry
 
 /// Resolved notifier settings. How Slack is reached follows from which of its settings are set.
-struct NotifierSettings: DeclaredSettings {
-    var kafka = KafkaConfiguration(clientID: "notifier")
-    var webhookToken: String?
-    var slackWebhookURL: URL?
-    var slackBotToken: String?
-    var slackAPIURL = URL(string: "https://slack.com/api")!
-    var slackSinkFile = "slack-messages.jsonl"
-    var slackChannel = "#alerts"
+package struct NotifierSettings: DeclaredSettings {
+    /// Every setting at its default.
+    package init() {}
+
+    package var kafka = KafkaConfiguration(clientID: "notifier")
+    package var webhookToken: String?
+    package var slackWebhookURL: URL?
+    package var slackBotToken: String?
+    package var slackAPIURL = URL(string: "https://slack.com/api")!
+    package var slackSinkFile = "slack-messages.jsonl"
+    package var slackChannel = "#alerts"
     /// Channel per severity (bot mode and the sink); the rest go to `slackChannel`.
-    var channelRoutes: [String: String] = [:]
-    var groupWindow: Duration = .seconds(10)
-    var digestThreshold = 5
-    var channelInterval: Duration = .seconds(1)
-    var maxPending = 200_000
-    var dedupWindow: Duration = .seconds(300)
-    var drainTimeout: Duration = .seconds(10)
-    var consumerGroup = "notifier"
-    var anomaliesTopic = Topic.anomalies
-    var alertmanagerTopic = Topic.alertmanager
+    package var channelRoutes: [String: String] = [:]
+    package var groupWindow: Duration = .seconds(10)
+    package var digestThreshold = 5
+    package var channelInterval: Duration = .seconds(1)
+    package var maxPending = 200_000
+    package var dedupWindow: Duration = .seconds(300)
+    package var drainTimeout: Duration = .seconds(10)
+    package var consumerGroup = "notifier"
+    package var anomaliesTopic = Topic.anomalies
+    package var alertmanagerTopic = Topic.alertmanager
     var templates = MessageTemplates()
     /// Largest webhook body accepted: it is stored as one Kafka message, and Kafka's default
     /// message.max.bytes is 1,000,000. Alertmanager's `max_alerts` keeps bodies small.
-    var maxWebhookBytes = 900_000
+    package var maxWebhookBytes = 900_000
     /// How long the webhook waits for the broker before answering 503 (Alertmanager then retries).
-    var webhookAckTimeout: Duration = .seconds(5)
+    package var webhookAckTimeout: Duration = .seconds(5)
     /// Longest wait between retries of a message Slack did not take (5xx, network errors).
-    var maxRetryDelay: Duration = .seconds(60)
+    package var maxRetryDelay: Duration = .seconds(60)
     /// Event ids remembered to drop duplicates (the scorer repeats a batch after a crash).
-    var rememberedIDs = 100_000
+    package var rememberedIDs = 100_000
 
     var slack: SlackMode {
         if let slackWebhookURL { return .webhook(slackWebhookURL) }
@@ -44,13 +47,13 @@ struct NotifierSettings: DeclaredSettings {
 
     var routes: ChannelRoutes { ChannelRoutes(defaultChannel: slackChannel, bySeverity: channelRoutes) }
 
-    mutating func finish() throws {
+    package mutating func finish() throws {
         guard slackWebhookURL == nil || slackBotToken == nil else {
             throw SettingsError("set SLACK_WEBHOOK_URL or SLACK_BOT_TOKEN, not both: one decides how messages are sent")
         }
     }
 
-    static let declarations: [Setting<NotifierSettings>] = KafkaConfiguration.declarations.within(\.kafka) + [
+    package static let declarations: [Setting<NotifierSettings>] = KafkaConfiguration.declarations.within(\.kafka) + [
         .optional("webhook-token", env: "NOTIFIER_WEBHOOK_TOKEN", \.webhookToken,
                   help: "Bearer token POST /v1/alertmanager requires; unset: no token needed.", secret: true),
         .parsed("slack-webhook-url", env: "SLACK_WEBHOOK_URL", \.slackWebhookURL, help: "Slack incoming-webhook URL (webhook mode).",

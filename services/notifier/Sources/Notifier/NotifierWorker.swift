@@ -8,7 +8,7 @@ import Logging
 import ServiceLifecycle
 import Synchronization
 
-final class NotifierWorker: Service, Sendable {
+package final class NotifierWorker: Service, Sendable {
     private struct State {
         var ledger = OffsetLedger()
         var grouper: AlertGrouper
@@ -45,12 +45,12 @@ final class NotifierWorker: Service, Sendable {
     var finishedJobs: Int { deliveredJobs.load(ordering: .relaxed) }
 
     /// Anomalies and Alertmanager notifications read so far (repeats included).
-    var readCount: Int { messagesRead.load(ordering: .relaxed) }
+    package var readCount: Int { messagesRead.load(ordering: .relaxed) }
 
     /// Alerts read whose offsets are not yet storable.
-    var pendingAlerts: Int { state.withLock { $0.ledger.pendingCount } }
+    package var pendingAlerts: Int { state.withLock { $0.ledger.pendingCount } }
 
-    func run() async throws {
+    package func run() async throws {
         let (jobs, jobSink) = AsyncStream.makeStream(of: DeliveryJob.self)
         await withTaskGroup(of: Void.self) { group in
             group.addTask {

@@ -13,40 +13,21 @@ import SlackStandIn
 import Telemetry
 @testable import Notifier
 
-let quietLogger: Logger = {
-    var logger = Logger(label: "notifier-tests")
-    logger.logLevel = .critical
-    return logger
-}()
+let quietLogger = testLogger("notifier-tests")
 
-final class TestMesh: Sendable {
-    let cluster: KafkaDevelopmentCluster
-    let producer: KafkaProducer
-    let kafka: KafkaConfiguration
-
-    init() throws {
-        let cluster = try KafkaDevelopmentCluster(logger: quietLogger)
-        for topic in ["anomalies", "alertmanager", "anomalies.dlq", "alertmanager.dlq"] { try cluster.createTopic(topic, partitions: 3) }
-        self.cluster = cluster
-        kafka = KafkaConfiguration(bootstrapServers: cluster.bootstrapServers, clientID: "notifier-tests",
-                                   properties: ["session.timeout.ms": "6000"])
-        producer = try KafkaProducer(configuration: KafkaProducerConfiguration(kafka: kafka), logger: quietLogger)
+extension TestMesh {
+    /// A development broker with the notifier's topics, and a producer to feed it.
+    convenience init() throws {
+        try self.init(topics: [Topic.anomalies, Topic.alertmanager].flatMap { [$0, Topic.deadLetters(of: $0)] }, partitions: 3,
+                      clientID: "notifier-tests", logger: quietLogger)
     }
 
     func send(_ anomalies: [ScoredEvent]) async throws {
-        var batch = KafkaProducerBatch()
-        for anomaly in anomalies { batch.append(topic: "anomalies", key: anomaly.event.key, value: EventWriter.encode(anomaly)) }
-        _ = try await producer.send(batch)
+        try await send(anomalies.map { ($0.event.key, EventWriter.encode($0)) }, to: Topic.anomalies)
     }
 
-    func sendRaw(_ payloads: [[UInt8]], topic: String = "anomalies", key: String = "raw") async throws {
-        var batch = KafkaProducerBatch()
-        for payload in payloads { batch.append(topic: topic, key: key, value: payload) }
-        _ = try await producer.send(batch)
-    }
-
-    func read(_ topic: String, count: Int, within seconds: Double = 30) async throws -> [KafkaConsumerMessage] {
-        try await readTopic(topic, kafka: kafka, count: count, within: seconds, logger: quietLogger)
+    func sendRaw(_ payloads: [[UInt8]], topic: String = Topic.anomalies, key: String = "raw") async throws {
+        try await send(payloads.map { (key, $0) }, to: topic)
     }
 }
 

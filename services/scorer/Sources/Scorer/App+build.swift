@@ -11,7 +11,7 @@ struct ModelNotReady: Error, CustomStringConvertible {
 
 /// The application, and its worker for tests to observe. `beforeStoringOffsets` runs after a
 /// batch's output was acknowledged and before its offsets are stored: tests use it to crash there.
-func buildApplication(runtime: ServiceRuntime, settings: ScorerSettings,
+package func buildApplication(runtime: ServiceRuntime, settings: ScorerSettings,
                       beforeStoringOffsets: @escaping @Sendable () async throws -> Void = {}) throws
     -> (application: some ApplicationProtocol, worker: ScoringWorker) {
     let logger = runtime.logger
@@ -29,7 +29,7 @@ func buildApplication(runtime: ServiceRuntime, settings: ScorerSettings,
                                settings: settings, logger: logger,
                                beforeStoringOffsets: beforeStoringOffsets)
 
-    runtime.readiness.addKafkaCheck(producer)
+    runtime.readiness.add("kafka", producer.checkReachable)
     runtime.readiness.add("model") {
         guard models.current != nil else {
             throw ModelNotReady(description: "no model loaded from \(settings.modelPath): \(models.lastError ?? "not tried")")

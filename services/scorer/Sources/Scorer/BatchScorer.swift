@@ -5,9 +5,9 @@ import Events
 import Kafka
 import Models
 
-struct BatchScorer {
+package struct BatchScorer {
     /// What one batch came to, for metrics and logs.
-    struct Outcome: Sendable {
+    package struct Outcome: Sendable {
         var scored = 0
         /// Readings flagged because a feature lay far outside the training range.
         var outOfRange = 0
@@ -22,10 +22,14 @@ struct BatchScorer {
 
     /// The models a batch is scored with: the sensor model, its feature columns as reading
     /// fields (`SensorFeature.columns(for:)`), and the log classifier.
-    struct Models: Sendable {
+    package struct Models: Sendable {
         var sensor: IsolationForest
         var columns: [SensorFeature]
         var log: LogClassifier
+
+        package init(sensor: IsolationForest, columns: [SensorFeature], log: LogClassifier) {
+            (self.sensor, self.columns, self.log) = (sensor, columns, log)
+        }
     }
 
     let settings: ScorerSettings
@@ -36,13 +40,13 @@ struct BatchScorer {
     private var pendingLogs: [(log: LogEvent, message: Int)] = []
     private var probabilities: [Double] = []
 
-    init(settings: ScorerSettings) {
+    package init(settings: ScorerSettings) {
         self.settings = settings
         features = FeatureMatrix(columns: SensorFeature.allCases.count, capacity: settings.batchSize)
     }
 
     /// Appends to `output` every message `batch` causes.
-    mutating func score(_ batch: KafkaConsumerBatch, models: Models, scoredAt: String,
+    package mutating func score(_ batch: KafkaConsumerBatch, models: Models, scoredAt: String,
                         into output: inout KafkaProducerBatch) -> Outcome {
         var outcome = Outcome()
         let model = models.sensor
@@ -159,7 +163,7 @@ struct BatchScorer {
 }
 
 /// The reading fields a sensor model may use as features.
-enum SensorFeature: String, CaseIterable, Sendable {
+package enum SensorFeature: String, CaseIterable, Sendable {
     case temperature, pressure, vibration
 
     func value(of reading: Reading) -> Double {
@@ -171,7 +175,7 @@ enum SensorFeature: String, CaseIterable, Sendable {
     }
 
     /// The model's feature columns as reading fields, or why the model cannot score readings.
-    static func columns(for model: IsolationForest) -> Result<[SensorFeature], ModelMismatch> {
+    package static func columns(for model: IsolationForest) -> Result<[SensorFeature], ModelMismatch> {
         var columns: [SensorFeature] = []
         for name in model.featureNames {
             guard let feature = SensorFeature(rawValue: name) else {
@@ -184,7 +188,7 @@ enum SensorFeature: String, CaseIterable, Sendable {
     }
 }
 
-struct ModelMismatch: Error, CustomStringConvertible {
+package struct ModelMismatch: Error, CustomStringConvertible {
     let message: String
-    var description: String { message }
+    package var description: String { message }
 }

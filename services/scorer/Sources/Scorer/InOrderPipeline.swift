@@ -9,7 +9,7 @@
 /// `settle` in the same order, with at most `depth` entries waiting. `settle` returning false
 /// (delivery given up, e.g. at shutdown) stops everything: nothing after it is settled, so
 /// its input is consumed again later. An error from either side cancels the other.
-func runInOrderPipeline<Entry: Sendable>(
+package func runInOrderPipeline<Entry: Sendable>(
     depth: Int,
     produce: @escaping @Sendable (_ submit: @Sendable (Entry) async -> Bool) async throws -> Void,
     settle: @escaping @Sendable (Entry) async throws -> Bool

@@ -9,7 +9,7 @@ import Synchronization
 import UnixSignals
 
 /// A model the scorer serves from an artifact file.
-protocol ServableModel: Sendable {
+package protocol ServableModel: Sendable {
     /// Which model this is, in logs and metric labels: "sensor" or "log".
     static var kind: String { get }
     static func load(path: String) throws(ModelError) -> Self
@@ -18,14 +18,14 @@ protocol ServableModel: Sendable {
 }
 
 extension IsolationForest: ServableModel {
-    static var kind: String { "sensor" }
+    package static var kind: String { "sensor" }
 }
 
 extension LogClassifier: ServableModel {
-    static var kind: String { "log" }
+    package static var kind: String { "log" }
 }
 
-final class ModelStore<Model: ServableModel>: Service, Sendable {
+package final class ModelStore<Model: ServableModel>: Service, Sendable {
     private let path: String
     private let interval: Duration
     private let logger: Logger
@@ -49,7 +49,7 @@ final class ModelStore<Model: ServableModel>: Service, Sendable {
         var size: Int
     }
 
-    init(path: String, reloadInterval: Duration, logger: Logger, reject: @escaping @Sendable (Model) -> String? = { _ in nil }) {
+    package init(path: String, reloadInterval: Duration, logger: Logger, reject: @escaping @Sendable (Model) -> String? = { _ in nil }) {
         self.path = path
         self.interval = reloadInterval
         self.logger = logger
@@ -107,7 +107,7 @@ final class ModelStore<Model: ServableModel>: Service, Sendable {
     }
 
     /// Reloads on SIGHUP, and when the file's time or size changes (checked every interval).
-    func run() async throws {
+    package func run() async throws {
         await withDiscardingTaskGroup { group in
             group.addTask {
                 for await _ in await UnixSignalsSequence(trapping: .sighup).cancelOnGracefulShutdown() {

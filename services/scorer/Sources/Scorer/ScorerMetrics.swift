@@ -2,11 +2,12 @@
 // alertron_scorer_* for the rest. device_id values beyond a cap fold into "_other".
 import Events
 import Metrics
+import Kafka
 import Synchronization
 import Telemetry
 
-enum ScorerMetrics {
-    static let catalog = MetricsCatalog(help: [
+package enum ScorerMetrics {
+    package static let catalog = MetricsCatalog(help: [
         "anomaly_count_total": "Events judged anomalous, by severity and device (device_id capped; the rest are _other).",
         "last_anomaly_score": "Score of the most recent anomalous event.",
         "inference_latency_seconds": "Time to score one batch with the model.",
@@ -19,7 +20,7 @@ enum ScorerMetrics {
         "alertron_scorer_model_reload_failures_total": "Model files that failed to load, by model (the previous model kept serving).",
         "alertron_scorer_produce_retries_total": "Output batches sent again after a failed delivery.",
         "alertron_scorer_out_of_range_total": "Readings flagged critical because a feature lay far outside the model's training range.",
-    ])
+    ]).including(KafkaMetricsHelp.all)
 
     static let lastAnomalyScore = Gauge(label: "last_anomaly_score")
     static let inferenceLatency = Timer(label: "inference_latency_seconds")

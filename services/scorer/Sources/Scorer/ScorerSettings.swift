@@ -4,23 +4,26 @@ import Events
 import Kafka
 import Telemetry
 
-struct ScorerSettings: DeclaredSettings {
-    var modelPath = "models/sensor-iforest.json"
-    var logModelPath = "models/log-severity.json"
-    var consumerGroup = "scorer"
-    var inputTopic = Topic.readings
-    var batchSize = 1000
-    var batchesInFlight = 8
-    /// Beyond the training range by more than this fraction of its width: critical. 0: off.
-    var rangeTolerance = 0.5
-    var deviceLabelCap = 1000
-    var reloadInterval: Duration = .seconds(5)
-    var kafka = KafkaConfiguration(clientID: "scorer")
-    var scoredTopic = Topic.scored
-    var anomaliesTopic = Topic.anomalies
-    var deadLetterTopic: String { Topic.deadLetters(of: inputTopic) }
+package struct ScorerSettings: DeclaredSettings {
+    /// Every setting at its default.
+    package init() {}
 
-    static let declarations: [Setting<ScorerSettings>] = KafkaConfiguration.declarations.within(\.kafka) + [
+    package var modelPath = "models/sensor-iforest.json"
+    package var logModelPath = "models/log-severity.json"
+    package var consumerGroup = "scorer"
+    package var inputTopic = Topic.readings
+    package var batchSize = 1000
+    package var batchesInFlight = 8
+    /// Beyond the training range by more than this fraction of its width: critical. 0: off.
+    package var rangeTolerance = 0.5
+    package var deviceLabelCap = 1000
+    package var reloadInterval: Duration = .seconds(5)
+    package var kafka = KafkaConfiguration(clientID: "scorer")
+    package var scoredTopic = Topic.scored
+    package var anomaliesTopic = Topic.anomalies
+    package var deadLetterTopic: String { Topic.deadLetters(of: inputTopic) }
+
+    package static let declarations: [Setting<ScorerSettings>] = KafkaConfiguration.declarations.within(\.kafka) + [
         .value("model", env: "MODEL_PATH", \.modelPath,
                help: "Isolation Forest artifact to serve; reloaded on SIGHUP or when the file changes.", valueName: "path"),
         .value("log-model", env: "LOG_MODEL_PATH", \.logModelPath,

@@ -9,7 +9,7 @@ import Models
 import ServiceLifecycle
 import Synchronization
 
-final class ScoringWorker: Service, Sendable {
+package final class ScoringWorker: Service, Sendable {
     private let producer: KafkaProducer
     private let models: ModelStore<IsolationForest>
     private let logModels: ModelStore<LogClassifier>
@@ -23,9 +23,9 @@ final class ScoringWorker: Service, Sendable {
     let consumer: KafkaConsumer
 
     /// Events (readings and log lines) this worker has scored and delivered.
-    var scoredCount: Int { scoredEvents.load(ordering: .relaxed) }
+    package var scoredCount: Int { scoredEvents.load(ordering: .relaxed) }
 
-    init(consumer: KafkaConsumer, producer: KafkaProducer, models: ModelStore<IsolationForest>, logModels: ModelStore<LogClassifier>,
+    package init(consumer: KafkaConsumer, producer: KafkaProducer, models: ModelStore<IsolationForest>, logModels: ModelStore<LogClassifier>,
          settings: ScorerSettings, logger: Logger,
          beforeStoringOffsets: @escaping @Sendable () async throws -> Void = {}) {
         self.beforeStoringOffsets = beforeStoringOffsets
@@ -45,7 +45,7 @@ final class ScoringWorker: Service, Sendable {
         var delivery: Task<Bool, Never>
     }
 
-    func run() async throws {
+    package func run() async throws {
         try await runInOrderPipeline(depth: settings.batchesInFlight, produce: { submit in
             var scorer = BatchScorer(settings: self.settings)
             for await batch in self.consumer.batches.cancelOnGracefulShutdown() {

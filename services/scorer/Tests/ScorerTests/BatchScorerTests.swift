@@ -25,7 +25,7 @@ import Testing
             message(nil, offset: 14),
             message(EventWriter.encode(.log(log)), offset: 15, key: "kernel"),
         ])
-        var scorer = BatchScorer(settings: ScorerSettings(modelPath: "unused", logModelPath: "unused"))
+        var scorer = BatchScorer(settings: ScorerSettings())
         var output = KafkaProducerBatch()
         let outcome = scorer.score(batch, models: try models(), scoredAt: Timestamp.now(), into: &output)
 
@@ -56,7 +56,7 @@ import Testing
         let batch = KafkaConsumerBatch(messages: [message(EventWriter.encode(.reading(spike)), offset: 1, key: "edge-7")])
         #expect(!sensorModel.isAnomaly(score: sensorModel.score([60, 1013, 0.02])), "the forest alone misses it")
 
-        var scorer = BatchScorer(settings: ScorerSettings(modelPath: "unused", logModelPath: "unused"))
+        var scorer = BatchScorer(settings: ScorerSettings())
         var output = KafkaProducerBatch()
         let outcome = scorer.score(batch, models: try models(), scoredAt: Timestamp.now(), into: &output)
         #expect(outcome.outOfRange == 1)
@@ -65,7 +65,7 @@ import Testing
         #expect(scored.score == sensorModel.score([60, 1013, 0.02]), "the score stays the forest's")
         #expect(output.sentMessages().map(\.topic) == ["scored", "anomalies"])
 
-        var settings = ScorerSettings(modelPath: "unused", logModelPath: "unused")
+        var settings = ScorerSettings()
         settings.rangeTolerance = 0
         var unguarded = BatchScorer(settings: settings)
         var quiet = KafkaProducerBatch()
@@ -75,7 +75,7 @@ import Testing
 
     @Test func anOversizedBadMessageBecomesACappedDeadLetterTheBrokerWillTake() throws {
         let huge = [UInt8](repeating: UInt8(ascii: "x"), count: 700_000)
-        var scorer = BatchScorer(settings: ScorerSettings(modelPath: "unused", logModelPath: "unused"))
+        var scorer = BatchScorer(settings: ScorerSettings())
         var output = KafkaProducerBatch()
         _ = scorer.score(KafkaConsumerBatch(messages: [message(huge, offset: 7)]), models: try models(),
                          scoredAt: Timestamp.now(), into: &output)
@@ -93,7 +93,7 @@ import Testing
         let lines = labeledLogs(count: 60, seed: 9)
         let events = lines.map { logEvent("host-1", $0.message) }
         let batch = KafkaConsumerBatch(messages: events.enumerated().map { message(EventWriter.encode(.log($1)), offset: Int64($0), key: "host-1") })
-        var scorer = BatchScorer(settings: ScorerSettings(modelPath: "unused", logModelPath: "unused"))
+        var scorer = BatchScorer(settings: ScorerSettings())
         var output = KafkaProducerBatch()
         let outcome = scorer.score(batch, models: try models(), scoredAt: Timestamp.now(), into: &output)
 
@@ -113,7 +113,7 @@ import Testing
         var invalid = Array(#"{"schema":1,"kind":"log","id":"l1","ts":"2026-11-21T07:00:00Z","source":"host-1","message":"bad "#.utf8)
         invalid += [0xC3, 0x28] + Array(#""}"#.utf8)
         let batch = KafkaConsumerBatch(messages: [message(long, offset: 1, key: "host-1"), message(invalid, offset: 2, key: "host-1")])
-        var scorer = BatchScorer(settings: ScorerSettings(modelPath: "unused", logModelPath: "unused"))
+        var scorer = BatchScorer(settings: ScorerSettings())
         var output = KafkaProducerBatch()
         let outcome = scorer.score(batch, models: try models(), scoredAt: Timestamp.now(), into: &output)
         #expect(outcome.deadLetters == ["too_large": 1, "malformed_json": 1])

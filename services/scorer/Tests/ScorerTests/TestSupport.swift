@@ -12,11 +12,7 @@ import Testing
 @_exported import AlertronTesting
 @testable import Scorer
 
-let quietLogger: Logger = {
-    var logger = Logger(label: "scorer-tests")
-    logger.logLevel = ProcessInfo.processInfo.environment["TEST_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .critical
-    return logger
-}()
+let quietLogger = testLogger("scorer-tests")
 
 /// A sensor model trained once for all tests (small, so training is quick).
 let sensorModel: IsolationForest = {
@@ -73,37 +69,19 @@ func reading(_ device: String, temperature: Double = 22, pressure: Double = 1013
     Reading(id: EventID.generate(), ts: Timestamp.now(), deviceID: device, temperature: temperature, pressure: pressure, vibration: vibration)
 }
 
-/// A development broker with the standard topics, and a producer to feed it.
-struct TestMesh {
-    let cluster: KafkaDevelopmentCluster
-    let producer: KafkaProducer
-
-    let kafka: KafkaConfiguration
-
-    init() throws {
-        let cluster = try KafkaDevelopmentCluster(logger: quietLogger)
-        for topic in ["readings", "scored", "anomalies", "readings.dlq"] { try cluster.createTopic(topic, partitions: 6) }
-        self.cluster = cluster
-        kafka = KafkaConfiguration(bootstrapServers: cluster.bootstrapServers, clientID: "scorer-tests",
-                                   properties: ["session.timeout.ms": "6000"])
-        producer = try KafkaProducer(configuration: KafkaProducerConfiguration(kafka: kafka), logger: quietLogger)
+extension TestMesh {
+    /// A development broker with the scorer's topics, and a producer to feed it.
+    convenience init() throws {
+        try self.init(topics: [Topic.readings, Topic.scored, Topic.anomalies, Topic.deadLetters(of: Topic.readings)],
+                      clientID: "scorer-tests", logger: quietLogger)
     }
 
     func send(_ events: [InboundEvent]) async throws {
-        var batch = KafkaProducerBatch()
-        for event in events { batch.append(topic: "readings", key: event.key, value: EventWriter.encode(event)) }
-        _ = try await producer.send(batch)
+        try await send(events.map { ($0.key, EventWriter.encode($0)) }, to: Topic.readings)
     }
 
     func sendRaw(_ payloads: [[UInt8]], key: String = "raw") async throws {
-        var batch = KafkaProducerBatch()
-        for payload in payloads { batch.append(topic: "readings", key: key, value: payload) }
-        _ = try await producer.send(batch)
-    }
-
-    /// Every message on `topic` until `count` arrived (fresh group each call).
-    func read(_ topic: String, count: Int, within seconds: Double = 30) async throws -> [KafkaConsumerMessage] {
-        try await readTopic(topic, kafka: kafka, count: count, within: seconds, logger: quietLogger)
+        try await send(payloads.map { (key, $0) }, to: Topic.readings)
     }
 }
 
@@ -115,8 +93,10 @@ final class RunningScorer: Sendable {
 
     init(mesh: TestMesh, modelPath: String, logModelPath: String = logModelPath, reloadInterval: Duration = .seconds(5),
          beforeStoringOffsets: @escaping @Sendable () async throws -> Void = {}) throws {
-        let settings = ScorerSettings(modelPath: modelPath, logModelPath: logModelPath, batchSize: 200, reloadInterval: reloadInterval,
-                                      kafka: mesh.kafka)
+        var settings = ScorerSettings()
+        (settings.modelPath, settings.logModelPath, settings.reloadInterval) = (modelPath, logModelPath, reloadInterval)
+        settings.batchSize = 200
+        settings.kafka = mesh.kafka
         let runtime = ServiceRuntime(settings: ServiceSettings(serviceName: "scorer"), logger: quietLogger)
         let (application, worker) = try buildApplication(runtime: runtime, settings: settings, beforeStoringOffsets: beforeStoringOffsets)
         self.worker = worker

@@ -1,4 +1,4 @@
-// `generator benchmark`: readings/s of the real generating path (fleet -> encode -> KafkaSink,
+// `generator-benchmark`: readings/s of the real generating path (fleet -> encode -> KafkaSink,
 // the GenerationWorker at --rate 0) against a baseline in the same run and on the same
 // in-process development broker: the same producer settings, batching and batches in flight,
 // sending the same readings encoded beforehand. The ratio is what generating costs while
@@ -6,15 +6,17 @@
 import ArgumentParser
 import Events
 import Foundation
+import Generator
 import Kafka
+import KafkaDevelopment
 import Logging
 import Synchronization
 
+@main
 struct GeneratorBenchmark: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "benchmark",
-        abstract: "Measure the generator's readings/s to Kafka against sending the same readings encoded beforehand (build with -c release).",
-        shouldDisplay: false)
+        commandName: "generator-benchmark",
+        abstract: "Measure the generator's readings/s to Kafka against sending the same readings encoded beforehand (build with -c release).")
 
     @Option(help: "Readings per measurement.") var events = 1_000_000
     @Option(help: "Paired rounds (baseline, then generator); medians are reported.") var rounds = 3

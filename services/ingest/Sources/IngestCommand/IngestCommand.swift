@@ -1,5 +1,6 @@
 // `ingest`: parses its settings and hands them to buildApplication, which tests call too.
 import ArgumentParser
+import Ingest
 import Telemetry
 
 @main

@@ -1,5 +1,6 @@
 // `notifier`: parses its settings and hands them to buildApplication, which tests call too.
 import ArgumentParser
+import Notifier
 import Telemetry
 
 @main
@@ -7,7 +8,7 @@ struct NotifierCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "notifier",
         abstract: "Turns anomalies and Alertmanager webhooks into Slack messages, with nothing lost.",
-        subcommands: [Serve.self, NotifierBenchmark.self],
+        subcommands: [Serve.self],
         defaultSubcommand: Serve.self)
 
     struct Serve: AsyncParsableCommand {

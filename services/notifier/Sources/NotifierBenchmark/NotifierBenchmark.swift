@@ -1,4 +1,4 @@
-// `notifier benchmark`: the notifier under a flood of anomalies, on an in-process development
+// `notifier-benchmark`: the notifier under a flood of anomalies, on an in-process development
 // broker and Slack stand-in (which answers 429 to anything faster than one message per second
 // per channel, as Slack does). Reports catch-up throughput against a bare consumer reading
 // the same topic in the same run, then a paced phase at the target rate: memory over time,
@@ -7,14 +7,17 @@ import ArgumentParser
 import Events
 import Foundation
 import Kafka
+import KafkaDevelopment
 import Logging
+import Notifier
 import ServiceLifecycle
 import SlackStandIn
 import Telemetry
 
+@main
 struct NotifierBenchmark: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "benchmark", abstract: "Measure the notifier under a flood of anomalies (see BENCHMARKS.md).", shouldDisplay: false)
+        commandName: "notifier-benchmark", abstract: "Measure the notifier under a flood of anomalies (see BENCHMARKS.md).")
 
     @Option(help: "Anomalies preloaded for the catch-up phase.") var backlog = 200_000
     @Option(help: "Anomalies per second in the paced phase.") var rate = 10_000
@@ -153,12 +156,5 @@ struct NotifierBenchmark: AsyncParsableCommand {
         guard let statm = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) else { return 0 }
         let pages = statm.split(separator: " ").dropFirst().first.flatMap { Int($0) } ?? 0
         return pages * Int(sysconf(Int32(_SC_PAGESIZE))) / (1 << 20)
-    }
-}
-
-extension SlackStandIn.RecordedRequest {
-    /// The alert count the message's metadata says it covers.
-    var alerts: Int {
-        ((json?["metadata"] as? [String: Any])?["event_payload"] as? [String: Any])?["alerts"] as? Int ?? 0
     }
 }

@@ -2,6 +2,7 @@
 // detector's verdicts against the generator's truth (`evaluate`), and a hidden benchmark.
 import ArgumentParser
 import Foundation
+import Generator
 import Logging
 import ServiceLifecycle
 import Telemetry
@@ -13,7 +14,7 @@ struct GeneratorCommand: AsyncParsableCommand {
         commandName: "generator",
         abstract: "A synthetic device fleet and log replay that feeds the mesh at a chosen rate.",
         discussion: "Run 'generator generate --help' for every setting of the service.",
-        subcommands: [Generate.self, Evaluate.self, GeneratorBenchmark.self],
+        subcommands: [Generate.self, Evaluate.self],
         defaultSubcommand: Generate.self)
 
     struct Generate: AsyncParsableCommand {
@@ -51,7 +52,7 @@ struct GeneratorCommand: AsyncParsableCommand {
             // stdout is the command's own output (logs go to stderr): the summary of a finite
             // run, or of any run that lost events.
             let summary = worker.summary
-            if settings.count > 0 || settings.replay != nil || summary.undelivered > 0 || failure != nil {
+            if settings.count > 0 || settings.replayPath != nil || summary.undelivered > 0 || failure != nil {
                 print(summary)
             }
             if let failure { throw failure }

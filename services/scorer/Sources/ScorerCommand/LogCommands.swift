@@ -3,6 +3,7 @@
 import ArgumentParser
 import Foundation
 import Models
+import Scorer
 
 extension ScorerCommand {
     struct TrainLogs: ParsableCommand {

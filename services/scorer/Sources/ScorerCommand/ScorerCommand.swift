@@ -4,6 +4,7 @@
 import ArgumentParser
 import Foundation
 import Models
+import Scorer
 import Telemetry
 
 @main
@@ -11,7 +12,7 @@ struct ScorerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "scorer",
         abstract: "Scores readings with an Isolation Forest and log lines with a severity classifier; produces scored and anomalies.",
-        subcommands: [Serve.self, Train.self, Score.self, TrainLogs.self, Classify.self, PipelineBenchmark.self],
+        subcommands: [Serve.self, Train.self, Score.self, TrainLogs.self, Classify.self],
         defaultSubcommand: Serve.self)
 
     struct Serve: AsyncParsableCommand {

@@ -3,6 +3,7 @@
 import ArgumentParser
 import Events
 import Foundation
+import Generator
 import Kafka
 import Logging
 import Models
@@ -49,7 +50,7 @@ struct Evaluate: AsyncParsableCommand {
         let attribution = try model.map { try Evaluation.Attribution(model: IsolationForest.load(path: $0), rangeTolerance: rangeTolerance) }
         var evaluation = Evaluation(attribution: attribution)
         if let file {
-            try Self.evaluate(file: file, into: &evaluation)
+            try evaluation.add(file: file)
         } else {
             evaluation = try await evaluateKafka(evaluation)
         }
@@ -58,28 +59,6 @@ struct Evaluate: AsyncParsableCommand {
             throw GeneratorError(.scoredFile, "no scored reading carried truth: score a generator run (its readings carry truth) and evaluate that")
         }
         print(evaluation.report)
-    }
-
-    /// Every line of `file`; a line that is not a scored event is reported, not fatal.
-    static func evaluate(file: String, into evaluation: inout Evaluation) throws {
-        guard let data = FileManager.default.contents(atPath: file) else {
-            throw GeneratorError(.scoredFile, "cannot read \(file)")
-        }
-        var bad: [Int] = []
-        var badCount = 0
-        for (index, line) in data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).enumerated() {
-            guard line.contains(where: { $0 != UInt8(ascii: " ") && $0 != UInt8(ascii: "\r") && $0 != UInt8(ascii: "\t") }) else { continue }
-            do {
-                evaluation.add(try EventCodec.decodeScored(Array(line)))
-            } catch {
-                badCount += 1
-                if bad.count < 5 { bad.append(index + 1) }
-            }
-        }
-        if badCount > 0 {
-            let lines = bad.map(String.init).joined(separator: ", ")
-            FileHandle.standardError.write(Data("evaluate: \(badCount) lines of \(file) are not scored events (lines \(lines)\(badCount > bad.count ? ", ..." : ""))\n".utf8))
-        }
     }
 
     /// Reads the topic from the start in a fresh consumer group until --count distinct events

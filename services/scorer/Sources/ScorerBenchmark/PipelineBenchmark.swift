@@ -1,20 +1,22 @@
-// `scorer benchmark`: events/s through the whole service path (consume, decode, score or
+// `scorer-benchmark`: events/s through the whole service path (consume, decode, score or
 // classify, produce, store) against a passthrough consumer->producer with the same batching,
 // both on one in-process development broker in the same run. Results go in BENCHMARKS.md.
 import ArgumentParser
 import Events
 import Foundation
 import Kafka
+import KafkaDevelopment
 import Logging
 import Models
+import Scorer
 import ServiceLifecycle
 import Synchronization
 
+@main
 struct PipelineBenchmark: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "benchmark",
-        abstract: "Measure the scoring pipeline's throughput against a passthrough (build with -c release).",
-        shouldDisplay: false)
+        commandName: "scorer-benchmark",
+        abstract: "Measure the scoring pipeline's throughput against a passthrough (build with -c release).")
 
     @Option(help: "Events to push through each pipeline.") var readings = 300_000
     @Option(name: .customLong("log-fraction"), help: "Fraction of the events that are log lines (0...1); the rest are readings.")
@@ -55,8 +57,9 @@ struct PipelineBenchmark: AsyncParsableCommand {
 
         let passthrough = try await measurePassthrough(kafka: kafka, logger: logger)
         let directory = FileManager.default.temporaryDirectory.path
-        let settings = ScorerSettings(modelPath: "\(directory)/benchmark-model-\(getpid()).json",
-                                      logModelPath: "\(directory)/benchmark-log-model-\(getpid()).json")
+        var settings = ScorerSettings()
+        settings.modelPath = "\(directory)/benchmark-model-\(getpid()).json"
+        settings.logModelPath = "\(directory)/benchmark-log-model-\(getpid()).json"
         try SensorProfile.trainDefault().write(to: settings.modelPath)
         try LogClassifier.train(Self.logLines(count: 3_000, seed: 1)).write(to: settings.logModelPath)
         defer {
