@@ -93,7 +93,7 @@ public enum CSVTable {
             }
             for (position, index) in featureIndices.enumerated() {
                 row[position] = try fields.withField(index) { (field) throws(ModelError) -> Double in
-                    guard let value = parseDecimal(field, lenient: true) else {
+                    guard let value = parseDecimal(field) else {
                         throw ModelError("\(name) line \(line.number): column \(header[index]): \(quote(field)) is not a number")
                     }
                     guard value.isFinite else {

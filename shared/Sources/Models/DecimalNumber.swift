@@ -1,17 +1,17 @@
-// Text to Double for the CSV and artifact readers: exact, locale-free and allocation-free when it can be.
+// Text to Double for the CSV reader: exact, locale-free and allocation-free when it can be.
 
-/// Parses a decimal number (`-12`, `3.25`, `1e-05`, and with `lenient` also `+1`, `.5`, `1.`)
+/// Parses a decimal number (`-12`, `3.25`, `1e-05`, `+1`, `.5`, `1.`)
 /// spanning all of `bytes`. Returns nil when the text is not such a number; an out-of-range
 /// literal becomes ±infinity, which callers reject as not finite.
 ///
 /// Up to 19 significant digits and a power of ten within ±22 take Clinger's exact fast path
 /// (both operands are exact doubles, so one rounding gives the correctly rounded result);
 /// anything longer goes to the standard library's correctly rounded parser.
-func parseDecimal(_ bytes: UnsafeBufferPointer<UInt8>, lenient: Bool) -> Double? {
+func parseDecimal(_ bytes: UnsafeBufferPointer<UInt8>) -> Double? {
     let count = bytes.count
     var i = 0
     var negative = false
-    if i < count, bytes[i] == UInt8(ascii: "-") || (lenient && bytes[i] == UInt8(ascii: "+")) {
+    if i < count, bytes[i] == UInt8(ascii: "-") || bytes[i] == UInt8(ascii: "+") {
         negative = bytes[i] == UInt8(ascii: "-")
         i += 1
     }
@@ -26,15 +26,10 @@ func parseDecimal(_ bytes: UnsafeBufferPointer<UInt8>, lenient: Bool) -> Double?
     }
     var exponent = 0
     var integerDigits = 0
-    let integerStart = i
     while i < count, isDigit(bytes[i]) {
         accumulate(bytes[i])
         integerDigits += 1
         i += 1
-    }
-    if !lenient {
-        // JSON: no leading zeros, at least one integer digit.
-        guard integerDigits > 0, integerDigits == 1 || bytes[integerStart] != UInt8(ascii: "0") else { return nil }
     }
     var fractionDigits = 0
     if i < count, bytes[i] == UInt8(ascii: ".") {
@@ -45,7 +40,6 @@ func parseDecimal(_ bytes: UnsafeBufferPointer<UInt8>, lenient: Bool) -> Double?
             fractionDigits += 1
             i += 1
         }
-        if !lenient, fractionDigits == 0 { return nil }
     }
     guard integerDigits + fractionDigits > 0 else { return nil }
     if i < count, bytes[i] == UInt8(ascii: "e") || bytes[i] == UInt8(ascii: "E") {

@@ -1,18 +1,20 @@
 // The versioned JSON artifact: writing it, and reading it back only when every part is sound.
 
-/// Artifact format, version 1 (all keys required unless marked optional):
+/// Artifact format, version 1: one JSON object, keys sorted (shown here in reading order).
+/// Every key is required unless marked optional; an optional key may be null or absent.
 ///
 ///     {
 ///       "format_version": 1,
 ///       "model": "isolation_forest",
 ///       "version": "3f2a9c01b7de",              // see below
 ///       "feature_names": ["temperature", ...],   // order of the row features
-///       "scaler": null | {"mean": [...], "std": [...]},   // z-score, one entry per feature
+///       "scaler": {"mean": [...], "std": [...]}, // optional: z-score, one entry per feature
 ///       "threshold": 0.61,                       // anomaly when score >= threshold
 ///       "severity": {"warning": 0.61, "critical": 0.68},  // warning == threshold <= critical
 ///       "training": {"rows": 20000, "seed": 1, "trained_at": "2026-11-21T07:04:50Z",
-///                    "contamination": 0.01 | null, "explicit_threshold": null | 0.6,  // exactly one set
-///                    "auc": null | 0.97},        // optional keys: contamination, explicit_threshold, auc
+///                    "contamination": 0.01, "explicit_threshold": 0.6,  // exactly one of the two
+///                    "auc": 0.97,                // optional
+///                    "feature_min": [...], "feature_max": [...]},  // optional, together
 ///       "trees": {"count": 100, "depth": 8,     // depth = ceil(log2 subsample)
 ///                 "subsample": 256,              // ψ actually used
 ///                 "features": [...],             // count × (2^depth − 1) feature indices
@@ -34,88 +36,60 @@
 extension IsolationForest {
     static let formatVersion = 1
 
+    /// The artifact as stored; `init(artifactJSON:)` checks everything Codable cannot.
+    struct Artifact: Codable {
+        struct Severity: Codable {
+            var warning: Double
+            var critical: Double
+        }
+
+        struct Trees: Codable {
+            var count: Int
+            var depth: Int
+            var subsample: Int
+            var features: [Int]
+            var thresholds: [Double?]
+            var leafValues: [Double]
+        }
+
+        var formatVersion: Int
+        var model: String
+        var version: String
+        var featureNames: [String]
+        var scaler: Scaler?
+        var threshold: Double
+        var severity: Severity
+        var training: TrainingRecord
+        var trees: Trees
+    }
+
     public func artifactJSON() throws(ModelError) -> [UInt8] {
-        var out = JSONOutput()
-        out.raw("{\n  \"format_version\": \(Self.formatVersion),\n  \"model\": ")
-        out.string(Self.modelName)
-        out.raw(",\n  \"version\": ")
-        out.string(contentVersion)
-        out.raw(",\n  \"feature_names\": ")
-        out.array(featureNames) { $0.string($1) }
-        out.raw(",\n  \"scaler\": ")
-        if let scaler = forest.scaler {
-            out.raw("{\"mean\": ")
-            out.array(scaler.mean) { $0.number($1) }
-            out.raw(", \"std\": ")
-            out.array(scaler.std) { $0.number($1) }
-            out.raw("}")
-        } else {
-            out.raw("null")
-        }
-        out.raw(",\n  \"threshold\": ")
-        out.number(threshold)
-        out.raw(",\n  \"severity\": {\"warning\": ")
-        out.number(warningCutPoint)
-        out.raw(", \"critical\": ")
-        out.number(criticalCutPoint)
-        out.raw("},\n  \"training\": {\"rows\": ")
-        out.integer(training.rows)
-        out.raw(", \"seed\": ")
-        out.integer(training.seed)
-        out.raw(", \"trained_at\": ")
-        out.string(training.trainedAt)
-        out.raw(", \"contamination\": ")
-        out.number(training.contamination)
-        out.raw(", \"explicit_threshold\": ")
-        out.number(training.explicitThreshold)
-        out.raw(", \"auc\": ")
-        out.number(training.auc)
-        if let featureMin = training.featureMin, let featureMax = training.featureMax {
-            out.raw(", \"feature_min\": ")
-            out.array(featureMin) { $0.number($1) }
-            out.raw(", \"feature_max\": ")
-            out.array(featureMax) { $0.number($1) }
-        }
-        out.raw("},\n  \"trees\": {\n    \"count\": \(forest.treeCount),\n    \"depth\": \(forest.depth),\n    \"subsample\": \(forest.subsample),\n    \"features\": ")
-        out.array(forest.features) { $0.integer($1) }
-        out.raw(",\n    \"thresholds\": ")
-        out.array(forest.thresholds) { $0.number($1.isInfinite ? nil : $1) }
-        out.raw(",\n    \"leaf_values\": ")
-        out.array(forest.leafValues) { $0.number($1) }
-        out.raw("\n  }\n}\n")
-        return out.bytes
+        let trees = Artifact.Trees(count: forest.treeCount, depth: forest.depth, subsample: forest.subsample, features: forest.features,
+                                   thresholds: forest.thresholds.map { $0.isInfinite ? nil : $0 }, leafValues: forest.leafValues)
+        return try ArtifactJSON.encode(Artifact(
+            formatVersion: Self.formatVersion, model: Self.modelName, version: contentVersion, featureNames: featureNames,
+            scaler: forest.scaler, threshold: threshold,
+            severity: .init(warning: warningCutPoint, critical: criticalCutPoint), training: training, trees: trees))
     }
 
     /// Reads an artifact, checking every field; the error says exactly what is wrong.
     public init(artifactJSON: some Collection<UInt8>) throws(ModelError) {
-        let root = try ArtifactFields(value: JSONParser.parse(artifactJSON), path: "")
-        try root.checkHeader(formatVersion: Self.formatVersion, model: Self.modelName)
-        let version = try root.string("version")
-
-        let featureNames = try root.array("feature_names").enumerated().map { (index, value) throws(ModelError) -> String in
-            guard case .string(let name) = value else {
-                throw ModelError("feature_names[\(index)] should be a string, found \(value.kindName)")
-            }
-            return name
-        }
+        let artifact = try ArtifactJSON.decode(Artifact.self, from: artifactJSON, formatVersion: Self.formatVersion, model: Self.modelName)
+        let featureNames = artifact.featureNames
         try Self.validateFeatureNames(featureNames)
         let featureCount = featureNames.count
 
-        var scaler: Scaler?
-        if try !root.isNull("scaler") {
-            let fields = try root.object("scaler")
-            let mean = try fields.doubles("mean", count: featureCount, countMeaning: "one per feature")
-            let std = try fields.doubles("std", count: featureCount, countMeaning: "one per feature")
-            if let index = std.firstIndex(where: { $0 <= 0 }) {
-                throw ModelError("scaler.std[\(index)] is \(std[index]), expected a positive number")
+        if let scaler = artifact.scaler {
+            try ArtifactCheck.finite(scaler.mean, "scaler.mean", expected: featureCount, meaning: "one per feature")
+            try ArtifactCheck.finite(scaler.std, "scaler.std", expected: featureCount, meaning: "one per feature")
+            if let index = scaler.std.firstIndex(where: { $0 <= 0 }) {
+                throw ModelError("scaler.std[\(index)] is \(scaler.std[index]), expected a positive number")
             }
-            scaler = Scaler(mean: mean, std: std)
         }
 
-        let threshold = try root.double("threshold")
-        let severity = try root.object("severity")
-        let warning = try severity.double("warning")
-        let critical = try severity.double("critical")
+        let threshold = try ArtifactCheck.finite(artifact.threshold, "threshold")
+        let warning = try ArtifactCheck.finite(artifact.severity.warning, "severity.warning")
+        let critical = try ArtifactCheck.finite(artifact.severity.critical, "severity.critical")
         guard (0...1).contains(threshold) else { throw ModelError("threshold is \(threshold), expected a score in [0, 1]") }
         guard warning == threshold else {
             throw ModelError("severity.warning (\(warning)) differs from threshold (\(threshold)); the warning band starts at the threshold")
@@ -125,10 +99,8 @@ extension IsolationForest {
         }
         guard critical <= 1 else { throw ModelError("severity.critical is \(critical), expected a score in [0, 1]") }
 
-        let trees = try root.object("trees")
-        let count = try trees.integer("count")
-        let depth = try trees.integer("depth")
-        let subsample = try trees.integer("subsample")
+        let trees = artifact.trees
+        let (count, depth, subsample) = (trees.count, trees.depth, trees.subsample)
         guard (1...100_000).contains(count) else { throw ModelError("trees.count is \(count), expected 1...100000") }
         guard (2...(1 << 24)).contains(subsample) else {
             throw ModelError("trees.subsample is \(subsample), expected 2...\(1 << 24)")
@@ -141,65 +113,37 @@ extension IsolationForest {
         let internalCount = (1 << depth) - 1
         let leafCount = 1 << depth
         let nodeCountMeaning = "\(count) trees × \(internalCount)"
-        let featuresJSON = try trees.array("features", count: count * internalCount, countMeaning: nodeCountMeaning)
-        let thresholdsJSON = try trees.array("thresholds", count: count * internalCount, countMeaning: nodeCountMeaning)
-        let leafValues = try trees.doubles("leaf_values", count: count * leafCount, countMeaning: "\(count) trees × \(leafCount)")
-
-        var features = [Int]()
-        features.reserveCapacity(featuresJSON.count)
-        for (index, value) in featuresJSON.enumerated() {
-            guard let feature = value.exactInteger else {
-                throw ModelError("trees.features[\(index)] should be an integer, found \(value.kindName)")
-            }
-            guard feature >= 0, feature < featureCount else {
-                throw ModelError("trees.features[\(index)] is \(feature), but the model has \(featureCount) features (valid 0...\(featureCount - 1))")
-            }
-            features.append(feature)
+        try ArtifactCheck.count(trees.features, "trees.features", expected: count * internalCount, meaning: nodeCountMeaning)
+        try ArtifactCheck.count(trees.thresholds, "trees.thresholds", expected: count * internalCount, meaning: nodeCountMeaning)
+        try ArtifactCheck.finite(trees.leafValues, "trees.leaf_values", expected: count * leafCount, meaning: "\(count) trees × \(leafCount)")
+        if let index = trees.features.firstIndex(where: { !(0..<featureCount).contains($0) }) {
+            throw ModelError("trees.features[\(index)] is \(trees.features[index]), but the model has \(featureCount) features (valid 0...\(featureCount - 1))")
         }
-        var thresholds = [Double]()
-        thresholds.reserveCapacity(thresholdsJSON.count)
-        for (index, value) in thresholdsJSON.enumerated() {
-            if case .null = value {
-                thresholds.append(.infinity)
-                continue
-            }
-            guard let number = value.number else {
-                throw ModelError("trees.thresholds[\(index)] should be a number or null, found \(value.kindName)")
-            }
-            guard number.isFinite else {
-                throw ModelError("trees.thresholds[\(index)] is \(number), expected a finite number (or null for +infinity)")
-            }
-            thresholds.append(number)
+        if let index = trees.thresholds.firstIndex(where: { $0.map { !$0.isFinite } ?? false }) {
+            throw ModelError("trees.thresholds[\(index)] is \(trees.thresholds[index]!), expected a finite number (or null for +infinity)")
         }
-        if let index = leafValues.firstIndex(where: { $0 < 0 }) {
-            throw ModelError("trees.leaf_values[\(index)] is \(leafValues[index]), expected a path length >= 0")
+        if let index = trees.leafValues.firstIndex(where: { $0 < 0 }) {
+            throw ModelError("trees.leaf_values[\(index)] is \(trees.leafValues[index]), expected a path length >= 0")
         }
 
-        let trainingFields = try root.object("training")
-        let rows = try trainingFields.integer("rows")
-        guard rows >= subsample else {
-            throw ModelError("training.rows (\(rows)) is below trees.subsample (\(subsample))")
+        let training = artifact.training
+        guard training.rows >= subsample else {
+            throw ModelError("training.rows (\(training.rows)) is below trees.subsample (\(subsample))")
         }
-        let seed = try trainingFields.unsignedInteger("seed")
-        let trainedAt = try trainingFields.string("trained_at")
-        guard isRFC3339(trainedAt) else {
-            throw ModelError("training.trained_at '\(trainedAt.prefix(40))' is not an RFC 3339 timestamp")
-        }
-        let contamination = try trainingFields.optionalDouble("contamination")
-        let explicitThreshold = try trainingFields.optionalDouble("explicit_threshold")
-        let auc = try trainingFields.optionalDouble("auc")
+        try ArtifactCheck.timestamp(training.trainedAt, "training.trained_at")
         // Optional: artifacts written before ranges were recorded have neither.
-        var featureMin: [Double]?
-        var featureMax: [Double]?
-        if trainingFields.members["feature_min"] != nil || trainingFields.members["feature_max"] != nil {
-            let low = try trainingFields.doubles("feature_min", count: featureCount, countMeaning: "one per feature")
-            let high = try trainingFields.doubles("feature_max", count: featureCount, countMeaning: "one per feature")
+        switch (training.featureMin, training.featureMax) {
+        case (nil, nil): break
+        case (let low?, let high?):
+            try ArtifactCheck.finite(low, "training.feature_min", expected: featureCount, meaning: "one per feature")
+            try ArtifactCheck.finite(high, "training.feature_max", expected: featureCount, meaning: "one per feature")
             if let column = low.indices.first(where: { !(low[$0] <= high[$0]) }) {
                 throw ModelError("training.feature_min[\(column)] is above training.feature_max[\(column)]")
             }
-            (featureMin, featureMax) = (low, high)
+        default:
+            throw ModelError("training needs both feature_min and feature_max, or neither")
         }
-        switch (contamination, explicitThreshold) {
+        switch (training.contamination, training.explicitThreshold) {
         case (let fraction?, nil):
             guard fraction > 0, fraction <= 0.5 else {
                 throw ModelError("training.contamination is \(fraction), expected a fraction in (0, 0.5]")
@@ -211,20 +155,18 @@ extension IsolationForest {
         default:
             throw ModelError("training needs exactly one of contamination and explicit_threshold")
         }
-        if let auc, !(0...1).contains(auc) {
+        if let auc = training.auc, !(0...1).contains(auc) {
             throw ModelError("training.auc is \(auc), expected a value in [0, 1]")
         }
 
         let forest = Forest(
             treeCount: count, depth: depth, subsample: subsample, featureCount: featureCount,
-            features: features, thresholds: thresholds, leafValues: leafValues, scaler: scaler)
-        let training = TrainingRecord(
-            rows: rows, seed: seed, trainedAt: trainedAt, contamination: contamination,
-            explicitThreshold: explicitThreshold, auc: auc, featureMin: featureMin, featureMax: featureMax)
+            features: trees.features, thresholds: trees.thresholds.map { $0 ?? .infinity }, leafValues: trees.leafValues,
+            scaler: artifact.scaler)
         self.init(featureNames: featureNames, threshold: threshold, warningCutPoint: warning,
                   criticalCutPoint: critical, training: training, forest: forest)
-        guard version == contentVersion else {
-            throw ModelError("version '\(version.prefix(40))' does not match the content, which hashes to '\(contentVersion)': the file was edited or corrupted")
+        guard artifact.version == contentVersion else {
+            throw ModelError("version '\(artifact.version.prefix(40))' does not match the content, which hashes to '\(contentVersion)': the file was edited or corrupted")
         }
     }
 

@@ -1,4 +1,5 @@
 // Growing the trees (paper's iTree with scikit-learn's skip of constant features) and calibrating cut points.
+import Events
 
 extension IsolationForest {
     /// Trains on every row of `data` (labels are never used for training; given, they only
@@ -78,7 +79,7 @@ extension IsolationForest {
                 throw ModelError("parameter contamination is \(parameters.contamination), expected a fraction in (0, 0.5]")
             }
         }
-        if let trainedAt = parameters.trainedAt, !isRFC3339(trainedAt) {
+        if let trainedAt = parameters.trainedAt, !Timestamp.isValidRFC3339(trainedAt) {
             throw ModelError("parameter trainedAt '\(trainedAt.prefix(40))' is not an RFC 3339 timestamp")
         }
         if let labels, labels.count != data.rows {

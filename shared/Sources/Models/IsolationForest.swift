@@ -172,7 +172,7 @@ public struct IsolationForest: Sendable {
 }
 
 /// How a model was trained, kept in the artifact for people and audits.
-struct TrainingRecord: Sendable, Equatable {
+struct TrainingRecord: Sendable, Equatable, Codable {
     var rows: Int
     var seed: UInt64
     var trainedAt: String
@@ -186,7 +186,7 @@ struct TrainingRecord: Sendable, Equatable {
 }
 
 /// Z-score parameters: `(x − mean) / std` per feature.
-struct Scaler: Sendable, Equatable {
+struct Scaler: Sendable, Equatable, Codable {
     var mean: [Double]
     var std: [Double]
 }

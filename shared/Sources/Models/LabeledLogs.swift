@@ -1,4 +1,5 @@
 // Labeled log files for training (JSONL or Loghub-style), and the line formats `classify` reads.
+import Foundation
 
 /// How a file of log lines is written.
 public enum LogLineFormat: String, CaseIterable, Sendable {
@@ -97,32 +98,19 @@ public enum LabeledLogs {
         return .success((String(trimmed[..<space]), String(message)))
     }
 
+    /// One labeled line: `message` required; `label` and `level` optional (null or absent).
+    private struct JSONLine: Decodable {
+        var message: String
+        var label: String?
+        var level: String?
+    }
+
     private static func jsonFields(_ line: UnsafeBufferPointer<UInt8>) -> Result<(message: String, label: String?, level: String?), ModelError> {
-        let value: JSONValue
-        do {
-            value = try JSONParser.parse(line)
+        do throws(ModelError) {
+            let fields = try ArtifactJSON.decode(JSONLine.self, Data(line))
+            return .success((fields.message, fields.label, fields.level))
         } catch {
             return .failure(error)
         }
-        guard case .object(let members) = value else {
-            return .failure(ModelError("expected a JSON object, found \(value.kindName)"))
-        }
-        guard let messageValue = members["message"] else { return .failure(ModelError("missing field 'message'")) }
-        guard case .string(let message) = messageValue else {
-            return .failure(ModelError("field 'message' should be a string, found \(messageValue.kindName)"))
-        }
-        var label: String?
-        switch members["label"] {
-        case .string(let text)?: label = text
-        case nil, .null?: label = nil
-        case let other?: return .failure(ModelError("field 'label' should be a string, found \(other.kindName)"))
-        }
-        var level: String?
-        switch members["level"] {
-        case .string(let text)?: level = text
-        case nil, .null?: level = nil
-        case let other?: return .failure(ModelError("field 'level' should be a string, found \(other.kindName)"))
-        }
-        return .success((message, label, level))
     }
 }

@@ -1,6 +1,7 @@
 // The log classifier's versioned JSON artifact: writing it, and reading it back only when every part is sound.
 
-/// Artifact format, version 1 (every key required):
+/// Artifact format, version 1 (every key required): one JSON object, keys sorted (shown here
+/// in reading order).
 ///
 ///     {
 ///       "format_version": 1,
@@ -23,65 +24,50 @@
 extension LogClassifier {
     static let formatVersion = 1
 
-    public func artifactJSON() -> [UInt8] {
+    /// The artifact as stored; `init(artifactJSON:)` checks everything Codable cannot.
+    struct Artifact: Codable {
+        struct Weights: Codable {
+            var buckets: [Int]
+            var values: [Double]
+        }
+
+        var formatVersion: Int
+        var model: String
+        var version: String
+        var tokenizer: Int
+        var hashBits: Int
+        var bias: Double
+        var threshold: Double
+        var weights: Weights
+        var training: TrainingRecord
+    }
+
+    public func artifactJSON() throws(ModelError) -> [UInt8] {
         let buckets = weights.indices.filter { weights[$0] != 0 }
-        var out = JSONOutput()
-        out.raw("{\n  \"format_version\": \(Self.formatVersion),\n  \"model\": ")
-        out.string(Self.modelName)
-        out.raw(",\n  \"version\": ")
-        out.string(contentVersion)
-        out.raw(",\n  \"tokenizer\": \(LogTokenizer.version),\n  \"hash_bits\": \(hashBits),\n  \"bias\": ")
-        out.number(bias)
-        out.raw(",\n  \"threshold\": ")
-        out.number(threshold)
-        out.raw(",\n  \"weights\": {\n    \"buckets\": ")
-        out.array(buckets) { $0.integer($1) }
-        out.raw(",\n    \"values\": ")
-        out.array(buckets) { $0.number(weights[$1]) }
-        out.raw("\n  },\n  \"training\": {\"rows\": ")
-        out.integer(training.rows)
-        out.raw(", \"critical\": ")
-        out.integer(training.critical)
-        out.raw(", \"seed\": ")
-        out.integer(training.seed)
-        out.raw(", \"trained_at\": ")
-        out.string(training.trainedAt)
-        out.raw(", \"epochs\": ")
-        out.integer(training.epochs)
-        out.raw(", \"learning_rate\": ")
-        out.number(training.learningRate)
-        out.raw(", \"l2\": ")
-        out.number(training.l2)
-        out.raw(", \"f1\": ")
-        out.number(training.trainingF1)
-        out.raw("}\n}\n")
-        return out.bytes
+        return try ArtifactJSON.encode(Artifact(
+            formatVersion: Self.formatVersion, model: Self.modelName, version: contentVersion, tokenizer: LogTokenizer.version,
+            hashBits: hashBits, bias: bias, threshold: threshold,
+            weights: .init(buckets: buckets, values: buckets.map { weights[$0] }), training: training))
     }
 
     /// Reads an artifact, checking every field; the error says exactly what is wrong.
     public init(artifactJSON: some Collection<UInt8>) throws(ModelError) {
-        let root = try ArtifactFields(value: JSONParser.parse(artifactJSON), path: "")
-        try root.checkHeader(formatVersion: Self.formatVersion, model: Self.modelName)
-        let version = try root.string("version")
-        let tokenizer = try root.integer("tokenizer")
-        guard tokenizer == LogTokenizer.version else {
-            throw ModelError("tokenizer is \(tokenizer), but this build tokenizes as version \(LogTokenizer.version): retrain the model")
+        let artifact = try ArtifactJSON.decode(Artifact.self, from: artifactJSON, formatVersion: Self.formatVersion, model: Self.modelName)
+        guard artifact.tokenizer == LogTokenizer.version else {
+            throw ModelError("tokenizer is \(artifact.tokenizer), but this build tokenizes as version \(LogTokenizer.version): retrain the model")
         }
-        let hashBits = try root.integer("hash_bits")
+        let hashBits = artifact.hashBits
         guard (10...24).contains(hashBits) else { throw ModelError("hash_bits is \(hashBits), expected 10...24") }
-        let bias = try root.double("bias")
-        let threshold = try root.double("threshold")
+        let bias = try ArtifactCheck.finite(artifact.bias, "bias")
+        let threshold = try ArtifactCheck.finite(artifact.threshold, "threshold")
         guard threshold > 0, threshold < 1 else { throw ModelError("threshold is \(threshold), expected a probability in (0, 1)") }
 
-        let weightFields = try root.object("weights")
-        let buckets = try weightFields.array("buckets")
-        let values = try weightFields.doubles("values", count: buckets.count, countMeaning: "one per bucket")
+        let buckets = artifact.weights.buckets
+        let values = artifact.weights.values
+        try ArtifactCheck.finite(values, "weights.values", expected: buckets.count, meaning: "one per bucket")
         var weights = [Double](repeating: 0, count: 1 << hashBits)
         var previous = -1
-        for (index, value) in buckets.enumerated() {
-            guard let bucket = value.exactInteger else {
-                throw ModelError("weights.buckets[\(index)] should be an integer, found \(value.kindName)")
-            }
+        for (index, bucket) in buckets.enumerated() {
             guard bucket > previous else {
                 throw ModelError("weights.buckets[\(index)] is \(bucket), expected buckets in strictly increasing order")
             }
@@ -92,24 +78,19 @@ extension LogClassifier {
             previous = bucket
         }
 
-        let fields = try root.object("training")
-        let rows = try fields.integer("rows")
-        let critical = try fields.integer("critical")
-        guard rows > 0, critical > 0, critical < rows else {
-            throw ModelError("training.rows (\(rows)) and training.critical (\(critical)) must have 0 < critical < rows")
+        let training = artifact.training
+        guard training.rows > 0, training.critical > 0, training.critical < training.rows else {
+            throw ModelError("training.rows (\(training.rows)) and training.critical (\(training.critical)) must have 0 < critical < rows")
         }
-        let trainedAt = try fields.string("trained_at")
-        guard isRFC3339(trainedAt) else {
-            throw ModelError("training.trained_at '\(trainedAt.prefix(40))' is not an RFC 3339 timestamp")
+        try ArtifactCheck.timestamp(training.trainedAt, "training.trained_at")
+        guard (0...1).contains(training.trainingF1) else {
+            throw ModelError("training.f1 is \(training.trainingF1), expected a value in [0, 1]")
         }
-        let f1 = try fields.double("f1")
-        guard (0...1).contains(f1) else { throw ModelError("training.f1 is \(f1), expected a value in [0, 1]") }
-        let training = TrainingRecord(rows: rows, critical: critical, seed: try fields.unsignedInteger("seed"), trainedAt: trainedAt,
-                                      epochs: try fields.integer("epochs"), learningRate: try fields.double("learning_rate"),
-                                      l2: try fields.double("l2"), trainingF1: f1)
+        _ = try ArtifactCheck.finite(training.learningRate, "training.learning_rate")
+        _ = try ArtifactCheck.finite(training.l2, "training.l2")
         self.init(hashBits: hashBits, bias: bias, threshold: threshold, weights: weights, training: training)
-        guard version == contentVersion else {
-            throw ModelError("version '\(version.prefix(40))' does not match the content, which hashes to '\(contentVersion)': the file was edited or corrupted")
+        guard artifact.version == contentVersion else {
+            throw ModelError("version '\(artifact.version.prefix(40))' does not match the content, which hashes to '\(contentVersion)': the file was edited or corrupted")
         }
     }
 
@@ -120,7 +101,7 @@ extension LogClassifier {
 
     /// Writes the artifact to `path` atomically.
     public func write(to path: String) throws(ModelError) {
-        try ArtifactFile.write(artifactJSON(), to: path, what: "log model artifact")
+        try ArtifactFile.write(try artifactJSON(), to: path, what: "log model artifact")
     }
 
     static func contentHash(hashBits: Int, bias: Double, threshold: Double, weights: [Double]) -> String {

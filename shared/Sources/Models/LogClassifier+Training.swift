@@ -1,6 +1,8 @@
 // Training the log severity classifier: logistic regression with L2 by AdaGrad, then the
 // threshold that gives the best F1 of `critical` on the training lines.
 
+import Events
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -57,7 +59,7 @@ extension LogClassifier {
         guard critical > 0, critical < examples.count else {
             throw ModelError("training needs both critical and not-critical lines; got \(critical) critical of \(examples.count)")
         }
-        if let trainedAt = parameters.trainedAt, !isRFC3339(trainedAt) {
+        if let trainedAt = parameters.trainedAt, !Timestamp.isValidRFC3339(trainedAt) {
             throw ModelError("trained-at '\(trainedAt.prefix(40))' is not an RFC 3339 timestamp")
         }
 

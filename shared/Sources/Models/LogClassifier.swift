@@ -30,7 +30,7 @@ public struct LogClassifier: Sendable {
     let contentVersion: String
 
     /// What training recorded; kept in the artifact, not part of the version.
-    struct TrainingRecord: Sendable, Equatable {
+    struct TrainingRecord: Sendable, Equatable, Codable {
         var rows: Int
         var critical: Int
         var seed: UInt64
@@ -39,6 +39,11 @@ public struct LogClassifier: Sendable {
         var learningRate: Double
         var l2: Double
         var trainingF1: Double
+
+        enum CodingKeys: String, CodingKey {
+            case rows, critical, seed, trainedAt, epochs, learningRate, l2
+            case trainingF1 = "f1"
+        }
     }
 
     /// `name@version`, as scored events carry it.

@@ -38,7 +38,7 @@ import Testing
         #expect(message.contains("logs line 4: label is 'high', expected \"critical\" or \"not_critical\""))
         #expect(message.contains("logs line 5: missing field 'message'"))
         #expect(message.contains("logs line 6: field 'message' should be a string, found a number"))
-        #expect(message.contains("logs line 7: expected a JSON object"))
+        #expect(message.contains("logs line 7: expected a JSON object, found an array"))
         #expect(!message.contains("line 1:") && !message.contains("line 3:"))
     }
 

@@ -99,15 +99,51 @@ struct HandBuiltArtifact {
     }
 }
 
-/// Replaces the first line of `text` that starts with `prefix` (after indentation).
-func editingLine(_ text: String, startingWith prefix: String, _ transform: (String) -> String) -> String {
-    var lines = text.components(separatedBy: "\n")
-    guard let index = lines.firstIndex(where: { $0.trimmingCharacters(in: .whitespaces).hasPrefix(prefix) }) else {
-        Issue.record("no line starting with \(prefix)")
+/// The range of the value of the first `"key":` in compact JSON (a scalar, or a balanced
+/// array or object), or nil.
+func valueRange(_ text: String, _ key: String) -> Range<String.Index>? {
+    guard let keyRange = text.range(of: "\"\(key)\":") else { return nil }
+    var index = keyRange.upperBound
+    var depth = 0
+    var inString = false
+    while index < text.endIndex {
+        let character = text[index]
+        if inString {
+            if character == "\\" { index = text.index(after: index) } else if character == "\"" { inString = false }
+        } else if character == "\"" {
+            inString = true
+        } else if character == "[" || character == "{" {
+            depth += 1
+        } else if character == "]" || character == "}" {
+            if depth == 0 { break }
+            depth -= 1
+            if depth == 0 { return keyRange.upperBound..<text.index(after: index) }
+        } else if character == ",", depth == 0 {
+            break
+        }
+        index = text.index(after: index)
+    }
+    return keyRange.upperBound..<index
+}
+
+/// Replaces the value of the first `"key":` in a compact JSON artifact.
+func editingField(_ text: String, _ key: String, _ transform: (String) -> String) -> String {
+    guard let range = valueRange(text, key) else {
+        Issue.record("no field \(key)")
         return text
     }
-    lines[index] = transform(lines[index])
-    return lines.joined(separator: "\n")
+    return text.replacingCharacters(in: range, with: transform(String(text[range])))
+}
+
+/// Removes the first `"key":value` (and the comma after it) from a compact JSON artifact.
+func removingField(_ text: String, _ key: String) -> String {
+    guard let range = valueRange(text, key), let keyRange = text.range(of: "\"\(key)\":") else {
+        Issue.record("no field \(key)")
+        return text
+    }
+    var end = range.upperBound
+    if end < text.endIndex, text[end] == "," { end = text.index(after: end) }
+    return text.replacingCharacters(in: keyRange.lowerBound..<end, with: "")
 }
 
 /// A fresh directory under the system's temporary directory.
@@ -124,13 +160,11 @@ func rows(_ matrix: FeatureMatrix, _ range: Range<Int>) -> FeatureMatrix {
     return result
 }
 
-/// Applies `transform` to the entries of the one-line JSON array under `key` in `text`.
+/// Applies `transform` to the entries of the flat JSON array under `key` in `text`.
 func editingArray(_ text: String, key: String, _ transform: (inout [String]) -> Void) -> String {
-    editingLine(text, startingWith: "\"\(key)\"") { line in
-        let open = line.firstIndex(of: "[")!
-        let close = line.lastIndex(of: "]")!
-        var entries = line[line.index(after: open)..<close].split(separator: ",").map(String.init)
+    editingField(text, key) { value in
+        var entries = value.dropFirst().dropLast().split(separator: ",").map(String.init)
         transform(&entries)
-        return line[...open] + entries.joined(separator: ",") + line[close...]
+        return "[" + entries.joined(separator: ",") + "]"
     }
 }

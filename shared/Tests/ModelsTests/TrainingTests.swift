@@ -171,10 +171,8 @@ import Testing
         let loaded = try IsolationForest(artifactJSON: try model.artifactJSON())
         #expect(loaded.trainingRanges == model.trainingRanges)
         // An artifact from before ranges were recorded: the same minus the two fields.
-        var text = String(decoding: try model.artifactJSON(), as: UTF8.self)
-        let start = try #require(text.range(of: ", \"feature_min\": "))
-        let end = try #require(text.range(of: "},", range: start.upperBound..<text.endIndex))
-        text.removeSubrange(start.lowerBound..<end.lowerBound)
+        let text = removingField(removingField(String(decoding: try model.artifactJSON(), as: UTF8.self), "feature_min"), "feature_max")
+        #expect(!text.contains("feature_m"))
         let older = try IsolationForest(artifactJSON: Array(text.utf8))
         #expect(older.trainingRanges == nil)
         #expect(older.version == model.version)
@@ -198,8 +196,8 @@ import Testing
         let small = rows(training, 0..<100)
         let model = try IsolationForest.train(small, featureNames: SensorProfile.featureNames, parameters: parameters(trees: 10))
         let artifact = String(decoding: try model.artifactJSON(), as: UTF8.self)
-        #expect(artifact.contains("\"depth\": 7,"))
-        #expect(artifact.contains("\"subsample\": 100,"))
+        #expect(artifact.contains("\"depth\":7"))
+        #expect(artifact.contains("\"subsample\":100"))
     }
 
     @Test func invalidTrainingInputsAreRejectedWithTheirReason() throws {
