@@ -63,8 +63,9 @@ struct IngestController: Sendable {
             throw .badRequest("invalid_value", "field 'features' must hold exactly 3 numbers [temperature, pressure, vibration]",
                               row: 1, field: "features")
         }
-        var fields: [String: Any] = ["temperature": legacy.features[0], "pressure": legacy.features[1], "vibration": legacy.features[2]]
-        fields["device_id"] = legacy.deviceID
+        // Rewritten as the reading it stands for, then validated by the one codec every reading goes through.
+        var json = "{\"temperature\":\(legacy.features[0]),\"pressure\":\(legacy.features[1]),\"vibration\":\(legacy.features[2])"
+        if let deviceID = legacy.deviceID { json += ",\"device_id\":" + JSONString.quoted(deviceID) }
         switch legacy.ts {
         case .seconds(let seconds)?:
             // Years 0000 to 9999, as RFC 3339 allows; anything else (or not finite) is refused.
@@ -72,14 +73,14 @@ struct IngestController: Sendable {
                 throw .badRequest("invalid_value", "row 1: field 'ts' in Unix seconds must be a time in the years 0000 to 9999",
                                   row: 1, field: "ts")
             }
-            fields["ts"] = Timestamp.format(millisecondsSinceEpoch: Int64((seconds * 1000).rounded()))
-        case .text(let text)?: fields["ts"] = text
+            json += ",\"ts\":" + JSONString.quoted(Timestamp.format(millisecondsSinceEpoch: Int64((seconds * 1000).rounded())))
+        case .text(let text)?: json += ",\"ts\":" + JSONString.quoted(text)
         case nil: break
         }
-        let json = (try? JSONSerialization.data(withJSONObject: fields)) ?? Data()
+        json += "}"
         let event: InboundEvent
         do throws(EventError) {
-            event = try EventCodec.decodeSubmission(Array(json), as: .reading, now: Timestamp.now())
+            event = try EventCodec.decodeSubmission(Array(json.utf8), as: .reading, now: Timestamp.now())
         } catch {
             throw .badRequest(error.code.rawValue, "row 1: \(error.description)", row: 1, field: error.field)
         }
