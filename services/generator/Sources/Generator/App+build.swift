@@ -3,12 +3,14 @@
 // with port 0 and their own broker or stand-in ingest.
 import Hummingbird
 import Kafka
+import Logging
+import ServiceLifecycle
 import Telemetry
+import UnixSignals
 
-/// The application, and its worker for callers to observe. `whenFinished` runs once a finite
-/// run (--count, or a replay file that ends) has every event acknowledged.
-package func buildApplication(runtime: ServiceRuntime, settings: GeneratorSettings,
-                      whenFinished: @escaping @Sendable () async -> Void = {}) throws
+/// The application (HTTP and the Kafka producer, if any), and the worker, which runs beside it
+/// in `serviceGroup`.
+package func buildApplication(runtime: ServiceRuntime, settings: GeneratorSettings) throws
     -> (application: some ApplicationProtocol, worker: GenerationWorker) {
     let logger = runtime.logger
     switch settings.target {
@@ -16,15 +18,25 @@ package func buildApplication(runtime: ServiceRuntime, settings: GeneratorSettin
         let producer = try KafkaProducer(configuration: KafkaProducerConfiguration(kafka: settings.kafka), logger: logger)
         runtime.readiness.add("kafka", producer.checkReachable)
         let worker = GenerationWorker(settings: settings, sink: KafkaSink(producer: producer, topic: settings.topic, logger: logger),
-                                      logger: logger, whenFinished: whenFinished)
-        // Shutdown runs in reverse: HTTP, then the worker stops generating and waits for
-        // its batches in flight, then the producer flushes.
-        return (runtime.makeApplication(router: runtime.makeRouter(), services: [producer, worker]), worker)
+                                      logger: logger)
+        return (runtime.makeApplication(router: runtime.makeRouter(), services: [producer]), worker)
     case .http:
         let client = IngestClient(baseURL: settings.ingestURL, token: settings.ingestToken,
                                   connections: settings.inFlightBatches, logger: logger)
         runtime.readiness.add("ingest") { try await client.checkHealth() }
-        let worker = GenerationWorker(settings: settings, sink: client, logger: logger, whenFinished: whenFinished)
-        return (runtime.makeApplication(router: runtime.makeRouter(), services: [worker]), worker)
+        let worker = GenerationWorker(settings: settings, sink: client, logger: logger)
+        return (runtime.makeApplication(router: runtime.makeRouter()), worker)
     }
+}
+
+/// The application and the worker in one group. A finished run (--count, or a replay that
+/// ended) ends the worker, and the group shuts down as it does on SIGTERM: the worker is done,
+/// then HTTP stops and the producer flushes. On SIGTERM the worker stops generating first and
+/// its batches in flight get the drain timeout, before the producer flushes.
+package func serviceGroup(application: some Service, worker: GenerationWorker, signals: [UnixSignal] = [],
+                          logger: Logger) -> ServiceGroup {
+    ServiceGroup(configuration: .init(
+        services: [.init(service: application),
+                   .init(service: worker, successTerminationBehavior: .gracefullyShutdownGroup)],
+        gracefulShutdownSignals: signals, logger: logger))
 }

@@ -12,23 +12,23 @@ package final class GenerationWorker: Service, Sendable {
     private let settings: GeneratorSettings
     private let sink: any EventSink
     private let logger: Logger
-    private let whenFinished: @Sendable () async -> Void
+    private let finished = Atomic<Bool>(false)
     private let context = DeliveryContext()
     private let progress: Mutex<GenerationSummary>
     private let acknowledged = Atomic<Int>(0)
     /// The first error a delivery could not get past; the loop throws it to end the run.
     private let failure = Mutex<(any Error)?>(nil)
 
-    /// `whenFinished` runs once every event of a finite run (--count, or a replay file that
-    /// ends) was acknowledged; the command uses it to shut the process down.
-    package init(settings: GeneratorSettings, sink: any EventSink, logger: Logger,
-         whenFinished: @escaping @Sendable () async -> Void = {}) {
+    package init(settings: GeneratorSettings, sink: any EventSink, logger: Logger) {
         self.settings = settings
         self.sink = sink
         self.logger = logger
-        self.whenFinished = whenFinished
         progress = Mutex(GenerationSummary(target: sink.name))
     }
+
+    /// True once every event of a finite run (--count, or a replay file that ends) was
+    /// acknowledged; `run()` then returns, which ends the service group (`serviceGroup`).
+    package var hasFinished: Bool { finished.load(ordering: .acquiring) }
 
     /// Events the target has acknowledged so far.
     package var acknowledgedCount: Int { acknowledged.load(ordering: .relaxed) }
@@ -63,10 +63,7 @@ package final class GenerationWorker: Service, Sendable {
         let summary = self.summary
         logger.info("generation ended", metadata: ["acknowledged": "\(summary.delivered.total)", "undelivered": "\(summary.undelivered)",
                                                    "failed_attempts": "\(summary.failedAttempts)", "finished": "\(finished)"])
-        guard finished else { return }
-        await whenFinished()
-        // A Service returns when the group shuts down; the application keeps serving until then.
-        try? await gracefulShutdown()
+        self.finished.store(finished, ordering: .releasing)
     }
 
     /// Generates until the count is reached, the replay ends, or shutdown; then waits for

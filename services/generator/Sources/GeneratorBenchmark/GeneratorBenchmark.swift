@@ -108,22 +108,17 @@ struct GeneratorBenchmark: AsyncParsableCommand {
     /// acknowledged.
     private func measureGenerator(kafka: KafkaConfiguration, logger: Logger) async throws -> Double {
         let producer = try KafkaProducer(configuration: KafkaProducerConfiguration(kafka: kafka), logger: logger)
-        let finishedAt = Mutex<ContinuousClock.Instant?>(nil)
         let worker = GenerationWorker(settings: settings, sink: KafkaSink(producer: producer, topic: Topic.readings, logger: logger),
-                                      logger: logger, whenFinished: { finishedAt.withLock { $0 = .now } })
+                                      logger: logger)
         let start = ContinuousClock.now
-        let running = Task { try await worker.run() }
-        while finishedAt.withLock({ $0 }) == nil {
-            try await Task.sleep(for: .milliseconds(1))
-        }
-        // The worker waits for graceful shutdown once finished; there is none here.
-        running.cancel()
-        _ = await running.result
+        // A finite run returns once every reading was acknowledged.
+        try await worker.run()
+        let finishedAt = ContinuousClock.now
         await producer.shutdown()
         guard worker.acknowledgedCount == events else {
             throw GeneratorError(.kafkaRejected, "only \(worker.acknowledgedCount) of \(events) readings were acknowledged")
         }
-        return Double(events) / GenerationSummary.seconds(finishedAt.withLock { $0! } - start)
+        return Double(events) / GenerationSummary.seconds(finishedAt - start)
     }
 
     /// Generating and encoding alone, as the worker does it, on one core.

@@ -27,25 +27,11 @@ struct GeneratorCommand: AsyncParsableCommand {
         func run() async throws {
             let (service, settings) = try arguments.resolve(Self.service, GeneratorSettings(), command: Self.self)
             let runtime = ServiceRuntime.bootstrap(service, metrics: GeneratorMetrics.catalog)
-            // A finished run (--count, or a replay that ended) shuts the process down the
-            // way SIGTERM does, so the producer flushes and the exit status is 0.
-            let (finished, finishing) = AsyncStream<Void>.makeStream()
-            let (application, worker) = try buildApplication(runtime: runtime, settings: settings) {
-                finishing.yield()
-            }
-            let group = ServiceGroup(configuration: .init(services: [application], gracefulShutdownSignals: [.sigterm, .sigint],
-                                                          logger: runtime.logger))
+            let (application, worker) = try buildApplication(runtime: runtime, settings: settings)
+            let group = serviceGroup(application: application, worker: worker, signals: [.sigterm, .sigint], logger: runtime.logger)
             var failure: (any Error)?
             do {
-                try await withThrowingDiscardingTaskGroup { tasks in
-                    tasks.addTask {
-                        defer { finishing.finish() }
-                        try await group.run()
-                    }
-                    tasks.addTask {
-                        for await _ in finished { await group.triggerGracefulShutdown() }
-                    }
-                }
+                try await group.run()
             } catch {
                 failure = error
             }

@@ -65,23 +65,19 @@ final class RunningGenerator: Sendable {
     let worker: GenerationWorker
     private let group: ServiceGroup
     private let task: Task<Void, any Error>
-    private let finished = Mutexed(false)
 
     init(settings: GeneratorSettings, kafka: KafkaConfiguration = KafkaConfiguration(bootstrapServers: "127.0.0.1:1")) throws {
         var settings = settings
         settings.kafka = kafka
         let runtime = ServiceRuntime(settings: ServiceSettings(serviceName: "generator"), logger: quietLogger)
-        let finished = self.finished
-        let (application, worker) = try buildApplication(runtime: runtime, settings: settings) {
-            finished.withLock { $0 = true }
-        }
+        let (application, worker) = try buildApplication(runtime: runtime, settings: settings)
         self.worker = worker
-        let group = ServiceGroup(configuration: .init(services: [application], logger: quietLogger))
+        let group = serviceGroup(application: application, worker: worker, logger: quietLogger)
         self.group = group
         task = Task { try await group.run() }
     }
 
-    var hasFinished: Bool { finished.withLock { $0 } }
+    var hasFinished: Bool { worker.hasFinished }
 
     /// Graceful shutdown (what SIGTERM does); returns how the service group ended.
     func stop() async -> Result<Void, any Error> {
