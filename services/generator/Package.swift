@@ -14,6 +14,7 @@ let package = Package(
         .package(path: "../../shared"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
     ],
     targets: [
@@ -47,6 +48,7 @@ let package = Package(
             name: "GeneratorBenchmark",
             dependencies: [
                 "Generator",
+                .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Kafka", package: "shared"),
                 .product(name: "KafkaDevelopment", package: "shared"),
                 .product(name: "Events", package: "shared"),
@@ -57,6 +59,7 @@ let package = Package(
         .testTarget(
             name: "GeneratorTests",
             dependencies: [
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
                 "Generator",
                 .product(name: "Telemetry", package: "shared"),
                 .product(name: "Kafka", package: "shared"),

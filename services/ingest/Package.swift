@@ -10,6 +10,7 @@ let package = Package(
         .package(path: "../../shared"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
     ],
     targets: [
         // The service as a library: the command and the tests build on it.
@@ -33,6 +34,7 @@ let package = Package(
         .testTarget(
             name: "IngestTests",
             dependencies: [
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
                 "Ingest",
                 .product(name: "Telemetry", package: "shared"),
                 .product(name: "Kafka", package: "shared"),

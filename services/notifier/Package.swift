@@ -58,6 +58,7 @@ let package = Package(
         .testTarget(
             name: "NotifierTests",
             dependencies: [
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
                 "Notifier",
                 .product(name: "Telemetry", package: "shared"),
                 .product(name: "Kafka", package: "shared"),

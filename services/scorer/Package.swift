@@ -14,6 +14,7 @@ let package = Package(
         .package(path: "../../shared"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
     ],
     targets: [
@@ -46,6 +47,7 @@ let package = Package(
                 "Scorer",
                 .product(name: "Kafka", package: "shared"),
                 .product(name: "KafkaDevelopment", package: "shared"),
+                .product(name: "Telemetry", package: "shared"),
                 .product(name: "Events", package: "shared"),
                 .product(name: "Models", package: "shared"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -55,6 +57,7 @@ let package = Package(
         .testTarget(
             name: "ScorerTests",
             dependencies: [
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
                 "Scorer",
                 .product(name: "Telemetry", package: "shared"),
                 .product(name: "Kafka", package: "shared"),

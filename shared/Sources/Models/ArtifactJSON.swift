@@ -70,7 +70,7 @@ enum ArtifactJSON {
     /// future format is refused by its version rather than by the first field that moved.
     private struct Header: Decodable {
         var formatVersion: Int
-        var model: String
+        var model: String?
     }
 
     static func decode<Artifact: Decodable>(_ type: Artifact.Type, from bytes: some Collection<UInt8>,
@@ -80,9 +80,8 @@ enum ArtifactJSON {
         guard header.formatVersion == formatVersion else {
             throw ModelError("format_version is \(header.formatVersion), but this build reads only format_version \(formatVersion)")
         }
-        guard header.model == model else {
-            throw ModelError("model is '\(header.model.prefix(40))', expected '\(model)'")
-        }
+        guard let found = header.model else { throw ModelError("missing field 'model'") }
+        guard found == model else { throw ModelError("model is '\(found.prefix(40))', expected '\(model)'") }
         return try decode(Artifact.self, data)
     }
 

@@ -14,14 +14,19 @@ public struct ServiceRuntime: Sendable {
     public let logger: Logger
     public let registry: PrometheusCollectorRegistry
     public let readiness: ReadinessChecks
+    /// Where the service's own metrics come from (`*Metrics` are built on it).
+    public let metrics: MetricHandles
 
-    /// For tests and embedding: nothing global is touched.
+    /// For tests and embedding: nothing global is touched. Without a factory, the service's
+    /// metrics go to this runtime's own registry, so its /metrics shows them; a test that
+    /// reads what was counted passes swift-metrics' TestMetrics.
     public init(settings: ServiceSettings, logger: Logger, registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
-                readiness: ReadinessChecks = ReadinessChecks()) {
+                readiness: ReadinessChecks = ReadinessChecks(), metricsFactory: (any MetricsFactory)? = nil) {
         self.settings = settings
         self.logger = logger
         self.registry = registry
         self.readiness = readiness
+        metrics = MetricHandles(factory: metricsFactory ?? DocumentedMetricsFactory(registry: registry, catalog: .common))
     }
 
     /// For an executable's `run()`: installs JSON logging and the Prometheus metrics backend
@@ -30,10 +35,11 @@ public struct ServiceRuntime: Sendable {
         let level = settings.logLevel
         LoggingSystem.bootstrap { label in JSONLogHandler(label: label, level: level) }
         let registry = PrometheusCollectorRegistry()
-        MetricsSystem.bootstrap(DocumentedMetricsFactory(registry: registry, catalog: MetricsCatalog.common.merging(catalog)))
+        let factory = DocumentedMetricsFactory(registry: registry, catalog: MetricsCatalog.common.merging(catalog))
+        MetricsSystem.bootstrap(factory)
         var logger = Logger(label: settings.serviceName)
         logger.logLevel = level
-        return ServiceRuntime(settings: settings, logger: logger, registry: registry)
+        return ServiceRuntime(settings: settings, logger: logger, registry: registry, metricsFactory: factory)
     }
 
     /// A router with the observability endpoints; add the service's own routes to it.

@@ -13,18 +13,19 @@ import UnixSignals
 package func buildApplication(runtime: ServiceRuntime, settings: GeneratorSettings) throws
     -> (application: some ApplicationProtocol, worker: GenerationWorker) {
     let logger = runtime.logger
+    let metrics = GeneratorMetrics(runtime.metrics)
     switch settings.target {
     case .kafka:
         let producer = try KafkaProducer(configuration: KafkaProducerConfiguration(kafka: settings.kafka), logger: logger)
         runtime.readiness.add("kafka", producer.checkReachable)
         let worker = GenerationWorker(settings: settings, sink: KafkaSink(producer: producer, topic: settings.topic, logger: logger),
-                                      logger: logger)
+                                      metrics: metrics, logger: logger)
         return (runtime.makeApplication(router: runtime.makeRouter(), services: [producer]), worker)
     case .http:
         let client = IngestClient(baseURL: settings.ingestURL, token: settings.ingestToken,
                                   connections: settings.inFlightBatches, logger: logger)
         runtime.readiness.add("ingest") { try await client.checkHealth() }
-        let worker = GenerationWorker(settings: settings, sink: client, logger: logger)
+        let worker = GenerationWorker(settings: settings, sink: client, metrics: metrics, logger: logger)
         return (runtime.makeApplication(router: runtime.makeRouter()), worker)
     }
 }

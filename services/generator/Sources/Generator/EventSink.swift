@@ -30,8 +30,9 @@ package final class DeliveryContext: Sendable {
 
     private let state = Mutex(State())
     private let failures = Atomic<Int>(0)
+    private let metrics: GeneratorMetrics
 
-    package init() {}
+    package init(metrics: GeneratorMetrics) { self.metrics = metrics }
 
     /// Starts the countdown; later calls keep the first deadline. At the deadline, every
     /// operation waiting in `unlessExpired` is let go.
@@ -65,7 +66,7 @@ package final class DeliveryContext: Sendable {
     /// Counts a failed attempt to deliver (metric and summary); `reason` is from a fixed set.
     func attemptFailed(reason: String) {
         failures.add(1, ordering: .relaxed)
-        GeneratorMetrics.sendFailed(reason: reason)
+        metrics.sendFailed(reason: reason)
     }
 
     var failedAttempts: Int { failures.load(ordering: .relaxed) }

@@ -13,13 +13,16 @@ package final class GenerationWorker: Service, Sendable {
     private let sink: any EventSink
     private let logger: Logger
     private let finished = Atomic<Bool>(false)
-    private let context = DeliveryContext()
+    private let metrics: GeneratorMetrics
+    private let context: DeliveryContext
     private let progress: Mutex<GenerationSummary>
     private let acknowledged = Atomic<Int>(0)
     /// The first error a delivery could not get past; the loop throws it to end the run.
     private let failure = Mutex<(any Error)?>(nil)
 
-    package init(settings: GeneratorSettings, sink: any EventSink, logger: Logger) {
+    package init(settings: GeneratorSettings, sink: any EventSink, metrics: GeneratorMetrics, logger: Logger) {
+        self.metrics = metrics
+        context = DeliveryContext(metrics: metrics)
         self.settings = settings
         self.sink = sink
         self.logger = logger
@@ -41,10 +44,10 @@ package final class GenerationWorker: Service, Sendable {
     }
 
     package func run() async throws {
-        GeneratorMetrics.targetRate.record(settings.rate)
+        metrics.targetRate.record(settings.rate)
         // Exported from the start, so dashboards and alerts see 0 rather than nothing.
-        GeneratorMetrics.rate.record(0)
-        GeneratorMetrics.undelivered.increment(by: 0)
+        metrics.rate.record(0)
+        metrics.undelivered.increment(by: 0)
         let start = ContinuousClock.now
         logger.info("generating", metadata: ["target": "\(sink.name)", "mode": "\(settings.stream.mode.rawValue)",
                                              "rate": "\(settings.rate)", "count": "\(settings.count)",
@@ -126,8 +129,8 @@ package final class GenerationWorker: Service, Sendable {
         do {
             switch try await sink.deliver(batch, context: context) {
             case .delivered:
-                GeneratorMetrics.deliveryLatency.recordInterval(ContinuousClock.now - started)
-                GeneratorMetrics.delivered(batch.tally)
+                metrics.deliveryLatency.recordInterval(ContinuousClock.now - started)
+                metrics.delivered(batch.tally)
                 progress.withLock { $0.delivered.add(batch.tally) }
                 acknowledged.add(batch.count, ordering: .relaxed)
             case .abandoned:
@@ -141,7 +144,7 @@ package final class GenerationWorker: Service, Sendable {
     }
 
     private func abandon(_ batch: OutgoingBatch) {
-        GeneratorMetrics.undelivered.increment(by: batch.count)
+        metrics.undelivered.increment(by: batch.count)
         progress.withLock { $0.undelivered += batch.count }
     }
 
@@ -155,7 +158,7 @@ package final class GenerationWorker: Service, Sendable {
             let count = acknowledgedCount
             let rate = Double(count - last.count) / GenerationSummary.seconds(now - last.time)
             last = (now, count)
-            GeneratorMetrics.rate.record(rate)
+            metrics.rate.record(rate)
             if settings.progress, now - lastLine >= settings.progressInterval {
                 lastLine = now
                 FileHandle.standardError.write(Data((summary.progressLine(currentRate: rate) + "\n").utf8))

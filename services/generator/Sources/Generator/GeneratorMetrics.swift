@@ -1,11 +1,11 @@
 // The generator's metrics, alertron_generator_*, each with help text; every label value
-// comes from a fixed set, so no label grows without bound.
+// comes from a fixed set, so no label grows without bound. Built from the runtime's metric
+// factory, so tests can read what was counted.
 import Metrics
 import Kafka
-import Synchronization
 import Telemetry
 
-package enum GeneratorMetrics {
+package struct GeneratorMetrics: Sendable {
     package static let catalog = MetricsCatalog(help: [
         "alertron_generator_events_total":
             "Events the target acknowledged, by kind (reading, log) and anomaly (readings: none, spike, shift, stuck, correlated; log lines: none, critical, unlabeled).",
@@ -18,34 +18,23 @@ package enum GeneratorMetrics {
         "alertron_generator_delivery_seconds": "Time from sending a batch to its acknowledgement, retries included.",
     ]).including(KafkaMetricsHelp.all)
 
-    private static let events: [Counter] = EventLabel.allCases.map { label in
-        Counter(label: "alertron_generator_events_total", dimensions: [("kind", label.kind), ("anomaly", label.anomaly)])
-    }
-    static let undelivered = Counter(label: "alertron_generator_undelivered_events_total")
-    static let rate = Gauge(label: "alertron_generator_events_per_second")
-    static let targetRate = Gauge(label: "alertron_generator_target_events_per_second")
-    static let deliveryLatency = Timer(label: "alertron_generator_delivery_seconds")
+    private let handles: MetricHandles
 
-    static func delivered(_ tally: EventTally) {
-        for label in EventLabel.allCases where tally[label] > 0 { events[label.rawValue].increment(by: tally[label]) }
-    }
+    package init(_ handles: MetricHandles) { self.handles = handles }
 
-    private static let sendErrors = Mutex<[String: Counter]>([:])
+    var undelivered: Counter { handles.counter("alertron_generator_undelivered_events_total") }
+    var rate: Gauge { handles.gauge("alertron_generator_events_per_second") }
+    var targetRate: Gauge { handles.gauge("alertron_generator_target_events_per_second") }
+    var deliveryLatency: Timer { handles.timer("alertron_generator_delivery_seconds") }
+
+    func delivered(_ tally: EventTally) {
+        for label in EventLabel.allCases where tally[label] > 0 {
+            handles.counter("alertron_generator_events_total", [("kind", label.kind), ("anomaly", label.anomaly)]).increment(by: tally[label])
+        }
+    }
 
     /// Counts a failed attempt; `reason` comes from a fixed set (see the catalog).
-    static func sendFailed(reason: String) {
-        sendErrors.withLock { counters in
-            if let counter = counters[reason] { return counter }
-            let counter = Counter(label: "alertron_generator_send_errors_total", dimensions: [("reason", reason)])
-            counters[reason] = counter
-            return counter
-        }.increment()
-    }
-}
-
-extension Timer {
-    func recordInterval(_ duration: Duration) {
-        let (seconds, attoseconds) = duration.components
-        recordNanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+    func sendFailed(reason: String) {
+        handles.counter("alertron_generator_send_errors_total", [("reason", reason)]).increment()
     }
 }

@@ -4,6 +4,7 @@
 // sending the same readings encoded beforehand. The ratio is what generating costs while
 // sending. Results go in BENCHMARKS.md.
 import ArgumentParser
+import CoreMetrics
 import Events
 import Foundation
 import Generator
@@ -11,6 +12,7 @@ import Kafka
 import KafkaDevelopment
 import Logging
 import Synchronization
+import Telemetry
 
 @main
 struct GeneratorBenchmark: AsyncParsableCommand {
@@ -23,6 +25,9 @@ struct GeneratorBenchmark: AsyncParsableCommand {
     @Option(name: .customLong("batch-size"), help: "Readings per Kafka send, for both.") var batchSize = GeneratorSettings().batchSize
     @Option(name: .customLong("batches-in-flight"), help: "Sends awaiting acknowledgement, for both.")
     var batchesInFlight = GeneratorSettings().inFlightBatches
+
+    /// The generator's metrics as the service records them, into nothing.
+    private static let metrics = GeneratorMetrics(MetricHandles(factory: NOOPMetricsHandler.instance))
 
     func validate() throws {
         guard events > 0, rounds > 0, batchSize > 0, batchesInFlight > 0 else { throw ValidationError("every option must be positive") }
@@ -85,7 +90,7 @@ struct GeneratorBenchmark: AsyncParsableCommand {
             batches.append(batch)
         }
         let sink = KafkaSink(producer: producer, topic: "baseline", logger: logger)
-        let context = DeliveryContext()
+        let context = DeliveryContext(metrics: Self.metrics)
         let start = ContinuousClock.now
         try await withThrowingTaskGroup(of: Void.self) { group in
             var inFlight = 0
@@ -109,7 +114,7 @@ struct GeneratorBenchmark: AsyncParsableCommand {
     private func measureGenerator(kafka: KafkaConfiguration, logger: Logger) async throws -> Double {
         let producer = try KafkaProducer(configuration: KafkaProducerConfiguration(kafka: kafka), logger: logger)
         let worker = GenerationWorker(settings: settings, sink: KafkaSink(producer: producer, topic: Topic.readings, logger: logger),
-                                      logger: logger)
+                                      metrics: Self.metrics, logger: logger)
         let start = ContinuousClock.now
         // A finite run returns once every reading was acknowledged.
         try await worker.run()

@@ -3,6 +3,7 @@
 import Events
 import Foundation
 import Kafka
+import MetricsTestKit
 import Testing
 @testable import Generator
 
@@ -11,7 +12,8 @@ import Testing
         let mesh = try TestMesh()
         var settings = testSettings(count: 2000)
         settings.stream.fleet.anomalyRate = 0.05
-        let generator = try RunningGenerator(settings: settings, kafka: mesh.kafka)
+        let metrics = TestMetrics()
+        let generator = try RunningGenerator(settings: settings, kafka: mesh.kafka, metrics: metrics)
         try await eventually(30, "the run to finish") { generator.hasFinished }
         #expect(generator.worker.acknowledgedCount == 2000)
 
@@ -33,6 +35,14 @@ import Testing
         let summary = generator.worker.summary
         #expect(summary.delivered.total == 2000 && summary.undelivered == 0)
         if case .failure(let error) = await generator.stop() { Issue.record("shutdown failed: \(error)") }
+
+        // What the service counted, read from the factory it was given: every reading, by anomaly.
+        let counted = metrics.counters(label: "alertron_generator_events_total")
+        #expect(counted.reduce(0) { $0 + $1.totalValue } == 2000)
+        #expect(try metrics.expectCounter("alertron_generator_events_total", [("kind", "reading"), ("anomaly", "none")]).totalValue
+                == Int64(expected.filter { $0.truth?.anomaly != true }.count))
+        #expect(try metrics.expectCounter("alertron_generator_undelivered_events_total").totalValue == 0)
+        #expect(try metrics.expectTimer("alertron_generator_delivery_seconds").values.count == 10)
     }
 
     @Test func stoppingARunLosesNothingItCountedAsSent() async throws {

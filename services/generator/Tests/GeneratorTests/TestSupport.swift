@@ -5,6 +5,7 @@ import Foundation
 import Hummingbird
 import Kafka
 import Logging
+import CoreMetrics
 import ServiceLifecycle
 import Telemetry
 import Testing
@@ -66,10 +67,11 @@ final class RunningGenerator: Sendable {
     private let group: ServiceGroup
     private let task: Task<Void, any Error>
 
-    init(settings: GeneratorSettings, kafka: KafkaConfiguration = KafkaConfiguration(bootstrapServers: "127.0.0.1:1")) throws {
+    init(settings: GeneratorSettings, kafka: KafkaConfiguration = KafkaConfiguration(bootstrapServers: "127.0.0.1:1"),
+         metrics: (any MetricsFactory)? = nil) throws {
         var settings = settings
         settings.kafka = kafka
-        let runtime = ServiceRuntime(settings: ServiceSettings(serviceName: "generator"), logger: quietLogger)
+        let runtime = ServiceRuntime(settings: ServiceSettings(serviceName: "generator"), logger: quietLogger, metricsFactory: metrics)
         let (application, worker) = try buildApplication(runtime: runtime, settings: settings)
         self.worker = worker
         let group = serviceGroup(application: application, worker: worker, logger: quietLogger)

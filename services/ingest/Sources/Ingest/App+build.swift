@@ -13,6 +13,6 @@ package func buildApplication(runtime: ServiceRuntime, settings: IngestSettings 
     let producer = try KafkaProducer(configuration: configuration, logger: runtime.logger)
     runtime.readiness.add("kafka", producer.checkReachable)
     let router = runtime.makeRouter()
-    IngestController(producer: producer, settings: settings, logger: runtime.logger).register(on: router)
+    IngestController(producer: producer, metrics: IngestMetrics(runtime.metrics), settings: settings, logger: runtime.logger).register(on: router)
     return runtime.makeApplication(router: router, services: [producer])
 }

@@ -10,6 +10,7 @@ import Telemetry
 
 struct IngestController: Sendable {
     let producer: KafkaProducer
+    let metrics: IngestMetrics
     let settings: IngestSettings
     let logger: Logger
 
@@ -124,7 +125,7 @@ struct IngestController: Sendable {
         do {
             _ = try await producer.send(batch, within: .milliseconds(settings.ackTimeoutMilliseconds))
         } catch {
-            IngestMetrics.producerQueue.record(producer.queuedMessages)
+            metrics.producerQueue.record(producer.queuedMessages)
             let kafkaError = error as? KafkaError
             switch kafkaError?.code {
             case .messageTooLarge?:
@@ -141,10 +142,9 @@ struct IngestController: Sendable {
                 throw APIError(status: 500, code: "kafka_error", message: "Kafka refused the events: \(kafkaError?.code.rawValue ?? "unknown")")
             }
         }
-        IngestMetrics.producerQueue.record(producer.queuedMessages)
+        metrics.producerQueue.record(producer.queuedMessages)
         let readings = events.count { if case .reading = $0 { true } else { false } }
-        if readings > 0 { IngestMetrics.producedReadings.increment(by: readings) }
-        if readings < events.count { IngestMetrics.producedLogs.increment(by: events.count - readings) }
+        metrics.produced(readings: readings, logs: events.count - readings)
         return Accepted(accepted: events.count, ids: events.map(\.id))
     }
 
@@ -159,11 +159,11 @@ struct IngestController: Sendable {
             let accepted = try await body(&request)
             response = Self.json(202, accepted.json)
         } catch {
-            IngestMetrics.rejected(error.code)
+            metrics.rejected(error.code)
             response = error.response
         }
         let bytes = request.headers[.contentLength].flatMap(Int.init) ?? 0
-        IngestMetrics.request(route: route, status: Int(response.status.code), bytes: bytes, duration: ContinuousClock.now - start)
+        metrics.request(route: route, status: Int(response.status.code), bytes: bytes, duration: ContinuousClock.now - start)
         return response
     }
 

@@ -1,10 +1,9 @@
 // The ingest service's metrics, all alertron_ingest_*; labels are bounded (routes, status codes, reason codes).
 import Metrics
 import Kafka
-import Synchronization
 import Telemetry
 
-package enum IngestMetrics {
+package struct IngestMetrics: Sendable {
     package static let catalog = MetricsCatalog(help: [
         "alertron_ingest_requests_total": "HTTP requests to the ingest routes, by route and status code.",
         "alertron_ingest_request_bytes_total": "Request body bytes received, by route.",
@@ -14,35 +13,24 @@ package enum IngestMetrics {
         "alertron_ingest_producer_queue_messages": "Messages in the producer's local queue not yet acknowledged.",
     ]).including(KafkaMetricsHelp.all)
 
-    static let producerQueue = Gauge(label: "alertron_ingest_producer_queue_messages")
-    static let producedReadings = Counter(label: "alertron_ingest_events_produced_total", dimensions: [("kind", "reading")])
-    static let producedLogs = Counter(label: "alertron_ingest_events_produced_total", dimensions: [("kind", "log")])
+    private let handles: MetricHandles
 
-    private static let counters = Mutex<[String: Counter]>([:])
-    private static let timers = Mutex<[String: Timer]>([:])
+    package init(_ handles: MetricHandles) { self.handles = handles }
 
-    static func request(route: String, status: Int, bytes: Int, duration: Duration) {
-        counter("alertron_ingest_requests_total", [("route", route), ("status", String(status))]).increment()
-        if bytes > 0 { counter("alertron_ingest_request_bytes_total", [("route", route)]).increment(by: bytes) }
-        timers.withLock { timers in
-            if let timer = timers[route] { return timer }
-            let timer = Timer(label: "alertron_ingest_request_duration_seconds", dimensions: [("route", route)])
-            timers[route] = timer
-            return timer
-        }.recordNanoseconds(duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000)
+    var producerQueue: Gauge { handles.gauge("alertron_ingest_producer_queue_messages") }
+
+    func produced(readings: Int, logs: Int) {
+        if readings > 0 { handles.counter("alertron_ingest_events_produced_total", [("kind", "reading")]).increment(by: readings) }
+        if logs > 0 { handles.counter("alertron_ingest_events_produced_total", [("kind", "log")]).increment(by: logs) }
     }
 
-    static func rejected(_ code: String) {
-        counter("alertron_ingest_rejects_total", [("reason", code)]).increment()
+    func request(route: String, status: Int, bytes: Int, duration: Duration) {
+        handles.counter("alertron_ingest_requests_total", [("route", route), ("status", String(status))]).increment()
+        if bytes > 0 { handles.counter("alertron_ingest_request_bytes_total", [("route", route)]).increment(by: bytes) }
+        handles.timer("alertron_ingest_request_duration_seconds", [("route", route)]).recordInterval(duration)
     }
 
-    private static func counter(_ label: String, _ dimensions: [(String, String)]) -> Counter {
-        let key = label + dimensions.map { "\u{0}\($0.1)" }.joined()
-        return counters.withLock { counters in
-            if let counter = counters[key] { return counter }
-            let counter = Counter(label: label, dimensions: dimensions)
-            counters[key] = counter
-            return counter
-        }
+    func rejected(_ code: String) {
+        handles.counter("alertron_ingest_rejects_total", [("reason", code)]).increment()
     }
 }

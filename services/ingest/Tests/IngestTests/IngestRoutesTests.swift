@@ -4,6 +4,7 @@ import Foundation
 import Hummingbird
 import HummingbirdTesting
 import Kafka
+import MetricsTestKit
 import Testing
 @testable import Ingest
 
@@ -156,7 +157,8 @@ import Testing
 
     @Test func theSourceProjectsRoutesMapOntoTheSameEvents() async throws {
         let broker = try testBroker()
-        let app = try makeApp(kafka: broker.kafka)
+        let metrics = TestMetrics()
+        let app = try makeApp(kafka: broker.kafka, metrics: metrics)
         try await app.test(.router) { client in
             try await client.post("/ingest", #"{"device_id": "legacy-1", "features": [22.5, 1011, 0.03], "ts": 1763712000}"#) {
                 #expect($0.status == .accepted)
@@ -179,5 +181,13 @@ import Testing
         #expect(log?.message == "disk full on /var" && log?.source == "http-get")
         let atRest = events.compactMap { if case .reading(let reading) = $0, reading.deviceID == "legacy-3" { reading } else { nil } }.first
         #expect(atRest?.temperature == 1 && atRest?.vibration == 0 && atRest?.ts == "1970-01-01T00:00:01.000Z")
+
+        // What the service counted, read from the factory it was given.
+        #expect(try metrics.expectCounter("alertron_ingest_requests_total", [("route", "/ingest"), ("status", "202")]).totalValue == 2)
+        #expect(try metrics.expectCounter("alertron_ingest_requests_total", [("route", "/ingest"), ("status", "400")]).totalValue == 1)
+        #expect(try metrics.expectCounter("alertron_ingest_rejects_total", [("reason", "invalid_value")]).totalValue == 1)
+        #expect(try metrics.expectCounter("alertron_ingest_events_produced_total", [("kind", "reading")]).totalValue == 2)
+        #expect(try metrics.expectCounter("alertron_ingest_events_produced_total", [("kind", "log")]).totalValue == 1)
+        #expect(try metrics.expectTimer("alertron_ingest_request_duration_seconds", [("route", "/ingest")]).values.count == 3)
     }
 }

@@ -5,6 +5,7 @@ import Hummingbird
 import HummingbirdTesting
 import Kafka
 import Logging
+import CoreMetrics
 import Telemetry
 @_exported import AlertronTesting
 @testable import Ingest
@@ -14,10 +15,11 @@ let quietLogger = testLogger("ingest-tests")
 /// A development broker with the `readings` topic.
 func testBroker() throws -> TestMesh { try TestMesh(topics: [Topic.readings], clientID: "ingest-tests", logger: quietLogger) }
 
-func makeApp(kafka: KafkaConfiguration, settings: IngestSettings = IngestSettings()) throws -> some ApplicationProtocol {
+func makeApp(kafka: KafkaConfiguration, settings: IngestSettings = IngestSettings(),
+             metrics: (any MetricsFactory)? = nil) throws -> some ApplicationProtocol {
     var settings = settings
     settings.kafka = kafka
-    let runtime = ServiceRuntime(settings: ServiceSettings(serviceName: "ingest"), logger: quietLogger)
+    let runtime = ServiceRuntime(settings: ServiceSettings(serviceName: "ingest"), logger: quietLogger, metricsFactory: metrics)
     return try buildApplication(runtime: runtime, settings: settings)
 }
 

@@ -10,12 +10,13 @@ import Telemetry
 struct AlertmanagerWebhook: Sendable {
     let producer: KafkaProducer
     let settings: NotifierSettings
+    let metrics: NotifierMetrics
     let logger: Logger
 
     func register(on router: Router<BasicRequestContext>) {
         router.post("/v1/alertmanager") { request, _ -> Response in
             let response = await handle(request)
-            NotifierMetrics.webhookRequests(status: Int(response.status.code)).increment()
+            metrics.webhookRequests(status: Int(response.status.code)).increment()
             return response
         }
     }

@@ -9,6 +9,7 @@ package func buildApplication(runtime: ServiceRuntime, settings: NotifierSetting
                       onListening: @escaping @Sendable (Int) async -> Void = { _ in }) throws
     -> (application: some ApplicationProtocol, worker: NotifierWorker) {
     let logger = runtime.logger
+    let metrics = NotifierMetrics(runtime.metrics)
     let transport: any SlackTransport
     var routes = settings.routes
     switch settings.slack {
@@ -30,12 +31,13 @@ package func buildApplication(runtime: ServiceRuntime, settings: NotifierSetting
     let producer = try KafkaProducer(configuration: KafkaProducerConfiguration(kafka: settings.kafka), logger: logger)
     let delivery = SlackDelivery(transport: transport, producer: producer,
                                  configuration: .init(channelInterval: settings.channelInterval, maxRetryDelay: settings.maxRetryDelay),
-                                 logger: logger)
-    let worker = NotifierWorker(consumer: consumer, producer: producer, delivery: delivery, settings: settings, routes: routes, logger: logger)
+                                 metrics: metrics, logger: logger)
+    let worker = NotifierWorker(consumer: consumer, producer: producer, delivery: delivery, settings: settings, routes: routes,
+                                metrics: metrics, logger: logger)
 
     runtime.readiness.add("kafka", producer.checkReachable)
     let router = runtime.makeRouter()
-    AlertmanagerWebhook(producer: producer, settings: settings, logger: logger).register(on: router)
+    AlertmanagerWebhook(producer: producer, settings: settings, metrics: metrics, logger: logger).register(on: router)
     // Shutdown runs in reverse: HTTP stops taking webhooks, the worker delivers what it can
     // within the drain timeout, the producer flushes, the consumer commits and leaves.
     return (runtime.makeApplication(router: router, services: [consumer, producer, worker], onListening: onListening), worker)

@@ -1,11 +1,11 @@
 // The notifier's metrics, all alertron_notifier_*; labels are bounded (sources, outcomes,
-// retry reasons, Slack methods, Slack's own error codes, HTTP status codes).
+// retry reasons, Slack methods, Slack's own error codes, HTTP status codes). Built from the
+// runtime's metric factory, so tests can read what was counted.
 import Metrics
 import Kafka
-import Synchronization
 import Telemetry
 
-package enum NotifierMetrics {
+package struct NotifierMetrics: Sendable {
     package static let catalog: MetricsCatalog = {
         var catalog = MetricsCatalog(help: [
             "alertron_notifier_alerts_received_total": "Alerts read, by source: anomalous events from the anomalies topic, or alerts in Alertmanager notifications.",
@@ -25,44 +25,23 @@ package enum NotifierMetrics {
         return catalog.including(KafkaMetricsHelp.all)
     }()
 
-    static let pendingMessages = Gauge(label: "alertron_notifier_pending_messages")
-    static let pendingAlerts = Gauge(label: "alertron_notifier_pending_alerts")
+    private let handles: MetricHandles
 
-    static func received(source: String) -> Counter { counter("alertron_notifier_alerts_received_total", ("source", source)) }
-    static func duplicates(source: String) -> Counter { counter("alertron_notifier_duplicates_total", ("source", source)) }
-    static func messages(outcome: String) -> Counter { counter("alertron_notifier_messages_total", ("outcome", outcome)) }
-    static func retries(reason: String) -> Counter { counter("alertron_notifier_slack_retries_total", ("reason", reason)) }
-    static func deadLetters(reason: String) -> Counter { counter("alertron_notifier_dead_letters_total", ("reason", reason)) }
-    static func webhookRequests(status: Int) -> Counter { counter("alertron_notifier_webhook_requests_total", ("status", String(status))) }
+    package init(_ handles: MetricHandles) { self.handles = handles }
 
-    static func slackLatency(_ method: SlackMethod) -> Timer {
-        timers.withLock { timers in
-            if let timer = timers[method.rawValue] { return timer }
-            let timer = Timer(label: "alertron_notifier_slack_request_duration_seconds", dimensions: [("method", method.rawValue)])
-            timers[method.rawValue] = timer
-            return timer
-        }
+    var pendingMessages: Gauge { handles.gauge("alertron_notifier_pending_messages") }
+    var pendingAlerts: Gauge { handles.gauge("alertron_notifier_pending_alerts") }
+
+    func received(source: String) -> Counter { handles.counter("alertron_notifier_alerts_received_total", [("source", source)]) }
+    func duplicates(source: String) -> Counter { handles.counter("alertron_notifier_duplicates_total", [("source", source)]) }
+    func messages(outcome: String) -> Counter { handles.counter("alertron_notifier_messages_total", [("outcome", outcome)]) }
+    func retries(reason: String) -> Counter { handles.counter("alertron_notifier_slack_retries_total", [("reason", reason)]) }
+    func deadLetters(reason: String) -> Counter { handles.counter("alertron_notifier_dead_letters_total", [("reason", reason)]) }
+    func webhookRequests(status: Int) -> Counter {
+        handles.counter("alertron_notifier_webhook_requests_total", [("status", String(status))])
     }
 
-    private static let counters = Mutex<[String: Counter]>([:])
-    private static let timers = Mutex<[String: Timer]>([:])
-
-    /// Counters are made once per label value and reused (swift-metrics would otherwise
-    /// look them up in the registry on every increment).
-    private static func counter(_ label: String, _ dimension: (String, String)) -> Counter {
-        let key = label + "\u{0}" + dimension.1
-        return counters.withLock { counters in
-            if let counter = counters[key] { return counter }
-            let counter = Counter(label: label, dimensions: [dimension])
-            counters[key] = counter
-            return counter
-        }
-    }
-}
-
-extension Timer {
-    func recordInterval(_ duration: Duration) {
-        let (seconds, attoseconds) = duration.components
-        recordNanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+    func slackLatency(_ method: SlackMethod) -> Timer {
+        handles.timer("alertron_notifier_slack_request_duration_seconds", [("method", method.rawValue)])
     }
 }

@@ -23,12 +23,14 @@ package final class NotifierWorker: Service, Sendable {
     private let settings: NotifierSettings
     private let routes: ChannelRoutes
     private let logger: Logger
+    private let metrics: NotifierMetrics
     private let state: Mutex<State>
     private let deliveredJobs = Atomic<Int>(0)
     private let messagesRead = Atomic<Int>(0)
 
     init(consumer: KafkaConsumer, producer: KafkaProducer, delivery: SlackDelivery, settings: NotifierSettings,
-         routes: ChannelRoutes, logger: Logger) {
+         routes: ChannelRoutes, metrics: NotifierMetrics, logger: Logger) {
+        self.metrics = metrics
         self.consumer = consumer
         self.producer = producer
         self.delivery = delivery
@@ -95,7 +97,7 @@ package final class NotifierWorker: Service, Sendable {
             // meanwhile fold into its next messages instead of queueing behind Slack's pace.
             let delivery = self.delivery
             enqueue(state.withLock { $0.grouper.takeClosed(now: .now, holding: { delivery.isSending(to: $0) }) }, into: jobs)
-            NotifierMetrics.pendingAlerts.record(pendingAlerts)
+            metrics.pendingAlerts.record(pendingAlerts)
             try? await Task.sleep(for: tick)
         }
     }
@@ -166,15 +168,15 @@ package final class NotifierWorker: Service, Sendable {
             let delivery = self.delivery
             return settings.groupWindow == .zero ? state.grouper.takeClosed(now: now, holding: { delivery.isSending(to: $0) }) : []
         }
-        if anomalies > 0 { NotifierMetrics.received(source: "anomalies").increment(by: anomalies) }
-        if alerts > 0 { NotifierMetrics.received(source: "alertmanager").increment(by: alerts) }
-        if duplicateAnomalies > 0 { NotifierMetrics.duplicates(source: "anomalies").increment(by: duplicateAnomalies) }
-        if duplicateAlerts > 0 { NotifierMetrics.duplicates(source: "alertmanager").increment(by: duplicateAlerts) }
+        if anomalies > 0 { metrics.received(source: "anomalies").increment(by: anomalies) }
+        if alerts > 0 { metrics.received(source: "alertmanager").increment(by: alerts) }
+        if duplicateAnomalies > 0 { metrics.duplicates(source: "anomalies").increment(by: duplicateAnomalies) }
+        if duplicateAlerts > 0 { metrics.duplicates(source: "alertmanager").increment(by: duplicateAlerts) }
         for job in alertmanagerJobs { hand(job, to: jobs) }
         enqueue(closed, into: jobs)
         finished(duplicates)
         if !deadLetters.isEmpty, await send(deadLetters.map(\.1)) {
-            for (_, letter) in deadLetters { NotifierMetrics.deadLetters(reason: letter.reasonCode).increment() }
+            for (_, letter) in deadLetters { metrics.deadLetters(reason: letter.reasonCode).increment() }
             finished(deadLetters.map(\.0))
         }
     }

@@ -40,11 +40,13 @@ final class SlackDelivery: Sendable {
     private let producer: KafkaProducer
     private let configuration: Configuration
     private let logger: Logger
+    private let metrics: NotifierMetrics
     private let threads: Mutex<(map: [String: (channel: String, ts: String)], order: [String])> = Mutex(([:], []))
     /// Jobs accepted and not yet finished, by channel, and in all.
     private let queued = Mutex<(byChannel: [String: Int], total: Int)>(([:], 0))
 
-    init(transport: any SlackTransport, producer: KafkaProducer, configuration: Configuration, logger: Logger) {
+    init(transport: any SlackTransport, producer: KafkaProducer, configuration: Configuration, metrics: NotifierMetrics, logger: Logger) {
+        self.metrics = metrics
         self.transport = transport
         self.producer = producer
         self.configuration = configuration
@@ -64,7 +66,7 @@ final class SlackDelivery: Sendable {
             queued.total += 1
             return queued.total
         }
-        NotifierMetrics.pendingMessages.record(total)
+        metrics.pendingMessages.record(total)
     }
 
     /// Delivers jobs until the stream ends and every lane is empty, or the task is cancelled.
@@ -95,7 +97,7 @@ final class SlackDelivery: Sendable {
                 queued.total -= 1
                 return queued.total
             }
-            NotifierMetrics.pendingMessages.record(total)
+            metrics.pendingMessages.record(total)
             await done(job)
         }
     }
@@ -146,17 +148,17 @@ final class SlackDelivery: Sendable {
             do { try await pace.wait() } catch { return nil }
             let started = ContinuousClock.now
             let outcome = await transport.send(message, as: wireMethod)
-            NotifierMetrics.slackLatency(wireMethod).recordInterval(ContinuousClock.now - started)
+            metrics.slackLatency(wireMethod).recordInterval(ContinuousClock.now - started)
             switch outcome {
             case .accepted(let ts):
-                NotifierMetrics.messages(outcome: "delivered").increment()
+                metrics.messages(outcome: "delivered").increment()
                 return .some(ts)
             case .rateLimited(let wait):
-                NotifierMetrics.retries(reason: "rate_limited").increment()
+                metrics.retries(reason: "rate_limited").increment()
                 logger.warning("slack rate limit; waiting as asked", metadata: ["channel": "\(message.channel)", "retry_after": "\(wait)"])
                 pace.delay(wait)
             case .transient(let reason):
-                NotifierMetrics.retries(reason: reason.hasPrefix("network") ? "network" : "server_error").increment()
+                metrics.retries(reason: reason.hasPrefix("network") ? "network" : "server_error").increment()
                 // Jittered, so replicas that failed together do not retry together.
                 let wait = backoff.next()
                 logger.warning("slack did not take the message; retrying",
@@ -167,8 +169,8 @@ final class SlackDelivery: Sendable {
                              metadata: ["channel": "\(message.channel)", "error": "\(error)", "method": "\(wireMethod.rawValue)",
                                         "alerts": "\(job.alertCount)"])
                 guard await deadLetter(message, error: error, job: job) else { return nil }
-                NotifierMetrics.messages(outcome: "dead_lettered").increment()
-                NotifierMetrics.deadLetters(reason: error).increment()
+                metrics.messages(outcome: "dead_lettered").increment()
+                metrics.deadLetters(reason: error).increment()
                 return .some(nil)
             }
         }

@@ -2,6 +2,7 @@
 import Hummingbird
 import HummingbirdTesting
 import Logging
+import MetricsTestKit
 import Kafka
 import Testing
 import Telemetry
@@ -22,5 +23,23 @@ import Telemetry
                 #expect(String(buffer: response.body).contains(#""kafka":"#))
             }
         }
+    }
+
+    @Test func webhookAnswersAreCountedByStatus() async throws {
+        var settings = NotifierSettings()
+        settings.kafka = KafkaConfiguration(bootstrapServers: "127.0.0.1:1")
+        settings.slackSinkFile = "/dev/null"
+        settings.webhookToken = "s3cret"
+        let metrics = TestMetrics()
+        let runtime = ServiceRuntime(settings: ServiceSettings(serviceName: "notifier"), logger: quietLogger, metricsFactory: metrics)
+        let app = try buildApplication(runtime: runtime, settings: settings).application
+        try await app.test(.router) { client in
+            for _ in 0..<2 {
+                try await client.execute(uri: "/v1/alertmanager", method: .post, body: ByteBuffer(string: "{}")) {
+                    #expect($0.status == .unauthorized)
+                }
+            }
+        }
+        #expect(try metrics.expectCounter("alertron_notifier_webhook_requests_total", [("status", "401")]).totalValue == 2)
     }
 }

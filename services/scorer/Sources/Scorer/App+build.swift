@@ -15,18 +15,21 @@ package func buildApplication(runtime: ServiceRuntime, settings: ScorerSettings,
                       beforeStoringOffsets: @escaping @Sendable () async throws -> Void = {}) throws
     -> (application: some ApplicationProtocol, worker: ScoringWorker) {
     let logger = runtime.logger
-    let models = ModelStore<IsolationForest>(path: settings.modelPath, reloadInterval: settings.reloadInterval, logger: logger) { model in
+    let metrics = ScorerMetrics(runtime.metrics, deviceLabelCap: settings.deviceLabelCap)
+    let models = ModelStore<IsolationForest>(path: settings.modelPath, reloadInterval: settings.reloadInterval, metrics: metrics,
+                                             logger: logger) { model in
         if case .failure(let mismatch) = SensorFeature.columns(for: model) { return mismatch.description }
         return nil
     }
-    let logModels = ModelStore<LogClassifier>(path: settings.logModelPath, reloadInterval: settings.reloadInterval, logger: logger)
+    let logModels = ModelStore<LogClassifier>(path: settings.logModelPath, reloadInterval: settings.reloadInterval, metrics: metrics,
+                                              logger: logger)
     var consumerConfiguration = KafkaConsumerConfiguration(kafka: settings.kafka, groupID: settings.consumerGroup,
                                                            topics: [settings.inputTopic])
     consumerConfiguration.maxBatchSize = settings.batchSize
     let consumer = try KafkaConsumer(configuration: consumerConfiguration, logger: logger)
     let producer = try KafkaProducer(configuration: KafkaProducerConfiguration(kafka: settings.kafka), logger: logger)
     let worker = ScoringWorker(consumer: consumer, producer: producer, models: models, logModels: logModels,
-                               settings: settings, logger: logger,
+                               settings: settings, metrics: metrics, logger: logger,
                                beforeStoringOffsets: beforeStoringOffsets)
 
     runtime.readiness.add("kafka", producer.checkReachable)

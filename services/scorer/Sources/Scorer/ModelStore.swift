@@ -29,6 +29,7 @@ package final class ModelStore<Model: ServableModel>: Service, Sendable {
     private let path: String
     private let interval: Duration
     private let logger: Logger
+    private let metrics: ScorerMetrics
     /// Why a model that loads still cannot serve (nil: it can), checked before it replaces the current one.
     private let reject: @Sendable (Model) -> String?
     private let state = Mutex<State>(State())
@@ -49,9 +50,11 @@ package final class ModelStore<Model: ServableModel>: Service, Sendable {
         var size: Int
     }
 
-    package init(path: String, reloadInterval: Duration, logger: Logger, reject: @escaping @Sendable (Model) -> String? = { _ in nil }) {
+    package init(path: String, reloadInterval: Duration, metrics: ScorerMetrics, logger: Logger,
+                 reject: @escaping @Sendable (Model) -> String? = { _ in nil }) {
         self.path = path
         self.interval = reloadInterval
+        self.metrics = metrics
         self.logger = logger
         self.reject = reject
         reload(reason: "start")
@@ -90,7 +93,7 @@ package final class ModelStore<Model: ServableModel>: Service, Sendable {
                 }
                 return state.model?.version
             }
-            ScorerMetrics.modelLoaded(kind: Model.kind, version: model.version, replacing: previous)
+            metrics.modelLoaded(kind: Model.kind, version: model.version, replacing: previous)
             logger.info("model loaded", metadata: ["model": "\(Model.kind)", "path": "\(path)", "version": "\(model.version)", "reason": "\(reason)"])
             return true
         } catch {
@@ -98,7 +101,7 @@ package final class ModelStore<Model: ServableModel>: Service, Sendable {
                 $0.lastError = error.description
                 $0.fileStamp = stamp
             }
-            ScorerMetrics.modelReloadFailed(kind: Model.kind)
+            metrics.modelReloadFailed(kind: Model.kind)
             logger.error("model not loaded; the current model keeps serving",
                          metadata: ["model": "\(Model.kind)", "path": "\(path)", "error": "\(error.description)", "reason": "\(reason)",
                                     "serving": "\(current?.version ?? "none")"])

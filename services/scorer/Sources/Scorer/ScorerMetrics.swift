@@ -1,12 +1,13 @@
 // The scorer's metrics: the source project's names (its dashboards and rules use them) and
 // alertron_scorer_* for the rest. device_id values beyond a cap fold into "_other".
+// Built from the runtime's metric factory, so tests can read what was counted.
 import Events
 import Metrics
 import Kafka
 import Synchronization
 import Telemetry
 
-package enum ScorerMetrics {
+package final class ScorerMetrics: Sendable {
     package static let catalog = MetricsCatalog(help: [
         "anomaly_count_total": "Events judged anomalous, by severity and device (device_id capped; the rest are _other).",
         "last_anomaly_score": "Score of the most recent anomalous event.",
@@ -22,60 +23,60 @@ package enum ScorerMetrics {
         "alertron_scorer_out_of_range_total": "Readings flagged critical because a feature lay far outside the model's training range.",
     ]).including(KafkaMetricsHelp.all)
 
-    static let lastAnomalyScore = Gauge(label: "last_anomaly_score")
-    static let inferenceLatency = Timer(label: "inference_latency_seconds")
-    static let predictions = Counter(label: "predictions_total")
-    static let batchSize = Recorder(label: "alertron_scorer_batch_events")
-    static let logClassificationLatency = Timer(label: "alertron_scorer_log_classification_seconds")
-    static let criticalLogs = Counter(label: "log_severity_total", dimensions: [("severity", Severity.critical.rawValue)])
-    static let routineLogs = Counter(label: "log_severity_total", dimensions: [("severity", Severity.none.rawValue)])
-    static let produceRetries = Counter(label: "alertron_scorer_produce_retries_total")
-    static let outOfRange = Counter(label: "alertron_scorer_out_of_range_total")
-
-    private static let deadLetters = Mutex<[String: Counter]>([:])
-
-    static func deadLettered(reason: String, count: Int = 1) {
-        deadLetters.withLock { counters in
-            if let counter = counters[reason] { return counter }
-            let counter = Counter(label: "alertron_scorer_dead_letters_total", dimensions: [("reason", reason)])
-            counters[reason] = counter
-            return counter
-        }.increment(by: count)
-    }
-
-    static func modelLoaded(kind: String, version: String, replacing previous: String?) {
-        if let previous, previous != version {
-            Gauge(label: "alertron_scorer_model_info", dimensions: [("model", kind), ("version", previous)]).record(0)
-        }
-        Gauge(label: "alertron_scorer_model_info", dimensions: [("model", kind), ("version", version)]).record(1)
-    }
-
-    static func modelReloadFailed(kind: String) {
-        Counter(label: "alertron_scorer_model_reload_failures_total", dimensions: [("model", kind)]).increment()
-    }
-}
-
-/// anomaly_count_total{severity, device_id}, with at most `cap` distinct devices.
-final class AnomalyCounters: Sendable {
-    private let cap: Int
-    private let counters = Mutex<[String: Counter]>([:])
+    private let handles: MetricHandles
+    private let deviceLabelCap: Int
     private let devices = Mutex<Set<String>>([])
 
-    init(cap: Int) { self.cap = cap }
+    /// anomaly_count_total carries at most `deviceLabelCap` distinct device_id values.
+    package init(_ handles: MetricHandles, deviceLabelCap: Int = ScorerSettings().deviceLabelCap) {
+        self.handles = handles
+        self.deviceLabelCap = deviceLabelCap
+    }
 
-    func count(severity: Severity, device: String) {
-        let label = devices.withLock { seen -> String in
+    func produceRetried() { handles.counter("alertron_scorer_produce_retries_total").increment() }
+
+    /// What one scored batch came to.
+    func record(_ outcome: BatchScorer.Outcome, batchSize: Int) {
+        handles.recorder("alertron_scorer_batch_events").record(batchSize)
+        handles.counter("predictions_total").increment(by: outcome.scored)
+        if outcome.outOfRange > 0 { handles.counter("alertron_scorer_out_of_range_total").increment(by: outcome.outOfRange) }
+        if outcome.scored > 0 { handles.timer("inference_latency_seconds").recordInterval(outcome.inferenceTime) }
+        if outcome.criticalLogs > 0 {
+            handles.counter("log_severity_total", [("severity", Severity.critical.rawValue)]).increment(by: outcome.criticalLogs)
+        }
+        if outcome.routineLogs > 0 {
+            handles.counter("log_severity_total", [("severity", Severity.none.rawValue)]).increment(by: outcome.routineLogs)
+        }
+        if outcome.criticalLogs + outcome.routineLogs > 0 {
+            handles.timer("alertron_scorer_log_classification_seconds").recordInterval(outcome.logClassificationTime)
+        }
+        for (severity, device, score) in outcome.anomalies {
+            handles.counter("anomaly_count_total", [("severity", severity.rawValue), ("device_id", deviceLabel(device))]).increment()
+            handles.gauge("last_anomaly_score").record(score)
+        }
+        for (reason, count) in outcome.deadLetters {
+            handles.counter("alertron_scorer_dead_letters_total", [("reason", reason)]).increment(by: count)
+        }
+    }
+
+    func modelLoaded(kind: String, version: String, replacing previous: String?) {
+        if let previous, previous != version {
+            handles.gauge("alertron_scorer_model_info", [("model", kind), ("version", previous)]).record(0)
+        }
+        handles.gauge("alertron_scorer_model_info", [("model", kind), ("version", version)]).record(1)
+    }
+
+    func modelReloadFailed(kind: String) {
+        handles.counter("alertron_scorer_model_reload_failures_total", [("model", kind)]).increment()
+    }
+
+    /// The device itself while fewer than the cap have been seen, else `_other`.
+    private func deviceLabel(_ device: String) -> String {
+        devices.withLock { seen in
             if seen.contains(device) { return device }
-            guard seen.count < cap else { return "_other" }
+            guard seen.count < deviceLabelCap else { return "_other" }
             seen.insert(device)
             return device
         }
-        let key = severity.rawValue + "\u{0}" + label
-        counters.withLock { counters in
-            if let counter = counters[key] { return counter }
-            let counter = Counter(label: "anomaly_count_total", dimensions: [("severity", severity.rawValue), ("device_id", label)])
-            counters[key] = counter
-            return counter
-        }.increment()
     }
 }

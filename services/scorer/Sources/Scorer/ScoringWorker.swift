@@ -14,7 +14,7 @@ package final class ScoringWorker: Service, Sendable {
     private let models: ModelStore<IsolationForest>
     private let logModels: ModelStore<LogClassifier>
     private let settings: ScorerSettings
-    private let anomalyCounters: AnomalyCounters
+    private let metrics: ScorerMetrics
     private let logger: Logger
     private let beforeStoringOffsets: @Sendable () async throws -> Void
     private let scoredEvents = Atomic<Int>(0)
@@ -26,7 +26,7 @@ package final class ScoringWorker: Service, Sendable {
     package var scoredCount: Int { scoredEvents.load(ordering: .relaxed) }
 
     package init(consumer: KafkaConsumer, producer: KafkaProducer, models: ModelStore<IsolationForest>, logModels: ModelStore<LogClassifier>,
-         settings: ScorerSettings, logger: Logger,
+         settings: ScorerSettings, metrics: ScorerMetrics, logger: Logger,
          beforeStoringOffsets: @escaping @Sendable () async throws -> Void = {}) {
         self.beforeStoringOffsets = beforeStoringOffsets
         self.consumer = consumer
@@ -34,7 +34,7 @@ package final class ScoringWorker: Service, Sendable {
         self.models = models
         self.logModels = logModels
         self.settings = settings
-        self.anomalyCounters = AnomalyCounters(cap: settings.deviceLabelCap)
+        self.metrics = metrics
         self.logger = logger
     }
 
@@ -69,7 +69,7 @@ package final class ScoringWorker: Service, Sendable {
             }
             guard delivered else { return false }
             // Counted once delivered, so a batch scored twice after a crash counts once here.
-            self.record(entry.outcome, batchSize: entry.batch.count)
+            self.metrics.record(entry.outcome, batchSize: entry.batch.count)
             self.scoredEvents.add(entry.outcome.scored + entry.outcome.criticalLogs + entry.outcome.routineLogs, ordering: .relaxed)
             try await self.beforeStoringOffsets()
             do {
@@ -114,33 +114,9 @@ package final class ScoringWorker: Service, Sendable {
             logger.log(level: (error as? KafkaError)?.isRetriable ?? true ? .warning : .critical,
                        "scored output not delivered; sending the batch again",
                        metadata: ["error": "\(error)", "retry_in": "\(wait)"])
-            ScorerMetrics.produceRetries.increment()
+            metrics.produceRetried()
         }
     }
 
     private static var stopping: Bool { Task.isShuttingDownGracefully || Task.isCancelled }
-
-    private func record(_ outcome: BatchScorer.Outcome, batchSize: Int) {
-        ScorerMetrics.batchSize.record(batchSize)
-        ScorerMetrics.predictions.increment(by: outcome.scored)
-        if outcome.outOfRange > 0 { ScorerMetrics.outOfRange.increment(by: outcome.outOfRange) }
-        if outcome.scored > 0 { ScorerMetrics.inferenceLatency.recordInterval(outcome.inferenceTime) }
-        if outcome.criticalLogs > 0 { ScorerMetrics.criticalLogs.increment(by: outcome.criticalLogs) }
-        if outcome.routineLogs > 0 { ScorerMetrics.routineLogs.increment(by: outcome.routineLogs) }
-        if outcome.criticalLogs + outcome.routineLogs > 0 {
-            ScorerMetrics.logClassificationLatency.recordInterval(outcome.logClassificationTime)
-        }
-        for (severity, device, score) in outcome.anomalies {
-            anomalyCounters.count(severity: severity, device: device)
-            ScorerMetrics.lastAnomalyScore.record(score)
-        }
-        for (reason, count) in outcome.deadLetters { ScorerMetrics.deadLettered(reason: reason, count: count) }
-    }
-}
-
-extension Timer {
-    func recordInterval(_ duration: Duration) {
-        let (seconds, attoseconds) = duration.components
-        recordNanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
-    }
 }

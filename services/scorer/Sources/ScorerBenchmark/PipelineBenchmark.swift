@@ -11,6 +11,7 @@ import Models
 import Scorer
 import ServiceLifecycle
 import Synchronization
+import Telemetry
 
 @main
 struct PipelineBenchmark: AsyncParsableCommand {
@@ -181,12 +182,14 @@ struct PipelineBenchmark: AsyncParsableCommand {
         var settings = settings
         settings.batchSize = batchSize
         settings.batchesInFlight = batchesInFlight
-        let models = ModelStore<IsolationForest>(path: settings.modelPath, reloadInterval: .zero, logger: logger)
-        let logModels = ModelStore<LogClassifier>(path: settings.logModelPath, reloadInterval: .zero, logger: logger)
+        // The scorer's metrics as a service records them, into a registry nobody reads.
+        let metrics = ScorerMetrics(ServiceRuntime(settings: ServiceSettings(serviceName: "scorer-benchmark"), logger: logger).metrics)
+        let models = ModelStore<IsolationForest>(path: settings.modelPath, reloadInterval: .zero, metrics: metrics, logger: logger)
+        let logModels = ModelStore<LogClassifier>(path: settings.logModelPath, reloadInterval: .zero, metrics: metrics, logger: logger)
         let consumer = try KafkaConsumer(configuration: consumerConfiguration(kafka, group: "bench-scorer"), logger: logger)
         let producer = try KafkaProducer(configuration: KafkaProducerConfiguration(kafka: kafka), logger: logger)
         let worker = ScoringWorker(consumer: consumer, producer: producer, models: models, logModels: logModels,
-                                   settings: settings, logger: logger)
+                                   settings: settings, metrics: metrics, logger: logger)
         let running = Task { try await worker.run() }
         while worker.scoredCount == 0 { try await Task.sleep(for: .milliseconds(1)) }
         let start = ContinuousClock.now

@@ -1,6 +1,7 @@
 // One batch in, the right messages out: scored, anomalies, dead letters. No broker needed.
 import Events
 import Kafka
+import MetricsTestKit
 import Models
 import Foundation
 import Telemetry
@@ -144,7 +145,7 @@ import Testing
 
     @Test func theModelStoreKeepsServingWhenANewFileLoadsButCannotScoreReadings() throws {
         let path = try writeModel()
-        let store = ModelStore<IsolationForest>(path: path, reloadInterval: .zero, logger: quietLogger) { model in
+        let store = ModelStore<IsolationForest>(path: path, reloadInterval: .zero, metrics: ScorerMetrics(MetricHandles(factory: TestMetrics())), logger: quietLogger) { model in
             if case .failure(let mismatch) = SensorFeature.columns(for: model) { return mismatch.description }
             return nil
         }
