@@ -298,3 +298,13 @@ extension Duration {
         return Int32(clamping: max(0, total))
     }
 }
+
+/// What an HTTP route needs of a producer: a batch sent within a deadline, and the local queue's
+/// depth. Routes depend on this, so their tests can show that a refused request never reaches
+/// Kafka without running a broker.
+public protocol BatchSending: Sendable {
+    func send(_ batch: KafkaProducerBatch, within deadline: Duration) async throws -> [KafkaDeliveryReport]
+    var queuedMessages: Int { get }
+}
+
+extension KafkaProducer: BatchSending {}

@@ -57,9 +57,27 @@ public struct APIError: Error, Sendable {
     }
 }
 
-extension BearerToken {
-    /// Throws a 401 unless `header` carries this token; `tokenSetting` names where it is set.
-    public func authorize(_ header: String?, tokenSetting: String) throws(APIError) {
-        guard accepts(authorization: header) else { throw .unauthorized(tokenSetting: tokenSetting) }
+/// Refuses, with a 401 in APIError's shape, every request that lacks `Authorization: Bearer
+/// <token>`; with no token configured it lets everything through. `onRefused` lets the service
+/// count the refusal (it never reaches the route).
+public struct BearerTokenMiddleware<Context: RequestContext>: RouterMiddleware {
+    private let token: BearerToken?
+    private let tokenSetting: String
+    private let onRefused: @Sendable (Request) -> Void
+
+    /// `tokenSetting` names where the token is configured, for the refusal's message.
+    public init(token: String?, tokenSetting: String, onRefused: @escaping @Sendable (Request) -> Void = { _ in }) {
+        self.token = token.map(BearerToken.init)
+        self.tokenSetting = tokenSetting
+        self.onRefused = onRefused
+    }
+
+    public func handle(_ request: Request, context: Context,
+                       next: (Request, Context) async throws -> Response) async throws -> Response {
+        guard let token, !token.accepts(authorization: request.headers[.authorization]) else {
+            return try await next(request, context)
+        }
+        onRefused(request)
+        return APIError.unauthorized(tokenSetting: tokenSetting).response
     }
 }

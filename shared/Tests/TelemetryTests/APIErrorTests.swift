@@ -1,6 +1,8 @@
 // Every service refuses a request in one JSON shape, with the headers its status calls for.
 import Foundation
+import AlertronTesting
 import Hummingbird
+import HummingbirdTesting
 import Testing
 @testable import Telemetry
 
@@ -16,17 +18,29 @@ import Testing
         #expect(error.response.headers[.contentType] == "application/json")
     }
 
-    @Test func aRefusedTokenIsA401ThatAsksForABearerTokenAndNamesItsSetting() {
-        let token = BearerToken("s3cret")
-        #expect(throws: Never.self) { try token.authorize("Bearer s3cret", tokenSetting: "INGEST_TOKEN") }
-        do {
-            try token.authorize("Bearer guess", tokenSetting: "INGEST_TOKEN")
-            Issue.record("a wrong token was accepted")
-        } catch {
-            #expect(error.status == 401)
-            #expect(error.message.contains("INGEST_TOKEN"))
-            #expect(!error.json.contains("s3cret"))
-            #expect(error.response.headers[.wwwAuthenticate] == "Bearer")
+    @Test func theTokenMiddlewareRefusesWithA401ThatAsksForABearerTokenAndNamesItsSetting() async throws {
+        let refused = Mutexed(0)
+        let router = Router()
+        router.add(middleware: BearerTokenMiddleware(token: "s3cret", tokenSetting: "INGEST_TOKEN") { _ in refused.withLock { $0 += 1 } })
+        router.get("/open") { _, _ in "in" }
+        let open = Router()
+        open.add(middleware: BearerTokenMiddleware(token: nil, tokenSetting: "INGEST_TOKEN"))
+        open.get("/open") { _, _ in "in" }
+        try await Application(router: router).test(.router) { client in
+            try await client.execute(uri: "/open", method: .get, headers: [.authorization: "Bearer s3cret"]) { #expect($0.status == .ok) }
+            for header in ["Bearer guess", "Bearer s3cret ", "s3cret", nil] as [String?] {
+                let headers: HTTPFields = header.map { [.authorization: $0] } ?? [:]
+                try await client.execute(uri: "/open", method: .get, headers: headers) { response in
+                    #expect(response.status == .unauthorized)
+                    #expect(response.headers[.wwwAuthenticate] == "Bearer")
+                    let body = String(buffer: response.body)
+                    #expect(body.contains("INGEST_TOKEN") && body.contains(#""code":"unauthorized""#) && !body.contains("s3cret"))
+                }
+            }
+        }
+        #expect(refused.withLock { $0 } == 4)
+        try await Application(router: open).test(.router) { client in
+            try await client.execute(uri: "/open", method: .get) { #expect($0.status == .ok) }
         }
     }
 

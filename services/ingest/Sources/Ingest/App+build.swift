@@ -1,6 +1,7 @@
 // Assembles the ingest service from its parts; tests call it with port 0.
 import Hummingbird
 import Kafka
+import ServiceLifecycle
 import Telemetry
 
 package func buildApplication(runtime: ServiceRuntime, settings: IngestSettings = IngestSettings()) throws -> some ApplicationProtocol {
@@ -12,7 +13,14 @@ package func buildApplication(runtime: ServiceRuntime, settings: IngestSettings 
     configuration.deliveryTimeoutMilliseconds = settings.ackTimeoutMilliseconds
     let producer = try KafkaProducer(configuration: configuration, logger: runtime.logger)
     runtime.readiness.add("kafka", producer.checkReachable)
+    return buildApplication(runtime: runtime, settings: settings, producer: producer, services: [producer])
+}
+
+/// The routes over any producer; `services` run beside the HTTP server (the Kafka producer).
+func buildApplication(runtime: ServiceRuntime, settings: IngestSettings, producer: any BatchSending,
+                      services: [any Service] = []) -> some ApplicationProtocol {
     let router = runtime.makeRouter()
-    IngestController(producer: producer, metrics: IngestMetrics(runtime.metrics), settings: settings, logger: runtime.logger).register(on: router)
-    return runtime.makeApplication(router: router, services: [producer])
+    router.addRoutes(IngestController(producer: producer, metrics: IngestMetrics(runtime.metrics), settings: settings,
+                                      logger: runtime.logger).routes)
+    return runtime.makeApplication(router: router, services: services)
 }

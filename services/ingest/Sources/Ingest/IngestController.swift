@@ -9,29 +9,39 @@ import Synchronization
 import Telemetry
 
 struct IngestController: Sendable {
-    let producer: KafkaProducer
+    let producer: any BatchSending
     let metrics: IngestMetrics
     let settings: IngestSettings
     let logger: Logger
 
-    func register(on router: Router<BasicRequestContext>) {
-        router.post("/v1/readings") { request, _ in
+    /// The ingest routes, behind the bearer token when one is set (/healthz and /metrics are not).
+    var routes: RouteCollection<BasicRequestContext> {
+        let routes = RouteCollection(context: BasicRequestContext.self)
+        routes.add(middleware: BearerTokenMiddleware(token: settings.token, tokenSetting: "INGEST_TOKEN") { [metrics] request in
+            metrics.rejected(APIError.unauthorized(tokenSetting: "").code)
+            metrics.request(route: Self.route(of: request.uri.path), status: 401, bytes: 0, duration: nil)
+        })
+        routes.post("/v1/readings") { request, _ in
             await answer("/v1/readings", request) { (request: inout Request) async throws(APIError) in
                 try await submit(&request, as: .reading)
             }
         }
-        router.post("/v1/logs") { request, _ in
+        routes.post("/v1/logs") { request, _ in
             await answer("/v1/logs", request) { (request: inout Request) async throws(APIError) in try await submit(&request, as: .log) }
         }
         // The source project's routes, mapped onto the same events.
-        router.post("/ingest") { request, _ in
+        routes.post("/ingest") { request, _ in
             await answer("/ingest", request) { (request: inout Request) async throws(APIError) in try await legacyReading(&request) }
         }
-        router.get("/log/:message") { request, context in
+        routes.get("/log/:message") { request, context in
             let message = context.parameters.get("message") ?? ""
             return await answer("/log", request) { (_: inout Request) async throws(APIError) in try await legacyLog(message) }
         }
+        return routes
     }
+
+    /// The route label of a path: `/log/<message>` counts as `/log`.
+    static func route(of path: String) -> String { path.hasPrefix("/log/") ? "/log" : path }
 
     // MARK: Routes
 
@@ -148,14 +158,13 @@ struct IngestController: Sendable {
         return Accepted(accepted: events.count, ids: events.map(\.id))
     }
 
-    /// Runs a route: checks the token, turns the outcome into a JSON answer, records metrics.
+    /// Runs a route: turns the outcome into a JSON answer, records metrics.
     private func answer(_ route: String, _ request: Request,
                         _ body: (inout Request) async throws(APIError) -> Accepted) async -> Response {
         let start = ContinuousClock.now
         var request = request
         let response: Response
         do {
-            try authorize(request)
             let accepted = try await body(&request)
             response = Self.json(202, accepted.json)
         } catch {
@@ -165,11 +174,6 @@ struct IngestController: Sendable {
         let bytes = request.headers[.contentLength].flatMap(Int.init) ?? 0
         metrics.request(route: route, status: Int(response.status.code), bytes: bytes, duration: ContinuousClock.now - start)
         return response
-    }
-
-    private func authorize(_ request: Request) throws(APIError) {
-        guard let token = settings.token else { return }
-        try BearerToken(token).authorize(request.headers[.authorization], tokenSetting: "INGEST_TOKEN")
     }
 
     private static func json(_ status: Int, _ text: String, headers: HTTPFields = [:]) -> Response {

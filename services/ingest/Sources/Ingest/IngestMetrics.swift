@@ -24,10 +24,11 @@ package struct IngestMetrics: Sendable {
         if logs > 0 { handles.counter("alertron_ingest_events_produced_total", [("kind", "log")]).increment(by: logs) }
     }
 
-    func request(route: String, status: Int, bytes: Int, duration: Duration) {
+    /// One answered request; `duration` is nil for one refused before its route ran (no token).
+    func request(route: String, status: Int, bytes: Int, duration: Duration?) {
         handles.counter("alertron_ingest_requests_total", [("route", route), ("status", String(status))]).increment()
         if bytes > 0 { handles.counter("alertron_ingest_request_bytes_total", [("route", route)]).increment(by: bytes) }
-        handles.timer("alertron_ingest_request_duration_seconds", [("route", route)]).recordInterval(duration)
+        if let duration { handles.timer("alertron_ingest_request_duration_seconds", [("route", route)]).recordInterval(duration) }
     }
 
     func rejected(_ code: String) {

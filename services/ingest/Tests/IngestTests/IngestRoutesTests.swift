@@ -37,7 +37,7 @@ import Testing
     }
 
     @Test func aBadRowRefusesTheWholeRequestAndNamesRowAndField() async throws {
-        let app = try makeApp(kafka: unreachableKafka)
+        let app = makeAppWithoutKafka()
         let cases: [(body: String, row: Int?, field: String?, code: String)] = [
             ("[\(goodReading), {\"device_id\": \"edge-2\", \"temperature\": NaN, \"pressure\": 1, \"vibration\": 1}]", 2, "temperature", "invalid_value"),
             ("[\(goodReading), {\"device_id\": \"edge-2\", \"temperature\": 1e999, \"pressure\": 1, \"vibration\": 1}]", 2, "temperature", "invalid_value"),
@@ -93,7 +93,7 @@ import Testing
         var settings = IngestSettings()
         settings.maxBodyBytes = 2_000
         settings.maxEvents = 3
-        let app = try makeApp(kafka: unreachableKafka, settings: settings)
+        let app = makeAppWithoutKafka(settings: settings)
         try await app.test(.router) { client in
             try await client.post("/v1/readings", "[" + Array(repeating: goodReading, count: 30).joined(separator: ",") + "]") { response in
                 #expect(response.status == .contentTooLarge)
@@ -111,7 +111,7 @@ import Testing
     }
 
     @Test func aWrongContentTypeAnswers415() async throws {
-        let app = try makeApp(kafka: unreachableKafka)
+        let app = makeAppWithoutKafka()
         try await app.test(.router) { client in
             for contentType in ["application/x-www-form-urlencoded", "text/plain", nil] {
                 try await client.post("/v1/readings", goodReading, contentType: contentType) { response in
@@ -125,7 +125,8 @@ import Testing
     @Test func aConfiguredTokenIsRequiredOnEveryIngestRouteButNotOnHealth() async throws {
         var settings = IngestSettings()
         settings.token = "s3cret"
-        let app = try makeApp(kafka: unreachableKafka, settings: settings)
+        let metrics = TestMetrics()
+        let app = makeAppWithoutKafka(settings: settings, metrics: metrics)
         try await app.test(.router) { client in
             for token in [nil, "wrong", "s3cret-and-more"] {
                 try await client.post("/v1/readings", goodReading, token: token) { response in
@@ -140,6 +141,10 @@ import Testing
             try await client.post("/v1/readings", #"{"device_id": ""}"#, token: "s3cret") { #expect($0.status == .badRequest) }
             try await client.execute(uri: "/healthz", method: .get) { #expect($0.status == .ok) }
         }
+        // Refused before any route ran, and still counted under the route's label.
+        #expect(try metrics.expectCounter("alertron_ingest_requests_total", [("route", "/v1/readings"), ("status", "401")]).totalValue == 3)
+        #expect(try metrics.expectCounter("alertron_ingest_requests_total", [("route", "/log"), ("status", "401")]).totalValue == 1)
+        #expect(try metrics.expectCounter("alertron_ingest_rejects_total", [("reason", "unauthorized")]).totalValue == 5)
     }
 
     @Test func anUnreachableBrokerAnswers503WithRetryAfterAndAcceptsNothing() async throws {

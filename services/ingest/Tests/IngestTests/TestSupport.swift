@@ -2,6 +2,7 @@
 import Events
 import Foundation
 import Hummingbird
+import Testing
 import HummingbirdTesting
 import Kafka
 import Logging
@@ -21,6 +22,23 @@ func makeApp(kafka: KafkaConfiguration, settings: IngestSettings = IngestSetting
     settings.kafka = kafka
     let runtime = ServiceRuntime(settings: ServiceSettings(serviceName: "ingest"), logger: quietLogger, metricsFactory: metrics)
     return try buildApplication(runtime: runtime, settings: settings)
+}
+
+/// For requests that must be refused before anything is produced: the routes run over this
+/// instead of a Kafka producer, and a send is a failed test. No broker, no librdkafka client.
+struct RefusedRequestsNeverProduce: BatchSending {
+    struct Produced: Error {}
+    func send(_ batch: KafkaProducerBatch, within deadline: Duration) async throws -> [KafkaDeliveryReport] {
+        Issue.record("a request that should have been refused was produced (\(batch.count) messages)")
+        throw Produced()
+    }
+    var queuedMessages: Int { 0 }
+}
+
+/// The ingest routes with no Kafka behind them (see RefusedRequestsNeverProduce).
+func makeAppWithoutKafka(settings: IngestSettings = IngestSettings(), metrics: (any MetricsFactory)? = nil) -> some ApplicationProtocol {
+    let runtime = ServiceRuntime(settings: ServiceSettings(serviceName: "ingest"), logger: quietLogger, metricsFactory: metrics)
+    return buildApplication(runtime: runtime, settings: settings, producer: RefusedRequestsNeverProduce())
 }
 
 /// A Kafka address that refuses connections at once.

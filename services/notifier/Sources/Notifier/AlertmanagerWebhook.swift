@@ -8,23 +8,26 @@ import Logging
 import Telemetry
 
 struct AlertmanagerWebhook: Sendable {
-    let producer: KafkaProducer
+    let producer: any BatchSending
     let settings: NotifierSettings
     let metrics: NotifierMetrics
     let logger: Logger
 
-    func register(on router: Router<BasicRequestContext>) {
-        router.post("/v1/alertmanager") { request, _ -> Response in
+    /// POST /v1/alertmanager, behind the bearer token when one is set.
+    var routes: RouteCollection<BasicRequestContext> {
+        let routes = RouteCollection(context: BasicRequestContext.self)
+        routes.add(middleware: BearerTokenMiddleware(token: settings.webhookToken, tokenSetting: "NOTIFIER_WEBHOOK_TOKEN") { [metrics] _ in
+            metrics.webhookRequests(status: 401).increment()
+        })
+        routes.post("/v1/alertmanager") { request, _ -> Response in
             let response = await handle(request)
             metrics.webhookRequests(status: Int(response.status.code)).increment()
             return response
         }
+        return routes
     }
 
     private func handle(_ request: Request) async -> Response {
-        if let token = settings.webhookToken, !BearerToken(token).accepts(authorization: request.headers[.authorization]) {
-            return APIError.unauthorized(tokenSetting: "NOTIFIER_WEBHOOK_TOKEN").response
-        }
         let body: ByteBuffer
         do {
             body = try await request.body.collect(upTo: settings.maxWebhookBytes)

@@ -37,7 +37,7 @@ package func buildApplication(runtime: ServiceRuntime, settings: NotifierSetting
 
     runtime.readiness.add("kafka", producer.checkReachable)
     let router = runtime.makeRouter()
-    AlertmanagerWebhook(producer: producer, settings: settings, metrics: metrics, logger: logger).register(on: router)
+    router.addRoutes(AlertmanagerWebhook(producer: producer, settings: settings, metrics: metrics, logger: logger).routes)
     // Shutdown runs in reverse: HTTP stops taking webhooks, the worker delivers what it can
     // within the drain timeout, the producer flushes, the consumer commits and leaves.
     return (runtime.makeApplication(router: router, services: [consumer, producer, worker], onListening: onListening), worker)
