@@ -28,7 +28,7 @@ import Testing
         open.get("/open") { _, _ in "in" }
         try await Application(router: router).test(.router) { client in
             try await client.execute(uri: "/open", method: .get, headers: [.authorization: "Bearer s3cret"]) { #expect($0.status == .ok) }
-            for header in ["Bearer guess", "Bearer s3cret ", "s3cret", nil] as [String?] {
+            for header in ["Bearer guess", "Bearer s3cret2", "s3cret", nil] as [String?] {
                 let headers: HTTPFields = header.map { [.authorization: $0] } ?? [:]
                 try await client.execute(uri: "/open", method: .get, headers: headers) { response in
                     #expect(response.status == .unauthorized)
