@@ -49,7 +49,9 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
-        .target(name: "KafkaDevelopment", dependencies: ["Kafka", "Crdkafka", .product(name: "Logging", package: "swift-log")]),
+        .target(
+            name: "KafkaDevelopment",
+            dependencies: ["Kafka", "Crdkafka", .product(name: "Logging", package: "swift-log")]),
         .target(name: "Events"),
         .target(name: "Models", dependencies: ["Events"]),
         .target(

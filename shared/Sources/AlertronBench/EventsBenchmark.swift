@@ -43,10 +43,11 @@ func runEventsBenchmark(count: Int) -> [BenchResult] {
                 guard case .reading(let reading) = event else { continue }
                 let verdict = Verdict(temperature: reading.temperature)
                 writer.reset()
-                writer.write(ScoredEvent(
-                    event: event, score: verdict.score, anomaly: verdict.anomaly,
-                    severity: verdict.severity, model: "iforest@3", scoredAt: scoredAt
-                ))
+                writer.write(
+                    ScoredEvent(
+                        event: event, score: verdict.score, anomaly: verdict.anomaly,
+                        severity: verdict.severity, model: "iforest@3", scoredAt: scoredAt
+                    ))
                 written &+= writer.bytes.count
             } catch {
                 fatalError("benchmark input failed to decode: \(error)")

@@ -27,7 +27,8 @@ func runKafkaBenchmark(_ settings: KafkaBenchmarkSettings) async throws -> [Benc
     let cluster = try KafkaDevelopmentCluster(logger: logger)
     let values = (0..<1000).map { index in
         // Readings-like JSON, padded to `size`, one line each for kcat.
-        let base = #"{"schema":1,"kind":"reading","id":"bench-\#(index)","device_id":"edge-\#(index % 50)","temperature":21.5}"#
+        let base =
+            #"{"schema":1,"kind":"reading","id":"bench-\#(index)","device_id":"edge-\#(index % 50)","temperature":21.5}"#
         return Array((base + String(repeating: " ", count: max(0, settings.size - base.utf8.count))).utf8)
     }
     let keys = (0..<50).map { "edge-\($0)" }
@@ -41,7 +42,9 @@ func runKafkaBenchmark(_ settings: KafkaBenchmarkSettings) async throws -> [Benc
 
     var rounds: [Round] = []
     for round in 0..<settings.rounds {
-        rounds.append(try await runRound(round, settings, cluster: cluster, file: file, keys: keys, values: values, logger: logger))
+        rounds.append(
+            try await runRound(
+                round, settings, cluster: cluster, file: file, keys: keys, values: values, logger: logger))
     }
 
     func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
@@ -54,33 +57,47 @@ func runKafkaBenchmark(_ settings: KafkaBenchmarkSettings) async throws -> [Benc
     let consumeRatios = rounds.map { $0.kcatConsume / $0.moduleConsume }.sorted()
     let spread = { (ratios: [Double]) in String(format: "rounds %.2f..%.2f", ratios.first!, ratios.last!) }
     return [
-        BenchResult(name: "kafka.produce.kcat (baseline)", perSecond: kcatProduce,
-                    note: String(format: "%d x %d B, median of %d; %.2f us CPU/message incl. broker", settings.count, settings.size,
-                                 settings.rounds, median(rounds.map { $0.kcatProduceCPU }) / count * 1e6)),
-        BenchResult(name: "kafka.produce.module", perSecond: moduleProduce,
-                    note: String(format: "%.2fx kcat (median ratio; %@); batches of 1000, %d in flight; %.2f us CPU/message incl. broker",
-                                 median(rounds.map { $0.kcatProduce / $0.moduleProduce }), spread(produceRatios), settings.inFlight,
-                                 median(rounds.map { $0.moduleProduceCPU }) / count * 1e6)),
-        BenchResult(name: "kafka.consume.kcat (baseline)", perSecond: kcatConsume, note: "kcat -G, group join excluded"),
-        BenchResult(name: "kafka.consume.module", perSecond: moduleConsume,
-                    note: String(format: "%.2fx kcat (median ratio; %@); KafkaConsumer.batches, group join excluded",
-                                 median(rounds.map { $0.kcatConsume / $0.moduleConsume }), spread(consumeRatios))),
+        BenchResult(
+            name: "kafka.produce.kcat (baseline)", perSecond: kcatProduce,
+            note: String(
+                format: "%d x %d B, median of %d; %.2f us CPU/message incl. broker", settings.count, settings.size,
+                settings.rounds, median(rounds.map { $0.kcatProduceCPU }) / count * 1e6)),
+        BenchResult(
+            name: "kafka.produce.module", perSecond: moduleProduce,
+            note: String(
+                format:
+                    "%.2fx kcat (median ratio; %@); batches of 1000, %d in flight; %.2f us CPU/message incl. broker",
+                median(rounds.map { $0.kcatProduce / $0.moduleProduce }), spread(produceRatios), settings.inFlight,
+                median(rounds.map { $0.moduleProduceCPU }) / count * 1e6)),
+        BenchResult(
+            name: "kafka.consume.kcat (baseline)", perSecond: kcatConsume, note: "kcat -G, group join excluded"),
+        BenchResult(
+            name: "kafka.consume.module", perSecond: moduleConsume,
+            note: String(
+                format: "%.2fx kcat (median ratio; %@); KafkaConsumer.batches, group join excluded",
+                median(rounds.map { $0.kcatConsume / $0.moduleConsume }), spread(consumeRatios))),
     ]
 }
 
-private func runRound(_ round: Int, _ settings: KafkaBenchmarkSettings, cluster: KafkaDevelopmentCluster, file: URL,
-                      keys: [String], values: [[UInt8]], logger: Logger) async throws -> Round {
+private func runRound(
+    _ round: Int, _ settings: KafkaBenchmarkSettings, cluster: KafkaDevelopmentCluster, file: URL,
+    keys: [String], values: [[UInt8]], logger: Logger
+) async throws -> Round {
     // Fresh topics each round: the mock keeps a bounded amount per partition.
     let kcatTopic = "bench-kcat-\(round)"
     let moduleTopic = "bench-module-\(round)"
     for topic in [kcatTopic, moduleTopic] { try cluster.createTopic(topic, partitions: 6) }
     // The settings KafkaProducerConfiguration uses by default, given to kcat as well.
-    let producerProperties = ["compression.type=zstd", "enable.idempotence=true", "linger.ms=5",
-                              "queue.buffering.max.messages=\(settings.queueMessages)", "partitioner=murmur2_random"]
+    let producerProperties = [
+        "compression.type=zstd", "enable.idempotence=true", "linger.ms=5",
+        "queue.buffering.max.messages=\(settings.queueMessages)", "partitioner=murmur2_random",
+    ]
 
     let kcatCPUStart = cpuSeconds()
-    let kcatProduce = try timeProcess("/usr/bin/kcat", ["-P", "-b", cluster.bootstrapServers, "-t", kcatTopic, "-K:", "-l", file.path]
-                                      + producerProperties.flatMap { ["-X", $0] })
+    let kcatProduce = try timeProcess(
+        "/usr/bin/kcat",
+        ["-P", "-b", cluster.bootstrapServers, "-t", kcatTopic, "-K:", "-l", file.path]
+            + producerProperties.flatMap { ["-X", $0] })
     let kcatProduceCPU = cpuSeconds() - kcatCPUStart
 
     // The module: batches of 1000 with `inFlight` awaiting acknowledgement, so the local
@@ -118,11 +135,15 @@ private func runRound(_ round: Int, _ settings: KafkaBenchmarkSettings, cluster:
     // would swamp the figure, so each is timed without it: kcat as (time to read `count`)
     // minus (time to read 1) in fresh groups, the module from its first batch on.
     let kcatArguments = { (group: String, messages: Int) in
-        ["-b", cluster.bootstrapServers, "-G", group, "-X", "auto.offset.reset=earliest", "-c", String(messages), "-q", "-f", "", kcatTopic]
+        [
+            "-b", cluster.bootstrapServers, "-G", group, "-X", "auto.offset.reset=earliest", "-c", String(messages),
+            "-q", "-f", "", kcatTopic,
+        ]
     }
     let kcatJoin = try timeProcess("/usr/bin/kcat", kcatArguments("join-\(round)", 1))
     let kcatConsume = try timeProcess("/usr/bin/kcat", kcatArguments("kcat-\(round)", count)) - kcatJoin
-    var consumerConfiguration = KafkaConsumerConfiguration(kafka: kafka, groupID: "module-\(round)", topics: [moduleTopic])
+    var consumerConfiguration = KafkaConsumerConfiguration(
+        kafka: kafka, groupID: "module-\(round)", topics: [moduleTopic])
     consumerConfiguration.sessionTimeoutMilliseconds = 6000
     let consumer = try KafkaConsumer(configuration: consumerConfiguration, logger: logger)
     var iterator = consumer.batches.makeAsyncIterator()
@@ -132,8 +153,9 @@ private func runRound(_ round: Int, _ settings: KafkaBenchmarkSettings, cluster:
         while received < count, let batch = await iterator.next() { received += batch.count }
     }
     await consumer.close()
-    return Round(kcatProduce: kcatProduce, kcatProduceCPU: kcatProduceCPU, moduleProduce: moduleProduce,
-                 moduleProduceCPU: moduleProduceCPU, kcatConsume: kcatConsume, moduleConsume: moduleConsume)
+    return Round(
+        kcatProduce: kcatProduce, kcatProduceCPU: kcatProduceCPU, moduleProduce: moduleProduce,
+        moduleProduceCPU: moduleProduceCPU, kcatConsume: kcatConsume, moduleConsume: moduleConsume)
 }
 
 /// CPU time of this process and its finished children (kcat), in seconds.
@@ -141,7 +163,8 @@ private func cpuSeconds() -> Double {
     func seconds(_ who: Int32) -> Double {
         var usage = rusage()
         getrusage(__rusage_who_t(who), &usage)
-        return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
+        return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(
+            usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
     }
     return seconds(RUSAGE_SELF.rawValue) + seconds(RUSAGE_CHILDREN.rawValue)
 }
@@ -164,7 +187,8 @@ private func timeProcess(_ path: String, _ arguments: [String]) throws -> Double
     process.waitUntilExit()
     let elapsed = ContinuousClock.now - start
     guard process.terminationStatus == 0 else {
-        throw KafkaError(.consumer, "\(path) \(arguments.joined(separator: " ")) exited with \(process.terminationStatus)")
+        throw KafkaError(
+            .consumer, "\(path) \(arguments.joined(separator: " ")) exited with \(process.terminationStatus)")
     }
     return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
 }

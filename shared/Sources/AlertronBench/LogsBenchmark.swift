@@ -56,13 +56,17 @@ func runLogsBenchmark(corpusPath: String, datasetsPath: String, count: Int) thro
     }
     let setting = "\(lines.count) lines from \(source), mean \(bytes / lines.count) bytes, 1 thread"
     return [
-        BenchResult(name: "logs.rule-contains-FATAL", perSecond: rule, note: "floor: String.contains per line; \(setting)"),
-        BenchResult(name: "logs.naive-string-features", perSecond: naive,
-                    note: "baseline: the same tokens and bigrams as Strings, looked up in a [String: Double]"),
-        BenchResult(name: "logs.classify", perSecond: classified,
-                    note: String(format: "LogClassifier.probability: %.1fx naive, %.2fx the rule; %.0f MB/s; %d of %d critical",
-                                 classified / naive, classified / rule, classified * Double(bytes) / Double(lines.count) / 1e6,
-                                 critical, lines.count)),
+        BenchResult(
+            name: "logs.rule-contains-FATAL", perSecond: rule, note: "floor: String.contains per line; \(setting)"),
+        BenchResult(
+            name: "logs.naive-string-features", perSecond: naive,
+            note: "baseline: the same tokens and bigrams as Strings, looked up in a [String: Double]"),
+        BenchResult(
+            name: "logs.classify", perSecond: classified,
+            note: String(
+                format: "LogClassifier.probability: %.1fx naive, %.2fx the rule; %.0f MB/s; %d of %d critical",
+                classified / naive, classified / rule, classified * Double(bytes) / Double(lines.count) / 1e6,
+                critical, lines.count)),
     ]
 }
 

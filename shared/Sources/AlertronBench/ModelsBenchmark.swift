@@ -11,7 +11,8 @@ import Models
 func runScoringBenchmark(rows: Int) -> [BenchResult] {
     let rows = max(rows, 1)
     var results: [BenchResult] = []
-    let reference = "scikit-learn 1.9 score_samples, 100 trees, here: ~342k rows/s batched, ~310 rows/s one row per call"
+    let reference =
+        "scikit-learn 1.9 score_samples, 100 trees, here: ~342k rows/s batched, ~310 rows/s one row per call"
     for features in [3, 36] {
         let model: IsolationForest
         let data: FeatureMatrix
@@ -29,7 +30,9 @@ func runScoringBenchmark(rows: Int) -> [BenchResult] {
             }
             model = try IsolationForest.train(training, featureNames: names, parameters: .init())
         } catch {
-            return results + [BenchResult(name: "models.scoring.\(features)f", perSecond: 0, note: "training failed: \(error)")]
+            return results + [
+                BenchResult(name: "models.scoring.\(features)f", perSecond: 0, note: "training failed: \(error)")
+            ]
         }
         let naive = NaiveForest(artifact: try! model.artifactJSON())
 
@@ -49,20 +52,27 @@ func runScoringBenchmark(rows: Int) -> [BenchResult] {
             return baseline[baseline.count / 2]
         }
         for row in 0..<data.rows {
-            precondition(batched[row] == single[row] && batched[row] == baseline[row],
-                         "row \(row): batched \(batched[row]), one-row \(single[row]), naive \(baseline[row]) differ")
+            precondition(
+                batched[row] == single[row] && batched[row] == baseline[row],
+                "row \(row): batched \(batched[row]), one-row \(single[row]), naive \(baseline[row]) differ")
         }
         let setting = "\(features) features, 100 trees, psi 256, \(data.rows) rows, 1 thread"
-        results.append(BenchResult(
-            name: "models.scoring.\(features)f.naive", perSecond: naiveRate,
-            note: "baseline: recursive walk over left/right child indices, one row at a time; \(setting)"))
-        results.append(BenchResult(
-            name: "models.scoring.\(features)f.one-row", perSecond: singleRate,
-            note: String(format: "IsolationForest.score(row), %.1fx naive; identical scores", singleRate / naiveRate)))
-        results.append(BenchResult(
-            name: "models.scoring.\(features)f.batched", perSecond: batchedRate,
-            note: String(format: "IsolationForest.score(_:into:), %.1fx naive, %.1fx sklearn batched; identical scores. Ref: %@",
-                         batchedRate / naiveRate, batchedRate / 342_000, reference)))
+        results.append(
+            BenchResult(
+                name: "models.scoring.\(features)f.naive", perSecond: naiveRate,
+                note: "baseline: recursive walk over left/right child indices, one row at a time; \(setting)"))
+        results.append(
+            BenchResult(
+                name: "models.scoring.\(features)f.one-row", perSecond: singleRate,
+                note: String(
+                    format: "IsolationForest.score(row), %.1fx naive; identical scores", singleRate / naiveRate)))
+        results.append(
+            BenchResult(
+                name: "models.scoring.\(features)f.batched", perSecond: batchedRate,
+                note: String(
+                    format:
+                        "IsolationForest.score(_:into:), %.1fx naive, %.1fx sklearn batched; identical scores. Ref: %@",
+                    batchedRate / naiveRate, batchedRate / 342_000, reference)))
     }
     return results
 }
@@ -102,15 +112,19 @@ func runQualityBenchmark(datasetsPath: String, seeds: Int = 5) throws -> [BenchR
                 table = try CSVTable.read(path: "\(folder)/\(reference.name).csv", features: nil, labelColumn: "label")
             } else if FileManager.default.fileExists(atPath: "\(folder)/\(reference.name).csv.gz") {
                 let text = try gunzip("\(folder)/\(reference.name).csv.gz")
-                table = try CSVTable.read(text: text, name: "\(reference.name).csv.gz", features: nil, labelColumn: "label")
+                table = try CSVTable.read(
+                    text: text, name: "\(reference.name).csv.gz", features: nil, labelColumn: "label")
             } else {
                 print("skip \(reference.name): no \(folder)/\(reference.name).csv or .csv.gz")
-                results.append(BenchResult(name: "models.quality.\(reference.name)", perSecond: 0, note: "skipped: dataset file missing"))
+                results.append(
+                    BenchResult(
+                        name: "models.quality.\(reference.name)", perSecond: 0, note: "skipped: dataset file missing"))
                 continue
             }
         } catch {
             print("skip \(reference.name): \(error)")
-            results.append(BenchResult(name: "models.quality.\(reference.name)", perSecond: 0, note: "skipped: \(error)"))
+            results.append(
+                BenchResult(name: "models.quality.\(reference.name)", perSecond: 0, note: "skipped: \(error)"))
             continue
         }
         let labels = table.labels ?? []
@@ -123,7 +137,8 @@ func runQualityBenchmark(datasetsPath: String, seeds: Int = 5) throws -> [BenchR
             parameters.seed = UInt64(seed)
             parameters.trainedAt = "2026-01-01T00:00:00Z"
             elapsed += try clock.measure {
-                let model = try IsolationForest.train(table.data, featureNames: table.featureNames, parameters: parameters)
+                let model = try IsolationForest.train(
+                    table.data, featureNames: table.featureNames, parameters: parameters)
                 model.score(table.data, into: &scores)
             }
             aucs.append(ROC.auc(scores: scores, labels: labels))
@@ -140,11 +155,13 @@ func runQualityBenchmark(datasetsPath: String, seeds: Int = 5) throws -> [BenchR
             difference <= 0.02 ? "yes" : "NO", String(format: "%.2f", seconds),
         ])
         print(line)
-        results.append(BenchResult(
-            name: "models.quality.\(reference.name)", perSecond: Double(table.data.rows) / seconds,
-            note: String(format: "AUC %.4f ± %.4f over %d seeds; sklearn %.4f ± %.4f; |diff| %.4f (%@); sklearn %.2f s/run",
-                         mean, std, seeds, reference.sklearnMean, reference.sklearnStd, difference,
-                         difference <= 0.02 ? "within 0.02" : "NOT within 0.02", reference.sklearnSeconds)))
+        results.append(
+            BenchResult(
+                name: "models.quality.\(reference.name)", perSecond: Double(table.data.rows) / seconds,
+                note: String(
+                    format: "AUC %.4f ± %.4f over %d seeds; sklearn %.4f ± %.4f; |diff| %.4f (%@); sklearn %.2f s/run",
+                    mean, std, seeds, reference.sklearnMean, reference.sklearnStd, difference,
+                    difference <= 0.02 ? "within 0.02" : "NOT within 0.02", reference.sklearnSeconds)))
     }
     return results
 }
@@ -213,18 +230,24 @@ private struct NaiveForest {
 
         func add(tree: Int, slot: Int, level: Int) -> Int {
             if level == trees.depth {
-                return append(Node(feature: 0, threshold: 0, left: -1, right: -1,
-                                   pathLength: trees.leafValues[tree * leafCount + slot - internalCount]))
+                return append(
+                    Node(
+                        feature: 0, threshold: 0, left: -1, right: -1,
+                        pathLength: trees.leafValues[tree * leafCount + slot - internalCount]))
             }
             guard let threshold = trees.thresholds[tree * internalCount + slot] else {
                 // A pass-through chain is one external node; its value sits at the leftmost leaf.
                 var leftmost = slot
                 for _ in level..<trees.depth { leftmost = 2 * leftmost + 1 }
-                return append(Node(feature: 0, threshold: 0, left: -1, right: -1,
-                                   pathLength: trees.leafValues[tree * leafCount + leftmost - internalCount]))
+                return append(
+                    Node(
+                        feature: 0, threshold: 0, left: -1, right: -1,
+                        pathLength: trees.leafValues[tree * leafCount + leftmost - internalCount]))
             }
-            let index = append(Node(feature: trees.features[tree * internalCount + slot], threshold: threshold,
-                                    left: -1, right: -1, pathLength: 0))
+            let index = append(
+                Node(
+                    feature: trees.features[tree * internalCount + slot], threshold: threshold,
+                    left: -1, right: -1, pathLength: 0))
             let left = add(tree: tree, slot: 2 * slot + 1, level: level + 1)
             let right = add(tree: tree, slot: 2 * slot + 2, level: level + 1)
             nodes[index].left = left

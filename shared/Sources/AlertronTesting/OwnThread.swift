@@ -14,8 +14,10 @@ public struct OwnThreadTrait: TestTrait, SuiteTrait, TestScoping {
 
     public var isRecursive: Bool { true }
 
-    public func provideScope(for test: Test, testCase: Test.Case?,
-                             performing function: @Sendable () async throws -> Void) async throws {
+    public func provideScope(
+        for test: Test, testCase: Test.Case?,
+        performing function: @Sendable () async throws -> Void
+    ) async throws {
         // A suite's own scope (testCase nil) needs no thread: its test cases each get one.
         guard testCase != nil else { return try await function() }
         switch placement {

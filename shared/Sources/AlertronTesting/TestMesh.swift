@@ -8,7 +8,8 @@ import Logging
 /// A logger that stays quiet unless TEST_LOG_LEVEL asks otherwise (trace ... critical).
 public func testLogger(_ label: String) -> Logger {
     var logger = Logger(label: label)
-    logger.logLevel = ProcessInfo.processInfo.environment["TEST_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .critical
+    logger.logLevel =
+        ProcessInfo.processInfo.environment["TEST_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .critical
     return logger
 }
 
@@ -20,11 +21,14 @@ public final class TestMesh: Sendable {
     public let producer: KafkaProducer
     private let logger: Logger
 
-    public init(topics: [String], partitions: Int = 6, clientID: String = "tests", logger: Logger = testLogger("test-mesh")) throws {
+    public init(
+        topics: [String], partitions: Int = 6, clientID: String = "tests", logger: Logger = testLogger("test-mesh")
+    ) throws {
         cluster = try KafkaDevelopmentCluster(logger: logger)
         for topic in topics { try cluster.createTopic(topic, partitions: partitions) }
-        kafka = KafkaConfiguration(bootstrapServers: cluster.bootstrapServers, clientID: clientID,
-                                   properties: ["session.timeout.ms": "6000"])
+        kafka = KafkaConfiguration(
+            bootstrapServers: cluster.bootstrapServers, clientID: clientID,
+            properties: ["session.timeout.ms": "6000"])
         producer = try KafkaProducer(configuration: KafkaProducerConfiguration(kafka: kafka), logger: logger)
         self.logger = logger
     }
@@ -38,8 +42,11 @@ public final class TestMesh: Sendable {
 
     /// Every message on `topic` until at least `count` arrived, then whatever else arrives
     /// within `settle` seconds (so a test sees extra messages too). A fresh group each call.
-    public func read(_ topic: String, count: Int, settle: Double = 0, within seconds: Double = 30) async throws
-        -> [KafkaConsumerMessage] {
+    public func read(
+        _ topic: String, count: Int, settle: Double = 0, within seconds: Double = 30
+    ) async throws
+        -> [KafkaConsumerMessage]
+    {
         try await readTopic(topic, kafka: kafka, count: count, settle: settle, within: seconds, logger: logger)
     }
 }

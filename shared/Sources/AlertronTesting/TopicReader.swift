@@ -7,9 +7,12 @@ import Logging
 /// Every message on `topic` until at least `count` arrived, then whatever else arrives within
 /// `settle` seconds (so a test sees extra messages too). A fresh consumer group each call,
 /// reading from the earliest offset, with the local profile's 6 s session timeout.
-public func readTopic(_ topic: String, kafka: KafkaConfiguration, count: Int, settle: Double = 0,
-                      within seconds: Double = 30, logger: Logger) async throws -> [KafkaConsumerMessage] {
-    var configuration = KafkaConsumerConfiguration(kafka: kafka, groupID: "reader-\(UUID().uuidString)", topics: [topic])
+public func readTopic(
+    _ topic: String, kafka: KafkaConfiguration, count: Int, settle: Double = 0,
+    within seconds: Double = 30, logger: Logger
+) async throws -> [KafkaConsumerMessage] {
+    var configuration = KafkaConsumerConfiguration(
+        kafka: kafka, groupID: "reader-\(UUID().uuidString)", topics: [topic])
     configuration.sessionTimeoutMilliseconds = 6000
     let consumer = try KafkaConsumer(configuration: configuration, logger: logger)
     let collected = Mutexed<[KafkaConsumerMessage]>([])

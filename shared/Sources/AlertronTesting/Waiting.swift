@@ -18,8 +18,10 @@ public func eventually(_ seconds: Double, _ what: String, _ condition: @Sendable
 }
 
 /// Runs `operation`, cancelling it and throwing `TimedOut` after `seconds`.
-public func withDeadline<T: Sendable>(_ seconds: Double, _ what: String,
-                                      _ operation: @escaping @Sendable () async throws -> T) async throws -> T {
+public func withDeadline<T: Sendable>(
+    _ seconds: Double, _ what: String,
+    _ operation: @escaping @Sendable () async throws -> T
+) async throws -> T {
     try await withThrowingTaskGroup(of: T?.self) { group in
         group.addTask { try await operation() }
         group.addTask {

@@ -36,7 +36,8 @@ struct DevBrokerCommand: AsyncParsableCommand {
     @Option(help: "Number of brokers in the mock cluster.")
     var brokers: Int = 1
 
-    @Option(name: .customLong("topic"), help: ArgumentHelp("An extra topic, repeatable.", valueName: "name[:partitions]"))
+    @Option(
+        name: .customLong("topic"), help: ArgumentHelp("An extra topic, repeatable.", valueName: "name[:partitions]"))
     var extraTopics: [String] = []
 
     @Option(name: .customLong("bootstrap-file"), help: "Write the bootstrap address to this file once ready.")
@@ -51,16 +52,23 @@ struct DevBrokerCommand: AsyncParsableCommand {
     func run() async throws {
         let (listenHost, listenPort) = try Self.hostAndPort(listen, flag: "--listen")
         let (controlHost, controlPort) = try Self.hostAndPort(control, flag: "--control")
-        guard let level = Logger.Level(rawValue: logLevel) else { throw ValidationError("--log-level: unknown level \(logLevel)") }
-        guard partitions > 0, brokers > 0 else { throw ValidationError("--partitions and --brokers must be at least 1") }
+        guard let level = Logger.Level(rawValue: logLevel) else {
+            throw ValidationError("--log-level: unknown level \(logLevel)")
+        }
+        guard partitions > 0, brokers > 0 else {
+            throw ValidationError("--partitions and --brokers must be at least 1")
+        }
         var topics = Self.standardTopics.map { ($0, partitions) }
         for spec in extraTopics { topics.append(try Self.topicSpec(spec, defaultPartitions: partitions)) }
 
-        let runtime = ServiceRuntime.bootstrap(ServiceSettings(serviceName: "devbroker", host: controlHost, port: Int(controlPort),
-                                                               logLevel: level))
+        let runtime = ServiceRuntime.bootstrap(
+            ServiceSettings(
+                serviceName: "devbroker", host: controlHost, port: Int(controlPort),
+                logLevel: level))
         let cluster = try KafkaDevelopmentCluster(brokers: brokers, logger: runtime.logger)
         for (name, count) in topics { try cluster.createTopic(name, partitions: count) }
-        let firstBroker = try Self.hostAndPort(String(cluster.bootstrapServers.split(separator: ",")[0]), flag: "mock bootstrap")
+        let firstBroker = try Self.hostAndPort(
+            String(cluster.bootstrapServers.split(separator: ",")[0]), flag: "mock bootstrap")
         let forwarder = try TCPForwarder(host: listenHost, port: listenPort, target: (firstBroker.0, firstBroker.1))
         forwarder.start()
         let bootstrap = "\(listenHost):\(forwarder.boundPort)"
@@ -68,8 +76,9 @@ struct DevBrokerCommand: AsyncParsableCommand {
         runtime.readiness.add("broker") { _ = try cluster.topics }
         let router = runtime.makeRouter()
         ControlRoutes(cluster: cluster, bootstrap: bootstrap).register(on: router)
-        let announcer = ReadyAnnouncer(bootstrap: bootstrap, file: bootstrapFile, logger: runtime.logger,
-                                       topics: cluster.topics, brokers: cluster.bootstrapServers)
+        let announcer = ReadyAnnouncer(
+            bootstrap: bootstrap, file: bootstrapFile, logger: runtime.logger,
+            topics: cluster.topics, brokers: cluster.bootstrapServers)
         let app = runtime.makeApplication(router: router, services: [announcer])
         defer { forwarder.stop() }
         try await app.runService()
@@ -112,10 +121,12 @@ struct ReadyAnnouncer: Service {
         }
         // One write(2) so a reader of the pipe gets the whole line at once, unbuffered.
         _ = Array((bootstrap + "\n").utf8).withUnsafeBytes { write(1, $0.baseAddress, $0.count) }
-        logger.info("development broker ready", metadata: [
-            "bootstrap": "\(bootstrap)", "brokers": "\(brokers)",
-            "topics": "\(topics.sorted { $0.key < $1.key }.map { "\($0.key):\($0.value)" }.joined(separator: ","))",
-        ])
+        logger.info(
+            "development broker ready",
+            metadata: [
+                "bootstrap": "\(bootstrap)", "brokers": "\(brokers)",
+                "topics": "\(topics.sorted { $0.key < $1.key }.map { "\($0.key):\($0.value)" }.joined(separator: ","))",
+            ])
         try? await gracefulShutdown()
     }
 }

@@ -21,7 +21,9 @@ final class TCPForwarder: @unchecked Sendable {
         setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &reuse, socklen_t(MemoryLayout<Int32>.size))
         var address = try Self.socketAddress(host: host, port: port)
         let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(listener, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
         }
         guard bound == 0, listen(listener, 128) == 0 else {
             let reason = String(cString: strerror(errno))
@@ -94,7 +96,9 @@ final class TCPForwarder: @unchecked Sendable {
                 if count <= 0 { break }
                 var sent = 0
                 while sent < count {
-                    let written = buffer.withUnsafeBytes { send(destination, $0.baseAddress! + sent, count - sent, Int32(MSG_NOSIGNAL)) }
+                    let written = buffer.withUnsafeBytes {
+                        send(destination, $0.baseAddress! + sent, count - sent, Int32(MSG_NOSIGNAL))
+                    }
                     if written < 0 && errno == EINTR { continue }
                     if written <= 0 { break pump }
                     sent += written
@@ -113,7 +117,9 @@ final class TCPForwarder: @unchecked Sendable {
         let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         var address = try Self.socketAddress(host: target.host, port: target.port)
         let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
         }
         guard connected == 0 else {
             close(descriptor)
@@ -145,7 +151,9 @@ final class TCPForwarder: @unchecked Sendable {
             self.action = action
         }
         func done() {
-            let last = lock.withLock { remaining -= 1; return remaining == 0 }
+            let last = lock.withLock {
+                remaining -= 1; return remaining == 0
+            }
             if last { action() }
         }
     }

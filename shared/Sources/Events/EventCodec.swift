@@ -10,8 +10,9 @@ public enum EventCodec {
         let index = try FieldIndex<TopLevelField>(document: bytes)
         try checkSchema(index)
         let kind = try kind(index, allowed: inboundKinds)
-        return try inboundEvent(index, kind: kind, id: try index.string(.id, "id", maxBytes: InboundEvent.maxIDBytes),
-                                ts: try index.timestamp(.ts, "ts"))
+        return try inboundEvent(
+            index, kind: kind, id: try index.string(.id, "id", maxBytes: InboundEvent.maxIDBytes),
+            ts: try index.timestamp(.ts, "ts"))
     }
 
     public static func decodeInbound(_ bytes: some Collection<UInt8>) throws(EventError) -> InboundEvent {
@@ -23,8 +24,9 @@ public enum EventCodec {
     public static func decodeScored(_ bytes: UnsafeRawBufferPointer) throws(EventError) -> ScoredEvent {
         let index = try FieldIndex<TopLevelField>(document: bytes)
         try checkSchema(index)
-        let event = try inboundEvent(index, kind: try kind(index, allowed: inboundKinds),
-                                     id: try index.string(.id, "id", maxBytes: InboundEvent.maxIDBytes), ts: try index.timestamp(.ts, "ts"))
+        let event = try inboundEvent(
+            index, kind: try kind(index, allowed: inboundKinds),
+            id: try index.string(.id, "id", maxBytes: InboundEvent.maxIDBytes), ts: try index.timestamp(.ts, "ts"))
         let score = try index.double(.score, "score")
         let anomaly = try index.bool(.anomaly, "anomaly")
         let severity: Severity? = try index.withString(.severity, "severity") { bytes in
@@ -81,22 +83,30 @@ public enum EventCodec {
     /// except that `schema`, `kind`, `id` and `ts` may be left out (or null). A present
     /// `schema` must be 1 and a present `kind` must be `kind`; a missing `id` is generated
     /// and a missing `ts` is `now`.
-    public static func decodeSubmission(_ bytes: UnsafeRawBufferPointer, as kind: InboundKind, now: String) throws(EventError) -> InboundEvent {
+    public static func decodeSubmission(
+        _ bytes: UnsafeRawBufferPointer, as kind: InboundKind, now: String
+    ) throws(EventError) -> InboundEvent {
         let index = try FieldIndex<TopLevelField>(document: bytes)
         if index.containsNonNull(.schema) { try checkSchema(index) }
         let expected: Kind = kind == .reading ? .reading : .log
         if index.containsNonNull(.kind) {
             let found = try self.kind(index, allowed: inboundKinds)
             guard found == expected else {
-                throw EventError(code: .unknownKind, field: "kind", message: "must be \"\(kind.rawValue)\" on this route, or left out")
+                throw EventError(
+                    code: .unknownKind, field: "kind",
+                    message: "must be \"\(kind.rawValue)\" on this route, or left out")
             }
         }
-        let id = index.containsNonNull(.id) ? try index.string(.id, "id", maxBytes: InboundEvent.maxIDBytes) : EventID.generate()
+        let id =
+            index.containsNonNull(.id)
+            ? try index.string(.id, "id", maxBytes: InboundEvent.maxIDBytes) : EventID.generate()
         let ts = index.containsNonNull(.ts) ? try index.timestamp(.ts, "ts") : now
         return try inboundEvent(index, kind: expected, id: id, ts: ts)
     }
 
-    public static func decodeSubmission(_ bytes: some Collection<UInt8>, as kind: InboundKind, now: String) throws(EventError) -> InboundEvent {
+    public static func decodeSubmission(
+        _ bytes: some Collection<UInt8>, as kind: InboundKind, now: String
+    ) throws(EventError) -> InboundEvent {
         try withContiguousBytes(bytes) { (raw) throws(EventError) in try decodeSubmission(raw, as: kind, now: now) }
     }
 
@@ -165,7 +175,9 @@ public enum EventCodec {
         return kind
     }
 
-    private static func inboundEvent(_ index: FieldIndex<TopLevelField>, kind: Kind, id: String, ts: String) throws(EventError) -> InboundEvent {
+    private static func inboundEvent(
+        _ index: FieldIndex<TopLevelField>, kind: Kind, id: String, ts: String
+    ) throws(EventError) -> InboundEvent {
         switch kind {
         case .reading:
             let deviceID = try index.string(.deviceID, "device_id", maxBytes: Reading.maxDeviceIDBytes)
@@ -179,10 +191,11 @@ public enum EventCodec {
                     kind: try nested.optionalString(.kind, "truth.kind", maxBytes: GroundTruth.maxKindBytes)
                 )
             }
-            return .reading(Reading(
-                id: id, ts: ts, deviceID: deviceID,
-                temperature: temperature, pressure: pressure, vibration: vibration, truth: truth
-            ))
+            return .reading(
+                Reading(
+                    id: id, ts: ts, deviceID: deviceID,
+                    temperature: temperature, pressure: pressure, vibration: vibration, truth: truth
+                ))
         case .log:
             let source = try index.string(.source, "source", maxBytes: LogEvent.maxSourceBytes)
             let message = try index.string(.message, "message", maxBytes: LogEvent.maxMessageBytes, allowEmpty: true)
@@ -190,7 +203,8 @@ public enum EventCodec {
             return .log(LogEvent(id: id, ts: ts, source: source, message: message, level: level))
         case .deadLetter:
             // Callers pass only inbound kinds; kept as an error rather than a trap all the same.
-            throw EventError(code: .unknownKind, field: "kind", message: "unsupported kind; expected \"reading\" or \"log\"")
+            throw EventError(
+                code: .unknownKind, field: "kind", message: "unsupported kind; expected \"reading\" or \"log\"")
         }
     }
 
@@ -234,32 +248,65 @@ enum TopLevelField: Int, FieldName {
         case 4:
             if k.equals("kind") { self = .kind } else { return nil }
         case 5:
-            if k.equals("truth") { self = .truth }
-            else if k.equals("level") { self = .level }
-            else if k.equals("score") { self = .score }
-            else if k.equals("model") { self = .model }
-            else { return nil }
+            if k.equals("truth") {
+                self = .truth
+            } else if k.equals("level") {
+                self = .level
+            } else if k.equals("score") {
+                self = .score
+            } else if k.equals("model") {
+                self = .model
+            } else {
+                return nil
+            }
         case 6:
-            if k.equals("schema") { self = .schema }
-            else if k.equals("source") { self = .source }
-            else if k.equals("reason") { self = .reason }
-            else { return nil }
+            if k.equals("schema") {
+                self = .schema
+            } else if k.equals("source") {
+                self = .source
+            } else if k.equals("reason") {
+                self = .reason
+            } else {
+                return nil
+            }
         case 7:
-            if k.equals("message") { self = .message } else if k.equals("anomaly") { self = .anomaly } else { return nil }
+            if k.equals("message") {
+                self = .message
+            } else if k.equals("anomaly") {
+                self = .anomaly
+            } else {
+                return nil
+            }
         case 8:
-            if k.equals("pressure") { self = .pressure } else if k.equals("severity") { self = .severity } else { return nil }
+            if k.equals("pressure") {
+                self = .pressure
+            } else if k.equals("severity") {
+                self = .severity
+            } else {
+                return nil
+            }
         case 9:
-            if k.equals("device_id") { self = .deviceID }
-            else if k.equals("vibration") { self = .vibration }
-            else if k.equals("scored_at") { self = .scoredAt }
-            else { return nil }
+            if k.equals("device_id") {
+                self = .deviceID
+            } else if k.equals("vibration") {
+                self = .vibration
+            } else if k.equals("scored_at") {
+                self = .scoredAt
+            } else {
+                return nil
+            }
         case 10:
             if k.equals("key_base64") { self = .keyBase64 } else { return nil }
         case 11:
-            if k.equals("temperature") { self = .temperature }
-            else if k.equals("reason_code") { self = .reasonCode }
-            else if k.equals("rejected_by") { self = .rejectedBy }
-            else { return nil }
+            if k.equals("temperature") {
+                self = .temperature
+            } else if k.equals("reason_code") {
+                self = .reasonCode
+            } else if k.equals("rejected_by") {
+                self = .rejectedBy
+            } else {
+                return nil
+            }
         case 14:
             if k.equals("payload_base64") { self = .payloadBase64 } else { return nil }
         default:
@@ -284,9 +331,14 @@ enum SourceField: Int, FieldName {
     var slot: Int { rawValue }
 
     init?(jsonKey k: UnsafeRawBufferPointer) {
-        if k.equals("topic") { self = .topic }
-        else if k.equals("partition") { self = .partition }
-        else if k.equals("offset") { self = .offset }
-        else { return nil }
+        if k.equals("topic") {
+            self = .topic
+        } else if k.equals("partition") {
+            self = .partition
+        } else if k.equals("offset") {
+            self = .offset
+        } else {
+            return nil
+        }
     }
 }

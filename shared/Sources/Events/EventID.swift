@@ -6,7 +6,7 @@ public enum EventID {
         var rng = SystemRandomNumberGenerator()
         var high: UInt64 = rng.next()
         var low: UInt64 = rng.next()
-        high = (high & ~0xF000) | 0x4000                       // version 4
+        high = (high & ~0xF000) | 0x4000  // version 4
         low = (low & 0x3FFF_FFFF_FFFF_FFFF) | 0x8000_0000_0000_0000  // RFC 4122 variant
         return String(unsafeUninitializedCapacity: 36) { buffer in
             let hex: StaticString = "0123456789abcdef"

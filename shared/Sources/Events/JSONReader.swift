@@ -417,7 +417,9 @@ struct JSONReader {
             offset = i
             let isNaN = !token.negative && consumeLiteral("NaN")
             guard isNaN || consumeLiteral("Infinity") else { throw syntaxError("invalid literal") }
-            guard allowingNonFinite else { throw syntaxError("NaN and Infinity are not valid JSON numbers", at: token.start) }
+            guard allowingNonFinite else {
+                throw syntaxError("NaN and Infinity are not valid JSON numbers", at: token.start)
+            }
             token.nonFinite = isNaN ? .nan : (token.negative ? -.infinity : .infinity)
             token.end = offset
             return token

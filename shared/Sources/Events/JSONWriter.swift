@@ -61,8 +61,10 @@ struct JSONWriter {
             case 0x0C: bytes.append(UInt8(ascii: "f"))
             default:
                 let hex: StaticString = "0123456789abcdef"
-                bytes.append(contentsOf: [UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"),
-                                          hex.utf8Start[Int(byte >> 4)], hex.utf8Start[Int(byte & 0xF)]])
+                bytes.append(contentsOf: [
+                    UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"),
+                    hex.utf8Start[Int(byte >> 4)], hex.utf8Start[Int(byte & 0xF)],
+                ])
             }
         }
         if runStart < text.count { bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: text[runStart...])) }

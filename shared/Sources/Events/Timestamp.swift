@@ -92,15 +92,15 @@ public enum Timestamp {
             return value
         }
         guard let year = digits(0, 4), b[4] == UInt8(ascii: "-"),
-              let month = digits(5, 2), b[7] == UInt8(ascii: "-"),
-              let day = digits(8, 2),
-              b[10] == UInt8(ascii: "T") || b[10] == UInt8(ascii: "t"),
-              let hour = digits(11, 2), b[13] == UInt8(ascii: ":"),
-              let minute = digits(14, 2), b[16] == UInt8(ascii: ":"),
-              let second = digits(17, 2)
+            let month = digits(5, 2), b[7] == UInt8(ascii: "-"),
+            let day = digits(8, 2),
+            b[10] == UInt8(ascii: "T") || b[10] == UInt8(ascii: "t"),
+            let hour = digits(11, 2), b[13] == UInt8(ascii: ":"),
+            let minute = digits(14, 2), b[16] == UInt8(ascii: ":"),
+            let second = digits(17, 2)
         else { return false }
         guard (1...12).contains(month), day >= 1, day <= daysIn(month: month, year: year),
-              hour <= 23, minute <= 59, second <= 60
+            hour <= 23, minute <= 59, second <= 60
         else { return false }
 
         var i = 19
@@ -115,7 +115,7 @@ public enum Timestamp {
             return i + 1 == b.count
         case UInt8(ascii: "+"), UInt8(ascii: "-"):
             guard b.count - i == 6, let offsetHour = digits(i + 1, 2), b[i + 3] == UInt8(ascii: ":"),
-                  let offsetMinute = digits(i + 4, 2)
+                let offsetMinute = digits(i + 4, 2)
             else { return false }
             return offsetHour <= 23 && offsetMinute <= 59
         default:

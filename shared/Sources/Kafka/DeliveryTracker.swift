@@ -41,7 +41,8 @@ struct DeliveryTracker<Waiter> {
 
     mutating func start(_ batch: KafkaProducerBatch, waiter: Waiter) -> StartAction {
         guard isAccepting else {
-            return .reject(KafkaError(.shutDown, "the producer is shutting down and accepts no more messages", isRetriable: false))
+            return .reject(
+                KafkaError(.shutDown, "the producer is shutting down and accepts no more messages", isRetriable: false))
         }
         let batchID = nextBatchID
         nextBatchID += 1
@@ -98,9 +99,14 @@ struct DeliveryTracker<Waiter> {
     mutating func expire(tokenBase: UInt, deadline: Duration) -> Completion? {
         guard let entry = pending.removeValue(forKey: tokenBase >> Self.indexBits) else { return nil }
         pendingMessages -= entry.remaining
-        return (entry.waiter, .failure(KafkaError(
-            .timedOut, "\(entry.remaining) of \(entry.reports.count) messages not acknowledged within \(deadline); "
-                + "they may still arrive, so a resend may duplicate them")))
+        return (
+            entry.waiter,
+            .failure(
+                KafkaError(
+                    .timedOut,
+                    "\(entry.remaining) of \(entry.reports.count) messages not acknowledged within \(deadline); "
+                        + "they may still arrive, so a resend may duplicate them"))
+        )
     }
 
     mutating func stopAccepting() { isAccepting = false }
@@ -108,10 +114,14 @@ struct DeliveryTracker<Waiter> {
     /// After the shutdown flush: every batch still waiting fails, naming how much was lost.
     mutating func abandonAll() -> [Completion] {
         let abandoned = pending.values.map { entry in
-            (entry.waiter, Result<[KafkaDeliveryReport], KafkaError>.failure(KafkaError(
-                .deliveryFailed,
-                "\(entry.remaining) of \(entry.reports.count) messages were not acknowledged before shutdown",
-                isRetriable: false)))
+            (
+                entry.waiter,
+                Result<[KafkaDeliveryReport], KafkaError>.failure(
+                    KafkaError(
+                        .deliveryFailed,
+                        "\(entry.remaining) of \(entry.reports.count) messages were not acknowledged before shutdown",
+                        isRetriable: false))
+            )
         }
         pending.removeAll()
         pendingMessages = 0
@@ -127,20 +137,32 @@ struct DeliveryTracker<Waiter> {
         let total = entry.reports.count
         // A permanent failure wins over "queue full": resending would only fail again.
         if let failure = entry.failure, !failure.isRetriable {
-            return (entry.waiter, .failure(KafkaError(
-                failure.code, "\(entry.failed) of \(total) messages not delivered: \(failure.message)",
-                librdkafkaCode: failure.librdkafkaCode, isRetriable: false)))
+            return (
+                entry.waiter,
+                .failure(
+                    KafkaError(
+                        failure.code, "\(entry.failed) of \(total) messages not delivered: \(failure.message)",
+                        librdkafkaCode: failure.librdkafkaCode, isRetriable: false))
+            )
         }
         if entry.refusedForQueue > 0 {
-            return (entry.waiter, .failure(KafkaError(
-                .queueFull,
-                "\(entry.refusedForQueue) of \(total) messages refused because the local queue is full; "
-                    + "\(total - entry.refusedForQueue - entry.failed) were delivered: slow down and resend")))
+            return (
+                entry.waiter,
+                .failure(
+                    KafkaError(
+                        .queueFull,
+                        "\(entry.refusedForQueue) of \(total) messages refused because the local queue is full; "
+                            + "\(total - entry.refusedForQueue - entry.failed) were delivered: slow down and resend"))
+            )
         }
         if let failure = entry.failure {
-            return (entry.waiter, .failure(KafkaError(
-                .deliveryFailed, "\(entry.failed) of \(total) messages not delivered: \(failure.message)",
-                librdkafkaCode: failure.librdkafkaCode)))
+            return (
+                entry.waiter,
+                .failure(
+                    KafkaError(
+                        .deliveryFailed, "\(entry.failed) of \(total) messages not delivered: \(failure.message)",
+                        librdkafkaCode: failure.librdkafkaCode))
+            )
         }
         return (entry.waiter, .success(entry.reports))
     }

@@ -3,11 +3,14 @@ import Settings
 
 extension KafkaConfiguration: DeclaredSettings {
     public static let declarations: [Setting<KafkaConfiguration>] = [
-        .value("kafka-brokers", env: "KAFKA_BROKERS", \.bootstrapServers, help: "Kafka bootstrap servers, comma-separated.",
-               valueName: "host:port,..."),
+        .value(
+            "kafka-brokers", env: "KAFKA_BROKERS", \.bootstrapServers,
+            help: "Kafka bootstrap servers, comma-separated.",
+            valueName: "host:port,..."),
         .custom(
             "kafka-property", env: "KAFKA_<PROPERTY>",
-            help: "Any librdkafka property, repeatable, e.g. security.protocol=SASL_SSL (as a variable: KAFKA_SECURITY_PROTOCOL=SASL_SSL).",
+            help:
+                "Any librdkafka property, repeatable, e.g. security.protocol=SASL_SSL (as a variable: KAFKA_SECURITY_PROTOCOL=SASL_SSL).",
             valueName: "name=value",
             environment: { configuration, environment in
                 for (name, value) in environment where name.hasPrefix("KAFKA_") && name != "KAFKA_BROKERS" {

@@ -15,7 +15,9 @@ public struct KafkaConfiguration: Sendable, Equatable, CustomStringConvertible {
     /// inject unrelated `KAFKA_*` variables (Kubernetes: KAFKA_PORT for a Service "kafka").
     public internal(set) var environmentPropertyNames: Set<String> = []
 
-    public init(bootstrapServers: String = "127.0.0.1:9092", clientID: String = "alertron", properties: [String: String] = [:]) {
+    public init(
+        bootstrapServers: String = "127.0.0.1:9092", clientID: String = "alertron", properties: [String: String] = [:]
+    ) {
         self.bootstrapServers = bootstrapServers
         self.clientID = clientID
         self.properties = properties

@@ -27,19 +27,24 @@ public final class KafkaConsumer: Service, Sendable {
             logger: logger,
             onRebalance: { event in
                 KafkaMetrics.rebalances.increment(event.kind.rawValue)
-                logger.log(level: event.kind == .failed ? .error : .info, "kafka rebalance",
-                           metadata: ["kind": "\(event.kind.rawValue)",
-                                      "partitions": "\(event.partitions.map(\.description).joined(separator: ","))",
-                                      "reason": "\(event.reason ?? "")"])
+                logger.log(
+                    level: event.kind == .failed ? .error : .info, "kafka rebalance",
+                    metadata: [
+                        "kind": "\(event.kind.rawValue)",
+                        "partitions": "\(event.partitions.map(\.description).joined(separator: ","))",
+                        "reason": "\(event.reason ?? "")",
+                    ])
             },
             onError: { error, isFatal in
                 KafkaMetrics.errors.increment()
-                logger.log(level: isFatal ? .critical : .warning, "kafka consumer error",
-                           metadata: ["error": "\(error)", "fatal": "\(isFatal)"])
+                logger.log(
+                    level: isFatal ? .critical : .warning, "kafka consumer error",
+                    metadata: ["error": "\(error)", "fatal": "\(isFatal)"])
                 if isFatal { fatal.raise(error) }
             })
-        client = try RDKafkaClient(kind: .consumer, properties: configuration.librdkafkaProperties,
-                                   lenient: configuration.kafka.environmentPropertyNames, callbacks: callbacks)
+        client = try RDKafkaClient(
+            kind: .consumer, properties: configuration.librdkafkaProperties,
+            lenient: configuration.kafka.environmentPropertyNames, callbacks: callbacks)
         try client.subscribe(configuration.topics)
     }
 
@@ -142,7 +147,9 @@ public final class KafkaConsumer: Service, Sendable {
         case .failed(let error):
             logger.warning("kafka consumer closed with an error", metadata: ["error": "\(error)"])
         case .timedOut:
-            logger.error("kafka consumer close timed out; stored offsets may not be committed", metadata: ["timeout": "\(timeout)"])
+            logger.error(
+                "kafka consumer close timed out; stored offsets may not be committed",
+                metadata: ["timeout": "\(timeout)"])
         }
     }
 

@@ -30,15 +30,17 @@ public final class KafkaProducer: Service, Sendable {
         self.fatal = fatal
         let callbacks = RDKafkaClient.Callbacks(logger: logger, onRebalance: nil) { error, isFatal in
             KafkaMetrics.errors.increment()
-            logger.log(level: isFatal ? .critical : .warning, "kafka producer error",
-                       metadata: ["error": "\(error)", "fatal": "\(isFatal)"])
+            logger.log(
+                level: isFatal ? .critical : .warning, "kafka producer error",
+                metadata: ["error": "\(error)", "fatal": "\(isFatal)"])
             if isFatal { fatal.raise(error) }
         }
         var properties = configuration.librdkafkaProperties
         // Same key, same partition as Java clients and Redpanda tooling.
         properties["partitioner"] = properties["partitioner"] ?? "murmur2_random"
-        client = try RDKafkaClient(kind: .producer, properties: properties,
-                                   lenient: configuration.kafka.environmentPropertyNames, callbacks: callbacks)
+        client = try RDKafkaClient(
+            kind: .producer, properties: properties,
+            lenient: configuration.kafka.environmentPropertyNames, callbacks: callbacks)
         poller = DeliveryPoller(client: client, tracker: tracker)
     }
 
@@ -69,9 +71,11 @@ public final class KafkaProducer: Service, Sendable {
         poller.start()
         let outstanding = client.outstandingMessages
         if outstanding + batch.count > configuration.queueMaxMessages {
-            throw KafkaError(.queueFull, "the local queue holds \(outstanding) of at most \(configuration.queueMaxMessages) "
-                             + "messages; \(batch.count) more do not fit: slow down and resend",
-                             isRetriable: batch.count <= configuration.queueMaxMessages)
+            throw KafkaError(
+                .queueFull,
+                "the local queue holds \(outstanding) of at most \(configuration.queueMaxMessages) "
+                    + "messages; \(batch.count) more do not fit: slow down and resend",
+                isRetriable: batch.count <= configuration.queueMaxMessages)
         }
         let client = self.client
         let reports = try await withCheckedThrowingContinuation { (waiter: Waiter) in
@@ -114,9 +118,11 @@ public final class KafkaProducer: Service, Sendable {
     /// producer shuts down, or `giveUp()` says so (asked after every failure and every wait).
     /// For output that must not be lost: a permanent error is retried too, and says so loudly
     /// through `onFailure` rather than skipping the batch.
-    public func sendUntilAcknowledged(_ batch: KafkaProducerBatch, backoff: Backoff = Backoff(),
-                                      giveUp: () -> Bool = { false },
-                                      onFailure: (_ error: any Error, _ retryIn: Duration) -> Void) async -> Bool {
+    public func sendUntilAcknowledged(
+        _ batch: KafkaProducerBatch, backoff: Backoff = Backoff(),
+        giveUp: () -> Bool = { false },
+        onFailure: (_ error: any Error, _ retryIn: Duration) -> Void
+    ) async -> Bool {
         guard !batch.isEmpty else { return true }
         var backoff = backoff
         while !Task.isCancelled {
@@ -154,7 +160,9 @@ public final class KafkaProducer: Service, Sendable {
     /// uses are asked for: cheap enough for a "Kafka reachable" readiness check.
     public func metadata(allTopics: Bool = true, timeout: Duration = .seconds(5)) async throws -> KafkaClusterMetadata {
         let client = self.client
-        return try await blockingQueue.run { try client.metadata(allTopics: allTopics, timeoutMilliseconds: timeout.milliseconds) }
+        return try await blockingQueue.run {
+            try client.metadata(allTopics: allTopics, timeoutMilliseconds: timeout.milliseconds)
+        }
     }
 
     /// Creates topics on a real broker; existing topics count as created. The development
@@ -199,9 +207,12 @@ public final class KafkaProducer: Service, Sendable {
         if flushed && abandoned.isEmpty {
             logger.info("kafka producer flushed and closed")
         } else {
-            logger.error("kafka producer closed before every message was acknowledged",
-                         metadata: ["flush_timeout_ms": "\(timeout)", "unreported_messages": "\(undelivered)",
-                                    "failed_batches": "\(abandoned.count)"])
+            logger.error(
+                "kafka producer closed before every message was acknowledged",
+                metadata: [
+                    "flush_timeout_ms": "\(timeout)", "unreported_messages": "\(undelivered)",
+                    "failed_batches": "\(abandoned.count)",
+                ])
         }
     }
 

@@ -95,8 +95,10 @@ public struct KafkaProducerBatch: Sendable {
         }
         let valueStart = bytes.count
         bytes.append(contentsOf: value)
-        entries.append(Entry(topicIndex: topicIndex, keyStart: keyStart, keyLength: keyLength,
-                             valueStart: valueStart, valueLength: bytes.count - valueStart))
+        entries.append(
+            Entry(
+                topicIndex: topicIndex, keyStart: keyStart, keyLength: keyLength,
+                valueStart: valueStart, valueLength: bytes.count - valueStart))
     }
 
     /// Adds a message with a string key.
@@ -142,8 +144,10 @@ public struct KafkaConsumerMessage: Sendable {
     /// Broker or producer timestamp in milliseconds since the epoch, when known.
     public var timestampMilliseconds: Int64?
 
-    public init(topic: String, partition: Int32, offset: Int64, key: ArraySlice<UInt8>?, value: ArraySlice<UInt8>?,
-                timestampMilliseconds: Int64? = nil) {
+    public init(
+        topic: String, partition: Int32, offset: Int64, key: ArraySlice<UInt8>?, value: ArraySlice<UInt8>?,
+        timestampMilliseconds: Int64? = nil
+    ) {
         self.topic = topic
         self.partition = partition
         self.offset = offset

@@ -32,8 +32,11 @@ extension RDKafkaClient {
         var newTopics: [OpaquePointer?] = []
         defer { newTopics.forEach { rd_kafka_NewTopic_destroy($0) } }
         for specification in specifications {
-            guard let topic = rd_kafka_NewTopic_new(specification.name, Int32(specification.partitions),
-                                                    Int32(specification.replicationFactor), &errorText, errorText.count) else {
+            guard
+                let topic = rd_kafka_NewTopic_new(
+                    specification.name, Int32(specification.partitions),
+                    Int32(specification.replicationFactor), &errorText, errorText.count)
+            else {
                 throw KafkaError(.topicCreation, "topic \(specification.name): \(Self.string(errorText))")
             }
             newTopics.append(topic)
@@ -54,18 +57,21 @@ extension RDKafkaClient {
         let eventError = rd_kafka_event_error(event)
         if eventError != RD_KAFKA_RESP_ERR_NO_ERROR {
             let text = Self.string(rd_kafka_event_error_string(event))
-            if eventError == RD_KAFKA_RESP_ERR__UNSUPPORTED_FEATURE || text.localizedLowercase.contains("not supported") {
-                throw KafkaError(.unsupported,
-                                 "the broker does not support CreateTopics (\(text)); create the topics on the broker itself "
-                                 + "(the development broker creates its topics at start: see alertron-devbroker --topic)",
-                                 librdkafkaCode: eventError.rawValue, isRetriable: false)
+            if eventError == RD_KAFKA_RESP_ERR__UNSUPPORTED_FEATURE || text.localizedLowercase.contains("not supported")
+            {
+                throw KafkaError(
+                    .unsupported,
+                    "the broker does not support CreateTopics (\(text)); create the topics on the broker itself "
+                        + "(the development broker creates its topics at start: see alertron-devbroker --topic)",
+                    librdkafkaCode: eventError.rawValue, isRetriable: false)
             }
             if eventError == RD_KAFKA_RESP_ERR__TIMED_OUT {
                 // The development broker names no controller, so the request never leaves.
-                throw KafkaError(.timedOut,
-                                 "CreateTopics got no answer (\(text)); a broker without the admin API, such as the "
-                                 + "development broker, needs its topics created on the broker itself (alertron-devbroker --topic)",
-                                 librdkafkaCode: eventError.rawValue)
+                throw KafkaError(
+                    .timedOut,
+                    "CreateTopics got no answer (\(text)); a broker without the admin API, such as the "
+                        + "development broker, needs its topics created on the broker itself (alertron-devbroker --topic)",
+                    librdkafkaCode: eventError.rawValue)
             }
             throw KafkaError(.topicCreation, "CreateTopics failed: \(text)", librdkafkaCode: eventError.rawValue)
         }
@@ -78,11 +84,14 @@ extension RDKafkaClient {
         for topicResult in UnsafeBufferPointer(start: results, count: count) {
             let code = rd_kafka_topic_result_error(topicResult)
             if code != RD_KAFKA_RESP_ERR_NO_ERROR && code != RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS {
-                failures.append("\(Self.string(rd_kafka_topic_result_name(topicResult))): \(Self.string(rd_kafka_topic_result_error_string(topicResult)))")
+                failures.append(
+                    "\(Self.string(rd_kafka_topic_result_name(topicResult))): \(Self.string(rd_kafka_topic_result_error_string(topicResult)))"
+                )
             }
         }
         if !failures.isEmpty {
-            throw KafkaError(.topicCreation, "the broker refused: " + failures.joined(separator: "; "), isRetriable: false)
+            throw KafkaError(
+                .topicCreation, "the broker refused: " + failures.joined(separator: "; "), isRetriable: false)
         }
     }
 }

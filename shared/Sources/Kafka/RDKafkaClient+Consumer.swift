@@ -20,13 +20,19 @@ extension RDKafkaClient {
         // Wait (up to the timeout) for the first message only, then take what is already
         // queued without waiting: consume_batch_queue alone waits until the batch is full or
         // the timeout passes, which holds a trickle of messages back for the whole timeout.
-        guard let first = rd_kafka_consume_queue(queue, timeoutMilliseconds) else { return KafkaConsumerBatch(messages: []) }
+        guard let first = rd_kafka_consume_queue(queue, timeoutMilliseconds) else {
+            return KafkaConsumerBatch(messages: [])
+        }
         var pointers = [UnsafeMutablePointer<rd_kafka_message_t>?](repeating: nil, count: capacity)
         pointers[0] = first
-        let received = capacity > 1
-            ? 1 + max(0, pointers.withUnsafeMutableBufferPointer { buffer in
-                rd_kafka_consume_batch_queue(queue, 0, buffer.baseAddress! + 1, capacity - 1)
-            })
+        let received =
+            capacity > 1
+            ? 1
+                + max(
+                    0,
+                    pointers.withUnsafeMutableBufferPointer { buffer in
+                        rd_kafka_consume_batch_queue(queue, 0, buffer.baseAddress! + 1, capacity - 1)
+                    })
             : 1
         let polled = pointers[0..<received].compactMap { $0 }
         defer { polled.forEach { rd_kafka_message_destroy($0) } }
@@ -65,13 +71,14 @@ extension RDKafkaClient {
             }
             var timestampType = RD_KAFKA_TIMESTAMP_NOT_AVAILABLE
             let timestamp = rd_kafka_message_timestamp(message, &timestampType)
-            messages.append(KafkaConsumerMessage(
-                topic: lastTopicName,
-                partition: m.partition,
-                offset: m.offset,
-                key: span.key.map { storage[$0] },
-                value: span.value.map { storage[$0] },
-                timestampMilliseconds: timestampType == RD_KAFKA_TIMESTAMP_NOT_AVAILABLE ? nil : timestamp))
+            messages.append(
+                KafkaConsumerMessage(
+                    topic: lastTopicName,
+                    partition: m.partition,
+                    offset: m.offset,
+                    key: span.key.map { storage[$0] },
+                    value: span.value.map { storage[$0] },
+                    timestampMilliseconds: timestampType == RD_KAFKA_TIMESTAMP_NOT_AVAILABLE ? nil : timestamp))
         }
         return KafkaConsumerBatch(messages: messages)
     }
@@ -81,16 +88,22 @@ extension RDKafkaClient {
     func storeOffsets(_ offsets: [KafkaTopicPartition: Int64]) throws {
         guard !offsets.isEmpty else { return }
         let list = TopicPartitionList(capacity: offsets.count)
-        for (topicPartition, offset) in offsets { list.add(topicPartition.topic, partition: topicPartition.partition, offset: offset) }
+        for (topicPartition, offset) in offsets {
+            list.add(topicPartition.topic, partition: topicPartition.partition, offset: offset)
+        }
         let result = rd_kafka_offsets_store(handle, list.pointer)
         let failed = list.withElements { elements in
-            elements.filter { $0.err != RD_KAFKA_RESP_ERR_NO_ERROR }.map { (name: "\(Self.string($0.topic))[\($0.partition)]", code: $0.err) }
+            elements.filter { $0.err != RD_KAFKA_RESP_ERR_NO_ERROR }.map {
+                (name: "\(Self.string($0.topic))[\($0.partition)]", code: $0.err)
+            }
         }
         if result != RD_KAFKA_RESP_ERR_NO_ERROR || !failed.isEmpty {
             let names = failed.map(\.name).joined(separator: ", ")
             let code = failed.first?.code ?? result
-            throw KafkaError(.offsets, "offsets not stored for \(names.isEmpty ? "some partitions" : names): \(Self.string(rd_kafka_err2str(code)))",
-                             librdkafkaCode: code.rawValue, isRetriable: false)
+            throw KafkaError(
+                .offsets,
+                "offsets not stored for \(names.isEmpty ? "some partitions" : names): \(Self.string(rd_kafka_err2str(code)))",
+                librdkafkaCode: code.rawValue, isRetriable: false)
         }
     }
 
@@ -139,15 +152,18 @@ extension RDKafkaClient {
                 // Before the first fetch the position (and the cached high watermark) are unknown:
                 // such a partition adds nothing rather than a made-up number.
                 guard element.offset >= 0,
-                      rd_kafka_get_watermark_offsets(handle, element.topic, element.partition, &low, &high)
-                        == RD_KAFKA_RESP_ERR_NO_ERROR, high >= 0 else { continue }
+                    rd_kafka_get_watermark_offsets(handle, element.topic, element.partition, &low, &high)
+                        == RD_KAFKA_RESP_ERR_NO_ERROR, high >= 0
+                else { continue }
                 lag[topic, default: 0] += max(0, high - element.offset)
             }
         }
         return lag
     }
 
-    private static func append(_ pointer: UnsafeMutableRawPointer?, _ length: Int, to storage: inout [UInt8]) -> Range<Int>? {
+    private static func append(
+        _ pointer: UnsafeMutableRawPointer?, _ length: Int, to storage: inout [UInt8]
+    ) -> Range<Int>? {
         guard let pointer else { return nil }
         let start = storage.count
         storage.append(contentsOf: UnsafeRawBufferPointer(start: pointer, count: length))
@@ -174,7 +190,9 @@ final class TopicPartitionList {
     }
 
     /// The elements, valid inside `body` only: they (and their topic names) are the list's memory.
-    func withElements<Result>(_ body: (UnsafeBufferPointer<rd_kafka_topic_partition_t>) throws -> Result) rethrows -> Result {
+    func withElements<Result>(
+        _ body: (UnsafeBufferPointer<rd_kafka_topic_partition_t>) throws -> Result
+    ) rethrows -> Result {
         try withExtendedLifetime(self) {
             try body(UnsafeBufferPointer(start: pointer.pointee.elems, count: Int(pointer.pointee.cnt)))
         }

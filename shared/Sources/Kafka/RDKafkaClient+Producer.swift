@@ -13,7 +13,9 @@ extension RDKafkaClient {
             let base = raw.baseAddress.map { UnsafeMutableRawPointer(mutating: $0) }
             for (topicIndex, indices) in byTopic.enumerated() where !indices.isEmpty {
                 guard let topic = topicHandle(batch.topics[topicIndex]) else {
-                    let error = KafkaError(.configuration, "topic name '\(batch.topics[topicIndex].prefix(100))' is not valid", isRetriable: false)
+                    let error = KafkaError(
+                        .configuration, "topic name '\(batch.topics[topicIndex].prefix(100))' is not valid",
+                        isRetriable: false)
                     refused.append(contentsOf: indices.map { ($0, error) })
                     continue
                 }
@@ -30,8 +32,9 @@ extension RDKafkaClient {
                     return message
                 }
                 let enqueued = messages.withUnsafeMutableBufferPointer { buffer in
-                    rd_kafka_produce_batch(topic, alertron_partition_unassigned(), flags,
-                                           buffer.baseAddress, Int32(buffer.count))
+                    rd_kafka_produce_batch(
+                        topic, alertron_partition_unassigned(), flags,
+                        buffer.baseAddress, Int32(buffer.count))
                 }
                 if enqueued < messages.count {
                     for (position, message) in messages.enumerated() where message.err != RD_KAFKA_RESP_ERR_NO_ERROR {
@@ -57,18 +60,22 @@ extension RDKafkaClient {
                 for message in deliveryScratch[0..<count] {
                     guard let message = message?.pointee else { continue }
                     let failed = message.err != RD_KAFKA_RESP_ERR_NO_ERROR
-                    outcomes.append(DeliveryOutcome(
-                        token: UInt(bitPattern: message._private),
-                        partition: message.partition,
-                        offset: message.offset,
-                        error: failed ? Self.error(message.err, defaultCode: .deliveryFailed) : nil))
+                    outcomes.append(
+                        DeliveryOutcome(
+                            token: UInt(bitPattern: message._private),
+                            partition: message.partition,
+                            offset: message.offset,
+                            error: failed ? Self.error(message.err, defaultCode: .deliveryFailed) : nil))
                 }
             }
         case Int32(alertron_event_error()):
             let fatal = rd_kafka_event_error_is_fatal(event) != 0
-            let error = fatal ? (fatalError() ?? KafkaError(.fatal, Self.string(rd_kafka_event_error_string(event))))
-                : KafkaError(.deliveryFailed, Self.string(rd_kafka_event_error_string(event)),
-                             librdkafkaCode: rd_kafka_event_error(event).rawValue)
+            let error =
+                fatal
+                ? (fatalError() ?? KafkaError(.fatal, Self.string(rd_kafka_event_error_string(event))))
+                : KafkaError(
+                    .deliveryFailed, Self.string(rd_kafka_event_error_string(event)),
+                    librdkafkaCode: rd_kafka_event_error(event).rawValue)
             callbacks.onError(error, fatal)
         default:
             break

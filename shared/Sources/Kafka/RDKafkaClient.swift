@@ -45,8 +45,10 @@ package final class RDKafkaClient: @unchecked Sendable {
         let logger: Logger
         let onRebalance: (@Sendable (RebalanceEvent) -> Void)?
         let onError: @Sendable (KafkaError, _ fatal: Bool) -> Void
-        package init(logger: Logger, onRebalance: (@Sendable (RebalanceEvent) -> Void)?,
-             onError: @escaping @Sendable (KafkaError, Bool) -> Void) {
+        package init(
+            logger: Logger, onRebalance: (@Sendable (RebalanceEvent) -> Void)?,
+            onError: @escaping @Sendable (KafkaError, Bool) -> Void
+        ) {
             self.logger = logger
             self.onRebalance = onRebalance
             self.onError = onError
@@ -82,8 +84,9 @@ package final class RDKafkaClient: @unchecked Sendable {
         for (name, value) in properties.sorted(by: { $0.key < $1.key }) {
             let result = rd_kafka_conf_set(conf, name, value, &errorText, errorText.count)
             if result == RD_KAFKA_CONF_UNKNOWN && lenient.contains(name) {
-                callbacks.logger.warning("ignoring an environment variable that is not a librdkafka property",
-                                         metadata: ["property": "\(name)"])
+                callbacks.logger.warning(
+                    "ignoring an environment variable that is not a librdkafka property",
+                    metadata: ["property": "\(name)"])
                 continue
             }
             if result != RD_KAFKA_CONF_OK {
@@ -122,9 +125,10 @@ package final class RDKafkaClient: @unchecked Sendable {
         // rd_kafka_destroy can block (an unclosed consumer closes itself), so it runs on a
         // thread of its own, never on whichever cooperative thread dropped the last reference.
         // The callbacks box travels along: librdkafka may call back until destroy returns.
-        let resources = Teardown(handle: handle, callbacks: callbacks, destroyFirst: destroyFirst,
-                                 queues: [mainQueue, consumerQueue].compactMap { $0 },
-                                 topics: topicHandles.withLock { Array($0.values) })
+        let resources = Teardown(
+            handle: handle, callbacks: callbacks, destroyFirst: destroyFirst,
+            queues: [mainQueue, consumerQueue].compactMap { $0 },
+            topics: topicHandles.withLock { Array($0.values) })
         let thread = Thread { resources.destroy() }
         thread.name = "alertron-kafka-destroy"
         thread.start()
@@ -162,54 +166,60 @@ package final class RDKafkaClient: @unchecked Sendable {
         return Unmanaged<Callbacks>.fromOpaque(opaque).takeUnretainedValue()
     }
 
-    private static let logCallback: @convention(c) (OpaquePointer?, Int32, UnsafePointer<CChar>?, UnsafePointer<CChar>?) -> Void = {
-        handle, level, facility, text in
-        guard let callbacks = RDKafkaClient.callbacks(of: handle) else { return }
-        // syslog levels 0-7. Errors also arrive through the error callback or event, which
-        // logs them as warnings, so librdkafka's own lines are kept one notch lower.
-        let swiftLevel: Logger.Level = level <= 4 ? .info : level <= 6 ? .debug : .trace
-        callbacks.logger.log(level: swiftLevel, "\(RDKafkaClient.string(text))",
-                             metadata: ["kafka.facility": "\(RDKafkaClient.string(facility))"])
-    }
-
-    private static let errorCallback: @convention(c) (OpaquePointer?, Int32, UnsafePointer<CChar>?, UnsafeMutableRawPointer?) -> Void = {
-        handle, code, reason, _ in
-        guard let callbacks = RDKafkaClient.callbacks(of: handle) else { return }
-        let error = KafkaError(.consumer, RDKafkaClient.string(reason), librdkafkaCode: code)
-        callbacks.onError(error, code == RD_KAFKA_RESP_ERR__FATAL.rawValue)
-    }
-
-    private static let rebalanceCallback: @convention(c) (
-        OpaquePointer?, rd_kafka_resp_err_t, UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?, UnsafeMutableRawPointer?
-    ) -> Void = { handle, code, list, _ in
-        guard let handle else { return }
-        let cooperative = RDKafkaClient.string(rd_kafka_rebalance_protocol(handle)) == "COOPERATIVE"
-        let partitions = list.map(RDKafkaClient.partitions) ?? []
-        var kind: RebalanceEvent.Kind
-        var failure: String?
-        switch code {
-        case RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS:
-            kind = .assigned
-            if cooperative {
-                failure = RDKafkaClient.consume(rd_kafka_incremental_assign(handle, list))
-            } else {
-                failure = RDKafkaClient.describe(rd_kafka_assign(handle, list))
-            }
-        case RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS:
-            kind = .revoked
-            if cooperative {
-                failure = RDKafkaClient.consume(rd_kafka_incremental_unassign(handle, list))
-            } else {
-                failure = RDKafkaClient.describe(rd_kafka_assign(handle, nil))
-            }
-        default:
-            // The group could not be joined; drop whatever was assigned, as librdkafka advises.
-            kind = .failed
-            failure = RDKafkaClient.string(rd_kafka_err2str(code))
-            _ = rd_kafka_assign(handle, nil)
+    private static let logCallback:
+        @convention(c) (OpaquePointer?, Int32, UnsafePointer<CChar>?, UnsafePointer<CChar>?) -> Void = {
+            handle, level, facility, text in
+            guard let callbacks = RDKafkaClient.callbacks(of: handle) else { return }
+            // syslog levels 0-7. Errors also arrive through the error callback or event, which
+            // logs them as warnings, so librdkafka's own lines are kept one notch lower.
+            let swiftLevel: Logger.Level = level <= 4 ? .info : level <= 6 ? .debug : .trace
+            callbacks.logger.log(
+                level: swiftLevel, "\(RDKafkaClient.string(text))",
+                metadata: ["kafka.facility": "\(RDKafkaClient.string(facility))"])
         }
-        RDKafkaClient.callbacks(of: handle)?.onRebalance?(RebalanceEvent(kind: kind, partitions: partitions, reason: failure))
-    }
+
+    private static let errorCallback:
+        @convention(c) (OpaquePointer?, Int32, UnsafePointer<CChar>?, UnsafeMutableRawPointer?) -> Void = {
+            handle, code, reason, _ in
+            guard let callbacks = RDKafkaClient.callbacks(of: handle) else { return }
+            let error = KafkaError(.consumer, RDKafkaClient.string(reason), librdkafkaCode: code)
+            callbacks.onError(error, code == RD_KAFKA_RESP_ERR__FATAL.rawValue)
+        }
+
+    private static let rebalanceCallback:
+        @convention(c) (
+            OpaquePointer?, rd_kafka_resp_err_t, UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?,
+            UnsafeMutableRawPointer?
+        ) -> Void = { handle, code, list, _ in
+            guard let handle else { return }
+            let cooperative = RDKafkaClient.string(rd_kafka_rebalance_protocol(handle)) == "COOPERATIVE"
+            let partitions = list.map(RDKafkaClient.partitions) ?? []
+            var kind: RebalanceEvent.Kind
+            var failure: String?
+            switch code {
+            case RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS:
+                kind = .assigned
+                if cooperative {
+                    failure = RDKafkaClient.consume(rd_kafka_incremental_assign(handle, list))
+                } else {
+                    failure = RDKafkaClient.describe(rd_kafka_assign(handle, list))
+                }
+            case RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS:
+                kind = .revoked
+                if cooperative {
+                    failure = RDKafkaClient.consume(rd_kafka_incremental_unassign(handle, list))
+                } else {
+                    failure = RDKafkaClient.describe(rd_kafka_assign(handle, nil))
+                }
+            default:
+                // The group could not be joined; drop whatever was assigned, as librdkafka advises.
+                kind = .failed
+                failure = RDKafkaClient.string(rd_kafka_err2str(code))
+                _ = rd_kafka_assign(handle, nil)
+            }
+            RDKafkaClient.callbacks(of: handle)?.onRebalance?(
+                RebalanceEvent(kind: kind, partitions: partitions, reason: failure))
+        }
 
     private static func consume(_ error: OpaquePointer?) -> String? {
         guard let error else { return nil }
@@ -239,8 +249,8 @@ package final class RDKafkaClient: @unchecked Sendable {
         case RD_KAFKA_RESP_ERR__FATAL:
             return KafkaError(.fatal, text, librdkafkaCode: code.rawValue, isRetriable: false)
         case RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED, RD_KAFKA_RESP_ERR_CLUSTER_AUTHORIZATION_FAILED,
-             RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC, RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART, RD_KAFKA_RESP_ERR__INVALID_ARG,
-             RD_KAFKA_RESP_ERR_INVALID_MSG, RD_KAFKA_RESP_ERR__AUTHENTICATION:
+            RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC, RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART, RD_KAFKA_RESP_ERR__INVALID_ARG,
+            RD_KAFKA_RESP_ERR_INVALID_MSG, RD_KAFKA_RESP_ERR__AUTHENTICATION:
             return KafkaError(defaultCode, text, librdkafkaCode: code.rawValue, isRetriable: false)
         default:
             return KafkaError(defaultCode, text, librdkafkaCode: code.rawValue)
@@ -262,5 +272,7 @@ package final class RDKafkaClient: @unchecked Sendable {
 /// offsets, the mock cluster's requests) return at once and are not checked.
 @inline(__always)
 func assertNotOnTaskThread(_ call: StaticString) {
-    assert(withUnsafeCurrentTask { $0 == nil }, "\(call) blocks its thread: call it from the Kafka client's queue, not from a task")
+    assert(
+        withUnsafeCurrentTask { $0 == nil },
+        "\(call) blocks its thread: call it from the Kafka client's queue, not from a task")
 }

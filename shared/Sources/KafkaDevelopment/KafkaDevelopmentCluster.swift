@@ -29,7 +29,8 @@ public final class KafkaDevelopmentCluster: Sendable {
             logger.warning("development cluster error", metadata: ["error": "\(error)"])
         }
         // The mock cluster hangs off a client handle of its own that sends nothing.
-        client = try RDKafkaClient(kind: .mockHost, properties: ["client.id": "alertron-devbroker"], callbacks: callbacks)
+        client = try RDKafkaClient(
+            kind: .mockHost, properties: ["client.id": "alertron-devbroker"], callbacks: callbacks)
         guard let cluster = rd_kafka_mock_cluster_new(client.handle, Int32(brokers)) else {
             throw KafkaError(.mockCluster, "librdkafka could not start its mock cluster")
         }
@@ -43,7 +44,9 @@ public final class KafkaDevelopmentCluster: Sendable {
     /// Creates a topic with a fixed partition count (replication: all brokers, at most 3).
     public func createTopic(_ name: String, partitions: Int) throws {
         guard partitions > 0 else { throw KafkaError(.mockCluster, "topic \(name): partitions must be at least 1") }
-        try check(rd_kafka_mock_topic_create(mock, name, Int32(partitions), Int32(min(brokerCount, 3))), "create topic \(name)")
+        try check(
+            rd_kafka_mock_topic_create(mock, name, Int32(partitions), Int32(min(brokerCount, 3))),
+            "create topic \(name)")
         topicList.withLock { $0[name] = partitions }
     }
 
@@ -52,8 +55,9 @@ public final class KafkaDevelopmentCluster: Sendable {
 
     /// Takes a broker down (connections refused) or brings it back. Broker ids start at 1.
     public func setBroker(_ id: Int32, up: Bool) throws {
-        try check(up ? rd_kafka_mock_broker_set_up(mock, id) : rd_kafka_mock_broker_set_down(mock, id),
-                  "set broker \(id) \(up ? "up" : "down")")
+        try check(
+            up ? rd_kafka_mock_broker_set_up(mock, id) : rd_kafka_mock_broker_set_down(mock, id),
+            "set broker \(id) \(up ? "up" : "down")")
     }
 
     /// Adds latency to every response of one broker.
@@ -76,7 +80,9 @@ public final class KafkaDevelopmentCluster: Sendable {
 
     private func check(_ result: rd_kafka_resp_err_t, _ action: String) throws {
         if result != RD_KAFKA_RESP_ERR_NO_ERROR {
-            throw KafkaError(.mockCluster, "\(action): \(RDKafkaClient.string(rd_kafka_err2str(result)))", librdkafkaCode: result.rawValue)
+            throw KafkaError(
+                .mockCluster, "\(action): \(RDKafkaClient.string(rd_kafka_err2str(result)))",
+                librdkafkaCode: result.rawValue)
         }
     }
 }

@@ -5,8 +5,10 @@ import Foundation
 
 /// Reading and writing artifact files, with errors that start with what and where.
 enum ArtifactFile {
-    static func load<Model>(path: String, what: String,
-                            _ decode: ([UInt8]) throws(ModelError) -> Model) throws(ModelError) -> Model {
+    static func load<Model>(
+        path: String, what: String,
+        _ decode: ([UInt8]) throws(ModelError) -> Model
+    ) throws(ModelError) -> Model {
         let bytes: [UInt8]
         do {
             bytes = try SystemFiles.read(path: path)
@@ -73,12 +75,15 @@ enum ArtifactJSON {
         var model: String?
     }
 
-    static func decode<Artifact: Decodable>(_ type: Artifact.Type, from bytes: some Collection<UInt8>,
-                                            formatVersion: Int, model: String) throws(ModelError) -> Artifact {
+    static func decode<Artifact: Decodable>(
+        _ type: Artifact.Type, from bytes: some Collection<UInt8>,
+        formatVersion: Int, model: String
+    ) throws(ModelError) -> Artifact {
         let data = Data(bytes)
         let header = try decode(Header.self, data)
         guard header.formatVersion == formatVersion else {
-            throw ModelError("format_version is \(header.formatVersion), but this build reads only format_version \(formatVersion)")
+            throw ModelError(
+                "format_version is \(header.formatVersion), but this build reads only format_version \(formatVersion)")
         }
         guard let found = header.model else { throw ModelError("missing field 'model'") }
         guard found == model else { throw ModelError("model is '\(found.prefix(40))', expected '\(model)'") }
@@ -116,7 +121,8 @@ enum ArtifactJSON {
         case .keyNotFound(let key, let context):
             return "missing field '\(path(context.codingPath + [key]))'"
         case .typeMismatch(let type, let context), .valueNotFound(let type, let context):
-            let found = found(in: context.debugDescription, isNull: { if case .valueNotFound = error { true } else { false } }())
+            let found = found(
+                in: context.debugDescription, isNull: { if case .valueNotFound = error { true } else { false } }())
             if context.codingPath.isEmpty { return "expected a JSON object\(found)" }
             return "field '\(path(context.codingPath))' should be \(kind(type))\(found)"
         case .dataCorrupted(let context):
@@ -168,7 +174,8 @@ enum ArtifactJSON {
     /// `, found a string` from Foundation's "Expected to decode Int but found a string instead."
     private static func found(in description: String, isNull: Bool) -> String {
         if isNull { return ", found null" }
-        guard let start = description.range(of: "but found "), let end = description.range(of: " instead", range: start.upperBound..<description.endIndex)
+        guard let start = description.range(of: "but found "),
+            let end = description.range(of: " instead", range: start.upperBound..<description.endIndex)
         else { return "" }
         var kind = String(description[start.upperBound..<end.lowerBound])
         for article in ["a ", "an "] where kind.hasPrefix(article) { kind.removeFirst(article.count) }
@@ -183,7 +190,8 @@ enum ArtifactCheck {
         return value
     }
 
-    static func count<Element>(_ elements: [Element], _ name: String, expected: Int, meaning: String) throws(ModelError) {
+    static func count<Element>(_ elements: [Element], _ name: String, expected: Int, meaning: String) throws(ModelError)
+    {
         guard elements.count == expected else {
             throw ModelError("\(name) has \(elements.count) entries, expected \(expected) (\(meaning))")
         }
@@ -198,6 +206,8 @@ enum ArtifactCheck {
     }
 
     static func timestamp(_ text: String, _ name: String) throws(ModelError) {
-        guard Timestamp.isValidRFC3339(text) else { throw ModelError("\(name) '\(text.prefix(40))' is not an RFC 3339 timestamp") }
+        guard Timestamp.isValidRFC3339(text) else {
+            throw ModelError("\(name) '\(text.prefix(40))' is not an RFC 3339 timestamp")
+        }
     }
 }

@@ -51,7 +51,8 @@ public enum CSVTable {
             var seen: [String: Int] = [:]
             for (index, column) in header.enumerated() {
                 if let first = seen[column] {
-                    throw ModelError("\(name) line \(line.number): columns \(first + 1) and \(index + 1) are both named '\(column)'")
+                    throw ModelError(
+                        "\(name) line \(line.number): columns \(first + 1) and \(index + 1) are both named '\(column)'")
                 }
                 seen[column] = index
             }
@@ -89,15 +90,19 @@ public enum CSVTable {
             if line.isBlank { continue }
             try fields.split(line.bytes, name: name, lineNumber: line.number)
             guard fields.count == header.count else {
-                throw ModelError("\(name) line \(line.number): \(fields.count) fields, expected \(header.count) as in the header")
+                throw ModelError(
+                    "\(name) line \(line.number): \(fields.count) fields, expected \(header.count) as in the header")
             }
             for (position, index) in featureIndices.enumerated() {
                 row[position] = try fields.withField(index) { (field) throws(ModelError) -> Double in
                     guard let value = parseDecimal(field) else {
-                        throw ModelError("\(name) line \(line.number): column \(header[index]): \(quote(field)) is not a number")
+                        throw ModelError(
+                            "\(name) line \(line.number): column \(header[index]): \(quote(field)) is not a number")
                     }
                     guard value.isFinite else {
-                        throw ModelError("\(name) line \(line.number): column \(header[index]): \(quote(field)) is not a finite number")
+                        throw ModelError(
+                            "\(name) line \(line.number): column \(header[index]): \(quote(field)) is not a finite number"
+                        )
                     }
                     return value
                 }
@@ -106,8 +111,9 @@ public enum CSVTable {
             if let labelIndex {
                 let label = try fields.withField(labelIndex) { (field) throws(ModelError) -> Bool in
                     guard let label = parseLabel(field) else {
-                        throw ModelError("\(name) line \(line.number): column \(header[labelIndex]): \(quote(field)) is not a label "
-                            + "(expected 1 or true for anomalous, 0 or false for normal)")
+                        throw ModelError(
+                            "\(name) line \(line.number): column \(header[labelIndex]): \(quote(field)) is not a label "
+                                + "(expected 1 or true for anomalous, 0 or false for normal)")
                     }
                     return label
                 }
@@ -183,7 +189,8 @@ private struct FieldSplitter {
                 ranges.append((false, start, unescaped.count))
                 while i < line.count, line[i] == space || line[i] == tab { i += 1 }
                 guard i == line.count || line[i] == comma else {
-                    throw ModelError("\(name) line \(lineNumber): unexpected text after a closing quote in field \(ranges.count)")
+                    throw ModelError(
+                        "\(name) line \(lineNumber): unexpected text after a closing quote in field \(ranges.count)")
                 }
             } else {
                 let start = i

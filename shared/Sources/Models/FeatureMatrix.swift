@@ -49,6 +49,6 @@ public struct FeatureMatrix: Sendable, Equatable {
 
     public subscript(row: Int) -> ArraySlice<Double> {
         precondition(row >= 0 && row < rows, "FeatureMatrix: row \(row) out of range 0..<\(rows)")
-        return values[row * columns ..< (row + 1) * columns]
+        return values[row * columns..<(row + 1) * columns]
     }
 }

@@ -64,17 +64,22 @@ extension IsolationForest {
     }
 
     public func artifactJSON() throws(ModelError) -> [UInt8] {
-        let trees = Artifact.Trees(count: forest.treeCount, depth: forest.depth, subsample: forest.subsample, features: forest.features,
-                                   thresholds: forest.thresholds.map { $0.isInfinite ? nil : $0 }, leafValues: forest.leafValues)
-        return try ArtifactJSON.encode(Artifact(
-            formatVersion: Self.formatVersion, model: Self.modelName, version: contentVersion, featureNames: featureNames,
-            scaler: forest.scaler, threshold: threshold,
-            severity: .init(warning: warningCutPoint, critical: criticalCutPoint), training: training, trees: trees))
+        let trees = Artifact.Trees(
+            count: forest.treeCount, depth: forest.depth, subsample: forest.subsample, features: forest.features,
+            thresholds: forest.thresholds.map { $0.isInfinite ? nil : $0 }, leafValues: forest.leafValues)
+        return try ArtifactJSON.encode(
+            Artifact(
+                formatVersion: Self.formatVersion, model: Self.modelName, version: contentVersion,
+                featureNames: featureNames,
+                scaler: forest.scaler, threshold: threshold,
+                severity: .init(warning: warningCutPoint, critical: criticalCutPoint), training: training, trees: trees)
+        )
     }
 
     /// Reads an artifact, checking every field; the error says exactly what is wrong.
     public init(artifactJSON: some Collection<UInt8>) throws(ModelError) {
-        let artifact = try ArtifactJSON.decode(Artifact.self, from: artifactJSON, formatVersion: Self.formatVersion, model: Self.modelName)
+        let artifact = try ArtifactJSON.decode(
+            Artifact.self, from: artifactJSON, formatVersion: Self.formatVersion, model: Self.modelName)
         let featureNames = artifact.featureNames
         try Self.validateFeatureNames(featureNames)
         let featureCount = featureNames.count
@@ -90,9 +95,13 @@ extension IsolationForest {
         let threshold = try ArtifactCheck.finite(artifact.threshold, "threshold")
         let warning = try ArtifactCheck.finite(artifact.severity.warning, "severity.warning")
         let critical = try ArtifactCheck.finite(artifact.severity.critical, "severity.critical")
-        guard (0...1).contains(threshold) else { throw ModelError("threshold is \(threshold), expected a score in [0, 1]") }
+        guard (0...1).contains(threshold) else {
+            throw ModelError("threshold is \(threshold), expected a score in [0, 1]")
+        }
         guard warning == threshold else {
-            throw ModelError("severity.warning (\(warning)) differs from threshold (\(threshold)); the warning band starts at the threshold")
+            throw ModelError(
+                "severity.warning (\(warning)) differs from threshold (\(threshold)); the warning band starts at the threshold"
+            )
         }
         guard warning <= critical else {
             throw ModelError("severity.warning (\(warning)) is above severity.critical (\(critical))")
@@ -113,14 +122,22 @@ extension IsolationForest {
         let internalCount = (1 << depth) - 1
         let leafCount = 1 << depth
         let nodeCountMeaning = "\(count) trees × \(internalCount)"
-        try ArtifactCheck.count(trees.features, "trees.features", expected: count * internalCount, meaning: nodeCountMeaning)
-        try ArtifactCheck.count(trees.thresholds, "trees.thresholds", expected: count * internalCount, meaning: nodeCountMeaning)
-        try ArtifactCheck.finite(trees.leafValues, "trees.leaf_values", expected: count * leafCount, meaning: "\(count) trees × \(leafCount)")
+        try ArtifactCheck.count(
+            trees.features, "trees.features", expected: count * internalCount, meaning: nodeCountMeaning)
+        try ArtifactCheck.count(
+            trees.thresholds, "trees.thresholds", expected: count * internalCount, meaning: nodeCountMeaning)
+        try ArtifactCheck.finite(
+            trees.leafValues, "trees.leaf_values", expected: count * leafCount, meaning: "\(count) trees × \(leafCount)"
+        )
         if let index = trees.features.firstIndex(where: { !(0..<featureCount).contains($0) }) {
-            throw ModelError("trees.features[\(index)] is \(trees.features[index]), but the model has \(featureCount) features (valid 0...\(featureCount - 1))")
+            throw ModelError(
+                "trees.features[\(index)] is \(trees.features[index]), but the model has \(featureCount) features (valid 0...\(featureCount - 1))"
+            )
         }
         if let index = trees.thresholds.firstIndex(where: { $0.map { !$0.isFinite } ?? false }) {
-            throw ModelError("trees.thresholds[\(index)] is \(trees.thresholds[index]!), expected a finite number (or null for +infinity)")
+            throw ModelError(
+                "trees.thresholds[\(index)] is \(trees.thresholds[index]!), expected a finite number (or null for +infinity)"
+            )
         }
         if let index = trees.leafValues.firstIndex(where: { $0 < 0 }) {
             throw ModelError("trees.leaf_values[\(index)] is \(trees.leafValues[index]), expected a path length >= 0")
@@ -161,18 +178,24 @@ extension IsolationForest {
 
         let forest = Forest(
             treeCount: count, depth: depth, subsample: subsample, featureCount: featureCount,
-            features: trees.features, thresholds: trees.thresholds.map { $0 ?? .infinity }, leafValues: trees.leafValues,
+            features: trees.features, thresholds: trees.thresholds.map { $0 ?? .infinity },
+            leafValues: trees.leafValues,
             scaler: artifact.scaler)
-        self.init(featureNames: featureNames, threshold: threshold, warningCutPoint: warning,
-                  criticalCutPoint: critical, training: training, forest: forest)
+        self.init(
+            featureNames: featureNames, threshold: threshold, warningCutPoint: warning,
+            criticalCutPoint: critical, training: training, forest: forest)
         guard artifact.version == contentVersion else {
-            throw ModelError("version '\(artifact.version.prefix(40))' does not match the content, which hashes to '\(contentVersion)': the file was edited or corrupted")
+            throw ModelError(
+                "version '\(artifact.version.prefix(40))' does not match the content, which hashes to '\(contentVersion)': the file was edited or corrupted"
+            )
         }
     }
 
     /// Loads the artifact at `path`; errors start with the path.
     public static func load(path: String) throws(ModelError) -> IsolationForest {
-        try ArtifactFile.load(path: path, what: "model artifact") { (bytes) throws(ModelError) in try IsolationForest(artifactJSON: bytes) }
+        try ArtifactFile.load(path: path, what: "model artifact") { (bytes) throws(ModelError) in
+            try IsolationForest(artifactJSON: bytes)
+        }
     }
 
     /// Writes the artifact to `path` atomically (a temporary file in the same directory,
@@ -181,8 +204,10 @@ extension IsolationForest {
         try ArtifactFile.write(try artifactJSON(), to: path, what: "model artifact")
     }
 
-    static func contentHash(featureNames: [String], forest: Forest,
-                            threshold: Double, warning: Double, critical: Double) -> String {
+    static func contentHash(
+        featureNames: [String], forest: Forest,
+        threshold: Double, warning: Double, critical: Double
+    ) -> String {
         var hash = FNV1a64()
         for name in featureNames {
             hash.add(bytes: name.utf8)

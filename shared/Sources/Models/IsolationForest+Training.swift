@@ -28,10 +28,13 @@ extension IsolationForest {
         scores.reserveCapacity(data.rows)
         data.values.withUnsafeBufferPointer { values in
             scores.append(contentsOf: repeatElement(0, count: data.rows))
-            scores.withUnsafeMutableBufferPointer { forest.scoreBlocks(values.baseAddress!, rows: data.rows, into: $0.baseAddress!) }
+            scores.withUnsafeMutableBufferPointer {
+                forest.scoreBlocks(values.baseAddress!, rows: data.rows, into: $0.baseAddress!)
+            }
         }
-        let cutPoints = SeverityCalibration(trainingScores: scores, contamination: parameters.contamination,
-                                            explicitThreshold: parameters.explicitThreshold)
+        let cutPoints = SeverityCalibration(
+            trainingScores: scores, contamination: parameters.contamination,
+            explicitThreshold: parameters.explicitThreshold)
         var auc: Double?
         if let labels {
             let value = ROC.auc(scores: scores, labels: labels)
@@ -76,7 +79,8 @@ extension IsolationForest {
             }
         } else {
             guard parameters.contamination > 0, parameters.contamination <= 0.5 else {
-                throw ModelError("parameter contamination is \(parameters.contamination), expected a fraction in (0, 0.5]")
+                throw ModelError(
+                    "parameter contamination is \(parameters.contamination), expected a fraction in (0, 0.5]")
             }
         }
         if let trainedAt = parameters.trainedAt, !Timestamp.isValidRFC3339(trainedAt) {
@@ -86,8 +90,9 @@ extension IsolationForest {
             throw ModelError("\(labels.count) labels for \(data.rows) rows")
         }
         if let index = data.values.firstIndex(where: { !$0.isFinite }) {
-            throw ModelError("training row \(index / data.columns), feature \(featureNames[index % data.columns]): "
-                + "\(data.values[index]) is not a finite number")
+            throw ModelError(
+                "training row \(index / data.columns), feature \(featureNames[index % data.columns]): "
+                    + "\(data.values[index]) is not a finite number")
         }
     }
 
@@ -241,14 +246,14 @@ private struct TreeGrower {
         var first = node
         var width = 1
         for _ in level..<depth {
-            for k in first ..< first + width {
+            for k in first..<first + width {
                 features[tree * internalCount + k] = 0
                 thresholds[tree * internalCount + k] = .infinity
             }
             first = 2 * first + 1
             width *= 2
         }
-        for k in first ..< first + width {
+        for k in first..<first + width {
             leafValues[tree * leafCount + k - internalCount] = value
         }
     }

@@ -64,8 +64,10 @@ public struct IsolationForest: Sendable {
 
     static let modelName = "isolation_forest"
 
-    init(featureNames: [String], threshold: Double, warningCutPoint: Double, criticalCutPoint: Double,
-         training: TrainingRecord, forest: Forest) {
+    init(
+        featureNames: [String], threshold: Double, warningCutPoint: Double, criticalCutPoint: Double,
+        training: TrainingRecord, forest: Forest
+    ) {
         self.featureNames = featureNames
         self.threshold = threshold
         self.warningCutPoint = warningCutPoint
@@ -90,8 +92,9 @@ public struct IsolationForest: Sendable {
     /// rows are walked in blocks, level by level, so the CPU overlaps many rows' memory loads.
     /// Gives exactly the same values as `score(_:)` row by row.
     public func score(_ data: FeatureMatrix, into scores: inout [Double]) {
-        precondition(data.columns == forest.featureCount,
-                     "IsolationForest.score: rows have \(data.columns) features, the model has \(forest.featureCount)")
+        precondition(
+            data.columns == forest.featureCount,
+            "IsolationForest.score: rows have \(data.columns) features, the model has \(forest.featureCount)")
         if scores.count > data.rows {
             scores.removeLast(scores.count - data.rows)
         } else if scores.count < data.rows {
@@ -159,8 +162,9 @@ public struct IsolationForest: Sendable {
     }
 
     private func pathLengthSum(_ row: some Collection<Double>) -> Double {
-        precondition(row.count == forest.featureCount,
-                     "IsolationForest.score: row has \(row.count) features, the model has \(forest.featureCount)")
+        precondition(
+            row.count == forest.featureCount,
+            "IsolationForest.score: row has \(row.count) features, the model has \(forest.featureCount)")
         if let sum = row.withContiguousStorageIfAvailable({ forest.pathLengthSum(unscaled: $0.baseAddress!) }) {
             return sum
         }
@@ -221,8 +225,10 @@ struct Forest: Sendable {
     /// their rows and a tree's nodes stay in L1.
     static let blockRows = 64
 
-    init(treeCount: Int, depth: Int, subsample: Int, featureCount: Int,
-         features: [Int], thresholds: [Double], leafValues: [Double], scaler: Scaler?) {
+    init(
+        treeCount: Int, depth: Int, subsample: Int, featureCount: Int,
+        features: [Int], thresholds: [Double], leafValues: [Double], scaler: Scaler?
+    ) {
         self.treeCount = treeCount
         self.depth = depth
         self.subsample = subsample
@@ -322,7 +328,8 @@ struct Forest: Sendable {
             leafValues.withUnsafeBufferPointer { leafBuffer in
                 withUnsafeTemporaryAllocation(of: Int.self, capacity: blockRows) { walk in
                     withUnsafeTemporaryAllocation(of: Double.self, capacity: blockRows) { sums in
-                        withUnsafeTemporaryAllocation(of: Double.self, capacity: scaler == nil ? 1 : blockRows * d) { scaled in
+                        withUnsafeTemporaryAllocation(of: Double.self, capacity: scaler == nil ? 1 : blockRows * d) {
+                            scaled in
                             let nodes = nodeBuffer.baseAddress!
                             let leaves = leafBuffer.baseAddress!
                             var start = 0
@@ -345,7 +352,9 @@ struct Forest: Sendable {
                                         for r in 0..<count {
                                             let node = walk[r]
                                             let split = treeNodes[node]
-                                            walk[r] = 2 &* node &+ 1 &+ (x[r &* d &+ split.feature] >= split.threshold ? 1 : 0)
+                                            walk[r] =
+                                                2 &* node &+ 1
+                                                &+ (x[r &* d &+ split.feature] >= split.threshold ? 1 : 0)
                                         }
                                     }
                                     let treeLeaves = leaves + (tree * leafCount - internalCount)

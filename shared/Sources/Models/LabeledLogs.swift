@@ -58,10 +58,14 @@ public enum LabeledLogs {
     }
 
     /// The message (and level) of one line to classify; the label token or field, if any, is ignored.
-    public static func unlabeled(_ line: UnsafeBufferPointer<UInt8>, format: LogLineFormat) -> Result<(message: String, level: String?), ModelError> {
+    public static func unlabeled(
+        _ line: UnsafeBufferPointer<UInt8>, format: LogLineFormat
+    ) -> Result<(message: String, level: String?), ModelError> {
         switch format {
         case .raw:
-            guard let message = String(validating: line, as: UTF8.self) else { return .failure(ModelError("not valid UTF-8")) }
+            guard let message = String(validating: line, as: UTF8.self) else {
+                return .failure(ModelError("not valid UTF-8"))
+            }
             return .success((message, nil))
         case .loghub:
             return loghubFields(line).map { ($0.message, nil) }
@@ -70,7 +74,9 @@ public enum LabeledLogs {
         }
     }
 
-    private static func parseLabeled(_ line: UnsafeBufferPointer<UInt8>, format: LogLineFormat) -> Result<LabeledLog, ModelError> {
+    private static func parseLabeled(
+        _ line: UnsafeBufferPointer<UInt8>, format: LogLineFormat
+    ) -> Result<LabeledLog, ModelError> {
         switch format {
         case .loghub:
             return loghubFields(line).map { LabeledLog(message: $0.message, critical: $0.label != "-") }
@@ -80,21 +86,26 @@ public enum LabeledLogs {
                 case "critical": .success(LabeledLog(message: fields.message, level: fields.level, critical: true))
                 case "not_critical": .success(LabeledLog(message: fields.message, level: fields.level, critical: false))
                 case nil: .failure(ModelError("missing field 'label' (\"critical\" or \"not_critical\")"))
-                case let label?: .failure(ModelError("label is '\(label.prefix(40))', expected \"critical\" or \"not_critical\""))
+                case let label?:
+                    .failure(ModelError("label is '\(label.prefix(40))', expected \"critical\" or \"not_critical\""))
                 }
             }
         }
     }
 
     /// `<label> <message...>`: the first token, then the rest after the spaces that follow it.
-    private static func loghubFields(_ line: UnsafeBufferPointer<UInt8>) -> Result<(label: String, message: String), ModelError> {
+    private static func loghubFields(
+        _ line: UnsafeBufferPointer<UInt8>
+    ) -> Result<(label: String, message: String), ModelError> {
         guard let text = String(validating: line, as: UTF8.self) else { return .failure(ModelError("not valid UTF-8")) }
         let trimmed = text.drop { $0 == " " || $0 == "\t" }
         guard let space = trimmed.firstIndex(where: { $0 == " " || $0 == "\t" }) else {
             return .failure(ModelError("expected a label token and a message, found one token"))
         }
         let message = trimmed[space...].drop { $0 == " " || $0 == "\t" }
-        guard !message.isEmpty else { return .failure(ModelError("expected a label token and a message, found one token")) }
+        guard !message.isEmpty else {
+            return .failure(ModelError("expected a label token and a message, found one token"))
+        }
         return .success((String(trimmed[..<space]), String(message)))
     }
 
@@ -105,7 +116,9 @@ public enum LabeledLogs {
         var level: String?
     }
 
-    private static func jsonFields(_ line: UnsafeBufferPointer<UInt8>) -> Result<(message: String, label: String?, level: String?), ModelError> {
+    private static func jsonFields(
+        _ line: UnsafeBufferPointer<UInt8>
+    ) -> Result<(message: String, label: String?, level: String?), ModelError> {
         do throws(ModelError) {
             let fields = try ArtifactJSON.decode(JSONLine.self, Data(line))
             return .success((fields.message, fields.label, fields.level))

@@ -44,23 +44,30 @@ extension LogClassifier {
 
     public func artifactJSON() throws(ModelError) -> [UInt8] {
         let buckets = weights.indices.filter { weights[$0] != 0 }
-        return try ArtifactJSON.encode(Artifact(
-            formatVersion: Self.formatVersion, model: Self.modelName, version: contentVersion, tokenizer: LogTokenizer.version,
-            hashBits: hashBits, bias: bias, threshold: threshold,
-            weights: .init(buckets: buckets, values: buckets.map { weights[$0] }), training: training))
+        return try ArtifactJSON.encode(
+            Artifact(
+                formatVersion: Self.formatVersion, model: Self.modelName, version: contentVersion,
+                tokenizer: LogTokenizer.version,
+                hashBits: hashBits, bias: bias, threshold: threshold,
+                weights: .init(buckets: buckets, values: buckets.map { weights[$0] }), training: training))
     }
 
     /// Reads an artifact, checking every field; the error says exactly what is wrong.
     public init(artifactJSON: some Collection<UInt8>) throws(ModelError) {
-        let artifact = try ArtifactJSON.decode(Artifact.self, from: artifactJSON, formatVersion: Self.formatVersion, model: Self.modelName)
+        let artifact = try ArtifactJSON.decode(
+            Artifact.self, from: artifactJSON, formatVersion: Self.formatVersion, model: Self.modelName)
         guard artifact.tokenizer == LogTokenizer.version else {
-            throw ModelError("tokenizer is \(artifact.tokenizer), but this build tokenizes as version \(LogTokenizer.version): retrain the model")
+            throw ModelError(
+                "tokenizer is \(artifact.tokenizer), but this build tokenizes as version \(LogTokenizer.version): retrain the model"
+            )
         }
         let hashBits = artifact.hashBits
         guard (10...24).contains(hashBits) else { throw ModelError("hash_bits is \(hashBits), expected 10...24") }
         let bias = try ArtifactCheck.finite(artifact.bias, "bias")
         let threshold = try ArtifactCheck.finite(artifact.threshold, "threshold")
-        guard threshold > 0, threshold < 1 else { throw ModelError("threshold is \(threshold), expected a probability in (0, 1)") }
+        guard threshold > 0, threshold < 1 else {
+            throw ModelError("threshold is \(threshold), expected a probability in (0, 1)")
+        }
 
         let buckets = artifact.weights.buckets
         let values = artifact.weights.values
@@ -69,10 +76,13 @@ extension LogClassifier {
         var previous = -1
         for (index, bucket) in buckets.enumerated() {
             guard bucket > previous else {
-                throw ModelError("weights.buckets[\(index)] is \(bucket), expected buckets in strictly increasing order")
+                throw ModelError(
+                    "weights.buckets[\(index)] is \(bucket), expected buckets in strictly increasing order")
             }
             guard bucket < weights.count else {
-                throw ModelError("weights.buckets[\(index)] is \(bucket), but hash_bits \(hashBits) gives buckets 0...\(weights.count - 1)")
+                throw ModelError(
+                    "weights.buckets[\(index)] is \(bucket), but hash_bits \(hashBits) gives buckets 0...\(weights.count - 1)"
+                )
             }
             weights[bucket] = values[index]
             previous = bucket
@@ -80,7 +90,9 @@ extension LogClassifier {
 
         let training = artifact.training
         guard training.rows > 0, training.critical > 0, training.critical < training.rows else {
-            throw ModelError("training.rows (\(training.rows)) and training.critical (\(training.critical)) must have 0 < critical < rows")
+            throw ModelError(
+                "training.rows (\(training.rows)) and training.critical (\(training.critical)) must have 0 < critical < rows"
+            )
         }
         try ArtifactCheck.timestamp(training.trainedAt, "training.trained_at")
         guard (0...1).contains(training.trainingF1) else {
@@ -90,13 +102,17 @@ extension LogClassifier {
         _ = try ArtifactCheck.finite(training.l2, "training.l2")
         self.init(hashBits: hashBits, bias: bias, threshold: threshold, weights: weights, training: training)
         guard artifact.version == contentVersion else {
-            throw ModelError("version '\(artifact.version.prefix(40))' does not match the content, which hashes to '\(contentVersion)': the file was edited or corrupted")
+            throw ModelError(
+                "version '\(artifact.version.prefix(40))' does not match the content, which hashes to '\(contentVersion)': the file was edited or corrupted"
+            )
         }
     }
 
     /// Loads the artifact at `path`; errors start with the path.
     public static func load(path: String) throws(ModelError) -> LogClassifier {
-        try ArtifactFile.load(path: path, what: "log model artifact") { (bytes) throws(ModelError) in try LogClassifier(artifactJSON: bytes) }
+        try ArtifactFile.load(path: path, what: "log model artifact") { (bytes) throws(ModelError) in
+            try LogClassifier(artifactJSON: bytes)
+        }
     }
 
     /// Writes the artifact to `path` atomically.

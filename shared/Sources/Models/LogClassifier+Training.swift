@@ -46,18 +46,25 @@ extension LogClassifier {
 
     /// Trains on `examples`, weighting the classes equally (critical lines are rare), and
     /// sets the threshold where F1 of `critical` on the training lines is highest.
-    public static func train(_ examples: [LabeledLog], parameters: Parameters = Parameters()) throws(ModelError) -> LogClassifier {
+    public static func train(
+        _ examples: [LabeledLog], parameters: Parameters = Parameters()
+    ) throws(ModelError) -> LogClassifier {
         guard (10...24).contains(parameters.hashBits) else {
             throw ModelError("hash bits is \(parameters.hashBits), expected 10...24")
         }
-        guard (1...10_000).contains(parameters.epochs) else { throw ModelError("epochs is \(parameters.epochs), expected 1...10000") }
+        guard (1...10_000).contains(parameters.epochs) else {
+            throw ModelError("epochs is \(parameters.epochs), expected 1...10000")
+        }
         guard parameters.learningRate > 0, parameters.learningRate.isFinite else {
             throw ModelError("learning rate is \(parameters.learningRate), expected a positive number")
         }
-        guard parameters.l2 >= 0, parameters.l2.isFinite else { throw ModelError("l2 is \(parameters.l2), expected a number >= 0") }
+        guard parameters.l2 >= 0, parameters.l2.isFinite else {
+            throw ModelError("l2 is \(parameters.l2), expected a number >= 0")
+        }
         let critical = examples.count { $0.critical }
         guard critical > 0, critical < examples.count else {
-            throw ModelError("training needs both critical and not-critical lines; got \(critical) critical of \(examples.count)")
+            throw ModelError(
+                "training needs both critical and not-critical lines; got \(critical) critical of \(examples.count)")
         }
         if let trainedAt = parameters.trainedAt, !Timestamp.isValidRFC3339(trainedAt) {
             throw ModelError("trained-at '\(trainedAt.prefix(40))' is not an RFC 3339 timestamp")
@@ -101,10 +108,12 @@ extension LogClassifier {
             return logistic(sum)
         }
         let (threshold, f1) = bestThreshold(probabilities: probabilities, critical: lines.map(\.critical))
-        let training = TrainingRecord(rows: examples.count, critical: critical, seed: parameters.seed,
-                                      trainedAt: parameters.trainedAt ?? SystemFiles.nowRFC3339(), epochs: parameters.epochs,
-                                      learningRate: rate, l2: l2, trainingF1: f1)
-        return LogClassifier(hashBits: parameters.hashBits, bias: bias, threshold: threshold, weights: weights, training: training)
+        let training = TrainingRecord(
+            rows: examples.count, critical: critical, seed: parameters.seed,
+            trainedAt: parameters.trainedAt ?? SystemFiles.nowRFC3339(), epochs: parameters.epochs,
+            learningRate: rate, l2: l2, trainingF1: f1)
+        return LogClassifier(
+            hashBits: parameters.hashBits, bias: bias, threshold: threshold, weights: weights, training: training)
     }
 
     /// The cut with the highest F1 of `critical` (the highest such cut when several tie),

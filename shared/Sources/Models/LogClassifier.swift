@@ -110,7 +110,9 @@ enum LogFeatures {
         if let level, !level.isEmpty {
             var hash = levelPrefix
             for byte in level.utf8.prefix(32) {
-                hash = (hash ^ UInt64((UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte) ? byte | 0x20 : byte)) &* fnvPrime
+                hash =
+                    (hash ^ UInt64((UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte) ? byte | 0x20 : byte))
+                    &* fnvPrime
             }
             body(bucket(hash))
         }
@@ -155,7 +157,8 @@ extension LogPlaceholder {
         path: LogFeatures.fnv1a(LogPlaceholder.path.rawValue.utf8),
         uuid: LogFeatures.fnv1a(LogPlaceholder.uuid.rawValue.utf8),
         timestamp: LogFeatures.fnv1a(LogPlaceholder.timestamp.rawValue.utf8),
-        url: LogFeatures.fnv1a(LogPlaceholder.url.rawValue.utf8))
+        url: LogFeatures.fnv1a(LogPlaceholder.url.rawValue.utf8)
+    )
 }
 
 @inline(__always) func logistic(_ z: Double) -> Double {

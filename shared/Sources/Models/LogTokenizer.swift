@@ -68,7 +68,10 @@ public enum LogTokenizer {
         let body: (Token) -> Void
         var emitted = 0
 
-        init(line: UnsafeBufferPointer<UInt8>, scratch: UnsafeMutableBufferPointer<UInt8>, body: @escaping (Token) -> Void) {
+        init(
+            line: UnsafeBufferPointer<UInt8>, scratch: UnsafeMutableBufferPointer<UInt8>,
+            body: @escaping (Token) -> Void
+        ) {
             self.line = line
             self.scratch = scratch
             self.body = body
@@ -168,11 +171,14 @@ public enum LogTokenizer {
         private func isURL(_ range: Range<Int>) -> Bool {
             // scheme://…, the scheme made of letters, digits, + - .
             var index = range.lowerBound
-            while index < range.upperBound && (isLetter(line[index]) || isDigit(line[index])
-                                               || line[index] == UInt8(ascii: "+") || line[index] == UInt8(ascii: "-")
-                                               || line[index] == UInt8(ascii: ".")) { index += 1 }
+            while index < range.upperBound
+                && (isLetter(line[index]) || isDigit(line[index])
+                    || line[index] == UInt8(ascii: "+") || line[index] == UInt8(ascii: "-")
+                    || line[index] == UInt8(ascii: "."))
+            { index += 1 }
             guard index > range.lowerBound, index + 2 < range.upperBound else { return false }
-            return line[index] == UInt8(ascii: ":") && line[index + 1] == UInt8(ascii: "/") && line[index + 2] == UInt8(ascii: "/")
+            return line[index] == UInt8(ascii: ":") && line[index + 1] == UInt8(ascii: "/")
+                && line[index + 2] == UInt8(ascii: "/")
         }
 
         private func isUUID(_ range: Range<Int>) -> Bool {
@@ -245,16 +251,20 @@ public enum LogTokenizer {
         private func isPath(_ range: Range<Int>) -> Bool {
             let first = line[range.lowerBound]
             guard range.count > 1 else { return false }
-            if first == UInt8(ascii: "/") { return isWordByte(line[range.lowerBound + 1]) || line[range.lowerBound + 1] == UInt8(ascii: ".") }
+            if first == UInt8(ascii: "/") {
+                return isWordByte(line[range.lowerBound + 1]) || line[range.lowerBound + 1] == UInt8(ascii: ".")
+            }
             guard range.count > 2 else { return false }
             let second = line[range.lowerBound + 1]
             if (first == UInt8(ascii: "~") || first == UInt8(ascii: ".")) && second == UInt8(ascii: "/") { return true }
-            return first == UInt8(ascii: ".") && second == UInt8(ascii: ".") && line[range.lowerBound + 2] == UInt8(ascii: "/")
+            return first == UInt8(ascii: ".") && second == UInt8(ascii: ".")
+                && line[range.lowerBound + 2] == UInt8(ascii: "/")
         }
 
         private func isHex(_ range: Range<Int>) -> Bool {
             if range.count > 2 && line[range.lowerBound] == UInt8(ascii: "0")
-                && (line[range.lowerBound + 1] | 0x20) == UInt8(ascii: "x") {
+                && (line[range.lowerBound + 1] | 0x20) == UInt8(ascii: "x")
+            {
                 return line[(range.lowerBound + 2)..<range.upperBound].allSatisfy(isHexDigit)
             }
             guard range.count >= 8 else { return false }
@@ -277,7 +287,8 @@ public enum LogTokenizer {
                 if isDigit(byte) {
                     index += 1
                 } else if (byte == UInt8(ascii: ".") || byte == UInt8(ascii: ",")) && index + 1 < range.upperBound
-                            && isDigit(line[index + 1]) {
+                    && isDigit(line[index + 1])
+                {
                     index += 1
                 } else {
                     break
@@ -317,7 +328,8 @@ public enum LogTokenizer {
 @inline(__always) private func isTimestampSeparator(_ byte: UInt8) -> Bool {
     switch byte {
     case UInt8(ascii: "-"), UInt8(ascii: ":"), UInt8(ascii: "."), UInt8(ascii: "/"), UInt8(ascii: ","),
-         UInt8(ascii: "T"), UInt8(ascii: "Z"), UInt8(ascii: "+"): true
+        UInt8(ascii: "T"), UInt8(ascii: "Z"), UInt8(ascii: "+"):
+        true
     default: false
     }
 }
@@ -325,7 +337,8 @@ public enum LogTokenizer {
 @inline(__always) private func isLeadingPunctuation(_ byte: UInt8) -> Bool {
     switch byte {
     case UInt8(ascii: "("), UInt8(ascii: "["), UInt8(ascii: "{"), UInt8(ascii: "<"), UInt8(ascii: "\""),
-         UInt8(ascii: "'"), UInt8(ascii: "`"): true
+        UInt8(ascii: "'"), UInt8(ascii: "`"):
+        true
     default: false
     }
 }
@@ -333,8 +346,9 @@ public enum LogTokenizer {
 @inline(__always) private func isTrailingPunctuation(_ byte: UInt8) -> Bool {
     switch byte {
     case UInt8(ascii: ")"), UInt8(ascii: "]"), UInt8(ascii: "}"), UInt8(ascii: ">"), UInt8(ascii: "\""),
-         UInt8(ascii: "'"), UInt8(ascii: "`"), UInt8(ascii: ","), UInt8(ascii: ";"), UInt8(ascii: ":"),
-         UInt8(ascii: "."), UInt8(ascii: "!"), UInt8(ascii: "?"): true
+        UInt8(ascii: "'"), UInt8(ascii: "`"), UInt8(ascii: ","), UInt8(ascii: ";"), UInt8(ascii: ":"),
+        UInt8(ascii: "."), UInt8(ascii: "!"), UInt8(ascii: "?"):
+        true
     default: false
     }
 }

@@ -11,7 +11,9 @@ public enum ROC {
         let negatives = labels.count - positives
         guard positives > 0, negatives > 0 else { return .nan }
 
-        var ranked = zip(scores, labels).map { (score: $0.isNaN ? -Double.infinity : $0, positive: $1, isNaN: $0.isNaN) }
+        var ranked = zip(scores, labels).map {
+            (score: $0.isNaN ? -Double.infinity : $0, positive: $1, isNaN: $0.isNaN)
+        }
         ranked.sort { lhs, rhs in
             lhs.score < rhs.score || (lhs.score == rhs.score && lhs.isNaN && !rhs.isNaN)
         }
@@ -20,7 +22,8 @@ public enum ROC {
         while start < ranked.count {
             var end = start + 1
             while end < ranked.count, ranked[end].score == ranked[start].score,
-                  ranked[end].isNaN == ranked[start].isNaN { end += 1 }
+                ranked[end].isNaN == ranked[start].isNaN
+            { end += 1 }
             // Ranks start + 1 ... end share their average.
             let averageRank = Double(start + 1 + end) / 2
             var positivesInGroup = 0

@@ -38,9 +38,10 @@ public enum SensorProfile {
     public static func baselines(count: Int) -> [Baseline] {
         var fleetRandom = RandomSource(seed: fleetSeed)
         return (0..<max(0, count)).map { _ in
-            Baseline(temperature: 19 + 6 * fleetRandom.nextUnit(),
-                     pressure: 1000 + 20 * fleetRandom.nextUnit(),
-                     vibration: 0.018 + 0.014 * fleetRandom.nextUnit())
+            Baseline(
+                temperature: 19 + 6 * fleetRandom.nextUnit(),
+                pressure: 1000 + 20 * fleetRandom.nextUnit(),
+                vibration: 0.018 + 0.014 * fleetRandom.nextUnit())
         }
     }
 
@@ -56,7 +57,8 @@ public enum SensorProfile {
         for index in 0..<max(0, count) {
             let device = baselines[index % deviceCount]
             let hourOfDay = 24 * random.nextUnit()
-            let temperature = device.temperature + dailyCycle(hourOfDay: hourOfDay) + noise.temperature * random.nextGaussian()
+            let temperature =
+                device.temperature + dailyCycle(hourOfDay: hourOfDay) + noise.temperature * random.nextGaussian()
             let pressure = device.pressure + noise.pressure * random.nextGaussian()
             let vibration = device.vibration + noise.vibration * random.nextGaussian()
             data.append(row: [

@@ -28,12 +28,15 @@ public struct Setting<Root>: Sendable {
     public static func parsed<Value>(
         _ flag: String, env: String, _ field: WritableKeyPath<Root, Value> & Sendable, help: String,
         valueName: String = "value", default note: String? = nil, secret: Bool = false, rule: String,
-        parse: @escaping @Sendable (String) throws(SettingsError) -> Value?, show: @escaping @Sendable (Value) -> String?
+        parse: @escaping @Sendable (String) throws(SettingsError) -> Value?,
+        show: @escaping @Sendable (Value) -> String?
     ) -> Setting {
         let label = "--\(flag) / \(env)"
         let set: @Sendable (inout Root, String) throws -> Void = { root, text in
             let parsed: Value?
-            do throws(SettingsError) { parsed = try parse(text) } catch { throw SettingsError("\(label): \(error.description)") }
+            do throws(SettingsError) { parsed = try parse(text) } catch {
+                throw SettingsError("\(label): \(error.description)")
+            }
             guard let value = parsed else { throw SettingsError("\(label) \(rule)") }
             root[keyPath: field] = value
         }
@@ -52,10 +55,11 @@ public struct Setting<Root>: Sendable {
         valueName: String = "value", default note: String? = nil,
         rule: String? = nil, where valid: @escaping @Sendable (Value) -> Bool = { _ in true }
     ) -> Setting {
-        parsed(flag, env: env, field, help: help, valueName: valueName, default: note,
-               rule: rule ?? "must be a valid \(Value.self)",
-               parse: { text in Value(text).flatMap { valid($0) ? $0 : nil } },
-               show: { "\($0)" })
+        parsed(
+            flag, env: env, field, help: help, valueName: valueName, default: note,
+            rule: rule ?? "must be a valid \(Value.self)",
+            parse: { text in Value(text).flatMap { valid($0) ? $0 : nil } },
+            show: { "\($0)" })
     }
 
     /// A value with no default (tokens, URLs, paths): unset unless given.
@@ -64,10 +68,11 @@ public struct Setting<Root>: Sendable {
         valueName: String = "value", default note: String? = nil, secret: Bool = false,
         rule: String? = nil, where valid: @escaping @Sendable (Value) -> Bool = { _ in true }
     ) -> Setting {
-        parsed(flag, env: env, field, help: help, valueName: valueName, default: note, secret: secret,
-               rule: rule ?? "must be a valid \(Value.self)",
-               parse: { text in Value(text).flatMap { valid($0) ? .some($0) : nil } },
-               show: { $0.map { "\($0)" } })
+        parsed(
+            flag, env: env, field, help: help, valueName: valueName, default: note, secret: secret,
+            rule: rule ?? "must be a valid \(Value.self)",
+            parse: { text in Value(text).flatMap { valid($0) ? .some($0) : nil } },
+            show: { $0.map { "\($0)" } })
     }
 
     /// One of an enumeration's cases, by name.
@@ -75,9 +80,10 @@ public struct Setting<Root>: Sendable {
         _ flag: String, env: String, _ field: WritableKeyPath<Root, Value> & Sendable, help: String,
         default note: String? = nil
     ) -> Setting where Value.RawValue == String {
-        parsed(flag, env: env, field, help: help, valueName: Value.allCases.map(\.rawValue).joined(separator: "|"),
-               default: note, rule: "must be one of \(Value.allCases.map(\.rawValue).joined(separator: ", "))",
-               parse: { Value(rawValue: $0.lowercased()) }, show: { $0.rawValue })
+        parsed(
+            flag, env: env, field, help: help, valueName: Value.allCases.map(\.rawValue).joined(separator: "|"),
+            default: note, rule: "must be one of \(Value.allCases.map(\.rawValue).joined(separator: ", "))",
+            parse: { Value(rawValue: $0.lowercased()) }, show: { $0.rawValue })
     }
 
     /// A switch: the flag alone turns it on; the variable takes true/false, 1/0 or yes/no.
@@ -85,10 +91,12 @@ public struct Setting<Root>: Sendable {
         _ flag: String, env: String, _ field: WritableKeyPath<Root, Bool> & Sendable, help: String,
         default note: String? = nil
     ) -> Setting {
-        let value = parsed(flag, env: env, field, help: help, default: note, rule: "must be true or false",
-                           parse: Self.boolean, show: { "\($0)" })
-        return Setting(flag: flag, environment: env, help: help, valueName: nil, isSecret: false, defaultNote: note,
-                       readEnvironment: value.readEnvironment, readFlag: value.readFlag, show: value.show)
+        let value = parsed(
+            flag, env: env, field, help: help, default: note, rule: "must be true or false",
+            parse: Self.boolean, show: { "\($0)" })
+        return Setting(
+            flag: flag, environment: env, help: help, valueName: nil, isSecret: false, defaultNote: note,
+            readEnvironment: value.readEnvironment, readFlag: value.readFlag, show: value.show)
     }
 
     /// Full control for settings that are not one value in one field (repeated pairs, a
@@ -99,8 +107,9 @@ public struct Setting<Root>: Sendable {
         flag readFlag: @escaping @Sendable (inout Root, String) throws -> Void,
         show: @escaping @Sendable (Root) -> String?
     ) -> Setting {
-        Setting(flag: flag, environment: env, help: help, valueName: valueName, isSecret: secret, defaultNote: note,
-                readEnvironment: readEnvironment, readFlag: readFlag, show: show)
+        Setting(
+            flag: flag, environment: env, help: help, valueName: valueName, isSecret: secret, defaultNote: note,
+            readEnvironment: readEnvironment, readFlag: readFlag, show: show)
     }
 
     /// The same setting on a part of a larger whole: `KafkaConfiguration`'s settings on `\.kafka`.

@@ -148,10 +148,12 @@ public final class SlackStandIn: Sendable {
         let payload = (try? JSONSerialization.jsonObject(with: Data(body))) as? [String: Any]
         let channel = payload?["channel"] as? String
         return state.withLock { state in
-            var record = RecordedRequest(method: route.method, channel: route == .webhook ? "webhook" : channel,
-                                         ts: payload?["ts"] as? String, threadTS: payload?["thread_ts"] as? String,
-                                         body: body, status: 200, receivedAt: Date())
-            let answer = decide(route, payload: payload, authorization: authorization, now: now, record: &record, state: &state)
+            var record = RecordedRequest(
+                method: route.method, channel: route == .webhook ? "webhook" : channel,
+                ts: payload?["ts"] as? String, threadTS: payload?["thread_ts"] as? String,
+                body: body, status: 200, receivedAt: Date())
+            let answer = decide(
+                route, payload: payload, authorization: authorization, now: now, record: &record, state: &state)
             record.status = answer.status
             record.retryAfter = answer.retryAfter
             state.requests.append(record)
@@ -159,8 +161,10 @@ public final class SlackStandIn: Sendable {
         }
     }
 
-    private func decide(_ route: Route, payload: [String: Any]?, authorization: String?, now: ContinuousClock.Instant,
-                        record: inout RecordedRequest, state: inout State) -> Answer {
+    private func decide(
+        _ route: Route, payload: [String: Any]?, authorization: String?, now: ContinuousClock.Instant,
+        record: inout RecordedRequest, state: inout State
+    ) -> Answer {
         if !state.script.isEmpty {
             var answer = state.script[0]
             if let times = answer.times, times > 1 {
@@ -171,20 +175,27 @@ public final class SlackStandIn: Sendable {
             answer.times = nil
             if answer.status == 429 {
                 record.error = "ratelimited"
-                return Answer(status: 429, body: route == .webhook ? "rate_limited" : #"{"ok":false,"error":"ratelimited"}"#,
-                              retryAfter: answer.retryAfter ?? 1)
+                return Answer(
+                    status: 429, body: route == .webhook ? "rate_limited" : #"{"ok":false,"error":"ratelimited"}"#,
+                    retryAfter: answer.retryAfter ?? 1)
             }
             if answer.status >= 500 {
                 record.error = answer.error ?? "internal_error"
-                return Answer(status: answer.status, body: route == .webhook ? "internal_error" : "<html>Internal Server Error</html>")
+                return Answer(
+                    status: answer.status,
+                    body: route == .webhook ? "internal_error" : "<html>Internal Server Error</html>")
             }
             if let error = answer.error { return refuse(route, error, record: &record) }
         }
         if route != .webhook, let expected = configuration.token {
-            guard let authorization, authorization.hasPrefix("Bearer ") else { return refuse(route, "not_authed", record: &record) }
+            guard let authorization, authorization.hasPrefix("Bearer ") else {
+                return refuse(route, "not_authed", record: &record)
+            }
             guard authorization == "Bearer \(expected)" else { return refuse(route, "invalid_auth", record: &record) }
         }
-        guard let payload else { return refuse(route, route == .webhook ? "invalid_payload" : "invalid_json", record: &record) }
+        guard let payload else {
+            return refuse(route, route == .webhook ? "invalid_payload" : "invalid_json", record: &record)
+        }
         let channel = route == .webhook ? "webhook" : (payload["channel"] as? String ?? "")
         if route != .webhook {
             guard !channel.isEmpty, configuration.channels?.contains(channel) ?? true else {
@@ -204,8 +215,9 @@ public final class SlackStandIn: Sendable {
         if let interval = configuration.minimumInterval, let last = state.lastPost[channel], now - last < interval {
             record.error = "ratelimited"
             let seconds = max(1, Int((interval - (now - last)).components.seconds) + 1)
-            return Answer(status: 429, body: route == .webhook ? "rate_limited" : #"{"ok":false,"error":"ratelimited"}"#,
-                          retryAfter: seconds)
+            return Answer(
+                status: 429, body: route == .webhook ? "rate_limited" : #"{"ok":false,"error":"ratelimited"}"#,
+                retryAfter: seconds)
         }
         state.lastPost[channel] = now
         if route == .webhook { return Answer(status: 200, body: "ok") }
@@ -220,12 +232,13 @@ public final class SlackStandIn: Sendable {
     private func refuse(_ route: Route, _ error: String, record: inout RecordedRequest) -> Answer {
         record.error = error
         guard route == .webhook else { return Answer(status: 200, body: #"{"ok":false,"error":"\#(error)"}"#) }
-        let status = switch error {
-        case "no_service", "channel_not_found", "user_not_found": 404
-        case "channel_is_archived": 410
-        case "action_prohibited", "invalid_token", "posting_to_general_channel_denied": 403
-        default: 400
-        }
+        let status =
+            switch error {
+            case "no_service", "channel_not_found", "user_not_found": 404
+            case "channel_is_archived": 410
+            case "action_prohibited", "invalid_token", "posting_to_general_channel_denied": 403
+            default: 400
+            }
         return Answer(status: status, body: error)
     }
 
@@ -255,7 +268,7 @@ public final class SlackStandIn: Sendable {
             switch block["type"] as? String {
             case "header":
                 guard let text = (block["text"] as? [String: Any]), text["type"] as? String == "plain_text",
-                      let value = text["text"] as? String, !value.isEmpty, value.count <= Limits.headerCharacters
+                    let value = text["text"] as? String, !value.isEmpty, value.count <= Limits.headerCharacters
                 else { return "invalid_blocks" }
             case "section":
                 let text = (block["text"] as? [String: Any])?["text"] as? String
@@ -265,13 +278,15 @@ public final class SlackStandIn: Sendable {
                 if let fields {
                     guard fields.count <= Limits.fields else { return "invalid_blocks" }
                     for field in fields {
-                        guard let value = field["text"] as? String, !value.isEmpty, value.count <= Limits.fieldCharacters
+                        guard let value = field["text"] as? String, !value.isEmpty,
+                            value.count <= Limits.fieldCharacters
                         else { return "invalid_blocks" }
                     }
                 }
             case "context":
                 guard let elements = block["elements"] as? [[String: Any]], !elements.isEmpty,
-                      elements.count <= Limits.contextElements else { return "invalid_blocks" }
+                    elements.count <= Limits.contextElements
+                else { return "invalid_blocks" }
             case "divider":
                 continue
             default:

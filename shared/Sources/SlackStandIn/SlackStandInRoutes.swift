@@ -23,18 +23,24 @@ extension SlackStandIn {
         router.post("/_standin/script") { request, context -> Response in
             let body = try await request.body.collect(upTo: Self.maxBodyBytes)
             guard let answers = try? JSONDecoder().decode([ScriptedAnswer].self, from: Data(buffer: body)) else {
-                throw HTTPError(.badRequest, message: #"expected a JSON array like [{"status":500},{"status":429,"retry_after":2},{"error":"channel_not_found","times":3}]"#)
+                throw HTTPError(
+                    .badRequest,
+                    message:
+                        #"expected a JSON array like [{"status":500},{"status":429,"retry_after":2},{"error":"channel_not_found","times":3}]"#
+                )
             }
             self.script(answers)
             return Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: #"{"ok":true}"#)))
         }
         router.get("/_standin/requests") { _, _ -> Response in
             let listing: [[String: Any]] = self.requests.map { recorded in
-                var entry: [String: Any] = ["method": recorded.method, "status": recorded.status,
-                                            "received_at": ISO8601DateFormatter().string(from: recorded.receivedAt),
-                                            // Milliseconds since 1970, for latency measurements.
-                                            "received_ms": (recorded.receivedAt.timeIntervalSince1970 * 1000).rounded(),
-                                            "body": recorded.json ?? String(decoding: recorded.body, as: UTF8.self)]
+                var entry: [String: Any] = [
+                    "method": recorded.method, "status": recorded.status,
+                    "received_at": ISO8601DateFormatter().string(from: recorded.receivedAt),
+                    // Milliseconds since 1970, for latency measurements.
+                    "received_ms": (recorded.receivedAt.timeIntervalSince1970 * 1000).rounded(),
+                    "body": recorded.json ?? String(decoding: recorded.body, as: UTF8.self),
+                ]
                 if let channel = recorded.channel { entry["channel"] = channel }
                 if let ts = recorded.ts { entry["ts"] = ts }
                 if let threadTS = recorded.threadTS { entry["thread_ts"] = threadTS }
@@ -43,7 +49,9 @@ extension SlackStandIn {
                 return entry
             }
             let data = try JSONSerialization.data(withJSONObject: ["requests": listing], options: [.sortedKeys])
-            return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+            return Response(
+                status: .ok, headers: [.contentType: "application/json"],
+                body: .init(byteBuffer: ByteBuffer(bytes: data)))
         }
         router.delete("/_standin/requests") { _, _ -> Response in
             self.reset()
@@ -51,28 +59,37 @@ extension SlackStandIn {
         }
     }
 
-    private func answer<Context: RequestContext>(_ route: Route, _ request: Request, _ context: Context) async throws -> Response {
+    private func answer<Context: RequestContext>(
+        _ route: Route, _ request: Request, _ context: Context
+    ) async throws -> Response {
         let body = try await request.body.collect(upTo: Self.maxBodyBytes)
         let answer = handle(route, body: Array(buffer: body), authorization: request.headers[.authorization])
         var headers: HTTPFields = [.contentType: route == .webhook ? "text/html" : "application/json; charset=utf-8"]
         if let retryAfter = answer.retryAfter { headers[.retryAfter] = String(retryAfter) }
-        return Response(status: .init(code: answer.status), headers: headers, body: .init(byteBuffer: ByteBuffer(string: answer.body)))
+        return Response(
+            status: .init(code: answer.status), headers: headers,
+            body: .init(byteBuffer: ByteBuffer(string: answer.body)))
     }
 
     /// Serves the stand-in on `host:port` (0 picks a free port) while `body` runs; `body`
     /// gets the base URL (`http://host:port`: webhooks at base/services/..., the API at base/api).
     /// The default logger is quiet: tests cancel the server, which Hummingbird logs as an error.
-    public func withServer<Result: Sendable>(host: String = "127.0.0.1", port: Int = 0,
-                                             logger: Logger = { var logger = Logger(label: "slack-standin"); logger.logLevel = .critical; return logger }(),
-                                             _ body: @Sendable (String) async throws -> Result) async throws -> Result {
+    public func withServer<Result: Sendable>(
+        host: String = "127.0.0.1", port: Int = 0,
+        logger: Logger = {
+            var logger = Logger(label: "slack-standin"); logger.logLevel = .critical; return logger
+        }(),
+        _ body: @Sendable (String) async throws -> Result
+    ) async throws -> Result {
         let (started, continuation) = AsyncStream.makeStream(of: Int.self)
         let router = Router()
         register(on: router)
-        let app = Application(router: router, configuration: .init(address: .hostname(host, port: port), serverName: "slack-standin"),
-                              onServerRunning: { channel in
-                                  continuation.yield(channel.localAddress?.port ?? 0)
-                                  continuation.finish()
-                              }, logger: logger)
+        let app = Application(
+            router: router, configuration: .init(address: .hostname(host, port: port), serverName: "slack-standin"),
+            onServerRunning: { channel in
+                continuation.yield(channel.localAddress?.port ?? 0)
+                continuation.finish()
+            }, logger: logger)
         return try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await app.run() }
             var iterator = started.makeAsyncIterator()

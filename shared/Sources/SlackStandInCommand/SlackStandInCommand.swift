@@ -23,7 +23,9 @@ struct SlackStandInCommand: AsyncParsableCommand {
     @Option(help: "Bot token the Web API requires; unset accepts any.")
     var token: String?
 
-    @Option(name: .customLong("rate-limit-ms"), help: "Answer 429 to a second message in one channel within this many ms (0: off).")
+    @Option(
+        name: .customLong("rate-limit-ms"),
+        help: "Answer 429 to a second message in one channel within this many ms (0: off).")
     var rateLimitMilliseconds: Int = 0
 
     @Option(name: .customLong("url-file"), help: "Write the base URL to this file once listening.")

@@ -15,7 +15,9 @@ public struct APIError: Error, Sendable {
     /// Seconds the client should wait before sending again (429 and 503).
     public var retryAfter: Int?
 
-    public init(status: Int, code: String, message: String, row: Int? = nil, field: String? = nil, retryAfter: Int? = nil) {
+    public init(
+        status: Int, code: String, message: String, row: Int? = nil, field: String? = nil, retryAfter: Int? = nil
+    ) {
         self.status = status
         self.code = code
         self.message = message
@@ -24,13 +26,16 @@ public struct APIError: Error, Sendable {
         self.retryAfter = retryAfter
     }
 
-    public static func badRequest(_ code: String, _ message: String, row: Int? = nil, field: String? = nil) -> APIError {
+    public static func badRequest(_ code: String, _ message: String, row: Int? = nil, field: String? = nil) -> APIError
+    {
         APIError(status: 400, code: code, message: message, row: row, field: field)
     }
 
     /// A 401 that names the setting holding the expected token.
     public static func unauthorized(tokenSetting: String) -> APIError {
-        APIError(status: 401, code: "unauthorized", message: "missing or wrong bearer token (Authorization: Bearer <\(tokenSetting)>)")
+        APIError(
+            status: 401, code: "unauthorized",
+            message: "missing or wrong bearer token (Authorization: Bearer <\(tokenSetting)>)")
     }
 
     public var json: String {
@@ -53,7 +58,8 @@ public struct APIError: Error, Sendable {
         var headers: HTTPFields = [.contentType: "application/json"]
         if let retryAfter { headers[.retryAfter] = String(retryAfter) }
         if status == 401 { headers[.wwwAuthenticate] = "Bearer" }
-        return Response(status: .init(code: status), headers: headers, body: .init(byteBuffer: ByteBuffer(string: json)))
+        return Response(
+            status: .init(code: status), headers: headers, body: .init(byteBuffer: ByteBuffer(string: json)))
     }
 }
 
@@ -72,8 +78,10 @@ public struct BearerTokenMiddleware<Context: RequestContext>: RouterMiddleware {
         self.onRefused = onRefused
     }
 
-    public func handle(_ request: Request, context: Context,
-                       next: (Request, Context) async throws -> Response) async throws -> Response {
+    public func handle(
+        _ request: Request, context: Context,
+        next: (Request, Context) async throws -> Response
+    ) async throws -> Response {
         guard let token, !token.accepts(authorization: request.headers[.authorization]) else {
             return try await next(request, context)
         }

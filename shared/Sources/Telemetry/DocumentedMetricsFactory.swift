@@ -59,14 +59,17 @@ public struct DocumentedMetricsFactory: MetricsFactory {
         registry.makeCounter(descriptor: catalog.descriptor(label), labels: dimensions)
     }
 
-    public func makeFloatingPointCounter(label: String, dimensions: [(String, String)]) -> any FloatingPointCounterHandler {
+    public func makeFloatingPointCounter(
+        label: String, dimensions: [(String, String)]
+    ) -> any FloatingPointCounterHandler {
         registry.makeCounter(descriptor: catalog.descriptor(label), labels: dimensions)
     }
 
     public func makeRecorder(label: String, dimensions: [(String, String)], aggregate: Bool) -> any RecorderHandler {
         guard aggregate else { return registry.makeGauge(descriptor: catalog.descriptor(label), labels: dimensions) }
-        return registry.makeValueHistogram(descriptor: catalog.descriptor(label), labels: dimensions,
-                                           buckets: catalog.valueBuckets[label] ?? catalog.defaultValueBuckets)
+        return registry.makeValueHistogram(
+            descriptor: catalog.descriptor(label), labels: dimensions,
+            buckets: catalog.valueBuckets[label] ?? catalog.defaultValueBuckets)
     }
 
     public func makeMeter(label: String, dimensions: [(String, String)]) -> any MeterHandler {
@@ -74,8 +77,9 @@ public struct DocumentedMetricsFactory: MetricsFactory {
     }
 
     public func makeTimer(label: String, dimensions: [(String, String)]) -> any TimerHandler {
-        registry.makeDurationHistogram(descriptor: catalog.descriptor(label), labels: dimensions,
-                                       buckets: catalog.durationBuckets[label] ?? catalog.defaultDurationBuckets)
+        registry.makeDurationHistogram(
+            descriptor: catalog.descriptor(label), labels: dimensions,
+            buckets: catalog.durationBuckets[label] ?? catalog.defaultDurationBuckets)
     }
 
     public func destroyCounter(_ handler: any CounterHandler) {

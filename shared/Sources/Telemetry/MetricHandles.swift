@@ -27,11 +27,15 @@ public final class MetricHandles: Sendable {
 
     /// A histogram of values (not durations).
     public func recorder(_ label: String, _ dimensions: [(String, String)] = []) -> Recorder {
-        handle("r", label, dimensions) { Recorder(label: label, dimensions: dimensions, aggregate: true, factory: factory) }
+        handle("r", label, dimensions) {
+            Recorder(label: label, dimensions: dimensions, aggregate: true, factory: factory)
+        }
     }
 
-    private func handle<Handle: Sendable>(_ kind: String, _ label: String, _ dimensions: [(String, String)],
-                                          _ make: () -> Handle) -> Handle {
+    private func handle<Handle: Sendable>(
+        _ kind: String, _ label: String, _ dimensions: [(String, String)],
+        _ make: () -> Handle
+    ) -> Handle {
         let key = ([kind, label] + dimensions.flatMap { [$0.0, $0.1] }).joined(separator: "\u{0}")
         return handles.withLock { handles in
             if let handle = handles[key] as? Handle { return handle }

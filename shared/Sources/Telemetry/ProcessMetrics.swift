@@ -23,12 +23,15 @@ final class ProcessMetrics: Sendable {
 
     init(registry: PrometheusCollectorRegistry) {
         func gauge(_ name: String) -> Gauge {
-            registry.makeGauge(descriptor: MetricNameDescriptor(metricName: name, unitName: "", helpText: Self.help[name] ?? name))
+            registry.makeGauge(
+                descriptor: MetricNameDescriptor(metricName: name, unitName: "", helpText: Self.help[name] ?? name))
         }
         resident = gauge("process_resident_memory_bytes")
         virtual = gauge("process_virtual_memory_bytes")
-        cpu = registry.makeCounter(descriptor: MetricNameDescriptor(metricName: "process_cpu_seconds_total", unitName: "",
-                                                                    helpText: Self.help["process_cpu_seconds_total"] ?? ""))
+        cpu = registry.makeCounter(
+            descriptor: MetricNameDescriptor(
+                metricName: "process_cpu_seconds_total", unitName: "",
+                helpText: Self.help["process_cpu_seconds_total"] ?? ""))
         openFiles = gauge("process_open_fds")
         gauge("process_start_time_seconds").set(Date().timeIntervalSince1970)
     }

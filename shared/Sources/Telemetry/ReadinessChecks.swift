@@ -67,7 +67,9 @@ public final class ReadinessChecks: Sendable {
                 }
                 let timer = Task {
                     try? await Task.sleep(for: timeout)
-                    probe.expire { name in self.lateOutcome(of: name, run: runs.first { $0.name == name }?.run, timeout: timeout) }
+                    probe.expire { name in
+                        self.lateOutcome(of: name, run: runs.first { $0.name == name }?.run, timeout: timeout)
+                    }
                 }
                 probe.onAnswered { timer.cancel() }
             }
@@ -95,11 +97,13 @@ public final class ReadinessChecks: Sendable {
     /// What a check that missed the deadline reads as: its last outcome if recent, else "timed out".
     private func lateOutcome(of name: String, run: Run?, timeout: Duration) -> Probe.Outcome {
         let last = entries.withLock { entries in entries.first { $0.name == name }?.last }
-        let late = run.map { "the check running for \(Self.seconds(ContinuousClock.now - $0.startedAt)) s has not answered" }
+        let late =
+            run.map { "the check running for \(Self.seconds(ContinuousClock.now - $0.startedAt)) s has not answered" }
             ?? "no answer"
         if let last, ContinuousClock.now - last.at <= recentEnough {
             let age = Self.seconds(ContinuousClock.now - last.at)
-            return Probe.Outcome(text: "\(last.outcome) (as of \(age) s ago; \(late) within \(timeout))", passed: last.outcome == "ok")
+            return Probe.Outcome(
+                text: "\(last.outcome) (as of \(age) s ago; \(late) within \(timeout))", passed: last.outcome == "ok")
         }
         return Probe.Outcome(text: "timed out after \(timeout) (\(late))", passed: false)
     }
@@ -181,7 +185,9 @@ public final class ReadinessChecks: Sendable {
             let pending = state.withLock { $0.answered ? [] : $0.pending }
             let outcomes = pending.map { ($0, outcome($0)) }
             update { state in
-                for (name, outcome) in outcomes where state.pending.remove(name) != nil { state.results[name] = outcome }
+                for (name, outcome) in outcomes where state.pending.remove(name) != nil {
+                    state.results[name] = outcome
+                }
             }
         }
 
@@ -196,7 +202,8 @@ public final class ReadinessChecks: Sendable {
 
         /// Applies `change`; answers when nothing is pending and the caller is waiting.
         private func update(_ change: (inout State) -> Void) {
-            let answer = state.withLock { state -> (CheckedContinuation<[String: Outcome], Never>, [String: Outcome], [@Sendable () -> Void])? in
+            let answer = state.withLock {
+                state -> (CheckedContinuation<[String: Outcome], Never>, [String: Outcome], [@Sendable () -> Void])? in
                 change(&state)
                 guard !state.answered, state.pending.isEmpty, let continuation = state.continuation else { return nil }
                 state.answered = true

@@ -20,18 +20,24 @@ public struct ServiceRuntime: Sendable {
     /// For tests and embedding: nothing global is touched. Without a factory, the service's
     /// metrics go to this runtime's own registry, so its /metrics shows them; a test that
     /// reads what was counted passes swift-metrics' TestMetrics.
-    public init(settings: ServiceSettings, logger: Logger, registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
-                readiness: ReadinessChecks = ReadinessChecks(), metricsFactory: (any MetricsFactory)? = nil) {
+    public init(
+        settings: ServiceSettings, logger: Logger,
+        registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
+        readiness: ReadinessChecks = ReadinessChecks(), metricsFactory: (any MetricsFactory)? = nil
+    ) {
         self.settings = settings
         self.logger = logger
         self.registry = registry
         self.readiness = readiness
-        metrics = MetricHandles(factory: metricsFactory ?? DocumentedMetricsFactory(registry: registry, catalog: .common))
+        metrics = MetricHandles(
+            factory: metricsFactory ?? DocumentedMetricsFactory(registry: registry, catalog: .common))
     }
 
     /// For an executable's `run()`: installs JSON logging and the Prometheus metrics backend
     /// for the whole process. Call once, before creating Kafka clients or models.
-    public static func bootstrap(_ settings: ServiceSettings, metrics catalog: MetricsCatalog = .common) -> ServiceRuntime {
+    public static func bootstrap(
+        _ settings: ServiceSettings, metrics catalog: MetricsCatalog = .common
+    ) -> ServiceRuntime {
         let level = settings.logLevel
         LoggingSystem.bootstrap { label in JSONLogHandler(label: label, level: level) }
         let registry = PrometheusCollectorRegistry()
@@ -53,11 +59,14 @@ public struct ServiceRuntime: Sendable {
     /// dependency order (Kafka clients, then workers); shutdown stops HTTP first, then the
     /// workers, then the clients, each after the previous one's `run()` has returned.
     /// `onListening` gets the bound port (tests that ask for port 0 learn the real one).
-    public func makeApplication(router: Router<BasicRequestContext>, services: [any Service] = [],
-                                onListening: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
+    public func makeApplication(
+        router: Router<BasicRequestContext>, services: [any Service] = [],
+        onListening: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) -> some ApplicationProtocol {
         Application(
             router: router,
-            configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: settings.serviceName),
+            configuration: .init(
+                address: .hostname(settings.host, port: settings.port), serverName: settings.serviceName),
             services: services,
             onServerRunning: { channel in await onListening(channel.localAddress?.port ?? 0) },
             logger: logger)
@@ -85,9 +94,10 @@ public struct ObservabilityRoutes: Sendable {
             process.update()
             var buffer: [UInt8] = []
             registry.emit(into: &buffer)
-            return Response(status: .ok,
-                            headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-                            body: .init(byteBuffer: ByteBuffer(bytes: buffer)))
+            return Response(
+                status: .ok,
+                headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(bytes: buffer)))
         }
         router.get("/healthz") { _, _ -> Response in
             Self.json(.ok, #"{"status":"ok"}"#)
@@ -109,7 +119,8 @@ public struct ObservabilityRoutes: Sendable {
     }
 
     static func json(_ status: HTTPResponse.Status, _ text: String) -> Response {
-        Response(status: status, headers: [.contentType: "application/json"],
-                 body: .init(byteBuffer: ByteBuffer(string: text)))
+        Response(
+            status: status, headers: [.contentType: "application/json"],
+            body: .init(byteBuffer: ByteBuffer(string: text)))
     }
 }

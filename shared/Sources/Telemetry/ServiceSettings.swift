@@ -27,13 +27,16 @@ public struct ServiceSettings: DeclaredSettings {
     }
 
     public static let declarations: [Setting<ServiceSettings>] = [
-        .value("port", env: "PORT", \.port, help: "HTTP port for the API, /metrics, /healthz and /readyz; 0 picks a free one.",
-               valueName: "port", rule: "must be a TCP port (0-65535)", where: { (0...65535).contains($0) }),
+        .value(
+            "port", env: "PORT", \.port,
+            help: "HTTP port for the API, /metrics, /healthz and /readyz; 0 picks a free one.",
+            valueName: "port", rule: "must be a TCP port (0-65535)", where: { (0...65535).contains($0) }),
         .value("host", env: "HOST", \.host, help: "Address the HTTP server listens on.", valueName: "address"),
-        .parsed("log-level", env: "LOG_LEVEL", \.logLevel,
-                help: "trace, debug, info, notice, warning, error or critical; logs are JSON lines on stderr.",
-                valueName: "level", rule: "must be one of trace, debug, info, notice, warning, error, critical",
-                parse: { Logger.Level(rawValue: $0.lowercased()) }, show: { $0.rawValue }),
+        .parsed(
+            "log-level", env: "LOG_LEVEL", \.logLevel,
+            help: "trace, debug, info, notice, warning, error or critical; logs are JSON lines on stderr.",
+            valueName: "level", rule: "must be one of trace, debug, info, notice, warning, error, critical",
+            parse: { Logger.Level(rawValue: $0.lowercased()) }, show: { $0.rawValue }),
     ]
 }
 
@@ -46,7 +49,9 @@ public struct SettingsArguments: ParsableArguments {
     public init() {}
 
     /// The command's help text: its settings, each with variable and default.
-    public static func discussion<Own: DeclaredSettings>(_ service: ServiceSettings, _ own: Own, intro: String = "") -> String {
+    public static func discussion<Own: DeclaredSettings>(
+        _ service: ServiceSettings, _ own: Own, intro: String = ""
+    ) -> String {
         (intro.isEmpty ? "" : intro + "\n\n")
             + "SETTINGS (a flag wins over its environment variable, which wins over the\ndefault):\n"
             + Combined.help(defaults: Combined(service, own))
@@ -61,8 +66,9 @@ public struct SettingsArguments: ParsableArguments {
         if arguments.contains("--help") || arguments.contains("-h") { throw CleanExit.helpRequest(command) }
         let show = arguments.contains("--show-settings")
         do {
-            let resolved = try Combined.resolve(arguments.filter { $0 != "--show-settings" }, environment: environment,
-                                                defaults: Combined(service, own))
+            let resolved = try Combined.resolve(
+                arguments.filter { $0 != "--show-settings" }, environment: environment,
+                defaults: Combined(service, own))
             if show { throw CleanExit.message(resolved.shown()) }
             return (resolved.first, resolved.second)
         } catch let error as SettingsError {

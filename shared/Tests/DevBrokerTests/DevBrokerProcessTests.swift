@@ -22,13 +22,17 @@ final class DevBrokerProcess: @unchecked Sendable {
         let binaryFolder = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent()
         let binary = binaryFolder.appendingPathComponent("alertron-devbroker")
         guard FileManager.default.isExecutableFile(atPath: binary.path) else {
-            throw TestError("alertron-devbroker not found at \(binary.path): build it first (swift build --build-tests)")
+            throw TestError(
+                "alertron-devbroker not found at \(binary.path): build it first (swift build --build-tests)")
         }
         controlPort = try freePort()
         bootstrapFile = FileManager.default.temporaryDirectory.appendingPathComponent("devbroker-\(UUID().uuidString)")
         process.executableURL = binary
-        process.arguments = ["--listen", "127.0.0.1:0", "--control", "127.0.0.1:\(controlPort)",
-                             "--bootstrap-file", bootstrapFile.path, "--log-level", "warning"] + arguments
+        process.arguments =
+            [
+                "--listen", "127.0.0.1:0", "--control", "127.0.0.1:\(controlPort)",
+                "--bootstrap-file", bootstrapFile.path, "--log-level", "warning",
+            ] + arguments
         let output = Pipe()
         process.standardOutput = output
         try process.run()
@@ -65,7 +69,11 @@ final class DevBrokerProcess: @unchecked Sendable {
         let url = URL(string: "http://127.0.0.1:\(controlPort)/healthz")!
         let deadline = ContinuousClock.now + .seconds(10)
         while ContinuousClock.now < deadline {
-            if let (_, response) = try? await URLSession.shared.data(from: url), (response as? HTTPURLResponse)?.statusCode == 200 { return }
+            if let (_, response) = try? await URLSession.shared.data(from: url),
+                (response as? HTTPURLResponse)?.statusCode == 200
+            {
+                return
+            }
             try await Task.sleep(for: .milliseconds(50))
         }
         throw TestError("control API did not come up")
@@ -103,7 +111,10 @@ let quietLogger: Logger = {
 
         let (status, listing) = try run("/usr/bin/kcat", ["-b", broker.bootstrap, "-L", "-m", "5"])
         #expect(status == 0)
-        for topic in ["readings", "scored", "anomalies", "alertmanager", "readings.dlq", "scored.dlq", "anomalies.dlq", "alertmanager.dlq"] {
+        for topic in [
+            "readings", "scored", "anomalies", "alertmanager", "readings.dlq", "scored.dlq", "anomalies.dlq",
+            "alertmanager.dlq",
+        ] {
             #expect(listing.contains("topic \"\(topic)\" with 6 partitions"), "kcat -L lacks \(topic):\n\(listing)")
         }
         #expect(listing.contains("topic \"extra\" with 3 partitions"))
@@ -112,12 +123,17 @@ let quietLogger: Logger = {
     @Test func aMessageProducedThroughTheFixedAddressIsReadBackByKcat() async throws {
         let broker = try DevBrokerProcess()
         defer { _ = broker.stop() }
-        let producer = try KafkaProducer(configuration: KafkaProducerConfiguration(kafka: KafkaConfiguration(bootstrapServers: broker.bootstrap)),
-                                         logger: quietLogger)
+        let producer = try KafkaProducer(
+            configuration: KafkaProducerConfiguration(kafka: KafkaConfiguration(bootstrapServers: broker.bootstrap)),
+            logger: quietLogger)
         let report = try await producer.send(topic: "readings", key: "edge-1", value: Array(#"{"hello":"kcat"}"#.utf8))
         await producer.shutdown()
-        let (status, output) = try run("/usr/bin/kcat", ["-b", broker.bootstrap, "-C", "-t", "readings", "-p", String(report.partition),
-                                                         "-o", String(report.offset), "-c", "1", "-e", "-f", "%k %s"])
+        let (status, output) = try run(
+            "/usr/bin/kcat",
+            [
+                "-b", broker.bootstrap, "-C", "-t", "readings", "-p", String(report.partition),
+                "-o", String(report.offset), "-c", "1", "-e", "-f", "%k %s",
+            ])
         #expect(status == 0)
         #expect(output == #"edge-1 {"hello":"kcat"}"#)
     }
@@ -125,8 +141,9 @@ let quietLogger: Logger = {
     @Test func aBrokerTakenDownByTheControlAPIIsUnreachableUntilItComesBack() async throws {
         let broker = try DevBrokerProcess()
         defer { _ = broker.stop() }
-        let producer = try KafkaProducer(configuration: KafkaProducerConfiguration(kafka: KafkaConfiguration(bootstrapServers: broker.bootstrap)),
-                                         logger: quietLogger)
+        let producer = try KafkaProducer(
+            configuration: KafkaProducerConfiguration(kafka: KafkaConfiguration(bootstrapServers: broker.bootstrap)),
+            logger: quietLogger)
         _ = try await producer.metadata(timeout: .seconds(5))
 
         #expect(try await broker.control("/v1/brokers/1/down").0 == 200)
@@ -142,14 +159,20 @@ let quietLogger: Logger = {
         let broker = try DevBrokerProcess()
         defer { _ = broker.stop() }
         // 7 = REQUEST_TIMED_OUT, retriable: the idempotent producer retries without duplicating.
-        let (status, body) = try await broker.control("/v1/request-errors", json: #"{"request":"produce","errors":[7,7,7]}"#)
+        let (status, body) = try await broker.control(
+            "/v1/request-errors", json: #"{"request":"produce","errors":[7,7,7]}"#)
         #expect(status == 200, "\(body)")
-        let producer = try KafkaProducer(configuration: KafkaProducerConfiguration(kafka: KafkaConfiguration(bootstrapServers: broker.bootstrap)),
-                                         logger: quietLogger)
+        let producer = try KafkaProducer(
+            configuration: KafkaProducerConfiguration(kafka: KafkaConfiguration(bootstrapServers: broker.bootstrap)),
+            logger: quietLogger)
         let report = try await producer.send(topic: "anomalies", key: "edge-9", value: Array("survived".utf8))
         await producer.shutdown()
-        let (kcatStatus, output) = try run("/usr/bin/kcat", ["-b", broker.bootstrap, "-C", "-t", "anomalies", "-p", String(report.partition),
-                                                             "-o", "beginning", "-e", "-f", "%s\n"])
+        let (kcatStatus, output) = try run(
+            "/usr/bin/kcat",
+            [
+                "-b", broker.bootstrap, "-C", "-t", "anomalies", "-p", String(report.partition),
+                "-o", "beginning", "-e", "-f", "%s\n",
+            ])
         #expect(kcatStatus == 0)
         #expect(output == "survived\n", "expected exactly one copy, got: \(output)")
     }
@@ -157,7 +180,8 @@ let quietLogger: Logger = {
     @Test func theControlAPIExplainsBadRequests() async throws {
         let broker = try DevBrokerProcess()
         defer { _ = broker.stop() }
-        let (unknownStatus, unknownBody) = try await broker.control("/v1/request-errors", json: #"{"request":"teleport","errors":[1]}"#)
+        let (unknownStatus, unknownBody) = try await broker.control(
+            "/v1/request-errors", json: #"{"request":"teleport","errors":[1]}"#)
         #expect(unknownStatus == 400)
         #expect(unknownBody.contains("unknown request 'teleport'"))
         #expect(unknownBody.contains("produce"))

@@ -13,7 +13,8 @@ struct FoundationInteropTests {
 
     @Test func foundationParsesAWrittenReadingToTheSameValues() throws {
         let reading = sampleReading(
-            deviceID: "pump \"7\" \\ \u{1}\u{1F600}", temperature: 0.1, pressure: -1013.25, vibration: .leastNonzeroMagnitude,
+            deviceID: "pump \"7\" \\ \u{1}\u{1F600}", temperature: 0.1, pressure: -1013.25,
+            vibration: .leastNonzeroMagnitude,
             truth: GroundTruth(anomaly: true, kind: "drift")
         )
         let object = try parse(EventWriter.encode(.reading(reading)))
@@ -78,10 +79,14 @@ struct FoundationInteropTests {
         ]
         let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .prettyPrinted])
         let event = try EventCodec.decodeInbound(Array(data))
-        #expect(event == .reading(Reading(
-            id: "r-1", ts: "2026-11-21T07:04:50.123+02:00", deviceID: "compressor/eu-west-0421",
-            temperature: 21.5, pressure: 1013, vibration: 0.02, truth: GroundTruth(anomaly: true, kind: "spike")
-        )))
+        #expect(
+            event
+                == .reading(
+                    Reading(
+                        id: "r-1", ts: "2026-11-21T07:04:50.123+02:00", deviceID: "compressor/eu-west-0421",
+                        temperature: 21.5, pressure: 1013, vibration: 0.02,
+                        truth: GroundTruth(anomaly: true, kind: "spike")
+                    )))
     }
 
     @Test func scoredLogWrittenByFoundationDecodes() throws {
@@ -92,24 +97,30 @@ struct FoundationInteropTests {
         ]
         let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
         let scored = try EventCodec.decodeScored(Array(data))
-        #expect(scored == ScoredEvent(
-            event: .log(LogEvent(id: "l-9", ts: sampleTS, source: "node-3", message: "OOM killer invoked: \"java\"")),
-            score: 0.97, anomaly: true, severity: .critical, model: "logreg@2", scoredAt: "2026-11-21T07:04:51Z"
-        ))
+        #expect(
+            scored
+                == ScoredEvent(
+                    event: .log(
+                        LogEvent(id: "l-9", ts: sampleTS, source: "node-3", message: "OOM killer invoked: \"java\"")),
+                    score: 0.97, anomaly: true, severity: .critical, model: "logreg@2", scoredAt: "2026-11-21T07:04:51Z"
+                ))
     }
 
     @Test func deadLetterWrittenByFoundationDecodes() throws {
         let payload: [UInt8] = [0, 1, 2, 0xFF, 0x7B]
         let object: [String: Any] = [
-            "payload_base64": Data(payload).base64EncodedString(), "source": ["offset": 9_000_000_000, "partition": 5, "topic": "readings"],
+            "payload_base64": Data(payload).base64EncodedString(),
+            "source": ["offset": 9_000_000_000, "partition": 5, "topic": "readings"],
             "rejected_by": "ingest", "reason": "bad", "reason_code": "malformed_json", "ts": sampleTS, "id": "d-1",
             "kind": "dead_letter", "schema": 1, "key_base64": NSNull(),
         ]
         let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
         let letter = try EventCodec.decodeDeadLetter(Array(data))
-        #expect(letter == DeadLetter(
-            id: "d-1", ts: sampleTS, reasonCode: "malformed_json", reason: "bad", rejectedBy: "ingest",
-            sourceTopic: "readings", sourcePartition: 5, sourceOffset: 9_000_000_000, key: nil, payload: payload
-        ))
+        #expect(
+            letter
+                == DeadLetter(
+                    id: "d-1", ts: sampleTS, reasonCode: "malformed_json", reason: "bad", rejectedBy: "ingest",
+                    sourceTopic: "readings", sourcePartition: 5, sourceOffset: 9_000_000_000, key: nil, payload: payload
+                ))
     }
 }

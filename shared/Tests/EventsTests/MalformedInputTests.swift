@@ -5,12 +5,15 @@ import Testing
 
 /// A valid reading with `replacement` spliced in for the text `target`.
 private func reading(replacing target: String = "", with replacement: String = "") -> [UInt8] {
-    let valid = #"{"schema":1,"kind":"reading","id":"r-1","ts":"2026-11-21T07:04:50.123Z","device_id":"pump-0042","temperature":21.5,"pressure":1013.2,"vibration":0.02,"truth":{"anomaly":true,"kind":"spike"}}"#
+    let valid =
+        #"{"schema":1,"kind":"reading","id":"r-1","ts":"2026-11-21T07:04:50.123Z","device_id":"pump-0042","temperature":21.5,"pressure":1013.2,"vibration":0.02,"truth":{"anomaly":true,"kind":"spike"}}"#
     return Array((target.isEmpty ? valid : valid.replacing(target, with: replacement)).utf8)
 }
 
 private func log(message: String) -> [UInt8] {
-    Array(#"{"schema":1,"kind":"log","id":"l-1","ts":"2026-11-21T07:04:50Z","source":"api","message":"\#(message)"}"#.utf8)
+    Array(
+        #"{"schema":1,"kind":"log","id":"l-1","ts":"2026-11-21T07:04:50Z","source":"api","message":"\#(message)"}"#.utf8
+    )
 }
 
 /// `input` with the first occurrence of `target` replaced by raw bytes (which need not be UTF-8).
@@ -49,8 +52,10 @@ struct MalformedCase: Sendable, CustomTestStringConvertible {
     }
 }
 
-private let validScored = #"{"schema":1,"kind":"log","id":"l-1","ts":"2026-11-21T07:04:50Z","source":"api","message":"m","score":0.5,"anomaly":true,"severity":"warning","model":"m@1","scored_at":"2026-11-21T07:04:51Z"}"#
-private let validDeadLetter = #"{"schema":1,"kind":"dead_letter","id":"d","ts":"2026-11-21T07:04:50Z","reason_code":"x","reason":"y","rejected_by":"z","source":{"topic":"readings","partition":3,"offset":42},"payload_base64":"AAEC"}"#
+private let validScored =
+    #"{"schema":1,"kind":"log","id":"l-1","ts":"2026-11-21T07:04:50Z","source":"api","message":"m","score":0.5,"anomaly":true,"severity":"warning","model":"m@1","scored_at":"2026-11-21T07:04:51Z"}"#
+private let validDeadLetter =
+    #"{"schema":1,"kind":"dead_letter","id":"d","ts":"2026-11-21T07:04:50Z","reason_code":"x","reason":"y","rejected_by":"z","source":{"topic":"readings","partition":3,"offset":42},"payload_base64":"AAEC"}"#
 
 private func variant(_ base: String, _ target: String, _ replacement: String) -> [UInt8] {
     Array(base.replacing(target, with: replacement).utf8)
@@ -78,7 +83,12 @@ let malformedCases: [MalformedCase] = [
     .init("lone low surrogate escape", reading(replacing: "pump", with: #"\ude00"#), .malformedJSON, nil),
     .init("high surrogate then non-surrogate", reading(replacing: "pump", with: #"\ud83d\u0041"#), .malformedJSON, nil),
     .init("truncated unicode escape", reading(replacing: "pump", with: #"\u12"#), .malformedJSON, nil),
-    .init("nesting deeper than 64", reading(replacing: #""truth""#, with: #""x":\#(String(repeating: "[", count: 65))\#(String(repeating: "]", count: 65)),"truth""#), .malformedJSON, nil),
+    .init(
+        "nesting deeper than 64",
+        reading(
+            replacing: #""truth""#,
+            with: #""x":\#(String(repeating: "[", count: 65))\#(String(repeating: "]", count: 65)),"truth""#),
+        .malformedJSON, nil),
     .init("NaN in an unknown field", reading(replacing: #""truth""#, with: #""x":NaN,"truth""#), .malformedJSON, nil),
     .init("misspelled literal", reading(replacing: "true", with: "tru"), .malformedJSON, nil),
     // Envelope
@@ -87,50 +97,101 @@ let malformedCases: [MalformedCase] = [
     .init("schema as a string", reading(replacing: #""schema":1"#, with: #""schema":"1""#), .wrongType, "schema"),
     .init("kind missing", reading(replacing: #""kind":"reading","#, with: ""), .missingField, "kind"),
     .init("kind metric", reading(replacing: #""kind":"reading""#, with: #""kind":"metric""#), .unknownKind, "kind"),
-    .init("dead letter is not inbound", reading(replacing: #""kind":"reading""#, with: #""kind":"dead_letter""#), .unknownKind, "kind"),
+    .init(
+        "dead letter is not inbound", reading(replacing: #""kind":"reading""#, with: #""kind":"dead_letter""#),
+        .unknownKind, "kind"),
     .init("id missing", reading(replacing: #""id":"r-1","#, with: ""), .missingField, "id"),
     .init("id empty", reading(replacing: #""id":"r-1""#, with: #""id":"""#), .invalidValue, "id"),
-    .init("id longer than 128 bytes", reading(replacing: "r-1", with: String(repeating: "i", count: 129)), .tooLarge, "id"),
+    .init(
+        "id longer than 128 bytes", reading(replacing: "r-1", with: String(repeating: "i", count: 129)), .tooLarge, "id"
+    ),
     .init("ts not RFC 3339", reading(replacing: "2026-11-21T07:04:50.123Z", with: "yesterday"), .invalidValue, "ts"),
-    .init("ts without zone", reading(replacing: "2026-11-21T07:04:50.123Z", with: "2026-11-21T07:04:50"), .invalidValue, "ts"),
+    .init(
+        "ts without zone", reading(replacing: "2026-11-21T07:04:50.123Z", with: "2026-11-21T07:04:50"), .invalidValue,
+        "ts"),
     .init("ts a number", reading(replacing: #""2026-11-21T07:04:50.123Z""#, with: "1763708690"), .wrongType, "ts"),
     // Reading fields
     .init("device_id missing", reading(replacing: #""device_id":"pump-0042","#, with: ""), .missingField, "device_id"),
     .init("device_id empty", reading(replacing: #""pump-0042""#, with: #""""#), .invalidValue, "device_id"),
-    .init("device_id longer than 256 bytes", reading(replacing: "pump-0042", with: String(repeating: "d", count: 257)), .tooLarge, "device_id"),
+    .init(
+        "device_id longer than 256 bytes", reading(replacing: "pump-0042", with: String(repeating: "d", count: 257)),
+        .tooLarge, "device_id"),
     .init("device_id null", reading(replacing: #""pump-0042""#, with: "null"), .wrongType, "device_id"),
     .init("temperature a string", reading(replacing: "21.5", with: #""hot""#), .wrongType, "temperature"),
     .init("temperature NaN", reading(replacing: "21.5", with: "NaN"), .invalidValue, "temperature"),
     .init("pressure Infinity", reading(replacing: "1013.2", with: "Infinity"), .invalidValue, "pressure"),
     .init("vibration -Infinity", reading(replacing: "0.02", with: "-Infinity"), .invalidValue, "vibration"),
-    .init("temperature overflowing to infinity", reading(replacing: "21.5", with: "1e999"), .invalidValue, "temperature"),
-    .init("temperature huge integer", reading(replacing: "21.5", with: String(repeating: "9", count: 400)), .invalidValue, "temperature"),
+    .init(
+        "temperature overflowing to infinity", reading(replacing: "21.5", with: "1e999"), .invalidValue, "temperature"),
+    .init(
+        "temperature huge integer", reading(replacing: "21.5", with: String(repeating: "9", count: 400)), .invalidValue,
+        "temperature"),
     .init("vibration missing", reading(replacing: #","vibration":0.02"#, with: ""), .missingField, "vibration"),
-    .init("duplicate key, last one bad", reading(replacing: #""temperature":21.5"#, with: #""temperature":21.5,"temperature":"x""#), .wrongType, "temperature"),
-    .init("truth not an object", reading(replacing: #"{"anomaly":true,"kind":"spike"}"#, with: "true"), .wrongType, "truth"),
+    .init(
+        "duplicate key, last one bad",
+        reading(replacing: #""temperature":21.5"#, with: #""temperature":21.5,"temperature":"x""#), .wrongType,
+        "temperature"),
+    .init(
+        "truth not an object", reading(replacing: #"{"anomaly":true,"kind":"spike"}"#, with: "true"), .wrongType,
+        "truth"),
     .init("truth.anomaly missing", reading(replacing: #""anomaly":true,"#, with: ""), .missingField, "truth.anomaly"),
-    .init("truth.anomaly a string", reading(replacing: #""anomaly":true"#, with: #""anomaly":"yes""#), .wrongType, "truth.anomaly"),
+    .init(
+        "truth.anomaly a string", reading(replacing: #""anomaly":true"#, with: #""anomaly":"yes""#), .wrongType,
+        "truth.anomaly"),
     .init("truth.kind a number", reading(replacing: #""kind":"spike""#, with: #""kind":3"#), .wrongType, "truth.kind"),
     // Log fields
-    .init("log message over 8192 bytes", log(message: String(repeating: "m", count: LogEvent.maxMessageBytes + 1)), .tooLarge, "message"),
-    .init("log message over 8192 bytes after unescaping", log(message: String(repeating: #"\u00e9"#, count: 4097)), .tooLarge, "message"),
-    .init("log message missing", Array(#"{"schema":1,"kind":"log","id":"l","ts":"2026-11-21T07:04:50Z","source":"a"}"#.utf8), .missingField, "message"),
-    .init("log source missing", Array(#"{"schema":1,"kind":"log","id":"l","ts":"2026-11-21T07:04:50Z","message":"a"}"#.utf8), .missingField, "source"),
-    .init("log level a number", Array(#"{"schema":1,"kind":"log","id":"l","ts":"2026-11-21T07:04:50Z","source":"a","message":"m","level":3}"#.utf8), .wrongType, "level"),
+    .init(
+        "log message over 8192 bytes", log(message: String(repeating: "m", count: LogEvent.maxMessageBytes + 1)),
+        .tooLarge, "message"),
+    .init(
+        "log message over 8192 bytes after unescaping", log(message: String(repeating: #"\u00e9"#, count: 4097)),
+        .tooLarge, "message"),
+    .init(
+        "log message missing",
+        Array(#"{"schema":1,"kind":"log","id":"l","ts":"2026-11-21T07:04:50Z","source":"a"}"#.utf8), .missingField,
+        "message"),
+    .init(
+        "log source missing",
+        Array(#"{"schema":1,"kind":"log","id":"l","ts":"2026-11-21T07:04:50Z","message":"a"}"#.utf8), .missingField,
+        "source"),
+    .init(
+        "log level a number",
+        Array(
+            #"{"schema":1,"kind":"log","id":"l","ts":"2026-11-21T07:04:50Z","source":"a","message":"m","level":3}"#.utf8
+        ), .wrongType, "level"),
     // Scored fields
     .init("scored without score", variant(validScored, #""score":0.5,"#, ""), .missingField, "score", decoder: .scored),
-    .init("scored with unknown severity", variant(validScored, "warning", "fatal"), .invalidValue, "severity", decoder: .scored),
-    .init("scored with anomaly as a number", variant(validScored, #""anomaly":true"#, #""anomaly":1"#), .wrongType, "anomaly", decoder: .scored),
-    .init("scored without scored_at", variant(validScored, #","scored_at":"2026-11-21T07:04:51Z""#, ""), .missingField, "scored_at", decoder: .scored),
+    .init(
+        "scored with unknown severity", variant(validScored, "warning", "fatal"), .invalidValue, "severity",
+        decoder: .scored),
+    .init(
+        "scored with anomaly as a number", variant(validScored, #""anomaly":true"#, #""anomaly":1"#), .wrongType,
+        "anomaly", decoder: .scored),
+    .init(
+        "scored without scored_at", variant(validScored, #","scored_at":"2026-11-21T07:04:51Z""#, ""), .missingField,
+        "scored_at", decoder: .scored),
     .init("scored with empty model", variant(validScored, #""m@1""#, #""""#), .invalidValue, "model", decoder: .scored),
     .init("plain reading is not scored", reading(), .missingField, "score", decoder: .scored),
     // Dead-letter fields
-    .init("dead letter with broken base64", variant(validDeadLetter, "AAEC", "AA!C"), .invalidValue, "payload_base64", decoder: .deadLetter),
-    .init("dead letter with unpadded base64", variant(validDeadLetter, "AAEC", "AAE"), .invalidValue, "payload_base64", decoder: .deadLetter),
-    .init("dead letter partition beyond Int32", variant(validDeadLetter, #""partition":3"#, #""partition":2147483648"#), .invalidValue, "source.partition", decoder: .deadLetter),
-    .init("dead letter offset with a fraction", variant(validDeadLetter, #""offset":42"#, #""offset":4.2"#), .invalidValue, "source.offset", decoder: .deadLetter),
-    .init("dead letter without source", variant(validDeadLetter, #""source":{"topic":"readings","partition":3,"offset":42},"#, ""), .missingField, "source", decoder: .deadLetter),
-    .init("dead letter without source.topic", variant(validDeadLetter, #""topic":"readings","#, ""), .missingField, "source.topic", decoder: .deadLetter),
+    .init(
+        "dead letter with broken base64", variant(validDeadLetter, "AAEC", "AA!C"), .invalidValue, "payload_base64",
+        decoder: .deadLetter),
+    .init(
+        "dead letter with unpadded base64", variant(validDeadLetter, "AAEC", "AAE"), .invalidValue, "payload_base64",
+        decoder: .deadLetter),
+    .init(
+        "dead letter partition beyond Int32", variant(validDeadLetter, #""partition":3"#, #""partition":2147483648"#),
+        .invalidValue, "source.partition", decoder: .deadLetter),
+    .init(
+        "dead letter offset with a fraction", variant(validDeadLetter, #""offset":42"#, #""offset":4.2"#),
+        .invalidValue, "source.offset", decoder: .deadLetter),
+    .init(
+        "dead letter without source",
+        variant(validDeadLetter, #""source":{"topic":"readings","partition":3,"offset":42},"#, ""), .missingField,
+        "source", decoder: .deadLetter),
+    .init(
+        "dead letter without source.topic", variant(validDeadLetter, #""topic":"readings","#, ""), .missingField,
+        "source.topic", decoder: .deadLetter),
     .init("reading is not a dead letter", reading(), .unknownKind, "kind", decoder: .deadLetter),
 ]
 
@@ -148,8 +209,11 @@ struct MalformedInputTests {
     }
 
     @Test func invalidUTF8IsRejectedWherever() {
-        for bad: [UInt8] in [[0xFF], [0xC0, 0xAF], [0xED, 0xA0, 0x80], [0xF4, 0x90, 0x80, 0x80], [0xE2, 0x82], [0x80]] {
-            let input = Array(#"{"schema":1,"kind":"log","id":"l","ts":"2026-11-21T07:04:50Z","source":"a","message":"x"#.utf8)
+        for bad: [UInt8] in [
+            [0xFF], [0xC0, 0xAF], [0xED, 0xA0, 0x80], [0xF4, 0x90, 0x80, 0x80], [0xE2, 0x82], [0x80],
+        ] {
+            let input =
+                Array(#"{"schema":1,"kind":"log","id":"l","ts":"2026-11-21T07:04:50Z","source":"a","message":"x"#.utf8)
                 + bad + Array(#""}"#.utf8)
             #expect(inboundError(input)?.code == .malformedJSON)
             let inKey = Array(#"{"k"#.utf8) + bad + Array(#"":1}"#.utf8)
@@ -202,7 +266,8 @@ struct MalformedInputTests {
     }
 
     @Test func duplicateKeysLetTheLastOneWin() throws {
-        let input = reading(replacing: #""device_id":"pump-0042""#, with: #""device_id":7,"device_id":"first","device_id":"last""#)
+        let input = reading(
+            replacing: #""device_id":"pump-0042""#, with: #""device_id":7,"device_id":"first","device_id":"last""#)
         let event = try EventCodec.decodeInbound(input)
         #expect(event.key == "last")
     }
@@ -220,7 +285,9 @@ struct MalformedInputTests {
     }
 
     @Test func escapedKeysAndValuesAreDecoded() throws {
-        let input = reading(replacing: #""device_id":"pump-0042""#, with: #""device\u005fid":"p\u00fcmp \ud83d\ude00 \"q\" \\ \/ \b\f\n\r\t""#)
+        let input = reading(
+            replacing: #""device_id":"pump-0042""#,
+            with: #""device\u005fid":"p\u00fcmp \ud83d\ude00 \"q\" \\ \/ \b\f\n\r\t""#)
         let event = try EventCodec.decodeInbound(input)
         #expect(event.key == "p\u{FC}mp \u{1F600} \"q\" \\ / \u{8}\u{C}\n\r\t")
     }

@@ -16,7 +16,8 @@ struct NumberDecodingTests {
             "100000000000000000000000", "0.0000000000000000000000000000001",
         ]
         for literal in literals {
-            let json = #"{"schema":1,"kind":"reading","id":"n","ts":"\#(sampleTS)","device_id":"d","temperature":\#(literal),"pressure":0,"vibration":0}"#
+            let json =
+                #"{"schema":1,"kind":"reading","id":"n","ts":"\#(sampleTS)","device_id":"d","temperature":\#(literal),"pressure":0,"vibration":0}"#
             guard case .reading(let reading) = try decodeInbound(json) else {
                 Issue.record("not a reading")
                 continue
@@ -41,7 +42,8 @@ struct NumberDecodingTests {
                 literal += ["e", "E", "e-", "e+"][generator.int(0..<4)] + String(generator.int(0..<330))
             }
             let expected = try #require(Double(literal))
-            let json = #"{"schema":1,"kind":"reading","id":"n","ts":"2026-11-21T07:04:50Z","device_id":"d","temperature":\#(literal),"pressure":0,"vibration":0}"#
+            let json =
+                #"{"schema":1,"kind":"reading","id":"n","ts":"2026-11-21T07:04:50Z","device_id":"d","temperature":\#(literal),"pressure":0,"vibration":0}"#
             let bytes = Array(json.utf8)
             if expected.isFinite {
                 guard case .reading(let r) = try EventCodec.decodeInbound(bytes) else { continue }

@@ -9,8 +9,11 @@ struct EventGenerator {
     private static let scalars: [Unicode.Scalar] =
         Array("abcxyzABCXYZ0189 -_.:/@\"\\'{}[],".unicodeScalars)
         + (0..<32).map { Unicode.Scalar(UInt8($0)) }
-        + ["\u{7F}", "\u{E9}", "\u{DF}", "\u{7FF}", "\u{800}", "\u{4E2D}", "\u{2028}", "\u{FEFF}", "\u{FFFD}", "\u{FFFF}",
-           "\u{10000}", "\u{1F600}", "\u{200D}", "\u{10FFFF}"]
+        + [
+            "\u{7F}", "\u{E9}", "\u{DF}", "\u{7FF}", "\u{800}", "\u{4E2D}", "\u{2028}", "\u{FEFF}", "\u{FFFD}",
+            "\u{FFFF}",
+            "\u{10000}", "\u{1F600}", "\u{200D}", "\u{10FFFF}",
+        ]
 
     mutating func int(_ range: Range<Int>) -> Int {
         Int.random(in: range, using: &rng)
@@ -40,14 +43,18 @@ struct EventGenerator {
             }
         case 1: return (Double.random(in: -100...100, using: &rng) * 100).rounded() / 100
         case 2: return Double.random(in: -1e6...1e6, using: &rng)
-        default: return [0, -0.0, .leastNonzeroMagnitude, .greatestFiniteMagnitude, -.leastNormalMagnitude, 0.1, 1e22, 1e23][int(0..<8)]
+        default:
+            return [
+                0, -0.0, .leastNonzeroMagnitude, .greatestFiniteMagnitude, -.leastNormalMagnitude, 0.1, 1e22, 1e23,
+            ][int(0..<8)]
         }
     }
 
     mutating func timestamp() -> String {
         let fraction = ["", ".1", ".123", ".123456", ".123456789"][int(0..<5)]
         let zone = ["Z", "z", "+00:00", "-08:30", "+14:00"][int(0..<5)]
-        return "20\(int(10..<100))-\(pad(int(1..<13)))-\(pad(int(1..<29)))T\(pad(int(0..<24))):\(pad(int(0..<60))):\(pad(int(0..<60)))\(fraction)\(zone)"
+        return
+            "20\(int(10..<100))-\(pad(int(1..<13)))-\(pad(int(1..<29)))T\(pad(int(0..<24))):\(pad(int(0..<60))):\(pad(int(0..<60)))\(fraction)\(zone)"
     }
 
     private func pad(_ n: Int) -> String {
@@ -61,16 +68,20 @@ struct EventGenerator {
     mutating func inbound() -> InboundEvent {
         let id = boundedString(maxBytes: InboundEvent.maxIDBytes)
         if int(0..<2) == 0 {
-            return .reading(Reading(
-                id: id, ts: timestamp(), deviceID: boundedString(maxBytes: Reading.maxDeviceIDBytes),
-                temperature: double(), pressure: double(), vibration: double(),
-                truth: optional { g in GroundTruth(anomaly: g.int(0..<2) == 0, kind: g.optional { $0.string(maxLength: 12) }) }
-            ))
+            return .reading(
+                Reading(
+                    id: id, ts: timestamp(), deviceID: boundedString(maxBytes: Reading.maxDeviceIDBytes),
+                    temperature: double(), pressure: double(), vibration: double(),
+                    truth: optional { g in
+                        GroundTruth(anomaly: g.int(0..<2) == 0, kind: g.optional { $0.string(maxLength: 12) })
+                    }
+                ))
         }
-        return .log(LogEvent(
-            id: id, ts: timestamp(), source: boundedString(maxBytes: LogEvent.maxSourceBytes),
-            message: string(maxLength: 200), level: optional { $0.string(maxLength: 8) }
-        ))
+        return .log(
+            LogEvent(
+                id: id, ts: timestamp(), source: boundedString(maxBytes: LogEvent.maxSourceBytes),
+                message: string(maxLength: 200), level: optional { $0.string(maxLength: 8) }
+            ))
     }
 
     mutating func scored() -> ScoredEvent {
@@ -87,7 +98,8 @@ struct EventGenerator {
     mutating func deadLetter() -> DeadLetter {
         DeadLetter(
             id: boundedString(maxBytes: InboundEvent.maxIDBytes), ts: timestamp(),
-            reasonCode: boundedString(maxBytes: 64), reason: string(maxLength: 40), rejectedBy: boundedString(maxBytes: 64),
+            reasonCode: boundedString(maxBytes: 64), reason: string(maxLength: 40),
+            rejectedBy: boundedString(maxBytes: 64),
             sourceTopic: boundedString(maxBytes: 64), sourcePartition: Int32.random(in: .min ... .max, using: &rng),
             sourceOffset: Int64.random(in: .min ... .max, using: &rng),
             key: optional { $0.bytes(maxCount: 16) },
@@ -161,7 +173,9 @@ struct RandomizedTests {
             }
             if round % 3 == 1 && input.count < valid.count {
                 // A strict prefix of an event is never a whole JSON object.
-                if case .success = scored { Issue.record("a cut event (\(input.count) of \(valid.count) bytes) decoded") }
+                if case .success = scored {
+                    Issue.record("a cut event (\(input.count) of \(valid.count) bytes) decoded")
+                }
                 cutAndRefused += 1
             }
             if round % 3 == 2, case .failure = scored { mutatedAndRefused += 1 }

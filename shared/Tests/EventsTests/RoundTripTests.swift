@@ -20,11 +20,12 @@ struct RoundTripTests {
     @Test func readingIsWrittenInTheDocumentedShape() {
         let event = InboundEvent.reading(sampleReading(truth: GroundTruth(anomaly: true, kind: "spike")))
         let text = String(decoding: EventWriter.encode(event), as: UTF8.self)
-        #expect(text == """
-            {"schema":1,"kind":"reading","id":"0b5e1c2a-6d1f-4c4e-9a57-3f2d8e0c1b7a","ts":"2026-11-21T07:04:50.123Z",\
-            "device_id":"pump-0042","temperature":21.5,"pressure":1013.2,"vibration":0.02,\
-            "truth":{"anomaly":true,"kind":"spike"}}
-            """)
+        #expect(
+            text == """
+                {"schema":1,"kind":"reading","id":"0b5e1c2a-6d1f-4c4e-9a57-3f2d8e0c1b7a","ts":"2026-11-21T07:04:50.123Z",\
+                "device_id":"pump-0042","temperature":21.5,"pressure":1013.2,"vibration":0.02,\
+                "truth":{"anomaly":true,"kind":"spike"}}
+                """)
     }
 
     @Test func logWithAndWithoutLevelRoundTrips() throws {
@@ -36,12 +37,15 @@ struct RoundTripTests {
     }
 
     @Test func logMessageOfExactlyTheLimitRoundTrips() throws {
-        let event = InboundEvent.log(sampleLog(message: String(repeating: "\u{E9}", count: LogEvent.maxMessageBytes / 2)))
+        let event = InboundEvent.log(
+            sampleLog(message: String(repeating: "\u{E9}", count: LogEvent.maxMessageBytes / 2)))
         #expect(try EventCodec.decodeInbound(EventWriter.encode(event)) == event)
     }
 
     @Test func scoredReadingAndScoredLogRoundTrip() throws {
-        for inbound in [InboundEvent.reading(sampleReading(truth: GroundTruth(anomaly: true, kind: nil))), .log(sampleLog())] {
+        for inbound in [
+            InboundEvent.reading(sampleReading(truth: GroundTruth(anomaly: true, kind: nil))), .log(sampleLog()),
+        ] {
             for severity in Severity.allCases {
                 let scored = ScoredEvent(
                     event: inbound, score: 0.73, anomaly: severity != .none, severity: severity,
@@ -58,7 +62,10 @@ struct RoundTripTests {
             model: "logreg@1", scoredAt: sampleTS
         )
         let text = String(decoding: EventWriter.encode(scored), as: UTF8.self)
-        #expect(text.hasSuffix(#","score":0.5,"anomaly":false,"severity":"none","model":"logreg@1","scored_at":"2026-11-21T07:04:50.123Z"}"#))
+        #expect(
+            text.hasSuffix(
+                #","score":0.5,"anomaly":false,"severity":"none","model":"logreg@1","scored_at":"2026-11-21T07:04:50.123Z"}"#
+            ))
         #expect(text.hasPrefix(#"{"schema":1,"kind":"log","#))
     }
 
@@ -98,14 +105,16 @@ struct RoundTripTests {
     func awkwardStringsRoundTripInEveryStringField(_ awkward: AwkwardString) throws {
         let text = awkward.value
         let nonEmpty = text.isEmpty ? "x" : text
-        let reading = InboundEvent.reading(Reading(
-            id: nonEmpty, ts: sampleTS, deviceID: nonEmpty, temperature: 1, pressure: 2, vibration: 3,
-            truth: GroundTruth(anomaly: true, kind: text)
-        ))
+        let reading = InboundEvent.reading(
+            Reading(
+                id: nonEmpty, ts: sampleTS, deviceID: nonEmpty, temperature: 1, pressure: 2, vibration: 3,
+                truth: GroundTruth(anomaly: true, kind: text)
+            ))
         #expect(try EventCodec.decodeInbound(EventWriter.encode(reading)) == reading)
 
         let log = InboundEvent.log(LogEvent(id: nonEmpty, ts: sampleTS, source: nonEmpty, message: text, level: text))
-        let scored = ScoredEvent(event: log, score: 1, anomaly: true, severity: .critical, model: nonEmpty, scoredAt: sampleTS)
+        let scored = ScoredEvent(
+            event: log, score: 1, anomaly: true, severity: .critical, model: nonEmpty, scoredAt: sampleTS)
         #expect(try EventCodec.decodeScored(EventWriter.encode(scored)) == scored)
 
         let letter = DeadLetter(
@@ -125,7 +134,8 @@ struct RoundTripTests {
     static let edgeDoubles: [Double] = [
         // Literals that are not exact Doubles are spelled as conversions to keep the compiler quiet.
         0, -0.0, 1e-300, Double("5e-324")!, -.leastNonzeroMagnitude, 1.7976931348623157e308, -1.7976931348623157e308,
-        0.1, 0.2, 0.3, Double(123456789012345678 as Int64), 2.2250738585072014e-308, Double.leastNormalMagnitude.nextDown,
+        0.1, 0.2, 0.3, Double(123456789012345678 as Int64), 2.2250738585072014e-308,
+        Double.leastNormalMagnitude.nextDown,
         Double(9007199254740993 as Int64), 1e22, 1e23,
         -21.5, 1013.25, 3.141592653589793, 1.0 / 3.0, 100, 1e-7, 4.35, 0.020000000000000004,
     ]
@@ -140,7 +150,8 @@ struct RoundTripTests {
             return
         }
         #expect(bitwiseEqual(decoded, reading))
-        let scored = ScoredEvent(event: .reading(reading), score: value, anomaly: false, severity: .none, model: "m@1", scoredAt: sampleTS)
+        let scored = ScoredEvent(
+            event: .reading(reading), score: value, anomaly: false, severity: .none, model: "m@1", scoredAt: sampleTS)
         #expect(try EventCodec.decodeScored(EventWriter.encode(scored)).score.bitPattern == value.bitPattern)
     }
 

@@ -11,7 +11,10 @@ import Testing
     }
 
     @Test func aBareReadingGetsAnIDAndTheTime() throws {
-        guard case .reading(let reading) = try submit(#"{"device_id": "edge-1", "temperature": 21.5, "pressure": 1013, "vibration": 0.02}"#) else {
+        guard
+            case .reading(let reading) = try submit(
+                #"{"device_id": "edge-1", "temperature": 21.5, "pressure": 1013, "vibration": 0.02}"#)
+        else {
             Issue.record("not a reading")
             return
         }
@@ -23,10 +26,15 @@ import Testing
     }
 
     @Test func givenEnvelopeFieldsAreKeptAndChecked() throws {
-        let full = #"{"schema": 1, "kind": "log", "id": "l-7", "ts": "2026-11-21T09:00:00Z", "source": "db", "message": "ok", "level": "INFO"}"#
-        #expect(try submit(full, as: .log) == .log(LogEvent(id: "l-7", ts: "2026-11-21T09:00:00Z", source: "db", message: "ok", level: "INFO")))
+        let full =
+            #"{"schema": 1, "kind": "log", "id": "l-7", "ts": "2026-11-21T09:00:00Z", "source": "db", "message": "ok", "level": "INFO"}"#
+        #expect(
+            try submit(full, as: .log)
+                == .log(LogEvent(id: "l-7", ts: "2026-11-21T09:00:00Z", source: "db", message: "ok", level: "INFO")))
         #expect(throws: EventError.self) { try submit(#"{"schema": 2, "source": "db", "message": "ok"}"#, as: .log) }
-        #expect(throws: EventError.self) { try submit(#"{"ts": "yesterday", "source": "db", "message": "ok"}"#, as: .log) }
+        #expect(throws: EventError.self) {
+            try submit(#"{"ts": "yesterday", "source": "db", "message": "ok"}"#, as: .log)
+        }
         #expect(throws: EventError.self) { try submit(#"{"id": "", "source": "db", "message": "ok"}"#, as: .log) }
     }
 
@@ -42,7 +50,10 @@ import Testing
 
     @Test func badFieldsNameTheField() {
         let cases: [(String, String, EventError.Code)] = [
-            (#"{"device_id": "edge-1", "temperature": NaN, "pressure": 1, "vibration": 1}"#, "temperature", .invalidValue),
+            (
+                #"{"device_id": "edge-1", "temperature": NaN, "pressure": 1, "vibration": 1}"#, "temperature",
+                .invalidValue
+            ),
             (#"{"device_id": "edge-1", "temperature": 1, "pressure": "high", "vibration": 1}"#, "pressure", .wrongType),
             (#"{"device_id": "edge-1", "temperature": 1, "pressure": 1}"#, "vibration", .missingField),
             (#"{"device_id": "", "temperature": 1, "pressure": 1, "vibration": 1}"#, "device_id", .invalidValue),
@@ -61,10 +72,15 @@ import Testing
         let text = #" [ {"a": [1, {"b": "]"}]} , {"c": NaN} ,{}] "#
         let ranges = try Array(text.utf8).withUnsafeBytes { try EventCodec.arrayElements($0) }
         let bytes = Array(text.utf8)
-        #expect(ranges.map { String(decoding: bytes[$0], as: UTF8.self) } == [#"{"a": [1, {"b": "]"}]}"#, #"{"c": NaN}"#, "{}"])
+        #expect(
+            ranges.map { String(decoding: bytes[$0], as: UTF8.self) } == [
+                #"{"a": [1, {"b": "]"}]}"#, #"{"c": NaN}"#, "{}",
+            ])
         #expect(try Array("[]".utf8).withUnsafeBytes { try EventCodec.arrayElements($0) }.isEmpty)
         for broken in ["[{}", "[{},]", "{}", "[{}] x"] {
-            #expect(throws: EventError.self, "\(broken)") { try Array(broken.utf8).withUnsafeBytes { try EventCodec.arrayElements($0) } }
+            #expect(throws: EventError.self, "\(broken)") {
+                try Array(broken.utf8).withUnsafeBytes { try EventCodec.arrayElements($0) }
+            }
         }
     }
 }

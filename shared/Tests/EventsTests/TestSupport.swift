@@ -21,10 +21,13 @@ func sampleReading(
 }
 
 func sampleLog(message: String = "disk full on /var", level: String? = "ERROR") -> LogEvent {
-    LogEvent(id: "7d1c2f3e-0000-4000-8000-000000000001", ts: sampleTS, source: "api-gateway", message: message, level: level)
+    LogEvent(
+        id: "7d1c2f3e-0000-4000-8000-000000000001", ts: sampleTS, source: "api-gateway", message: message, level: level)
 }
 
-func sampleDeadLetter(key: [UInt8]? = Array("pump-0042".utf8), payload: [UInt8] = Array("{\"schema\":2}".utf8)) -> DeadLetter {
+func sampleDeadLetter(
+    key: [UInt8]? = Array("pump-0042".utf8), payload: [UInt8] = Array("{\"schema\":2}".utf8)
+) -> DeadLetter {
     DeadLetter(
         id: "5f0e7c43-2d8a-4d0b-b6c5-9a1e2f3a4b5c", ts: sampleTS,
         reasonCode: "unsupported_schema", reason: "unsupported schema version", rejectedBy: "scorer",

@@ -45,7 +45,9 @@ import Testing
         let base = try tokenBase(tracker.start(batch(2), waiter: 1))
         let done = tracker.deliver([
             DeliveryOutcome(token: base | 0, partition: 0, offset: 0, error: nil),
-            DeliveryOutcome(token: base | 1, partition: -1, offset: -1, error: KafkaError(.deliveryFailed, "Local: Message timed out")),
+            DeliveryOutcome(
+                token: base | 1, partition: -1, offset: -1,
+                error: KafkaError(.deliveryFailed, "Local: Message timed out")),
         ])
         #expect(throws: KafkaError.self) { try done[0].result.get() }
         guard case .failure(let error) = done[0].result else { return }
@@ -91,8 +93,9 @@ import Testing
         let base = try tokenBase(tracker.start(batch(3), waiter: 1))
         _ = tracker.refuse(tokenBase: base, [(0, KafkaError(.queueFull, "full"))])
         let done = tracker.deliver([
-            DeliveryOutcome(token: base | 1, partition: 0, offset: 0,
-                            error: KafkaError(.messageTooLarge, "Broker: Message size too large", isRetriable: false)),
+            DeliveryOutcome(
+                token: base | 1, partition: 0, offset: 0,
+                error: KafkaError(.messageTooLarge, "Broker: Message size too large", isRetriable: false)),
             DeliveryOutcome(token: base | 2, partition: 0, offset: 1, error: nil),
         ])
         guard case .failure(let error) = done[0].result else {
@@ -116,8 +119,10 @@ import Testing
         #expect(error.message.hasPrefix("2 of 3 messages not acknowledged within"))
         #expect(tracker.pendingMessages == 0)
         // The late reports and a second expiry find nothing to complete.
-        let lateReports = tracker.deliver([DeliveryOutcome(token: base | 1, partition: 0, offset: 1, error: nil),
-                                           DeliveryOutcome(token: base | 2, partition: 0, offset: 2, error: nil)])
+        let lateReports = tracker.deliver([
+            DeliveryOutcome(token: base | 1, partition: 0, offset: 1, error: nil),
+            DeliveryOutcome(token: base | 2, partition: 0, offset: 2, error: nil),
+        ])
         #expect(lateReports.isEmpty)
         let again = tracker.expire(tokenBase: base, deadline: .milliseconds(300))
         #expect(again == nil)
@@ -157,8 +162,11 @@ import Testing
     @Test func waitsDoubleUpToTheMaximumAndStayThere() {
         var backoff = Backoff(initial: .milliseconds(100), maximum: .milliseconds(700))
         let waits = (0..<6).map { _ in backoff.next() }
-        #expect(waits == [.milliseconds(100), .milliseconds(200), .milliseconds(400), .milliseconds(700),
-                          .milliseconds(700), .milliseconds(700)])
+        #expect(
+            waits == [
+                .milliseconds(100), .milliseconds(200), .milliseconds(400), .milliseconds(700),
+                .milliseconds(700), .milliseconds(700),
+            ])
     }
 
     @Test func jitteredWaitsFallInTheUpperHalfOfTheirStep() {

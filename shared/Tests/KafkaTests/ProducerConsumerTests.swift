@@ -123,7 +123,8 @@ import Testing
         let outcomes = await withTaskGroup(of: Bool.self) { group in
             for index in 0..<20 {
                 group.addTask {
-                    (try? await producer.send(topic: broker.topic, key: "k\(index)", value: Array("f-\(index)".utf8))) != nil
+                    (try? await producer.send(topic: broker.topic, key: "k\(index)", value: Array("f-\(index)".utf8)))
+                        != nil
                 }
             }
             try? await Task.sleep(for: .milliseconds(20))
@@ -137,7 +138,9 @@ import Testing
         #expect(received.count == acknowledged)
         await consumer.close()
         // After shutdown the producer takes nothing more.
-        await #expect(throws: KafkaError.self) { _ = try await producer.send(topic: broker.topic, key: nil, value: [1]) }
+        await #expect(throws: KafkaError.self) {
+            _ = try await producer.send(topic: broker.topic, key: nil, value: [1])
+        }
     }
 
     @Test func metadataListsTheBrokerAndTopicPartitions() async throws {
@@ -153,7 +156,8 @@ import Testing
         let broker = try TestBroker()
         let producer = try broker.producer()
         do {
-            try await producer.createTopics([KafkaTopicSpecification(name: "new-topic", partitions: 6)], timeout: .seconds(2))
+            try await producer.createTopics(
+                [KafkaTopicSpecification(name: "new-topic", partitions: 6)], timeout: .seconds(2))
             Issue.record("the mock cluster has no CreateTopics; success would mean the test talks to something else")
         } catch let error as KafkaError {
             #expect([.unsupported, .timedOut].contains(error.code))
@@ -174,12 +178,13 @@ import Testing
     }
 
     @Test func environmentVariablesBecomeLibrdkafkaProperties() {
-        let configuration = KafkaConfiguration.fromEnvironment([
-            "KAFKA_BROKERS": "broker-1:9092,broker-2:9092",
-            "KAFKA_SECURITY_PROTOCOL": "SASL_SSL",
-            "KAFKA_SASL_MECHANISM": "PLAIN",
-            "PATH": "/usr/bin",
-        ], clientID: "scorer")
+        let configuration = KafkaConfiguration.fromEnvironment(
+            [
+                "KAFKA_BROKERS": "broker-1:9092,broker-2:9092",
+                "KAFKA_SECURITY_PROTOCOL": "SASL_SSL",
+                "KAFKA_SASL_MECHANISM": "PLAIN",
+                "PATH": "/usr/bin",
+            ], clientID: "scorer")
         #expect(configuration.bootstrapServers == "broker-1:9092,broker-2:9092")
         #expect(configuration.clientID == "scorer")
         #expect(configuration.properties == ["security.protocol": "SASL_SSL", "sasl.mechanism": "PLAIN"])
@@ -191,15 +196,20 @@ import Testing
             "KAFKA_PORT": "tcp://10.0.0.1:9092", "KAFKA_SERVICE_HOST": "10.0.0.1", "KAFKA_SOCKET_TIMEOUT_MS": "5000",
         ])
         #expect(configuration.environmentPropertyNames == ["port", "service.host", "socket.timeout.ms"])
-        let producer = try KafkaProducer(configuration: KafkaProducerConfiguration(kafka: configuration), logger: testLogger)
+        let producer = try KafkaProducer(
+            configuration: KafkaProducerConfiguration(kafka: configuration), logger: testLogger)
         await producer.shutdown()
         // A known property with a bad value from the environment is still an error.
         let bad = KafkaConfiguration.fromEnvironment(["KAFKA_SOCKET_TIMEOUT_MS": "soon"])
-        #expect(throws: KafkaError.self) { _ = try KafkaProducer(configuration: KafkaProducerConfiguration(kafka: bad), logger: testLogger) }
+        #expect(throws: KafkaError.self) {
+            _ = try KafkaProducer(configuration: KafkaProducerConfiguration(kafka: bad), logger: testLogger)
+        }
     }
 
     @Test func secretsAreRedactedFromTheConfigurationsDescription() {
-        let configuration = KafkaConfiguration(properties: ["sasl.password": "hunter2", "ssl.key.pem": "-----BEGIN", "sasl.username": "svc"])
+        let configuration = KafkaConfiguration(properties: [
+            "sasl.password": "hunter2", "ssl.key.pem": "-----BEGIN", "sasl.username": "svc",
+        ])
         let text = "\(configuration)"
         #expect(!text.contains("hunter2"))
         #expect(!text.contains("BEGIN"))

@@ -8,7 +8,8 @@ import Testing
 
 let testLogger: Logger = {
     var logger = Logger(label: "kafka-tests", factory: { label in StreamLogHandler.standardError(label: label) })
-    logger.logLevel = ProcessInfo.processInfo.environment["TEST_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .warning
+    logger.logLevel =
+        ProcessInfo.processInfo.environment["TEST_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .warning
     return logger
 }()
 
@@ -23,7 +24,9 @@ struct TestBroker {
         try cluster.createTopic(topic, partitions: partitions)
     }
 
-    var kafka: KafkaConfiguration { KafkaConfiguration(bootstrapServers: cluster.bootstrapServers, clientID: "kafka-tests") }
+    var kafka: KafkaConfiguration {
+        KafkaConfiguration(bootstrapServers: cluster.bootstrapServers, clientID: "kafka-tests")
+    }
 
     func producer(configure: (inout KafkaProducerConfiguration) -> Void = { _ in }) throws -> KafkaProducer {
         var configuration = KafkaProducerConfiguration(kafka: kafka)
@@ -41,8 +44,10 @@ struct TestBroker {
     }
 
     /// Produces `count` messages `"<prefix>-<i>"` keyed by `key(i)` and returns their reports.
-    func produce(_ producer: KafkaProducer, count: Int, prefix: String = "m",
-                 key: (Int) -> String? = { "key-\($0 % 10)" }) async throws -> [KafkaDeliveryReport] {
+    func produce(
+        _ producer: KafkaProducer, count: Int, prefix: String = "m",
+        key: (Int) -> String? = { "key-\($0 % 10)" }
+    ) async throws -> [KafkaDeliveryReport] {
         var batch = KafkaProducerBatch(capacity: count)
         for index in 0..<count { batch.append(topic: topic, key: key(index), value: Array("\(prefix)-\(index)".utf8)) }
         return try await producer.send(batch)
@@ -50,7 +55,8 @@ struct TestBroker {
 }
 
 /// Reads from `consumer` until `count` messages arrived (or the deadline passes).
-func consume(_ consumer: KafkaConsumer, count: Int, within seconds: Double = 20) async throws -> [KafkaConsumerMessage] {
+func consume(_ consumer: KafkaConsumer, count: Int, within seconds: Double = 20) async throws -> [KafkaConsumerMessage]
+{
     try await withDeadline(seconds, "\(count) messages") {
         var received: [KafkaConsumerMessage] = []
         for await batch in consumer.batches {

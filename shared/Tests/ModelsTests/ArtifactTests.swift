@@ -7,7 +7,8 @@ import Testing
 @Suite(.computeThread) struct ArtifactTests {
     static let model: IsolationForest = {
         let data = SensorProfile.normalReadings(count: 3_000, seed: 11)
-        return try! IsolationForest.train(data, featureNames: SensorProfile.featureNames, parameters: parameters(seed: 9))
+        return try! IsolationForest.train(
+            data, featureNames: SensorProfile.featureNames, parameters: parameters(seed: 9))
     }()
     static let artifact = String(decoding: try! model.artifactJSON(), as: UTF8.self)
 
@@ -21,7 +22,8 @@ import Testing
         var labels = [Bool](repeating: false, count: data.rows)
         labels[0] = true
         let model = try IsolationForest.train(
-            data, featureNames: SensorProfile.featureNames, parameters: parameters(trees: 20, standardize: standardize), labels: labels)
+            data, featureNames: SensorProfile.featureNames, parameters: parameters(trees: 20, standardize: standardize),
+            labels: labels)
         let bytes = try model.artifactJSON()
         let loaded = try IsolationForest(artifactJSON: bytes)
         #expect(try loaded.artifactJSON() == bytes)
@@ -117,7 +119,9 @@ import Testing
         #expect(load(nanThreshold)?.hasPrefix("not valid JSON: ") == true)
         let overflow = editingField(Self.artifact, "threshold") { _ in "1e999" }
         let overflowMessage = load(overflow)
-        #expect(overflowMessage == "threshold is inf, expected a finite number" || overflowMessage?.hasPrefix("field 'threshold'") == true
+        #expect(
+            overflowMessage == "threshold is inf, expected a finite number"
+                || overflowMessage?.hasPrefix("field 'threshold'") == true
                 || overflowMessage?.hasPrefix("not valid JSON") == true, "\(overflowMessage ?? "loaded")")
         let nanSplit = editingArray(Self.artifact, key: "thresholds") { $0[0] = "NaN" }
         #expect(load(nanSplit)?.hasPrefix("not valid JSON: ") == true)
@@ -143,22 +147,31 @@ import Testing
     @Test func editedContentNoLongerMatchesItsVersion() {
         let edited = editingArray(Self.artifact, key: "leaf_values") { $0[0] = "0.5" }
         let message = load(edited)
-        #expect(message?.hasPrefix("version '\(Self.model.version.dropFirst("isolation_forest@".count))' does not match the content") == true)
+        #expect(
+            message?.hasPrefix(
+                "version '\(Self.model.version.dropFirst("isolation_forest@".count))' does not match the content")
+                == true)
     }
 
     @Test func otherInconsistenciesAreRejected() {
-        #expect(load(editingField(Self.artifact, "model") { _ in "\"random_forest\"" })
-            == "model is 'random_forest', expected 'isolation_forest'")
-        #expect(load(editingField(Self.artifact, "depth") { _ in "9" })
-            == "trees.depth is 9, expected 8 = ceil(log2(subsample 256))")
-        #expect(load(editingField(Self.artifact, "threshold") { _ in "0.5" })
-            == "severity.warning (\(Self.model.warningCutPoint)) differs from threshold (0.5); the warning band starts at the threshold")
+        #expect(
+            load(editingField(Self.artifact, "model") { _ in "\"random_forest\"" })
+                == "model is 'random_forest', expected 'isolation_forest'")
+        #expect(
+            load(editingField(Self.artifact, "depth") { _ in "9" })
+                == "trees.depth is 9, expected 8 = ceil(log2(subsample 256))")
+        #expect(
+            load(editingField(Self.artifact, "threshold") { _ in "0.5" })
+                == "severity.warning (\(Self.model.warningCutPoint)) differs from threshold (0.5); the warning band starts at the threshold"
+        )
         let twoNames = load(editingField(Self.artifact, "feature_names") { _ in "[\"a\",\"b\"]" })
         #expect(twoNames?.hasPrefix("trees.features[") == true)
         #expect(twoNames?.hasSuffix("] is 2, but the model has 2 features (valid 0...1)") == true)
-        #expect(load(editingField(Self.artifact, "trained_at") { _ in "\"yesterday\"" })
-            == "training.trained_at 'yesterday' is not an RFC 3339 timestamp")
-        #expect(load(editingField(Self.artifact, "contamination") { _ in "null" })
-            == "training needs exactly one of contamination and explicit_threshold")
+        #expect(
+            load(editingField(Self.artifact, "trained_at") { _ in "\"yesterday\"" })
+                == "training.trained_at 'yesterday' is not an RFC 3339 timestamp")
+        #expect(
+            load(editingField(Self.artifact, "contamination") { _ in "null" })
+                == "training needs exactly one of contamination and explicit_threshold")
     }
 }

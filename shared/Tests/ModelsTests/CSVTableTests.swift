@@ -5,8 +5,11 @@ import Models
 import Testing
 
 @Suite struct CSVTableTests {
-    func read(_ text: String, features: [String]? = nil, label: String? = nil) throws(ModelError)
-        -> (data: FeatureMatrix, featureNames: [String], labels: [Bool]?) {
+    func read(
+        _ text: String, features: [String]? = nil, label: String? = nil
+    ) throws(ModelError)
+        -> (data: FeatureMatrix, featureNames: [String], labels: [Bool]?)
+    {
         try CSVTable.read(text: text, name: "t.csv", features: features, labelColumn: label)
     }
 
@@ -45,33 +48,45 @@ import Testing
     }
 
     @Test func badNumberNamesFileLineAndColumn() {
-        #expect(modelErrorMessage { try read("f0,f1\n1,2\n\n3,abc\n") } == "t.csv line 4: column f1: 'abc' is not a number")
+        #expect(
+            modelErrorMessage { try read("f0,f1\n1,2\n\n3,abc\n") } == "t.csv line 4: column f1: 'abc' is not a number")
         #expect(modelErrorMessage { try read("f0,f1\n1,\n") } == "t.csv line 2: column f1: '' is not a number")
-        #expect(modelErrorMessage { try read("f0\n1e999\n") } == "t.csv line 2: column f0: '1e999' is not a finite number")
+        #expect(
+            modelErrorMessage { try read("f0\n1e999\n") } == "t.csv line 2: column f0: '1e999' is not a finite number")
         #expect(modelErrorMessage { try read("f0\nnan\n") } == "t.csv line 2: column f0: 'nan' is not a number")
     }
 
     @Test func missingColumnIsNamed() {
-        #expect(modelErrorMessage { try read("f0,f1\n1,2\n", features: ["f9"]) }
-            == "t.csv: no column named 'f9' in the header (columns: f0, f1)")
-        #expect(modelErrorMessage { try read("f0,f1\n1,2\n", label: "label") }
-            == "t.csv: no column named 'label' in the header (columns: f0, f1)")
+        #expect(
+            modelErrorMessage { try read("f0,f1\n1,2\n", features: ["f9"]) }
+                == "t.csv: no column named 'f9' in the header (columns: f0, f1)")
+        #expect(
+            modelErrorMessage { try read("f0,f1\n1,2\n", label: "label") }
+                == "t.csv: no column named 'label' in the header (columns: f0, f1)")
     }
 
     @Test func raggedRowIsRejectedWithItsLine() {
-        #expect(modelErrorMessage { try read("f0,f1,f2\n1,2,3\n4,5\n") } == "t.csv line 3: 2 fields, expected 3 as in the header")
-        #expect(modelErrorMessage { try read("f0,f1\n1,2,3\n") } == "t.csv line 2: 3 fields, expected 2 as in the header")
+        #expect(
+            modelErrorMessage { try read("f0,f1,f2\n1,2,3\n4,5\n") }
+                == "t.csv line 3: 2 fields, expected 3 as in the header")
+        #expect(
+            modelErrorMessage { try read("f0,f1\n1,2,3\n") } == "t.csv line 2: 3 fields, expected 2 as in the header")
     }
 
     @Test func badLabelOrQuotingNamesTheLine() {
-        #expect(modelErrorMessage { try read("f0,label\n1,0\n2,maybe\n", label: "label") }
-            == "t.csv line 3: column label: 'maybe' is not a label (expected 1 or true for anomalous, 0 or false for normal)")
+        #expect(
+            modelErrorMessage { try read("f0,label\n1,0\n2,maybe\n", label: "label") }
+                == "t.csv line 3: column label: 'maybe' is not a label (expected 1 or true for anomalous, 0 or false for normal)"
+        )
         #expect(modelErrorMessage { try read("f0,f1\n\"1,2\n") } == "t.csv line 2: a quoted field is not closed")
-        #expect(modelErrorMessage { try read("f0,f1\n\"1\"x,2\n") } == "t.csv line 2: unexpected text after a closing quote in field 1")
+        #expect(
+            modelErrorMessage { try read("f0,f1\n\"1\"x,2\n") }
+                == "t.csv line 2: unexpected text after a closing quote in field 1")
         #expect(modelErrorMessage { try read("a,b,a\n1,2,3\n") } == "t.csv line 1: columns 1 and 3 are both named 'a'")
         #expect(modelErrorMessage { try read("\n\n") } == "t.csv: no header line (the file is empty)")
-        #expect(modelErrorMessage { try read("f0,label\n1,0\n", features: ["label"], label: "label") }
-            == "t.csv: column 'label' is both a feature and the label column")
+        #expect(
+            modelErrorMessage { try read("f0,label\n1,0\n", features: ["label"], label: "label") }
+                == "t.csv: column 'label' is both a feature and the label column")
     }
 
     @Test func readsFilesAndNamesMissingOnes() throws {
@@ -82,16 +97,20 @@ import Testing
         let table = try CSVTable.read(path: path, features: nil, labelColumn: "label")
         #expect(table.data.values == [0.0049123146617683841, 1, 2, 3])
         #expect(table.labels == [false, true])
-        #expect(modelErrorMessage { try CSVTable.read(path: "\(directory)/none.csv", features: nil, labelColumn: nil) }
-            == "cannot read \(directory)/none.csv: No such file or directory")
+        #expect(
+            modelErrorMessage { try CSVTable.read(path: "\(directory)/none.csv", features: nil, labelColumn: nil) }
+                == "cannot read \(directory)/none.csv: No such file or directory")
         try "f0,f3\n1,abc\n".write(toFile: path, atomically: true, encoding: .utf8)
-        #expect(modelErrorMessage { try CSVTable.read(path: path, features: nil, labelColumn: nil) }
-            == "\(path) line 2: column f3: 'abc' is not a number")
+        #expect(
+            modelErrorMessage { try CSVTable.read(path: path, features: nil, labelColumn: nil) }
+                == "\(path) line 2: column f3: 'abc' is not a number")
     }
 
     @Test func numbersParseToTheCorrectlyRoundedDouble() throws {
-        let texts = ["0.1", "1e-05", "-2.3025850929940455", "5.0725783000000001", "123456789012345678901234",
-                     "0.72999999999999998", "2.2250738585072014e-308", "1.7976931348623157e308", ".5", "+3", "7."]
+        let texts = [
+            "0.1", "1e-05", "-2.3025850929940455", "5.0725783000000001", "123456789012345678901234",
+            "0.72999999999999998", "2.2250738585072014e-308", "1.7976931348623157e308", ".5", "+3", "7.",
+        ]
         let table = try read("x\n" + texts.joined(separator: "\n") + "\n")
         for (text, value) in zip(texts, table.data.values) {
             #expect(value == Double(text) ?? Double("0" + text), "\(text)")

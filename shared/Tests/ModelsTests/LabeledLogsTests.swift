@@ -10,28 +10,29 @@ import Testing
 
     @Test func jsonlLinesWithOptionalLevelAndBlankLines() throws {
         let text = """
-        {"message": "disk failed", "label": "critical", "level": "ERROR"}
+            {"message": "disk failed", "label": "critical", "level": "ERROR"}
 
-        {"message": "user logged in", "label": "not_critical", "extra": [1, 2]}
-        {"message": "null level", "label": "not_critical", "level": null}\r
-        """
-        #expect(try parse(text, .jsonl) == [
-            LabeledLog(message: "disk failed", level: "ERROR", critical: true),
-            LabeledLog(message: "user logged in", critical: false),
-            LabeledLog(message: "null level", critical: false),
-        ])
+            {"message": "user logged in", "label": "not_critical", "extra": [1, 2]}
+            {"message": "null level", "label": "not_critical", "level": null}\r
+            """
+        #expect(
+            try parse(text, .jsonl) == [
+                LabeledLog(message: "disk failed", level: "ERROR", critical: true),
+                LabeledLog(message: "user logged in", critical: false),
+                LabeledLog(message: "null level", critical: false),
+            ])
     }
 
     @Test func badJSONLLinesAreReportedByNumber() {
         let text = """
-        {"message": "ok", "label": "critical"}
-        {"message": "broken", "label":
-        {"message": "ok", "label": "not_critical"}
-        {"message": "x", "label": "high"}
-        {"label": "critical"}
-        {"message": 42, "label": "critical"}
-        ["not", "an", "object"]
-        """
+            {"message": "ok", "label": "critical"}
+            {"message": "broken", "label":
+            {"message": "ok", "label": "not_critical"}
+            {"message": "x", "label": "high"}
+            {"label": "critical"}
+            {"message": 42, "label": "critical"}
+            ["not", "an", "object"]
+            """
         let message = modelErrorMessage { try parse(text, .jsonl) } ?? ""
         #expect(message.hasPrefix("5 bad lines:"))
         #expect(message.contains("logs line 2: not valid JSON"))
@@ -51,13 +52,19 @@ import Testing
     }
 
     @Test func loghubLabelTokenDecidesAndTheRestIsTheMessage() throws {
-        let text = "- 1117838570 2005.06.03 R02-M1-N0-C:J12-U11 RAS KERNEL INFO instruction cache parity error corrected\r\n"
+        let text =
+            "- 1117838570 2005.06.03 R02-M1-N0-C:J12-U11 RAS KERNEL INFO instruction cache parity error corrected\r\n"
             + "KERNDTLB 1118536327 2005.06.11 R30-M0-N9 RAS KERNEL FATAL data TLB error interrupt\r\n"
-        #expect(try parse(text, .loghub) == [
-            LabeledLog(message: "1117838570 2005.06.03 R02-M1-N0-C:J12-U11 RAS KERNEL INFO instruction cache parity error corrected",
-                       critical: false),
-            LabeledLog(message: "1118536327 2005.06.11 R30-M0-N9 RAS KERNEL FATAL data TLB error interrupt", critical: true),
-        ])
+        #expect(
+            try parse(text, .loghub) == [
+                LabeledLog(
+                    message:
+                        "1117838570 2005.06.03 R02-M1-N0-C:J12-U11 RAS KERNEL INFO instruction cache parity error corrected",
+                    critical: false),
+                LabeledLog(
+                    message: "1118536327 2005.06.11 R30-M0-N9 RAS KERNEL FATAL data TLB error interrupt", critical: true
+                ),
+            ])
     }
 
     @Test func badLoghubLinesAreReportedByNumber() {

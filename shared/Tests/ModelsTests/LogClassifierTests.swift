@@ -45,7 +45,8 @@ func logParameters(seed: UInt64 = 1, hashBits: Int = 16) -> LogClassifier.Parame
         #expect(model.trainingF1 == 1)
         for example in templatedLogs(count: 60, seed: 7) {
             let probability = model.probability(of: example.message)
-            #expect(model.isCritical(probability: probability) == example.critical, "\(example.message): \(probability)")
+            #expect(
+                model.isCritical(probability: probability) == example.critical, "\(example.message): \(probability)")
         }
     }
 
@@ -70,7 +71,9 @@ func logParameters(seed: UInt64 = 1, hashBits: Int = 16) -> LogClassifier.Parame
         let info = model.probability(of: "worker 99 stopped", level: "INFO")
         #expect(model.isCritical(probability: fatal))
         #expect(!model.isCritical(probability: info))
-        #expect(!model.isCritical(probability: model.probability(of: "session opened for user u5 by (uid=0)", level: "FATAL")))
+        #expect(
+            !model.isCritical(
+                probability: model.probability(of: "session opened for user u5 by (uid=0)", level: "FATAL")))
     }
 
     @Test func theSameDataAndSeedGiveTheSameArtifact() throws {
@@ -116,14 +119,19 @@ func logParameters(seed: UInt64 = 1, hashBits: Int = 16) -> LogClassifier.Parame
         let forest = artifact.replacingOccurrences(of: "\"log_severity\"", with: "\"isolation_forest\"")
         #expect(load(forest)?.contains("expected 'log_severity'") == true)
         #expect(load(String(artifact.prefix(200)))?.contains("not valid JSON") == true)
-        #expect(modelErrorMessage { try LogClassifier.load(path: "/nonexistent/log.json") }?.contains("/nonexistent/log.json") == true)
+        #expect(
+            modelErrorMessage { try LogClassifier.load(path: "/nonexistent/log.json") }?.contains(
+                "/nonexistent/log.json") == true)
     }
 
     @Test func trainingNeedsBothClassesAndSaneParameters() {
         let routine = templatedLogs(count: 30, seed: 1).filter { !$0.critical }
-        #expect(modelErrorMessage { try LogClassifier.train(routine) }?.contains("both critical and not-critical") == true)
+        #expect(
+            modelErrorMessage { try LogClassifier.train(routine) }?.contains("both critical and not-critical") == true)
         var bits = logParameters()
         bits.hashBits = 30
-        #expect(modelErrorMessage { try LogClassifier.train(templatedLogs(count: 30, seed: 1), parameters: bits) }?.contains("hash bits") == true)
+        #expect(
+            modelErrorMessage { try LogClassifier.train(templatedLogs(count: 30, seed: 1), parameters: bits) }?
+                .contains("hash bits") == true)
     }
 }

@@ -29,15 +29,17 @@ import Testing
         featureNames: ["a", "b"], depth: 2, subsample: 4,
         features: [0, 1, 0, /* tree 1 */ 1, 0, 0],
         thresholds: [5, 2, nil, /* tree 1 */ 0, nil, nil],
-        leafValues: [2 + cReference(1), 2 + cReference(2), 1 + cReference(1), 1 + cReference(1),
-                     /* tree 1 */ 1 + cReference(1), 1 + cReference(1), 1 + cReference(3), 1 + cReference(3)])
+        leafValues: [
+            2 + cReference(1), 2 + cReference(2), 1 + cReference(1), 1 + cReference(1),
+            /* tree 1 */ 1 + cReference(1), 1 + cReference(1), 1 + cReference(3), 1 + cReference(3),
+        ])
 
     @Test(arguments: [
         // (a, b, tree 0 path length, tree 1 path length)
-        (1.0, 1.0, 2.0, 1 + cReference(3)),   // left, left | right into a pass-through
-        (1.0, 3.0, 3.0, 1 + cReference(3)),   // left, right: the c(2) adjustment
-        (6.0, -1.0, 1.0, 1.0),                // pass-through on both trees
-        (5.0, 0.0, 1.0, 1 + cReference(3)),   // x == split point goes right
+        (1.0, 1.0, 2.0, 1 + cReference(3)),  // left, left | right into a pass-through
+        (1.0, 3.0, 3.0, 1 + cReference(3)),  // left, right: the c(2) adjustment
+        (6.0, -1.0, 1.0, 1.0),  // pass-through on both trees
+        (5.0, 0.0, 1.0, 1 + cReference(3)),  // x == split point goes right
     ])
     func pathLengthOnHandBuiltForestIsPredictable(a: Double, b: Double, tree0: Double, tree1: Double) throws {
         let model = try IsolationForest(artifactJSON: Array(Self.tinyForest.json.utf8))

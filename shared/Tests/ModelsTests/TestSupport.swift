@@ -27,8 +27,10 @@ func cReference(_ n: Int) -> Double {
 /// A fixed timestamp so two trainings produce identical artifact bytes.
 let fixedTrainedAt = "2026-11-21T07:04:50Z"
 
-func parameters(trees: Int = 100, subsample: Int = 256, seed: UInt64 = 1, contamination: Double = 0.01,
-                explicitThreshold: Double? = nil, standardize: Bool = false) -> IsolationForest.Parameters {
+func parameters(
+    trees: Int = 100, subsample: Int = 256, seed: UInt64 = 1, contamination: Double = 0.01,
+    explicitThreshold: Double? = nil, standardize: Bool = false
+) -> IsolationForest.Parameters {
     var parameters = IsolationForest.Parameters()
     parameters.trees = trees
     parameters.subsample = subsample
@@ -61,7 +63,9 @@ struct HandBuiltArtifact {
     var version: String {
         var state: UInt64 = 0xCBF2_9CE4_8422_2325
         func byte(_ value: UInt8) { state = (state ^ UInt64(value)) &* 0x0000_0100_0000_01B3 }
-        func word(_ value: UInt64) { for shift in stride(from: 0, to: 64, by: 8) { byte(UInt8(truncatingIfNeeded: value >> UInt64(shift))) } }
+        func word(_ value: UInt64) {
+            for shift in stride(from: 0, to: 64, by: 8) { byte(UInt8(truncatingIfNeeded: value >> UInt64(shift))) }
+        }
         for name in featureNames {
             name.utf8.forEach(byte)
             byte(0)
@@ -79,23 +83,23 @@ struct HandBuiltArtifact {
     var json: String {
         func list(_ values: [String]) -> String { "[" + values.joined(separator: ", ") + "]" }
         return """
-        {
-          "format_version": 1,
-          "model": "isolation_forest",
-          "version": "\(version)",
-          "feature_names": \(list(featureNames.map { "\"\($0)\"" })),
-          "scaler": null,
-          "threshold": \(threshold),
-          "severity": {"warning": \(threshold), "critical": \(critical)},
-          "training": {"rows": \(subsample), "seed": 0, "trained_at": "\(fixedTrainedAt)", "contamination": 0.25},
-          "trees": {
-            "count": \(treeCount), "depth": \(depth), "subsample": \(subsample),
-            "features": \(list(features.map(String.init))),
-            "thresholds": \(list(thresholds.map { $0.map { "\($0)" } ?? "null" })),
-            "leaf_values": \(list(leafValues.map { "\($0)" }))
-          }
-        }
-        """
+            {
+              "format_version": 1,
+              "model": "isolation_forest",
+              "version": "\(version)",
+              "feature_names": \(list(featureNames.map { "\"\($0)\"" })),
+              "scaler": null,
+              "threshold": \(threshold),
+              "severity": {"warning": \(threshold), "critical": \(critical)},
+              "training": {"rows": \(subsample), "seed": 0, "trained_at": "\(fixedTrainedAt)", "contamination": 0.25},
+              "trees": {
+                "count": \(treeCount), "depth": \(depth), "subsample": \(subsample),
+                "features": \(list(features.map(String.init))),
+                "thresholds": \(list(thresholds.map { $0.map { "\($0)" } ?? "null" })),
+                "leaf_values": \(list(leafValues.map { "\($0)" }))
+              }
+            }
+            """
     }
 }
 

@@ -9,8 +9,10 @@ import Testing
     let fresh = SensorProfile.normalReadings(count: 1_000, seed: 8)
 
     @Test func sameSeedGivesIdenticalArtifactBytesAndScores() throws {
-        let first = try IsolationForest.train(training, featureNames: SensorProfile.featureNames, parameters: parameters(seed: 42))
-        let second = try IsolationForest.train(training, featureNames: SensorProfile.featureNames, parameters: parameters(seed: 42))
+        let first = try IsolationForest.train(
+            training, featureNames: SensorProfile.featureNames, parameters: parameters(seed: 42))
+        let second = try IsolationForest.train(
+            training, featureNames: SensorProfile.featureNames, parameters: parameters(seed: 42))
         #expect(try first.artifactJSON() == second.artifactJSON())
         #expect(first.version == second.version)
         var firstScores: [Double] = [], secondScores: [Double] = []
@@ -20,8 +22,10 @@ import Testing
     }
 
     @Test func differentSeedGivesDifferentForest() throws {
-        let first = try IsolationForest.train(training, featureNames: SensorProfile.featureNames, parameters: parameters(seed: 1))
-        let second = try IsolationForest.train(training, featureNames: SensorProfile.featureNames, parameters: parameters(seed: 2))
+        let first = try IsolationForest.train(
+            training, featureNames: SensorProfile.featureNames, parameters: parameters(seed: 1))
+        let second = try IsolationForest.train(
+            training, featureNames: SensorProfile.featureNames, parameters: parameters(seed: 2))
         #expect(first.version != second.version)
         #expect(try first.artifactJSON() != second.artifactJSON())
         var firstScores: [Double] = [], secondScores: [Double] = []
@@ -40,7 +44,8 @@ import Testing
     @Test(arguments: [false, true])
     func batchedAndSingleRowScoringAgreeExactly(standardize: Bool) throws {
         let model = try IsolationForest.train(
-            training, featureNames: SensorProfile.featureNames, parameters: parameters(trees: 50, standardize: standardize))
+            training, featureNames: SensorProfile.featureNames,
+            parameters: parameters(trees: 50, standardize: standardize))
         var batched = [Double](repeating: -1, count: 3)  // resized by score(_:into:)
         model.score(fresh, into: &batched)
         #expect(batched.count == fresh.rows)
@@ -71,7 +76,8 @@ import Testing
     }
 
     @Test func standardisationKeepsTheRanking() throws {
-        let plain = try IsolationForest.train(training, featureNames: SensorProfile.featureNames, parameters: parameters(seed: 3))
+        let plain = try IsolationForest.train(
+            training, featureNames: SensorProfile.featureNames, parameters: parameters(seed: 3))
         let scaled = try IsolationForest.train(
             training, featureNames: SensorProfile.featureNames, parameters: parameters(seed: 3, standardize: true))
         #expect(plain.version != scaled.version)
@@ -118,10 +124,10 @@ import Testing
         let spikes: [[Double]] = (0..<20).map { i in
             let step = Double(i / 4)
             return switch i % 4 {
-            case 0: [45 + step, 1012, 0.3]      // overheating bearing: hot and shaking
-            case 1: [22, 960 - step, 0.3]       // pressure loss with vibration
-            case 2: [45 + step, 960, 0.025]     // hot and low pressure
-            default: [55 + step, 970, 0.3]      // everything at once
+            case 0: [45 + step, 1012, 0.3]  // overheating bearing: hot and shaking
+            case 1: [22, 960 - step, 0.3]  // pressure loss with vibration
+            case 2: [45 + step, 960, 0.025]  // hot and low pressure
+            default: [55 + step, 970, 0.3]  // everything at once
             }
         }
         for spike in spikes { data.append(row: spike) }
@@ -171,7 +177,8 @@ import Testing
         let loaded = try IsolationForest(artifactJSON: try model.artifactJSON())
         #expect(loaded.trainingRanges == model.trainingRanges)
         // An artifact from before ranges were recorded: the same minus the two fields.
-        let text = removingField(removingField(String(decoding: try model.artifactJSON(), as: UTF8.self), "feature_min"), "feature_max")
+        let text = removingField(
+            removingField(String(decoding: try model.artifactJSON(), as: UTF8.self), "feature_min"), "feature_max")
         #expect(!text.contains("feature_m"))
         let older = try IsolationForest(artifactJSON: Array(text.utf8))
         #expect(older.trainingRanges == nil)
@@ -194,7 +201,8 @@ import Testing
 
     @Test func subsampleIsCappedAtTheNumberOfRows() throws {
         let small = rows(training, 0..<100)
-        let model = try IsolationForest.train(small, featureNames: SensorProfile.featureNames, parameters: parameters(trees: 10))
+        let model = try IsolationForest.train(
+            small, featureNames: SensorProfile.featureNames, parameters: parameters(trees: 10))
         let artifact = String(decoding: try model.artifactJSON(), as: UTF8.self)
         #expect(artifact.contains("\"depth\":7"))
         #expect(artifact.contains("\"subsample\":100"))
@@ -202,25 +210,45 @@ import Testing
 
     @Test func invalidTrainingInputsAreRejectedWithTheirReason() throws {
         let names = SensorProfile.featureNames
-        #expect(modelErrorMessage { try IsolationForest.train(training, featureNames: ["a", "b"], parameters: parameters()) }
-            == "2 feature names for 3 columns of data")
-        #expect(modelErrorMessage { try IsolationForest.train(training, featureNames: ["a", "a", "b"], parameters: parameters()) }
-            == "feature_names has 'a' twice")
-        #expect(modelErrorMessage { try IsolationForest.train(rows(training, 0..<1), featureNames: names, parameters: parameters()) }
-            == "training needs at least 2 rows, got 1")
-        #expect(modelErrorMessage { try IsolationForest.train(training, featureNames: names, parameters: parameters(contamination: 0)) }
-            == "parameter contamination is 0.0, expected a fraction in (0, 0.5]")
-        #expect(modelErrorMessage { try IsolationForest.train(training, featureNames: names, parameters: parameters(subsample: 1)) }
-            == "parameter subsample is 1, expected 2...16777216")
-        #expect(modelErrorMessage { try IsolationForest.train(training, featureNames: names, parameters: parameters(trees: 0)) }
-            == "parameter trees is 0, expected 1...100000")
-        #expect(modelErrorMessage {
-            try IsolationForest.train(training, featureNames: names, parameters: parameters(), labels: [true])
-        } == "1 labels for 5000 rows")
+        #expect(
+            modelErrorMessage {
+                try IsolationForest.train(training, featureNames: ["a", "b"], parameters: parameters())
+            }
+                == "2 feature names for 3 columns of data")
+        #expect(
+            modelErrorMessage {
+                try IsolationForest.train(training, featureNames: ["a", "a", "b"], parameters: parameters())
+            }
+                == "feature_names has 'a' twice")
+        #expect(
+            modelErrorMessage {
+                try IsolationForest.train(rows(training, 0..<1), featureNames: names, parameters: parameters())
+            }
+                == "training needs at least 2 rows, got 1")
+        #expect(
+            modelErrorMessage {
+                try IsolationForest.train(training, featureNames: names, parameters: parameters(contamination: 0))
+            }
+                == "parameter contamination is 0.0, expected a fraction in (0, 0.5]")
+        #expect(
+            modelErrorMessage {
+                try IsolationForest.train(training, featureNames: names, parameters: parameters(subsample: 1))
+            }
+                == "parameter subsample is 1, expected 2...16777216")
+        #expect(
+            modelErrorMessage {
+                try IsolationForest.train(training, featureNames: names, parameters: parameters(trees: 0))
+            }
+                == "parameter trees is 0, expected 1...100000")
+        #expect(
+            modelErrorMessage {
+                try IsolationForest.train(training, featureNames: names, parameters: parameters(), labels: [true])
+            } == "1 labels for 5000 rows")
         var withNaN = rows(training, 0..<10)
         withNaN.append(row: [20, .nan, 0.02])
-        #expect(modelErrorMessage { try IsolationForest.train(withNaN, featureNames: names, parameters: parameters()) }
-            == "training row 10, feature pressure: nan is not a finite number")
+        #expect(
+            modelErrorMessage { try IsolationForest.train(withNaN, featureNames: names, parameters: parameters()) }
+                == "training row 10, feature pressure: nan is not a finite number")
     }
 }
 
@@ -230,8 +258,11 @@ import Testing
         #expect(data.rows == 10_000 && data.columns == 3)
         for row in 0..<data.rows {
             let reading = data[row]
-            let (temperature, pressure, vibration) = (reading[reading.startIndex], reading[reading.startIndex + 1], reading[reading.startIndex + 2])
-            #expect((15...30).contains(temperature) && (990...1030).contains(pressure) && (0.01...0.05).contains(vibration))
+            let (temperature, pressure, vibration) = (
+                reading[reading.startIndex], reading[reading.startIndex + 1], reading[reading.startIndex + 2]
+            )
+            #expect(
+                (15...30).contains(temperature) && (990...1030).contains(pressure) && (0.01...0.05).contains(vibration))
         }
         #expect(SensorProfile.normalReadings(count: 100, seed: 3) == rows(data, 0..<100))
         #expect(SensorProfile.normalReadings(count: 100, seed: 4) != rows(data, 0..<100))
@@ -255,7 +286,8 @@ import Testing
     }
 
     @Test func raggedOrEmptyRowsAreRejected() {
-        #expect(modelErrorMessage { try FeatureMatrix(rows: [[1, 2], [3]]) } == "row 1 has 1 values, expected 2 like row 0")
+        #expect(
+            modelErrorMessage { try FeatureMatrix(rows: [[1, 2], [3]]) } == "row 1 has 1 values, expected 2 like row 0")
         #expect(modelErrorMessage { try FeatureMatrix(rows: []) } != nil)
     }
 }

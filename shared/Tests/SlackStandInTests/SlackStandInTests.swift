@@ -22,22 +22,30 @@ import Testing
         try await app(standIn).test(.router) { client in
             let bearer: HTTPFields = [.authorization: "Bearer xoxb-1"]
             var ts = ""
-            try await client.execute(uri: "/api/chat.postMessage", method: .post, headers: bearer,
-                                     body: json(["channel": "#a", "text": "hi"])) { response in
+            try await client.execute(
+                uri: "/api/chat.postMessage", method: .post, headers: bearer,
+                body: json(["channel": "#a", "text": "hi"])
+            ) { response in
                 let body = try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [String: Any]
                 #expect(body?["ok"] as? Bool == true)
                 ts = body?["ts"] as? String ?? ""
             }
             #expect(!ts.isEmpty)
-            try await client.execute(uri: "/api/chat.update", method: .post, headers: bearer,
-                                     body: json(["channel": "#a", "ts": ts, "text": "resolved"])) { response in
+            try await client.execute(
+                uri: "/api/chat.update", method: .post, headers: bearer,
+                body: json(["channel": "#a", "ts": ts, "text": "resolved"])
+            ) { response in
                 #expect(String(buffer: response.body).contains(#""ok":true"#))
             }
-            try await client.execute(uri: "/api/chat.update", method: .post, headers: bearer,
-                                     body: json(["channel": "#a", "ts": "1.2", "text": "x"])) { response in
+            try await client.execute(
+                uri: "/api/chat.update", method: .post, headers: bearer,
+                body: json(["channel": "#a", "ts": "1.2", "text": "x"])
+            ) { response in
                 #expect(String(buffer: response.body) == #"{"ok":false,"error":"message_not_found"}"#)
             }
-            try await client.execute(uri: "/api/chat.postMessage", method: .post, body: json(["channel": "#a", "text": "hi"])) { response in
+            try await client.execute(
+                uri: "/api/chat.postMessage", method: .post, body: json(["channel": "#a", "text": "hi"])
+            ) { response in
                 #expect(response.status == .ok, "the Web API answers errors with 200 and ok:false")
                 #expect(String(buffer: response.body) == #"{"ok":false,"error":"not_authed"}"#)
             }
@@ -48,11 +56,14 @@ import Testing
 
     @Test func scriptedAnswersComeInOrderThenNormalServiceResumes() async throws {
         let standIn = SlackStandIn()
-        standIn.script([.init(status: 500), .init(status: 429, retryAfter: 7), .init(error: "channel_not_found", times: 2)])
+        standIn.script([
+            .init(status: 500), .init(status: 429, retryAfter: 7), .init(error: "channel_not_found", times: 2),
+        ])
         try await app(standIn).test(.router) { client in
             var answers: [(Int, String?, String)] = []
             for _ in 0..<5 {
-                try await client.execute(uri: "/services/T0/B0/X", method: .post, body: json(["text": "hi"])) { response in
+                try await client.execute(uri: "/services/T0/B0/X", method: .post, body: json(["text": "hi"])) {
+                    response in
                     answers.append((response.status.code, response.headers[.retryAfter], String(buffer: response.body)))
                 }
             }
@@ -65,8 +76,12 @@ import Testing
 
     @Test func contentBeyondSlacksLimitsIsRefusedLikeSlackDoes() async throws {
         let standIn = SlackStandIn()
-        let header: [String: Any] = ["type": "header", "text": ["type": "plain_text", "text": String(repeating: "x", count: 151)]]
-        let fields: [String: Any] = ["type": "section", "fields": (0..<11).map { ["type": "mrkdwn", "text": "f\($0)"] }]
+        let header: [String: Any] = [
+            "type": "header", "text": ["type": "plain_text", "text": String(repeating: "x", count: 151)],
+        ]
+        let fields: [String: Any] = [
+            "type": "section", "fields": (0..<11).map { ["type": "mrkdwn", "text": "f\($0)"] },
+        ]
         let cases: [(ByteBuffer, String)] = [
             (json(["text": ""]), "no_text"),
             (json(["text": "t", "blocks": [header]]), "invalid_blocks"),

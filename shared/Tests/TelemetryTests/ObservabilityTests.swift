@@ -10,7 +10,8 @@ import Testing
 
 @Suite struct ObservabilityTests {
     private func runtime(_ readiness: ReadinessChecks = ReadinessChecks()) -> ServiceRuntime {
-        ServiceRuntime(settings: ServiceSettings(serviceName: "testsvc"), logger: Logger(label: "test"), readiness: readiness)
+        ServiceRuntime(
+            settings: ServiceSettings(serviceName: "testsvc"), logger: Logger(label: "test"), readiness: readiness)
     }
 
     @Test func healthzAnswersWhileReadyzWaitsForEveryCheck() async throws {
@@ -51,7 +52,8 @@ import Testing
     @Test func metricsFromSwiftMetricsAreExportedWithHelpTextFromTheCatalog() async throws {
         let runtime = runtime()
         let catalog = MetricsCatalog(help: ["alertron_test_requests_total": "Requests served by the test."])
-        let factory = DocumentedMetricsFactory(registry: runtime.registry, catalog: MetricsCatalog.common.merging(catalog))
+        let factory = DocumentedMetricsFactory(
+            registry: runtime.registry, catalog: MetricsCatalog.common.merging(catalog))
         // A factory-built counter, as a library using only swift-metrics would create it.
         let counter = Counter(label: "alertron_test_requests_total", dimensions: [("route", "/x")], factory: factory)
         counter.increment(by: 3)

@@ -101,8 +101,9 @@ import AlertronTesting
         let logger = Logger(label: "readiness-test") { _ in SwiftLogNoOpLogHandler() }
         let cluster = try KafkaDevelopmentCluster(logger: logger)
         try cluster.createTopic("readings", partitions: 3)
-        let kafka = KafkaConfiguration(bootstrapServers: cluster.bootstrapServers, clientID: "readiness-test",
-                                       properties: ["session.timeout.ms": "6000"])
+        let kafka = KafkaConfiguration(
+            bootstrapServers: cluster.bootstrapServers, clientID: "readiness-test",
+            properties: ["session.timeout.ms": "6000"])
         let producer = try KafkaProducer(configuration: KafkaProducerConfiguration(kafka: kafka), logger: logger)
         _ = try await producer.metadata(allTopics: false, timeout: .seconds(10))
 
@@ -111,8 +112,9 @@ import AlertronTesting
         let release = Gate()
         readiness.add("stuck") { await release.wait() }
         defer { release.open() }
-        let runtime = ServiceRuntime(settings: ServiceSettings(serviceName: "testsvc"), logger: logger,
-                                     readiness: readiness)
+        let runtime = ServiceRuntime(
+            settings: ServiceSettings(serviceName: "testsvc"), logger: logger,
+            readiness: readiness)
         let app = runtime.makeApplication(router: runtime.makeRouter())
 
         // The broker goes away: metadata requests now wait their full 2 s, and clients that
@@ -124,20 +126,26 @@ import AlertronTesting
                     group.addTask {
                         var configuration = KafkaProducerConfiguration(kafka: kafka)
                         configuration.flushTimeout = .seconds(3)
-                        guard let doomed = try? KafkaProducer(configuration: configuration, logger: logger) else { return }
+                        guard let doomed = try? KafkaProducer(configuration: configuration, logger: logger) else {
+                            return
+                        }
                         async let lost = try? doomed.send(topic: "readings", key: "k\(index)", value: Array("x".utf8))
                         try? await Task.sleep(for: .milliseconds(200))
                         await doomed.shutdown()  // flushes against a dead broker for up to 3 s
                         _ = await lost
                     }
                     group.addTask {
-                        let configuration = KafkaConsumerConfiguration(kafka: kafka, groupID: "g\(index)", topics: ["readings"])
-                        guard let consumer = try? KafkaConsumer(configuration: configuration, logger: logger) else { return }
+                        let configuration = KafkaConsumerConfiguration(
+                            kafka: kafka, groupID: "g\(index)", topics: ["readings"])
+                        guard let consumer = try? KafkaConsumer(configuration: configuration, logger: logger) else {
+                            return
+                        }
                         await consumer.close(timeout: .seconds(3))
                     }
                     group.addTask {
                         // Dropped without close: rd_kafka_destroy closes it, on its own thread.
-                        let configuration = KafkaConsumerConfiguration(kafka: kafka, groupID: "d\(index)", topics: ["readings"])
+                        let configuration = KafkaConsumerConfiguration(
+                            kafka: kafka, groupID: "d\(index)", topics: ["readings"])
                         _ = try? KafkaConsumer(configuration: configuration, logger: logger)
                     }
                 }

@@ -12,12 +12,15 @@ private struct TestSettings: DeclaredSettings {
     var batchSize = 1000
     var loop = false
 
-    static let declarations: [Setting<TestSettings>] = KafkaConfiguration.declarations.within(\.kafka) + [
-        .optional("token", env: "TEST_TOKEN", \.token, help: "A secret.", secret: true),
-        .value("batch-size", env: "TEST_BATCH_SIZE", \.batchSize, help: "Most per batch.", rule: "must be between 1 and 50000",
-               where: { (1...50_000).contains($0) }),
-        .toggle("loop", env: "TEST_LOOP", \.loop, help: "Start over."),
-    ]
+    static let declarations: [Setting<TestSettings>] =
+        KafkaConfiguration.declarations.within(\.kafka) + [
+            .optional("token", env: "TEST_TOKEN", \.token, help: "A secret.", secret: true),
+            .value(
+                "batch-size", env: "TEST_BATCH_SIZE", \.batchSize, help: "Most per batch.",
+                rule: "must be between 1 and 50000",
+                where: { (1...50_000).contains($0) }),
+            .toggle("loop", env: "TEST_LOOP", \.loop, help: "Start over."),
+        ]
 
     mutating func finish() throws {
         guard !(loop && batchSize == 1) else { throw SettingsError("--loop needs --batch-size above 1") }
@@ -27,8 +30,11 @@ private struct TestSettings: DeclaredSettings {
 @Suite struct SettingsTests {
     private let service = ServiceSettings.service("testsvc", port: 8089)
 
-    private func resolve(_ arguments: [String], _ environment: [String: String] = [:]) throws
-        -> Combined<ServiceSettings, TestSettings> {
+    private func resolve(
+        _ arguments: [String], _ environment: [String: String] = [:]
+    ) throws
+        -> Combined<ServiceSettings, TestSettings>
+    {
         try Combined.resolve(arguments, environment: environment, defaults: Combined(service, TestSettings()))
     }
 
@@ -45,8 +51,10 @@ private struct TestSettings: DeclaredSettings {
     }
 
     @Test func environmentOverridesDefaultsAndFlagsOverrideEnvironment() throws {
-        let environment = ["PORT": "9000", "LOG_LEVEL": "debug", "KAFKA_BROKERS": "env:9092", "KAFKA_ACKS": "all",
-                           "TEST_BATCH_SIZE": "10", "TEST_LOOP": "yes", "TEST_TOKEN": "t0"]
+        let environment = [
+            "PORT": "9000", "LOG_LEVEL": "debug", "KAFKA_BROKERS": "env:9092", "KAFKA_ACKS": "all",
+            "TEST_BATCH_SIZE": "10", "TEST_LOOP": "yes", "TEST_TOKEN": "t0",
+        ]
         let fromEnvironment = try resolve([], environment)
         #expect(fromEnvironment.first.port == 9000)
         #expect(fromEnvironment.first.logLevel == .debug)
@@ -57,9 +65,12 @@ private struct TestSettings: DeclaredSettings {
         #expect(fromEnvironment.second.loop)
         #expect(fromEnvironment.second.token == "t0")
 
-        let fromFlags = try resolve(["--port", "9100", "--log-level=error", "--kafka-brokers", "flag:9092",
-                                     "--kafka-property", "acks=1", "--kafka-property", "socket.timeout.ms=5000",
-                                     "--batch-size", "20", "--loop=false", "--token", "t1"], environment)
+        let fromFlags = try resolve(
+            [
+                "--port", "9100", "--log-level=error", "--kafka-brokers", "flag:9092",
+                "--kafka-property", "acks=1", "--kafka-property", "socket.timeout.ms=5000",
+                "--batch-size", "20", "--loop=false", "--token", "t1",
+            ], environment)
         #expect(fromFlags.first.port == 9100)
         #expect(fromFlags.first.logLevel == .error)
         #expect(fromFlags.second.kafka.bootstrapServers == "flag:9092")
@@ -97,18 +108,23 @@ private struct TestSettings: DeclaredSettings {
         // Lines are wrapped to 78 columns: compare with the wrapping undone.
         let words = help.split(whereSeparator: \.isWhitespace).joined(separator: " ")
         #expect(help.split(separator: "\n").allSatisfy { $0.count <= 78 })
-        for expected in ["--port <port>", "[env: PORT]", "(default: 8089)", "--host", "[env: HOST]", "(default: 0.0.0.0)",
-                         "--log-level", "[env: LOG_LEVEL]", "(default: info)", "--kafka-brokers", "[env: KAFKA_BROKERS]",
-                         "(default: 127.0.0.1:9092)", "--kafka-property <name=value>", "KAFKA_<PROPERTY>",
-                         "--batch-size <value>", "[env: TEST_BATCH_SIZE] (default: 1000)", "--loop Start over.", "[env: TEST_LOOP] (default: false)",
-                         "--show-settings"] {
+        for expected in [
+            "--port <port>", "[env: PORT]", "(default: 8089)", "--host", "[env: HOST]", "(default: 0.0.0.0)",
+            "--log-level", "[env: LOG_LEVEL]", "(default: info)", "--kafka-brokers", "[env: KAFKA_BROKERS]",
+            "(default: 127.0.0.1:9092)", "--kafka-property <name=value>", "KAFKA_<PROPERTY>",
+            "--batch-size <value>", "[env: TEST_BATCH_SIZE] (default: 1000)", "--loop Start over.",
+            "[env: TEST_LOOP] (default: false)",
+            "--show-settings",
+        ] {
             #expect(words.contains(expected), "help lacks \(expected)")
         }
         #expect(help.contains("--token <value>\n      A secret. [env: TEST_TOKEN]\n"))
     }
 
     @Test func shownSettingsHideSecretsAndListEveryVariable() throws {
-        let settings = try resolve(["--token", "hunter2", "--kafka-property", "sasl.password=pw", "--kafka-property", "acks=all"])
+        let settings = try resolve([
+            "--token", "hunter2", "--kafka-property", "sasl.password=pw", "--kafka-property", "acks=all",
+        ])
         let shown = settings.shown()
         #expect(!shown.contains("hunter2") && !shown.contains("pw,") && !shown.hasSuffix("pw"))
         #expect(shown.contains("TEST_TOKEN=<set>\n"))
@@ -125,7 +141,8 @@ private struct TestSettings: DeclaredSettings {
             _ = try arguments.resolve(service, TestSettings(), command: TestCommand.self, environment: [:])
         }
         let good = try SettingsArguments.parse(["--port", "1234"])
-        #expect(try good.resolve(service, TestSettings(), command: TestCommand.self, environment: [:]).service.port == 1234)
+        #expect(
+            try good.resolve(service, TestSettings(), command: TestCommand.self, environment: [:]).service.port == 1234)
     }
 }
 

@@ -70,7 +70,9 @@ enum AnomalyKind: String, CaseIterable, Sendable {
     static func list(_ text: String) -> [AnomalyKind]? {
         var kinds: [AnomalyKind] = []
         for name in text.split(separator: ",") {
-            guard let kind = AnomalyKind(rawValue: name.trimmingCharacters(in: .whitespaces).lowercased()) else { return nil }
+            guard let kind = AnomalyKind(rawValue: name.trimmingCharacters(in: .whitespaces).lowercased()) else {
+                return nil
+            }
             if !kinds.contains(kind) { kinds.append(kind) }
         }
         return kinds.isEmpty ? nil : kinds
@@ -107,9 +109,10 @@ struct AnomalyEpisode: Sendable {
         case .stuck:
             break
         case .correlated:
-            offset = SensorValues(random.nextDouble(in: 0.35..<0.5) * SensorFeature.temperature.width,
-                                  -random.nextDouble(in: 0.15..<0.3) * SensorFeature.pressure.width,
-                                  random.nextDouble(in: 0.35..<0.5) * SensorFeature.vibration.width)
+            offset = SensorValues(
+                random.nextDouble(in: 0.35..<0.5) * SensorFeature.temperature.width,
+                -random.nextDouble(in: 0.15..<0.3) * SensorFeature.pressure.width,
+                random.nextDouble(in: 0.35..<0.5) * SensorFeature.vibration.width)
         }
         self.offset = offset
         frozen = (lastEmitted ?? current)[feature.rawValue]

@@ -10,20 +10,26 @@ import UnixSignals
 
 /// The application (HTTP and the Kafka producer, if any), and the worker, which runs beside it
 /// in `serviceGroup`.
-package func buildApplication(runtime: ServiceRuntime, settings: GeneratorSettings) throws
-    -> (application: some ApplicationProtocol, worker: GenerationWorker) {
+package func buildApplication(
+    runtime: ServiceRuntime, settings: GeneratorSettings
+) throws
+    -> (application: some ApplicationProtocol, worker: GenerationWorker)
+{
     let logger = runtime.logger
     let metrics = GeneratorMetrics(runtime.metrics)
     switch settings.target {
     case .kafka:
-        let producer = try KafkaProducer(configuration: KafkaProducerConfiguration(kafka: settings.kafka), logger: logger)
+        let producer = try KafkaProducer(
+            configuration: KafkaProducerConfiguration(kafka: settings.kafka), logger: logger)
         runtime.readiness.add("kafka", producer.checkReachable)
-        let worker = GenerationWorker(settings: settings, sink: KafkaSink(producer: producer, topic: settings.topic, logger: logger),
-                                      metrics: metrics, logger: logger)
+        let worker = GenerationWorker(
+            settings: settings, sink: KafkaSink(producer: producer, topic: settings.topic, logger: logger),
+            metrics: metrics, logger: logger)
         return (runtime.makeApplication(router: runtime.makeRouter(), services: [producer]), worker)
     case .http:
-        let client = IngestClient(baseURL: settings.ingestURL, token: settings.ingestToken,
-                                  connections: settings.inFlightBatches, logger: logger)
+        let client = IngestClient(
+            baseURL: settings.ingestURL, token: settings.ingestToken,
+            connections: settings.inFlightBatches, logger: logger)
         runtime.readiness.add("ingest") { try await client.checkHealth() }
         let worker = GenerationWorker(settings: settings, sink: client, metrics: metrics, logger: logger)
         return (runtime.makeApplication(router: runtime.makeRouter()), worker)
@@ -34,10 +40,15 @@ package func buildApplication(runtime: ServiceRuntime, settings: GeneratorSettin
 /// ended) ends the worker, and the group shuts down as it does on SIGTERM: the worker is done,
 /// then HTTP stops and the producer flushes. On SIGTERM the worker stops generating first and
 /// its batches in flight get the drain timeout, before the producer flushes.
-package func serviceGroup(application: some Service, worker: GenerationWorker, signals: [UnixSignal] = [],
-                          logger: Logger) -> ServiceGroup {
-    ServiceGroup(configuration: .init(
-        services: [.init(service: application),
-                   .init(service: worker, successTerminationBehavior: .gracefullyShutdownGroup)],
-        gracefulShutdownSignals: signals, logger: logger))
+package func serviceGroup(
+    application: some Service, worker: GenerationWorker, signals: [UnixSignal] = [],
+    logger: Logger
+) -> ServiceGroup {
+    ServiceGroup(
+        configuration: .init(
+            services: [
+                .init(service: application),
+                .init(service: worker, successTerminationBehavior: .gracefullyShutdownGroup),
+            ],
+            gracefulShutdownSignals: signals, logger: logger))
 }

@@ -18,7 +18,8 @@ package struct Evaluation: Sendable {
         package init(model: IsolationForest, rangeTolerance: Double) throws {
             let columns = try model.featureNames.map { name in
                 guard let field = SensorFeature(name: name) else {
-                    throw GeneratorError(.scoredFile, "model \(model.version) uses feature '\(name)', which readings do not have")
+                    throw GeneratorError(
+                        .scoredFile, "model \(model.version) uses feature '\(name)', which readings do not have")
                 }
                 return field
             }
@@ -74,7 +75,9 @@ package struct Evaluation: Sendable {
         self.attribution = attribution
     }
 
-    package var evaluated: Int { overall.truePositives + overall.falsePositives + overall.falseNegatives + overall.trueNegatives }
+    package var evaluated: Int {
+        overall.truePositives + overall.falsePositives + overall.falseNegatives + overall.trueNegatives
+    }
 
     /// Counts one scored event: readings with truth only, each id once.
     /// Adds every line of `file`; a line that is not a scored event is reported on stderr, not fatal.
@@ -85,7 +88,10 @@ package struct Evaluation: Sendable {
         var bad: [Int] = []
         var badCount = 0
         for (index, line) in data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).enumerated() {
-            guard line.contains(where: { $0 != UInt8(ascii: " ") && $0 != UInt8(ascii: "\r") && $0 != UInt8(ascii: "\t") }) else { continue }
+            guard
+                line.contains(where: { $0 != UInt8(ascii: " ") && $0 != UInt8(ascii: "\r") && $0 != UInt8(ascii: "\t") }
+                )
+            else { continue }
             do {
                 add(try EventCodec.decodeScored(Array(line)))
             } catch {
@@ -95,7 +101,10 @@ package struct Evaluation: Sendable {
         }
         if badCount > 0 {
             let lines = bad.map(String.init).joined(separator: ", ")
-            FileHandle.standardError.write(Data("evaluate: \(badCount) lines of \(file) are not scored events (lines \(lines)\(badCount > bad.count ? ", ..." : ""))\n".utf8))
+            FileHandle.standardError.write(
+                Data(
+                    "evaluate: \(badCount) lines of \(file) are not scored events (lines \(lines)\(badCount > bad.count ? ", ..." : ""))\n"
+                        .utf8))
         }
     }
 
@@ -140,32 +149,44 @@ package struct Evaluation: Sendable {
     package var report: String {
         var lines: [String] = []
         let anomalous = overall.truePositives + overall.falseNegatives
-        lines.append("evaluated \(evaluated) readings with truth (\(anomalous) anomalous); skipped \(skippedLogs) log lines, "
-                     + "\(skippedWithoutTruth) readings without truth, \(duplicates) duplicates")
-        lines.append("overall  precision \(Self.format(overall.precision))  recall \(Self.format(overall.recall))  "
-                     + "F1 \(Self.format(overall.f1))  (TP \(overall.truePositives), FP \(overall.falsePositives), "
-                     + "FN \(overall.falseNegatives), TN \(overall.trueNegatives))")
-        var falseAlarms = "normal readings flagged: \(normal.detected) of \(normal.readings) "
+        lines.append(
+            "evaluated \(evaluated) readings with truth (\(anomalous) anomalous); skipped \(skippedLogs) log lines, "
+                + "\(skippedWithoutTruth) readings without truth, \(duplicates) duplicates")
+        lines.append(
+            "overall  precision \(Self.format(overall.precision))  recall \(Self.format(overall.recall))  "
+                + "F1 \(Self.format(overall.f1))  (TP \(overall.truePositives), FP \(overall.falsePositives), "
+                + "FN \(overall.falseNegatives), TN \(overall.trueNegatives))")
+        var falseAlarms =
+            "normal readings flagged: \(normal.detected) of \(normal.readings) "
             + "(\(Self.percent(normal.detected, normal.readings))): \(normal.warning) warning, \(normal.critical) critical"
-        if attribution != nil { falseAlarms += "; \(normal.byRangeRule) by the range rule, \(normal.byForest) by the forest" }
+        if attribution != nil {
+            falseAlarms += "; \(normal.byRangeRule) by the range rule, \(normal.byForest) by the forest"
+        }
         lines.append(falseAlarms)
         var header = "kind           readings  detected  recall   warning  critical"
         if attribution != nil { header += "  range rule  forest" }
         lines.append(header)
-        let order = AnomalyKind.allCases.map(\.rawValue) + kinds.keys.filter { AnomalyKind(rawValue: $0) == nil }.sorted()
+        let order =
+            AnomalyKind.allCases.map(\.rawValue) + kinds.keys.filter { AnomalyKind(rawValue: $0) == nil }.sorted()
         for kind in order {
             guard let counts = kinds[kind] else { continue }
-            var row = kind.padding(toLength: 12, withPad: " ", startingAt: 0)
+            var row =
+                kind.padding(toLength: 12, withPad: " ", startingAt: 0)
                 + Self.column(counts.readings, 11) + Self.column(counts.detected, 10)
-                + Self.format(counts.recall).leftPadded(8) + Self.column(counts.warning, 10) + Self.column(counts.critical, 10)
+                + Self.format(counts.recall).leftPadded(8) + Self.column(counts.warning, 10)
+                + Self.column(counts.critical, 10)
             if attribution != nil { row += Self.column(counts.byRangeRule, 12) + Self.column(counts.byForest, 8) }
             lines.append(row)
         }
         if let attribution {
-            lines.append("range rule: a feature beyond the training range of \(attribution.modelVersion) by more than the tolerance; "
-                         + "forest: score at or above its threshold \(Self.format(attribution.threshold)) (a reading may count in both)")
+            lines.append(
+                "range rule: a feature beyond the training range of \(attribution.modelVersion) by more than the tolerance; "
+                    + "forest: score at or above its threshold \(Self.format(attribution.threshold)) (a reading may count in both)"
+            )
             if otherModel > 0 {
-                lines.append("note: \(otherModel) detections came from another model than \(attribution.modelVersion) and are not attributed")
+                lines.append(
+                    "note: \(otherModel) detections came from another model than \(attribution.modelVersion) and are not attributed"
+                )
             }
         }
         return lines.joined(separator: "\n")

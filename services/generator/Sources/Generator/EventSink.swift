@@ -60,7 +60,8 @@ package final class DeliveryContext: Sendable {
     var isDraining: Bool { state.withLock { $0.deadline != nil } }
 
     var hasExpired: Bool {
-        Task.isCancelled || state.withLock { state in state.expired || state.deadline.map { ContinuousClock.now >= $0 } ?? false }
+        Task.isCancelled
+            || state.withLock { state in state.expired || state.deadline.map { ContinuousClock.now >= $0 } ?? false }
     }
 
     /// Counts a failed attempt to deliver (metric and summary); `reason` is from a fixed set.
@@ -114,7 +115,9 @@ package final class DeliveryContext: Sendable {
 
 /// A continuation resumed by whichever result comes first; later ones are dropped.
 private final class FirstResult<T: Sendable>: Sendable {
-    private let state = Mutex<(continuation: CheckedContinuation<Result<T, any Error>, Never>?, early: Result<T, any Error>?)>((nil, nil))
+    private let state = Mutex<
+        (continuation: CheckedContinuation<Result<T, any Error>, Never>?, early: Result<T, any Error>?)
+    >((nil, nil))
 
     func wait(_ continuation: CheckedContinuation<Result<T, any Error>, Never>) {
         let early = state.withLock { state -> Result<T, any Error>? in

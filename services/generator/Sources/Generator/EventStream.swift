@@ -91,7 +91,10 @@ package struct EventStream {
         deviceIDs = (0..<configuration.fleet.devices).map(Self.deviceID)
         secondsPerEvent = configuration.fleet.interval / Double(max(1, configuration.fleet.devices))
         let millisecondsPerDay: Int64 = 86_400_000
-        startOfDay = configuration.start.map { Double(($0 % millisecondsPerDay + millisecondsPerDay) % millisecondsPerDay) / 1000 } ?? 0
+        startOfDay =
+            configuration.start.map {
+                Double(($0 % millisecondsPerDay + millisecondsPerDay) % millisecondsPerDay) / 1000
+            } ?? 0
     }
 
     /// Device ids are `edge-1` ... `edge-<n>`: short (no allocation for a Swift string of
@@ -113,16 +116,19 @@ package struct EventStream {
                 line = syntheticLogs.next()
             }
             sequence += 1
-            return GeneratedEvent(event: .log(LogEvent(id: id, ts: ts, source: line.source, message: line.message, level: line.level)),
-                                  label: EventLabel(line.label))
+            return GeneratedEvent(
+                event: .log(LogEvent(id: id, ts: ts, source: line.source, message: line.message, level: line.level)),
+                label: EventLabel(line.label))
         }
         sequence += 1
         let reading = fleet.nextReading(fleetTime: startOfDay + fleetTime)
         let truth = GroundTruth(anomaly: reading.anomaly != nil, kind: reading.anomaly?.rawValue)
         return GeneratedEvent(
-            event: .reading(Reading(id: id, ts: ts, deviceID: deviceIDs[reading.device],
-                                    temperature: reading.values.x, pressure: reading.values.y, vibration: reading.values.z,
-                                    truth: truth)),
+            event: .reading(
+                Reading(
+                    id: id, ts: ts, deviceID: deviceIDs[reading.device],
+                    temperature: reading.values.x, pressure: reading.values.y, vibration: reading.values.z,
+                    truth: truth)),
             label: EventLabel(reading.anomaly))
     }
 

@@ -69,8 +69,9 @@ struct Fleet: Sendable {
         var random = self.random
         // Drift starts from its stationary distribution, so the first day looks like any other.
         devices = SensorProfile.baselines(count: configuration.devices).map { baseline in
-            Device(baseline: SensorValues(baseline.temperature, baseline.pressure, baseline.vibration),
-                   drift: driftSpread * SensorValues(random.nextGaussian(), random.nextGaussian(), random.nextGaussian()))
+            Device(
+                baseline: SensorValues(baseline.temperature, baseline.pressure, baseline.vibration),
+                drift: driftSpread * SensorValues(random.nextGaussian(), random.nextGaussian(), random.nextGaussian()))
         }
         self.random = random
     }
@@ -91,7 +92,8 @@ struct Fleet: Sendable {
 
         var anomaly: AnomalyKind?
         if device.episode == nil, let kind = schedule.draw(&random) {
-            device.episode = AnomalyEpisode(kind: kind, current: values, lastEmitted: device.lastEmitted, random: &random)
+            device.episode = AnomalyEpisode(
+                kind: kind, current: values, lastEmitted: device.lastEmitted, random: &random)
         }
         if var episode = device.episode {
             values = episode.apply(to: values)

@@ -15,10 +15,15 @@ package struct GenerationSummary: Sendable, CustomStringConvertible {
     package var description: String {
         let seconds = Self.seconds(elapsed)
         let rate = seconds > 0 ? Double(delivered.total) / seconds : 0
-        var lines = [String(format: "sent %d events to %@ in %.2f s (%.0f events/s)", delivered.total, target, seconds, rate)]
+        var lines = [
+            String(format: "sent %d events to %@ in %.2f s (%.0f events/s)", delivered.total, target, seconds, rate)
+        ]
         if delivered.readings > 0 {
-            let kinds = AnomalyKind.allCases.map { "\($0.rawValue) \(delivered[EventLabel($0)])" }.joined(separator: ", ")
-            lines.append("  readings: \(delivered.readings) (\(delivered[.normalReading]) normal, \(delivered.anomalousReadings) anomalous: \(kinds))")
+            let kinds = AnomalyKind.allCases.map { "\($0.rawValue) \(delivered[EventLabel($0)])" }.joined(
+                separator: ", ")
+            lines.append(
+                "  readings: \(delivered.readings) (\(delivered[.normalReading]) normal, \(delivered.anomalousReadings) anomalous: \(kinds))"
+            )
         }
         if delivered.logs > 0 {
             var parts = ["\(delivered[.routineLog]) routine", "\(delivered[.criticalLog]) critical"]
@@ -31,8 +36,10 @@ package struct GenerationSummary: Sendable, CustomStringConvertible {
 
     /// One progress line: totals so far and the current rate.
     func progressLine(currentRate: Double) -> String {
-        String(format: "generator: %d events acknowledged (%d anomalous readings, %d critical log lines), %.0f/s now, %d failed attempts",
-               delivered.total, delivered.anomalousReadings, delivered[.criticalLog], currentRate, failedAttempts)
+        String(
+            format:
+                "generator: %d events acknowledged (%d anomalous readings, %d critical log lines), %.0f/s now, %d failed attempts",
+            delivered.total, delivered.anomalousReadings, delivered[.criticalLog], currentRate, failedAttempts)
     }
 
     package static func seconds(_ duration: Duration) -> Double {

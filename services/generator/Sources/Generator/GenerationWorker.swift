@@ -49,10 +49,14 @@ package final class GenerationWorker: Service, Sendable {
         metrics.rate.record(0)
         metrics.undelivered.increment(by: 0)
         let start = ContinuousClock.now
-        logger.info("generating", metadata: ["target": "\(sink.name)", "mode": "\(settings.stream.mode.rawValue)",
-                                             "rate": "\(settings.rate)", "count": "\(settings.count)",
-                                             "devices": "\(settings.stream.fleet.devices)", "seed": "\(settings.stream.seed)",
-                                             "run_id": "\(settings.stream.runID)"])
+        logger.info(
+            "generating",
+            metadata: [
+                "target": "\(sink.name)", "mode": "\(settings.stream.mode.rawValue)",
+                "rate": "\(settings.rate)", "count": "\(settings.count)",
+                "devices": "\(settings.stream.fleet.devices)", "seed": "\(settings.stream.seed)",
+                "run_id": "\(settings.stream.runID)",
+            ])
         let finished = try await withGracefulShutdownHandler {
             try await withThrowingTaskGroup(of: Void.self) { tasks in
                 tasks.addTask { await self.report() }
@@ -64,17 +68,23 @@ package final class GenerationWorker: Service, Sendable {
         }
         progress.withLock { $0.elapsed = ContinuousClock.now - start }
         let summary = self.summary
-        logger.info("generation ended", metadata: ["acknowledged": "\(summary.delivered.total)", "undelivered": "\(summary.undelivered)",
-                                                   "failed_attempts": "\(summary.failedAttempts)", "finished": "\(finished)"])
+        logger.info(
+            "generation ended",
+            metadata: [
+                "acknowledged": "\(summary.delivered.total)", "undelivered": "\(summary.undelivered)",
+                "failed_attempts": "\(summary.failedAttempts)", "finished": "\(finished)",
+            ])
         self.finished.store(finished, ordering: .releasing)
     }
 
     /// Generates until the count is reached, the replay ends, or shutdown; then waits for
     /// every batch in flight. True when the run finished (rather than being stopped).
     private func generate() async throws -> Bool {
-        var stream = EventStream(configuration: settings.stream, replay: try settings.replay.map {
-            try LogReplay(path: $0.path, format: $0.format, source: $0.source, loop: $0.loop)
-        })
+        var stream = EventStream(
+            configuration: settings.stream,
+            replay: try settings.replay.map {
+                try LogReplay(path: $0.path, format: $0.format, source: $0.source, loop: $0.loop)
+            })
         var encoder = BatchEncoder(format: sink.format)
         var pacer = RatePacer(rate: settings.rate)
         let limit = settings.count

@@ -29,7 +29,8 @@ package struct GeneratorMetrics: Sendable {
 
     func delivered(_ tally: EventTally) {
         for label in EventLabel.allCases where tally[label] > 0 {
-            handles.counter("alertron_generator_events_total", [("kind", label.kind), ("anomaly", label.anomaly)]).increment(by: tally[label])
+            handles.counter("alertron_generator_events_total", [("kind", label.kind), ("anomaly", label.anomaly)])
+                .increment(by: tally[label])
         }
     }
 

@@ -91,14 +91,17 @@ struct IngestClient: EventSink {
         while true {
             let answer: Answer
             do {
-                guard let answered = try await context.unlessExpired({ try await self.send(body, to: path) }) else { return .abandoned }
+                guard let answered = try await context.unlessExpired({ try await self.send(body, to: path) }) else {
+                    return .abandoned
+                }
                 answer = answered
             } catch {
                 if context.hasExpired { return .abandoned }
                 context.attemptFailed(reason: "connection")
                 let wait = backoff.next()
-                logger.warning("ingest unreachable; sending the batch again",
-                               metadata: ["error": "\(error.localizedDescription)", "retry_in": "\(wait)", "path": "\(path)"])
+                logger.warning(
+                    "ingest unreachable; sending the batch again",
+                    metadata: ["error": "\(error.localizedDescription)", "retry_in": "\(wait)", "path": "\(path)"])
                 guard await context.sleep(wait) else { return .abandoned }
                 continue
             }
@@ -111,8 +114,9 @@ struct IngestClient: EventSink {
                 context.attemptFailed(reason: Self.reason(status))
                 // Retry-After, when ingest gave one, wins over the backoff (which then stays put).
                 let wait = after ?? backoff.next()
-                logger.warning("ingest cannot take the batch now; sending it again",
-                               metadata: ["status": "\(status)", "retry_in": "\(wait)", "path": "\(path)"])
+                logger.warning(
+                    "ingest cannot take the batch now; sending it again",
+                    metadata: ["status": "\(status)", "retry_in": "\(wait)", "path": "\(path)"])
                 guard await context.sleep(wait) else { return .abandoned }
             case .split:
                 context.attemptFailed(reason: Self.reason(status))
@@ -124,8 +128,10 @@ struct IngestClient: EventSink {
                 return try await post(second, to: path, context: context)
             case .reject:
                 context.attemptFailed(reason: Self.reason(status))
-                throw GeneratorError(.ingestRejected, "ingest answered \(status) to POST \(path) with \(body.lines) events: "
-                                     + Self.excerpt(data))
+                throw GeneratorError(
+                    .ingestRejected,
+                    "ingest answered \(status) to POST \(path) with \(body.lines) events: "
+                        + Self.excerpt(data))
             }
         }
     }
@@ -148,10 +154,12 @@ struct IngestClient: EventSink {
     /// we did, which is worth a warning but not a resend (it acknowledged the request).
     private func checkAccepted(_ data: Data, expected: Int, path: String) {
         guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-              let accepted = object["accepted"] as? Int else { return }
+            let accepted = object["accepted"] as? Int
+        else { return }
         if accepted != expected {
-            logger.warning("ingest accepted a different number of events than were sent",
-                           metadata: ["sent": "\(expected)", "accepted": "\(accepted)", "path": "\(path)"])
+            logger.warning(
+                "ingest accepted a different number of events than were sent",
+                metadata: ["sent": "\(expected)", "accepted": "\(accepted)", "path": "\(path)"])
         }
     }
 

@@ -22,7 +22,9 @@ package struct KafkaSink: EventSink {
             let producer = self.producer
             let messages = batch.messages
             do {
-                guard try await context.unlessExpired({ try await producer.send(messages) }) != nil else { return .abandoned }
+                guard try await context.unlessExpired({ try await producer.send(messages) }) != nil else {
+                    return .abandoned
+                }
                 return .delivered
             } catch let error as KafkaError {
                 switch error.code {
@@ -35,12 +37,15 @@ package struct KafkaSink: EventSink {
                 default:
                     context.attemptFailed(reason: "kafka_\(error.code.rawValue)")
                     guard error.isRetriable else {
-                        throw GeneratorError(.kafkaRejected, "kafka refused a batch of \(batch.count) events for topic \(topic): \(error)")
+                        throw GeneratorError(
+                            .kafkaRejected,
+                            "kafka refused a batch of \(batch.count) events for topic \(topic): \(error)")
                     }
                     // Resending may duplicate messages that did arrive; their ids let consumers drop them.
                     let wait = backoff.next()
-                    logger.warning("batch not acknowledged; sending it again",
-                                   metadata: ["error": "\(error)", "retry_in": "\(wait)", "events": "\(batch.count)"])
+                    logger.warning(
+                        "batch not acknowledged; sending it again",
+                        metadata: ["error": "\(error)", "retry_in": "\(wait)", "events": "\(batch.count)"])
                     guard await context.sleep(wait) else { return .abandoned }
                 }
             }

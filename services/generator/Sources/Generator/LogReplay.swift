@@ -26,8 +26,9 @@ package enum ReplayFormat: String, CaseIterable, Sendable, ExpressibleByArgument
             guard let space = trimmed.firstIndex(where: isBlank) else { return nil }
             let message = trimmed[space...].drop(while: isBlank)
             guard !message.isEmpty else { return nil }
-            return LogLine(source: source, message: Self.capped(message), level: nil,
-                           label: trimmed[..<space] == "-" ? .routine : .critical)
+            return LogLine(
+                source: source, message: Self.capped(message), level: nil,
+                label: trimmed[..<space] == "-" ? .routine : .critical)
         }
     }
 

@@ -46,8 +46,10 @@ struct NDJSONBody: Sendable, Equatable {
                 break
             }
         }
-        return (NDJSONBody(bytes: Array(bytes[..<cut]), lines: half),
-                NDJSONBody(bytes: Array(bytes[cut...]), lines: lines - half))
+        return (
+            NDJSONBody(bytes: Array(bytes[..<cut]), lines: half),
+            NDJSONBody(bytes: Array(bytes[cut...]), lines: lines - half)
+        )
     }
 }
 

@@ -18,11 +18,14 @@ import Telemetry
 struct GeneratorBenchmark: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "generator-benchmark",
-        abstract: "Measure the generator's readings/s to Kafka against sending the same readings encoded beforehand (build with -c release).")
+        abstract:
+            "Measure the generator's readings/s to Kafka against sending the same readings encoded beforehand (build with -c release)."
+    )
 
     @Option(help: "Readings per measurement.") var events = 1_000_000
     @Option(help: "Paired rounds (baseline, then generator); medians are reported.") var rounds = 3
-    @Option(name: .customLong("batch-size"), help: "Readings per Kafka send, for both.") var batchSize = GeneratorSettings().batchSize
+    @Option(name: .customLong("batch-size"), help: "Readings per Kafka send, for both.") var batchSize =
+        GeneratorSettings().batchSize
     @Option(name: .customLong("batches-in-flight"), help: "Sends awaiting acknowledgement, for both.")
     var batchesInFlight = GeneratorSettings().inFlightBatches
 
@@ -30,7 +33,9 @@ struct GeneratorBenchmark: AsyncParsableCommand {
     private static let metrics = GeneratorMetrics(MetricHandles(factory: NOOPMetricsHandler.instance))
 
     func validate() throws {
-        guard events > 0, rounds > 0, batchSize > 0, batchesInFlight > 0 else { throw ValidationError("every option must be positive") }
+        guard events > 0, rounds > 0, batchSize > 0, batchesInFlight > 0 else {
+            throw ValidationError("every option must be positive")
+        }
     }
 
     func run() async throws {
@@ -40,12 +45,18 @@ struct GeneratorBenchmark: AsyncParsableCommand {
         try cluster.createTopic(Topic.readings, partitions: 6)
         try cluster.createTopic("baseline", partitions: 6)
         // KAFKA_* variables apply, as in the service (e.g. KAFKA_COMPRESSION_TYPE=lz4).
-        var kafka = KafkaConfiguration.fromEnvironment(ProcessInfo.processInfo.environment, clientID: "generator-benchmark")
+        var kafka = KafkaConfiguration.fromEnvironment(
+            ProcessInfo.processInfo.environment, clientID: "generator-benchmark")
         kafka.bootstrapServers = cluster.bootstrapServers
 
-        say("\(events) readings per measurement, batches of \(batchSize), \(batchesInFlight) in flight, \(rounds) rounds; RSS \(Self.residentMegabytes()) MiB")
+        say(
+            "\(events) readings per measurement, batches of \(batchSize), \(batchesInFlight) in flight, \(rounds) rounds; RSS \(Self.residentMegabytes()) MiB"
+        )
         let computeOnly = measureComputeOnly()
-        say(String(format: "generate.compute-only  %10.0f readings/s  fleet -> JSON -> batch on one core, no Kafka", computeOnly))
+        say(
+            String(
+                format: "generate.compute-only  %10.0f readings/s  fleet -> JSON -> batch on one core, no Kafka",
+                computeOnly))
         var baselines: [Double] = []
         var generators: [Double] = []
         var ratios: [Double] = []
@@ -55,11 +66,21 @@ struct GeneratorBenchmark: AsyncParsableCommand {
             baselines.append(baseline)
             generators.append(generator)
             ratios.append(generator / baseline)
-            say(String(format: "round %d: baseline %10.0f/s  generator %10.0f/s  ratio %.2fx", round, baseline, generator, generator / baseline))
+            say(
+                String(
+                    format: "round %d: baseline %10.0f/s  generator %10.0f/s  ratio %.2fx", round, baseline, generator,
+                    generator / baseline))
         }
-        say(String(format: "generate.baseline      %10.0f readings/s  the same readings encoded beforehand -> KafkaProducer.send (median)", Self.median(baselines)))
-        say(String(format: "generate.kafka         %10.0f readings/s  %.2fx baseline (median of per-round ratios %.2f-%.2f); GenerationWorker -> KafkaSink",
-                    Self.median(generators), Self.median(ratios), ratios.min() ?? 0, ratios.max() ?? 0))
+        say(
+            String(
+                format:
+                    "generate.baseline      %10.0f readings/s  the same readings encoded beforehand -> KafkaProducer.send (median)",
+                Self.median(baselines)))
+        say(
+            String(
+                format:
+                    "generate.kafka         %10.0f readings/s  %.2fx baseline (median of per-round ratios %.2f-%.2f); GenerationWorker -> KafkaSink",
+                Self.median(generators), Self.median(ratios), ratios.min() ?? 0, ratios.max() ?? 0))
         say("memory                 RSS \(Self.residentMegabytes()) MiB after (process incl. the in-process broker)")
     }
 
@@ -113,15 +134,17 @@ struct GeneratorBenchmark: AsyncParsableCommand {
     /// acknowledged.
     private func measureGenerator(kafka: KafkaConfiguration, logger: Logger) async throws -> Double {
         let producer = try KafkaProducer(configuration: KafkaProducerConfiguration(kafka: kafka), logger: logger)
-        let worker = GenerationWorker(settings: settings, sink: KafkaSink(producer: producer, topic: Topic.readings, logger: logger),
-                                      metrics: Self.metrics, logger: logger)
+        let worker = GenerationWorker(
+            settings: settings, sink: KafkaSink(producer: producer, topic: Topic.readings, logger: logger),
+            metrics: Self.metrics, logger: logger)
         let start = ContinuousClock.now
         // A finite run returns once every reading was acknowledged.
         try await worker.run()
         let finishedAt = ContinuousClock.now
         await producer.shutdown()
         guard worker.acknowledgedCount == events else {
-            throw GeneratorError(.kafkaRejected, "only \(worker.acknowledgedCount) of \(events) readings were acknowledged")
+            throw GeneratorError(
+                .kafkaRejected, "only \(worker.acknowledgedCount) of \(events) readings were acknowledged")
         }
         return Double(events) / GenerationSummary.seconds(finishedAt - start)
     }
@@ -146,13 +169,15 @@ struct GeneratorBenchmark: AsyncParsableCommand {
     static func median(_ values: [Double]) -> Double {
         let sorted = values.sorted()
         guard !sorted.isEmpty else { return 0 }
-        return sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
+        return sorted.count % 2 == 1
+            ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
     }
 
     static func residentMegabytes() -> Int {
         guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
-              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
-              let kilobytes = Int(line.split(separator: " ").dropFirst().first ?? "") else { return -1 }
+            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
+            let kilobytes = Int(line.split(separator: " ").dropFirst().first ?? "")
+        else { return -1 }
         return kilobytes / 1024
     }
 }

@@ -11,7 +11,8 @@ import Synchronization
 
 struct Evaluate: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Precision, recall and F1 of the scorer's verdicts against the generator's truth, overall and per anomaly kind.",
+        abstract:
+            "Precision, recall and F1 of the scorer's verdicts against the generator's truth, overall and per anomaly kind.",
         discussion: """
             Reads scored events from --file (one JSON object per line) or from Kafka. Only readings \
             that carry truth count; log lines and readings without truth are skipped, and an event id \
@@ -19,22 +20,28 @@ struct Evaluate: AsyncParsableCommand {
             is attributed to the out-of-range rule, the forest's threshold, or both.
             """)
 
-    @Option(help: "A file of scored events, one JSON object per line (for example: kcat -C -t scored -e > scored.jsonl).")
+    @Option(
+        help: "A file of scored events, one JSON object per line (for example: kcat -C -t scored -e > scored.jsonl).")
     var file: String?
 
-    @Option(name: [.customLong("brokers"), .customLong("kafka-brokers")],
-            help: "Kafka bootstrap servers, when reading from Kafka. [env: KAFKA_BROKERS] (default: 127.0.0.1:9092)")
+    @Option(
+        name: [.customLong("brokers"), .customLong("kafka-brokers")],
+        help: "Kafka bootstrap servers, when reading from Kafka. [env: KAFKA_BROKERS] (default: 127.0.0.1:9092)")
     var brokers: String?
 
     @Option(help: "Topic of scored events.") var topic = "scored"
 
     @Option(help: "Stop after this many distinct scored events; 0 reads until the topic is idle.") var count = 0
 
-    @Option(name: .customLong("idle-timeout"),
-            help: "Stop when no message arrived for this many seconds (the first message may take up to 30 s: joining a group is slow).")
+    @Option(
+        name: .customLong("idle-timeout"),
+        help:
+            "Stop when no message arrived for this many seconds (the first message may take up to 30 s: joining a group is slow)."
+    )
     var idleTimeout = 5.0
 
-    @Option(help: "The sensor model artifact the scorer served, to attribute detections to the range rule or the forest.")
+    @Option(
+        help: "The sensor model artifact the scorer served, to attribute detections to the range rule or the forest.")
     var model: String?
 
     @Option(name: .customLong("range-tolerance"), help: "The scorer's --range-tolerance, for the attribution.")
@@ -47,7 +54,9 @@ struct Evaluate: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let attribution = try model.map { try Evaluation.Attribution(model: IsolationForest.load(path: $0), rangeTolerance: rangeTolerance) }
+        let attribution = try model.map {
+            try Evaluation.Attribution(model: IsolationForest.load(path: $0), rangeTolerance: rangeTolerance)
+        }
         var evaluation = Evaluation(attribution: attribution)
         if let file {
             try evaluation.add(file: file)
@@ -56,7 +65,9 @@ struct Evaluate: AsyncParsableCommand {
         }
         guard evaluation.evaluated > 0 else {
             print(evaluation.report)
-            throw GeneratorError(.scoredFile, "no scored reading carried truth: score a generator run (its readings carry truth) and evaluate that")
+            throw GeneratorError(
+                .scoredFile,
+                "no scored reading carried truth: score a generator run (its readings carry truth) and evaluate that")
         }
         print(evaluation.report)
     }
@@ -66,9 +77,11 @@ struct Evaluate: AsyncParsableCommand {
     private func evaluateKafka(_ initial: Evaluation) async throws -> Evaluation {
         var logger = Logger(label: "generator-evaluate")
         logger.logLevel = .warning
-        var kafka = KafkaConfiguration.fromEnvironment(ProcessInfo.processInfo.environment, clientID: "generator-evaluate")
+        var kafka = KafkaConfiguration.fromEnvironment(
+            ProcessInfo.processInfo.environment, clientID: "generator-evaluate")
         if let brokers { kafka.bootstrapServers = brokers }
-        var configuration = KafkaConsumerConfiguration(kafka: kafka, groupID: "generator-evaluate-\(UUID().uuidString)", topics: [topic])
+        var configuration = KafkaConsumerConfiguration(
+            kafka: kafka, groupID: "generator-evaluate-\(UUID().uuidString)", topics: [topic])
         configuration.autoOffsetReset = "earliest"
         let consumer = try KafkaConsumer(configuration: configuration, logger: logger)
 
@@ -124,10 +137,12 @@ struct Evaluate: AsyncParsableCommand {
         await consumer.close()
         let state = progress.withLock { $0 }
         if state.undecodable > 0 {
-            FileHandle.standardError.write(Data("evaluate: \(state.undecodable) messages on \(topic) are not scored events\n".utf8))
+            FileHandle.standardError.write(
+                Data("evaluate: \(state.undecodable) messages on \(topic) are not scored events\n".utf8))
         }
         if wanted > 0, state.ids.count < wanted {
-            FileHandle.standardError.write(Data("evaluate: read \(state.ids.count) of \(wanted) events before the topic went idle\n".utf8))
+            FileHandle.standardError.write(
+                Data("evaluate: read \(state.ids.count) of \(wanted) events before the topic went idle\n".utf8))
         }
         return state.evaluation
     }

@@ -28,7 +28,8 @@ struct GeneratorCommand: AsyncParsableCommand {
             let (service, settings) = try arguments.resolve(Self.service, GeneratorSettings(), command: Self.self)
             let runtime = ServiceRuntime.bootstrap(service, metrics: GeneratorMetrics.catalog)
             let (application, worker) = try buildApplication(runtime: runtime, settings: settings)
-            let group = serviceGroup(application: application, worker: worker, signals: [.sigterm, .sigint], logger: runtime.logger)
+            let group = serviceGroup(
+                application: application, worker: worker, signals: [.sigterm, .sigint], logger: runtime.logger)
             var failure: (any Error)?
             do {
                 try await group.run()
@@ -43,7 +44,8 @@ struct GeneratorCommand: AsyncParsableCommand {
             }
             if let failure { throw failure }
             if summary.undelivered > 0 {
-                FileHandle.standardError.write(Data("generator: \(summary.undelivered) events were not acknowledged\n".utf8))
+                FileHandle.standardError.write(
+                    Data("generator: \(summary.undelivered) events were not acknowledged\n".utf8))
                 throw ExitCode.failure
             }
         }

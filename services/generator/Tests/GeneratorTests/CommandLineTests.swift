@@ -8,7 +8,8 @@ import Testing
 @testable import Generator
 
 @Suite(.serialized, .ownThread, .timeLimit(.minutes(2))) struct CommandLineTests {
-    private static let binary = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent()
+    private static let binary = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+        .deletingLastPathComponent()
         .appendingPathComponent("generator")
 
     private func launch(_ arguments: [String]) throws -> (process: Process, stdout: Pipe, stderr: Pipe) {
@@ -38,13 +39,20 @@ import Testing
         let stdout = out.fileHandleForReading.readDataToEndOfFile()
         stderrRead.wait()
         process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr.withLock { $0 }, as: UTF8.self))
+        return (
+            process.terminationStatus, String(decoding: stdout, as: UTF8.self),
+            String(decoding: stderr.withLock { $0 }, as: UTF8.self)
+        )
     }
 
     @Test func helpListsEverySettingWithItsEnvironmentVariable() throws {
         let help = try run(["generate", "--help"]).stdout
-        for name in ["GENERATOR_RATE", "GENERATOR_COUNT", "GENERATOR_DEVICES", "GENERATOR_ANOMALY_RATE", "GENERATOR_SEED", "GENERATOR_MODE",
-                     "GENERATOR_TARGET", "INGEST_URL", "INGEST_TOKEN", "GENERATOR_CRITICAL_RATE", "GENERATOR_REPLAY", "KAFKA_BROKERS", "PORT"] {
+        for name in [
+            "GENERATOR_RATE", "GENERATOR_COUNT", "GENERATOR_DEVICES", "GENERATOR_ANOMALY_RATE", "GENERATOR_SEED",
+            "GENERATOR_MODE",
+            "GENERATOR_TARGET", "INGEST_URL", "INGEST_TOKEN", "GENERATOR_CRITICAL_RATE", "GENERATOR_REPLAY",
+            "KAFKA_BROKERS", "PORT",
+        ] {
             #expect(help.contains(name), "\(name) missing from --help")
         }
     }
@@ -57,8 +65,10 @@ import Testing
 
     @Test func aCountedRunExitsZeroAfterEverythingWasAcknowledgedAndPrintsASummary() throws {
         let mesh = try TestMesh()
-        let result = try run(["--count", "3000", "--rate", "0", "--port", "0", "--kafka-brokers", mesh.cluster.bootstrapServers,
-                              "--seed", "3", "--mode", "mixed"])
+        let result = try run([
+            "--count", "3000", "--rate", "0", "--port", "0", "--kafka-brokers", mesh.cluster.bootstrapServers,
+            "--seed", "3", "--mode", "mixed",
+        ])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.contains("sent 3000 events to kafka topic readings"), "\(result.stdout)")
         #expect(result.stdout.contains("undelivered: 0"))
@@ -67,18 +77,24 @@ import Testing
     @Test func runningItServesMetricsWithHelpAndSIGTERMStopsItCleanly() async throws {
         let mesh = try TestMesh()
         let port = try freePort()
-        let (process, out, _) = try launch(["--rate", "500", "--port", "\(port)", "--host", "127.0.0.1",
-                                            "--kafka-brokers", mesh.cluster.bootstrapServers])
+        let (process, out, _) = try launch([
+            "--rate", "500", "--port", "\(port)", "--host", "127.0.0.1",
+            "--kafka-brokers", mesh.cluster.bootstrapServers,
+        ])
         defer { if process.isRunning { process.terminate() } }
         let metrics = Mutexed("")
         try await eventually(30, "events counted on /metrics") {
-            guard let text = try? String(contentsOf: URL(string: "http://127.0.0.1:\(port)/metrics")!, encoding: .utf8) else { return false }
+            guard let text = try? String(contentsOf: URL(string: "http://127.0.0.1:\(port)/metrics")!, encoding: .utf8)
+            else { return false }
             metrics.withLock { $0 = text }
             return text.contains(#"alertron_generator_events_total{kind="reading",anomaly="none"}"#)
         }
         let text = metrics.withLock { $0 }
-        for name in ["alertron_generator_events_total", "alertron_generator_events_per_second", "alertron_generator_target_events_per_second",
-                     "alertron_generator_delivery_seconds", "alertron_generator_undelivered_events_total"] {
+        for name in [
+            "alertron_generator_events_total", "alertron_generator_events_per_second",
+            "alertron_generator_target_events_per_second",
+            "alertron_generator_delivery_seconds", "alertron_generator_undelivered_events_total",
+        ] {
             #expect(text.contains("# HELP \(name) "), "\(name) has no help")
             #expect(!text.contains("# HELP \(name) \(name)\n"), "\(name) has only its name as help")
         }
@@ -93,12 +109,19 @@ import Testing
 
     @Test func evaluateReadsAScoredFileAndPrintsPrecisionAndRecall() throws {
         let path = temporaryPath("scored.jsonl")
-        let readings = [(true, true), (true, false), (false, false), (false, true), (false, false)].enumerated().map { index, pair in
-            ScoredEvent(event: .reading(Reading(id: "r\(index)", ts: "2026-01-01T00:00:00.000Z", deviceID: "edge-1", temperature: 22,
-                                                pressure: 1010, vibration: 0.02, truth: GroundTruth(anomaly: pair.0, kind: pair.0 ? "shift" : nil))),
-                        score: 0.5, anomaly: pair.1, severity: pair.1 ? .warning : .none, model: "isolation_forest@x", scoredAt: "2026-01-01T00:00:01.000Z")
+        let readings = [(true, true), (true, false), (false, false), (false, true), (false, false)].enumerated().map {
+            index, pair in
+            ScoredEvent(
+                event: .reading(
+                    Reading(
+                        id: "r\(index)", ts: "2026-01-01T00:00:00.000Z", deviceID: "edge-1", temperature: 22,
+                        pressure: 1010, vibration: 0.02,
+                        truth: GroundTruth(anomaly: pair.0, kind: pair.0 ? "shift" : nil))),
+                score: 0.5, anomaly: pair.1, severity: pair.1 ? .warning : .none, model: "isolation_forest@x",
+                scoredAt: "2026-01-01T00:00:01.000Z")
         }
-        try readings.map { String(decoding: EventWriter.encode($0), as: UTF8.self) }.joined(separator: "\n").write(toFile: path, atomically: true, encoding: .utf8)
+        try readings.map { String(decoding: EventWriter.encode($0), as: UTF8.self) }.joined(separator: "\n").write(
+            toFile: path, atomically: true, encoding: .utf8)
         let result = try run(["evaluate", "--file", path])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.contains("precision 0.5000  recall 0.5000  F1 0.5000"), "\(result.stdout)")

@@ -7,12 +7,17 @@ import Testing
 @testable import Generator
 
 @Suite(.computeThread) struct EvaluationTests {
-    private func scored(_ id: String, kind: String?, anomalous truth: Bool?, flagged: Bool, severity: Severity = .none,
-                        temperature: Double = 22, score: Double = 0.5, model: String = "isolation_forest@test") -> ScoredEvent {
-        let reading = Reading(id: id, ts: "2026-01-01T00:00:00.000Z", deviceID: "edge-1", temperature: temperature, pressure: 1010,
-                              vibration: 0.025, truth: truth.map { GroundTruth(anomaly: $0, kind: kind) })
-        return ScoredEvent(event: .reading(reading), score: score, anomaly: flagged, severity: flagged && severity == .none ? .warning : severity,
-                           model: model, scoredAt: "2026-01-01T00:00:01.000Z")
+    private func scored(
+        _ id: String, kind: String?, anomalous truth: Bool?, flagged: Bool, severity: Severity = .none,
+        temperature: Double = 22, score: Double = 0.5, model: String = "isolation_forest@test"
+    ) -> ScoredEvent {
+        let reading = Reading(
+            id: id, ts: "2026-01-01T00:00:00.000Z", deviceID: "edge-1", temperature: temperature, pressure: 1010,
+            vibration: 0.025, truth: truth.map { GroundTruth(anomaly: $0, kind: kind) })
+        return ScoredEvent(
+            event: .reading(reading), score: score, anomaly: flagged,
+            severity: flagged && severity == .none ? .warning : severity,
+            model: model, scoredAt: "2026-01-01T00:00:01.000Z")
     }
 
     /// Three spikes (two caught), two stuck sensors (none caught), one correlated fault
@@ -30,8 +35,11 @@ import Testing
         // A redelivered copy of s3 with another verdict: the first verdict stands.
         events.append(scored("s3", kind: "spike", anomalous: true, flagged: true))
         events.append(scored("u1", kind: nil, anomalous: nil, flagged: true))
-        events.append(ScoredEvent(event: .log(LogEvent(id: "l1", ts: "2026-01-01T00:00:00.000Z", source: "db-1", message: "disk full")),
-                                  score: 0.9, anomaly: true, severity: .critical, model: "log_severity@test", scoredAt: "2026-01-01T00:00:01.000Z"))
+        events.append(
+            ScoredEvent(
+                event: .log(LogEvent(id: "l1", ts: "2026-01-01T00:00:00.000Z", source: "db-1", message: "disk full")),
+                score: 0.9, anomaly: true, severity: .critical, model: "log_severity@test",
+                scoredAt: "2026-01-01T00:00:01.000Z"))
         return events
     }
 
@@ -44,7 +52,9 @@ import Testing
 
         var evaluation = Evaluation()
         try evaluation.add(file: path)
-        #expect(evaluation.overall == Evaluation.Confusion(truePositives: 3, falsePositives: 1, falseNegatives: 3, trueNegatives: 9))
+        #expect(
+            evaluation.overall
+                == Evaluation.Confusion(truePositives: 3, falsePositives: 1, falseNegatives: 3, trueNegatives: 9))
         #expect(evaluation.overall.precision == 0.75)
         #expect(evaluation.overall.recall == 0.5)
         #expect(abs(evaluation.overall.f1 - 0.6) < 1e-12)
@@ -62,7 +72,8 @@ import Testing
     @Test func nothingToCountIsNotANumberRatherThanAGuess() {
         let empty = Evaluation.Confusion()
         #expect(empty.precision.isNaN && empty.recall.isNaN && empty.f1.isNaN)
-        let noDetections = Evaluation.Confusion(truePositives: 0, falsePositives: 0, falseNegatives: 4, trueNegatives: 10)
+        let noDetections = Evaluation.Confusion(
+            truePositives: 0, falsePositives: 0, falseNegatives: 4, trueNegatives: 10)
         #expect(noDetections.precision.isNaN)
         #expect(noDetections.recall == 0)
         #expect(Evaluation.format(noDetections.precision) == "n/a")
@@ -71,16 +82,23 @@ import Testing
     @Test func withTheModelEachDetectionIsAttributedToTheRangeRuleOrTheForest() throws {
         var parameters = IsolationForest.Parameters()
         parameters.trees = 20
-        let model = try IsolationForest.train(SensorProfile.normalReadings(count: 2000, seed: 3),
-                                              featureNames: SensorProfile.featureNames, parameters: parameters)
+        let model = try IsolationForest.train(
+            SensorProfile.normalReadings(count: 2000, seed: 3),
+            featureNames: SensorProfile.featureNames, parameters: parameters)
         var evaluation = Evaluation(attribution: try Evaluation.Attribution(model: model, rangeTolerance: 0.5))
         // A spike far beyond the training range but scored low: only the range rule can have flagged it.
-        evaluation.add(scored("a", kind: "spike", anomalous: true, flagged: true, severity: .critical, temperature: 80,
-                              score: model.threshold - 0.05, model: model.version))
+        evaluation.add(
+            scored(
+                "a", kind: "spike", anomalous: true, flagged: true, severity: .critical, temperature: 80,
+                score: model.threshold - 0.05, model: model.version))
         // A fault inside the range scored above the threshold: the forest.
-        evaluation.add(scored("b", kind: "correlated", anomalous: true, flagged: true, score: model.threshold + 0.05, model: model.version))
+        evaluation.add(
+            scored(
+                "b", kind: "correlated", anomalous: true, flagged: true, score: model.threshold + 0.05,
+                model: model.version))
         // Flagged by another model: counted, not attributed.
-        evaluation.add(scored("c", kind: "shift", anomalous: true, flagged: true, score: 0.9, model: "isolation_forest@other"))
+        evaluation.add(
+            scored("c", kind: "shift", anomalous: true, flagged: true, score: 0.9, model: "isolation_forest@other"))
         #expect(evaluation.kinds["spike"]?.byRangeRule == 1 && evaluation.kinds["spike"]?.byForest == 0)
         #expect(evaluation.kinds["correlated"]?.byRangeRule == 0 && evaluation.kinds["correlated"]?.byForest == 1)
         #expect(evaluation.kinds["shift"]?.detected == 1 && evaluation.kinds["shift"]?.byForest == 0)

@@ -7,8 +7,10 @@ import Testing
 @testable import Generator
 
 @Suite(.computeThread) struct FleetTests {
-    private func configuration(seed: UInt64 = 7, anomalyRate: Double = 0.02, kinds: [AnomalyKind] = AnomalyKind.allCases,
-                               devices: Int = 50) -> EventStream.Configuration {
+    private func configuration(
+        seed: UInt64 = 7, anomalyRate: Double = 0.02, kinds: [AnomalyKind] = AnomalyKind.allCases,
+        devices: Int = 50
+    ) -> EventStream.Configuration {
         var configuration = EventStream.Configuration()
         configuration.seed = seed
         configuration.runID = "fleet"
@@ -26,7 +28,9 @@ import Testing
         #expect(first.map { EventWriter.encode($0.event) } == again.map { EventWriter.encode($0.event) })
 
         let other = try events(5000, configuration(seed: 8))
-        let values = { (events: [GeneratedEvent]) in events.compactMap(\.reading).map { [$0.temperature, $0.pressure, $0.vibration] } }
+        let values = { (events: [GeneratedEvent]) in
+            events.compactMap(\.reading).map { [$0.temperature, $0.pressure, $0.vibration] }
+        }
         #expect(values(first) != values(other))
     }
 
@@ -40,7 +44,10 @@ import Testing
         for _ in 0..<2000 {
             let a = try #require(try first.next(wallClock: "2026-03-01T10:00:00.000Z")?.reading)
             let b = try #require(try second.next(wallClock: "2026-03-01T10:00:01.000Z")?.reading)
-            #expect([a.deviceID, "\(a.temperature)", "\(a.pressure)", "\(a.vibration)"] == [b.deviceID, "\(b.temperature)", "\(b.pressure)", "\(b.vibration)"])
+            #expect(
+                [a.deviceID, "\(a.temperature)", "\(a.pressure)", "\(a.vibration)"] == [
+                    b.deviceID, "\(b.temperature)", "\(b.pressure)", "\(b.vibration)",
+                ])
             #expect(a.truth == b.truth)
             #expect(a.id != b.id)
         }
@@ -49,7 +56,10 @@ import Testing
     @Test func idsAreTheRunIDAndASequenceAndDevicesTakeTurns() throws {
         let stream = try events(120, configuration(devices: 3))
         #expect(stream.map(\.event.id) == (0..<120).map { "fleet-\($0)" })
-        #expect(stream.prefix(6).compactMap(\.reading).map(\.deviceID) == ["edge-1", "edge-2", "edge-3", "edge-1", "edge-2", "edge-3"])
+        #expect(
+            stream.prefix(6).compactMap(\.reading).map(\.deviceID) == [
+                "edge-1", "edge-2", "edge-3", "edge-1", "edge-2", "edge-3",
+            ])
         // Timestamps follow the fleet's clock: one round of 3 devices per 60 s interval.
         #expect(stream[3].event.ts == "2026-01-01T00:01:00.000Z")
     }
@@ -73,7 +83,8 @@ import Testing
         #expect(Set(byKind.keys) == Set(AnomalyKind.allCases.map(\.rawValue)))
         // Each kind gets about an equal share of the anomalous readings.
         for (kind, count) in byKind {
-            #expect(abs(Double(count) / Double(anomalous.count) - 0.25) < 0.08, "\(kind): \(count) of \(anomalous.count)")
+            #expect(
+                abs(Double(count) / Double(anomalous.count) - 0.25) < 0.08, "\(kind): \(count) of \(anomalous.count)")
         }
 
         let range = SensorProfile.physicalRange
@@ -92,7 +103,9 @@ import Testing
         for reading in readings {
             if reading.truth?.kind == "stuck", let last = previous[reading.deviceID] {
                 stuck += 1
-                if last.temperature == reading.temperature || last.pressure == reading.pressure || last.vibration == reading.vibration {
+                if last.temperature == reading.temperature || last.pressure == reading.pressure
+                    || last.vibration == reading.vibration
+                {
                     stuckRepeats += 1
                 }
             }
@@ -103,7 +116,9 @@ import Testing
         var sums: [String: (count: Double, values: SIMD3<Double>)] = [:]
         for reading in readings where reading.truth?.anomaly == false {
             let sum = sums[reading.deviceID] ?? (0, .zero)
-            sums[reading.deviceID] = (sum.count + 1, sum.values + SIMD3(reading.temperature, reading.pressure, reading.vibration))
+            sums[reading.deviceID] = (
+                sum.count + 1, sum.values + SIMD3(reading.temperature, reading.pressure, reading.vibration)
+            )
         }
         let correlated = anomalous.filter { $0.truth?.kind == "correlated" }
         let faultLike = correlated.filter { reading in
@@ -135,12 +150,15 @@ import Testing
             // The scorer's out-of-range rule must never fire on a normal reading.
             #expect(zip(row, bounds).allSatisfy { $1.contains($0) })
         }
-        #expect(Double(insideTraining) / Double(readings.count) > 0.99, "\(insideTraining) of \(readings.count) inside the training range")
+        #expect(
+            Double(insideTraining) / Double(readings.count) > 0.99,
+            "\(insideTraining) of \(readings.count) inside the training range")
         var scores: [Double] = []
         model.score(matrix, into: &scores)
         let flagged = scores.filter(model.isAnomaly).count
         // The model was fit to flag 1% of its training data; drift adds a little (about 0.3%).
-        #expect(Double(flagged) / Double(readings.count) < 0.02, "\(flagged) of \(readings.count) normal readings flagged")
+        #expect(
+            Double(flagged) / Double(readings.count) < 0.02, "\(flagged) of \(readings.count) normal readings flagged")
     }
 
     @Test func devicesBeyondTheTrainingFleetContinueTheSameDraw() throws {

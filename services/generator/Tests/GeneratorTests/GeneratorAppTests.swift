@@ -16,8 +16,9 @@ import Telemetry
         var generator = GeneratorSettings()
         generator.kafka = kafka
         generator.drainTimeout = .zero
-        let (app, _) = try buildApplication(runtime: ServiceRuntime(settings: ServiceSettings(serviceName: "generator"), logger: quietLogger),
-                                            settings: generator)
+        let (app, _) = try buildApplication(
+            runtime: ServiceRuntime(settings: ServiceSettings(serviceName: "generator"), logger: quietLogger),
+            settings: generator)
         try await app.test(.router) { client in
             try await client.execute(uri: "/healthz", method: .get) { #expect($0.status == .ok) }
             try await client.execute(uri: "/readyz", method: .get) { response in
@@ -32,8 +33,9 @@ import Telemetry
         generator.target = .http
         generator.ingestURL = URL(string: "http://127.0.0.1:1")!
         generator.drainTimeout = .zero
-        let (app, _) = try buildApplication(runtime: ServiceRuntime(settings: ServiceSettings(serviceName: "generator"), logger: quietLogger),
-                                            settings: generator)
+        let (app, _) = try buildApplication(
+            runtime: ServiceRuntime(settings: ServiceSettings(serviceName: "generator"), logger: quietLogger),
+            settings: generator)
         try await app.test(.router) { client in
             try await client.execute(uri: "/readyz", method: .get) { response in
                 #expect(response.status == .serviceUnavailable)

@@ -24,7 +24,11 @@ final class StandInIngest: Sendable {
     let requests = Mutexed<[Request]>([])
     let accepted = Mutexed<[String]>([])
 
-    init(answer: @escaping @Sendable (_ number: Int, _ lines: Int) -> (status: Int, retryAfter: String?) = { _, _ in (202, nil) }) {
+    init(
+        answer: @escaping @Sendable (_ number: Int, _ lines: Int) -> (status: Int, retryAfter: String?) = { _, _ in
+            (202, nil)
+        }
+    ) {
         self.answer = answer
     }
 
@@ -37,22 +41,30 @@ final class StandInIngest: Sendable {
                 let number = self.requests.withLock { $0.count }
                 let (status, retryAfter) = self.answer(number, lines.count)
                 self.requests.withLock {
-                    $0.append(Request(path: path, lines: lines.count, status: status, at: .now,
-                                      contentType: request.headers[.contentType], authorization: request.headers[.authorization]))
+                    $0.append(
+                        Request(
+                            path: path, lines: lines.count, status: status, at: .now,
+                            contentType: request.headers[.contentType], authorization: request.headers[.authorization]))
                 }
                 guard status == 202 else {
                     var headers = HTTPFields()
                     if let retryAfter { headers[.retryAfter] = retryAfter }
-                    return Response(status: .init(code: status), headers: headers,
-                                    body: .init(byteBuffer: ByteBuffer(string: #"{"error":"stand-in says \#(status)","row":0,"field":"id"}"#)))
+                    return Response(
+                        status: .init(code: status), headers: headers,
+                        body: .init(
+                            byteBuffer: ByteBuffer(
+                                string: #"{"error":"stand-in says \#(status)","row":0,"field":"id"}"#)))
                 }
                 let ids = try lines.map { try EventCodec.decodeInbound(Array($0.utf8)).id }
                 self.accepted.withLock { $0.append(contentsOf: ids) }
                 let json = #"{"accepted":\#(ids.count),"ids":[\#(ids.map { "\"\($0)\"" }.joined(separator: ","))]}"#
-                return Response(status: .accepted, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: json)))
+                return Response(
+                    status: .accepted, headers: [.contentType: "application/json"],
+                    body: .init(byteBuffer: ByteBuffer(string: json)))
             }
         }
-        return Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)), logger: quietLogger)
+        return Application(
+            router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)), logger: quietLogger)
     }
 }
 
@@ -74,11 +86,15 @@ final class StandInIngest: Sendable {
             try await eventually(30, "the run to finish") { generator.hasFinished }
             _ = await generator.stop()
 
-            #expect(ingest.accepted.withLock { $0 } == (0..<300).map { "test-\($0)" }, "every event exactly once, in order")
+            #expect(
+                ingest.accepted.withLock { $0 } == (0..<300).map { "test-\($0)" }, "every event exactly once, in order")
             let requests = ingest.requests.withLock { $0 }
             #expect(requests.map(\.status) == [503, 202, 202, 202])
             #expect(requests[1].at - requests[0].at >= .milliseconds(950), "the retry waited for Retry-After")
-            #expect(requests.allSatisfy { $0.contentType == "application/x-ndjson" && $0.authorization == "Bearer secret-token" })
+            #expect(
+                requests.allSatisfy {
+                    $0.contentType == "application/x-ndjson" && $0.authorization == "Bearer secret-token"
+                })
             let summary = generator.worker.summary
             #expect(summary.delivered.total == 300 && summary.undelivered == 0 && summary.failedAttempts == 1)
         }
@@ -87,7 +103,8 @@ final class StandInIngest: Sendable {
     @Test func aTooLargeRequestIsSplitAndLogLinesGoToTheirOwnEndpoint() async throws {
         let ingest = StandInIngest { _, lines in lines > 30 ? (413, nil) : (202, nil) }
         try await ingest.application.test(.live) { client in
-            let generator = try RunningGenerator(settings: settings(port: try #require(client.port), count: 400, mode: .mixed))
+            let generator = try RunningGenerator(
+                settings: settings(port: try #require(client.port), count: 400, mode: .mixed))
             try await eventually(30, "the run to finish") { generator.hasFinished }
             _ = await generator.stop()
 

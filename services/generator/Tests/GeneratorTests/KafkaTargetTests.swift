@@ -39,7 +39,9 @@ import Testing
         // What the service counted, read from the factory it was given: every reading, by anomaly.
         let counted = metrics.counters(label: "alertron_generator_events_total")
         #expect(counted.reduce(0) { $0 + $1.totalValue } == 2000)
-        #expect(try metrics.expectCounter("alertron_generator_events_total", [("kind", "reading"), ("anomaly", "none")]).totalValue
+        #expect(
+            try metrics.expectCounter("alertron_generator_events_total", [("kind", "reading"), ("anomaly", "none")])
+                .totalValue
                 == Int64(expected.filter { $0.truth?.anomaly != true }.count))
         #expect(try metrics.expectCounter("alertron_generator_undelivered_events_total").totalValue == 0)
         #expect(try metrics.expectTimer("alertron_generator_delivery_seconds").values.count == 10)

@@ -6,7 +6,9 @@ import Testing
 @testable import Generator
 
 @Suite struct LogLineTests {
-    private func logConfiguration(mode: GeneratorMode = .logs, criticalRate: Double = 0.1, logShare: Double = 0.2) -> EventStream.Configuration {
+    private func logConfiguration(
+        mode: GeneratorMode = .logs, criticalRate: Double = 0.1, logShare: Double = 0.2
+    ) -> EventStream.Configuration {
         var configuration = EventStream.Configuration()
         configuration.mode = mode
         configuration.criticalRate = criticalRate
@@ -61,8 +63,12 @@ import Testing
         #expect(replayed.map(\.label) == [.routineLog, .criticalLog, .criticalLog, .routineLog])
         let logs = replayed.compactMap(\.log)
         #expect(logs.allSatisfy { $0.source == "BGL_sample" })
-        #expect(logs[0].message == "1117838570 2005.06.03 R02-M1-N0-C:J12-U11 RAS KERNEL INFO instruction cache parity error corrected")
-        #expect(logs[2].message == "1117869876 R04-M1-N4 RAS APP FATAL ciod: failed to read message prefix on control stream")
+        #expect(
+            logs[0].message
+                == "1117838570 2005.06.03 R02-M1-N0-C:J12-U11 RAS KERNEL INFO instruction cache parity error corrected")
+        #expect(
+            logs[2].message
+                == "1117869876 R04-M1-N4 RAS APP FATAL ciod: failed to read message prefix on control stream")
         #expect(logs[3].message.utf8.count <= LogEvent.maxMessageBytes && logs[3].message.utf8.count > 8000)
         #expect(logs[3].message.allSatisfy { $0 == "é" })
         #expect(replay.skippedLines == 1)
@@ -76,6 +82,9 @@ import Testing
         #expect(once.allSatisfy { $0.label == .unlabeledLog && $0.log?.source == "app-1" })
 
         let looped = try events(5, logConfiguration(), replay: LogReplay(path: path, format: .raw, loop: true))
-        #expect(looped.compactMap(\.log).map(\.message) == ["first line", "second line", "first line", "second line", "first line"])
+        #expect(
+            looped.compactMap(\.log).map(\.message) == [
+                "first line", "second line", "first line", "second line", "first line",
+            ])
     }
 }

@@ -24,7 +24,8 @@ import Testing
         var pacer = RatePacer(rate: 100_000)
         #expect(pacer.decide(at: origin, limit: 5000) == .wait(until: origin + .microseconds(9990)))
         #expect(pacer.decide(at: origin + .milliseconds(10), limit: 5000) == .send(1001))
-        #expect(pacer.decide(at: origin + .milliseconds(100), limit: 5000) == .send(5000), "at most the limit per batch")
+        #expect(
+            pacer.decide(at: origin + .milliseconds(100), limit: 5000) == .send(5000), "at most the limit per batch")
         #expect(pacer.decide(at: origin + .milliseconds(100), limit: 5000) == .send(4000))
     }
 

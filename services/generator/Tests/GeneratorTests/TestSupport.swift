@@ -30,11 +30,15 @@ func testSettings(count: Int, mode: GeneratorMode = .readings, seed: UInt64 = 7)
 }
 
 /// `count` events of a stream made with `configuration`.
-func events(_ count: Int, _ configuration: EventStream.Configuration, replay: LogReplay? = nil) throws -> [GeneratedEvent] {
+func events(
+    _ count: Int, _ configuration: EventStream.Configuration, replay: LogReplay? = nil
+) throws -> [GeneratedEvent] {
     var stream = EventStream(configuration: configuration, replay: replay)
     var events: [GeneratedEvent] = []
     events.reserveCapacity(count)
-    while events.count < count, let event = try stream.next(wallClock: "2026-01-01T00:00:00.000Z") { events.append(event) }
+    while events.count < count, let event = try stream.next(wallClock: "2026-01-01T00:00:00.000Z") {
+        events.append(event)
+    }
     return events
 }
 
@@ -67,11 +71,14 @@ final class RunningGenerator: Sendable {
     private let group: ServiceGroup
     private let task: Task<Void, any Error>
 
-    init(settings: GeneratorSettings, kafka: KafkaConfiguration = KafkaConfiguration(bootstrapServers: "127.0.0.1:1"),
-         metrics: (any MetricsFactory)? = nil) throws {
+    init(
+        settings: GeneratorSettings, kafka: KafkaConfiguration = KafkaConfiguration(bootstrapServers: "127.0.0.1:1"),
+        metrics: (any MetricsFactory)? = nil
+    ) throws {
         var settings = settings
         settings.kafka = kafka
-        let runtime = ServiceRuntime(settings: ServiceSettings(serviceName: "generator"), logger: quietLogger, metricsFactory: metrics)
+        let runtime = ServiceRuntime(
+            settings: ServiceSettings(serviceName: "generator"), logger: quietLogger, metricsFactory: metrics)
         let (application, worker) = try buildApplication(runtime: runtime, settings: settings)
         self.worker = worker
         let group = serviceGroup(application: application, worker: worker, logger: quietLogger)

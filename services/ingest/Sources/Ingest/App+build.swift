@@ -4,7 +4,9 @@ import Kafka
 import ServiceLifecycle
 import Telemetry
 
-package func buildApplication(runtime: ServiceRuntime, settings: IngestSettings = IngestSettings()) throws -> some ApplicationProtocol {
+package func buildApplication(
+    runtime: ServiceRuntime, settings: IngestSettings = IngestSettings()
+) throws -> some ApplicationProtocol {
     var configuration = KafkaProducerConfiguration(kafka: settings.kafka)
     // A request waits for its acknowledgement: a short linger keeps that wait short, and the
     // delivery timeout is the request's deadline, so an unreachable broker answers 503 in time
@@ -17,10 +19,15 @@ package func buildApplication(runtime: ServiceRuntime, settings: IngestSettings 
 }
 
 /// The routes over any producer; `services` run beside the HTTP server (the Kafka producer).
-func buildApplication(runtime: ServiceRuntime, settings: IngestSettings, producer: any BatchSending,
-                      services: [any Service] = []) -> some ApplicationProtocol {
+func buildApplication(
+    runtime: ServiceRuntime, settings: IngestSettings, producer: any BatchSending,
+    services: [any Service] = []
+) -> some ApplicationProtocol {
     let router = runtime.makeRouter()
-    router.addRoutes(IngestController(producer: producer, metrics: IngestMetrics(runtime.metrics), settings: settings,
-                                      logger: runtime.logger).routes)
+    router.addRoutes(
+        IngestController(
+            producer: producer, metrics: IngestMetrics(runtime.metrics), settings: settings,
+            logger: runtime.logger
+        ).routes)
     return runtime.makeApplication(router: router, services: services)
 }

@@ -17,25 +17,33 @@ struct IngestController: Sendable {
     /// The ingest routes, behind the bearer token when one is set (/healthz and /metrics are not).
     var routes: RouteCollection<BasicRequestContext> {
         let routes = RouteCollection(context: BasicRequestContext.self)
-        routes.add(middleware: BearerTokenMiddleware(token: settings.token, tokenSetting: "INGEST_TOKEN") { [metrics] request in
-            metrics.rejected(APIError.unauthorized(tokenSetting: "").code)
-            metrics.request(route: Self.route(of: request.uri.path), status: 401, bytes: 0, duration: nil)
-        })
+        routes.add(
+            middleware: BearerTokenMiddleware(token: settings.token, tokenSetting: "INGEST_TOKEN") {
+                [metrics] request in
+                metrics.rejected(APIError.unauthorized(tokenSetting: "").code)
+                metrics.request(route: Self.route(of: request.uri.path), status: 401, bytes: 0, duration: nil)
+            })
         routes.post("/v1/readings") { request, _ in
             await answer("/v1/readings", request) { (request: inout Request) async throws(APIError) in
                 try await submit(&request, as: .reading)
             }
         }
         routes.post("/v1/logs") { request, _ in
-            await answer("/v1/logs", request) { (request: inout Request) async throws(APIError) in try await submit(&request, as: .log) }
+            await answer("/v1/logs", request) { (request: inout Request) async throws(APIError) in
+                try await submit(&request, as: .log)
+            }
         }
         // The source project's routes, mapped onto the same events.
         routes.post("/ingest") { request, _ in
-            await answer("/ingest", request) { (request: inout Request) async throws(APIError) in try await legacyReading(&request) }
+            await answer("/ingest", request) { (request: inout Request) async throws(APIError) in
+                try await legacyReading(&request)
+            }
         }
         routes.get("/log/:message") { request, context in
             let message = context.parameters.get("message") ?? ""
-            return await answer("/log", request) { (_: inout Request) async throws(APIError) in try await legacyLog(message) }
+            return await answer("/log", request) { (_: inout Request) async throws(APIError) in
+                try await legacyLog(message)
+            }
         }
         return routes
     }
@@ -47,13 +55,15 @@ struct IngestController: Sendable {
 
     private func submit(_ request: inout Request, as kind: InboundKind) async throws(APIError) -> Accepted {
         guard let format = BodyFormat(contentType: request.headers[.contentType]) else {
-            throw APIError(status: 415, code: "unsupported_media_type",
-                            message: "Content-Type must be application/json (one event or an array) or application/x-ndjson, "
-                                + "found \(request.headers[.contentType].map { "'\($0.prefix(80))'" } ?? "none")")
+            throw APIError(
+                status: 415, code: "unsupported_media_type",
+                message: "Content-Type must be application/json (one event or an array) or application/x-ndjson, "
+                    + "found \(request.headers[.contentType].map { "'\($0.prefix(80))'" } ?? "none")")
         }
         let body = try await collectBody(&request)
         let events = try body.withUnsafeReadableBytes { (raw) throws(APIError) in
-            try Submission.events(in: raw, format: format, kind: kind, maxEvents: settings.maxEvents, now: Timestamp.now())
+            try Submission.events(
+                in: raw, format: format, kind: kind, maxEvents: settings.maxEvents, now: Timestamp.now())
         }
         return try await produce(events)
     }
@@ -71,20 +81,25 @@ struct IngestController: Sendable {
             throw .badRequest("malformed_json", LegacyReading.shape)
         }
         guard legacy.features.count == 3 else {
-            throw .badRequest("invalid_value", "field 'features' must hold exactly 3 numbers [temperature, pressure, vibration]",
-                              row: 1, field: "features")
+            throw .badRequest(
+                "invalid_value", "field 'features' must hold exactly 3 numbers [temperature, pressure, vibration]",
+                row: 1, field: "features")
         }
         // Rewritten as the reading it stands for, then validated by the one codec every reading goes through.
-        var json = "{\"temperature\":\(legacy.features[0]),\"pressure\":\(legacy.features[1]),\"vibration\":\(legacy.features[2])"
+        var json =
+            "{\"temperature\":\(legacy.features[0]),\"pressure\":\(legacy.features[1]),\"vibration\":\(legacy.features[2])"
         if let deviceID = legacy.deviceID { json += ",\"device_id\":" + JSONString.quoted(deviceID) }
         switch legacy.ts {
         case .seconds(let seconds)?:
             // Years 0000 to 9999, as RFC 3339 allows; anything else (or not finite) is refused.
             guard seconds.isFinite, (-62_167_219_200...253_402_300_799).contains(seconds) else {
-                throw .badRequest("invalid_value", "row 1: field 'ts' in Unix seconds must be a time in the years 0000 to 9999",
-                                  row: 1, field: "ts")
+                throw .badRequest(
+                    "invalid_value", "row 1: field 'ts' in Unix seconds must be a time in the years 0000 to 9999",
+                    row: 1, field: "ts")
             }
-            json += ",\"ts\":" + JSONString.quoted(Timestamp.format(millisecondsSinceEpoch: Int64((seconds * 1000).rounded())))
+            json +=
+                ",\"ts\":"
+                + JSONString.quoted(Timestamp.format(millisecondsSinceEpoch: Int64((seconds * 1000).rounded())))
         case .text(let text)?: json += ",\"ts\":" + JSONString.quoted(text)
         case nil: break
         }
@@ -102,16 +117,23 @@ struct IngestController: Sendable {
     private func legacyLog(_ encoded: String) async throws(APIError) -> Accepted {
         let message = encoded.removingPercentEncoding ?? encoded
         guard message.utf8.count <= LogEvent.maxMessageBytes else {
-            throw .badRequest("too_large", "row 1: field 'message' must be at most \(LogEvent.maxMessageBytes) UTF-8 bytes", row: 1, field: "message")
+            throw .badRequest(
+                "too_large", "row 1: field 'message' must be at most \(LogEvent.maxMessageBytes) UTF-8 bytes", row: 1,
+                field: "message")
         }
-        return try await produce([.log(LogEvent(id: EventID.generate(), ts: Timestamp.now(), source: "http-get", message: message))])
+        return try await produce([
+            .log(LogEvent(id: EventID.generate(), ts: Timestamp.now(), source: "http-get", message: message))
+        ])
     }
 
     // MARK: Steps
 
     private func collectBody(_ request: inout Request) async throws(APIError) -> ByteBuffer {
-        let tooLarge = APIError(status: 413, code: "body_too_large", message: "the body is larger than \(settings.maxBodyBytes) bytes")
-        if let length = request.headers[.contentLength].flatMap(Int.init), length > settings.maxBodyBytes { throw tooLarge }
+        let tooLarge = APIError(
+            status: 413, code: "body_too_large", message: "the body is larger than \(settings.maxBodyBytes) bytes")
+        if let length = request.headers[.contentLength].flatMap(Int.init), length > settings.maxBodyBytes {
+            throw tooLarge
+        }
         do {
             return try await request.collectBody(upTo: settings.maxBodyBytes)
         } catch let error as HTTPResponseError where error.status == .contentTooLarge {
@@ -139,17 +161,27 @@ struct IngestController: Sendable {
             let kafkaError = error as? KafkaError
             switch kafkaError?.code {
             case .messageTooLarge?:
-                throw APIError(status: 413, code: "too_large", message: "an event is larger than a Kafka message may be; send it smaller")
+                throw APIError(
+                    status: 413, code: "too_large",
+                    message: "an event is larger than a Kafka message may be; send it smaller")
             case .queueFull?:
-                throw APIError(status: 503, code: "queue_full", message: "ingest is at capacity; send again after Retry-After", retryAfter: 1)
+                throw APIError(
+                    status: 503, code: "queue_full", message: "ingest is at capacity; send again after Retry-After",
+                    retryAfter: 1)
             case _ where kafkaError?.isRetriable ?? false, .shutDown?:
-                logger.warning("events not acknowledged by the broker", metadata: ["error": "\(error)", "events": "\(events.count)"])
-                throw APIError(status: 503, code: "kafka_unavailable",
-                                message: "the broker did not acknowledge the events in time; nothing was accepted, send again after Retry-After",
-                                retryAfter: 5)
+                logger.warning(
+                    "events not acknowledged by the broker",
+                    metadata: ["error": "\(error)", "events": "\(events.count)"])
+                throw APIError(
+                    status: 503, code: "kafka_unavailable",
+                    message:
+                        "the broker did not acknowledge the events in time; nothing was accepted, send again after Retry-After",
+                    retryAfter: 5)
             default:
                 logger.error("events refused by Kafka", metadata: ["error": "\(error)"])
-                throw APIError(status: 500, code: "kafka_error", message: "Kafka refused the events: \(kafkaError?.code.rawValue ?? "unknown")")
+                throw APIError(
+                    status: 500, code: "kafka_error",
+                    message: "Kafka refused the events: \(kafkaError?.code.rawValue ?? "unknown")")
             }
         }
         metrics.producerQueue.record(producer.queuedMessages)
@@ -159,8 +191,10 @@ struct IngestController: Sendable {
     }
 
     /// Runs a route: turns the outcome into a JSON answer, records metrics.
-    private func answer(_ route: String, _ request: Request,
-                        _ body: (inout Request) async throws(APIError) -> Accepted) async -> Response {
+    private func answer(
+        _ route: String, _ request: Request,
+        _ body: (inout Request) async throws(APIError) -> Accepted
+    ) async -> Response {
         let start = ContinuousClock.now
         var request = request
         let response: Response
@@ -172,14 +206,16 @@ struct IngestController: Sendable {
             response = error.response
         }
         let bytes = request.headers[.contentLength].flatMap(Int.init) ?? 0
-        metrics.request(route: route, status: Int(response.status.code), bytes: bytes, duration: ContinuousClock.now - start)
+        metrics.request(
+            route: route, status: Int(response.status.code), bytes: bytes, duration: ContinuousClock.now - start)
         return response
     }
 
     private static func json(_ status: Int, _ text: String, headers: HTTPFields = [:]) -> Response {
         var headers = headers
         headers[.contentType] = "application/json"
-        return Response(status: .init(code: status), headers: headers, body: .init(byteBuffer: ByteBuffer(string: text)))
+        return Response(
+            status: .init(code: status), headers: headers, body: .init(byteBuffer: ByteBuffer(string: text)))
     }
 }
 
@@ -198,7 +234,6 @@ struct Accepted: Sendable {
     }
 }
 
-
 /// The body of the source project's `POST /ingest`. Decoded with Codable rather than
 /// JSONSerialization, whose NSNumber answers `is Bool` for 0 and 1 on Linux.
 struct LegacyReading: Decodable {
@@ -216,7 +251,8 @@ struct LegacyReading: Decodable {
         }
     }
 
-    static let shape = "the body must be a JSON object {\"device_id\", \"features\": [temperature, pressure, vibration], \"ts\"}"
+    static let shape =
+        "the body must be a JSON object {\"device_id\", \"features\": [temperature, pressure, vibration], \"ts\"}"
 
     var deviceID: String?
     var features: [Double]
@@ -231,10 +267,14 @@ struct LegacyReading: Decodable {
     static func rejection(_ error: DecodingError) -> APIError {
         switch error {
         case .keyNotFound(let key, _) where key.stringValue == "features":
-            return .badRequest("missing_field", "field 'features' must be an array [temperature, pressure, vibration]", row: 1, field: "features")
+            return .badRequest(
+                "missing_field", "field 'features' must be an array [temperature, pressure, vibration]", row: 1,
+                field: "features")
         case .typeMismatch(_, let context), .valueNotFound(_, let context), .dataCorrupted(let context):
             guard let field = context.codingPath.first?.stringValue else { return .badRequest("malformed_json", shape) }
-            let what = field == "features" ? "an array of 3 numbers [temperature, pressure, vibration]"
+            let what =
+                field == "features"
+                ? "an array of 3 numbers [temperature, pressure, vibration]"
                 : field == "ts" ? "RFC 3339 text or Unix seconds" : "a string"
             return .badRequest("invalid_value", "row 1: field '\(field)' must be \(what)", row: 1, field: field)
         default:

@@ -16,17 +16,26 @@ package struct IngestSettings: DeclaredSettings {
     package var ackTimeoutMilliseconds = 5_000
     package var topic = Topic.readings
 
-    package static let declarations: [Setting<IngestSettings>] = KafkaConfiguration.declarations.within(\.kafka) + [
-        .optional("token", env: "INGEST_TOKEN", \.token,
-                  help: "Bearer token every request to the ingest routes must carry; unset: no token needed.", secret: true),
-        .value("max-body-bytes", env: "INGEST_MAX_BODY_BYTES", \.maxBodyBytes, help: "Largest request body accepted (413 beyond).",
-               valueName: "bytes", rule: "must be positive", where: { $0 > 0 }),
-        // The producer's local queue (100k messages) must hold a whole request.
-        .value("max-events", env: "INGEST_MAX_EVENTS", \.maxEvents, help: "Most events in one request (413 beyond).",
-               valueName: "n", rule: "must be between 1 and 100000", where: { (1...100_000).contains($0) }),
-        .value("ack-timeout-ms", env: "INGEST_ACK_TIMEOUT_MS", \.ackTimeoutMilliseconds,
-               help: "How long a request waits for the broker to acknowledge its events before answering 503.",
-               valueName: "ms", rule: "must be at least 100", where: { $0 >= 100 }),
-        .value("topic", env: "INGEST_TOPIC", \.topic, help: "Topic readings and log lines are produced to.", valueName: "topic"),
-    ]
+    package static let declarations: [Setting<IngestSettings>] =
+        KafkaConfiguration.declarations.within(\.kafka) + [
+            .optional(
+                "token", env: "INGEST_TOKEN", \.token,
+                help: "Bearer token every request to the ingest routes must carry; unset: no token needed.",
+                secret: true),
+            .value(
+                "max-body-bytes", env: "INGEST_MAX_BODY_BYTES", \.maxBodyBytes,
+                help: "Largest request body accepted (413 beyond).",
+                valueName: "bytes", rule: "must be positive", where: { $0 > 0 }),
+            // The producer's local queue (100k messages) must hold a whole request.
+            .value(
+                "max-events", env: "INGEST_MAX_EVENTS", \.maxEvents, help: "Most events in one request (413 beyond).",
+                valueName: "n", rule: "must be between 1 and 100000", where: { (1...100_000).contains($0) }),
+            .value(
+                "ack-timeout-ms", env: "INGEST_ACK_TIMEOUT_MS", \.ackTimeoutMilliseconds,
+                help: "How long a request waits for the broker to acknowledge its events before answering 503.",
+                valueName: "ms", rule: "must be at least 100", where: { $0 >= 100 }),
+            .value(
+                "topic", env: "INGEST_TOPIC", \.topic, help: "Topic readings and log lines are produced to.",
+                valueName: "topic"),
+        ]
 }

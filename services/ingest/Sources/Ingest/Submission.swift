@@ -10,7 +10,10 @@ enum BodyFormat: Sendable {
     /// nil when the media type is neither JSON nor NDJSON (parameters such as charset are ignored).
     init?(contentType: String?) {
         guard let contentType else { return nil }
-        let mediaType = contentType.split(separator: ";", maxSplits: 1).first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
+        let mediaType =
+            contentType.split(separator: ";", maxSplits: 1).first.map {
+                $0.trimmingCharacters(in: .whitespaces).lowercased()
+            } ?? ""
         switch mediaType {
         case "application/json": self = .json
         case "application/x-ndjson", "application/ndjson", "application/jsonl": self = .ndjson
@@ -21,8 +24,10 @@ enum BodyFormat: Sendable {
 
 enum Submission {
     /// Every event of the body, or the first reason to refuse the whole request.
-    static func events(in body: UnsafeRawBufferPointer, format: BodyFormat, kind: InboundKind, maxEvents: Int,
-                       now: String) throws(APIError) -> [InboundEvent] {
+    static func events(
+        in body: UnsafeRawBufferPointer, format: BodyFormat, kind: InboundKind, maxEvents: Int,
+        now: String
+    ) throws(APIError) -> [InboundEvent] {
         let rows: [(number: Int, range: Range<Int>)]
         switch format {
         case .json: rows = try jsonRows(body)
@@ -34,20 +39,24 @@ enum Submission {
         events.reserveCapacity(rows.count)
         for (number, range) in rows {
             do {
-                events.append(try EventCodec.decodeSubmission(UnsafeRawBufferPointer(rebasing: body[range]), as: kind, now: now))
+                events.append(
+                    try EventCodec.decodeSubmission(UnsafeRawBufferPointer(rebasing: body[range]), as: kind, now: now))
             } catch {
-                throw .badRequest(error.code.rawValue, "row \(number): \(error.description)", row: number, field: error.field)
+                throw .badRequest(
+                    error.code.rawValue, "row \(number): \(error.description)", row: number, field: error.field)
             }
         }
         return events
     }
 
     private static func tooMany(_ maxEvents: Int) -> APIError {
-        APIError(status: 413, code: "too_many_events", message: "at most \(maxEvents) events per request; split the batch")
+        APIError(
+            status: 413, code: "too_many_events", message: "at most \(maxEvents) events per request; split the batch")
     }
 
     /// One object is one row; an array's elements are rows 1, 2, ...
-    private static func jsonRows(_ body: UnsafeRawBufferPointer) throws(APIError) -> [(number: Int, range: Range<Int>)] {
+    private static func jsonRows(_ body: UnsafeRawBufferPointer) throws(APIError) -> [(number: Int, range: Range<Int>)]
+    {
         guard let first = body.firstIndex(where: { !isJSONSpace($0) }) else { return [] }
         guard body[first] == UInt8(ascii: "[") else { return [(1, 0..<body.count)] }
         do {
@@ -58,7 +67,9 @@ enum Submission {
     }
 
     /// Each non-blank line is a row, numbered by its line.
-    private static func ndjsonRows(_ body: UnsafeRawBufferPointer, maxEvents: Int) throws(APIError) -> [(number: Int, range: Range<Int>)] {
+    private static func ndjsonRows(
+        _ body: UnsafeRawBufferPointer, maxEvents: Int
+    ) throws(APIError) -> [(number: Int, range: Range<Int>)] {
         var rows: [(number: Int, range: Range<Int>)] = []
         var start = 0
         var line = 0

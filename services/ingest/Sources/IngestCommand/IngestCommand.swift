@@ -9,7 +9,8 @@ struct IngestCommand: AsyncParsableCommand {
 
     static let configuration = CommandConfiguration(
         commandName: "ingest",
-        abstract: "Alertron's HTTP front door: validates readings and log lines and produces them to the readings topic.",
+        abstract:
+            "Alertron's HTTP front door: validates readings and log lines and produces them to the readings topic.",
         discussion: SettingsArguments.discussion(service, IngestSettings()))
 
     @OptionGroup var arguments: SettingsArguments

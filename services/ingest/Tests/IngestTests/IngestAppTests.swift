@@ -12,9 +12,11 @@ import Telemetry
         // Port 1 on loopback refuses connections: the Kafka check must fail, quickly.
         var settings = IngestSettings()
         settings.kafka = KafkaConfiguration(bootstrapServers: "127.0.0.1:1")
-        let app = try buildApplication(runtime: ServiceRuntime(settings: ServiceSettings(serviceName: "ingest"),
-                                                               logger: Logger(label: "ingest-test")),
-                                       settings: settings)
+        let app = try buildApplication(
+            runtime: ServiceRuntime(
+                settings: ServiceSettings(serviceName: "ingest"),
+                logger: Logger(label: "ingest-test")),
+            settings: settings)
         try await app.test(.router) { client in
             try await client.execute(uri: "/healthz", method: .get) { #expect($0.status == .ok) }
             try await client.execute(uri: "/readyz", method: .get) { response in

@@ -12,13 +12,19 @@ import Testing
     @Test func everyAcceptedIDReachesTheTopicKeyedByDeviceOrSource() async throws {
         let broker = try testBroker()
         let app = try makeApp(kafka: broker.kafka)
-        let rows = (0..<50).map { #"{"device_id": "edge-\#($0 % 7)", "temperature": \#(20 + Double($0) / 10), "pressure": 1010, "vibration": 0.02}"# }
+        let rows = (0..<50).map {
+            #"{"device_id": "edge-\#($0 % 7)", "temperature": \#(20 + Double($0) / 10), "pressure": 1010, "vibration": 0.02}"#
+        }
         let accepted = try await app.test(.live) { client in
-            let readings = try await client.post("/v1/readings", rows.joined(separator: "\n"), contentType: "application/x-ndjson") { response in
+            let readings = try await client.post(
+                "/v1/readings", rows.joined(separator: "\n"), contentType: "application/x-ndjson"
+            ) { response in
                 #expect(response.status == .accepted)
                 return json(response)["ids"] as? [String] ?? []
             }
-            let logs = try await client.post("/v1/logs", #"[{"source": "db-1", "message": "a"}, {"source": "web-2", "message": "b"}]"#) { response in
+            let logs = try await client.post(
+                "/v1/logs", #"[{"source": "db-1", "message": "a"}, {"source": "web-2", "message": "b"}]"#
+            ) { response in
                 #expect(response.status == .accepted)
                 return json(response)["ids"] as? [String] ?? []
             }
@@ -41,7 +47,9 @@ import Testing
         let tally = Tally()
         try await app.test(.live) { client in
             let send: @Sendable (String) async throws -> Bool = { device in
-                try await client.post("/v1/readings", #"{"device_id": "\#(device)", "temperature": 1, "pressure": 2, "vibration": 3}"#) { response in
+                try await client.post(
+                    "/v1/readings", #"{"device_id": "\#(device)", "temperature": 1, "pressure": 2, "vibration": 3}"#
+                ) { response in
                     if response.status == .accepted {
                         tally.accept(json(response)["ids"] as? [String] ?? [])
                         return true
@@ -63,7 +71,9 @@ import Testing
         let messages = try await broker.read(Topic.readings, count: accepted.count, within: 30)
         let ids = Set(messages.compactMap { $0.value.flatMap { try? EventCodec.decodeInbound(Array($0)).id } })
         #expect(Set(accepted).isSubset(of: ids), "every id answered 202 is on the topic")
-        print("ingest broker outage: \(accepted.count) accepted, \(refused) refused with 503, \(messages.count) on the topic")
+        print(
+            "ingest broker outage: \(accepted.count) accepted, \(refused) refused with 503, \(messages.count) on the topic"
+        )
     }
 }
 

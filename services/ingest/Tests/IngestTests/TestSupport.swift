@@ -14,13 +14,18 @@ import Telemetry
 let quietLogger = testLogger("ingest-tests")
 
 /// A development broker with the `readings` topic.
-func testBroker() throws -> TestMesh { try TestMesh(topics: [Topic.readings], clientID: "ingest-tests", logger: quietLogger) }
+func testBroker() throws -> TestMesh {
+    try TestMesh(topics: [Topic.readings], clientID: "ingest-tests", logger: quietLogger)
+}
 
-func makeApp(kafka: KafkaConfiguration, settings: IngestSettings = IngestSettings(),
-             metrics: (any MetricsFactory)? = nil) throws -> some ApplicationProtocol {
+func makeApp(
+    kafka: KafkaConfiguration, settings: IngestSettings = IngestSettings(),
+    metrics: (any MetricsFactory)? = nil
+) throws -> some ApplicationProtocol {
     var settings = settings
     settings.kafka = kafka
-    let runtime = ServiceRuntime(settings: ServiceSettings(serviceName: "ingest"), logger: quietLogger, metricsFactory: metrics)
+    let runtime = ServiceRuntime(
+        settings: ServiceSettings(serviceName: "ingest"), logger: quietLogger, metricsFactory: metrics)
     return try buildApplication(runtime: runtime, settings: settings)
 }
 
@@ -36,8 +41,11 @@ struct RefusedRequestsNeverProduce: BatchSending {
 }
 
 /// The ingest routes with no Kafka behind them (see RefusedRequestsNeverProduce).
-func makeAppWithoutKafka(settings: IngestSettings = IngestSettings(), metrics: (any MetricsFactory)? = nil) -> some ApplicationProtocol {
-    let runtime = ServiceRuntime(settings: ServiceSettings(serviceName: "ingest"), logger: quietLogger, metricsFactory: metrics)
+func makeAppWithoutKafka(
+    settings: IngestSettings = IngestSettings(), metrics: (any MetricsFactory)? = nil
+) -> some ApplicationProtocol {
+    let runtime = ServiceRuntime(
+        settings: ServiceSettings(serviceName: "ingest"), logger: quietLogger, metricsFactory: metrics)
     return buildApplication(runtime: runtime, settings: settings, producer: RefusedRequestsNeverProduce())
 }
 
@@ -46,12 +54,15 @@ let unreachableKafka = KafkaConfiguration(bootstrapServers: "127.0.0.1:1")
 
 extension TestClientProtocol {
     /// POSTs `body` with `contentType` (and a token when given) and hands over status, headers and body.
-    func post<R>(_ uri: String, _ body: String, contentType: String? = "application/json", token: String? = nil,
-                 _ check: @escaping @Sendable (TestResponse) async throws -> R) async throws -> R {
+    func post<R>(
+        _ uri: String, _ body: String, contentType: String? = "application/json", token: String? = nil,
+        _ check: @escaping @Sendable (TestResponse) async throws -> R
+    ) async throws -> R {
         var headers: HTTPFields = [:]
         if let contentType { headers[.contentType] = contentType }
         if let token { headers[.authorization] = "Bearer \(token)" }
-        return try await execute(uri: uri, method: .post, headers: headers, body: ByteBuffer(string: body), testCallback: check)
+        return try await execute(
+            uri: uri, method: .post, headers: headers, body: ByteBuffer(string: body), testCallback: check)
     }
 }
 

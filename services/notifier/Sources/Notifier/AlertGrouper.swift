@@ -130,7 +130,8 @@ struct AlertGrouper: Sendable {
         self.digestThreshold = digestThreshold
     }
 
-    mutating func add(_ alert: AnomalyAlert, channel: String, at position: KafkaPosition, now: ContinuousClock.Instant) {
+    mutating func add(_ alert: AnomalyAlert, channel: String, at position: KafkaPosition, now: ContinuousClock.Instant)
+    {
         // Changed in place: copying a window out and back would copy its groups on every alert.
         let key = AlertGroup.Key(kind: alert.kind, subject: alert.subject)
         if windows[channel] == nil { windows[channel] = Window(openedAt: now) }
@@ -145,8 +146,10 @@ struct AlertGrouper: Sendable {
     /// The notifications of every window that has closed by `now`, in the order their
     /// channels' windows opened. A window stays open past its time while `holding` says its
     /// channel is busy; `closeAll` (shutdown) closes every window regardless.
-    mutating func takeClosed(now: ContinuousClock.Instant, closeAll: Bool = false,
-                             holding: (String) -> Bool = { _ in false }) -> [GroupedNotification] {
+    mutating func takeClosed(
+        now: ContinuousClock.Instant, closeAll: Bool = false,
+        holding: (String) -> Bool = { _ in false }
+    ) -> [GroupedNotification] {
         let closed = windows.filter { closeAll || (now - $0.value.openedAt >= window && !holding($0.key)) }
             .sorted { $0.value.openedAt < $1.value.openedAt }
         var notifications: [GroupedNotification] = []

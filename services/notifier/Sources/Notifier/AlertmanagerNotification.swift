@@ -43,7 +43,8 @@ struct AlertmanagerNotification: Sendable, Decodable, Equatable {
     /// Alertmanager may send one notification more than once (it is at-least-once, and HA
     /// pairs both send): the same group, status and alerts is the same notification.
     var deduplicationKey: String {
-        groupKey + "\u{0}" + status + "\u{0}" + alerts.map { $0.identity + ":" + $0.status }.sorted().joined(separator: ",")
+        groupKey + "\u{0}" + status + "\u{0}"
+            + alerts.map { $0.identity + ":" + $0.status }.sorted().joined(separator: ",")
     }
 
     struct Invalid: Error, CustomStringConvertible {
@@ -77,13 +78,17 @@ struct AlertmanagerNotification: Sendable, Decodable, Equatable {
     private static func explain(_ error: DecodingError) -> String {
         func path(_ context: DecodingError.Context, _ key: CodingKey? = nil) -> String {
             let keys = context.codingPath + (key.map { [$0] } ?? [])
-            return keys.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined().trimmingCharacters(in: ["."])
+            return keys.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined().trimmingCharacters(in: [
+                "."
+            ])
         }
         switch error {
         case .keyNotFound(let key, let context): return "missing field \(path(context, key))"
-        case .typeMismatch(let type, let context): return "field \(path(context)) is not a \(type == String.self ? "string" : "\(type)")"
+        case .typeMismatch(let type, let context):
+            return "field \(path(context)) is not a \(type == String.self ? "string" : "\(type)")"
         case .valueNotFound(_, let context): return "field \(path(context)) is null"
-        case .dataCorrupted(let context): return context.codingPath.isEmpty ? "the body is not JSON" : "field \(path(context)) is invalid"
+        case .dataCorrupted(let context):
+            return context.codingPath.isEmpty ? "the body is not JSON" : "field \(path(context)) is invalid"
         @unknown default: return "the body is not an Alertmanager webhook payload"
         }
     }

@@ -5,9 +5,12 @@ import Kafka
 import Logging
 import Telemetry
 
-package func buildApplication(runtime: ServiceRuntime, settings: NotifierSettings,
-                      onListening: @escaping @Sendable (Int) async -> Void = { _ in }) throws
-    -> (application: some ApplicationProtocol, worker: NotifierWorker) {
+package func buildApplication(
+    runtime: ServiceRuntime, settings: NotifierSettings,
+    onListening: @escaping @Sendable (Int) async -> Void = { _ in }
+) throws
+    -> (application: some ApplicationProtocol, worker: NotifierWorker)
+{
     let logger = runtime.logger
     let metrics = NotifierMetrics(runtime.metrics)
     let transport: any SlackTransport
@@ -22,23 +25,32 @@ package func buildApplication(runtime: ServiceRuntime, settings: NotifierSetting
     case .sink(let path):
         transport = try SlackLocalSink(path: path, logger: logger)
     }
-    logger.info("slack delivery", metadata: ["mode": "\(settings.slack)", "channels": "\(routes.all.sorted().joined(separator: ","))"])
+    logger.info(
+        "slack delivery",
+        metadata: ["mode": "\(settings.slack)", "channels": "\(routes.all.sorted().joined(separator: ","))"])
 
-    var consumerConfiguration = KafkaConsumerConfiguration(kafka: settings.kafka, groupID: settings.consumerGroup,
-                                                           topics: [settings.anomaliesTopic, settings.alertmanagerTopic])
+    var consumerConfiguration = KafkaConsumerConfiguration(
+        kafka: settings.kafka, groupID: settings.consumerGroup,
+        topics: [settings.anomaliesTopic, settings.alertmanagerTopic])
     consumerConfiguration.maxBatchSize = 1000
     let consumer = try KafkaConsumer(configuration: consumerConfiguration, logger: logger)
     let producer = try KafkaProducer(configuration: KafkaProducerConfiguration(kafka: settings.kafka), logger: logger)
-    let delivery = SlackDelivery(transport: transport, producer: producer,
-                                 configuration: .init(channelInterval: settings.channelInterval, maxRetryDelay: settings.maxRetryDelay),
-                                 metrics: metrics, logger: logger)
-    let worker = NotifierWorker(consumer: consumer, producer: producer, delivery: delivery, settings: settings, routes: routes,
-                                metrics: metrics, logger: logger)
+    let delivery = SlackDelivery(
+        transport: transport, producer: producer,
+        configuration: .init(channelInterval: settings.channelInterval, maxRetryDelay: settings.maxRetryDelay),
+        metrics: metrics, logger: logger)
+    let worker = NotifierWorker(
+        consumer: consumer, producer: producer, delivery: delivery, settings: settings, routes: routes,
+        metrics: metrics, logger: logger)
 
     runtime.readiness.add("kafka", producer.checkReachable)
     let router = runtime.makeRouter()
-    router.addRoutes(AlertmanagerWebhook(producer: producer, settings: settings, metrics: metrics, logger: logger).routes)
+    router.addRoutes(
+        AlertmanagerWebhook(producer: producer, settings: settings, metrics: metrics, logger: logger).routes)
     // Shutdown runs in reverse: HTTP stops taking webhooks, the worker delivers what it can
     // within the drain timeout, the producer flushes, the consumer commits and leaves.
-    return (runtime.makeApplication(router: router, services: [consumer, producer, worker], onListening: onListening), worker)
+    return (
+        runtime.makeApplication(router: router, services: [consumer, producer, worker], onListening: onListening),
+        worker
+    )
 }

@@ -8,18 +8,27 @@ import Telemetry
 package struct NotifierMetrics: Sendable {
     package static let catalog: MetricsCatalog = {
         var catalog = MetricsCatalog(help: [
-            "alertron_notifier_alerts_received_total": "Alerts read, by source: anomalous events from the anomalies topic, or alerts in Alertmanager notifications.",
-            "alertron_notifier_duplicates_total": "Alerts dropped as repeats of one already handled, by source (event id, or Alertmanager group+status+fingerprints).",
-            "alertron_notifier_messages_total": "Slack messages (posts, updates, thread replies) by outcome: delivered, or dead_lettered after a permanent Slack error.",
-            "alertron_notifier_slack_retries_total": "Slack requests sent again, by reason: rate_limited (429, after Retry-After), server_error (5xx or a temporary Slack error), network.",
-            "alertron_notifier_slack_request_duration_seconds": "Time Slack (or the local sink) took to answer one request, by method.",
-            "alertron_notifier_pending_messages": "Slack messages queued or being sent (waiting for the channel's pace, a Retry-After or a retry).",
-            "alertron_notifier_pending_alerts": "Alerts read whose offsets cannot be stored yet: grouped, queued or being sent.",
-            "alertron_notifier_dead_letters_total": "Messages and events written to a dead-letter topic, by reason (Slack's error code, or why an event was unreadable).",
+            "alertron_notifier_alerts_received_total":
+                "Alerts read, by source: anomalous events from the anomalies topic, or alerts in Alertmanager notifications.",
+            "alertron_notifier_duplicates_total":
+                "Alerts dropped as repeats of one already handled, by source (event id, or Alertmanager group+status+fingerprints).",
+            "alertron_notifier_messages_total":
+                "Slack messages (posts, updates, thread replies) by outcome: delivered, or dead_lettered after a permanent Slack error.",
+            "alertron_notifier_slack_retries_total":
+                "Slack requests sent again, by reason: rate_limited (429, after Retry-After), server_error (5xx or a temporary Slack error), network.",
+            "alertron_notifier_slack_request_duration_seconds":
+                "Time Slack (or the local sink) took to answer one request, by method.",
+            "alertron_notifier_pending_messages":
+                "Slack messages queued or being sent (waiting for the channel's pace, a Retry-After or a retry).",
+            "alertron_notifier_pending_alerts":
+                "Alerts read whose offsets cannot be stored yet: grouped, queued or being sent.",
+            "alertron_notifier_dead_letters_total":
+                "Messages and events written to a dead-letter topic, by reason (Slack's error code, or why an event was unreadable).",
             "alertron_notifier_webhook_requests_total": "Requests to POST /v1/alertmanager, by HTTP status code.",
         ])
         catalog.durationBuckets["alertron_notifier_slack_request_duration_seconds"] = [
-            .milliseconds(1), .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100),
+            .milliseconds(1), .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50),
+            .milliseconds(100),
             .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(2.5), .seconds(5), .seconds(10),
         ]
         return catalog.including(KafkaMetricsHelp.all)
@@ -32,11 +41,21 @@ package struct NotifierMetrics: Sendable {
     var pendingMessages: Gauge { handles.gauge("alertron_notifier_pending_messages") }
     var pendingAlerts: Gauge { handles.gauge("alertron_notifier_pending_alerts") }
 
-    func received(source: String) -> Counter { handles.counter("alertron_notifier_alerts_received_total", [("source", source)]) }
-    func duplicates(source: String) -> Counter { handles.counter("alertron_notifier_duplicates_total", [("source", source)]) }
-    func messages(outcome: String) -> Counter { handles.counter("alertron_notifier_messages_total", [("outcome", outcome)]) }
-    func retries(reason: String) -> Counter { handles.counter("alertron_notifier_slack_retries_total", [("reason", reason)]) }
-    func deadLetters(reason: String) -> Counter { handles.counter("alertron_notifier_dead_letters_total", [("reason", reason)]) }
+    func received(source: String) -> Counter {
+        handles.counter("alertron_notifier_alerts_received_total", [("source", source)])
+    }
+    func duplicates(source: String) -> Counter {
+        handles.counter("alertron_notifier_duplicates_total", [("source", source)])
+    }
+    func messages(outcome: String) -> Counter {
+        handles.counter("alertron_notifier_messages_total", [("outcome", outcome)])
+    }
+    func retries(reason: String) -> Counter {
+        handles.counter("alertron_notifier_slack_retries_total", [("reason", reason)])
+    }
+    func deadLetters(reason: String) -> Counter {
+        handles.counter("alertron_notifier_dead_letters_total", [("reason", reason)])
+    }
     func webhookRequests(status: Int) -> Counter {
         handles.counter("alertron_notifier_webhook_requests_total", [("status", String(status))])
     }

@@ -53,71 +53,116 @@ package struct NotifierSettings: DeclaredSettings {
         }
     }
 
-    package static let declarations: [Setting<NotifierSettings>] = KafkaConfiguration.declarations.within(\.kafka) + [
-        .optional("webhook-token", env: "NOTIFIER_WEBHOOK_TOKEN", \.webhookToken,
-                  help: "Bearer token POST /v1/alertmanager requires; unset: no token needed.", secret: true),
-        .parsed("slack-webhook-url", env: "SLACK_WEBHOOK_URL", \.slackWebhookURL, help: "Slack incoming-webhook URL (webhook mode).",
+    package static let declarations: [Setting<NotifierSettings>] =
+        KafkaConfiguration.declarations.within(\.kafka) + [
+            .optional(
+                "webhook-token", env: "NOTIFIER_WEBHOOK_TOKEN", \.webhookToken,
+                help: "Bearer token POST /v1/alertmanager requires; unset: no token needed.", secret: true),
+            .parsed(
+                "slack-webhook-url", env: "SLACK_WEBHOOK_URL", \.slackWebhookURL,
+                help: "Slack incoming-webhook URL (webhook mode).",
                 valueName: "url", secret: true, rule: "is not an http(s) URL", parse: { httpURL($0).map { .some($0) } },
                 show: { $0?.absoluteString }),
-        .optional("slack-bot-token", env: "SLACK_BOT_TOKEN", \.slackBotToken,
-                  help: "Slack bot token (bot mode: chat.postMessage, chat.update, threads).", valueName: "token", secret: true),
-        .value("slack-channel", env: "SLACK_CHANNEL", \.slackChannel, help: "Default channel for bot mode and the local sink.",
-               valueName: "channel"),
-        .parsed("slack-api-url", env: "SLACK_API_URL", \.slackAPIURL, help: "Base URL of Slack's Web API.", valueName: "url",
+            .optional(
+                "slack-bot-token", env: "SLACK_BOT_TOKEN", \.slackBotToken,
+                help: "Slack bot token (bot mode: chat.postMessage, chat.update, threads).", valueName: "token",
+                secret: true),
+            .value(
+                "slack-channel", env: "SLACK_CHANNEL", \.slackChannel,
+                help: "Default channel for bot mode and the local sink.",
+                valueName: "channel"),
+            .parsed(
+                "slack-api-url", env: "SLACK_API_URL", \.slackAPIURL, help: "Base URL of Slack's Web API.",
+                valueName: "url",
                 rule: "is not an http(s) URL", parse: httpURL, show: { $0.absoluteString }),
-        .value("slack-sink-file", env: "SLACK_SINK_FILE", \.slackSinkFile,
-               help: "With no Slack configured, messages go to the log and to this JSONL file.", valueName: "path"),
-        .parsed("channel-routes", env: "NOTIFIER_CHANNEL_ROUTES", \.channelRoutes,
-                help: "Channel per severity in bot mode, e.g. critical=#ops-critical,warning=#ops; others go to the default channel.",
+            .value(
+                "slack-sink-file", env: "SLACK_SINK_FILE", \.slackSinkFile,
+                help: "With no Slack configured, messages go to the log and to this JSONL file.", valueName: "path"),
+            .parsed(
+                "channel-routes", env: "NOTIFIER_CHANNEL_ROUTES", \.channelRoutes,
+                help:
+                    "Channel per severity in bot mode, e.g. critical=#ops-critical,warning=#ops; others go to the default channel.",
                 valueName: "severity=channel,...", rule: "must be severity=channel pairs", parse: ChannelRoutes.parse,
-                show: { routes in routes.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",") }),
-        milliseconds("group-window-ms", env: "NOTIFIER_GROUP_WINDOW_MS", \.groupWindow, atLeast: 0,
-                     help: "Anomalies arriving within this window of the first one are folded into one message per device; 0 sends each batch at once."),
-        .value("digest-threshold", env: "NOTIFIER_DIGEST_THRESHOLD", \.digestThreshold,
-               help: "More devices or log sources than this firing in one window become one fleet-wide digest.",
-               valueName: "n", rule: "must be at least 1", where: { $0 >= 1 }),
-        milliseconds("channel-interval-ms", env: "NOTIFIER_CHANNEL_INTERVAL_MS", \.channelInterval, atLeast: 0,
-                     help: "Least time between two messages to one channel (Slack allows about one per second)."),
-        .value("max-pending", env: "NOTIFIER_MAX_PENDING", \.maxPending,
-               help: "Alerts held (grouped, queued or being sent) before the notifier stops reading more.",
-               valueName: "n", rule: "must be at least 1", where: { $0 >= 1 }),
-        .parsed("dedup-seconds", env: "NOTIFIER_DEDUP_SECONDS", \.dedupWindow,
+                show: { routes in
+                    routes.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
+                }),
+            milliseconds(
+                "group-window-ms", env: "NOTIFIER_GROUP_WINDOW_MS", \.groupWindow, atLeast: 0,
+                help:
+                    "Anomalies arriving within this window of the first one are folded into one message per device; 0 sends each batch at once."
+            ),
+            .value(
+                "digest-threshold", env: "NOTIFIER_DIGEST_THRESHOLD", \.digestThreshold,
+                help: "More devices or log sources than this firing in one window become one fleet-wide digest.",
+                valueName: "n", rule: "must be at least 1", where: { $0 >= 1 }),
+            milliseconds(
+                "channel-interval-ms", env: "NOTIFIER_CHANNEL_INTERVAL_MS", \.channelInterval, atLeast: 0,
+                help: "Least time between two messages to one channel (Slack allows about one per second)."),
+            .value(
+                "max-pending", env: "NOTIFIER_MAX_PENDING", \.maxPending,
+                help: "Alerts held (grouped, queued or being sent) before the notifier stops reading more.",
+                valueName: "n", rule: "must be at least 1", where: { $0 >= 1 }),
+            .parsed(
+                "dedup-seconds", env: "NOTIFIER_DEDUP_SECONDS", \.dedupWindow,
                 help: "An Alertmanager notification identical to one within this many seconds is a duplicate.",
-                valueName: "seconds", rule: "must be at least 0", parse: { Int($0).flatMap { $0 >= 0 ? .seconds($0) : nil } },
+                valueName: "seconds", rule: "must be at least 0",
+                parse: { Int($0).flatMap { $0 >= 0 ? .seconds($0) : nil } },
                 show: { "\($0.components.seconds)" }),
-        milliseconds("drain-timeout-ms", env: "NOTIFIER_DRAIN_TIMEOUT_MS", \.drainTimeout, atLeast: 0,
-                     help: "On shutdown, how long to keep delivering what is pending; the rest is left unacknowledged and sent after restart."),
-        .value("consumer-group", env: "NOTIFIER_CONSUMER_GROUP", \.consumerGroup, help: "Kafka consumer group.", valueName: "group"),
-        .value("anomalies-topic", env: "NOTIFIER_ANOMALIES_TOPIC", \.anomaliesTopic, help: "Topic of the scorer's anomalies.",
-               valueName: "topic"),
-        .value("alertmanager-topic", env: "NOTIFIER_ALERTMANAGER_TOPIC", \.alertmanagerTopic,
-               help: "Topic the webhook writes Alertmanager notifications to before they are sent.", valueName: "topic"),
-        template("template-anomalies", env: "NOTIFIER_TEMPLATE_ANOMALIES", \.templates.anomalies,
-                 help: "Headline of a device's anomalies.", placeholders: MessageTemplates.groupPlaceholders),
-        template("template-logs", env: "NOTIFIER_TEMPLATE_LOGS", \.templates.logs,
-                 help: "Headline of a source's critical log lines.", placeholders: MessageTemplates.groupPlaceholders),
-        template("template-digest", env: "NOTIFIER_TEMPLATE_DIGEST", \.templates.digest,
-                 help: "Headline of a fleet-wide digest.", placeholders: MessageTemplates.digestPlaceholders),
-        template("template-alertmanager", env: "NOTIFIER_TEMPLATE_ALERTMANAGER", \.templates.alertmanager,
-                 help: "Headline of an Alertmanager notification.", placeholders: MessageTemplates.alertmanagerPlaceholders),
-    ]
+            milliseconds(
+                "drain-timeout-ms", env: "NOTIFIER_DRAIN_TIMEOUT_MS", \.drainTimeout, atLeast: 0,
+                help:
+                    "On shutdown, how long to keep delivering what is pending; the rest is left unacknowledged and sent after restart."
+            ),
+            .value(
+                "consumer-group", env: "NOTIFIER_CONSUMER_GROUP", \.consumerGroup, help: "Kafka consumer group.",
+                valueName: "group"),
+            .value(
+                "anomalies-topic", env: "NOTIFIER_ANOMALIES_TOPIC", \.anomaliesTopic,
+                help: "Topic of the scorer's anomalies.",
+                valueName: "topic"),
+            .value(
+                "alertmanager-topic", env: "NOTIFIER_ALERTMANAGER_TOPIC", \.alertmanagerTopic,
+                help: "Topic the webhook writes Alertmanager notifications to before they are sent.", valueName: "topic"
+            ),
+            template(
+                "template-anomalies", env: "NOTIFIER_TEMPLATE_ANOMALIES", \.templates.anomalies,
+                help: "Headline of a device's anomalies.", placeholders: MessageTemplates.groupPlaceholders),
+            template(
+                "template-logs", env: "NOTIFIER_TEMPLATE_LOGS", \.templates.logs,
+                help: "Headline of a source's critical log lines.", placeholders: MessageTemplates.groupPlaceholders),
+            template(
+                "template-digest", env: "NOTIFIER_TEMPLATE_DIGEST", \.templates.digest,
+                help: "Headline of a fleet-wide digest.", placeholders: MessageTemplates.digestPlaceholders),
+            template(
+                "template-alertmanager", env: "NOTIFIER_TEMPLATE_ALERTMANAGER", \.templates.alertmanager,
+                help: "Headline of an Alertmanager notification.",
+                placeholders: MessageTemplates.alertmanagerPlaceholders),
+        ]
 
     private static func httpURL(_ text: String) -> URL? {
-        guard let url = URL(string: text), ["http", "https"].contains(url.scheme?.lowercased() ?? ""), url.host != nil else { return nil }
+        guard let url = URL(string: text), ["http", "https"].contains(url.scheme?.lowercased() ?? ""), url.host != nil
+        else { return nil }
         return url
     }
 
-    private static func milliseconds(_ flag: String, env: String, _ field: WritableKeyPath<Self, Duration> & Sendable,
-                                     atLeast minimum: Int, help: String) -> Setting<Self> {
-        .parsed(flag, env: env, field, help: help, valueName: "ms", rule: "must be at least \(minimum)",
-                parse: { Int($0).flatMap { $0 >= minimum ? .milliseconds($0) : nil } },
-                show: { "\($0.components.seconds * 1000 + $0.components.attoseconds / 1_000_000_000_000_000)" })
+    private static func milliseconds(
+        _ flag: String, env: String, _ field: WritableKeyPath<Self, Duration> & Sendable,
+        atLeast minimum: Int, help: String
+    ) -> Setting<Self> {
+        .parsed(
+            flag, env: env, field, help: help, valueName: "ms", rule: "must be at least \(minimum)",
+            parse: { Int($0).flatMap { $0 >= minimum ? .milliseconds($0) : nil } },
+            show: { "\($0.components.seconds * 1000 + $0.components.attoseconds / 1_000_000_000_000_000)" })
     }
 
-    private static func template(_ flag: String, env: String, _ field: WritableKeyPath<Self, String> & Sendable, help: String,
-                                 placeholders: Set<String>) -> Setting<Self> {
-        .parsed(flag, env: env, field, help: help, valueName: "template", rule: "is not a template",
-                parse: { text throws(SettingsError) in try MessageTemplates.checked(text, allowed: placeholders) }, show: { $0 })
+    private static func template(
+        _ flag: String, env: String, _ field: WritableKeyPath<Self, String> & Sendable, help: String,
+        placeholders: Set<String>
+    ) -> Setting<Self> {
+        .parsed(
+            flag, env: env, field, help: help, valueName: "template", rule: "is not a template",
+            parse: { text throws(SettingsError) in try MessageTemplates.checked(text, allowed: placeholders) },
+            show: { $0 })
     }
 }
 

@@ -28,8 +28,10 @@ package final class NotifierWorker: Service, Sendable {
     private let deliveredJobs = Atomic<Int>(0)
     private let messagesRead = Atomic<Int>(0)
 
-    init(consumer: KafkaConsumer, producer: KafkaProducer, delivery: SlackDelivery, settings: NotifierSettings,
-         routes: ChannelRoutes, metrics: NotifierMetrics, logger: Logger) {
+    init(
+        consumer: KafkaConsumer, producer: KafkaProducer, delivery: SlackDelivery, settings: NotifierSettings,
+        routes: ChannelRoutes, metrics: NotifierMetrics, logger: Logger
+    ) {
         self.metrics = metrics
         self.consumer = consumer
         self.producer = producer
@@ -38,9 +40,11 @@ package final class NotifierWorker: Service, Sendable {
         self.routes = routes
         self.logger = logger
         renderer = MessageRenderer(templates: settings.templates)
-        state = Mutex(State(grouper: AlertGrouper(window: settings.groupWindow, digestThreshold: settings.digestThreshold),
-                            eventIDs: RecentKeys(capacity: settings.rememberedIDs),
-                            notifications: RecentKeys(capacity: 10_000, maxAge: settings.dedupWindow)))
+        state = Mutex(
+            State(
+                grouper: AlertGrouper(window: settings.groupWindow, digestThreshold: settings.digestThreshold),
+                eventIDs: RecentKeys(capacity: settings.rememberedIDs),
+                notifications: RecentKeys(capacity: 10_000, maxAge: settings.dedupWindow)))
     }
 
     /// Jobs (Slack messages with everything they cover) finished so far.
@@ -75,8 +79,9 @@ package final class NotifierWorker: Service, Sendable {
         }
         let left = pendingAlerts
         if left > 0 {
-            logger.warning("stopping with alerts not yet delivered; their offsets stay unstored and they are sent after a restart",
-                           metadata: ["alerts": "\(left)"])
+            logger.warning(
+                "stopping with alerts not yet delivered; their offsets stay unstored and they are sent after a restart",
+                metadata: ["alerts": "\(left)"])
         }
     }
 
@@ -91,12 +96,16 @@ package final class NotifierWorker: Service, Sendable {
     }
 
     private func closeWindows(into jobs: AsyncStream<DeliveryJob>.Continuation) async {
-        let tick = settings.groupWindow == .zero ? Duration.milliseconds(10) : min(max(settings.groupWindow / 10, .milliseconds(20)), .milliseconds(250))
+        let tick =
+            settings.groupWindow == .zero
+            ? Duration.milliseconds(10) : min(max(settings.groupWindow / 10, .milliseconds(20)), .milliseconds(250))
         while !Task.isCancelled {
             // A channel still sending its last messages keeps its window open: the alerts
             // meanwhile fold into its next messages instead of queueing behind Slack's pace.
             let delivery = self.delivery
-            enqueue(state.withLock { $0.grouper.takeClosed(now: .now, holding: { delivery.isSending(to: $0) }) }, into: jobs)
+            enqueue(
+                state.withLock { $0.grouper.takeClosed(now: .now, holding: { delivery.isSending(to: $0) }) }, into: jobs
+            )
             metrics.pendingAlerts.record(pendingAlerts)
             try? await Task.sleep(for: tick)
         }
@@ -105,8 +114,10 @@ package final class NotifierWorker: Service, Sendable {
     private func enqueue(_ notifications: [GroupedNotification], into jobs: AsyncStream<DeliveryJob>.Continuation) {
         for notification in notifications {
             let message = renderer.message(for: notification)
-            hand(DeliveryJob(channel: message.channel, steps: [.post(message, thread: nil)], positions: notification.positions,
-                             sourceTopic: settings.anomaliesTopic, alertCount: notification.alertCount), to: jobs)
+            hand(
+                DeliveryJob(
+                    channel: message.channel, steps: [.post(message, thread: nil)], positions: notification.positions,
+                    sourceTopic: settings.anomaliesTopic, alertCount: notification.alertCount), to: jobs)
         }
     }
 
@@ -128,7 +139,8 @@ package final class NotifierWorker: Service, Sendable {
                 let position = KafkaPosition(partition: message.topicPartition, offset: message.offset)
                 state.ledger.begin(position)
                 guard let value = message.value else {
-                    deadLetters.append((position, deadLetter(message, code: "tombstone", reason: "a message without a value")))
+                    deadLetters.append(
+                        (position, deadLetter(message, code: "tombstone", reason: "a message without a value")))
                     continue
                 }
                 if message.topic == settings.alertmanagerTopic {
@@ -136,7 +148,8 @@ package final class NotifierWorker: Service, Sendable {
                     do throws(AlertmanagerNotification.Invalid) {
                         notification = try AlertmanagerNotification.decode(value)
                     } catch {
-                        deadLetters.append((position, deadLetter(message, code: "invalid_payload", reason: error.description)))
+                        deadLetters.append(
+                            (position, deadLetter(message, code: "invalid_payload", reason: error.description)))
                         continue
                     }
                     alerts += notification.alerts.count
@@ -151,7 +164,8 @@ package final class NotifierWorker: Service, Sendable {
                     do throws(EventError) {
                         scored = try EventCodec.decodeScored(value)
                     } catch {
-                        deadLetters.append((position, deadLetter(message, code: error.code.rawValue, reason: error.description)))
+                        deadLetters.append(
+                            (position, deadLetter(message, code: error.code.rawValue, reason: error.description)))
                         continue
                     }
                     anomalies += 1
@@ -160,13 +174,15 @@ package final class NotifierWorker: Service, Sendable {
                         duplicates.append(position)
                         continue
                     }
-                    state.grouper.add(AnomalyAlert(scored), channel: routes.channel(forSeverity: scored.severity.rawValue),
-                                      at: position, now: now)
+                    state.grouper.add(
+                        AnomalyAlert(scored), channel: routes.channel(forSeverity: scored.severity.rawValue),
+                        at: position, now: now)
                 }
             }
             // With no window, a batch is its own window.
             let delivery = self.delivery
-            return settings.groupWindow == .zero ? state.grouper.takeClosed(now: now, holding: { delivery.isSending(to: $0) }) : []
+            return settings.groupWindow == .zero
+                ? state.grouper.takeClosed(now: now, holding: { delivery.isSending(to: $0) }) : []
         }
         if anomalies > 0 { metrics.received(source: "anomalies").increment(by: anomalies) }
         if alerts > 0 { metrics.received(source: "alertmanager").increment(by: alerts) }
@@ -187,27 +203,36 @@ package final class NotifierWorker: Service, Sendable {
         let step: DeliveryJob.Step
         if notification.isResolved {
             let renderer = self.renderer
-            step = .resolve(thread: notification.groupKey, update: message,
-                            reply: { ts in renderer.resolvedReply(for: notification, channel: channel, threadTS: ts) }, fallback: message)
+            step = .resolve(
+                thread: notification.groupKey, update: message,
+                reply: { ts in renderer.resolvedReply(for: notification, channel: channel, threadTS: ts) },
+                fallback: message)
         } else {
             step = .post(message, thread: notification.groupKey)
         }
-        return DeliveryJob(channel: channel, steps: [step], positions: [position], sourceTopic: settings.alertmanagerTopic,
-                           alertCount: notification.alerts.count)
+        return DeliveryJob(
+            channel: channel, steps: [step], positions: [position], sourceTopic: settings.alertmanagerTopic,
+            alertCount: notification.alerts.count)
     }
 
     private func deadLetter(_ message: KafkaConsumerMessage, code: String, reason: String) -> DeadLetter {
-        DeadLetter(id: EventID.generate(), ts: Timestamp.now(), reasonCode: code, reason: reason, rejectedBy: "notifier",
-                   sourceTopic: message.topic, sourcePartition: message.partition, sourceOffset: message.offset,
-                   key: message.key.map(Array.init), payload: Array(message.value ?? []))
+        DeadLetter(
+            id: EventID.generate(), ts: Timestamp.now(), reasonCode: code, reason: reason, rejectedBy: "notifier",
+            sourceTopic: message.topic, sourcePartition: message.partition, sourceOffset: message.offset,
+            key: message.key.map(Array.init), payload: Array(message.value ?? []))
     }
 
     /// Sends dead letters to `<topic>.dlq` until acknowledged; false when shutdown came first.
     private func send(_ letters: [DeadLetter]) async -> Bool {
         var batch = KafkaProducerBatch(capacity: letters.count)
-        for letter in letters { batch.append(topic: Topic.deadLetters(of: letter.sourceTopic), key: letter.key, value: EventWriter.encode(letter)) }
-        return await producer.sendUntilAcknowledged(batch, backoff: Backoff(initial: .milliseconds(200))) { error, wait in
-            logger.warning("dead letters not acknowledged; retrying", metadata: ["error": "\(error)", "retry_in": "\(wait)"])
+        for letter in letters {
+            batch.append(
+                topic: Topic.deadLetters(of: letter.sourceTopic), key: letter.key, value: EventWriter.encode(letter))
+        }
+        return await producer.sendUntilAcknowledged(batch, backoff: Backoff(initial: .milliseconds(200))) {
+            error, wait in
+            logger.warning(
+                "dead letters not acknowledged; retrying", metadata: ["error": "\(error)", "retry_in": "\(wait)"])
         }
     }
 
@@ -220,8 +245,9 @@ package final class NotifierWorker: Service, Sendable {
         do {
             try consumer.storeOffsets(storable)
         } catch {
-            logger.info("offsets not stored (usually: a rebalance moved the partitions; their new owner reads them again)",
-                        metadata: ["error": "\(error)"])
+            logger.info(
+                "offsets not stored (usually: a rebalance moved the partitions; their new owner reads them again)",
+                metadata: ["error": "\(error)"])
         }
     }
 }

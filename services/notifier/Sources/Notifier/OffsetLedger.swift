@@ -23,7 +23,8 @@ struct OffsetLedger: Sendable {
         /// (from before the partition was read again).
         mutating func markFinished(_ offset: Int64) -> Bool {
             guard head < pending.count, offset >= pending[head], offset <= pending[pending.count - 1],
-                  Self.contains(pending[head...], offset) else { return false }
+                Self.contains(pending[head...], offset)
+            else { return false }
             return finished.insert(offset).inserted
         }
 

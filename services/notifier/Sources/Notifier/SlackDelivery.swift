@@ -16,7 +16,8 @@ struct DeliveryJob: Sendable {
         case post(SlackMessage, thread: String?)
         /// Updates the message remembered under `thread` and replies in its thread; posts
         /// `fallback` instead when there is none (webhook mode, or it was posted before a restart).
-        case resolve(thread: String, update: SlackMessage, reply: @Sendable (String) -> SlackMessage, fallback: SlackMessage)
+        case resolve(
+            thread: String, update: SlackMessage, reply: @Sendable (String) -> SlackMessage, fallback: SlackMessage)
     }
 
     /// The lane: messages to one channel are paced together.
@@ -45,7 +46,10 @@ final class SlackDelivery: Sendable {
     /// Jobs accepted and not yet finished, by channel, and in all.
     private let queued = Mutex<(byChannel: [String: Int], total: Int)>(([:], 0))
 
-    init(transport: any SlackTransport, producer: KafkaProducer, configuration: Configuration, metrics: NotifierMetrics, logger: Logger) {
+    init(
+        transport: any SlackTransport, producer: KafkaProducer, configuration: Configuration, metrics: NotifierMetrics,
+        logger: Logger
+    ) {
         self.metrics = metrics
         self.transport = transport
         self.producer = producer
@@ -88,7 +92,8 @@ final class SlackDelivery: Sendable {
         }
     }
 
-    private func runLane(_ jobs: AsyncStream<DeliveryJob>, done: @escaping @Sendable (DeliveryJob) async -> Void) async {
+    private func runLane(_ jobs: AsyncStream<DeliveryJob>, done: @escaping @Sendable (DeliveryJob) async -> Void) async
+    {
         var pace = Pace(interval: configuration.channelInterval)
         for await job in jobs {
             guard await deliver(job, pace: &pace) else { return }
@@ -130,7 +135,9 @@ final class SlackDelivery: Sendable {
                     update.channel = original.channel
                     update.ts = original.ts
                     guard await send(update, as: .update, job: job, pace: &pace) != nil else { return false }
-                    guard await send(reply(original.ts), as: .postMessage, job: job, pace: &pace) != nil else { return false }
+                    guard await send(reply(original.ts), as: .postMessage, job: job, pace: &pace) != nil else {
+                        return false
+                    }
                 } else {
                     guard await send(fallback, as: .postMessage, job: job, pace: &pace) != nil else { return false }
                 }
@@ -141,7 +148,9 @@ final class SlackDelivery: Sendable {
 
     /// Sends until Slack takes the message or refuses it for good (then it is dead-lettered).
     /// Returns the outcome's ts (`.some(nil)` without one, or when dead-lettered), nil when cancelled.
-    private func send(_ message: SlackMessage, as method: SlackMethod, job: DeliveryJob, pace: inout Pace) async -> String?? {
+    private func send(
+        _ message: SlackMessage, as method: SlackMethod, job: DeliveryJob, pace: inout Pace
+    ) async -> String?? {
         let wireMethod: SlackMethod = transport.supportsThreads ? method : .webhook
         var backoff = Backoff(initial: .seconds(1), maximum: configuration.maxRetryDelay, jitter: true)
         while true {
@@ -155,19 +164,25 @@ final class SlackDelivery: Sendable {
                 return .some(ts)
             case .rateLimited(let wait):
                 metrics.retries(reason: "rate_limited").increment()
-                logger.warning("slack rate limit; waiting as asked", metadata: ["channel": "\(message.channel)", "retry_after": "\(wait)"])
+                logger.warning(
+                    "slack rate limit; waiting as asked",
+                    metadata: ["channel": "\(message.channel)", "retry_after": "\(wait)"])
                 pace.delay(wait)
             case .transient(let reason):
                 metrics.retries(reason: reason.hasPrefix("network") ? "network" : "server_error").increment()
                 // Jittered, so replicas that failed together do not retry together.
                 let wait = backoff.next()
-                logger.warning("slack did not take the message; retrying",
-                               metadata: ["channel": "\(message.channel)", "reason": "\(reason)", "retry_in": "\(wait)"])
+                logger.warning(
+                    "slack did not take the message; retrying",
+                    metadata: ["channel": "\(message.channel)", "reason": "\(reason)", "retry_in": "\(wait)"])
                 pace.delay(wait)
             case .permanent(let error):
-                logger.error("slack refused the message for good; dead-lettering it",
-                             metadata: ["channel": "\(message.channel)", "error": "\(error)", "method": "\(wireMethod.rawValue)",
-                                        "alerts": "\(job.alertCount)"])
+                logger.error(
+                    "slack refused the message for good; dead-lettering it",
+                    metadata: [
+                        "channel": "\(message.channel)", "error": "\(error)", "method": "\(wireMethod.rawValue)",
+                        "alerts": "\(job.alertCount)",
+                    ])
                 guard await deadLetter(message, error: error, job: job) else { return nil }
                 metrics.messages(outcome: "dead_lettered").increment()
                 metrics.deadLetters(reason: error).increment()
@@ -182,13 +197,17 @@ final class SlackDelivery: Sendable {
         let first = job.positions.first
         let letter = DeadLetter(
             id: EventID.generate(), ts: Timestamp.now(), reasonCode: "slack_\(error)",
-            reason: "Slack refused the message for \(message.channel) with \(error); it covers \(job.alertCount) alert(s) from \(job.positions.count) message(s) starting at the source position",
+            reason:
+                "Slack refused the message for \(message.channel) with \(error); it covers \(job.alertCount) alert(s) from \(job.positions.count) message(s) starting at the source position",
             rejectedBy: "notifier", sourceTopic: job.sourceTopic, sourcePartition: first?.partition.partition ?? -1,
             sourceOffset: first?.offset ?? -1, key: Array(message.channel.utf8), payload: message.json())
         var batch = KafkaProducerBatch(capacity: 1)
-        batch.append(topic: Topic.deadLetters(of: job.sourceTopic), key: message.channel, value: EventWriter.encode(letter))
-        return await producer.sendUntilAcknowledged(batch, backoff: Backoff(initial: .milliseconds(200))) { error, wait in
-            logger.warning("dead letter not acknowledged; retrying", metadata: ["error": "\(error)", "retry_in": "\(wait)"])
+        batch.append(
+            topic: Topic.deadLetters(of: job.sourceTopic), key: message.channel, value: EventWriter.encode(letter))
+        return await producer.sendUntilAcknowledged(batch, backoff: Backoff(initial: .milliseconds(200))) {
+            error, wait in
+            logger.warning(
+                "dead letter not acknowledged; retrying", metadata: ["error": "\(error)", "retry_in": "\(wait)"])
         }
     }
 

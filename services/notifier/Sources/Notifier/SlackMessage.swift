@@ -100,7 +100,10 @@ struct SlackMessage: Sendable, Equatable {
         }
         if blocks.count > Limits.blocks {
             let dropped = blocks.count - (Limits.blocks - 1)
-            blocks = Array(blocks.prefix(Limits.blocks - 1)) + [.context(["… \(dropped) more blocks not shown \(Self.truncationMarker)"])]
+            blocks =
+                Array(blocks.prefix(Limits.blocks - 1)) + [
+                    .context(["… \(dropped) more blocks not shown \(Self.truncationMarker)"])
+                ]
         }
         message.blocks = blocks
         return message
@@ -115,7 +118,9 @@ struct SlackMessage: Sendable, Equatable {
         if let metadata {
             object["metadata"] = ["event_type": "alertron_alert", "event_payload": metadata.json]
         }
-        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data("{}".utf8)
+        let data =
+            (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]))
+            ?? Data("{}".utf8)
         return Array(data)
     }
 }
@@ -140,5 +145,6 @@ extension SlackMessage.Block {
 
 /// Slack's mrkdwn treats &, < and > as markup; text from events is escaped before it goes in.
 func mrkdwnEscaped(_ text: String) -> String {
-    text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
+    text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(
+        of: ">", with: "&gt;")
 }

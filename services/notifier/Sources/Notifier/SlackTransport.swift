@@ -33,21 +33,27 @@ protocol SlackTransport: Sendable {
 }
 
 /// Slack's Web API errors that mean "try again later"; every other error is permanent.
-private let temporaryWebAPIErrors: Set = ["ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout",
-                                          "team_added_to_org"]
+private let temporaryWebAPIErrors: Set = [
+    "ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout",
+    "team_added_to_org",
+]
 
 /// A Slack error code as a metric label or log value: Slack's codes are short snake_case words;
 /// anything else (an HTML error page, a proxy's text) becomes a generic code, never quoted.
 func slackErrorCode(_ text: String, status: Int) -> String {
     let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
-    let isCode = !trimmed.isEmpty && trimmed.count <= 64 && trimmed.allSatisfy { $0.isASCII && ($0.isLowercase || $0.isNumber || $0 == "_") }
+    let isCode =
+        !trimmed.isEmpty && trimmed.count <= 64
+        && trimmed.allSatisfy { $0.isASCII && ($0.isLowercase || $0.isNumber || $0 == "_") }
     return isCode ? trimmed : "http_\(status)"
 }
 
 /// Seconds from a Retry-After header (Slack sends whole seconds); 1 s when absent or odd,
 /// at most 15 minutes so a garbled header cannot park a channel for hours.
 func retryAfter(_ header: String?) -> Duration {
-    guard let header, let seconds = Int(header.trimmingCharacters(in: .whitespaces)), seconds >= 0 else { return .seconds(1) }
+    guard let header, let seconds = Int(header.trimmingCharacters(in: .whitespaces)), seconds >= 0 else {
+        return .seconds(1)
+    }
     return .seconds(min(max(seconds, 1), 900))
 }
 
@@ -64,7 +70,9 @@ struct SlackHTTP: Sendable {
 
     /// POSTs JSON; returns the status, body and Retry-After, or a transient outcome for a
     /// network failure (described by its code only: URLError descriptions contain the URL).
-    func post(_ url: URL, body: [UInt8], bearer: String?) async -> Result<(status: Int, body: Data, retryAfter: String?), SlackOutcomeError> {
+    func post(
+        _ url: URL, body: [UInt8], bearer: String?
+    ) async -> Result<(status: Int, body: Data, retryAfter: String?), SlackOutcomeError> {
         var request = URLRequest(url: url)
         request.httpMethod = "POST"
         request.httpBody = Data(body)
@@ -72,7 +80,9 @@ struct SlackHTTP: Sendable {
         if let bearer { request.setValue("Bearer \(bearer)", forHTTPHeaderField: "Authorization") }
         do {
             let (data, response) = try await session.data(for: request)
-            guard let http = response as? HTTPURLResponse else { return .failure(SlackOutcomeError(outcome: .transient(reason: "not_http"))) }
+            guard let http = response as? HTTPURLResponse else {
+                return .failure(SlackOutcomeError(outcome: .transient(reason: "not_http")))
+            }
             return .success((http.statusCode, data, http.value(forHTTPHeaderField: "Retry-After")))
         } catch let error as URLError {
             return .failure(SlackOutcomeError(outcome: .transient(reason: "network_\(error.code.rawValue)")))
@@ -102,9 +112,12 @@ struct SlackWebAPI: SlackTransport {
         case .success(let answer):
             if answer.status == 429 { return .rateLimited(retryAfter: retryAfter(answer.retryAfter)) }
             if answer.status >= 500 { return .transient(reason: "http_\(answer.status)") }
-            guard let object = (try? JSONSerialization.jsonObject(with: answer.body)) as? [String: Any], let ok = object["ok"] as? Bool else {
+            guard let object = (try? JSONSerialization.jsonObject(with: answer.body)) as? [String: Any],
+                let ok = object["ok"] as? Bool
+            else {
                 // 2xx/4xx without Slack's JSON: a proxy or a wrong SLACK_API_URL. Retrying cannot fix a 4xx.
-                return answer.status < 300 ? .transient(reason: "invalid_response") : .permanent(error: "http_\(answer.status)")
+                return answer.status < 300
+                    ? .transient(reason: "invalid_response") : .permanent(error: "http_\(answer.status)")
             }
             if ok { return .accepted(ts: object["ts"] as? String) }
             let code = slackErrorCode(object["error"] as? String ?? "", status: answer.status)
@@ -131,7 +144,8 @@ struct SlackIncomingWebhook: SlackTransport {
             if (200..<300).contains(answer.status) { return .accepted(ts: nil) }
             // Webhooks answer errors as text: 400 invalid_payload, 403 action_prohibited,
             // 404 no_service / channel_not_found, 410 channel_is_archived.
-            return .permanent(error: slackErrorCode(String(decoding: answer.body, as: UTF8.self), status: answer.status))
+            return .permanent(
+                error: slackErrorCode(String(decoding: answer.body, as: UTF8.self), status: answer.status))
         }
     }
 }
@@ -149,7 +163,9 @@ final class SlackLocalSink: SlackTransport, @unchecked Sendable {
         self.path = path
         self.logger = logger
         let directory = (path as NSString).deletingLastPathComponent
-        if !directory.isEmpty { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
+        if !directory.isEmpty {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        }
         if !FileManager.default.fileExists(atPath: path) { FileManager.default.createFile(atPath: path, contents: nil) }
         guard let handle = FileHandle(forWritingAtPath: path) else {
             throw SlackSinkError(description: "cannot open the Slack sink file \(path) for writing")
@@ -166,14 +182,20 @@ final class SlackLocalSink: SlackTransport, @unchecked Sendable {
             return message.ts ?? String(format: "%.0f.%06d", Date().timeIntervalSince1970, sequence)
         }
         let payload = String(decoding: message.json(), as: UTF8.self)
-        let line = #"{"method":"\#(method.rawValue)","channel":\#(JSONString.quoted(message.channel)),"ts":"\#(ts)","payload":\#(payload)}"# + "\n"
+        let line =
+            #"{"method":"\#(method.rawValue)","channel":\#(JSONString.quoted(message.channel)),"ts":"\#(ts)","payload":\#(payload)}"#
+            + "\n"
         do {
             try lock.withLock { try handle?.write(contentsOf: Data(line.utf8)) }
         } catch {
             return .transient(reason: "sink_write_failed")
         }
-        logger.info("slack message (local sink; set SLACK_WEBHOOK_URL or SLACK_BOT_TOKEN to send it to Slack)",
-                    metadata: ["method": "\(method.rawValue)", "channel": "\(message.channel)", "ts": "\(ts)", "text": "\(message.text)"])
+        logger.info(
+            "slack message (local sink; set SLACK_WEBHOOK_URL or SLACK_BOT_TOKEN to send it to Slack)",
+            metadata: [
+                "method": "\(method.rawValue)", "channel": "\(message.channel)", "ts": "\(ts)",
+                "text": "\(message.text)",
+            ])
         return .accepted(ts: ts)
     }
 }
@@ -181,4 +203,3 @@ final class SlackLocalSink: SlackTransport, @unchecked Sendable {
 struct SlackSinkError: Error, CustomStringConvertible {
     var description: String
 }
-

@@ -17,7 +17,8 @@ import Telemetry
 @main
 struct NotifierBenchmark: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "notifier-benchmark", abstract: "Measure the notifier under a flood of anomalies (see BENCHMARKS.md).")
+        commandName: "notifier-benchmark",
+        abstract: "Measure the notifier under a flood of anomalies (see BENCHMARKS.md).")
 
     @Option(help: "Anomalies preloaded for the catch-up phase.") var backlog = 200_000
     @Option(help: "Anomalies per second in the paced phase.") var rate = 10_000
@@ -25,18 +26,28 @@ struct NotifierBenchmark: AsyncParsableCommand {
     @Option(help: "Devices the anomalies come from.") var devices = 50
 
     func run() async throws {
-        let logger = { var logger = Logger(label: "benchmark"); logger.logLevel = .error; return logger }()
+        let logger = {
+            var logger = Logger(label: "benchmark"); logger.logLevel = .error; return logger
+        }()
         let cluster = try KafkaDevelopmentCluster(logger: logger)
-        for topic in [Topic.anomalies, Topic.alertmanager].flatMap({ [$0, Topic.deadLetters(of: $0)] }) { try cluster.createTopic(topic, partitions: 6) }
-        let kafka = KafkaConfiguration(bootstrapServers: cluster.bootstrapServers, clientID: "benchmark",
-                                       properties: ["session.timeout.ms": "6000"])
+        for topic in [Topic.anomalies, Topic.alertmanager].flatMap({ [$0, Topic.deadLetters(of: $0)] }) {
+            try cluster.createTopic(topic, partitions: 6)
+        }
+        let kafka = KafkaConfiguration(
+            bootstrapServers: cluster.bootstrapServers, clientID: "benchmark",
+            properties: ["session.timeout.ms": "6000"])
         let producer = try KafkaProducer(configuration: KafkaProducerConfiguration(kafka: kafka), logger: logger)
         let slack = SlackStandIn(configuration: .init(minimumInterval: .milliseconds(950)))
-        say("notifier benchmark: \(devices) devices, window 1 s, digest above 5 devices, 1 message/s per channel (2 channels)")
+        say(
+            "notifier benchmark: \(devices) devices, window 1 s, digest above 5 devices, 1 message/s per channel (2 channels)"
+        )
 
         try await produce(backlog, from: 0, producer: producer)
         let baseline = try await bareConsumerSeconds(count: backlog, kafka: kafka, logger: logger)
-        say(String(format: "baseline: a bare consumer reads %d anomalies in %.2f s: %.0f/s", backlog, baseline, Double(backlog) / baseline))
+        say(
+            String(
+                format: "baseline: a bare consumer reads %d anomalies in %.2f s: %.0f/s", backlog, baseline,
+                Double(backlog) / baseline))
 
         try await slack.withServer(logger: logger) { base in
             var settings = NotifierSettings()
@@ -58,9 +69,12 @@ struct NotifierBenchmark: AsyncParsableCommand {
             while worker.readCount < backlog { try await Task.sleep(for: .milliseconds(1)) }
             let reading = Self.seconds(ContinuousClock.now - firstRead)
             try await waitUntil(accounted: backlog, slack: slack, worker: worker, within: .seconds(120))
-            say(String(format: "catch-up: %d anomalies read and grouped in %.2f s: %.0f/s, %.2fx the bare consumer; "
-                        + "all in delivered messages %.1f s after the group join", backlog, reading, Double(backlog) / reading,
-                       baseline / reading, Self.seconds(ContinuousClock.now - firstRead)))
+            say(
+                String(
+                    format: "catch-up: %d anomalies read and grouped in %.2f s: %.0f/s, %.2fx the bare consumer; "
+                        + "all in delivered messages %.1f s after the group join", backlog, reading,
+                    Double(backlog) / reading,
+                    baseline / reading, Self.seconds(ContinuousClock.now - firstRead)))
 
             // Paced: the target rate for a while, memory sampled as it goes.
             let pacedStart = ContinuousClock.now
@@ -76,21 +90,31 @@ struct NotifierBenchmark: AsyncParsableCommand {
             try await waitUntil(accounted: backlog + total, slack: slack, worker: worker, within: .seconds(60))
             let drained = Self.seconds(ContinuousClock.now - pacedStart) - Double(seconds)
             let rss = samples.map(\.1)
-            say("paced: \(total) anomalies at \(rate)/s over \(seconds) s; all accounted for \(String(format: "%.1f", drained)) s after the last was sent")
-            say("memory: RSS \(samples.filter { [1, 5, 10, 20, 30, seconds].contains($0.0) }.map { "\($0.1) MiB @\($0.0)s" }.joined(separator: ", ")); "
-                + "growth from 5 s to the end \(rss.last! - rss[min(4, rss.count - 1)]) MiB (process incl. the in-process broker and stand-in)")
+            say(
+                "paced: \(total) anomalies at \(rate)/s over \(seconds) s; all accounted for \(String(format: "%.1f", drained)) s after the last was sent"
+            )
+            say(
+                "memory: RSS \(samples.filter { [1, 5, 10, 20, 30, seconds].contains($0.0) }.map { "\($0.1) MiB @\($0.0)s" }.joined(separator: ", ")); "
+                    + "growth from 5 s to the end \(rss.last! - rss[min(4, rss.count - 1)]) MiB (process incl. the in-process broker and stand-in)"
+            )
             say("backpressure: at most \(maxPending) alerts pending (limit \(settings.maxPending))")
 
             let accepted = slack.accepted.filter { $0.method == "chat.postMessage" }
             let refused = slack.requests.count - slack.accepted.count
             var perChannel: [String: [Date]] = [:]
             for request in accepted { perChannel[request.channel ?? "?", default: []].append(request.receivedAt) }
-            let fastest = perChannel.mapValues { times in zip(times, times.dropFirst()).map { $1.timeIntervalSince($0) }.min() ?? 0 }
-            say("slack: \(accepted.count) messages for \(backlog + total) anomalies (\(String(format: "%.0f", Double(backlog + total) / Double(max(1, accepted.count)))) per message); "
-                + "\(refused) refused (429) by the stand-in's 1/s limit; closest gap per channel "
-                + fastest.sorted { $0.key < $1.key }.map { "\($0.key) \(String(format: "%.2f", $0.value)) s" }.joined(separator: ", "))
+            let fastest = perChannel.mapValues { times in
+                zip(times, times.dropFirst()).map { $1.timeIntervalSince($0) }.min() ?? 0
+            }
+            say(
+                "slack: \(accepted.count) messages for \(backlog + total) anomalies (\(String(format: "%.0f", Double(backlog + total) / Double(max(1, accepted.count)))) per message); "
+                    + "\(refused) refused (429) by the stand-in's 1/s limit; closest gap per channel "
+                    + fastest.sorted { $0.key < $1.key }.map { "\($0.key) \(String(format: "%.2f", $0.value)) s" }
+                    .joined(separator: ", "))
             let counted = accepted.reduce(0) { $0 + $1.alerts }
-            say("accounting: \(counted) anomalies counted in delivered messages, \(backlog + total) sent: \(counted == backlog + total ? "every one, once" : "MISMATCH")")
+            say(
+                "accounting: \(counted) anomalies counted in delivered messages, \(backlog + total) sent: \(counted == backlog + total ? "every one, once" : "MISMATCH")"
+            )
             await group.triggerGracefulShutdown()
             _ = await running.result
         }
@@ -113,17 +137,22 @@ struct NotifierBenchmark: AsyncParsableCommand {
         for next in first..<(first + count) {
             let device = "edge-\(next % devices)"
             let severity: Severity = next % 10 == 0 ? .critical : .warning
-            let event = ScoredEvent(event: .reading(Reading(id: "bench-\(next)", ts: now, deviceID: device, temperature: 90, pressure: 1013,
-                                                            vibration: 0.4)),
-                                    score: 0.7, anomaly: true, severity: severity, model: "iforest@bench", scoredAt: now)
+            let event = ScoredEvent(
+                event: .reading(
+                    Reading(
+                        id: "bench-\(next)", ts: now, deviceID: device, temperature: 90, pressure: 1013,
+                        vibration: 0.4)),
+                score: 0.7, anomaly: true, severity: severity, model: "iforest@bench", scoredAt: now)
             batch.append(topic: Topic.anomalies, key: device, value: EventWriter.encode(event))
         }
         _ = try await producer.send(batch)
     }
 
     private func bareConsumerSeconds(count: Int, kafka: KafkaConfiguration, logger: Logger) async throws -> Double {
-        let consumer = try KafkaConsumer(configuration: KafkaConsumerConfiguration(kafka: kafka, groupID: "bare", topics: [Topic.anomalies, Topic.alertmanager]),
-                                         logger: logger)
+        let consumer = try KafkaConsumer(
+            configuration: KafkaConsumerConfiguration(
+                kafka: kafka, groupID: "bare", topics: [Topic.anomalies, Topic.alertmanager]),
+            logger: logger)
         var read = 0
         var start: ContinuousClock.Instant?
         for await batch in consumer.batches {
@@ -136,7 +165,9 @@ struct NotifierBenchmark: AsyncParsableCommand {
         return elapsed
     }
 
-    private func waitUntil(accounted total: Int, slack: SlackStandIn, worker: NotifierWorker, within limit: Duration) async throws {
+    private func waitUntil(
+        accounted total: Int, slack: SlackStandIn, worker: NotifierWorker, within limit: Duration
+    ) async throws {
         let deadline = ContinuousClock.now + limit
         while ContinuousClock.now < deadline {
             let counted = slack.accepted.reduce(0) { $0 + $1.alerts }

@@ -15,11 +15,13 @@ struct NotifierCommand: AsyncParsableCommand {
         static let service = ServiceSettings.service("notifier", port: 8082)
         static let configuration = CommandConfiguration(
             abstract: "Read anomalies, serve POST /v1/alertmanager, send Slack messages (the default).",
-            discussion: SettingsArguments.discussion(service, NotifierSettings(), intro: """
-                Reads the anomalies topic (consumer group notifier) and serves POST /v1/alertmanager. Slack: \
-                SLACK_WEBHOOK_URL (incoming webhook) or SLACK_BOT_TOKEN + SLACK_CHANNEL (chat.postMessage, \
-                chat.update, threads); with neither, messages go to the log and SLACK_SINK_FILE.
-                """))
+            discussion: SettingsArguments.discussion(
+                service, NotifierSettings(),
+                intro: """
+                    Reads the anomalies topic (consumer group notifier) and serves POST /v1/alertmanager. Slack: \
+                    SLACK_WEBHOOK_URL (incoming webhook) or SLACK_BOT_TOKEN + SLACK_CHANNEL (chat.postMessage, \
+                    chat.update, threads); with neither, messages go to the log and SLACK_SINK_FILE.
+                    """))
 
         @OptionGroup var arguments: SettingsArguments
 

@@ -24,36 +24,42 @@ import FoundationNetworking
             let notifier = try await RunningNotifier(mesh: mesh, settings: settings)
             try "am-token\n".write(to: directory.appendingPathComponent("token"), atomically: true, encoding: .utf8)
             try """
-                route:
-                  receiver: notifier
-                  group_by: [alertname]
-                  group_wait: 1s
-                  group_interval: 1s
-                  repeat_interval: 1h
-                receivers:
-                  - name: notifier
-                    webhook_configs:
-                      - url: http://127.0.0.1:\(notifier.port)/v1/alertmanager
-                        send_resolved: true
-                        http_config:
-                          authorization:
-                            credentials_file: \(directory.appendingPathComponent("token").path)
-                """.write(to: directory.appendingPathComponent("alertmanager.yml"), atomically: true, encoding: .utf8)
+            route:
+              receiver: notifier
+              group_by: [alertname]
+              group_wait: 1s
+              group_interval: 1s
+              repeat_interval: 1h
+            receivers:
+              - name: notifier
+                webhook_configs:
+                  - url: http://127.0.0.1:\(notifier.port)/v1/alertmanager
+                    send_resolved: true
+                    http_config:
+                      authorization:
+                        credentials_file: \(directory.appendingPathComponent("token").path)
+            """.write(to: directory.appendingPathComponent("alertmanager.yml"), atomically: true, encoding: .utf8)
             let port = try freePort()
             let alertmanager = Process()
             alertmanager.executableURL = URL(fileURLWithPath: Self.binary)
-            alertmanager.arguments = ["--config.file=\(directory.appendingPathComponent("alertmanager.yml").path)",
-                                      "--storage.path=\(directory.path)", "--web.listen-address=127.0.0.1:\(port)",
-                                      "--cluster.listen-address="]
+            alertmanager.arguments = [
+                "--config.file=\(directory.appendingPathComponent("alertmanager.yml").path)",
+                "--storage.path=\(directory.path)", "--web.listen-address=127.0.0.1:\(port)",
+                "--cluster.listen-address=",
+            ]
             alertmanager.standardOutput = FileHandle.nullDevice
             alertmanager.standardError = FileHandle.nullDevice
             try alertmanager.run()
             defer { alertmanager.terminate(); alertmanager.waitUntilExit() }
             let api = "http://127.0.0.1:\(port)/api/v2/alerts"
-            try await eventually(20, "alertmanager to be ready") { (try? await get("http://127.0.0.1:\(port)/-/ready"))?.status == 200 }
+            try await eventually(20, "alertmanager to be ready") {
+                (try? await get("http://127.0.0.1:\(port)/-/ready"))?.status == 200
+            }
 
-            let alert: [String: Any] = ["labels": ["alertname": "HighAnomalyRate", "severity": "critical"],
-                                        "annotations": ["summary": "Fleet anomaly rate is high"]]
+            let alert: [String: Any] = [
+                "labels": ["alertname": "HighAnomalyRate", "severity": "critical"],
+                "annotations": ["summary": "Fleet anomaly rate is high"],
+            ]
             let firing = try JSONSerialization.data(withJSONObject: [alert])
             #expect(try await post(api, Array(firing), headers: ["Content-Type": "application/json"]).status == 200)
             try await eventually(30, "the firing message") { !slack.accepted.isEmpty }

@@ -15,7 +15,9 @@ import Testing
         let slack = SlackStandIn()
         try await slack.withServer { base in
             let notifier = try await RunningNotifier(mesh: mesh, settings: botSettings(base, window: .seconds(2)))
-            let burst = (0..<12).map { index in anomaly("edge-3", score: index == 5 ? 0.93 : 0.7) } + (0..<3).map { _ in anomaly("edge-7") }
+            let burst =
+                (0..<12).map { index in anomaly("edge-3", score: index == 5 ? 0.93 : 0.7) }
+                + (0..<3).map { _ in anomaly("edge-7") }
             try await mesh.send(burst)
             // The scorer repeats a batch after a crash: the same ids again.
             try await mesh.send(Array(burst.prefix(4)))
@@ -41,8 +43,10 @@ import Testing
             var settings = botSettings(base)
             settings.channelRoutes = ["critical": "#ops-critical"]
             let notifier = try await RunningNotifier(mesh: mesh, settings: settings)
-            try await mesh.send([criticalLog("db-1", "FATAL: could not write to file <pg_wal>: No space left on device"),
-                                 anomaly("edge-1", severity: .warning)])
+            try await mesh.send([
+                criticalLog("db-1", "FATAL: could not write to file <pg_wal>: No space left on device"),
+                anomaly("edge-1", severity: .warning),
+            ])
             try await eventually(30, "two messages") { slack.accepted.count >= 2 }
             let log = slack.accepted.first { $0.channel == "#ops-critical" }
             #expect(log?.text == "1 critical log line from db-1 in 300 ms, worst probability 0.97 critical")
@@ -66,8 +70,11 @@ import Testing
             let requests = slack.requests
             #expect(requests.map(\.status) == [500, 503, 429, 200])
             #expect(slack.accepted.count == 1)
-            #expect(requests[3].receivedAt.timeIntervalSince(requests[2].receivedAt) >= 1.9, "Retry-After: 2 was respected")
-            #expect(requests.allSatisfy { $0.method == "webhook" && $0.body == requests[3].body }, "the same message each time")
+            #expect(
+                requests[3].receivedAt.timeIntervalSince(requests[2].receivedAt) >= 1.9, "Retry-After: 2 was respected")
+            #expect(
+                requests.allSatisfy { $0.method == "webhook" && $0.body == requests[3].body },
+                "the same message each time")
             try await eventually(10, "the offset stored") { notifier.worker.pendingAlerts == 0 }
             _ = await notifier.stop()
         }
@@ -85,7 +92,9 @@ import Testing
             #expect(letter.reasonCode == "slack_channel_not_found")
             #expect(letter.rejectedBy == "notifier")
             #expect(letter.sourceTopic == "anomalies")
-            #expect(String(decoding: letter.payload, as: UTF8.self).contains("edge-1"), "the message as Slack would have got it")
+            #expect(
+                String(decoding: letter.payload, as: UTF8.self).contains("edge-1"),
+                "the message as Slack would have got it")
             #expect(slack.requests.count == 1, "a permanent error is not retried")
             // The next alert goes out as usual.
             try await mesh.send([anomaly("edge-2")])
@@ -132,7 +141,10 @@ import Testing
             // Slack is back; the next notifier in the same group gets all five.
             let second = try await RunningNotifier(mesh: mesh, settings: settings)
             try await eventually(40, "five alerts delivered") { slack.accepted.reduce(0) { $0 + $1.alerts } >= 5 }
-            let devices = Set(slack.accepted.compactMap(\.text).compactMap { $0.split(separator: " ").dropFirst(3).first.map(String.init) })
+            let devices = Set(
+                slack.accepted.compactMap(\.text).compactMap {
+                    $0.split(separator: " ").dropFirst(3).first.map(String.init)
+                })
             #expect(devices == Set((0..<5).map { "edge-\($0)" }))
             _ = await second.stop()
         }
@@ -145,8 +157,9 @@ import Testing
             let notifier = try await RunningNotifier(mesh: mesh, settings: botSettings(base))
             let huge = String(repeating: "disk nearly full on a very long hostname ", count: 150)
             let alerts = (0..<60).map { (fingerprint: "f\($0)", status: "firing") }
-            let response = try await post("http://127.0.0.1:\(notifier.port)/v1/alertmanager",
-                                          alertmanagerPayload(status: "firing", alerts: alerts, summary: huge, description: huge))
+            let response = try await post(
+                "http://127.0.0.1:\(notifier.port)/v1/alertmanager",
+                alertmanagerPayload(status: "firing", alerts: alerts, summary: huge, description: huge))
             #expect(response.status == 200)
             try await eventually(30, "a message") { !slack.requests.isEmpty }
             let request = slack.requests[0]
@@ -160,14 +173,17 @@ import Testing
 
     @Test func withNoSlackTheMessagesGoToTheLocalSinkFile() async throws {
         let mesh = try TestMesh()
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("sink-\(EventID.generate()).jsonl").path
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("sink-\(EventID.generate()).jsonl")
+            .path
         var settings = NotifierSettings()
         settings.slackSinkFile = path
         settings.groupWindow = .milliseconds(200)
         settings.consumerGroup = "notifier-\(EventID.generate())"
         let notifier = try await RunningNotifier(mesh: mesh, settings: settings)
         try await mesh.send([anomaly("edge-9"), anomaly("edge-9")])
-        try await eventually(30, "a line in the sink") { ((try? String(contentsOfFile: path, encoding: .utf8)) ?? "").contains("\n") }
+        try await eventually(30, "a line in the sink") {
+            ((try? String(contentsOfFile: path, encoding: .utf8)) ?? "").contains("\n")
+        }
         let line = try #require(try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").first)
         let entry = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
         #expect(entry["method"] as? String == "chat.postMessage")

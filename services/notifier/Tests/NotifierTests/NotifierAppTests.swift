@@ -14,8 +14,10 @@ import Telemetry
         var settings = NotifierSettings()
         settings.kafka = KafkaConfiguration(bootstrapServers: "127.0.0.1:1")
         settings.slackSinkFile = "/dev/null"
-        let app = try buildApplication(runtime: ServiceRuntime(settings: ServiceSettings(serviceName: "notifier"), logger: quietLogger),
-                                       settings: settings).application
+        let app = try buildApplication(
+            runtime: ServiceRuntime(settings: ServiceSettings(serviceName: "notifier"), logger: quietLogger),
+            settings: settings
+        ).application
         try await app.test(.router) { client in
             try await client.execute(uri: "/healthz", method: .get) { #expect($0.status == .ok) }
             try await client.execute(uri: "/readyz", method: .get) { response in
@@ -31,7 +33,8 @@ import Telemetry
         settings.slackSinkFile = "/dev/null"
         settings.webhookToken = "s3cret"
         let metrics = TestMetrics()
-        let runtime = ServiceRuntime(settings: ServiceSettings(serviceName: "notifier"), logger: quietLogger, metricsFactory: metrics)
+        let runtime = ServiceRuntime(
+            settings: ServiceSettings(serviceName: "notifier"), logger: quietLogger, metricsFactory: metrics)
         let app = try buildApplication(runtime: runtime, settings: settings).application
         try await app.test(.router) { client in
             for _ in 0..<2 {
@@ -40,6 +43,7 @@ import Telemetry
                 }
             }
         }
-        #expect(try metrics.expectCounter("alertron_notifier_webhook_requests_total", [("status", "401")]).totalValue == 2)
+        #expect(
+            try metrics.expectCounter("alertron_notifier_webhook_requests_total", [("status", "401")]).totalValue == 2)
     }
 }

@@ -55,17 +55,22 @@ private func at(_ offset: Int64, _ partition: KafkaTopicPartition = partition0) 
 
 @Suite struct AlertGrouperTests {
     private func alert(_ device: String, score: Double = 0.7, severity: Severity = .warning) -> AnomalyAlert {
-        AnomalyAlert(ScoredEvent(event: .reading(Reading(id: EventID.generate(), ts: Timestamp.now(), deviceID: device,
-                                                         temperature: 1, pressure: 2, vibration: 3)),
-                                 score: score, anomaly: true, severity: severity, model: "m@1", scoredAt: Timestamp.now()))
+        AnomalyAlert(
+            ScoredEvent(
+                event: .reading(
+                    Reading(
+                        id: EventID.generate(), ts: Timestamp.now(), deviceID: device,
+                        temperature: 1, pressure: 2, vibration: 3)),
+                score: score, anomaly: true, severity: severity, model: "m@1", scoredAt: Timestamp.now()))
     }
 
     @Test func oneDevicesBurstWithinTheWindowIsOneMessage() {
         var grouper = AlertGrouper(window: .seconds(10), digestThreshold: 5)
         let start = ContinuousClock.now
         for (index, score) in [0.6, 0.81, 0.7].enumerated() {
-            grouper.add(alert("edge-3", score: score, severity: index == 1 ? .critical : .warning), channel: "#a",
-                        at: at(Int64(index)), now: start + .seconds(index))
+            grouper.add(
+                alert("edge-3", score: score, severity: index == 1 ? .critical : .warning), channel: "#a",
+                at: at(Int64(index)), now: start + .seconds(index))
         }
         #expect(grouper.takeClosed(now: start + .seconds(9)).isEmpty)
         let closed = grouper.takeClosed(now: start + .seconds(10))
@@ -137,11 +142,13 @@ private func at(_ offset: Int64, _ partition: KafkaTopicPartition = partition0) 
         let message = SlackMessage(
             channel: "#a", text: long,
             blocks: [.header(long), .section(text: long, fields: (0..<25).map { "field \($0) " + long })]
-                + (0..<80).map { _ in .context(["x"]) }).clamped()
+                + (0..<80).map { _ in .context(["x"]) }
+        ).clamped()
         #expect(message.text.unicodeScalars.count == SlackMessage.Limits.textCharacters)
         #expect(message.text.hasSuffix(SlackMessage.truncationMarker))
         #expect(message.blocks.count == SlackMessage.Limits.blocks)
-        guard case .header(let header) = message.blocks[0], case .section(let text?, let fields) = message.blocks[1] else {
+        guard case .header(let header) = message.blocks[0], case .section(let text?, let fields) = message.blocks[1]
+        else {
             Issue.record("expected a header and a section first")
             return
         }
@@ -153,7 +160,8 @@ private func at(_ offset: Int64, _ partition: KafkaTopicPartition = partition0) 
     }
 
     @Test func aMessageWithinTheLimitsIsUnchanged() {
-        let message = SlackMessage(channel: "#a", text: "hi", blocks: [.header("h"), .section(text: "s", fields: ["f"]), .divider])
+        let message = SlackMessage(
+            channel: "#a", text: "hi", blocks: [.header("h"), .section(text: "s", fields: ["f"]), .divider])
         #expect(message.clamped() == message)
     }
 }
@@ -161,19 +169,25 @@ private func at(_ offset: Int64, _ partition: KafkaTopicPartition = partition0) 
 @Suite struct MessageTemplateTests {
     @Test func unknownPlaceholdersAreRefusedAtStartUp() {
         #expect(throws: SettingsError.self) {
-            try NotifierSettings.resolve(["--template-anomalies", "{count} on {devise}"], environment: [:], defaults: NotifierSettings())
+            try NotifierSettings.resolve(
+                ["--template-anomalies", "{count} on {devise}"], environment: [:], defaults: NotifierSettings())
         }
         #expect(throws: SettingsError.self) {
-            try NotifierSettings.resolve([], environment: ["NOTIFIER_TEMPLATE_DIGEST": "{lines}"], defaults: NotifierSettings())
+            try NotifierSettings.resolve(
+                [], environment: ["NOTIFIER_TEMPLATE_DIGEST": "{lines}"], defaults: NotifierSettings())
         }
-        let fine = try? NotifierSettings.resolve(["--template-logs", "{lines} from {subject}"], environment: [:], defaults: NotifierSettings())
+        let fine = try? NotifierSettings.resolve(
+            ["--template-logs", "{lines} from {subject}"], environment: [:], defaults: NotifierSettings())
         #expect(fine?.templates.logs == "{lines} from {subject}")
     }
 
     @Test func theDefaultHeadlineReadsLikeTheIssueAsksFor() {
         var group = AlertGroup(AnomalyAlert(anomaly("edge-3", score: 0.81)))
-        for offset in 0..<12 { group.add(AnomalyAlert(anomaly("edge-3", score: offset == 0 ? 0.81 : 0.5)), at: at(Int64(offset))) }
-        let message = MessageRenderer(templates: MessageTemplates()).message(for: .group(group, channel: "#a", window: .seconds(60)))
+        for offset in 0..<12 {
+            group.add(AnomalyAlert(anomaly("edge-3", score: offset == 0 ? 0.81 : 0.5)), at: at(Int64(offset)))
+        }
+        let message = MessageRenderer(templates: MessageTemplates()).message(
+            for: .group(group, channel: "#a", window: .seconds(60)))
         #expect(message.text == "12 anomalies on edge-3 in 60 s, worst score 0.81 critical")
         #expect(message.metadata?.alerts == 12)
     }
@@ -198,17 +212,24 @@ private func at(_ offset: Int64, _ partition: KafkaTopicPartition = partition0) 
         }
         #expect(problem("not json") == "the body is not JSON")
         #expect(problem(#"{"status":"firing","alerts":[]}"#) == "missing field groupKey")
-        #expect(problem(#"{"groupKey":"g","status":"firing","alerts":[{"status":"firing","labels":{"a":1}}]}"#)
-            == "field alerts[0].labels.a is not a string")
+        #expect(
+            problem(#"{"groupKey":"g","status":"firing","alerts":[{"status":"firing","labels":{"a":1}}]}"#)
+                == "field alerts[0].labels.a is not a string")
         #expect(problem(#"{"groupKey":"g","status":"firing","alerts":[]}"#) == "alerts is empty")
-        #expect(problem(#"{"version":"3","groupKey":"g","status":"firing","alerts":[]}"#)?.contains("version 3") == true)
-        #expect(problem(#"{"groupKey":"g","status":"pending","alerts":[{"status":"firing","labels":{}}]}"#) == "status must be firing or resolved")
+        #expect(
+            problem(#"{"version":"3","groupKey":"g","status":"firing","alerts":[]}"#)?.contains("version 3") == true)
+        #expect(
+            problem(#"{"groupKey":"g","status":"pending","alerts":[{"status":"firing","labels":{}}]}"#)
+                == "status must be firing or resolved")
     }
 
     @Test func theSameGroupStatusAndAlertsIsTheSameNotification() throws {
-        let first = try AlertmanagerNotification.decode(alertmanagerPayload(status: "firing", alerts: [("f1", "firing"), ("f2", "firing")]))
-        let again = try AlertmanagerNotification.decode(alertmanagerPayload(status: "firing", alerts: [("f2", "firing"), ("f1", "firing")]))
-        let resolved = try AlertmanagerNotification.decode(alertmanagerPayload(status: "resolved", alerts: [("f1", "resolved"), ("f2", "resolved")]))
+        let first = try AlertmanagerNotification.decode(
+            alertmanagerPayload(status: "firing", alerts: [("f1", "firing"), ("f2", "firing")]))
+        let again = try AlertmanagerNotification.decode(
+            alertmanagerPayload(status: "firing", alerts: [("f2", "firing"), ("f1", "firing")]))
+        let resolved = try AlertmanagerNotification.decode(
+            alertmanagerPayload(status: "resolved", alerts: [("f1", "resolved"), ("f2", "resolved")]))
         #expect(first.deduplicationKey == again.deduplicationKey)
         #expect(first.deduplicationKey != resolved.deduplicationKey)
     }

@@ -18,8 +18,9 @@ let quietLogger = testLogger("notifier-tests")
 extension TestMesh {
     /// A development broker with the notifier's topics, and a producer to feed it.
     convenience init() throws {
-        try self.init(topics: [Topic.anomalies, Topic.alertmanager].flatMap { [$0, Topic.deadLetters(of: $0)] }, partitions: 3,
-                      clientID: "notifier-tests", logger: quietLogger)
+        try self.init(
+            topics: [Topic.anomalies, Topic.alertmanager].flatMap { [$0, Topic.deadLetters(of: $0)] }, partitions: 3,
+            clientID: "notifier-tests", logger: quietLogger)
     }
 
     func send(_ anomalies: [ScoredEvent]) async throws {
@@ -32,20 +33,27 @@ extension TestMesh {
 }
 
 /// An anomalous reading as the scorer writes it.
-func anomaly(_ device: String, id: String = EventID.generate(), score: Double = 0.8, severity: Severity = .critical) -> ScoredEvent {
-    ScoredEvent(event: .reading(Reading(id: id, ts: Timestamp.now(), deviceID: device, temperature: 95, pressure: 1013, vibration: 0.5)),
-                score: score, anomaly: true, severity: severity, model: "iforest@test", scoredAt: Timestamp.now())
+func anomaly(
+    _ device: String, id: String = EventID.generate(), score: Double = 0.8, severity: Severity = .critical
+) -> ScoredEvent {
+    ScoredEvent(
+        event: .reading(
+            Reading(id: id, ts: Timestamp.now(), deviceID: device, temperature: 95, pressure: 1013, vibration: 0.5)),
+        score: score, anomaly: true, severity: severity, model: "iforest@test", scoredAt: Timestamp.now())
 }
 
 /// A critical log line as the scorer writes it.
 func criticalLog(_ source: String, _ message: String, id: String = EventID.generate()) -> ScoredEvent {
-    ScoredEvent(event: .log(LogEvent(id: id, ts: Timestamp.now(), source: source, message: message, level: "ERROR")),
-                score: 0.97, anomaly: true, severity: .critical, model: "log_severity@test", scoredAt: Timestamp.now())
+    ScoredEvent(
+        event: .log(LogEvent(id: id, ts: Timestamp.now(), source: source, message: message, level: "ERROR")),
+        score: 0.97, anomaly: true, severity: .critical, model: "log_severity@test", scoredAt: Timestamp.now())
 }
 
 /// Settings for a notifier that talks to the stand-in at `slack` (its base URL).
-func botSettings(_ slack: String, window: Duration = .milliseconds(300), interval: Duration = .milliseconds(50),
-                 group: String = "notifier-\(EventID.generate())") -> NotifierSettings {
+func botSettings(
+    _ slack: String, window: Duration = .milliseconds(300), interval: Duration = .milliseconds(50),
+    group: String = "notifier-\(EventID.generate())"
+) -> NotifierSettings {
     var settings = NotifierSettings()
     settings.slackBotToken = "xoxb-test"
     settings.slackAPIURL = URL(string: slack + "/api")!
@@ -56,7 +64,9 @@ func botSettings(_ slack: String, window: Duration = .milliseconds(300), interva
     return settings
 }
 
-func webhookSettings(_ slack: String, window: Duration = .milliseconds(300), interval: Duration = .milliseconds(50)) -> NotifierSettings {
+func webhookSettings(
+    _ slack: String, window: Duration = .milliseconds(300), interval: Duration = .milliseconds(50)
+) -> NotifierSettings {
     var settings = botSettings(slack, window: window, interval: interval)
     settings.slackBotToken = nil
     settings.slackWebhookURL = URL(string: slack + "/services/T000/B000/XXXX")!
@@ -97,7 +107,8 @@ final class RunningNotifier: Sendable {
 
 extension SlackStandIn.RecordedRequest {
     var header: String? {
-        ((json?["blocks"] as? [[String: Any]])?.first { $0["type"] as? String == "header" }?["text"] as? [String: Any])?["text"] as? String
+        ((json?["blocks"] as? [[String: Any]])?.first { $0["type"] as? String == "header" }?["text"] as? [String: Any])?[
+            "text"] as? String
     }
 }
 
@@ -122,14 +133,23 @@ func post(_ url: String, _ body: [UInt8], headers: [String: String] = [:]) async
 }
 
 /// An Alertmanager webhook body (version 4) for one group of alerts.
-func alertmanagerPayload(status: String, groupKey: String = "{}:{alertname=\"DiskFull\"}", severity: String = "critical",
-                         alerts: [(fingerprint: String, status: String)] = [("f1", "firing")],
-                         summary: String = "Disk almost full", description: String = "Only 2% left") -> [UInt8] {
+func alertmanagerPayload(
+    status: String, groupKey: String = "{}:{alertname=\"DiskFull\"}", severity: String = "critical",
+    alerts: [(fingerprint: String, status: String)] = [("f1", "firing")],
+    summary: String = "Disk almost full", description: String = "Only 2% left"
+) -> [UInt8] {
     let items: [[String: Any]] = alerts.map { alert in
-        ["status": alert.status, "labels": ["alertname": "DiskFull", "severity": severity, "instance": "node-\(alert.fingerprint)"],
-         "annotations": ["summary": summary, "description": description, "runbook_url": "https://example.com/RUNBOOK.md#diskfull"],
-         "startsAt": "2026-11-21T10:00:00Z", "endsAt": alert.status == "resolved" ? "2026-11-21T10:05:00Z" : "0001-01-01T00:00:00Z",
-         "generatorURL": "http://prometheus:9090/graph", "fingerprint": alert.fingerprint]
+        [
+            "status": alert.status,
+            "labels": ["alertname": "DiskFull", "severity": severity, "instance": "node-\(alert.fingerprint)"],
+            "annotations": [
+                "summary": summary, "description": description,
+                "runbook_url": "https://example.com/RUNBOOK.md#diskfull",
+            ],
+            "startsAt": "2026-11-21T10:00:00Z",
+            "endsAt": alert.status == "resolved" ? "2026-11-21T10:05:00Z" : "0001-01-01T00:00:00Z",
+            "generatorURL": "http://prometheus:9090/graph", "fingerprint": alert.fingerprint,
+        ]
     }
     let body: [String: Any] = [
         "version": "4", "groupKey": groupKey, "status": status, "receiver": "notifier", "truncatedAlerts": 0,

@@ -29,12 +29,16 @@ import Testing
             let malformed = try await post(url, Array(#"{"status":"firing"}"#.utf8), headers: authorized)
             #expect(malformed.status == 400)
             #expect(malformed.body.contains("missing field groupKey"))
-            #expect(try await post(url, Array(repeating: UInt8(ascii: " "), count: 65 * 1024), headers: authorized).status == 413)
+            #expect(
+                try await post(url, Array(repeating: UInt8(ascii: " "), count: 65 * 1024), headers: authorized).status
+                    == 413)
 
             let accepted = try await post(url, body, headers: authorized)
             #expect(accepted.status == 200)
             let stored = try await mesh.read("alertmanager", count: 1)
-            #expect(stored.first.flatMap(\.key).map { String(decoding: $0, as: UTF8.self) } == #"{}:{alertname="DiskFull"}"#)
+            #expect(
+                stored.first.flatMap(\.key).map { String(decoding: $0, as: UTF8.self) } == #"{}:{alertname="DiskFull"}"#
+            )
             #expect(stored.first?.value.map(Array.init) == body)
             _ = await notifier.stop()
         }
@@ -48,7 +52,9 @@ import Testing
             let url = "http://127.0.0.1:\(notifier.port)/v1/alertmanager"
             for _ in 0..<3 { #expect(try await post(url, alertmanagerPayload(status: "firing")).status == 200) }
             try await eventually(30, "the firing message") { !slack.accepted.isEmpty }
-            #expect(try await post(url, alertmanagerPayload(status: "resolved", alerts: [("f1", "resolved")])).status == 200)
+            #expect(
+                try await post(url, alertmanagerPayload(status: "resolved", alerts: [("f1", "resolved")])).status == 200
+            )
             try await eventually(30, "the update and the reply") { slack.accepted.count >= 3 }
             try await Task.sleep(for: .milliseconds(500))
             let requests = slack.accepted
@@ -71,10 +77,15 @@ import Testing
             let notifier = try await RunningNotifier(mesh: mesh, settings: webhookSettings(base))
             let url = "http://127.0.0.1:\(notifier.port)/v1/alertmanager"
             #expect(try await post(url, alertmanagerPayload(status: "firing")).status == 200)
-            #expect(try await post(url, alertmanagerPayload(status: "resolved", alerts: [("f1", "resolved")])).status == 200)
+            #expect(
+                try await post(url, alertmanagerPayload(status: "resolved", alerts: [("f1", "resolved")])).status == 200
+            )
             try await eventually(30, "two messages") { slack.accepted.count >= 2 }
             #expect(slack.accepted.map(\.method) == ["webhook", "webhook"])
-            #expect(slack.accepted.map { $0.text ?? "" } == ["[FIRING:1] DiskFull: Disk almost full", "[RESOLVED:1] DiskFull: Disk almost full"])
+            #expect(
+                slack.accepted.map { $0.text ?? "" } == [
+                    "[FIRING:1] DiskFull: Disk almost full", "[RESOLVED:1] DiskFull: Disk almost full",
+                ])
             #expect(slack.accepted.allSatisfy { $0.json?["channel"] == nil }, "a webhook posts where it was made")
             _ = await notifier.stop()
         }

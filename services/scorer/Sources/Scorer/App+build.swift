@@ -11,39 +11,52 @@ struct ModelNotReady: Error, CustomStringConvertible {
 
 /// The application, and its worker for tests to observe. `beforeStoringOffsets` runs after a
 /// batch's output was acknowledged and before its offsets are stored: tests use it to crash there.
-package func buildApplication(runtime: ServiceRuntime, settings: ScorerSettings,
-                      beforeStoringOffsets: @escaping @Sendable () async throws -> Void = {}) throws
-    -> (application: some ApplicationProtocol, worker: ScoringWorker) {
+package func buildApplication(
+    runtime: ServiceRuntime, settings: ScorerSettings,
+    beforeStoringOffsets: @escaping @Sendable () async throws -> Void = {}
+) throws
+    -> (application: some ApplicationProtocol, worker: ScoringWorker)
+{
     let logger = runtime.logger
     let metrics = ScorerMetrics(runtime.metrics, deviceLabelCap: settings.deviceLabelCap)
-    let models = ModelStore<IsolationForest>(path: settings.modelPath, reloadInterval: settings.reloadInterval, metrics: metrics,
-                                             logger: logger) { model in
+    let models = ModelStore<IsolationForest>(
+        path: settings.modelPath, reloadInterval: settings.reloadInterval, metrics: metrics,
+        logger: logger
+    ) { model in
         if case .failure(let mismatch) = SensorFeature.columns(for: model) { return mismatch.description }
         return nil
     }
-    let logModels = ModelStore<LogClassifier>(path: settings.logModelPath, reloadInterval: settings.reloadInterval, metrics: metrics,
-                                              logger: logger)
-    var consumerConfiguration = KafkaConsumerConfiguration(kafka: settings.kafka, groupID: settings.consumerGroup,
-                                                           topics: [settings.inputTopic])
+    let logModels = ModelStore<LogClassifier>(
+        path: settings.logModelPath, reloadInterval: settings.reloadInterval, metrics: metrics,
+        logger: logger)
+    var consumerConfiguration = KafkaConsumerConfiguration(
+        kafka: settings.kafka, groupID: settings.consumerGroup,
+        topics: [settings.inputTopic])
     consumerConfiguration.maxBatchSize = settings.batchSize
     let consumer = try KafkaConsumer(configuration: consumerConfiguration, logger: logger)
     let producer = try KafkaProducer(configuration: KafkaProducerConfiguration(kafka: settings.kafka), logger: logger)
-    let worker = ScoringWorker(consumer: consumer, producer: producer, models: models, logModels: logModels,
-                               settings: settings, metrics: metrics, logger: logger,
-                               beforeStoringOffsets: beforeStoringOffsets)
+    let worker = ScoringWorker(
+        consumer: consumer, producer: producer, models: models, logModels: logModels,
+        settings: settings, metrics: metrics, logger: logger,
+        beforeStoringOffsets: beforeStoringOffsets)
 
     runtime.readiness.add("kafka", producer.checkReachable)
     runtime.readiness.add("model") {
         guard models.current != nil else {
-            throw ModelNotReady(description: "no model loaded from \(settings.modelPath): \(models.lastError ?? "not tried")")
+            throw ModelNotReady(
+                description: "no model loaded from \(settings.modelPath): \(models.lastError ?? "not tried")")
         }
     }
     runtime.readiness.add("log_model") {
         guard logModels.current != nil else {
-            throw ModelNotReady(description: "no log model loaded from \(settings.logModelPath): \(logModels.lastError ?? "not tried")")
+            throw ModelNotReady(
+                description: "no log model loaded from \(settings.logModelPath): \(logModels.lastError ?? "not tried")")
         }
     }
     // Shutdown runs in reverse: HTTP, then the worker finishes its batch, the producer
     // flushes, the consumer commits and leaves, the model stores stop watching.
-    return (runtime.makeApplication(router: runtime.makeRouter(), services: [models, logModels, consumer, producer, worker]), worker)
+    return (
+        runtime.makeApplication(
+            router: runtime.makeRouter(), services: [models, logModels, consumer, producer, worker]), worker
+    )
 }

@@ -46,8 +46,10 @@ package struct BatchScorer {
     }
 
     /// Appends to `output` every message `batch` causes.
-    package mutating func score(_ batch: KafkaConsumerBatch, models: Models, scoredAt: String,
-                        into output: inout KafkaProducerBatch) -> Outcome {
+    package mutating func score(
+        _ batch: KafkaConsumerBatch, models: Models, scoredAt: String,
+        into output: inout KafkaProducerBatch
+    ) -> Outcome {
         var outcome = Outcome()
         let model = models.sensor
         let columns = models.columns
@@ -60,8 +62,9 @@ package struct BatchScorer {
 
         for (index, message) in batch.enumerated() {
             guard let value = message.value, !value.isEmpty else {
-                deadLetter(message, code: "empty_message", reason: "the message has no value (a tombstone or empty payload)",
-                           into: &output, &outcome)
+                deadLetter(
+                    message, code: "empty_message", reason: "the message has no value (a tombstone or empty payload)",
+                    into: &output, &outcome)
                 continue
             }
             do {
@@ -97,8 +100,9 @@ package struct BatchScorer {
             let anomaly = outOfRange || model.isAnomaly(score: score)
             let severity: Severity = outOfRange ? .critical : anomaly ? model.severity(forScore: score) : .none
             if outOfRange { outcome.outOfRange += 1 }
-            let scored = ScoredEvent(event: .reading(reading), score: score, anomaly: anomaly, severity: severity,
-                                     model: model.version, scoredAt: scoredAt)
+            let scored = ScoredEvent(
+                event: .reading(reading), score: score, anomaly: anomaly, severity: severity,
+                model: model.version, scoredAt: scoredAt)
             writer.reset()
             writer.write(scored)
             let key = batch[index].key
@@ -115,8 +119,10 @@ package struct BatchScorer {
 
     /// Scores the batch's log lines: the probability of critical, and `critical` from the
     /// model's threshold. Critical lines also go to `anomalies`.
-    private mutating func classifyLogs(_ batch: KafkaConsumerBatch, classifier: LogClassifier, scoredAt: String,
-                                       into output: inout KafkaProducerBatch, _ outcome: inout Outcome) {
+    private mutating func classifyLogs(
+        _ batch: KafkaConsumerBatch, classifier: LogClassifier, scoredAt: String,
+        into output: inout KafkaProducerBatch, _ outcome: inout Outcome
+    ) {
         guard !pendingLogs.isEmpty else { return }
         probabilities.removeAll(keepingCapacity: true)
         let start = ContinuousClock.now
@@ -129,8 +135,9 @@ package struct BatchScorer {
             let probability = probabilities[position]
             let critical = classifier.isCritical(probability: probability)
             if critical { outcome.criticalLogs += 1 } else { outcome.routineLogs += 1 }
-            let scored = ScoredEvent(event: .log(log), score: probability, anomaly: critical,
-                                     severity: critical ? .critical : .none, model: classifier.version, scoredAt: scoredAt)
+            let scored = ScoredEvent(
+                event: .log(log), score: probability, anomaly: critical,
+                severity: critical ? .critical : .none, model: classifier.version, scoredAt: scoredAt)
             writer.reset()
             writer.write(scored)
             let key = batch[index].key
@@ -144,17 +151,20 @@ package struct BatchScorer {
     /// partition would stall on it. The source partition and offset still lead to the original.
     static let deadLetterPayloadLimit = 64 * 1024
 
-    private mutating func deadLetter(_ message: KafkaConsumerMessage, code: String, reason: String,
-                                     into output: inout KafkaProducerBatch, _ outcome: inout Outcome) {
+    private mutating func deadLetter(
+        _ message: KafkaConsumerMessage, code: String, reason: String,
+        into output: inout KafkaProducerBatch, _ outcome: inout Outcome
+    ) {
         let payload = message.value ?? []
         var reason = reason
         if payload.count > Self.deadLetterPayloadLimit {
             reason += " (payload truncated to its first \(Self.deadLetterPayloadLimit) of \(payload.count) bytes)"
         }
-        let letter = DeadLetter(id: EventID.generate(), ts: Timestamp.now(), reasonCode: code, reason: reason, rejectedBy: "scorer",
-                                sourceTopic: message.topic, sourcePartition: message.partition, sourceOffset: message.offset,
-                                key: message.key.map { Array($0.prefix(1024)) },
-                                payload: Array(payload.prefix(Self.deadLetterPayloadLimit)))
+        let letter = DeadLetter(
+            id: EventID.generate(), ts: Timestamp.now(), reasonCode: code, reason: reason, rejectedBy: "scorer",
+            sourceTopic: message.topic, sourcePartition: message.partition, sourceOffset: message.offset,
+            key: message.key.map { Array($0.prefix(1024)) },
+            payload: Array(payload.prefix(Self.deadLetterPayloadLimit)))
         writer.reset()
         writer.write(letter)
         output.append(topic: settings.deadLetterTopic, key: message.key, value: writer.bytes)
@@ -179,8 +189,10 @@ package enum SensorFeature: String, CaseIterable, Sendable {
         var columns: [SensorFeature] = []
         for name in model.featureNames {
             guard let feature = SensorFeature(rawValue: name) else {
-                return .failure(ModelMismatch(message: "model \(model.version) uses feature '\(name)'; readings have only "
-                                              + allCases.map(\.rawValue).joined(separator: ", ")))
+                return .failure(
+                    ModelMismatch(
+                        message: "model \(model.version) uses feature '\(name)'; readings have only "
+                            + allCases.map(\.rawValue).joined(separator: ", ")))
             }
             columns.append(feature)
         }

@@ -50,8 +50,10 @@ package final class ModelStore<Model: ServableModel>: Service, Sendable {
         var size: Int
     }
 
-    package init(path: String, reloadInterval: Duration, metrics: ScorerMetrics, logger: Logger,
-                 reject: @escaping @Sendable (Model) -> String? = { _ in nil }) {
+    package init(
+        path: String, reloadInterval: Duration, metrics: ScorerMetrics, logger: Logger,
+        reject: @escaping @Sendable (Model) -> String? = { _ in nil }
+    ) {
         self.path = path
         self.interval = reloadInterval
         self.metrics = metrics
@@ -94,7 +96,11 @@ package final class ModelStore<Model: ServableModel>: Service, Sendable {
                 return state.model?.version
             }
             metrics.modelLoaded(kind: Model.kind, version: model.version, replacing: previous)
-            logger.info("model loaded", metadata: ["model": "\(Model.kind)", "path": "\(path)", "version": "\(model.version)", "reason": "\(reason)"])
+            logger.info(
+                "model loaded",
+                metadata: [
+                    "model": "\(Model.kind)", "path": "\(path)", "version": "\(model.version)", "reason": "\(reason)",
+                ])
             return true
         } catch {
             state.withLock {
@@ -102,9 +108,12 @@ package final class ModelStore<Model: ServableModel>: Service, Sendable {
                 $0.fileStamp = stamp
             }
             metrics.modelReloadFailed(kind: Model.kind)
-            logger.error("model not loaded; the current model keeps serving",
-                         metadata: ["model": "\(Model.kind)", "path": "\(path)", "error": "\(error.description)", "reason": "\(reason)",
-                                    "serving": "\(current?.version ?? "none")"])
+            logger.error(
+                "model not loaded; the current model keeps serving",
+                metadata: [
+                    "model": "\(Model.kind)", "path": "\(path)", "error": "\(error.description)", "reason": "\(reason)",
+                    "serving": "\(current?.version ?? "none")",
+                ])
             return false
         }
     }
@@ -143,8 +152,9 @@ package final class ModelStore<Model: ServableModel>: Service, Sendable {
         // Through symlinks: a Kubernetes ConfigMap swaps a link, not the file.
         let target = URL(fileURLWithPath: path).resolvingSymlinksInPath().path
         guard let attributes = try? FileManager.default.attributesOfItem(atPath: target),
-              let modified = attributes[.modificationDate] as? Date,
-              let size = attributes[.size] as? Int else { return nil }
+            let modified = attributes[.modificationDate] as? Date,
+            let size = attributes[.size] as? Int
+        else { return nil }
         return FileStamp(modified: modified, size: size)
     }
 }

@@ -23,29 +23,41 @@ package struct ScorerSettings: DeclaredSettings {
     package var anomaliesTopic = Topic.anomalies
     package var deadLetterTopic: String { Topic.deadLetters(of: inputTopic) }
 
-    package static let declarations: [Setting<ScorerSettings>] = KafkaConfiguration.declarations.within(\.kafka) + [
-        .value("model", env: "MODEL_PATH", \.modelPath,
-               help: "Isolation Forest artifact to serve; reloaded on SIGHUP or when the file changes.", valueName: "path"),
-        .value("log-model", env: "LOG_MODEL_PATH", \.logModelPath,
-               help: "Log severity classifier artifact to serve; reloaded like the sensor model.", valueName: "path"),
-        .value("consumer-group", env: "SCORER_GROUP", \.consumerGroup, help: "Kafka consumer group.", valueName: "group"),
-        .value("input-topic", env: "SCORER_INPUT_TOPIC", \.inputTopic, help: "Topic to score.", valueName: "topic"),
-        // A batch causes up to two messages per input; it must fit the producer's queue.
-        .value("batch-size", env: "SCORER_BATCH_SIZE", \.batchSize, help: "Most messages scored per batch.",
-               valueName: "n", rule: "must be between 1 and 50000", where: { (1...50_000).contains($0) }),
-        .value("batches-in-flight", env: "SCORER_BATCHES_IN_FLIGHT", \.batchesInFlight,
-               help: "Batches whose output may await acknowledgement at once; offsets are still stored in order.",
-               valueName: "n", rule: "must be at least 1", where: { $0 > 0 }),
-        .value("range-tolerance", env: "SCORER_RANGE_TOLERANCE", \.rangeTolerance,
-               help: "Flag a reading critical when a feature is beyond its training range by more than this fraction of the range's width; 0 turns the check off.",
-               valueName: "fraction", rule: "must be a non-negative number (0 turns the check off)",
-               where: { $0 >= 0 && $0.isFinite }),
-        .value("device-label-cap", env: "SCORER_DEVICE_LABEL_CAP", \.deviceLabelCap,
-               help: "Distinct device_id label values in anomaly_count_total; the rest count as _other.",
-               valueName: "n", rule: "must not be negative", where: { $0 >= 0 }),
-        .parsed("reload-interval", env: "SCORER_RELOAD_INTERVAL", \.reloadInterval,
+    package static let declarations: [Setting<ScorerSettings>] =
+        KafkaConfiguration.declarations.within(\.kafka) + [
+            .value(
+                "model", env: "MODEL_PATH", \.modelPath,
+                help: "Isolation Forest artifact to serve; reloaded on SIGHUP or when the file changes.",
+                valueName: "path"),
+            .value(
+                "log-model", env: "LOG_MODEL_PATH", \.logModelPath,
+                help: "Log severity classifier artifact to serve; reloaded like the sensor model.", valueName: "path"),
+            .value(
+                "consumer-group", env: "SCORER_GROUP", \.consumerGroup, help: "Kafka consumer group.",
+                valueName: "group"),
+            .value("input-topic", env: "SCORER_INPUT_TOPIC", \.inputTopic, help: "Topic to score.", valueName: "topic"),
+            // A batch causes up to two messages per input; it must fit the producer's queue.
+            .value(
+                "batch-size", env: "SCORER_BATCH_SIZE", \.batchSize, help: "Most messages scored per batch.",
+                valueName: "n", rule: "must be between 1 and 50000", where: { (1...50_000).contains($0) }),
+            .value(
+                "batches-in-flight", env: "SCORER_BATCHES_IN_FLIGHT", \.batchesInFlight,
+                help: "Batches whose output may await acknowledgement at once; offsets are still stored in order.",
+                valueName: "n", rule: "must be at least 1", where: { $0 > 0 }),
+            .value(
+                "range-tolerance", env: "SCORER_RANGE_TOLERANCE", \.rangeTolerance,
+                help:
+                    "Flag a reading critical when a feature is beyond its training range by more than this fraction of the range's width; 0 turns the check off.",
+                valueName: "fraction", rule: "must be a non-negative number (0 turns the check off)",
+                where: { $0 >= 0 && $0.isFinite }),
+            .value(
+                "device-label-cap", env: "SCORER_DEVICE_LABEL_CAP", \.deviceLabelCap,
+                help: "Distinct device_id label values in anomaly_count_total; the rest count as _other.",
+                valueName: "n", rule: "must not be negative", where: { $0 >= 0 }),
+            .parsed(
+                "reload-interval", env: "SCORER_RELOAD_INTERVAL", \.reloadInterval,
                 help: "Seconds between checks of the model file for changes; 0 disables (SIGHUP still reloads).",
                 valueName: "seconds", rule: "must be 0 or more whole seconds",
                 parse: { Int($0).flatMap { $0 >= 0 ? .seconds($0) : nil } }, show: { "\($0.components.seconds)" }),
-    ]
+        ]
 }

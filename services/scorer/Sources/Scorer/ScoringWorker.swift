@@ -25,9 +25,12 @@ package final class ScoringWorker: Service, Sendable {
     /// Events (readings and log lines) this worker has scored and delivered.
     package var scoredCount: Int { scoredEvents.load(ordering: .relaxed) }
 
-    package init(consumer: KafkaConsumer, producer: KafkaProducer, models: ModelStore<IsolationForest>, logModels: ModelStore<LogClassifier>,
-         settings: ScorerSettings, metrics: ScorerMetrics, logger: Logger,
-         beforeStoringOffsets: @escaping @Sendable () async throws -> Void = {}) {
+    package init(
+        consumer: KafkaConsumer, producer: KafkaProducer, models: ModelStore<IsolationForest>,
+        logModels: ModelStore<LogClassifier>,
+        settings: ScorerSettings, metrics: ScorerMetrics, logger: Logger,
+        beforeStoringOffsets: @escaping @Sendable () async throws -> Void = {}
+    ) {
         self.beforeStoringOffsets = beforeStoringOffsets
         self.consumer = consumer
         self.producer = producer
@@ -46,40 +49,45 @@ package final class ScoringWorker: Service, Sendable {
     }
 
     package func run() async throws {
-        try await runInOrderPipeline(depth: settings.batchesInFlight, produce: { submit in
-            var scorer = BatchScorer(settings: self.settings)
-            for await batch in self.consumer.batches.cancelOnGracefulShutdown() {
-                guard let models = await self.servableModels() else { return }
-                var output = KafkaProducerBatch(capacity: batch.count * 2)
-                let outcome = scorer.score(batch, models: models, scoredAt: Timestamp.now(), into: &output)
-                let delivery = Task { [output] in await self.deliver(output) }
-                guard await submit(InFlight(batch: batch, outcome: outcome, delivery: delivery)) else {
-                    delivery.cancel()
-                    return
+        try await runInOrderPipeline(
+            depth: settings.batchesInFlight,
+            produce: { submit in
+                var scorer = BatchScorer(settings: self.settings)
+                for await batch in self.consumer.batches.cancelOnGracefulShutdown() {
+                    guard let models = await self.servableModels() else { return }
+                    var output = KafkaProducerBatch(capacity: batch.count * 2)
+                    let outcome = scorer.score(batch, models: models, scoredAt: Timestamp.now(), into: &output)
+                    let delivery = Task { [output] in await self.deliver(output) }
+                    guard await submit(InFlight(batch: batch, outcome: outcome, delivery: delivery)) else {
+                        delivery.cancel()
+                        return
+                    }
                 }
-            }
-        }, settle: { entry in
-            // Not delivered means shutting down: leave the offsets unstored, so the batch
-            // is scored again by whoever owns the partitions next. Cancelling the worker
-            // cancels the delivery too (it is an unstructured task of its own).
-            let delivered = await withTaskCancellationHandler {
-                await entry.delivery.value
-            } onCancel: {
-                entry.delivery.cancel()
-            }
-            guard delivered else { return false }
-            // Counted once delivered, so a batch scored twice after a crash counts once here.
-            self.metrics.record(entry.outcome, batchSize: entry.batch.count)
-            self.scoredEvents.add(entry.outcome.scored + entry.outcome.criticalLogs + entry.outcome.routineLogs, ordering: .relaxed)
-            try await self.beforeStoringOffsets()
-            do {
-                try self.consumer.storeOffsets(for: entry.batch)
-            } catch {
-                self.logger.info("offsets not stored (usually: a rebalance moved the partitions; their new owner scores them again)",
-                                 metadata: ["error": "\(error)"])
-            }
-            return true
-        })
+            },
+            settle: { entry in
+                // Not delivered means shutting down: leave the offsets unstored, so the batch
+                // is scored again by whoever owns the partitions next. Cancelling the worker
+                // cancels the delivery too (it is an unstructured task of its own).
+                let delivered = await withTaskCancellationHandler {
+                    await entry.delivery.value
+                } onCancel: {
+                    entry.delivery.cancel()
+                }
+                guard delivered else { return false }
+                // Counted once delivered, so a batch scored twice after a crash counts once here.
+                self.metrics.record(entry.outcome, batchSize: entry.batch.count)
+                self.scoredEvents.add(
+                    entry.outcome.scored + entry.outcome.criticalLogs + entry.outcome.routineLogs, ordering: .relaxed)
+                try await self.beforeStoringOffsets()
+                do {
+                    try self.consumer.storeOffsets(for: entry.batch)
+                } catch {
+                    self.logger.info(
+                        "offsets not stored (usually: a rebalance moved the partitions; their new owner scores them again)",
+                        metadata: ["error": "\(error)"])
+                }
+                return true
+            })
     }
 
     /// The current models once both are loaded (a sensor model that fits readings, and a log
@@ -92,12 +100,17 @@ package final class ScoringWorker: Service, Sendable {
                 switch SensorFeature.columns(for: model) {
                 case .success(let columns): return BatchScorer.Models(sensor: model, columns: columns, log: logModel)
                 case .failure(let mismatch):
-                    if !warned { logger.error("the loaded model cannot score readings", metadata: ["error": "\(mismatch)"]) }
+                    if !warned {
+                        logger.error("the loaded model cannot score readings", metadata: ["error": "\(mismatch)"])
+                    }
                 }
             } else if !warned {
-                logger.warning("waiting for models before scoring",
-                               metadata: ["sensor_model": "\(models.current?.version ?? models.lastError ?? "none loaded")",
-                                          "log_model": "\(logModels.current?.version ?? logModels.lastError ?? "none loaded")"])
+                logger.warning(
+                    "waiting for models before scoring",
+                    metadata: [
+                        "sensor_model": "\(models.current?.version ?? models.lastError ?? "none loaded")",
+                        "log_model": "\(logModels.current?.version ?? logModels.lastError ?? "none loaded")",
+                    ])
             }
             warned = true
             try? await Task.sleep(for: .milliseconds(200))
@@ -111,9 +124,10 @@ package final class ScoringWorker: Service, Sendable {
         // A non-retriable failure (a missing topic, no permission) still gets retried:
         // skipping the batch would lose it. It is logged loudly to be fixed.
         await producer.sendUntilAcknowledged(output, giveUp: { Self.stopping }) { error, wait in
-            logger.log(level: (error as? KafkaError)?.isRetriable ?? true ? .warning : .critical,
-                       "scored output not delivered; sending the batch again",
-                       metadata: ["error": "\(error)", "retry_in": "\(wait)"])
+            logger.log(
+                level: (error as? KafkaError)?.isRetriable ?? true ? .warning : .critical,
+                "scored output not delivered; sending the batch again",
+                metadata: ["error": "\(error)", "retry_in": "\(wait)"])
             metrics.produceRetried()
         }
     }

@@ -20,9 +20,12 @@ struct PipelineBenchmark: AsyncParsableCommand {
         abstract: "Measure the scoring pipeline's throughput against a passthrough (build with -c release).")
 
     @Option(help: "Events to push through each pipeline.") var readings = 300_000
-    @Option(name: .customLong("log-fraction"), help: "Fraction of the events that are log lines (0...1); the rest are readings.")
+    @Option(
+        name: .customLong("log-fraction"),
+        help: "Fraction of the events that are log lines (0...1); the rest are readings.")
     var logFraction = 0.0
-    @Option(name: .customLong("batch-size"), help: "Messages per consumed batch, for both pipelines.") var batchSize = 1000
+    @Option(name: .customLong("batch-size"), help: "Messages per consumed batch, for both pipelines.") var batchSize =
+        1000
     @Option(name: .customLong("batches-in-flight"), help: "Batches awaiting acknowledgement, for both pipelines.")
     var batchesInFlight = ScorerSettings().batchesInFlight
 
@@ -34,9 +37,12 @@ struct PipelineBenchmark: AsyncParsableCommand {
         var logger = Logger(label: "scorer-benchmark")
         logger.logLevel = .error
         let cluster = try KafkaDevelopmentCluster(logger: logger)
-        for topic in [Topic.readings, Topic.scored, Topic.anomalies, Topic.deadLetters(of: Topic.readings), "passthrough"] { try cluster.createTopic(topic, partitions: 6) }
+        for topic in [
+            Topic.readings, Topic.scored, Topic.anomalies, Topic.deadLetters(of: Topic.readings), "passthrough",
+        ] { try cluster.createTopic(topic, partitions: 6) }
         // KAFKA_* variables apply, as in the service (e.g. KAFKA_COMPRESSION_TYPE=lz4).
-        var kafka = KafkaConfiguration.fromEnvironment(ProcessInfo.processInfo.environment, clientID: "scorer-benchmark")
+        var kafka = KafkaConfiguration.fromEnvironment(
+            ProcessInfo.processInfo.environment, clientID: "scorer-benchmark")
         kafka.bootstrapServers = cluster.bootstrapServers
         kafka.properties["session.timeout.ms"] = "6000"
 
@@ -71,13 +77,24 @@ struct PipelineBenchmark: AsyncParsableCommand {
 
         let computeOnly = try measureComputeOnly(settings: settings)
         let rate = { (seconds: Double) in Double(readings) / seconds }
-        say(String(format: "pipeline.compute-only  %10.0f events/s  BatchScorer alone on one core: decode -> score -> encode, batches of %d, no Kafka%@",
-                   computeOnly, batchSize, mix))
-        say(String(format: "pipeline.passthrough   %10.0f events/s  consume -> produce -> store, batches of %d, %d in flight",
-                     rate(passthrough), batchSize, batchesInFlight))
-        say(String(format: "pipeline.scorer        %10.0f events/s  %.2fx passthrough; consume -> decode -> score -> produce scored+anomalies -> store%@",
-                     rate(scoring), passthrough / scoring, mix))
-        say("memory                 RSS \(Self.residentMegabytes()) MiB after, peak \(peak) MiB (process incl. the in-process broker)")
+        say(
+            String(
+                format:
+                    "pipeline.compute-only  %10.0f events/s  BatchScorer alone on one core: decode -> score -> encode, batches of %d, no Kafka%@",
+                computeOnly, batchSize, mix))
+        say(
+            String(
+                format:
+                    "pipeline.passthrough   %10.0f events/s  consume -> produce -> store, batches of %d, %d in flight",
+                rate(passthrough), batchSize, batchesInFlight))
+        say(
+            String(
+                format:
+                    "pipeline.scorer        %10.0f events/s  %.2fx passthrough; consume -> decode -> score -> produce scored+anomalies -> store%@",
+                rate(scoring), passthrough / scoring, mix))
+        say(
+            "memory                 RSS \(Self.residentMegabytes()) MiB after, peak \(peak) MiB (process incl. the in-process broker)"
+        )
     }
 
     /// Event `index` of the benchmark's stream.
@@ -86,13 +103,17 @@ struct PipelineBenchmark: AsyncParsableCommand {
         let isLog = Int(Double(index + 1) * logFraction) > Int(Double(index) * logFraction)
         if isLog {
             let line = logLines(count: 1, seed: index)[0]
-            return .log(LogEvent(id: EventID.generate(), ts: Timestamp.now(), source: "host-\(index % 50)", message: line.message))
+            return .log(
+                LogEvent(
+                    id: EventID.generate(), ts: Timestamp.now(), source: "host-\(index % 50)", message: line.message))
         }
         let row = normalReadings[index % normalReadings.rows]
         let spike = index % 100 == 0
-        return .reading(Reading(id: EventID.generate(), ts: Timestamp.now(), deviceID: "device-\(index % 500)",
-                                temperature: spike ? 80 : row[row.startIndex], pressure: row[row.startIndex + 1],
-                                vibration: spike ? 0.7 : row[row.startIndex + 2]))
+        return .reading(
+            Reading(
+                id: EventID.generate(), ts: Timestamp.now(), deviceID: "device-\(index % 500)",
+                temperature: spike ? 80 : row[row.startIndex], pressure: row[row.startIndex + 1],
+                vibration: spike ? 0.7 : row[row.startIndex + 2]))
     }
 
     private static let normalReadings = SensorProfile.normalReadings(count: 10_000, seed: 5)
@@ -102,15 +123,49 @@ struct PipelineBenchmark: AsyncParsableCommand {
         (0..<count).map { offset in
             let n = seed &+ offset
             switch n % 9 {
-            case 0: return LabeledLog(message: "Out of memory: Killed process \(n % 30_000) (java) total-vm:\(n % 9_000_000)kB, anon-rss:\(n % 7_000_000)kB", critical: true)
-            case 1: return LabeledLog(message: "EXT4-fs error (device sd\(n % 4)): ext4_journal_check_start: Detected aborted journal; remounting filesystem read-only", critical: true)
-            case 2: return LabeledLog(message: "[\(n % 24):\(n % 60):07] ERROR replication to replica-\(n % 5) stopped: connection refused after \(n % 90) retries", level: "ERROR", critical: true)
-            case 3: return LabeledLog(message: "10.0.\(n % 250).\(n % 200) - - \"GET /api/v1/devices/\(n % 5_000)/readings HTTP/1.1\" 200 \(n % 4_000) \"-\" \"curl/8.5\" rt=0.0\(n % 90)", critical: false)
-            case 4: return LabeledLog(message: "pam_unix(sshd:session): session opened for user deploy\(n % 9) by (uid=0)", critical: false)
-            case 5: return LabeledLog(message: "checkpoint complete: wrote \(n % 3_000) buffers (\(n % 100).\(n % 10)%); 0 WAL file(s) added, \(n % 3) removed", level: "LOG", critical: false)
-            case 6: return LabeledLog(message: "Successfully assigned default/web-\(n % 999)-abcde to node-\(n % 12)", level: "Normal", critical: false)
-            case 7: return LabeledLog(message: "[Consumer clientId=c-\(n % 40), groupId=billing] Revoke previously assigned partitions billing-\(n % 6)", level: "INFO", critical: false)
-            default: return LabeledLog(message: "GC pause (G1 Evacuation Pause) young \(n % 400)M->\(n % 200)M(1024M) \(n % 30).\(n % 1000)ms", level: "INFO", critical: false)
+            case 0:
+                return LabeledLog(
+                    message:
+                        "Out of memory: Killed process \(n % 30_000) (java) total-vm:\(n % 9_000_000)kB, anon-rss:\(n % 7_000_000)kB",
+                    critical: true)
+            case 1:
+                return LabeledLog(
+                    message:
+                        "EXT4-fs error (device sd\(n % 4)): ext4_journal_check_start: Detected aborted journal; remounting filesystem read-only",
+                    critical: true)
+            case 2:
+                return LabeledLog(
+                    message:
+                        "[\(n % 24):\(n % 60):07] ERROR replication to replica-\(n % 5) stopped: connection refused after \(n % 90) retries",
+                    level: "ERROR", critical: true)
+            case 3:
+                return LabeledLog(
+                    message:
+                        "10.0.\(n % 250).\(n % 200) - - \"GET /api/v1/devices/\(n % 5_000)/readings HTTP/1.1\" 200 \(n % 4_000) \"-\" \"curl/8.5\" rt=0.0\(n % 90)",
+                    critical: false)
+            case 4:
+                return LabeledLog(
+                    message: "pam_unix(sshd:session): session opened for user deploy\(n % 9) by (uid=0)",
+                    critical: false)
+            case 5:
+                return LabeledLog(
+                    message:
+                        "checkpoint complete: wrote \(n % 3_000) buffers (\(n % 100).\(n % 10)%); 0 WAL file(s) added, \(n % 3) removed",
+                    level: "LOG", critical: false)
+            case 6:
+                return LabeledLog(
+                    message: "Successfully assigned default/web-\(n % 999)-abcde to node-\(n % 12)", level: "Normal",
+                    critical: false)
+            case 7:
+                return LabeledLog(
+                    message:
+                        "[Consumer clientId=c-\(n % 40), groupId=billing] Revoke previously assigned partitions billing-\(n % 6)",
+                    level: "INFO", critical: false)
+            default:
+                return LabeledLog(
+                    message:
+                        "GC pause (G1 Evacuation Pause) young \(n % 400)M->\(n % 200)M(1024M) \(n % 30).\(n % 1000)ms",
+                    level: "INFO", critical: false)
             }
         }
     }
@@ -119,11 +174,13 @@ struct PipelineBenchmark: AsyncParsableCommand {
     private func measureComputeOnly(settings: ScorerSettings) throws -> Double {
         let model = try IsolationForest.load(path: settings.modelPath)
         guard case .success(let columns) = SensorFeature.columns(for: model) else { return 0 }
-        let models = BatchScorer.Models(sensor: model, columns: columns, log: try LogClassifier.load(path: settings.logModelPath))
+        let models = BatchScorer.Models(
+            sensor: model, columns: columns, log: try LogClassifier.load(path: settings.logModelPath))
         let messages = (0..<batchSize).map { index in
             let event = Self.event(index, logFraction: logFraction)
-            return KafkaConsumerMessage(topic: Topic.readings, partition: 0, offset: Int64(index), key: ArraySlice(event.key.utf8),
-                                        value: ArraySlice(EventWriter.encode(event)))
+            return KafkaConsumerMessage(
+                topic: Topic.readings, partition: 0, offset: Int64(index), key: ArraySlice(event.key.utf8),
+                value: ArraySlice(EventWriter.encode(event)))
         }
         let batch = KafkaConsumerBatch(messages: messages)
         var settings = settings
@@ -148,28 +205,36 @@ struct PipelineBenchmark: AsyncParsableCommand {
     /// Copies every reading to another topic, unchanged, with the scorer's batching and
     /// at-least-once discipline. Timed from the first batch (group join excluded).
     private func measurePassthrough(kafka: KafkaConfiguration, logger: Logger) async throws -> Double {
-        let consumer = try KafkaConsumer(configuration: consumerConfiguration(kafka, group: "bench-passthrough"), logger: logger)
+        let consumer = try KafkaConsumer(
+            configuration: consumerConfiguration(kafka, group: "bench-passthrough"), logger: logger)
         let producer = try KafkaProducer(configuration: KafkaProducerConfiguration(kafka: kafka), logger: logger)
         let copied = Atomic<Int>(0)
         let start = Mutex<ContinuousClock.Instant?>(nil)
         let total = readings
-        try await runInOrderPipeline(depth: batchesInFlight, produce: { submit in
-            var submitted = 0
-            for await batch in consumer.batches {
-                start.withLock { $0 = $0 ?? .now }
-                var output = KafkaProducerBatch(capacity: batch.count)
-                for message in batch { output.append(topic: "passthrough", key: message.key, value: message.value ?? []) }
-                let delivery = Task { [output] in (try? await producer.send(output)) != nil }
-                guard await submit((batch, delivery)) else { return }
-                submitted += batch.count
-                if submitted >= total { return }
-            }
-        }, settle: { (entry: (batch: KafkaConsumerBatch, delivery: Task<Bool, Never>)) in
-            guard await entry.delivery.value else { throw KafkaError(.deliveryFailed, "passthrough delivery failed") }
-            try consumer.storeOffsets(for: entry.batch)
-            copied.add(entry.batch.count, ordering: .relaxed)
-            return true
-        })
+        try await runInOrderPipeline(
+            depth: batchesInFlight,
+            produce: { submit in
+                var submitted = 0
+                for await batch in consumer.batches {
+                    start.withLock { $0 = $0 ?? .now }
+                    var output = KafkaProducerBatch(capacity: batch.count)
+                    for message in batch {
+                        output.append(topic: "passthrough", key: message.key, value: message.value ?? [])
+                    }
+                    let delivery = Task { [output] in (try? await producer.send(output)) != nil }
+                    guard await submit((batch, delivery)) else { return }
+                    submitted += batch.count
+                    if submitted >= total { return }
+                }
+            },
+            settle: { (entry: (batch: KafkaConsumerBatch, delivery: Task<Bool, Never>)) in
+                guard await entry.delivery.value else {
+                    throw KafkaError(.deliveryFailed, "passthrough delivery failed")
+                }
+                try consumer.storeOffsets(for: entry.batch)
+                copied.add(entry.batch.count, ordering: .relaxed)
+                return true
+            })
         let began = start.withLock { $0 } ?? .now
         let elapsed = seconds(ContinuousClock.now - began)
         await producer.shutdown()
@@ -178,18 +243,25 @@ struct PipelineBenchmark: AsyncParsableCommand {
     }
 
     /// The real ScoringWorker, timed from its first scored batch (group join excluded).
-    private func measureScorer(kafka: KafkaConfiguration, settings: ScorerSettings, logger: Logger) async throws -> (Double, Int) {
+    private func measureScorer(
+        kafka: KafkaConfiguration, settings: ScorerSettings, logger: Logger
+    ) async throws -> (Double, Int) {
         var settings = settings
         settings.batchSize = batchSize
         settings.batchesInFlight = batchesInFlight
         // The scorer's metrics as a service records them, into a registry nobody reads.
-        let metrics = ScorerMetrics(ServiceRuntime(settings: ServiceSettings(serviceName: "scorer-benchmark"), logger: logger).metrics)
-        let models = ModelStore<IsolationForest>(path: settings.modelPath, reloadInterval: .zero, metrics: metrics, logger: logger)
-        let logModels = ModelStore<LogClassifier>(path: settings.logModelPath, reloadInterval: .zero, metrics: metrics, logger: logger)
-        let consumer = try KafkaConsumer(configuration: consumerConfiguration(kafka, group: "bench-scorer"), logger: logger)
+        let metrics = ScorerMetrics(
+            ServiceRuntime(settings: ServiceSettings(serviceName: "scorer-benchmark"), logger: logger).metrics)
+        let models = ModelStore<IsolationForest>(
+            path: settings.modelPath, reloadInterval: .zero, metrics: metrics, logger: logger)
+        let logModels = ModelStore<LogClassifier>(
+            path: settings.logModelPath, reloadInterval: .zero, metrics: metrics, logger: logger)
+        let consumer = try KafkaConsumer(
+            configuration: consumerConfiguration(kafka, group: "bench-scorer"), logger: logger)
         let producer = try KafkaProducer(configuration: KafkaProducerConfiguration(kafka: kafka), logger: logger)
-        let worker = ScoringWorker(consumer: consumer, producer: producer, models: models, logModels: logModels,
-                                   settings: settings, metrics: metrics, logger: logger)
+        let worker = ScoringWorker(
+            consumer: consumer, producer: producer, models: models, logModels: logModels,
+            settings: settings, metrics: metrics, logger: logger)
         let running = Task { try await worker.run() }
         while worker.scoredCount == 0 { try await Task.sleep(for: .milliseconds(1)) }
         let start = ContinuousClock.now
@@ -214,8 +286,9 @@ struct PipelineBenchmark: AsyncParsableCommand {
 
     static func residentMegabytes() -> Int {
         guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
-              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
-              let kilobytes = Int(line.split(separator: " ").dropFirst().first ?? "") else { return -1 }
+            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
+            let kilobytes = Int(line.split(separator: " ").dropFirst().first ?? "")
+        else { return -1 }
         return kilobytes / 1024
     }
 }

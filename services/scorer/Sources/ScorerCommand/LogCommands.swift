@@ -11,10 +11,10 @@ extension ScorerCommand {
             commandName: "train-logs",
             abstract: "Train the log severity classifier from labeled lines and write its artifact.",
             discussion: """
-            jsonl: one object per line, {"message": "...", "label": "critical" | "not_critical", "level": "..."} (level optional).
-            loghub: Loghub's labeled logs; a first token '-' is a routine line, any other first token an alert category (critical).
-            Bad lines fail the run and are listed by line number.
-            """)
+                jsonl: one object per line, {"message": "...", "label": "critical" | "not_critical", "level": "..."} (level optional).
+                loghub: Loghub's labeled logs; a first token '-' is a routine line, any other first token an alert category (critical).
+                Bad lines fail the run and are listed by line number.
+                """)
         @Option(help: "Labeled log lines.") var input: String
         @Option(help: "Where to write the model artifact (JSON).") var out: String
         @Option(help: "Input format: jsonl or loghub.") var format: LogLineFormat = .jsonl
@@ -22,7 +22,9 @@ extension ScorerCommand {
         @Option(help: "Passes over the training lines.") var epochs = LogClassifier.Parameters().epochs
         @Option(name: .customLong("hash-bits"), help: "Feature buckets are 2^hash-bits (10...24).")
         var hashBits = LogClassifier.Parameters().hashBits
-        @Option(name: .customLong("trained-at"), help: "RFC 3339 time to record instead of now (makes the artifact bytes reproducible).")
+        @Option(
+            name: .customLong("trained-at"),
+            help: "RFC 3339 time to record instead of now (makes the artifact bytes reproducible).")
         var trainedAt: String?
 
         func run() throws {
@@ -34,19 +36,21 @@ extension ScorerCommand {
             parameters.trainedAt = trainedAt
             let model = try LogClassifier.train(examples, parameters: parameters)
             try model.write(to: out)
-            print("wrote \(out): \(model.version), \(model.trainingRows) lines (\(model.trainingCritical) critical), "
-                  + String(format: "threshold %.4f, training F1 %.4f", model.threshold, model.trainingF1))
+            print(
+                "wrote \(out): \(model.version), \(model.trainingRows) lines (\(model.trainingCritical) critical), "
+                    + String(format: "threshold %.4f, training F1 %.4f", model.threshold, model.trainingF1))
         }
     }
 
     struct Classify: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Classify log lines from stdin: prints 'label<TAB>probability' per line (critical or not_critical).",
+            abstract:
+                "Classify log lines from stdin: prints 'label<TAB>probability' per line (critical or not_critical).",
             discussion: """
-            raw: the whole line is the message. loghub: the first token (the label) is skipped. jsonl: the 'message' and
-            'level' fields are read. A line that cannot be read prints 'invalid<TAB>-', is reported on stderr, and makes
-            the exit status 1 once every line is done.
-            """)
+                raw: the whole line is the message. loghub: the first token (the label) is skipped. jsonl: the 'message' and
+                'level' fields are read. A line that cannot be read prints 'invalid<TAB>-', is reported on stderr, and makes
+                the exit status 1 once every line is done.
+                """)
         @Option(help: "Log model artifact written by 'scorer train-logs'.") var model: String
         @Option(help: "Input format: raw, loghub or jsonl.") var format: LogLineFormat = .raw
 

@@ -11,7 +11,8 @@ import Telemetry
 struct ScorerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "scorer",
-        abstract: "Scores readings with an Isolation Forest and log lines with a severity classifier; produces scored and anomalies.",
+        abstract:
+            "Scores readings with an Isolation Forest and log lines with a severity classifier; produces scored and anomalies.",
         subcommands: [Serve.self, Train.self, Score.self, TrainLogs.self, Classify.self],
         defaultSubcommand: Serve.self)
 
@@ -37,7 +38,9 @@ struct ScorerCommand: AsyncParsableCommand {
         var synthetic = false
         @Option(help: "Where to write the model artifact (JSON).") var out: String
         @Option(help: "Feature columns, comma-separated (default: every column but the label).") var features: String?
-        @Option(name: .customLong("label-column"), help: "Column of 0/1 labels: excluded from features, used only to report AUC.")
+        @Option(
+            name: .customLong("label-column"),
+            help: "Column of 0/1 labels: excluded from features, used only to report AUC.")
         var labelColumn: String?
         @Option(help: "Number of trees.") var trees = 100
         @Option(help: "Subsample size per tree (psi).") var subsample = 256
@@ -62,15 +65,19 @@ struct ScorerCommand: AsyncParsableCommand {
             let model: IsolationForest
             if let csv {
                 let table = try CSVTable.read(path: csv, features: features.map(Self.names), labelColumn: labelColumn)
-                model = try IsolationForest.train(table.data, featureNames: table.featureNames, parameters: parameters, labels: table.labels)
+                model = try IsolationForest.train(
+                    table.data, featureNames: table.featureNames, parameters: parameters, labels: table.labels)
             } else {
-                model = try IsolationForest.train(SensorProfile.normalReadings(count: 20_000, seed: seed),
-                                                  featureNames: SensorProfile.featureNames, parameters: parameters)
+                model = try IsolationForest.train(
+                    SensorProfile.normalReadings(count: 20_000, seed: seed),
+                    featureNames: SensorProfile.featureNames, parameters: parameters)
             }
             try model.write(to: out)
-            var summary = "wrote \(out): \(model.version), \(model.trainingRows) rows, features \(model.featureNames.joined(separator: ",")), "
-            summary += String(format: "threshold %.4f, warning from %.4f, critical from %.4f", model.threshold,
-                              model.warningCutPoint, model.criticalCutPoint)
+            var summary =
+                "wrote \(out): \(model.version), \(model.trainingRows) rows, features \(model.featureNames.joined(separator: ",")), "
+            summary += String(
+                format: "threshold %.4f, warning from %.4f, critical from %.4f", model.threshold,
+                model.warningCutPoint, model.criticalCutPoint)
             if let auc = model.trainingAUC { summary += String(format: ", training AUC %.4f", auc) }
             print(summary)
         }

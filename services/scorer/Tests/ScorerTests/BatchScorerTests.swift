@@ -10,8 +10,9 @@ import Testing
 
 @Suite(.computeThread) struct BatchScorerTests {
     private func message(_ payload: [UInt8]?, offset: Int64, key: String = "edge-1") -> KafkaConsumerMessage {
-        KafkaConsumerMessage(topic: "readings", partition: 2, offset: offset, key: ArraySlice(key.utf8),
-                             value: payload.map { ArraySlice($0) }, timestampMilliseconds: nil)
+        KafkaConsumerMessage(
+            topic: "readings", partition: 2, offset: offset, key: ArraySlice(key.utf8),
+            value: payload.map { ArraySlice($0) }, timestampMilliseconds: nil)
     }
 
     @Test func eachKindOfInputEndsUpInTheRightTopicWithItsKey() throws {
@@ -21,7 +22,10 @@ import Testing
         let batch = KafkaConsumerBatch(messages: [
             message(EventWriter.encode(.reading(normal)), offset: 10, key: "edge-1"),
             message(EventWriter.encode(.reading(extreme)), offset: 11, key: "edge-2"),
-            message(Array(#"{"schema":1,"kind":"reading","id":"x","ts":"2026-11-21T07:00:00Z","device_id":"edge-3","temperature":"hot","pressure":1,"vibration":1}"#.utf8), offset: 12),
+            message(
+                Array(
+                    #"{"schema":1,"kind":"reading","id":"x","ts":"2026-11-21T07:00:00Z","device_id":"edge-3","temperature":"hot","pressure":1,"vibration":1}"#
+                        .utf8), offset: 12),
             message(Array("not json".utf8), offset: 13),
             message(nil, offset: 14),
             message(EventWriter.encode(.log(log)), offset: 15, key: "kernel"),
@@ -41,20 +45,24 @@ import Testing
         #expect(scored[0].anomaly == false && scored[0].severity == .none)
         #expect(scored[1].anomaly && scored[1].severity != .none)
         #expect(scored[2].model == logModel.version && scored[2].anomaly && scored[2].severity == .critical)
-        #expect(scored[2].score == logModel.probability(of: log.message), "a log's score is the probability of critical")
+        #expect(
+            scored[2].score == logModel.probability(of: log.message), "a log's score is the probability of critical")
         #expect(sent.filter { $0.topic == "anomalies" }.map(\.key) == ["edge-2", "kernel"])
         #expect(sent.filter { $0.topic == "scored" }.map(\.key) == ["edge-1", "edge-2", "kernel"])
 
         let letters = sent.filter { $0.topic == "readings.dlq" }.map { try! EventCodec.decodeDeadLetter($0.value) }
         #expect(letters.map(\.sourceOffset) == [12, 13, 14])
-        #expect(letters.allSatisfy { $0.sourceTopic == "readings" && $0.sourcePartition == 2 && $0.rejectedBy == "scorer" })
+        #expect(
+            letters.allSatisfy { $0.sourceTopic == "readings" && $0.sourcePartition == 2 && $0.rejectedBy == "scorer" })
         #expect(letters[0].reason.contains("temperature"))
         #expect(letters[1].payload == Array("not json".utf8))
     }
 
     @Test func aSingleSensorSpikeFarOutsideTheTrainingRangeIsCriticalThoughTheForestScoresItNormal() throws {
-        let spike = reading("edge-7", temperature: 60)   // pressure and vibration normal
-        let batch = KafkaConsumerBatch(messages: [message(EventWriter.encode(.reading(spike)), offset: 1, key: "edge-7")])
+        let spike = reading("edge-7", temperature: 60)  // pressure and vibration normal
+        let batch = KafkaConsumerBatch(messages: [
+            message(EventWriter.encode(.reading(spike)), offset: 1, key: "edge-7")
+        ])
         #expect(!sensorModel.isAnomaly(score: sensorModel.score([60, 1013, 0.02])), "the forest alone misses it")
 
         var scorer = BatchScorer(settings: ScorerSettings())
@@ -78,8 +86,9 @@ import Testing
         let huge = [UInt8](repeating: UInt8(ascii: "x"), count: 700_000)
         var scorer = BatchScorer(settings: ScorerSettings())
         var output = KafkaProducerBatch()
-        _ = scorer.score(KafkaConsumerBatch(messages: [message(huge, offset: 7)]), models: try models(),
-                         scoredAt: Timestamp.now(), into: &output)
+        _ = scorer.score(
+            KafkaConsumerBatch(messages: [message(huge, offset: 7)]), models: try models(),
+            scoredAt: Timestamp.now(), into: &output)
         let sent = output.sentMessages()
         #expect(sent.count == 1)
         #expect(sent[0].value.count < 300_000, "the dead letter must stay far below the broker's 1 MB limit")
@@ -93,7 +102,10 @@ import Testing
     @Test func criticalLogLinesGoToAnomaliesAndRoutineOnesOnlyToScored() throws {
         let lines = labeledLogs(count: 60, seed: 9)
         let events = lines.map { logEvent("host-1", $0.message) }
-        let batch = KafkaConsumerBatch(messages: events.enumerated().map { message(EventWriter.encode(.log($1)), offset: Int64($0), key: "host-1") })
+        let batch = KafkaConsumerBatch(
+            messages: events.enumerated().map {
+                message(EventWriter.encode(.log($1)), offset: Int64($0), key: "host-1")
+            })
         var scorer = BatchScorer(settings: ScorerSettings())
         var output = KafkaProducerBatch()
         let outcome = scorer.score(batch, models: try models(), scoredAt: Timestamp.now(), into: &output)
@@ -104,16 +116,23 @@ import Testing
         let sent = output.sentMessages()
         let scored = sent.filter { $0.topic == "scored" }.map { try! EventCodec.decodeScored($0.value) }
         #expect(scored.map(\.event.id) == events.map(\.id), "every line scored, in order")
-        #expect(zip(scored, lines).allSatisfy { $0.anomaly == $1.critical && $0.severity == ($1.critical ? .critical : .none) })
+        #expect(
+            zip(scored, lines).allSatisfy {
+                $0.anomaly == $1.critical && $0.severity == ($1.critical ? .critical : .none)
+            })
         let anomalies = sent.filter { $0.topic == "anomalies" }.map { try! EventCodec.decodeScored($0.value) }
         #expect(anomalies.map(\.event.id) == zip(events, lines).filter { $1.critical }.map { $0.0.id })
     }
 
     @Test func logLinesTooLongOrNotUTF8AreDeadLetteredWithTheReason() throws {
-        let long = EventWriter.encode(.log(logEvent("host-1", String(repeating: "a", count: LogEvent.maxMessageBytes + 1))))
-        var invalid = Array(#"{"schema":1,"kind":"log","id":"l1","ts":"2026-11-21T07:00:00Z","source":"host-1","message":"bad "#.utf8)
+        let long = EventWriter.encode(
+            .log(logEvent("host-1", String(repeating: "a", count: LogEvent.maxMessageBytes + 1))))
+        var invalid = Array(
+            #"{"schema":1,"kind":"log","id":"l1","ts":"2026-11-21T07:00:00Z","source":"host-1","message":"bad "#.utf8)
         invalid += [0xC3, 0x28] + Array(#""}"#.utf8)
-        let batch = KafkaConsumerBatch(messages: [message(long, offset: 1, key: "host-1"), message(invalid, offset: 2, key: "host-1")])
+        let batch = KafkaConsumerBatch(messages: [
+            message(long, offset: 1, key: "host-1"), message(invalid, offset: 2, key: "host-1"),
+        ])
         var scorer = BatchScorer(settings: ScorerSettings())
         var output = KafkaProducerBatch()
         let outcome = scorer.score(batch, models: try models(), scoredAt: Timestamp.now(), into: &output)
@@ -128,14 +147,17 @@ import Testing
         func resolve(_ arguments: [String]) throws -> ScorerSettings {
             try ScorerSettings.resolve(arguments, environment: [:], defaults: ScorerSettings())
         }
-        #expect(throws: SettingsError("--batch-size / SCORER_BATCH_SIZE must be between 1 and 50000")) { _ = try resolve(["--batch-size", "60000"]) }
+        #expect(throws: SettingsError("--batch-size / SCORER_BATCH_SIZE must be between 1 and 50000")) {
+            _ = try resolve(["--batch-size", "60000"])
+        }
         #expect(throws: SettingsError.self) { _ = try resolve(["--batch-size", "0"]) }
         #expect(try resolve(["--batch-size", "5000"]).batchSize == 5000)
     }
 
     @Test func aModelWithFeaturesReadingsDoNotHaveIsRefused() throws {
-        let other = try IsolationForest.train(try FeatureMatrix(rows: (0..<300).map { [Double($0), Double($0 % 7)] }),
-                                              featureNames: ["temperature", "humidity"], parameters: .init())
+        let other = try IsolationForest.train(
+            try FeatureMatrix(rows: (0..<300).map { [Double($0), Double($0 % 7)] }),
+            featureNames: ["temperature", "humidity"], parameters: .init())
         guard case .failure(let mismatch) = SensorFeature.columns(for: other) else {
             Issue.record("a model using 'humidity' was accepted")
             return
@@ -145,13 +167,17 @@ import Testing
 
     @Test func theModelStoreKeepsServingWhenANewFileLoadsButCannotScoreReadings() throws {
         let path = try writeModel()
-        let store = ModelStore<IsolationForest>(path: path, reloadInterval: .zero, metrics: ScorerMetrics(MetricHandles(factory: TestMetrics())), logger: quietLogger) { model in
+        let store = ModelStore<IsolationForest>(
+            path: path, reloadInterval: .zero, metrics: ScorerMetrics(MetricHandles(factory: TestMetrics())),
+            logger: quietLogger
+        ) { model in
             if case .failure(let mismatch) = SensorFeature.columns(for: model) { return mismatch.description }
             return nil
         }
         #expect(store.current?.version == sensorModel.version)
-        let other = try IsolationForest.train(try FeatureMatrix(rows: (0..<300).map { [Double($0), Double($0 % 7)] }),
-                                              featureNames: ["temperature", "humidity"], parameters: .init())
+        let other = try IsolationForest.train(
+            try FeatureMatrix(rows: (0..<300).map { [Double($0), Double($0 % 7)] }),
+            featureNames: ["temperature", "humidity"], parameters: .init())
         try other.write(to: path)
         #expect(store.reload(reason: "test") == false)
         #expect(store.current?.version == sensorModel.version)

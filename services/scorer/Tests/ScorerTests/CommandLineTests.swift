@@ -3,7 +3,9 @@ import Foundation
 import Testing
 
 @Suite(.ownThread) struct CommandLineTests {
-    private func scorer(_ arguments: [String], stdin: String? = nil) throws -> (status: Int32, stdout: String, stderr: String) {
+    private func scorer(
+        _ arguments: [String], stdin: String? = nil
+    ) throws -> (status: Int32, stdout: String, stderr: String) {
         let binary = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent()
             .appendingPathComponent("scorer")
         let process = Process()
@@ -27,7 +29,9 @@ import Testing
         let stdout = out.fileHandleForReading.readDataToEndOfFile()
         let stderr = err.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
+        return (
+            process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self)
+        )
     }
 
     private func csv(_ text: String) throws -> String {
@@ -45,7 +49,9 @@ import Testing
 
     @Test func trainThenScorePrintsOneScorePerRowInOrderAndTheOutlierScoresHighest() throws {
         let model = temporaryPath("model.json")
-        let train = try scorer(["train", "--csv", try csv(trainingCSV), "--out", model, "--label-column", "label", "--seed", "3"])
+        let train = try scorer([
+            "train", "--csv", try csv(trainingCSV), "--out", model, "--label-column", "label", "--seed", "3",
+        ])
         #expect(train.status == 0, "\(train.stderr)")
         #expect(train.stdout.contains("training AUC"))
 
@@ -61,7 +67,8 @@ import Testing
 
     @Test func aBadRowIsReportedWithItsLineNumber() throws {
         let model = temporaryPath("model.json")
-        #expect(try scorer(["train", "--csv", try csv(trainingCSV), "--out", model, "--label-column", "label"]).status == 0)
+        #expect(
+            try scorer(["train", "--csv", try csv(trainingCSV), "--out", model, "--label-column", "label"]).status == 0)
         let score = try scorer(["score", "--model", model, "--csv", try csv("a,b\n0.5,0.5\n0.1,oops\n")])
         #expect(score.status != 0)
         #expect(score.stderr.contains("line 3"), "\(score.stderr)")
@@ -100,7 +107,8 @@ import Testing
         #expect(train.stdout.contains("240 lines (80 critical)"), "\(train.stdout)")
 
         let unseen = labeledLogs(count: 30, seed: 5)
-        let classify = try scorer(["classify", "--model", model], stdin: unseen.map(\.message).joined(separator: "\n") + "\n")
+        let classify = try scorer(
+            ["classify", "--model", model], stdin: unseen.map(\.message).joined(separator: "\n") + "\n")
         #expect(classify.status == 0, "\(classify.stderr)")
         let rows = classify.stdout.split(separator: "\n").map { $0.split(separator: "\t").map(String.init) }
         #expect(rows.count == 30)
@@ -111,13 +119,16 @@ import Testing
     @Test func loghubLinesTrainAndClassifyWithTheLabelTokenIgnored() throws {
         let loghub = labeledLogs(count: 120, seed: 2).map { ($0.critical ? "KERNMNTF " : "- ") + $0.message }
         let model = temporaryPath("log-model.json")
-        let train = try scorer(["train-logs", "--input", try file(loghub.joined(separator: "\r\n"), "logs.log"), "--out", model,
-                                "--format", "loghub"])
+        let train = try scorer([
+            "train-logs", "--input", try file(loghub.joined(separator: "\r\n"), "logs.log"), "--out", model,
+            "--format", "loghub",
+        ])
         #expect(train.status == 0, "\(train.stderr)")
         // The label token is skipped: a critical line with a "-" label is still critical.
         let lines = "- md2: Disk failure on sdb5, disabling device\r\nAPPSEV session opened for user u9 by (uid=0)\r\n"
         let classify = try scorer(["classify", "--model", model, "--format", "loghub"], stdin: lines)
-        #expect(classify.stdout.split(separator: "\n").map { $0.split(separator: "\t")[0] } == ["critical", "not_critical"])
+        #expect(
+            classify.stdout.split(separator: "\n").map { $0.split(separator: "\t")[0] } == ["critical", "not_critical"])
     }
 
     @Test func badTrainingLinesAreReportedByLineNumberAndNoModelIsWritten() throws {
@@ -132,8 +143,9 @@ import Testing
     @Test func unreadableClassifyLinesAreMarkedAndFailTheRunAtTheEnd() throws {
         let model = temporaryPath("log-model.json")
         try logModel.write(to: model)
-        let classify = try scorer(["classify", "--model", model, "--format", "jsonl"],
-                                  stdin: #"{"message": "md0: Disk failure on sdb1, disabling device"}"# + "\nnot json\n")
+        let classify = try scorer(
+            ["classify", "--model", model, "--format", "jsonl"],
+            stdin: #"{"message": "md0: Disk failure on sdb1, disabling device"}"# + "\nnot json\n")
         #expect(classify.status == 1)
         #expect(classify.stdout.split(separator: "\n").map { $0.split(separator: "\t")[0] } == ["critical", "invalid"])
         #expect(classify.stderr.contains("stdin line 2: not valid JSON"), "\(classify.stderr)")

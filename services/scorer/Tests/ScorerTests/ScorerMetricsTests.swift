@@ -12,17 +12,28 @@ import Testing
         let metrics = ScorerMetrics(MetricHandles(factory: test), deviceLabelCap: 2)
         var outcome = BatchScorer.Outcome()
         outcome.scored = 5
-        outcome.anomalies = [(.critical, "edge-1", 0.9), (.warning, "edge-2", 0.7), (.critical, "edge-3", 0.8), (.critical, "edge-1", 0.95)]
+        outcome.anomalies = [
+            (.critical, "edge-1", 0.9), (.warning, "edge-2", 0.7), (.critical, "edge-3", 0.8),
+            (.critical, "edge-1", 0.95),
+        ]
         outcome.deadLetters = ["malformed_json": 2]
         metrics.record(outcome, batchSize: 7)
         metrics.record(BatchScorer.Outcome(scored: 1), batchSize: 1)
 
         #expect(try test.expectCounter("predictions_total").totalValue == 6)
-        #expect(try test.expectCounter("anomaly_count_total", [("severity", "critical"), ("device_id", "edge-1")]).totalValue == 2)
-        #expect(try test.expectCounter("anomaly_count_total", [("severity", "warning"), ("device_id", "edge-2")]).totalValue == 1)
-        #expect(try test.expectCounter("anomaly_count_total", [("severity", "critical"), ("device_id", "_other")]).totalValue == 1)
+        #expect(
+            try test.expectCounter("anomaly_count_total", [("severity", "critical"), ("device_id", "edge-1")])
+                .totalValue == 2)
+        #expect(
+            try test.expectCounter("anomaly_count_total", [("severity", "warning"), ("device_id", "edge-2")]).totalValue
+                == 1)
+        #expect(
+            try test.expectCounter("anomaly_count_total", [("severity", "critical"), ("device_id", "_other")])
+                .totalValue == 1)
         #expect(test.counters(label: "anomaly_count_total").count == 3)
-        #expect(try test.expectCounter("alertron_scorer_dead_letters_total", [("reason", "malformed_json")]).totalValue == 2)
+        #expect(
+            try test.expectCounter("alertron_scorer_dead_letters_total", [("reason", "malformed_json")]).totalValue == 2
+        )
         #expect(try test.expectGauge("last_anomaly_score").lastValue == 0.95)
         #expect(try test.expectRecorder("alertron_scorer_batch_events").values == [7, 1])
     }
@@ -33,8 +44,11 @@ import Testing
         metrics.modelLoaded(kind: "sensor", version: "a", replacing: nil)
         metrics.modelLoaded(kind: "sensor", version: "b", replacing: "a")
         metrics.modelReloadFailed(kind: "log")
-        #expect(try test.expectGauge("alertron_scorer_model_info", [("model", "sensor"), ("version", "a")]).lastValue == 0)
-        #expect(try test.expectGauge("alertron_scorer_model_info", [("model", "sensor"), ("version", "b")]).lastValue == 1)
-        #expect(try test.expectCounter("alertron_scorer_model_reload_failures_total", [("model", "log")]).totalValue == 1)
+        #expect(
+            try test.expectGauge("alertron_scorer_model_info", [("model", "sensor"), ("version", "a")]).lastValue == 0)
+        #expect(
+            try test.expectGauge("alertron_scorer_model_info", [("model", "sensor"), ("version", "b")]).lastValue == 1)
+        #expect(
+            try test.expectCounter("alertron_scorer_model_reload_failures_total", [("model", "log")]).totalValue == 1)
     }
 }

@@ -44,13 +44,17 @@ import Testing
         // A fresh scorer in the same group finds nothing stored and scores everything.
         let successor = try RunningScorer(mesh: mesh, modelPath: path)
         try await eventually(40, "the successor to score all 60") { successor.worker.scoredCount >= 60 }
-        let scored = try await readTopic("scored", kafka: mesh.kafka, count: 60 + scoredBeforeCrash, settle: 2, logger: quietLogger)
-            .compactMap(\.scored)
+        let scored = try await readTopic(
+            "scored", kafka: mesh.kafka, count: 60 + scoredBeforeCrash, settle: 2, logger: quietLogger
+        )
+        .compactMap(\.scored)
         #expect(Set(scored.map(\.event.id)) == Set(readings.map(\.id)), "every reading is in scored")
         // Repeats are what was delivered but not stored when it crashed: at least the batch it
         // crashed on, at most every batch in flight then (here, all 60 readings).
         let repeats = scored.count - 60
-        #expect(repeats >= scoredBeforeCrash && repeats <= 60, "\(repeats) repeats, \(scoredBeforeCrash) counted before the crash")
+        #expect(
+            repeats >= scoredBeforeCrash && repeats <= 60,
+            "\(repeats) repeats, \(scoredBeforeCrash) counted before the crash")
         _ = await successor.stop()
     }
 
@@ -58,7 +62,9 @@ import Testing
         let mesh = try TestMesh()
         let path = try writeModel()
         let first = try RunningScorer(mesh: mesh, modelPath: path)
-        try await eventually(20, "the first replica to own all 6 partitions") { await first.worker.consumer.assignment().count == 6 }
+        try await eventually(20, "the first replica to own all 6 partitions") {
+            await first.worker.consumer.assignment().count == 6
+        }
         let second = try RunningScorer(mesh: mesh, modelPath: path)
         try await eventually(40, "a 3/3 split") {
             let (mine, theirs) = (await first.worker.consumer.assignment(), await second.worker.consumer.assignment())
@@ -90,8 +96,9 @@ import Testing
         var parameters = IsolationForest.Parameters()
         parameters.trees = 50
         parameters.seed = 99
-        let retrained = try IsolationForest.train(SensorProfile.normalReadings(count: 4000, seed: 8),
-                                                  featureNames: SensorProfile.featureNames, parameters: parameters)
+        let retrained = try IsolationForest.train(
+            SensorProfile.normalReadings(count: 4000, seed: 8),
+            featureNames: SensorProfile.featureNames, parameters: parameters)
         #expect(retrained.version != sensorModel.version)
         try retrained.write(to: path)
         try await Task.sleep(for: .milliseconds(800))
@@ -129,7 +136,8 @@ import Testing
     @Test func withoutALogModelNothingIsScoredOrSkippedUntilOneArrives() async throws {
         let mesh = try TestMesh()
         let missing = temporaryPath("not-yet-log-model.json")
-        let scorer = try RunningScorer(mesh: mesh, modelPath: try writeModel(), logModelPath: missing, reloadInterval: .milliseconds(200))
+        let scorer = try RunningScorer(
+            mesh: mesh, modelPath: try writeModel(), logModelPath: missing, reloadInterval: .milliseconds(200))
         let critical = logEvent("host-1", "Out of memory: Killed process 812 (java) total-vm:9000kB")
         try await mesh.send([.reading(reading("edge-1")), .log(critical)])
         try await Task.sleep(for: .seconds(2))

@@ -18,8 +18,9 @@ let quietLogger = testLogger("scorer-tests")
 let sensorModel: IsolationForest = {
     var parameters = IsolationForest.Parameters()
     parameters.trees = 50
-    return try! IsolationForest.train(SensorProfile.normalReadings(count: 4000, seed: 7),
-                                      featureNames: SensorProfile.featureNames, parameters: parameters)
+    return try! IsolationForest.train(
+        SensorProfile.normalReadings(count: 4000, seed: 7),
+        featureNames: SensorProfile.featureNames, parameters: parameters)
 }()
 
 /// Log lines of a few templates with varying values; a third of them critical.
@@ -28,11 +29,13 @@ func labeledLogs(count: Int, seed: Int) -> [LabeledLog] {
         let n = index * 37 + seed * 1_000
         switch index % 6 {
         case 0: return LabeledLog(message: "md\(n % 4): Disk failure on sdb\(n % 8), disabling device", critical: true)
-        case 1: return LabeledLog(message: "Out of memory: Killed process \(n) (java) total-vm:\(n * 3)kB", critical: true)
+        case 1:
+            return LabeledLog(message: "Out of memory: Killed process \(n) (java) total-vm:\(n * 3)kB", critical: true)
         case 2: return LabeledLog(message: "session opened for user u\(n) by (uid=0)", critical: false)
         case 3: return LabeledLog(message: "GET /api/v1/items/\(n) 200 \(n % 90)ms", critical: false)
         case 4: return LabeledLog(message: "checkpoint complete: wrote \(n) buffers", critical: false)
-        default: return LabeledLog(message: "backup of /srv/db\(n % 3) completed in \(n % 50)s, 0 errors", critical: false)
+        default:
+            return LabeledLog(message: "backup of /srv/db\(n % 3) completed in \(n % 50)s, 0 errors", critical: false)
         }
     }
 }
@@ -66,14 +69,17 @@ func writeModel(_ model: IsolationForest = sensorModel) throws -> String {
 }
 
 func reading(_ device: String, temperature: Double = 22, pressure: Double = 1013, vibration: Double = 0.02) -> Reading {
-    Reading(id: EventID.generate(), ts: Timestamp.now(), deviceID: device, temperature: temperature, pressure: pressure, vibration: vibration)
+    Reading(
+        id: EventID.generate(), ts: Timestamp.now(), deviceID: device, temperature: temperature, pressure: pressure,
+        vibration: vibration)
 }
 
 extension TestMesh {
     /// A development broker with the scorer's topics, and a producer to feed it.
     convenience init() throws {
-        try self.init(topics: [Topic.readings, Topic.scored, Topic.anomalies, Topic.deadLetters(of: Topic.readings)],
-                      clientID: "scorer-tests", logger: quietLogger)
+        try self.init(
+            topics: [Topic.readings, Topic.scored, Topic.anomalies, Topic.deadLetters(of: Topic.readings)],
+            clientID: "scorer-tests", logger: quietLogger)
     }
 
     func send(_ events: [InboundEvent]) async throws {
@@ -91,14 +97,17 @@ final class RunningScorer: Sendable {
     private let group: ServiceGroup
     private let task: Task<Void, any Error>
 
-    init(mesh: TestMesh, modelPath: String, logModelPath: String = logModelPath, reloadInterval: Duration = .seconds(5),
-         beforeStoringOffsets: @escaping @Sendable () async throws -> Void = {}) throws {
+    init(
+        mesh: TestMesh, modelPath: String, logModelPath: String = logModelPath, reloadInterval: Duration = .seconds(5),
+        beforeStoringOffsets: @escaping @Sendable () async throws -> Void = {}
+    ) throws {
         var settings = ScorerSettings()
         (settings.modelPath, settings.logModelPath, settings.reloadInterval) = (modelPath, logModelPath, reloadInterval)
         settings.batchSize = 200
         settings.kafka = mesh.kafka
         let runtime = ServiceRuntime(settings: ServiceSettings(serviceName: "scorer"), logger: quietLogger)
-        let (application, worker) = try buildApplication(runtime: runtime, settings: settings, beforeStoringOffsets: beforeStoringOffsets)
+        let (application, worker) = try buildApplication(
+            runtime: runtime, settings: settings, beforeStoringOffsets: beforeStoringOffsets)
         self.worker = worker
         let group = ServiceGroup(configuration: .init(services: [application], logger: quietLogger))
         self.group = group
