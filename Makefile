@@ -8,13 +8,14 @@ SERVICES     := ingest scorer notifier generator
 SERVICES_DIR := .build-services
 SHARED_TEST  := $(SWIFT) test --package-path shared --skip-build --disable-xctest
 
-.PHONY: deps build build-tests test test-shared test-services test-deploy test-run test-e2e test-faults run up down models bench clean help
+.PHONY: deps build build-tests format format-check test test-shared test-services test-deploy test-run test-e2e test-faults run up down models bench clean help
 
 help:
 	@echo "make run     install what is missing, build, run the mesh locally (Ctrl-C stops it)"
 	@echo "make test    install what is missing, build once, run every package's tests"
 	@echo "make bench   release build, then the benchmarks (results go in BENCHMARKS.md)"
 	@echo "make build   build every package ($(CONFIG)); make clean removes build output"
+	@echo "make format  lay out every Swift file as .swift-format says (make test checks it)"
 	@echo "make up      docker compose: the mesh on Redpanda with Prometheus, Alertmanager, Grafana (make down stops it)"
 	@echo "make models  train the default sensor and log models into run/models (make run does it when missing)"
 
@@ -33,7 +34,15 @@ build-tests: deps
 	  $(SWIFT) build --package-path services/$$service --scratch-path $(SERVICES_DIR) --build-tests || exit 1; \
 	done
 
-test: build-tests test-shared test-services test-deploy test-run test-e2e test-faults
+test: build-tests format-check test-shared test-services test-deploy test-run test-e2e test-faults
+
+# Every Swift file as .swift-format lays it out (swift-format ships with the toolchain).
+SWIFT_FILES = $(shell git ls-files '*.swift' 2>/dev/null)
+format:
+	@$(SWIFT) format format --in-place --parallel $(SWIFT_FILES)
+
+format-check:
+	@$(SWIFT) format lint --strict --parallel $(SWIFT_FILES) && echo "format-check: every Swift file is laid out as .swift-format says"
 
 test-shared:
 	$(SHARED_TEST)
