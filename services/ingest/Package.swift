@@ -2,10 +2,20 @@
 // The ingest service: Alertron's HTTP front door: validates readings and log lines and produces them to the readings topic.
 import PackageDescription
 
+/// Products by name: from `shared`, or `package/Product` from another package.
+func uses(_ names: String...) -> [Target.Dependency] {
+    names.map { name in
+        let parts = name.split(separator: "/").map(String.init)
+        return .product(name: parts[parts.count - 1], package: parts.count == 2 ? parts[0] : "shared")
+    }
+}
+
 let package = Package(
     name: "ingest",
     platforms: [.macOS(.v15)],
-    products: [.executable(name: "ingest", targets: ["IngestCommand"])],
+    products: [
+        .executable(name: "ingest", targets: ["IngestCommand"])
+    ],
     dependencies: [
         .package(path: "../../shared"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
@@ -14,34 +24,17 @@ let package = Package(
     ],
     targets: [
         // The service as a library: the command and the tests build on it.
-        .target(
-            name: "Ingest",
-            dependencies: [
-                .product(name: "Kafka", package: "shared"),
-                .product(name: "Events", package: "shared"),
-                .product(name: "Telemetry", package: "shared"),
-                .product(name: "Hummingbird", package: "hummingbird"),
-            ]
-        ),
+        .target(name: "Ingest", dependencies: uses("Kafka", "Events", "Telemetry", "hummingbird/Hummingbird")),
         .executableTarget(
             name: "IngestCommand",
-            dependencies: [
-                "Ingest",
-                .product(name: "Telemetry", package: "shared"),
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ]
-        ),
+            dependencies: ["Ingest"]
+                + uses(
+                    "Telemetry", "swift-argument-parser/ArgumentParser")),
         .testTarget(
             name: "IngestTests",
-            dependencies: [
-                .product(name: "MetricsTestKit", package: "swift-metrics"),
-                "Ingest",
-                .product(name: "Telemetry", package: "shared"),
-                .product(name: "Kafka", package: "shared"),
-                .product(name: "Events", package: "shared"),
-                .product(name: "AlertronTesting", package: "shared"),
-                .product(name: "HummingbirdTesting", package: "hummingbird"),
-            ]
-        ),
+            dependencies: ["Ingest"]
+                + uses(
+                    "Telemetry", "Kafka", "Events", "AlertronTesting", "hummingbird/HummingbirdTesting",
+                    "swift-metrics/MetricsTestKit")),
     ]
 )

@@ -2,6 +2,14 @@
 // The notifier service: Turns anomalies and Alertmanager webhooks into Slack messages, with nothing lost.
 import PackageDescription
 
+/// Products by name: from `shared`, or `package/Product` from another package.
+func uses(_ names: String...) -> [Target.Dependency] {
+    names.map { name in
+        let parts = name.split(separator: "/").map(String.init)
+        return .product(name: parts[parts.count - 1], package: parts.count == 2 ? parts[0] : "shared")
+    }
+}
+
 let package = Package(
     name: "notifier",
     platforms: [.macOS(.v15)],
@@ -22,51 +30,27 @@ let package = Package(
         // The service as a library: the command, the benchmark and the tests build on it.
         .target(
             name: "Notifier",
-            dependencies: [
-                .product(name: "Kafka", package: "shared"),
-                .product(name: "Events", package: "shared"),
-                .product(name: "Telemetry", package: "shared"),
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "Metrics", package: "swift-metrics"),
-            ]
-        ),
+            dependencies: uses(
+                "Kafka", "Events", "Telemetry", "hummingbird/Hummingbird",
+                "swift-argument-parser/ArgumentParser", "swift-service-lifecycle/ServiceLifecycle",
+                "swift-log/Logging", "swift-metrics/Metrics")),
         .executableTarget(
             name: "NotifierCommand",
-            dependencies: [
-                "Notifier",
-                .product(name: "Telemetry", package: "shared"),
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ]
-        ),
+            dependencies: ["Notifier"]
+                + uses(
+                    "Telemetry", "swift-argument-parser/ArgumentParser")),
         .executableTarget(
             name: "NotifierBenchmark",
-            dependencies: [
-                "Notifier",
-                .product(name: "Kafka", package: "shared"),
-                .product(name: "KafkaDevelopment", package: "shared"),
-                .product(name: "Events", package: "shared"),
-                .product(name: "Telemetry", package: "shared"),
-                .product(name: "SlackStandIn", package: "shared"),
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "Logging", package: "swift-log"),
-            ]
-        ),
+            dependencies: ["Notifier"]
+                + uses(
+                    "Kafka", "KafkaDevelopment", "Events", "Telemetry", "SlackStandIn",
+                    "swift-argument-parser/ArgumentParser", "swift-service-lifecycle/ServiceLifecycle",
+                    "swift-log/Logging")),
         .testTarget(
             name: "NotifierTests",
-            dependencies: [
-                .product(name: "MetricsTestKit", package: "swift-metrics"),
-                "Notifier",
-                .product(name: "Telemetry", package: "shared"),
-                .product(name: "Kafka", package: "shared"),
-                .product(name: "Events", package: "shared"),
-                .product(name: "AlertronTesting", package: "shared"),
-                .product(name: "SlackStandIn", package: "shared"),
-                .product(name: "HummingbirdTesting", package: "hummingbird"),
-            ]
-        ),
+            dependencies: ["Notifier"]
+                + uses(
+                    "Telemetry", "Kafka", "Events", "AlertronTesting", "SlackStandIn",
+                    "hummingbird/HummingbirdTesting", "swift-metrics/MetricsTestKit")),
     ]
 )

@@ -2,6 +2,14 @@
 // The scorer service: Scores readings with an Isolation Forest and log lines with a severity classifier; produces scored and anomalies.
 import PackageDescription
 
+/// Products by name: from `shared`, or `package/Product` from another package.
+func uses(_ names: String...) -> [Target.Dependency] {
+    names.map { name in
+        let parts = name.split(separator: "/").map(String.init)
+        return .product(name: parts[parts.count - 1], package: parts.count == 2 ? parts[0] : "shared")
+    }
+}
+
 let package = Package(
     name: "scorer",
     platforms: [.macOS(.v15)],
@@ -14,59 +22,34 @@ let package = Package(
         .package(path: "../../shared"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
-        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
     ],
     targets: [
         // The service as a library: the command, the benchmark and the tests build on it.
         .target(
             name: "Scorer",
-            dependencies: [
-                .product(name: "Kafka", package: "shared"),
-                .product(name: "Events", package: "shared"),
-                .product(name: "Models", package: "shared"),
-                .product(name: "Telemetry", package: "shared"),
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
-            ]
-        ),
+            dependencies: uses(
+                "Kafka", "Events", "Models", "Telemetry", "hummingbird/Hummingbird",
+                "swift-argument-parser/ArgumentParser", "swift-service-lifecycle/ServiceLifecycle",
+                "swift-service-lifecycle/UnixSignals")),
         .executableTarget(
             name: "ScorerCommand",
-            dependencies: [
-                "Scorer",
-                .product(name: "Models", package: "shared"),
-                .product(name: "Telemetry", package: "shared"),
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ]
-        ),
+            dependencies: ["Scorer"]
+                + uses(
+                    "Models", "Telemetry", "swift-argument-parser/ArgumentParser")),
         .executableTarget(
             name: "ScorerBenchmark",
-            dependencies: [
-                "Scorer",
-                .product(name: "Kafka", package: "shared"),
-                .product(name: "KafkaDevelopment", package: "shared"),
-                .product(name: "Telemetry", package: "shared"),
-                .product(name: "Events", package: "shared"),
-                .product(name: "Models", package: "shared"),
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            ]
-        ),
+            dependencies: ["Scorer"]
+                + uses(
+                    "Kafka", "KafkaDevelopment", "Telemetry", "Events", "Models",
+                    "swift-argument-parser/ArgumentParser", "swift-service-lifecycle/ServiceLifecycle")),
         .testTarget(
             name: "ScorerTests",
-            dependencies: [
-                .product(name: "MetricsTestKit", package: "swift-metrics"),
-                "Scorer",
-                .product(name: "Telemetry", package: "shared"),
-                .product(name: "Kafka", package: "shared"),
-                .product(name: "Events", package: "shared"),
-                .product(name: "Models", package: "shared"),
-                .product(name: "AlertronTesting", package: "shared"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "HummingbirdTesting", package: "hummingbird"),
-            ]
-        ),
+            dependencies: ["Scorer"]
+                + uses(
+                    "Telemetry", "Kafka", "Events", "Models", "AlertronTesting",
+                    "swift-service-lifecycle/ServiceLifecycle", "hummingbird/HummingbirdTesting",
+                    "swift-metrics/MetricsTestKit")),
     ]
 )
