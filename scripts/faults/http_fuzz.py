@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""HTTP fuzzing of ingest's routes and the notifier's Alertmanager webhook.
+"""HTTP fuzzing of ingest's routes and the notifier's Alertmanager webhook (test_process_faults.py
+runs it against the real services; it also runs alone against any ingest and notifier):
 
     http_fuzz.py --ingest URL --notifier URL --token TOKEN [--requests 4000] [--seed 1] [--workers 4]
                  [--failures FILE]
@@ -339,7 +340,7 @@ def corpus(token):
         yield label, server, method, path, auth if server == "notifier" else json_type, body, expect
 
 
-def main():
+def main(argv=None):
     parser = argparse.ArgumentParser()
     parser.add_argument("--ingest", required=True)
     parser.add_argument("--notifier", required=True)
@@ -348,7 +349,7 @@ def main():
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--failures")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
 
     targets = ["readings"] * 30 + ["logs"] * 20 + ["ingest"] * 15 + ["log"] * 10 + ["webhook"] * 25
     counts = collections.defaultdict(collections.Counter)

@@ -7,6 +7,7 @@ import Foundation
 import FoundationNetworking
 #endif
 import Kafka
+import CoreMetrics
 import Logging
 import ServiceLifecycle
 import SlackStandIn
@@ -80,10 +81,11 @@ final class RunningNotifier: Sendable {
     private let group: ServiceGroup
     private let task: Task<Void, any Error>
 
-    init(mesh: TestMesh, settings: NotifierSettings) async throws {
+    init(mesh: TestMesh, settings: NotifierSettings, metrics: (any MetricsFactory)? = nil) async throws {
         var settings = settings
         settings.kafka = mesh.kafka
-        let runtime = ServiceRuntime(settings: ServiceSettings(serviceName: "notifier"), logger: quietLogger)
+        let runtime = ServiceRuntime(
+            settings: ServiceSettings(serviceName: "notifier"), logger: quietLogger, metricsFactory: metrics)
         let (listening, announce) = AsyncStream.makeStream(of: Int.self)
         let (application, worker) = try buildApplication(runtime: runtime, settings: settings) { port in
             announce.yield(port)

@@ -4,6 +4,7 @@ import Events
 import Foundation
 import Hummingbird
 import Kafka
+import CoreMetrics
 import Logging
 import Models
 import ServiceLifecycle
@@ -94,18 +95,21 @@ extension TestMesh {
 /// A scorer service running on the test mesh until `stop()`.
 final class RunningScorer: Sendable {
     let worker: ScoringWorker
+    let readiness: ReadinessChecks
     private let group: ServiceGroup
     private let task: Task<Void, any Error>
 
     init(
         mesh: TestMesh, modelPath: String, logModelPath: String = logModelPath, reloadInterval: Duration = .seconds(5),
-        beforeStoringOffsets: @escaping @Sendable () async throws -> Void = {}
+        beforeStoringOffsets: @escaping @Sendable () async throws -> Void = {}, metrics: (any MetricsFactory)? = nil
     ) throws {
         var settings = ScorerSettings()
         (settings.modelPath, settings.logModelPath, settings.reloadInterval) = (modelPath, logModelPath, reloadInterval)
         settings.batchSize = 200
         settings.kafka = mesh.kafka
-        let runtime = ServiceRuntime(settings: ServiceSettings(serviceName: "scorer"), logger: quietLogger)
+        let runtime = ServiceRuntime(
+            settings: ServiceSettings(serviceName: "scorer"), logger: quietLogger, metricsFactory: metrics)
+        self.readiness = runtime.readiness
         let (application, worker) = try buildApplication(
             runtime: runtime, settings: settings, beforeStoringOffsets: beforeStoringOffsets)
         self.worker = worker

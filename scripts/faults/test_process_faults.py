@@ -1,0 +1,219 @@
+"""Faults only a process can have, on the debug build that `make test` makes: the scorer killed
+(SIGKILL) mid-stream and restarted, one of two scorer replicas killed, and HTTP fuzzing of ingest
+and the notifier's webhook. (Broker outages, Slack failing and malformed input are Swift tests:
+BrokerOutageFaultTests, IngestLiveTests, SlackFailureFaultTests, MalformedInputFaultTests.)
+
+    python3 -m pytest -s scripts/faults                      # all of them (make test-faults)
+    python3 -m pytest -s scripts/faults -k fuzz              # some
+    KEEP_RUN_DIR=1 FUZZ_SEED=7 python3 -m pytest -s scripts/faults -k fuzz
+
+Knobs: KILL_COUNT / KILL_RATE [60000 readings at 3000/s], REPLICAS_COUNT / REPLICAS_RATE [the
+same], FUZZ_REQUESTS [4000], FUZZ_SEED [1]. Each test prints its figures (RELIABILITY.md).
+"""
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+import urllib.error
+import urllib.request
+
+import pytest
+
+import harness
+import http_fuzz
+from harness import binary, http_status, metric_sum, wait_until
+
+
+@pytest.fixture(scope="session")
+def run_dir():
+    for name in harness.BINARIES:
+        assert os.access(binary(name), os.X_OK), f"{binary(name)} is missing; run 'make build-tests' first"
+    assert shutil.which("kcat"), "kcat is missing; run 'make deps'"
+    directory = tempfile.mkdtemp(prefix="alertron-faults.")
+    yield directory
+    if os.environ.get("KEEP_RUN_DIR"):
+        print(f"run folder kept: {directory}")
+    else:
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def models(run_dir):
+    """The models, trained once for every test."""
+    directory = os.path.join(run_dir, "models")
+    os.makedirs(directory)
+    paths = {"sensor": os.path.join(directory, "sensor-iforest.json"), "log": os.path.join(directory, "log-severity.json")}
+    for args in (["train", "--synthetic", "--out", paths["sensor"]],
+                 ["train-logs", "--input", os.path.join(harness.ROOT, "services/scorer/data/log-corpus.jsonl"),
+                  "--out", paths["log"]]):
+        result = subprocess.run([binary("scorer")] + args, capture_output=True, text=True)
+        assert result.returncode == 0, f"training failed: {result.stderr[-2000:]}"
+    return paths
+
+
+@pytest.fixture(scope="session")
+def scorer_settings():
+    """The scorer's settings as it resolves them: the kill tests' duplicate bound is its batch
+    size times its batches in flight."""
+    output = subprocess.run([binary("scorer"), "serve", "--show-settings"], capture_output=True, text=True, check=True).stdout
+    return dict(line.split("=", 1) for line in output.splitlines() if "=" in line)
+
+
+@pytest.fixture
+def mesh(request, run_dir, models):
+    directory = os.path.join(run_dir, request.node.name)
+    os.makedirs(directory)
+    mesh = harness.Mesh(directory, models)
+    started = time.monotonic()
+    print(f"\n=== {request.node.name}")
+    yield mesh
+    left = mesh.stop_all()
+    print(f"--- {request.node.name}: {time.monotonic() - started:.0f} s")
+    assert not left, f"still running after the test: {left}"
+
+
+def figure(text):
+    print(f"  figure: {text}")
+
+
+def duplicate_bound(settings):
+    return int(settings["SCORER_BATCH_SIZE"]) * int(settings["SCORER_BATCHES_IN_FLIGHT"])
+
+
+def scored_so_far(*ports):
+    return sum(metric_sum(port, "predictions_total") for port in ports)
+
+
+def test_kill(mesh, scorer_settings):
+    """SIGKILL the scorer mid-stream and restart it: nothing lost, duplicates bounded."""
+    count, rate = int(os.environ.get("KILL_COUNT", 60000)), int(os.environ.get("KILL_RATE", 3000))
+    run, port, generator_port = f"kill{os.getpid()}", harness.free_port(), harness.free_port()
+    mesh.start_broker()
+    scorer = mesh.start_service("scorer", "scorer", port)
+    mesh.wait_ready(scorer, port)
+    generator = mesh.start("generator", [binary("generator"), "generate", "--target", "kafka", "--count", str(count),
+                                         "--rate", str(rate), "--seed", "1", "--run-id", run],
+                           mesh.service_env(harness.free_port()))
+    wait_until(lambda: scored_so_far(port) >= count // 3, 60)
+    before = scored_so_far(port)
+    scorer.kill()
+    killed_at = time.monotonic()
+    figure(f"scorer killed (SIGKILL) after {before} readings scored of {count} (stream at {rate}/s)")
+    assert generator.alive(), "the generator was still sending when the scorer was killed"
+    restarted = mesh.start_service("scorer-restarted", "scorer", port)
+    mesh.wait_ready(restarted, port)
+    generator_status = generator.wait(120)
+    expected = harness.run_ids(run, count)
+    scored = mesh.ids("scored", expected, wait=180)
+    readings = mesh.ids("readings", expected)
+    bound = duplicate_bound(scorer_settings)
+    figure(f"readings topic: {readings.unique} unique of {count}; scored topic: {scored.unique} unique, "
+           f"{scored.duplicates} duplicates, {scored.missing} missing")
+    figure(f"caught up {time.monotonic() - killed_at:.0f} s after the kill; the restarted scorer scored {scored_so_far(port)}")
+    figure(f"duplicates {scored.duplicates}; bound batch size x batches in flight = {bound}")
+    assert generator_status == 0, "the generator exits 0: every reading acknowledged"
+    assert readings.unique == count, "every reading the generator sent is on readings"
+    assert scored.missing == 0, f"0 readings lost; missing e.g. {scored.missing_sample}"
+    assert scored.duplicates <= bound
+
+
+def test_replicas(mesh, scorer_settings):
+    """Two scorer replicas; one is SIGKILLed (it hands nothing over, commits nothing, leaves no
+    group: its partitions come back when its session times out). The other takes them over and
+    the stream completes without a restart."""
+    count, rate = int(os.environ.get("REPLICAS_COUNT", 60000)), int(os.environ.get("REPLICAS_RATE", 3000))
+    run, port_a, port_b = f"replicas{os.getpid()}", harness.free_port(), harness.free_port()
+    mesh.start_broker()
+    a = mesh.start_service("scorer-a", "scorer", port_a)
+    b = mesh.start_service("scorer-b", "scorer", port_b)
+    mesh.wait_ready(a, port_a)
+    mesh.wait_ready(b, port_b)
+
+    def shares():
+        owned_a, owned_b = harness.partitions(a.log_path)[0], harness.partitions(b.log_path)[0]
+        return owned_a, owned_b, bool(owned_a) and bool(owned_b) and len(owned_a) + len(owned_b) == 6
+
+    assert wait_until(lambda: shares()[2], 60, interval=0.2), "the two replicas share the 6 partitions of readings"
+    owned_a, owned_b, _ = shares()
+    figure(f"before the kill: scorer-a owns partitions {sorted(owned_a)}, scorer-b owns {sorted(owned_b)}")
+    generator = mesh.start("generator", [binary("generator"), "generate", "--target", "kafka", "--count", str(count),
+                                         "--rate", str(rate), "--seed", "2", "--run-id", run],
+                           mesh.service_env(harness.free_port()))
+    wait_until(lambda: scored_so_far(port_a, port_b) >= count // 3, 60)
+    figure(f"scorer-b killed (SIGKILL) after scorer-a scored {scored_so_far(port_a)} and scorer-b "
+           f"{scored_so_far(port_b)} of {count} (stream at {rate}/s)")
+    kill_time = time.time()
+    b.kill()
+    killed_at = time.monotonic()
+    assert generator.alive(), "the generator was still sending when scorer-b was killed"
+    generator_status = generator.wait(180)
+    scored = mesh.ids("scored", harness.run_ids(run, count), wait=180)
+    after, taken, first_after = harness.partitions(a.log_path, since=kill_time)
+    bound = duplicate_bound(scorer_settings)
+    figure(f"after the kill: scorer-a owns partitions {sorted(after)}; it was assigned {sorted(taken)} "
+           f"{'-' if first_after is None else f'{first_after:.1f}'} s after the kill")
+    figure(f"scored topic: {scored.unique} unique of {count}, {scored.duplicates} duplicates; "
+           f"stream complete {time.monotonic() - killed_at:.0f} s after the kill")
+    figure(f"duplicates {scored.duplicates}; bound batch size x batches in flight = {bound}")
+    assert generator_status == 0, "the generator exits 0: every reading acknowledged"
+    assert owned_b <= taken and len(after) == 6, "scorer-a took over scorer-b's partitions and owns all 6"
+    assert scored.missing == 0, f"the stream completed; missing e.g. {scored.missing_sample}"
+    assert scored.duplicates <= bound
+    assert http_status(f"http://127.0.0.1:{port_a}/readyz") == 200, "scorer-a still ready"
+
+
+def test_fuzz(mesh):
+    """HTTP fuzzing of ingest and the notifier's webhook: no crash, only 4xx (or 2xx for valid
+    input), and both still serve valid requests afterwards."""
+    seed, token, run = int(os.environ.get("FUZZ_SEED", 1)), f"fuzz-token-{os.getpid()}", f"fuzz{os.getpid()}"
+    ingest_port, notifier_port, scorer_port = harness.free_port(), harness.free_port(), harness.free_port()
+    mesh.start_broker()
+    scorer = mesh.start_service("scorer", "scorer", scorer_port)
+    ingest = mesh.start_service("ingest", "ingest", ingest_port)
+    notifier = mesh.start_service("notifier", "notifier", notifier_port, NOTIFIER_WEBHOOK_TOKEN=token,
+                                  SLACK_SINK_FILE=os.path.join(mesh.directory, "slack-messages.jsonl"))
+    for process, port in ((scorer, scorer_port), (ingest, ingest_port), (notifier, notifier_port)):
+        mesh.wait_ready(process, port)
+    figure(f"seed {seed} (FUZZ_SEED={seed} repeats this run)")
+    status = http_fuzz.main(["--ingest", f"http://127.0.0.1:{ingest_port}", "--notifier", f"http://127.0.0.1:{notifier_port}",
+                             "--token", token, "--requests", os.environ.get("FUZZ_REQUESTS", "4000"), "--seed", str(seed),
+                             "--failures", os.path.join(mesh.directory, "failures.jsonl")])
+    for process in (ingest, notifier):
+        if not process.alive():
+            figure(f"{process.name} DIED during the fuzzing: {process.crash_reason()}")
+    assert status & 1 == 0, "only 4xx (or 2xx for valid input): no 5xx, no reset, no timeout"
+    assert status & 2 == 0, "every hand-picked edge case got its answer class"
+    assert http_status(f"http://127.0.0.1:{ingest_port}/healthz") == 200, "ingest alive"
+    assert http_status(f"http://127.0.0.1:{notifier_port}/healthz") == 200, "notifier alive"
+
+    reading = ('{"id":"%s-0","device_id":"edge-1","temperature":21.5,"pressure":1013,"vibration":0.02}' % run).encode()
+    webhook = b'{"version":"4","groupKey":"fuzz-after","status":"firing","alerts":[{"status":"firing","labels":{"alertname":"FuzzCheck"}}]}'
+    assert post(f"http://127.0.0.1:{ingest_port}/v1/readings", reading) == 202, "ingest still accepts a valid reading"
+    assert post(f"http://127.0.0.1:{notifier_port}/v1/alertmanager", webhook, token) == 200, "the webhook still accepts"
+    assert mesh.ids("scored", harness.run_ids(run, 1), wait=60).missing == 0, "the valid reading sent afterwards is scored"
+
+    # Once the scorer has gone through all of readings (scored + dead-lettered = produced):
+    # nothing ingest accepted while fuzzed was dead-lettered by the scorer.
+    counts = {}
+
+    def caught_up():
+        counts.update({topic: len(mesh.read_topic(topic)) for topic in ("readings", "scored", "readings.dlq")})
+        return counts["scored"] + counts["readings.dlq"] >= counts["readings"]
+
+    wait_until(caught_up, 60, interval=1)
+    figure(f"ingest accepted {counts['readings']} events while fuzzed; the scorer scored {counts['scored']} "
+           f"and dead-lettered {counts['readings.dlq']}")
+    assert counts["readings.dlq"] == 0, "no event ingest accepted was dead-lettered by the scorer"
+
+
+def post(url, body, token=None):
+    headers = {"Content-Type": "application/json"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    request = urllib.request.Request(url, data=body, headers=headers, method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code
