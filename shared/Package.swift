@@ -97,7 +97,7 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .testTarget(name: "EventsTests", dependencies: ["Events", "AlertronTesting"]),
+        .testTarget(name: "EventsTests", dependencies: ["Events", "Models", "AlertronTesting"]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "Events", "AlertronTesting"]),
         .testTarget(name: "KafkaTests", dependencies: ["Kafka", "AlertronTesting"]),
         // Runs the built alertron-devbroker executable; `swift build --build-tests` builds it first.

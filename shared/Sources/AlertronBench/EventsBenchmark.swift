@@ -1,6 +1,7 @@
 // Measures the scorer's codec path (decode a reading, encode it scored) against Foundation Codable.
 
 import Events
+import Models
 import Foundation
 
 /// Decodes `count` pre-generated ~200-byte reading events and encodes each as a scored event,
@@ -107,7 +108,7 @@ private func makeReadingPayloads(count: Int) -> [[UInt8]] {
     let devices = (0..<500).map { "\(families[$0 % families.count])-\(String(format: "%04d", $0))" }
     return (0..<count).map { i in
         func value(_ center: Double, _ spread: Double, decimals: Int) -> Double {
-            let raw = center + (rng.nextUnit() * 2 - 1) * spread
+            let raw = center + (rng.unit() * 2 - 1) * spread
             if rng.next() % 5 == 0 { return raw }
             let scale = [10.0, 100.0, 1000.0][decimals - 1]
             return (raw * scale).rounded() / scale
@@ -140,23 +141,6 @@ private func timestamp(eventNumber i: Int) -> String {
         format: "2026-11-21T%02d:%02d:%02d.%03dZ",
         ms / 3_600_000, ms / 60_000 % 60, ms / 1000 % 60, ms % 1000
     )
-}
-
-private struct SplitMix64 {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    mutating func nextUnit() -> Double {
-        Double(next() >> 11) / Double(1 << 53)
-    }
 }
 
 // The Codable mirror of the same JSON, as a service would write it without EventCodec.

@@ -276,11 +276,11 @@ private struct NaiveForest {
 
 /// Rows from four gaussian clusters with per-cluster means and spreads per feature.
 private func clusteredRows(count: Int, features: Int, seed: UInt64) -> FeatureMatrix {
-    var centres = BenchRandom(seed: 0xC1A5_7E25)
+    var centres = SplitMix64(seed: 0xC1A5_7E25)
     let clusters = (0..<4).map { _ in
         (0..<features).map { _ in (mean: centres.unit() * 100 - 50, spread: 1 + centres.unit() * 9) }
     }
-    var random = BenchRandom(seed: seed)
+    var random = SplitMix64(seed: seed)
     var data = FeatureMatrix(columns: features, capacity: count)
     var row = [Double](repeating: 0, count: features)
     for _ in 0..<count {
@@ -291,20 +291,7 @@ private func clusteredRows(count: Int, features: Int, seed: UInt64) -> FeatureMa
     return data
 }
 
-private struct BenchRandom {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    mutating func unit() -> Double { Double(next() >> 11) * 0x1.0p-53 }
-
+private extension SplitMix64 {
     mutating func gaussian() -> Double {
         (-2 * log(1 - unit())).squareRoot() * cos(2 * Double.pi * unit())
     }

@@ -64,6 +64,37 @@ struct FNV1a64 {
     }
 }
 
+/// A model stored as a JSON artifact: loading and writing files is the same for every model.
+public protocol ModelArtifact: Sendable {
+    /// What the artifact is called in errors: `model artifact`, `log model artifact`.
+    static var artifactName: String { get }
+    init(artifactJSON: some Collection<UInt8>) throws(ModelError)
+    func artifactJSON() throws(ModelError) -> [UInt8]
+}
+
+extension ModelArtifact {
+    /// Loads the artifact at `path`; errors start with the path.
+    public static func load(path: String) throws(ModelError) -> Self {
+        try ArtifactFile.load(path: path, what: artifactName) { (bytes) throws(ModelError) in
+            try Self(artifactJSON: bytes)
+        }
+    }
+
+    /// Writes the artifact to `path` atomically (a temporary file in the same directory,
+    /// flushed, then renamed over `path`).
+    public func write(to path: String) throws(ModelError) {
+        try ArtifactFile.write(try artifactJSON(), to: path, what: Self.artifactName)
+    }
+}
+
+extension IsolationForest: ModelArtifact {
+    public static let artifactName = "model artifact"
+}
+
+extension LogClassifier: ModelArtifact {
+    public static let artifactName = "log model artifact"
+}
+
 /// Artifacts as JSON: Foundation's Codable with snake_case keys; a decoding error becomes a
 /// ModelError that names the field (`trees.count`, `feature_names[2]`) and what it should be.
 /// Checks between fields are each model's own (`init(artifactJSON:)`).
@@ -202,6 +233,15 @@ enum ArtifactCheck {
         try count(values, name, expected: expected, meaning: meaning)
         if let index = values.firstIndex(where: { !$0.isFinite }) {
             throw ModelError("\(name)[\(index)] is \(values[index]), expected a finite number")
+        }
+    }
+
+    /// The stored `version` must be the content's hash: anything else was edited or corrupted.
+    static func version(_ stored: String, matches content: String) throws(ModelError) {
+        guard stored == content else {
+            throw ModelError(
+                "version '\(stored.prefix(40))' does not match the content, which hashes to '\(content)': the file was edited or corrupted"
+            )
         }
     }
 

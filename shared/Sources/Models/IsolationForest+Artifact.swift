@@ -184,24 +184,7 @@ extension IsolationForest {
         self.init(
             featureNames: featureNames, threshold: threshold, warningCutPoint: warning,
             criticalCutPoint: critical, training: training, forest: forest)
-        guard artifact.version == contentVersion else {
-            throw ModelError(
-                "version '\(artifact.version.prefix(40))' does not match the content, which hashes to '\(contentVersion)': the file was edited or corrupted"
-            )
-        }
-    }
-
-    /// Loads the artifact at `path`; errors start with the path.
-    public static func load(path: String) throws(ModelError) -> IsolationForest {
-        try ArtifactFile.load(path: path, what: "model artifact") { (bytes) throws(ModelError) in
-            try IsolationForest(artifactJSON: bytes)
-        }
-    }
-
-    /// Writes the artifact to `path` atomically (a temporary file in the same directory,
-    /// flushed, then renamed over `path`).
-    public func write(to path: String) throws(ModelError) {
-        try ArtifactFile.write(try artifactJSON(), to: path, what: "model artifact")
+        try ArtifactCheck.version(artifact.version, matches: contentVersion)
     }
 
     static func contentHash(

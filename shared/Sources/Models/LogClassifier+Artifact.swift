@@ -101,23 +101,7 @@ extension LogClassifier {
         _ = try ArtifactCheck.finite(training.learningRate, "training.learning_rate")
         _ = try ArtifactCheck.finite(training.l2, "training.l2")
         self.init(hashBits: hashBits, bias: bias, threshold: threshold, weights: weights, training: training)
-        guard artifact.version == contentVersion else {
-            throw ModelError(
-                "version '\(artifact.version.prefix(40))' does not match the content, which hashes to '\(contentVersion)': the file was edited or corrupted"
-            )
-        }
-    }
-
-    /// Loads the artifact at `path`; errors start with the path.
-    public static func load(path: String) throws(ModelError) -> LogClassifier {
-        try ArtifactFile.load(path: path, what: "log model artifact") { (bytes) throws(ModelError) in
-            try LogClassifier(artifactJSON: bytes)
-        }
-    }
-
-    /// Writes the artifact to `path` atomically.
-    public func write(to path: String) throws(ModelError) {
-        try ArtifactFile.write(try artifactJSON(), to: path, what: "log model artifact")
+        try ArtifactCheck.version(artifact.version, matches: contentVersion)
     }
 
     static func contentHash(hashBits: Int, bias: Double, threshold: Double, weights: [Double]) -> String {

@@ -1,6 +1,7 @@
 // Number tokens decode to the correctly rounded Double, on the fast path and the slow one.
 
 import Events
+import Models
 import Testing
 
 // Swift's Double(String) is the reference: it rounds correctly. (Foundation's

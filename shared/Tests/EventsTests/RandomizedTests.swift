@@ -1,6 +1,7 @@
 // Seeded random events round-trip exactly, and random or damaged bytes only ever throw.
 
 import Events
+import Models
 import Testing
 
 struct EventGenerator {

@@ -22,12 +22,14 @@ import Testing
             expected[name] = perDevice
             for n in 0..<perDevice {
                 let severity: Severity = n % 3 == 0 ? .critical : .warning
-                waves[n * 2 / perDevice].append(anomaly(name, id: "r\(device)-\(n)", score: 0.7 + Double(n % 20) / 100, severity: severity))
+                waves[n * 2 / perDevice].append(
+                    anomaly(name, id: "r\(device)-\(n)", score: 0.7 + Double(n % 20) / 100, severity: severity))
             }
         }
         expected["fault-db-1"] = perSource
         for n in 0..<perSource {
-            waves[n * 2 / perSource].append(criticalLog("fault-db-1", "EXT4-fs error (device sda\(n % 4)): remounting read-only", id: "l1-\(n)"))
+            waves[n * 2 / perSource].append(
+                criticalLog("fault-db-1", "EXT4-fs error (device sda\(n % 4)): remounting read-only", id: "l1-\(n)"))
         }
         waves[1] += waves[0].prefix(repeats)
         let (first, second, want) = (waves[0], waves[1], expected)
@@ -38,7 +40,8 @@ import Testing
         slack.script([.init(status: 500, times: failures500), .init(status: 429, retryAfter: 2, times: failures429)])
         let metrics = TestMetrics()
         try await slack.withServer { base in
-            let notifier = try await RunningNotifier(mesh: mesh, settings: botSettings(base, window: .seconds(2)), metrics: metrics)
+            let notifier = try await RunningNotifier(
+                mesh: mesh, settings: botSettings(base, window: .seconds(2)), metrics: metrics)
             try await mesh.send(first)
             // The second wave arrives while Slack is still failing.
             try await eventually(30, "Slack's first failures") { slack.requests.count >= 2 }
@@ -59,16 +62,22 @@ import Testing
             #expect(posts.filter { $0.status == 429 }.count == failures429, "the 429s happened")
             var perSubject: [String: Int] = [:]
             for message in slack.accepted {
-                let subjects = (message.json?["metadata"] as? [String: Any]).flatMap { $0["event_payload"] as? [String: Any] }?["subjects"]
+                let subjects =
+                    (message.json?["metadata"] as? [String: Any]).flatMap { $0["event_payload"] as? [String: Any] }?[
+                        "subjects"]
                     as? [String] ?? []
                 #expect(subjects.count == 1, "no digest: per-subject counts stay checkable")
                 if let subject = subjects.first { perSubject[subject, default: 0] += message.alerts }
             }
             #expect(perSubject == want, "every alert exactly once per subject")
             #expect(slack.accepted.reduce(0) { $0 + $1.alerts } == total)
-            #expect(try metrics.expectCounter("alertron_notifier_duplicates_total", [("source", "anomalies")]).totalValue == Int64(repeats))
+            #expect(
+                try metrics.expectCounter("alertron_notifier_duplicates_total", [("source", "anomalies")]).totalValue
+                    == Int64(repeats))
             #expect(metrics.counters(label: "alertron_notifier_dead_letters_total").allSatisfy { $0.totalValue == 0 })
-            #expect(try metrics.expectCounter("alertron_notifier_slack_retries_total", [("reason", "rate_limited")]).totalValue == Int64(failures429))
+            #expect(
+                try metrics.expectCounter("alertron_notifier_slack_retries_total", [("reason", "rate_limited")])
+                    .totalValue == Int64(failures429))
             try await eventually(10, "every offset stored") { notifier.worker.pendingAlerts == 0 }
             _ = await notifier.stop()
         }

@@ -25,11 +25,14 @@ import Testing
         let scored = try await mesh.read(Topic.scored, count: count, settle: 1, within: 120).compactMap(\.scored)
         let ids = Set(scored.map(\.event.id))
         let missing = readings.filter { !ids.contains($0.id) }
-        print("broker outage: \(scoredBefore) of \(count) scored before a 5 s outage; after it \(ids.count) distinct on scored, "
-            + "\(scored.count - ids.count) repeated, \(missing.count) missing")
+        print(
+            "broker outage: \(scoredBefore) of \(count) scored before a 5 s outage; after it \(ids.count) distinct on scored, "
+                + "\(scored.count - ids.count) repeated, \(missing.count) missing")
         #expect(missing.isEmpty, "\(missing.count) readings never scored")
         #expect(scoredBefore < count, "the outage came mid-stream")
-        try await eventually(30, "the scorer ready again") { await scorer.readiness.evaluate(timeout: .seconds(3)).isReady }
+        try await eventually(30, "the scorer ready again") {
+            await scorer.readiness.evaluate(timeout: .seconds(3)).isReady
+        }
         if case .failure(let error) = await scorer.stop() { Issue.record("shutdown failed: \(error)") }
     }
 }

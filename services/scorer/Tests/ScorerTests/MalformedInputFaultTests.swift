@@ -19,7 +19,8 @@ import Testing
         let metrics = TestMetrics()
         let scorer = try RunningScorer(mesh: mesh, modelPath: try writeModel(), metrics: metrics)
         for chunk in stride(from: 0, to: messages.count, by: 500) {
-            try await mesh.send(messages[chunk..<min(chunk + 500, messages.count)].map { ($0.key, $0.value) }, to: Topic.readings)
+            try await mesh.send(
+                messages[chunk..<min(chunk + 500, messages.count)].map { ($0.key, $0.value) }, to: Topic.readings)
         }
         let valid = reading("edge-after-malformed")
         try await mesh.send([.reading(valid)])
@@ -52,11 +53,13 @@ import Testing
                 problems["a truncated payload not said in the reason", default: 0] += 1
             }
         }
-        print("malformed: \(count) sent, \(letters.count) dead letters; by reason: "
-            + byReason.sorted { $0.value > $1.value }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
+        print(
+            "malformed: \(count) sent, \(letters.count) dead letters; by reason: "
+                + byReason.sorted { $0.value > $1.value }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
         #expect(problems.isEmpty, "\(problems)")
         #expect(seen.count == count, "\(count - seen.count) messages were not dead-lettered")
-        #expect(seen.values.allSatisfy { $0 == 1 }, "\(seen.values.filter { $0 > 1 }.count) messages dead-lettered twice")
+        #expect(
+            seen.values.allSatisfy { $0 == 1 }, "\(seen.values.filter { $0 > 1 }.count) messages dead-lettered twice")
         #expect(positions.count == letters.count)
         #expect(Set(messages.map(\.category)) == Set(MalformedMessages.Category.allCases))
 

@@ -2,6 +2,7 @@
 // dead-lettered with (EventError.Code, or empty_message). Seeded: the same seed gives the
 // same messages. Each key is `m<index>.<category>`, so a dead letter leads back to its cause.
 import Foundation
+import Models
 
 struct MalformedMessage {
     var key: String
@@ -53,23 +54,28 @@ enum MalformedMessages {
 
     /// `count` messages, at least one of every category.
     static func generate(count: Int, seed: UInt64) -> [MalformedMessage] {
-        var random = SplitMix(seed: seed)
+        var random = SplitMix64(seed: seed)
         var plan = Category.allCases.filter { $0 != .randomBytes }.flatMap { category in
             [Category](repeating: category, count: max(1, Int(Double(count) * category.share)))
         }
         plan += [Category](repeating: .randomBytes, count: max(0, count - plan.count))
         plan.shuffle(using: &random)
         return plan.enumerated().map { index, category in
-            MalformedMessage(key: "m\(index).\(category.rawValue)", category: category,
-                             value: make(category, index: index, random: &random))
+            MalformedMessage(
+                key: "m\(index).\(category.rawValue)", category: category,
+                value: make(category, index: index, random: &random))
         }
     }
 
     private static func event(_ index: Int, log: Bool = false) -> [String: Any] {
         log
-            ? ["schema": 1, "kind": "log", "id": "malformed-\(index)", "ts": "2026-11-21T08:00:00Z", "source": "db-1", "message": "ok"]
+            ? [
+                "schema": 1, "kind": "log", "id": "malformed-\(index)", "ts": "2026-11-21T08:00:00Z", "source": "db-1",
+                "message": "ok",
+            ]
             : [
-                "schema": 1, "kind": "reading", "id": "malformed-\(index)", "ts": "2026-11-21T08:00:00Z", "device_id": "edge-1",
+                "schema": 1, "kind": "reading", "id": "malformed-\(index)", "ts": "2026-11-21T08:00:00Z",
+                "device_id": "edge-1",
                 "temperature": 21.5, "pressure": 1013.0, "vibration": 0.02,
             ]
     }
@@ -84,7 +90,7 @@ enum MalformedMessages {
         return Array(bytes[..<start]) + new + Array(bytes[(start + pattern.count)...])
     }
 
-    private static func make(_ category: Category, index: Int, random: inout SplitMix) -> [UInt8] {
+    private static func make(_ category: Category, index: Int, random: inout SplitMix64) -> [UInt8] {
         switch category {
         case .randomBytes:
             return (0..<Int.random(in: 1...600, using: &random)).map { _ in UInt8.random(in: 0...255, using: &random) }
@@ -93,13 +99,16 @@ enum MalformedMessages {
             return Array(full.prefix(Int.random(in: 1...(full.count - 1), using: &random)))
         case .notAnObject:
             let choices: [[UInt8]] = [
-                Array("[]".utf8), Array("[1,2,3]".utf8), Array("42".utf8), Array("-0.5e3".utf8), Array("\"reading\"".utf8),
+                Array("[]".utf8), Array("[1,2,3]".utf8), Array("42".utf8), Array("-0.5e3".utf8),
+                Array("\"reading\"".utf8),
                 Array("null".utf8), Array("true".utf8), Array("false".utf8), json([event(index)]), Array("  ".utf8),
                 Array("{}{}".utf8), json(event(index)) + Array(" trailing".utf8),
             ]
             return choices.randomElement(using: &random)!
         case .invalidUTF8:
-            let bad: [[UInt8]] = [[0xFF], [0xC3, 0x28], [0xE2, 0x82], [0xED, 0xA0, 0x80], [0xF8, 0x88, 0x80, 0x80, 0x80], [0x80]]
+            let bad: [[UInt8]] = [
+                [0xFF], [0xC3, 0x28], [0xE2, 0x82], [0xED, 0xA0, 0x80], [0xF8, 0x88, 0x80, 0x80, 0x80], [0x80],
+            ]
             let chosen = bad.randomElement(using: &random)!
             let log = json(event(index, log: true))
             return Bool.random(using: &random)
@@ -119,7 +128,9 @@ enum MalformedMessages {
             let numbers = log ? [] : ["temperature", "pressure", "vibration"]
             let field = (strings + numbers).randomElement(using: &random)!
             let notStrings: [Any] = [1.5, 7, true, false, NSNull(), [Any](), [String: Any](), ["a"], ["a": "b"]]
-            let notNumbers: [Any] = ["21.5", "text", "", true, NSNull(), [Any](), [String: Any](), [1.5], ["value": 1.5]]
+            let notNumbers: [Any] = [
+                "21.5", "text", "", true, NSNull(), [Any](), [String: Any](), [1.5], ["value": 1.5],
+            ]
             object[field] = (strings.contains(field) ? notStrings : notNumbers).randomElement(using: &random)!
             return json(object)
         case .missingField:
@@ -163,7 +174,9 @@ enum MalformedMessages {
             return json(object)
         case .hugeLogMessage:
             var object = event(index, log: true)
-            object["message"] = String(repeating: "disk failure ", count: Int.random(in: (8 * 1024 + 1)...(40 * 1024), using: &random) / 13 + 1)
+            object["message"] = String(
+                repeating: "disk failure ", count: Int.random(in: (8 * 1024 + 1)...(40 * 1024), using: &random) / 13 + 1
+            )
             return json(object)
         case .hugeField:
             // Far over any sane size for a field with no stated limit: still a dead letter, never a crash.
@@ -175,24 +188,11 @@ enum MalformedMessages {
         case .hugePayload:
             // Near the broker's 1 MB message limit: a log message of 300 to 600 KB.
             var object = event(index, log: true)
-            object["message"] = String(repeating: "A", count: Int.random(in: (300 * 1024)...(600 * 1024), using: &random))
+            object["message"] = String(
+                repeating: "A", count: Int.random(in: (300 * 1024)...(600 * 1024), using: &random))
             return json(object)
         case .empty:
             return []
         }
-    }
-}
-
-/// A small seeded generator (SplitMix64), so a failing run can be repeated exactly.
-struct SplitMix: RandomNumberGenerator {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
