@@ -1,5 +1,5 @@
 // swift-tools-version:6.0
-// The ingest service: Alertron's HTTP front door: validates readings and log lines and produces them to the readings topic.
+// The ingest service: Alertron's HTTP front door; validates readings and log lines, produces them to readings.
 import PackageDescription
 
 /// Products by name: from `shared`, or `package/Product` from another package.

@@ -1,5 +1,5 @@
 // swift-tools-version:6.0
-// The scorer service: Scores readings with an Isolation Forest and log lines with a severity classifier; produces scored and anomalies.
+// The scorer service: scores readings (Isolation Forest) and log lines (severity); produces scored and anomalies.
 import PackageDescription
 
 /// Products by name: from `shared`, or `package/Product` from another package.

@@ -48,7 +48,10 @@ extension AlertronBench {
         static let configuration = CommandConfiguration(
             commandName: "iforest-quality",
             abstract:
-                "Isolation Forest AUC on the ODDS datasets vs the paper and scikit-learn (skips when the data is absent)."
+                """
+                Isolation Forest AUC on the ODDS datasets vs the paper and scikit-learn (skips when the data is \
+                absent).
+                """
         )
         @Option(help: "Folder holding iforest-reference-auc and odds-*.") var datasets = "../shared/datasets"
         @Option(help: "Seeds per dataset (0..<seeds).") var seeds = 5

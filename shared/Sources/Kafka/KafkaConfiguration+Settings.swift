@@ -10,7 +10,10 @@ extension KafkaConfiguration: DeclaredSettings {
         .custom(
             "kafka-property", env: "KAFKA_<PROPERTY>",
             help:
-                "Any librdkafka property, repeatable, e.g. security.protocol=SASL_SSL (as a variable: KAFKA_SECURITY_PROTOCOL=SASL_SSL).",
+                """
+                Any librdkafka property, repeatable, e.g. security.protocol=SASL_SSL (as a variable: \
+                KAFKA_SECURITY_PROTOCOL=SASL_SSL).
+                """,
             valueName: "name=value",
             environment: { configuration, environment in
                 for (name, value) in environment where name.hasPrefix("KAFKA_") && name != "KAFKA_BROKERS" {

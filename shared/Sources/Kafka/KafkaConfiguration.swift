@@ -49,7 +49,10 @@ public struct KafkaConfiguration: Sendable, Equatable, CustomStringConvertible {
 
     /// Bootstrap servers, client id and properties, with secret values redacted.
     public var description: String {
-        "KafkaConfiguration(bootstrap: \(bootstrapServers), client.id: \(clientID), properties: [\(redactedProperties.joined(separator: ", "))])"
+        """
+        KafkaConfiguration(bootstrap: \(bootstrapServers), client.id: \(clientID), properties: \
+        [\(redactedProperties.joined(separator: ", "))])
+        """
     }
 
     /// `name=value` per property, sorted, secret values redacted.

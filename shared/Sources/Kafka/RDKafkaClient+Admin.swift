@@ -70,7 +70,10 @@ extension RDKafkaClient {
                 throw KafkaError(
                     .timedOut,
                     "CreateTopics got no answer (\(text)); a broker without the admin API, such as the "
-                        + "development broker, needs its topics created on the broker itself (alertron-devbroker --topic)",
+                        + """
+                        development broker, needs its topics created on the broker itself (alertron-devbroker \
+                        --topic)
+                        """,
                     librdkafkaCode: eventError.rawValue)
             }
             throw KafkaError(.topicCreation, "CreateTopics failed: \(text)", librdkafkaCode: eventError.rawValue)
@@ -85,7 +88,10 @@ extension RDKafkaClient {
             let code = rd_kafka_topic_result_error(topicResult)
             if code != RD_KAFKA_RESP_ERR_NO_ERROR && code != RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS {
                 failures.append(
-                    "\(Self.string(rd_kafka_topic_result_name(topicResult))): \(Self.string(rd_kafka_topic_result_error_string(topicResult)))"
+                    """
+                    \(Self.string(rd_kafka_topic_result_name(topicResult))): \
+                    \(Self.string(rd_kafka_topic_result_error_string(topicResult)))
+                    """
                 )
             }
         }

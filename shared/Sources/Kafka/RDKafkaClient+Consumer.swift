@@ -102,7 +102,10 @@ extension RDKafkaClient {
             let code = failed.first?.code ?? result
             throw KafkaError(
                 .offsets,
-                "offsets not stored for \(names.isEmpty ? "some partitions" : names): \(Self.string(rd_kafka_err2str(code)))",
+                """
+                offsets not stored for \(names.isEmpty ? "some partitions" : names): \
+                \(Self.string(rd_kafka_err2str(code)))
+                """,
                 librdkafkaCode: code.rawValue, isRetriable: false)
         }
     }

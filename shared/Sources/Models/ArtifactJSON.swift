@@ -240,7 +240,10 @@ enum ArtifactCheck {
     static func version(_ stored: String, matches content: String) throws(ModelError) {
         guard stored == content else {
             throw ModelError(
-                "version '\(stored.prefix(40))' does not match the content, which hashes to '\(content)': the file was edited or corrupted"
+                """
+                version '\(stored.prefix(40))' does not match the content, which hashes to '\(content)': the file \
+                was edited or corrupted
+                """
             )
         }
     }

@@ -101,7 +101,10 @@ public enum CSVTable {
                     }
                     guard value.isFinite else {
                         throw ModelError(
-                            "\(name) line \(line.number): column \(header[index]): \(quote(field)) is not a finite number"
+                            """
+                            \(name) line \(line.number): column \(header[index]): \(quote(field)) is not a finite \
+                            number
+                            """
                         )
                     }
                     return value

@@ -100,7 +100,10 @@ extension IsolationForest {
         }
         guard warning == threshold else {
             throw ModelError(
-                "severity.warning (\(warning)) differs from threshold (\(threshold)); the warning band starts at the threshold"
+                """
+                severity.warning (\(warning)) differs from threshold (\(threshold)); the warning band starts at \
+                the threshold
+                """
             )
         }
         guard warning <= critical else {
@@ -131,12 +134,18 @@ extension IsolationForest {
         )
         if let index = trees.features.firstIndex(where: { !(0..<featureCount).contains($0) }) {
             throw ModelError(
-                "trees.features[\(index)] is \(trees.features[index]), but the model has \(featureCount) features (valid 0...\(featureCount - 1))"
+                """
+                trees.features[\(index)] is \(trees.features[index]), but the model has \(featureCount) features \
+                (valid 0...\(featureCount - 1))
+                """
             )
         }
         if let index = trees.thresholds.firstIndex(where: { $0.map { !$0.isFinite } ?? false }) {
             throw ModelError(
-                "trees.thresholds[\(index)] is \(trees.thresholds[index]!), expected a finite number (or null for +infinity)"
+                """
+                trees.thresholds[\(index)] is \(trees.thresholds[index]!), expected a finite number (or null for \
+                +infinity)
+                """
             )
         }
         if let index = trees.leafValues.firstIndex(where: { $0 < 0 }) {

@@ -58,7 +58,10 @@ extension LogClassifier {
             Artifact.self, from: artifactJSON, formatVersion: Self.formatVersion, model: Self.modelName)
         guard artifact.tokenizer == LogTokenizer.version else {
             throw ModelError(
-                "tokenizer is \(artifact.tokenizer), but this build tokenizes as version \(LogTokenizer.version): retrain the model"
+                """
+                tokenizer is \(artifact.tokenizer), but this build tokenizes as version \(LogTokenizer.version): \
+                retrain the model
+                """
             )
         }
         let hashBits = artifact.hashBits
@@ -81,7 +84,10 @@ extension LogClassifier {
             }
             guard bucket < weights.count else {
                 throw ModelError(
-                    "weights.buckets[\(index)] is \(bucket), but hash_bits \(hashBits) gives buckets 0...\(weights.count - 1)"
+                    """
+                    weights.buckets[\(index)] is \(bucket), but hash_bits \(hashBits) gives buckets \
+                    0...\(weights.count - 1)
+                    """
                 )
             }
             weights[bucket] = values[index]
@@ -91,7 +97,10 @@ extension LogClassifier {
         let training = artifact.training
         guard training.rows > 0, training.critical > 0, training.critical < training.rows else {
             throw ModelError(
-                "training.rows (\(training.rows)) and training.critical (\(training.critical)) must have 0 < critical < rows"
+                """
+                training.rows (\(training.rows)) and training.critical (\(training.critical)) must have 0 < \
+                critical < rows
+                """
             )
         }
         try ArtifactCheck.timestamp(training.trainedAt, "training.trained_at")

@@ -162,7 +162,10 @@ import Testing
                 == "trees.depth is 9, expected 8 = ceil(log2(subsample 256))")
         #expect(
             load(editingField(Self.artifact, "threshold") { _ in "0.5" })
-                == "severity.warning (\(Self.model.warningCutPoint)) differs from threshold (0.5); the warning band starts at the threshold"
+                == """
+                severity.warning (\(Self.model.warningCutPoint)) differs from threshold (0.5); the warning band \
+                starts at the threshold
+                """
         )
         let twoNames = load(editingField(Self.artifact, "feature_names") { _ in "[\"a\",\"b\"]" })
         #expect(twoNames?.hasPrefix("trees.features[") == true)

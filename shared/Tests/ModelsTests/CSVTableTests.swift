@@ -76,7 +76,10 @@ import Testing
     @Test func badLabelOrQuotingNamesTheLine() {
         #expect(
             modelErrorMessage { try read("f0,label\n1,0\n2,maybe\n", label: "label") }
-                == "t.csv line 3: column label: 'maybe' is not a label (expected 1 or true for anomalous, 0 or false for normal)"
+                == """
+                t.csv line 3: column label: 'maybe' is not a label (expected 1 or true for anomalous, 0 or false \
+                for normal)
+                """
         )
         #expect(modelErrorMessage { try read("f0,f1\n\"1,2\n") } == "t.csv line 2: a quoted field is not closed")
         #expect(

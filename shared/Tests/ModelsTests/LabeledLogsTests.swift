@@ -59,7 +59,10 @@ import Testing
             try parse(text, .loghub) == [
                 LabeledLog(
                     message:
-                        "1117838570 2005.06.03 R02-M1-N0-C:J12-U11 RAS KERNEL INFO instruction cache parity error corrected",
+                        """
+                        1117838570 2005.06.03 R02-M1-N0-C:J12-U11 RAS KERNEL INFO instruction cache parity error \
+                        corrected
+                        """,
                     critical: false),
                 LabeledLog(
                     message: "1118536327 2005.06.11 R30-M0-N9 RAS KERNEL FATAL data TLB error interrupt", critical: true

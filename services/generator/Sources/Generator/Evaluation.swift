@@ -103,8 +103,11 @@ package struct Evaluation: Sendable {
             let lines = bad.map(String.init).joined(separator: ", ")
             FileHandle.standardError.write(
                 Data(
-                    "evaluate: \(badCount) lines of \(file) are not scored events (lines \(lines)\(badCount > bad.count ? ", ..." : ""))\n"
-                        .utf8))
+                    """
+                    evaluate: \(badCount) lines of \(file) are not scored events (lines \
+                    \(lines)\(badCount > bad.count ? ", ..." : ""))\n
+                    """
+                    .utf8))
         }
     }
 
@@ -158,7 +161,10 @@ package struct Evaluation: Sendable {
                 + "FN \(overall.falseNegatives), TN \(overall.trueNegatives))")
         var falseAlarms =
             "normal readings flagged: \(normal.detected) of \(normal.readings) "
-            + "(\(Self.percent(normal.detected, normal.readings))): \(normal.warning) warning, \(normal.critical) critical"
+                + """
+                (\(Self.percent(normal.detected, normal.readings))): \(normal.warning) warning, \(normal.critical) \
+                critical
+                """
         if attribution != nil {
             falseAlarms += "; \(normal.byRangeRule) by the range rule, \(normal.byForest) by the forest"
         }
@@ -181,11 +187,17 @@ package struct Evaluation: Sendable {
         if let attribution {
             lines.append(
                 "range rule: a feature beyond the training range of \(attribution.modelVersion) by more than the tolerance; "
-                    + "forest: score at or above its threshold \(Self.format(attribution.threshold)) (a reading may count in both)"
+                    + """
+                    forest: score at or above its threshold \(Self.format(attribution.threshold)) (a reading may \
+                    count in both)
+                    """
             )
             if otherModel > 0 {
                 lines.append(
-                    "note: \(otherModel) detections came from another model than \(attribution.modelVersion) and are not attributed"
+                    """
+                    note: \(otherModel) detections came from another model than \(attribution.modelVersion) and \
+                    are not attributed
+                    """
                 )
             }
         }

@@ -38,7 +38,10 @@ package struct GenerationSummary: Sendable, CustomStringConvertible {
     func progressLine(currentRate: Double) -> String {
         String(
             format:
-                "generator: %d events acknowledged (%d anomalous readings, %d critical log lines), %.0f/s now, %d failed attempts",
+                """
+                generator: %d events acknowledged (%d anomalous readings, %d critical log lines), %.0f/s now, %d \
+                failed attempts
+                """,
             delivered.total, delivered.anomalousReadings, delivered[.criticalLog], currentRate, failedAttempts)
     }
 

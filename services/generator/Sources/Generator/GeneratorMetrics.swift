@@ -8,9 +8,15 @@ import Telemetry
 package struct GeneratorMetrics: Sendable {
     package static let catalog = MetricsCatalog(help: [
         "alertron_generator_events_total":
-            "Events the target acknowledged, by kind (reading, log) and anomaly (readings: none, spike, shift, stuck, correlated; log lines: none, critical, unlabeled).",
+            """
+        Events the target acknowledged, by kind (reading, log) and anomaly (readings: none, spike, shift, \
+        stuck, correlated; log lines: none, critical, unlabeled).
+        """,
         "alertron_generator_send_errors_total":
-            "Failed attempts to deliver a batch, by reason (kafka_<code>, http_<status>, connection); retriable ones are sent again.",
+            """
+        Failed attempts to deliver a batch, by reason (kafka_<code>, http_<status>, connection); retriable \
+        ones are sent again.
+        """,
         "alertron_generator_undelivered_events_total":
             "Events given up at shutdown because the target had not acknowledged them within the drain timeout.",
         "alertron_generator_events_per_second": "Events acknowledged per second, over the last second.",

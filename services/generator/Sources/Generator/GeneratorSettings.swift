@@ -87,7 +87,10 @@ package struct GeneratorSettings: DeclaredSettings {
             .value(
                 "devices", env: "GENERATOR_DEVICES", \.stream.fleet.devices,
                 help:
-                    "Devices in the fleet, edge-1 ... edge-N; the first 50 are the fleet the default sensor model is trained on.",
+                    """
+                    Devices in the fleet, edge-1 ... edge-N; the first 50 are the fleet the default sensor model \
+                    is trained on.
+                    """,
                 valueName: "n", rule: "must be between 1 and 100000", where: { (1...100_000).contains($0) }),
             .value(
                 "anomaly-rate", env: "GENERATOR_ANOMALY_RATE", \.stream.fleet.anomalyRate,
@@ -106,12 +109,18 @@ package struct GeneratorSettings: DeclaredSettings {
             .value(
                 "interval", env: "GENERATOR_INTERVAL", \.stream.fleet.interval,
                 help:
-                    "Simulated seconds between two readings of one device; the fleet's clock drives the daily cycle and drift.",
+                    """
+                    Simulated seconds between two readings of one device; the fleet's clock drives the daily \
+                    cycle and drift.
+                    """,
                 valueName: "seconds", rule: "must be a positive number of seconds", where: { $0 > 0 && $0.isFinite }),
             .parsed(
                 "start", env: "GENERATOR_START", \.stream.start,
                 help:
-                    "RFC 3339 time of the first event: timestamps become start + fleet time, so a run is reproducible to the byte (with --run-id).",
+                    """
+                    RFC 3339 time of the first event: timestamps become start + fleet time, so a run is \
+                    reproducible to the byte (with --run-id).
+                    """,
                 valueName: "time", default: "the wall clock at sending",
                 rule: "must be an RFC 3339 time such as 2026-01-01T00:00:00Z",
                 parse: { EventTime.parse($0).map { .some($0) } },
@@ -162,7 +171,10 @@ package struct GeneratorSettings: DeclaredSettings {
             .optional(
                 "ingest-token", env: "INGEST_TOKEN", \.ingestToken,
                 help:
-                    "Bearer token for ingest; prefer the environment variable, which other users cannot read in the process list.",
+                    """
+                    Bearer token for ingest; prefer the environment variable, which other users cannot read in \
+                    the process list.
+                    """,
                 valueName: "token", secret: true),
             .value(
                 "batch-size", env: "GENERATOR_BATCH_SIZE", \.batchSize,
@@ -171,7 +183,10 @@ package struct GeneratorSettings: DeclaredSettings {
             .optional(
                 "batches-in-flight", env: "GENERATOR_BATCHES_IN_FLIGHT", \.batchesInFlight,
                 help:
-                    "Batches awaiting acknowledgement at once: Kafka's round trip, not the CPU, bounds a run with too few.",
+                    """
+                    Batches awaiting acknowledgement at once: Kafka's round trip, not the CPU, bounds a run with \
+                    too few.
+                    """,
                 valueName: "n", default: "32 for kafka, fewer for batches over 3125; 4 for http",
                 rule: "must be between 1 and 256", where: { (1...256).contains($0) }),
             .parsed(

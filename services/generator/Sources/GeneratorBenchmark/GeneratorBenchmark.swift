@@ -19,7 +19,10 @@ struct GeneratorBenchmark: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "generator-benchmark",
         abstract:
-            "Measure the generator's readings/s to Kafka against sending the same readings encoded beforehand (build with -c release)."
+            """
+            Measure the generator's readings/s to Kafka against sending the same readings encoded beforehand \
+            (build with -c release).
+            """
     )
 
     @Option(help: "Readings per measurement.") var events = 1_000_000
@@ -50,7 +53,10 @@ struct GeneratorBenchmark: AsyncParsableCommand {
         kafka.bootstrapServers = cluster.bootstrapServers
 
         say(
-            "\(events) readings per measurement, batches of \(batchSize), \(batchesInFlight) in flight, \(rounds) rounds; RSS \(Self.residentMegabytes()) MiB"
+            """
+            \(events) readings per measurement, batches of \(batchSize), \(batchesInFlight) in flight, \(rounds) \
+            rounds; RSS \(Self.residentMegabytes()) MiB
+            """
         )
         let computeOnly = measureComputeOnly()
         say(
@@ -74,12 +80,18 @@ struct GeneratorBenchmark: AsyncParsableCommand {
         say(
             String(
                 format:
-                    "generate.baseline      %10.0f readings/s  the same readings encoded beforehand -> KafkaProducer.send (median)",
+                    """
+                    generate.baseline      %10.0f readings/s  the same readings encoded beforehand -> \
+                    KafkaProducer.send (median)
+                    """,
                 Self.median(baselines)))
         say(
             String(
                 format:
-                    "generate.kafka         %10.0f readings/s  %.2fx baseline (median of per-round ratios %.2f-%.2f); GenerationWorker -> KafkaSink",
+                    """
+                    generate.kafka         %10.0f readings/s  %.2fx baseline (median of per-round ratios \
+                    %.2f-%.2f); GenerationWorker -> KafkaSink
+                    """,
                 Self.median(generators), Self.median(ratios), ratios.min() ?? 0, ratios.max() ?? 0))
         say("memory                 RSS \(Self.residentMegabytes()) MiB after (process incl. the in-process broker)")
     }

@@ -12,7 +12,10 @@ import Synchronization
 struct Evaluate: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract:
-            "Precision, recall and F1 of the scorer's verdicts against the generator's truth, overall and per anomaly kind.",
+            """
+            Precision, recall and F1 of the scorer's verdicts against the generator's truth, overall and per \
+            anomaly kind.
+            """,
         discussion: """
             Reads scored events from --file (one JSON object per line) or from Kafka. Only readings \
             that carry truth count; log lines and readings without truth are skipped, and an event id \
@@ -36,7 +39,10 @@ struct Evaluate: AsyncParsableCommand {
     @Option(
         name: .customLong("idle-timeout"),
         help:
-            "Stop when no message arrived for this many seconds (the first message may take up to 30 s: joining a group is slow)."
+            """
+            Stop when no message arrived for this many seconds (the first message may take up to 30 s: joining a \
+            group is slow).
+            """
     )
     var idleTimeout = 5.0
 

@@ -175,7 +175,10 @@ struct IngestController: Sendable {
                 throw APIError(
                     status: 503, code: "kafka_unavailable",
                     message:
-                        "the broker did not acknowledge the events in time; nothing was accepted, send again after Retry-After",
+                        """
+                        the broker did not acknowledge the events in time; nothing was accepted, send again after \
+                        Retry-After
+                        """,
                     retryAfter: 5)
             default:
                 logger.error("events refused by Kafka", metadata: ["error": "\(error)"])

@@ -72,7 +72,10 @@ import Testing
         let ids = Set(messages.compactMap { $0.value.flatMap { try? EventCodec.decodeInbound(Array($0)).id } })
         #expect(Set(accepted).isSubset(of: ids), "every id answered 202 is on the topic")
         print(
-            "ingest broker outage: \(accepted.count) accepted, \(refused) refused with 503, \(messages.count) on the topic"
+            """
+            ingest broker outage: \(accepted.count) accepted, \(refused) refused with 503, \(messages.count) on \
+            the topic
+            """
         )
     }
 }

@@ -20,7 +20,10 @@ import Testing
             }
             try await client.post(
                 "/v1/readings",
-                "[\(goodReading), {\"id\": \"mine-1\", \"device_id\": \"edge-2\", \"temperature\": 1, \"pressure\": 2, \"vibration\": 3}]"
+                """
+                [\(goodReading), {\"id\": \"mine-1\", \"device_id\": \"edge-2\", \"temperature\": 1, \
+                \"pressure\": 2, \"vibration\": 3}]
+                """
             ) { response in
                 #expect(response.status == .accepted)
                 #expect((json(response)["ids"] as? [String])?.last == "mine-1", "a client's own id is kept")
@@ -45,11 +48,17 @@ import Testing
         let app = makeAppWithoutKafka()
         let cases: [(body: String, row: Int?, field: String?, code: String)] = [
             (
-                "[\(goodReading), {\"device_id\": \"edge-2\", \"temperature\": NaN, \"pressure\": 1, \"vibration\": 1}]",
+                """
+                [\(goodReading), {\"device_id\": \"edge-2\", \"temperature\": NaN, \"pressure\": 1, \
+                \"vibration\": 1}]
+                """,
                 2, "temperature", "invalid_value"
             ),
             (
-                "[\(goodReading), {\"device_id\": \"edge-2\", \"temperature\": 1e999, \"pressure\": 1, \"vibration\": 1}]",
+                """
+                [\(goodReading), {\"device_id\": \"edge-2\", \"temperature\": 1e999, \"pressure\": 1, \
+                \"vibration\": 1}]
+                """,
                 2, "temperature", "invalid_value"
             ),
             (#"{"device_id": "edge-2", "temperature": 1, "pressure": 1}"#, 1, "vibration", "missing_field"),

@@ -37,7 +37,10 @@ struct AlertmanagerWebhook: Sendable {
             return APIError(
                 status: 413, code: "body_too_large",
                 message:
-                    "the body is larger than \(settings.maxWebhookBytes) bytes; set max_alerts in Alertmanager's webhook_config"
+                    """
+                    the body is larger than \(settings.maxWebhookBytes) bytes; set max_alerts in Alertmanager's \
+                    webhook_config
+                    """
             )
             .response
         }
@@ -58,7 +61,10 @@ struct AlertmanagerWebhook: Sendable {
             return APIError(
                 status: 413, code: "body_too_large",
                 message:
-                    "the notification is larger than a Kafka message may be; set max_alerts in Alertmanager's webhook_config"
+                    """
+                    the notification is larger than a Kafka message may be; set max_alerts in Alertmanager's \
+                    webhook_config
+                    """
             )
             .response
         } catch {

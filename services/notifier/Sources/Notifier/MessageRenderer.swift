@@ -208,7 +208,10 @@ struct MessageRenderer: Sendable {
     func resolvedReply(for notification: AlertmanagerNotification, channel: String, threadTS: String) -> SlackMessage {
         let ended = notification.alerts.compactMap { Self.setTime($0.endsAt) }.max() ?? ""
         let text =
-            "✅ Resolved: \(notification.name) (\(Self.counted(notification.alerts.count, "alert", "alerts")))\(ended.isEmpty ? "" : " at \(ended)")"
+            """
+            ✅ Resolved: \(notification.name) \
+            (\(Self.counted(notification.alerts.count, "alert", "alerts")))\(ended.isEmpty ? "" : " at \(ended)")
+            """
         return SlackMessage(
             channel: channel, text: text, blocks: [.section(text: mrkdwnEscaped(text), fields: [])], threadTS: threadTS,
             metadata: .init(

@@ -9,13 +9,25 @@ package struct NotifierMetrics: Sendable {
     package static let catalog: MetricsCatalog = {
         var catalog = MetricsCatalog(help: [
             "alertron_notifier_alerts_received_total":
-                "Alerts read, by source: anomalous events from the anomalies topic, or alerts in Alertmanager notifications.",
+                """
+            Alerts read, by source: anomalous events from the anomalies topic, or alerts in Alertmanager \
+            notifications.
+            """,
             "alertron_notifier_duplicates_total":
-                "Alerts dropped as repeats of one already handled, by source (event id, or Alertmanager group+status+fingerprints).",
+                """
+            Alerts dropped as repeats of one already handled, by source (event id, or Alertmanager \
+            group+status+fingerprints).
+            """,
             "alertron_notifier_messages_total":
-                "Slack messages (posts, updates, thread replies) by outcome: delivered, or dead_lettered after a permanent Slack error.",
+                """
+            Slack messages (posts, updates, thread replies) by outcome: delivered, or dead_lettered after a \
+            permanent Slack error.
+            """,
             "alertron_notifier_slack_retries_total":
-                "Slack requests sent again, by reason: rate_limited (429, after Retry-After), server_error (5xx or a temporary Slack error), network.",
+                """
+            Slack requests sent again, by reason: rate_limited (429, after Retry-After), server_error (5xx or \
+            a temporary Slack error), network.
+            """,
             "alertron_notifier_slack_request_duration_seconds":
                 "Time Slack (or the local sink) took to answer one request, by method.",
             "alertron_notifier_pending_messages":
@@ -23,7 +35,10 @@ package struct NotifierMetrics: Sendable {
             "alertron_notifier_pending_alerts":
                 "Alerts read whose offsets cannot be stored yet: grouped, queued or being sent.",
             "alertron_notifier_dead_letters_total":
-                "Messages and events written to a dead-letter topic, by reason (Slack's error code, or why an event was unreadable).",
+                """
+            Messages and events written to a dead-letter topic, by reason (Slack's error code, or why an \
+            event was unreadable).
+            """,
             "alertron_notifier_webhook_requests_total": "Requests to POST /v1/alertmanager, by HTTP status code.",
         ])
         catalog.durationBuckets["alertron_notifier_slack_request_duration_seconds"] = [

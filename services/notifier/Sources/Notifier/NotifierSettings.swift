@@ -81,7 +81,10 @@ package struct NotifierSettings: DeclaredSettings {
             .parsed(
                 "channel-routes", env: "NOTIFIER_CHANNEL_ROUTES", \.channelRoutes,
                 help:
-                    "Channel per severity in bot mode, e.g. critical=#ops-critical,warning=#ops; others go to the default channel.",
+                    """
+                    Channel per severity in bot mode, e.g. critical=#ops-critical,warning=#ops; others go to the \
+                    default channel.
+                    """,
                 valueName: "severity=channel,...", rule: "must be severity=channel pairs", parse: ChannelRoutes.parse,
                 show: { routes in
                     routes.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
@@ -89,7 +92,10 @@ package struct NotifierSettings: DeclaredSettings {
             milliseconds(
                 "group-window-ms", env: "NOTIFIER_GROUP_WINDOW_MS", \.groupWindow, atLeast: 0,
                 help:
-                    "Anomalies arriving within this window of the first one are folded into one message per device; 0 sends each batch at once."
+                    """
+                    Anomalies arriving within this window of the first one are folded into one message per \
+                    device; 0 sends each batch at once.
+                    """
             ),
             .value(
                 "digest-threshold", env: "NOTIFIER_DIGEST_THRESHOLD", \.digestThreshold,
@@ -111,7 +117,10 @@ package struct NotifierSettings: DeclaredSettings {
             milliseconds(
                 "drain-timeout-ms", env: "NOTIFIER_DRAIN_TIMEOUT_MS", \.drainTimeout, atLeast: 0,
                 help:
-                    "On shutdown, how long to keep delivering what is pending; the rest is left unacknowledged and sent after restart."
+                    """
+                    On shutdown, how long to keep delivering what is pending; the rest is left unacknowledged and \
+                    sent after restart.
+                    """
             ),
             .value(
                 "consumer-group", env: "NOTIFIER_CONSUMER_GROUP", \.consumerGroup, help: "Kafka consumer group.",

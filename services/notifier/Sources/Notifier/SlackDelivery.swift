@@ -198,7 +198,10 @@ final class SlackDelivery: Sendable {
         let letter = DeadLetter(
             id: EventID.generate(), ts: Timestamp.now(), reasonCode: "slack_\(error)",
             reason:
-                "Slack refused the message for \(message.channel) with \(error); it covers \(job.alertCount) alert(s) from \(job.positions.count) message(s) starting at the source position",
+                """
+                Slack refused the message for \(message.channel) with \(error); it covers \(job.alertCount) \
+                alert(s) from \(job.positions.count) message(s) starting at the source position
+                """,
             rejectedBy: "notifier", sourceTopic: job.sourceTopic, sourcePartition: first?.partition.partition ?? -1,
             sourceOffset: first?.offset ?? -1, key: Array(message.channel.utf8), payload: message.json())
         var batch = KafkaProducerBatch(capacity: 1)

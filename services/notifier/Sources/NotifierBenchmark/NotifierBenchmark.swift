@@ -39,7 +39,10 @@ struct NotifierBenchmark: AsyncParsableCommand {
         let producer = try KafkaProducer(configuration: KafkaProducerConfiguration(kafka: kafka), logger: logger)
         let slack = SlackStandIn(configuration: .init(minimumInterval: .milliseconds(950)))
         say(
-            "notifier benchmark: \(devices) devices, window 1 s, digest above 5 devices, 1 message/s per channel (2 channels)"
+            """
+            notifier benchmark: \(devices) devices, window 1 s, digest above 5 devices, 1 message/s per channel \
+            (2 channels)
+            """
         )
 
         try await produce(backlog, from: 0, producer: producer)
@@ -91,11 +94,17 @@ struct NotifierBenchmark: AsyncParsableCommand {
             let drained = Self.seconds(ContinuousClock.now - pacedStart) - Double(seconds)
             let rss = samples.map(\.1)
             say(
-                "paced: \(total) anomalies at \(rate)/s over \(seconds) s; all accounted for \(String(format: "%.1f", drained)) s after the last was sent"
+                """
+                paced: \(total) anomalies at \(rate)/s over \(seconds) s; all accounted for \
+                \(String(format: "%.1f", drained)) s after the last was sent
+                """
             )
             say(
                 "memory: RSS \(samples.filter { [1, 5, 10, 20, 30, seconds].contains($0.0) }.map { "\($0.1) MiB @\($0.0)s" }.joined(separator: ", ")); "
-                    + "growth from 5 s to the end \(rss.last! - rss[min(4, rss.count - 1)]) MiB (process incl. the in-process broker and stand-in)"
+                    + """
+                    growth from 5 s to the end \(rss.last! - rss[min(4, rss.count - 1)]) MiB (process incl. the \
+                    in-process broker and stand-in)
+                    """
             )
             say("backpressure: at most \(maxPending) alerts pending (limit \(settings.maxPending))")
 
@@ -113,7 +122,10 @@ struct NotifierBenchmark: AsyncParsableCommand {
                     .joined(separator: ", "))
             let counted = accepted.reduce(0) { $0 + $1.alerts }
             say(
-                "accounting: \(counted) anomalies counted in delivered messages, \(backlog + total) sent: \(counted == backlog + total ? "every one, once" : "MISMATCH")"
+                """
+                accounting: \(counted) anomalies counted in delivered messages, \(backlog + total) sent: \
+                \(counted == backlog + total ? "every one, once" : "MISMATCH")
+                """
             )
             await group.triggerGracefulShutdown()
             _ = await running.result

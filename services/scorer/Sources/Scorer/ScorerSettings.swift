@@ -47,7 +47,10 @@ package struct ScorerSettings: DeclaredSettings {
             .value(
                 "range-tolerance", env: "SCORER_RANGE_TOLERANCE", \.rangeTolerance,
                 help:
-                    "Flag a reading critical when a feature is beyond its training range by more than this fraction of the range's width; 0 turns the check off.",
+                    """
+                    Flag a reading critical when a feature is beyond its training range by more than this \
+                    fraction of the range's width; 0 turns the check off.
+                    """,
                 valueName: "fraction", rule: "must be a non-negative number (0 turns the check off)",
                 where: { $0 >= 0 && $0.isFinite }),
             .value(

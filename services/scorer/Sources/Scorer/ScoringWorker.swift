@@ -83,7 +83,10 @@ package final class ScoringWorker: Service, Sendable {
                     try self.consumer.storeOffsets(for: entry.batch)
                 } catch {
                     self.logger.info(
-                        "offsets not stored (usually: a rebalance moved the partitions; their new owner scores them again)",
+                        """
+                        offsets not stored (usually: a rebalance moved the partitions; their new owner scores \
+                        them again)
+                        """,
                         metadata: ["error": "\(error)"])
                 }
                 return true

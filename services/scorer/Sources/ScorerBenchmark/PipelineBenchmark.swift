@@ -80,7 +80,10 @@ struct PipelineBenchmark: AsyncParsableCommand {
         say(
             String(
                 format:
-                    "pipeline.compute-only  %10.0f events/s  BatchScorer alone on one core: decode -> score -> encode, batches of %d, no Kafka%@",
+                    """
+                    pipeline.compute-only  %10.0f events/s  BatchScorer alone on one core: decode -> score -> \
+                    encode, batches of %d, no Kafka%@
+                    """,
                 computeOnly, batchSize, mix))
         say(
             String(
@@ -90,10 +93,16 @@ struct PipelineBenchmark: AsyncParsableCommand {
         say(
             String(
                 format:
-                    "pipeline.scorer        %10.0f events/s  %.2fx passthrough; consume -> decode -> score -> produce scored+anomalies -> store%@",
+                    """
+                    pipeline.scorer        %10.0f events/s  %.2fx passthrough; consume -> decode -> score -> \
+                    produce scored+anomalies -> store%@
+                    """,
                 rate(scoring), passthrough / scoring, mix))
         say(
-            "memory                 RSS \(Self.residentMegabytes()) MiB after, peak \(peak) MiB (process incl. the in-process broker)"
+            """
+            memory                 RSS \(Self.residentMegabytes()) MiB after, peak \(peak) MiB (process incl. the \
+            in-process broker)
+            """
         )
     }
 
@@ -126,22 +135,34 @@ struct PipelineBenchmark: AsyncParsableCommand {
             case 0:
                 return LabeledLog(
                     message:
-                        "Out of memory: Killed process \(n % 30_000) (java) total-vm:\(n % 9_000_000)kB, anon-rss:\(n % 7_000_000)kB",
+                        """
+                        Out of memory: Killed process \(n % 30_000) (java) total-vm:\(n % 9_000_000)kB, \
+                        anon-rss:\(n % 7_000_000)kB
+                        """,
                     critical: true)
             case 1:
                 return LabeledLog(
                     message:
-                        "EXT4-fs error (device sd\(n % 4)): ext4_journal_check_start: Detected aborted journal; remounting filesystem read-only",
+                        """
+                        EXT4-fs error (device sd\(n % 4)): ext4_journal_check_start: Detected aborted journal; \
+                        remounting filesystem read-only
+                        """,
                     critical: true)
             case 2:
                 return LabeledLog(
                     message:
-                        "[\(n % 24):\(n % 60):07] ERROR replication to replica-\(n % 5) stopped: connection refused after \(n % 90) retries",
+                        """
+                        [\(n % 24):\(n % 60):07] ERROR replication to replica-\(n % 5) stopped: connection \
+                        refused after \(n % 90) retries
+                        """,
                     level: "ERROR", critical: true)
             case 3:
                 return LabeledLog(
                     message:
-                        "10.0.\(n % 250).\(n % 200) - - \"GET /api/v1/devices/\(n % 5_000)/readings HTTP/1.1\" 200 \(n % 4_000) \"-\" \"curl/8.5\" rt=0.0\(n % 90)",
+                        """
+                        10.0.\(n % 250).\(n % 200) - - \"GET /api/v1/devices/\(n % 5_000)/readings HTTP/1.1\" 200 \
+                        \(n % 4_000) \"-\" \"curl/8.5\" rt=0.0\(n % 90)
+                        """,
                     critical: false)
             case 4:
                 return LabeledLog(
@@ -150,7 +171,10 @@ struct PipelineBenchmark: AsyncParsableCommand {
             case 5:
                 return LabeledLog(
                     message:
-                        "checkpoint complete: wrote \(n % 3_000) buffers (\(n % 100).\(n % 10)%); 0 WAL file(s) added, \(n % 3) removed",
+                        """
+                        checkpoint complete: wrote \(n % 3_000) buffers (\(n % 100).\(n % 10)%); 0 WAL file(s) \
+                        added, \(n % 3) removed
+                        """,
                     level: "LOG", critical: false)
             case 6:
                 return LabeledLog(
@@ -159,7 +183,10 @@ struct PipelineBenchmark: AsyncParsableCommand {
             case 7:
                 return LabeledLog(
                     message:
-                        "[Consumer clientId=c-\(n % 40), groupId=billing] Revoke previously assigned partitions billing-\(n % 6)",
+                        """
+                        [Consumer clientId=c-\(n % 40), groupId=billing] Revoke previously assigned partitions \
+                        billing-\(n % 6)
+                        """,
                     level: "INFO", critical: false)
             default:
                 return LabeledLog(

@@ -12,7 +12,10 @@ struct ScorerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "scorer",
         abstract:
-            "Scores readings with an Isolation Forest and log lines with a severity classifier; produces scored and anomalies.",
+            """
+            Scores readings with an Isolation Forest and log lines with a severity classifier; produces scored \
+            and anomalies.
+            """,
         subcommands: [Serve.self, Train.self, Score.self, TrainLogs.self, Classify.self],
         defaultSubcommand: Serve.self)
 
