@@ -28,7 +28,8 @@ func runKafkaBenchmark(_ settings: KafkaBenchmarkSettings) async throws -> [Benc
     let values = (0..<1000).map { index in
         // Readings-like JSON, padded to `size`, one line each for kcat.
         let base =
-            #"{"schema":1,"kind":"reading","id":"bench-\#(index)","device_id":"edge-\#(index % 50)","temperature":21.5}"#
+            #"{"schema":1,"kind":"reading","id":"bench-\#(index)","device_id":"edge-\#(index % 50)","#
+            + #""temperature":21.5}"#
         return Array((base + String(repeating: " ", count: max(0, settings.size - base.utf8.count))).utf8)
     }
     let keys = (0..<50).map { "edge-\($0)" }

@@ -159,7 +159,8 @@ func runQualityBenchmark(datasetsPath: String, seeds: Int = 5) throws -> [BenchR
             BenchResult(
                 name: "models.quality.\(reference.name)", perSecond: Double(table.data.rows) / seconds,
                 note: String(
-                    format: "AUC %.4f ± %.4f over %d seeds; sklearn %.4f ± %.4f; |diff| %.4f (%@); sklearn %.2f s/run",
+                    format: "AUC %.4f ± %.4f over %d seeds; sklearn %.4f ± %.4f; |diff| %.4f (%@); "
+                        + "sklearn %.2f s/run",
                     mean, std, seeds, reference.sklearnMean, reference.sklearnStd, difference,
                     difference <= 0.02 ? "within 0.02" : "NOT within 0.02", reference.sklearnSeconds)))
     }

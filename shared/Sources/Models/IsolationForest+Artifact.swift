@@ -130,8 +130,8 @@ extension IsolationForest {
         try ArtifactCheck.count(
             trees.thresholds, "trees.thresholds", expected: count * internalCount, meaning: nodeCountMeaning)
         try ArtifactCheck.finite(
-            trees.leafValues, "trees.leaf_values", expected: count * leafCount, meaning: "\(count) trees × \(leafCount)"
-        )
+            trees.leafValues, "trees.leaf_values", expected: count * leafCount,
+            meaning: "\(count) trees × \(leafCount)")
         if let index = trees.features.firstIndex(where: { !(0..<featureCount).contains($0) }) {
             throw ModelError(
                 """

@@ -26,7 +26,8 @@ extension SlackStandIn {
                 throw HTTPError(
                     .badRequest,
                     message:
-                        #"expected a JSON array like [{"status":500},{"status":429,"retry_after":2},{"error":"channel_not_found","times":3}]"#
+                        #"expected a JSON array like [{"status":500},{"status":429,"retry_after":2},"#
+                        + #"{"error":"channel_not_found","times":3}]"#
                 )
             }
             self.script(answers)

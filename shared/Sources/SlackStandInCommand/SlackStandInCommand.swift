@@ -13,7 +13,8 @@ struct SlackStandInCommand: AsyncParsableCommand {
         discussion: """
             Prints its base URL once listening. Point the notifier at it with \
             SLACK_WEBHOOK_URL=<base>/services/T0/B0/X, or SLACK_API_URL=<base>/api with any SLACK_BOT_TOKEN. \
-            Control API: POST /_standin/script [{"status":500},{"status":429,"retry_after":2},{"error":"channel_not_found","times":3}] \
+            Control API: POST /_standin/script \
+            [{"status":500},{"status":429,"retry_after":2},{"error":"channel_not_found","times":3}] \
             scripts the next answers; GET /_standin/requests lists what arrived; DELETE /_standin/requests forgets it.
             """)
 

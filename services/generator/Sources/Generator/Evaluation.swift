@@ -186,11 +186,12 @@ package struct Evaluation: Sendable {
         }
         if let attribution {
             lines.append(
-                "range rule: a feature beyond the training range of \(attribution.modelVersion) by more than the tolerance; "
-                    + """
-                    forest: score at or above its threshold \(Self.format(attribution.threshold)) (a reading may \
-                    count in both)
-                    """
+                "range rule: a feature beyond the training range of \(attribution.modelVersion) "
+                    + "by more than the tolerance; "
+                        + """
+                        forest: score at or above its threshold \(Self.format(attribution.threshold)) (a reading may \
+                        count in both)
+                        """
             )
             if otherModel > 0 {
                 lines.append(

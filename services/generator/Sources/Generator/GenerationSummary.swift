@@ -22,7 +22,8 @@ package struct GenerationSummary: Sendable, CustomStringConvertible {
             let kinds = AnomalyKind.allCases.map { "\($0.rawValue) \(delivered[EventLabel($0)])" }.joined(
                 separator: ", ")
             lines.append(
-                "  readings: \(delivered.readings) (\(delivered[.normalReading]) normal, \(delivered.anomalousReadings) anomalous: \(kinds))"
+                "  readings: \(delivered.readings) (\(delivered[.normalReading]) normal, "
+                    + "\(delivered.anomalousReadings) anomalous: \(kinds))"
             )
         }
         if delivered.logs > 0 {

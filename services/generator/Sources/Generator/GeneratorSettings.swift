@@ -80,7 +80,8 @@ package struct GeneratorSettings: DeclaredSettings {
             .value(
                 "rate", env: "GENERATOR_RATE", \.rate,
                 help: "Events per second; 0 sends as fast as the target takes them.",
-                valueName: "per-second", rule: "must be 0 or more events per second", where: { $0 >= 0 && $0.isFinite }),
+                valueName: "per-second", rule: "must be 0 or more events per second",
+                where: { $0 >= 0 && $0.isFinite }),
             .value(
                 "count", env: "GENERATOR_COUNT", \.count, help: "Events to send before exiting; 0 runs until stopped.",
                 valueName: "n", rule: "must not be negative (0 runs until stopped)", where: { $0 >= 0 }),
@@ -154,7 +155,8 @@ package struct GeneratorSettings: DeclaredSettings {
                 help: "Start the replay file over at its end instead of finishing."),
             .choice("target", env: "GENERATOR_TARGET", \.target, help: "kafka or http (ingest)."),
             .value(
-                "topic", env: "GENERATOR_TOPIC", \.topic, help: "Kafka topic for the kafka target.", valueName: "topic"),
+                "topic", env: "GENERATOR_TOPIC", \.topic, help: "Kafka topic for the kafka target.",
+                valueName: "topic"),
         ] + KafkaConfiguration.declarations.within(\.kafka) + [
             .parsed(
                 "ingest-url", env: "INGEST_URL", \.ingestURL, help: "Ingest's base URL for the http target.",

@@ -87,7 +87,8 @@ struct IngestController: Sendable {
         }
         // Rewritten as the reading it stands for, then validated by the one codec every reading goes through.
         var json =
-            "{\"temperature\":\(legacy.features[0]),\"pressure\":\(legacy.features[1]),\"vibration\":\(legacy.features[2])"
+            "{\"temperature\":\(legacy.features[0]),\"pressure\":\(legacy.features[1]),"
+            + "\"vibration\":\(legacy.features[2])"
         if let deviceID = legacy.deviceID { json += ",\"device_id\":" + JSONString.quoted(deviceID) }
         switch legacy.ts {
         case .seconds(let seconds)?:

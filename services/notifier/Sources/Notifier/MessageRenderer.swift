@@ -128,19 +128,23 @@ struct MessageRenderer: Sendable {
         // The noisiest first; Slack shows at most 10 fields, the rest are summed up.
         let ranked = groups.sorted { ($0.count, $0.worst.score) > ($1.count, $1.worst.score) }
         var fields = ranked.prefix(9).map { group in
-            "*\(mrkdwnEscaped(group.key.subject))*\n\(Self.counted(group.count, group.key.kind == .log ? "critical line" : "anomaly", group.key.kind == .log ? "critical lines" : "anomalies")), worst \(Self.score(group.worst.score)) \(group.severity.rawValue)"
+            let (one, many) = group.key.kind == .log ? ("critical line", "critical lines") : ("anomaly", "anomalies")
+            return "*\(mrkdwnEscaped(group.key.subject))*\n\(Self.counted(group.count, one, many)), "
+                + "worst \(Self.score(group.worst.score)) \(group.severity.rawValue)"
         }
         if ranked.count > 9 {
             let rest = ranked.dropFirst(9)
             fields.append(
-                "*… and \(rest.count) more*\n\(Self.counted(rest.reduce(0) { $0 + $1.count }, "anomaly", "anomalies"))")
+                "*… and \(rest.count) more*\n"
+                    + Self.counted(rest.reduce(0) { $0 + $1.count }, "anomaly", "anomalies"))
         }
         return SlackMessage(
             channel: channel, text: headline,
             blocks: [
                 .header("\(Self.emoji(severity)) \(headline)"),
                 .section(
-                    text: "Many sources fired at once, so they are summed up in one message. The noisiest:", fields: []),
+                    text: "Many sources fired at once, so they are summed up in one message. The noisiest:",
+                    fields: []),
                 .section(text: nil, fields: fields),
                 .context([
                     "\(groups.count) subjects, \(count) alerts · grouped over \(Self.describe(window)) · Alertron"
@@ -169,13 +173,15 @@ struct MessageRenderer: Sendable {
                 "severity": notification.severity ?? "none",
                 "summary": summary,
             ])
-        let emoji = notification.isResolved ? "✅" : Self.emoji(Severity(rawValue: notification.severity ?? "") ?? .none)
+        let severity = Severity(rawValue: notification.severity ?? "") ?? .none
+        let emoji = notification.isResolved ? "✅" : Self.emoji(severity)
         var blocks: [SlackMessage.Block] = [.header("\(emoji) \(headline)")]
         let shown = notification.alerts.prefix(20)
         for alert in shown {
             let state =
                 alert.status == "resolved"
-                ? "resolved\(Self.setTime(alert.endsAt).map { " at \($0)" } ?? "")\(Self.setTime(alert.startsAt).map { " (started \($0))" } ?? "")"
+                ? "resolved\(Self.setTime(alert.endsAt).map { " at \($0)" } ?? "")"
+                    + (Self.setTime(alert.startsAt).map { " (started \($0))" } ?? "")
                 : "firing\(Self.setTime(alert.startsAt).map { " since \($0)" } ?? "")"
             var lines = ["*\(mrkdwnEscaped(alert.name))* — \(state)"]
             if let summary = alert.annotations?["summary"] { lines.append(mrkdwnEscaped(summary)) }

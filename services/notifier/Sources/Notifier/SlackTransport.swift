@@ -183,8 +183,8 @@ final class SlackLocalSink: SlackTransport, @unchecked Sendable {
         }
         let payload = String(decoding: message.json(), as: UTF8.self)
         let line =
-            #"{"method":"\#(method.rawValue)","channel":\#(JSONString.quoted(message.channel)),"ts":"\#(ts)","payload":\#(payload)}"#
-            + "\n"
+            #"{"method":"\#(method.rawValue)","channel":\#(JSONString.quoted(message.channel)),"#
+            + #""ts":"\#(ts)","payload":\#(payload)}"# + "\n"
         do {
             try lock.withLock { try handle?.write(contentsOf: Data(line.utf8)) }
         } catch {

@@ -100,11 +100,13 @@ struct NotifierBenchmark: AsyncParsableCommand {
                 """
             )
             say(
-                "memory: RSS \(samples.filter { [1, 5, 10, 20, 30, seconds].contains($0.0) }.map { "\($0.1) MiB @\($0.0)s" }.joined(separator: ", ")); "
-                    + """
-                    growth from 5 s to the end \(rss.last! - rss[min(4, rss.count - 1)]) MiB (process incl. the \
-                    in-process broker and stand-in)
-                    """
+                "memory: RSS "
+                    + samples.filter { [1, 5, 10, 20, 30, seconds].contains($0.0) }.map { "\($0.1) MiB @\($0.0)s" }
+                    .joined(separator: ", ") + "; "
+                        + """
+                        growth from 5 s to the end \(rss.last! - rss[min(4, rss.count - 1)]) MiB (process incl. the \
+                        in-process broker and stand-in)
+                        """
             )
             say("backpressure: at most \(maxPending) alerts pending (limit \(settings.maxPending))")
 
@@ -116,7 +118,8 @@ struct NotifierBenchmark: AsyncParsableCommand {
                 zip(times, times.dropFirst()).map { $1.timeIntervalSince($0) }.min() ?? 0
             }
             say(
-                "slack: \(accepted.count) messages for \(backlog + total) anomalies (\(String(format: "%.0f", Double(backlog + total) / Double(max(1, accepted.count)))) per message); "
+                "slack: \(accepted.count) messages for \(backlog + total) anomalies "
+                    + "(\(String(format: "%.0f", Double(backlog + total) / Double(max(1, accepted.count)))) per message); "
                     + "\(refused) refused (429) by the stand-in's 1/s limit; closest gap per channel "
                     + fastest.sorted { $0.key < $1.key }.map { "\($0.key) \(String(format: "%.2f", $0.value)) s" }
                     .joined(separator: ", "))

@@ -11,8 +11,10 @@ extension ScorerCommand {
             commandName: "train-logs",
             abstract: "Train the log severity classifier from labeled lines and write its artifact.",
             discussion: """
-                jsonl: one object per line, {"message": "...", "label": "critical" | "not_critical", "level": "..."} (level optional).
-                loghub: Loghub's labeled logs; a first token '-' is a routine line, any other first token an alert category (critical).
+                jsonl: one object per line, {"message": "...", "label": "critical" | "not_critical", \
+                "level": "..."} (level optional).
+                loghub: Loghub's labeled logs; a first token '-' is a routine line, any other first token an \
+                alert category (critical).
                 Bad lines fail the run and are listed by line number.
                 """)
         @Option(help: "Labeled log lines.") var input: String
@@ -47,9 +49,9 @@ extension ScorerCommand {
             abstract:
                 "Classify log lines from stdin: prints 'label<TAB>probability' per line (critical or not_critical).",
             discussion: """
-                raw: the whole line is the message. loghub: the first token (the label) is skipped. jsonl: the 'message' and
-                'level' fields are read. A line that cannot be read prints 'invalid<TAB>-', is reported on stderr, and makes
-                the exit status 1 once every line is done.
+                raw: the whole line is the message. loghub: the first token (the label) is skipped. jsonl: the \
+                'message' and 'level' fields are read. A line that cannot be read prints 'invalid<TAB>-', is reported \
+                on stderr, and makes the exit status 1 once every line is done.
                 """)
         @Option(help: "Log model artifact written by 'scorer train-logs'.") var model: String
         @Option(help: "Input format: raw, loghub or jsonl.") var format: LogLineFormat = .raw

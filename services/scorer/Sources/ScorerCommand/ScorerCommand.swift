@@ -77,7 +77,8 @@ struct ScorerCommand: AsyncParsableCommand {
             }
             try model.write(to: out)
             var summary =
-                "wrote \(out): \(model.version), \(model.trainingRows) rows, features \(model.featureNames.joined(separator: ",")), "
+                "wrote \(out): \(model.version), \(model.trainingRows) rows, "
+                + "features \(model.featureNames.joined(separator: ",")), "
             summary += String(
                 format: "threshold %.4f, warning from %.4f, critical from %.4f", model.threshold,
                 model.warningCutPoint, model.criticalCutPoint)
