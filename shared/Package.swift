@@ -15,6 +15,8 @@ let package = Package(
         // librdkafka's in-process mock cluster: for the development broker, tests and benchmarks,
         // never linked into a service's production binary.
         .library(name: "KafkaDevelopment", targets: ["KafkaDevelopment"]),
+        // Reporting helpers of the benchmark executables; not part of any service.
+        .library(name: "BenchmarkSupport", targets: ["BenchmarkSupport"]),
         // Helpers for tests (waiting with deadlines, a thread of their own for tests that block or
         // compute for long), shared by every package's test targets.
         .library(name: "AlertronTesting", targets: ["AlertronTesting"]),
@@ -52,6 +54,7 @@ let package = Package(
         .target(
             name: "KafkaDevelopment",
             dependencies: ["Kafka", "Crdkafka", .product(name: "Logging", package: "swift-log")]),
+        .target(name: "BenchmarkSupport"),
         .target(name: "Events"),
         .target(name: "Models", dependencies: ["Events"]),
         .target(
@@ -93,7 +96,7 @@ let package = Package(
         .executableTarget(
             name: "AlertronBench",
             dependencies: [
-                "Kafka", "KafkaDevelopment", "Events", "Models",
+                "Kafka", "KafkaDevelopment", "Events", "Models", "BenchmarkSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

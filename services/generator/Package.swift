@@ -43,7 +43,8 @@ let package = Package(
             name: "GeneratorBenchmark",
             dependencies: ["Generator"]
                 + uses(
-                    "Kafka", "KafkaDevelopment", "Events", "Telemetry", "swift-argument-parser/ArgumentParser",
+                    "Kafka", "KafkaDevelopment", "BenchmarkSupport", "Events", "Telemetry",
+                    "swift-argument-parser/ArgumentParser",
                     "swift-metrics/CoreMetrics")),
         .testTarget(
             name: "GeneratorTests",

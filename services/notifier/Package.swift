@@ -43,7 +43,7 @@ let package = Package(
             name: "NotifierBenchmark",
             dependencies: ["Notifier"]
                 + uses(
-                    "Kafka", "KafkaDevelopment", "Events", "Telemetry", "SlackStandIn",
+                    "Kafka", "KafkaDevelopment", "BenchmarkSupport", "Events", "Telemetry", "SlackStandIn",
                     "swift-argument-parser/ArgumentParser", "swift-service-lifecycle/ServiceLifecycle",
                     "swift-log/Logging")),
         .testTarget(

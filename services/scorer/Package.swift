@@ -42,7 +42,7 @@ let package = Package(
             name: "ScorerBenchmark",
             dependencies: ["Scorer"]
                 + uses(
-                    "Kafka", "KafkaDevelopment", "Telemetry", "Events", "Models",
+                    "Kafka", "KafkaDevelopment", "BenchmarkSupport", "Telemetry", "Events", "Models",
                     "swift-argument-parser/ArgumentParser", "swift-service-lifecycle/ServiceLifecycle")),
         .testTarget(
             name: "ScorerTests",

@@ -1,5 +1,6 @@
 // Measures the Isolation Forest: batched scoring against a naive tree walk, and AUC against published references.
 
+import BenchmarkSupport
 import Foundation
 import Models
 
@@ -146,7 +147,7 @@ func runQualityBenchmark(datasetsPath: String, seeds: Int = 5) throws -> [BenchR
         let mean = aucs.reduce(0, +) / Double(aucs.count)
         let std = (aucs.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(aucs.count)).squareRoot()
         let difference = abs(mean - reference.sklearnMean)
-        let seconds = seconds(elapsed) / Double(seeds)
+        let seconds = Bench.seconds(elapsed) / Double(seeds)
         let line = tableLine([
             reference.name, "\(table.data.rows)", "\(table.data.columns)",
             String(format: "%.4f ± %.4f", mean, std),
@@ -323,9 +324,5 @@ private func bestRate(rows: Int, runs: Int, _ body: () -> Double) -> Double {
         best = min(best, clock.measure { sink += body() })
     }
     if sink == 42 { print("") }  // keeps the work observable
-    return Double(rows) / seconds(best)
-}
-
-private func seconds(_ duration: Duration) -> Double {
-    Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+    return Double(rows) / Bench.seconds(best)
 }

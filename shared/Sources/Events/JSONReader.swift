@@ -88,45 +88,36 @@ struct JSONReader {
     }
 
     /// Consumes `{`; returns false if the object is empty (its `}` consumed too).
-    mutating func beginObject() throws(EventError) -> Bool {
-        skipWhitespace()
-        guard offset < input.count, input[offset] == UInt8(ascii: "{") else { throw syntaxError("expected '{'") }
-        try enterContainer()
-        offset += 1
-        skipWhitespace()
-        if offset < input.count, input[offset] == UInt8(ascii: "}") {
-            offset += 1
-            depth -= 1
-            return false
-        }
-        return true
-    }
+    mutating func beginObject() throws(EventError) -> Bool { try begin(.object) }
 
     /// After a member's value: consumes `,` and returns true, or consumes `}` and returns false.
-    mutating func nextMember() throws(EventError) -> Bool {
-        skipWhitespace()
-        guard offset < input.count else { throw syntaxError("unexpected end of input inside an object") }
-        switch input[offset] {
-        case UInt8(ascii: ","):
-            offset += 1
-            return true
-        case UInt8(ascii: "}"):
-            offset += 1
-            depth -= 1
-            return false
-        default:
-            throw syntaxError("expected ',' or '}' after an object member")
-        }
-    }
+    mutating func nextMember() throws(EventError) -> Bool { try next(in: .object) }
 
     /// Consumes `[`; returns false if the array is empty (its `]` consumed too).
-    mutating func beginArray() throws(EventError) -> Bool {
+    mutating func beginArray() throws(EventError) -> Bool { try begin(.array) }
+
+    /// After an element: consumes `,` and returns true, or consumes `]` and returns false.
+    mutating func nextElement() throws(EventError) -> Bool { try next(in: .array) }
+
+    private enum Container {
+        case object, array
+
+        var open: UInt8 { self == .object ? UInt8(ascii: "{") : UInt8(ascii: "[") }
+        var close: UInt8 { self == .object ? UInt8(ascii: "}") : UInt8(ascii: "]") }
+        var name: String { self == .object ? "an object" : "an array" }
+        var item: String { self == .object ? "an object member" : "an array element" }
+    }
+
+    @inline(__always)
+    private mutating func begin(_ container: Container) throws(EventError) -> Bool {
         skipWhitespace()
-        guard offset < input.count, input[offset] == UInt8(ascii: "[") else { throw syntaxError("expected '['") }
+        guard offset < input.count, input[offset] == container.open else {
+            throw syntaxError("expected '\(Character(Unicode.Scalar(container.open)))'")
+        }
         try enterContainer()
         offset += 1
         skipWhitespace()
-        if offset < input.count, input[offset] == UInt8(ascii: "]") {
+        if offset < input.count, input[offset] == container.close {
             offset += 1
             depth -= 1
             return false
@@ -134,20 +125,20 @@ struct JSONReader {
         return true
     }
 
-    /// After an element: consumes `,` and returns true, or consumes `]` and returns false.
-    mutating func nextElement() throws(EventError) -> Bool {
+    @inline(__always)
+    private mutating func next(in container: Container) throws(EventError) -> Bool {
         skipWhitespace()
-        guard offset < input.count else { throw syntaxError("unexpected end of input inside an array") }
+        guard offset < input.count else { throw syntaxError("unexpected end of input inside \(container.name)") }
         switch input[offset] {
         case UInt8(ascii: ","):
             offset += 1
             return true
-        case UInt8(ascii: "]"):
+        case container.close:
             offset += 1
             depth -= 1
             return false
         default:
-            throw syntaxError("expected ',' or ']' after an array element")
+            throw syntaxError("expected ',' or '\(Character(Unicode.Scalar(container.close)))' after \(container.item)")
         }
     }
 

@@ -6,6 +6,7 @@
 import ArgumentParser
 import CoreMetrics
 import Events
+import BenchmarkSupport
 import Foundation
 import Generator
 import Kafka
@@ -52,14 +53,14 @@ struct GeneratorBenchmark: AsyncParsableCommand {
             ProcessInfo.processInfo.environment, clientID: "generator-benchmark")
         kafka.bootstrapServers = cluster.bootstrapServers
 
-        say(
+        Bench.say(
             """
             \(events) readings per measurement, batches of \(batchSize), \(batchesInFlight) in flight, \(rounds) \
-            rounds; RSS \(Self.residentMegabytes()) MiB
+            rounds; RSS \(Bench.residentMegabytes()) MiB
             """
         )
         let computeOnly = measureComputeOnly()
-        say(
+        Bench.say(
             String(
                 format: "generate.compute-only  %10.0f readings/s  fleet -> JSON -> batch on one core, no Kafka",
                 computeOnly))
@@ -72,28 +73,29 @@ struct GeneratorBenchmark: AsyncParsableCommand {
             baselines.append(baseline)
             generators.append(generator)
             ratios.append(generator / baseline)
-            say(
+            Bench.say(
                 String(
                     format: "round %d: baseline %10.0f/s  generator %10.0f/s  ratio %.2fx", round, baseline, generator,
                     generator / baseline))
         }
-        say(
+        Bench.say(
             String(
                 format:
                     """
                     generate.baseline      %10.0f readings/s  the same readings encoded beforehand -> \
                     KafkaProducer.send (median)
                     """,
-                Self.median(baselines)))
-        say(
+                Bench.median(baselines)))
+        Bench.say(
             String(
                 format:
                     """
                     generate.kafka         %10.0f readings/s  %.2fx baseline (median of per-round ratios \
                     %.2f-%.2f); GenerationWorker -> KafkaSink
                     """,
-                Self.median(generators), Self.median(ratios), ratios.min() ?? 0, ratios.max() ?? 0))
-        say("memory                 RSS \(Self.residentMegabytes()) MiB after (process incl. the in-process broker)")
+                Bench.median(generators), Bench.median(ratios), ratios.min() ?? 0, ratios.max() ?? 0))
+        Bench.say(
+            "memory                 RSS \(Bench.residentMegabytes()) MiB after (process incl. the in-process broker)")
     }
 
     private var settings: GeneratorSettings {
@@ -177,24 +179,4 @@ struct GeneratorBenchmark: AsyncParsableCommand {
         }
         return Double(made) / GenerationSummary.seconds(ContinuousClock.now - start)
     }
-
-    static func median(_ values: [Double]) -> Double {
-        let sorted = values.sorted()
-        guard !sorted.isEmpty else { return 0 }
-        return sorted.count % 2 == 1
-            ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
-    }
-
-    static func residentMegabytes() -> Int {
-        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
-            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
-            let kilobytes = Int(line.split(separator: " ").dropFirst().first ?? "")
-        else { return -1 }
-        return kilobytes / 1024
-    }
-}
-
-/// Writes a line to stdout at once (print buffers when stdout is a pipe).
-private func say(_ line: String) {
-    FileHandle.standardOutput.write(Data((line + "\n").utf8))
 }

@@ -5,6 +5,7 @@
 // output per channel, and whether every anomaly is counted in exactly one delivered message.
 import ArgumentParser
 import Events
+import BenchmarkSupport
 import Foundation
 import Kafka
 import KafkaDevelopment
@@ -38,7 +39,7 @@ struct NotifierBenchmark: AsyncParsableCommand {
             properties: ["session.timeout.ms": "6000"])
         let producer = try KafkaProducer(configuration: KafkaProducerConfiguration(kafka: kafka), logger: logger)
         let slack = SlackStandIn(configuration: .init(minimumInterval: .milliseconds(950)))
-        say(
+        Bench.say(
             """
             notifier benchmark: \(devices) devices, window 1 s, digest above 5 devices, 1 message/s per channel \
             (2 channels)
@@ -47,7 +48,7 @@ struct NotifierBenchmark: AsyncParsableCommand {
 
         try await produce(backlog, from: 0, producer: producer)
         let baseline = try await bareConsumerSeconds(count: backlog, kafka: kafka, logger: logger)
-        say(
+        Bench.say(
             String(
                 format: "baseline: a bare consumer reads %d anomalies in %.2f s: %.0f/s", backlog, baseline,
                 Double(backlog) / baseline))
@@ -70,14 +71,14 @@ struct NotifierBenchmark: AsyncParsableCommand {
             while worker.readCount == 0 { try await Task.sleep(for: .milliseconds(1)) }
             let firstRead = ContinuousClock.now
             while worker.readCount < backlog { try await Task.sleep(for: .milliseconds(1)) }
-            let reading = Self.seconds(ContinuousClock.now - firstRead)
+            let reading = Bench.seconds(ContinuousClock.now - firstRead)
             try await waitUntil(accounted: backlog, slack: slack, worker: worker, within: .seconds(120))
-            say(
+            Bench.say(
                 String(
                     format: "catch-up: %d anomalies read and grouped in %.2f s: %.0f/s, %.2fx the bare consumer; "
                         + "all in delivered messages %.1f s after the group join", backlog, reading,
                     Double(backlog) / reading,
-                    baseline / reading, Self.seconds(ContinuousClock.now - firstRead)))
+                    baseline / reading, Bench.seconds(ContinuousClock.now - firstRead)))
 
             // Paced: the target rate for a while, memory sampled as it goes.
             let pacedStart = ContinuousClock.now
@@ -87,19 +88,19 @@ struct NotifierBenchmark: AsyncParsableCommand {
             for second in 0..<seconds {
                 try await produce(rate, from: backlog + second * rate, producer: producer)
                 maxPending = max(maxPending, worker.pendingAlerts)
-                samples.append((second + 1, Self.residentMegabytes()))
+                samples.append((second + 1, Bench.residentMegabytes()))
                 try await Task.sleep(until: pacedStart + .seconds(second + 1), clock: .continuous)
             }
             try await waitUntil(accounted: backlog + total, slack: slack, worker: worker, within: .seconds(60))
-            let drained = Self.seconds(ContinuousClock.now - pacedStart) - Double(seconds)
+            let drained = Bench.seconds(ContinuousClock.now - pacedStart) - Double(seconds)
             let rss = samples.map(\.1)
-            say(
+            Bench.say(
                 """
                 paced: \(total) anomalies at \(rate)/s over \(seconds) s; all accounted for \
                 \(String(format: "%.1f", drained)) s after the last was sent
                 """
             )
-            say(
+            Bench.say(
                 "memory: RSS "
                     + samples.filter { [1, 5, 10, 20, 30, seconds].contains($0.0) }.map { "\($0.1) MiB @\($0.0)s" }
                     .joined(separator: ", ") + "; "
@@ -108,7 +109,7 @@ struct NotifierBenchmark: AsyncParsableCommand {
                         in-process broker and stand-in)
                         """
             )
-            say("backpressure: at most \(maxPending) alerts pending (limit \(settings.maxPending))")
+            Bench.say("backpressure: at most \(maxPending) alerts pending (limit \(settings.maxPending))")
 
             let accepted = slack.accepted.filter { $0.method == "chat.postMessage" }
             let refused = slack.requests.count - slack.accepted.count
@@ -117,14 +118,14 @@ struct NotifierBenchmark: AsyncParsableCommand {
             let fastest = perChannel.mapValues { times in
                 zip(times, times.dropFirst()).map { $1.timeIntervalSince($0) }.min() ?? 0
             }
-            say(
+            Bench.say(
                 "slack: \(accepted.count) messages for \(backlog + total) anomalies "
                     + "(\(String(format: "%.0f", Double(backlog + total) / Double(max(1, accepted.count)))) per message); "
                     + "\(refused) refused (429) by the stand-in's 1/s limit; closest gap per channel "
                     + fastest.sorted { $0.key < $1.key }.map { "\($0.key) \(String(format: "%.2f", $0.value)) s" }
                     .joined(separator: ", "))
             let counted = accepted.reduce(0) { $0 + $1.alerts }
-            say(
+            Bench.say(
                 """
                 accounting: \(counted) anomalies counted in delivered messages, \(backlog + total) sent: \
                 \(counted == backlog + total ? "every one, once" : "MISMATCH")
@@ -175,7 +176,7 @@ struct NotifierBenchmark: AsyncParsableCommand {
             read += batch.count
             if read >= count { break }
         }
-        let elapsed = Self.seconds(ContinuousClock.now - (start ?? .now))
+        let elapsed = Bench.seconds(ContinuousClock.now - (start ?? .now))
         await consumer.close()
         return elapsed
     }
@@ -190,17 +191,5 @@ struct NotifierBenchmark: AsyncParsableCommand {
             try await Task.sleep(for: .milliseconds(100))
         }
         throw ValidationError("not every anomaly was accounted for within \(limit)")
-    }
-
-    private func say(_ line: String) { print(line) }
-
-    static func seconds(_ duration: Duration) -> Double {
-        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
-    }
-
-    static func residentMegabytes() -> Int {
-        guard let statm = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) else { return 0 }
-        let pages = statm.split(separator: " ").dropFirst().first.flatMap { Int($0) } ?? 0
-        return pages * Int(sysconf(Int32(_SC_PAGESIZE))) / (1 << 20)
     }
 }

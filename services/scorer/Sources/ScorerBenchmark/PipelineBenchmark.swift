@@ -3,6 +3,7 @@
 // both on one in-process development broker in the same run. Results go in BENCHMARKS.md.
 import ArgumentParser
 import Events
+import BenchmarkSupport
 import Foundation
 import Kafka
 import KafkaDevelopment
@@ -60,7 +61,7 @@ struct PipelineBenchmark: AsyncParsableCommand {
         }
         await producer.shutdown()
         let mix = logFraction > 0 ? String(format: " (%.0f%% log lines)", logFraction * 100) : ""
-        say("loaded \(readings) events\(mix); RSS \(Self.residentMegabytes()) MiB")
+        Bench.say("loaded \(readings) events\(mix); RSS \(Bench.residentMegabytes()) MiB")
 
         let passthrough = try await measurePassthrough(kafka: kafka, logger: logger)
         let directory = FileManager.default.temporaryDirectory.path
@@ -77,7 +78,7 @@ struct PipelineBenchmark: AsyncParsableCommand {
 
         let computeOnly = try measureComputeOnly(settings: settings)
         let rate = { (seconds: Double) in Double(readings) / seconds }
-        say(
+        Bench.say(
             String(
                 format:
                     """
@@ -85,12 +86,12 @@ struct PipelineBenchmark: AsyncParsableCommand {
                     encode, batches of %d, no Kafka%@
                     """,
                 computeOnly, batchSize, mix))
-        say(
+        Bench.say(
             String(
                 format:
                     "pipeline.passthrough   %10.0f events/s  consume -> produce -> store, batches of %d, %d in flight",
                 rate(passthrough), batchSize, batchesInFlight))
-        say(
+        Bench.say(
             String(
                 format:
                     """
@@ -98,9 +99,9 @@ struct PipelineBenchmark: AsyncParsableCommand {
                     produce scored+anomalies -> store%@
                     """,
                 rate(scoring), passthrough / scoring, mix))
-        say(
+        Bench.say(
             """
-            memory                 RSS \(Self.residentMegabytes()) MiB after, peak \(peak) MiB (process incl. the \
+            memory                 RSS \(Bench.residentMegabytes()) MiB after, peak \(peak) MiB (process incl. the \
             in-process broker)
             """
         )
@@ -219,7 +220,7 @@ struct PipelineBenchmark: AsyncParsableCommand {
             var output = KafkaProducerBatch(capacity: batchSize * 2)
             _ = scorer.score(batch, models: models, scoredAt: Timestamp.now(), into: &output)
         }
-        return Double(rounds * batchSize) / seconds(ContinuousClock.now - start)
+        return Double(rounds * batchSize) / Bench.seconds(ContinuousClock.now - start)
     }
 
     private func consumerConfiguration(_ kafka: KafkaConfiguration, group: String) -> KafkaConsumerConfiguration {
@@ -263,7 +264,7 @@ struct PipelineBenchmark: AsyncParsableCommand {
                 return true
             })
         let began = start.withLock { $0 } ?? .now
-        let elapsed = seconds(ContinuousClock.now - began)
+        let elapsed = Bench.seconds(ContinuousClock.now - began)
         await producer.shutdown()
         await consumer.close()
         return elapsed
@@ -295,32 +296,15 @@ struct PipelineBenchmark: AsyncParsableCommand {
         let firstBatch = worker.scoredCount
         var peak = 0
         while worker.scoredCount < readings {
-            peak = max(peak, Self.residentMegabytes())
+            peak = max(peak, Bench.residentMegabytes())
             try await Task.sleep(for: .milliseconds(5))
         }
         // The first batch was scored before the clock started: count only what came after.
-        let elapsed = seconds(ContinuousClock.now - start) * Double(readings) / Double(readings - firstBatch)
+        let elapsed = Bench.seconds(ContinuousClock.now - start) * Double(readings) / Double(readings - firstBatch)
         running.cancel()
         _ = await running.result
         await producer.shutdown()
         await consumer.close()
         return (elapsed, peak)
     }
-
-    private func seconds(_ duration: Duration) -> Double {
-        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
-    }
-
-    static func residentMegabytes() -> Int {
-        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
-            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
-            let kilobytes = Int(line.split(separator: " ").dropFirst().first ?? "")
-        else { return -1 }
-        return kilobytes / 1024
-    }
-}
-
-/// Writes a line to stdout at once (print buffers when stdout is a pipe).
-private func say(_ line: String) {
-    FileHandle.standardOutput.write(Data((line + "\n").utf8))
 }
