@@ -5,6 +5,7 @@ import AlertronTesting
 import Events
 import Foundation
 import Kafka
+import MetricsTestKit
 import SlackStandIn
 import Testing
 @testable import Notifier
@@ -14,7 +15,9 @@ import Testing
         let mesh = try TestMesh()
         let slack = SlackStandIn()
         try await slack.withServer { base in
-            let notifier = try await RunningNotifier(mesh: mesh, settings: botSettings(base, window: .seconds(2)))
+            let metrics = TestMetrics()
+            let notifier = try await RunningNotifier(
+                mesh: mesh, settings: botSettings(base, window: .seconds(2)), metrics: metrics)
             let burst =
                 (0..<12).map { index in anomaly("edge-3", score: index == 5 ? 0.93 : 0.7) }
                 + (0..<3).map { _ in anomaly("edge-7") }
@@ -22,7 +25,12 @@ import Testing
             // The scorer repeats a batch after a crash: the same ids again.
             try await mesh.send(Array(burst.prefix(4)))
             try await eventually(30, "two messages") { slack.accepted.count >= 2 }
-            try await Task.sleep(for: .seconds(3))
+            // Everything read is settled (delivered or dropped as a repeat): no message can follow.
+            try await eventually(30, "the repeats dropped and every offset stored") {
+                (try? metrics.expectCounter("alertron_notifier_duplicates_total", [("source", "anomalies")]))?
+                    .totalValue == 4
+                    && notifier.worker.pendingAlerts == 0
+            }
             let messages = slack.accepted
             #expect(messages.count == 2)
             let edge3 = messages.first { $0.text?.contains("edge-3") == true }

@@ -56,7 +56,8 @@ import Testing
                 try await post(url, alertmanagerPayload(status: "resolved", alerts: [("f1", "resolved")])).status == 200
             )
             try await eventually(30, "the update and the reply") { slack.accepted.count >= 3 }
-            try await Task.sleep(for: .milliseconds(500))
+            // Everything read is settled: no message can follow.
+            try await eventually(30, "every offset stored") { notifier.worker.pendingAlerts == 0 }
             let requests = slack.accepted
             #expect(requests.map(\.method) == ["chat.postMessage", "chat.update", "chat.postMessage"])
             let original = try #require(requests[0].ts)

@@ -4,6 +4,7 @@ import Events
 import Foundation
 import Kafka
 import Models
+import MetricsTestKit
 import Testing
 @testable import Scorer
 
@@ -84,12 +85,16 @@ import Testing
     @Test func aBrokenModelFileIsRefusedWhileTheOldModelKeepsServingUntilAGoodOneArrives() async throws {
         let mesh = try TestMesh()
         let path = try writeModel()
-        let scorer = try RunningScorer(mesh: mesh, modelPath: path, reloadInterval: .milliseconds(200))
+        let metrics = TestMetrics()
+        let scorer = try RunningScorer(
+            mesh: mesh, modelPath: path, reloadInterval: .milliseconds(200), metrics: metrics)
         try await mesh.send([.reading(reading("edge-1"))])
         try await eventually(20, "the first reading scored") { scorer.worker.scoredCount == 1 }
 
         try Data("{ not a model".utf8).write(to: URL(fileURLWithPath: path))
-        try await Task.sleep(for: .milliseconds(800))
+        try await eventually(20, "the broken file refused") {
+            metrics.counters(label: "alertron_scorer_model_reload_failures_total").contains { $0.totalValue > 0 }
+        }
         try await mesh.send([.reading(reading("edge-2"))])
         try await eventually(20, "scoring to go on with the old model") { scorer.worker.scoredCount == 2 }
 
@@ -101,7 +106,11 @@ import Testing
             featureNames: SensorProfile.featureNames, parameters: parameters)
         #expect(retrained.version != sensorModel.version)
         try retrained.write(to: path)
-        try await Task.sleep(for: .milliseconds(800))
+        try await eventually(20, "the retrained model in service") {
+            let info = try? metrics.expectGauge(
+                "alertron_scorer_model_info", [("model", "sensor"), ("version", retrained.version)])
+            return info?.lastValue == 1
+        }
         try await mesh.send([.reading(reading("edge-3"))])
         try await eventually(20, "the third reading scored") { scorer.worker.scoredCount == 3 }
 
