@@ -32,7 +32,7 @@ let package = Package(
             name: "Notifier",
             dependencies: uses(
                 "Kafka", "Events", "Telemetry", "hummingbird/Hummingbird",
-                "swift-argument-parser/ArgumentParser", "swift-service-lifecycle/ServiceLifecycle",
+                "swift-service-lifecycle/ServiceLifecycle",
                 "swift-log/Logging", "swift-metrics/Metrics")),
         .executableTarget(
             name: "NotifierCommand",

@@ -31,7 +31,7 @@ let package = Package(
             name: "Scorer",
             dependencies: uses(
                 "Kafka", "Events", "Models", "Telemetry", "hummingbird/Hummingbird",
-                "swift-argument-parser/ArgumentParser", "swift-service-lifecycle/ServiceLifecycle",
+                "swift-service-lifecycle/ServiceLifecycle",
                 "swift-service-lifecycle/UnixSignals")),
         .executableTarget(
             name: "ScorerCommand",

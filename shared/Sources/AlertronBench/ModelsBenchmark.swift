@@ -197,30 +197,12 @@ private struct NaiveForest {
         var pathLength: Double
     }
 
-    private struct Artifact: Decodable {
-        struct Trees: Decodable {
-            var count: Int
-            var depth: Int
-            var subsample: Int
-            var features: [Int]
-            var thresholds: [Double?]
-            var leafValues: [Double]
-            enum CodingKeys: String, CodingKey {
-                case count, depth, subsample, features, thresholds
-                case leafValues = "leaf_values"
-            }
-        }
-        struct Scaler: Decodable {}
-        var trees: Trees
-        var scaler: Scaler?
-    }
-
     private(set) var nodes: [Node] = []
     private(set) var roots: [Int] = []
     let normalizer: Double
 
     init(artifact: [UInt8]) {
-        let decoded = try! JSONDecoder().decode(Artifact.self, from: Data(artifact))
+        let decoded = try! IsolationForest.decodedArtifact(artifact)
         precondition(decoded.scaler == nil, "the naive baseline does not standardise")
         let trees = decoded.trees
         normalizer = IsolationForest.averagePathLengthOfUnsuccessfulSearch(trees.subsample)

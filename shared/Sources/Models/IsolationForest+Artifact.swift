@@ -36,31 +36,37 @@
 extension IsolationForest {
     static let formatVersion = 1
 
-    /// The artifact as stored; `init(artifactJSON:)` checks everything Codable cannot.
-    struct Artifact: Codable {
+    /// The artifact as stored; `init(artifactJSON:)` checks everything Codable cannot. The
+    /// benchmarks' naive forest reads its trees too (`decodedArtifact`).
+    package struct Artifact: Codable {
         struct Severity: Codable {
             var warning: Double
             var critical: Double
         }
 
-        struct Trees: Codable {
-            var count: Int
-            var depth: Int
-            var subsample: Int
-            var features: [Int]
-            var thresholds: [Double?]
-            var leafValues: [Double]
+        package struct Trees: Codable {
+            package var count: Int
+            package var depth: Int
+            package var subsample: Int
+            package var features: [Int]
+            package var thresholds: [Double?]
+            package var leafValues: [Double]
         }
 
         var formatVersion: Int
         var model: String
         var version: String
         var featureNames: [String]
-        var scaler: Scaler?
+        package var scaler: Scaler?
         var threshold: Double
         var severity: Severity
         var training: TrainingRecord
-        var trees: Trees
+        package var trees: Trees
+    }
+
+    /// The artifact's fields as stored, before any check beyond their types.
+    package static func decodedArtifact(_ bytes: some Collection<UInt8>) throws(ModelError) -> Artifact {
+        try ArtifactJSON.decode(Artifact.self, from: bytes, formatVersion: formatVersion, model: modelName)
     }
 
     public func artifactJSON() throws(ModelError) -> [UInt8] {
@@ -78,8 +84,7 @@ extension IsolationForest {
 
     /// Reads an artifact, checking every field; the error says exactly what is wrong.
     public init(artifactJSON: some Collection<UInt8>) throws(ModelError) {
-        let artifact = try ArtifactJSON.decode(
-            Artifact.self, from: artifactJSON, formatVersion: Self.formatVersion, model: Self.modelName)
+        let artifact = try Self.decodedArtifact(artifactJSON)
         let featureNames = artifact.featureNames
         try Self.validateFeatureNames(featureNames)
         let featureCount = featureNames.count

@@ -190,7 +190,7 @@ struct TrainingRecord: Sendable, Equatable, Codable {
 }
 
 /// Z-score parameters: `(x − mean) / std` per feature.
-struct Scaler: Sendable, Equatable, Codable {
+package struct Scaler: Sendable, Equatable, Codable {
     var mean: [Double]
     var std: [Double]
 }

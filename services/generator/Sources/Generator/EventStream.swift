@@ -1,9 +1,8 @@
 // The generator's stream of events: fleet readings, log lines or both interleaved, each with
 // its id, timestamp and what the generator knows about it. Pure apart from a replay file.
-import ArgumentParser
 import Events
 
-package enum GeneratorMode: String, CaseIterable, Sendable, ExpressibleByArgument {
+package enum GeneratorMode: String, CaseIterable, Sendable {
     case readings, logs, mixed
 }
 

@@ -26,12 +26,18 @@ package struct GeneratorMetrics: Sendable {
 
     private let handles: MetricHandles
 
-    package init(_ handles: MetricHandles) { self.handles = handles }
+    let undelivered: Counter
+    let rate: Gauge
+    let targetRate: Gauge
+    let deliveryLatency: Timer
 
-    var undelivered: Counter { handles.counter("alertron_generator_undelivered_events_total") }
-    var rate: Gauge { handles.gauge("alertron_generator_events_per_second") }
-    var targetRate: Gauge { handles.gauge("alertron_generator_target_events_per_second") }
-    var deliveryLatency: Timer { handles.timer("alertron_generator_delivery_seconds") }
+    package init(_ handles: MetricHandles) {
+        self.handles = handles
+        undelivered = handles.counter("alertron_generator_undelivered_events_total")
+        rate = handles.gauge("alertron_generator_events_per_second")
+        targetRate = handles.gauge("alertron_generator_target_events_per_second")
+        deliveryLatency = handles.timer("alertron_generator_delivery_seconds")
+    }
 
     func delivered(_ tally: EventTally) {
         for label in EventLabel.allCases where tally[label] > 0 {

@@ -1,10 +1,9 @@
 // Replays a file of log lines as log events: plain lines, or Loghub-style labeled lines. The
 // file is read in chunks, so a multi-gigabyte Loghub file streams instead of filling memory.
-import ArgumentParser
 import Events
 import Foundation
 
-package enum ReplayFormat: String, CaseIterable, Sendable, ExpressibleByArgument {
+package enum ReplayFormat: String, CaseIterable, Sendable {
     /// The whole line is the message; nothing is known about its severity.
     case raw
     /// Loghub's labeled lines: the first token is `-` for a routine line, or an alert

@@ -16,15 +16,20 @@ package struct IngestMetrics: Sendable {
 
     private let handles: MetricHandles
 
-    package init(_ handles: MetricHandles) { self.handles = handles }
+    let producerQueue: Gauge
+    private let producedReadings: Counter
+    private let producedLogs: Counter
 
-    var producerQueue: Gauge { handles.gauge("alertron_ingest_producer_queue_messages") }
+    package init(_ handles: MetricHandles) {
+        self.handles = handles
+        producerQueue = handles.gauge("alertron_ingest_producer_queue_messages")
+        producedReadings = handles.counter("alertron_ingest_events_produced_total", [("kind", "reading")])
+        producedLogs = handles.counter("alertron_ingest_events_produced_total", [("kind", "log")])
+    }
 
     func produced(readings: Int, logs: Int) {
-        if readings > 0 {
-            handles.counter("alertron_ingest_events_produced_total", [("kind", "reading")]).increment(by: readings)
-        }
-        if logs > 0 { handles.counter("alertron_ingest_events_produced_total", [("kind", "log")]).increment(by: logs) }
+        if readings > 0 { producedReadings.increment(by: readings) }
+        if logs > 0 { producedLogs.increment(by: logs) }
     }
 
     /// One answered request; `duration` is nil for one refused before its route ran (no token).

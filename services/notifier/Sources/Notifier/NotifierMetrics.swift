@@ -51,10 +51,14 @@ package struct NotifierMetrics: Sendable {
 
     private let handles: MetricHandles
 
-    package init(_ handles: MetricHandles) { self.handles = handles }
+    let pendingMessages: Gauge
+    let pendingAlerts: Gauge
 
-    var pendingMessages: Gauge { handles.gauge("alertron_notifier_pending_messages") }
-    var pendingAlerts: Gauge { handles.gauge("alertron_notifier_pending_alerts") }
+    package init(_ handles: MetricHandles) {
+        self.handles = handles
+        pendingMessages = handles.gauge("alertron_notifier_pending_messages")
+        pendingAlerts = handles.gauge("alertron_notifier_pending_alerts")
+    }
 
     func received(source: String) -> Counter {
         handles.counter("alertron_notifier_alerts_received_total", [("source", source)])

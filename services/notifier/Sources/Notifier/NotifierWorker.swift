@@ -191,7 +191,7 @@ package final class NotifierWorker: Service, Sendable {
         for job in alertmanagerJobs { hand(job, to: jobs) }
         enqueue(closed, into: jobs)
         finished(duplicates)
-        if !deadLetters.isEmpty, await send(deadLetters.map(\.1)) {
+        if !deadLetters.isEmpty, await producer.sendDeadLetters(deadLetters.map(\.1), logger: logger) {
             for (_, letter) in deadLetters { metrics.deadLetters(reason: letter.reasonCode).increment() }
             finished(deadLetters.map(\.0))
         }
@@ -222,20 +222,6 @@ package final class NotifierWorker: Service, Sendable {
             key: message.key.map(Array.init), payload: Array(message.value ?? []))
     }
 
-    /// Sends dead letters to `<topic>.dlq` until acknowledged; false when shutdown came first.
-    private func send(_ letters: [DeadLetter]) async -> Bool {
-        var batch = KafkaProducerBatch(capacity: letters.count)
-        for letter in letters {
-            batch.append(
-                topic: Topic.deadLetters(of: letter.sourceTopic), key: letter.key, value: EventWriter.encode(letter))
-        }
-        return await producer.sendUntilAcknowledged(batch, backoff: Backoff(initial: .milliseconds(200))) {
-            error, wait in
-            logger.warning(
-                "dead letters not acknowledged; retrying", metadata: ["error": "\(error)", "retry_in": "\(wait)"])
-        }
-    }
-
     /// Marks input messages done and stores the offsets that became storable.
     private func finished(_ positions: [KafkaPosition], jobs: Int = 0) {
         guard !positions.isEmpty || jobs > 0 else { return }
@@ -248,6 +234,22 @@ package final class NotifierWorker: Service, Sendable {
             logger.info(
                 "offsets not stored (usually: a rebalance moved the partitions; their new owner reads them again)",
                 metadata: ["error": "\(error)"])
+        }
+    }
+}
+
+extension KafkaProducer {
+    /// Writes dead letters to `<source topic>.dlq`, keyed as their messages were, retrying
+    /// until the broker acknowledges them; false when shutdown came first.
+    func sendDeadLetters(_ letters: [DeadLetter], logger: Logger) async -> Bool {
+        var batch = KafkaProducerBatch(capacity: letters.count)
+        for letter in letters {
+            batch.append(
+                topic: Topic.deadLetters(of: letter.sourceTopic), key: letter.key, value: EventWriter.encode(letter))
+        }
+        return await sendUntilAcknowledged(batch, backoff: Backoff(initial: .milliseconds(200))) { error, wait in
+            logger.warning(
+                "dead letters not acknowledged; retrying", metadata: ["error": "\(error)", "retry_in": "\(wait)"])
         }
     }
 }

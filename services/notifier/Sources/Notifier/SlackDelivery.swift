@@ -204,14 +204,7 @@ final class SlackDelivery: Sendable {
                 """,
             rejectedBy: "notifier", sourceTopic: job.sourceTopic, sourcePartition: first?.partition.partition ?? -1,
             sourceOffset: first?.offset ?? -1, key: Array(message.channel.utf8), payload: message.json())
-        var batch = KafkaProducerBatch(capacity: 1)
-        batch.append(
-            topic: Topic.deadLetters(of: job.sourceTopic), key: message.channel, value: EventWriter.encode(letter))
-        return await producer.sendUntilAcknowledged(batch, backoff: Backoff(initial: .milliseconds(200))) {
-            error, wait in
-            logger.warning(
-                "dead letter not acknowledged; retrying", metadata: ["error": "\(error)", "retry_in": "\(wait)"])
-        }
+        return await producer.sendDeadLetters([letter], logger: logger)
     }
 
     private func remember(_ key: String, channel: String, ts: String) {

@@ -32,38 +32,52 @@ package final class ScorerMetrics: Sendable {
     private let devices = Mutex<Set<String>>([])
 
     /// anomaly_count_total carries at most `deviceLabelCap` distinct device_id values.
+    // The label-free handles and the fixed-label ones, made once.
+    private let batchEvents: Recorder
+    private let predictions: Counter
+    private let outOfRange: Counter
+    private let inferenceLatency: Timer
+    private let criticalLogs: Counter
+    private let routineLogs: Counter
+    private let logClassificationLatency: Timer
+    private let lastAnomalyScore: Gauge
+    private let produceRetries: Counter
+
+    /// anomaly_count_total carries at most `deviceLabelCap` distinct device_id values.
     package init(_ handles: MetricHandles, deviceLabelCap: Int = ScorerSettings().deviceLabelCap) {
         self.handles = handles
         self.deviceLabelCap = deviceLabelCap
+        batchEvents = handles.recorder("alertron_scorer_batch_events")
+        predictions = handles.counter("predictions_total")
+        outOfRange = handles.counter("alertron_scorer_out_of_range_total")
+        inferenceLatency = handles.timer("inference_latency_seconds")
+        criticalLogs = handles.counter("log_severity_total", [("severity", Severity.critical.rawValue)])
+        routineLogs = handles.counter("log_severity_total", [("severity", Severity.none.rawValue)])
+        logClassificationLatency = handles.timer("alertron_scorer_log_classification_seconds")
+        lastAnomalyScore = handles.gauge("last_anomaly_score")
+        produceRetries = handles.counter("alertron_scorer_produce_retries_total")
     }
 
-    func produceRetried() { handles.counter("alertron_scorer_produce_retries_total").increment() }
+    func produceRetried() { produceRetries.increment() }
 
     /// What one scored batch came to.
     func record(_ outcome: BatchScorer.Outcome, batchSize: Int) {
-        handles.recorder("alertron_scorer_batch_events").record(batchSize)
-        handles.counter("predictions_total").increment(by: outcome.scored)
-        if outcome.outOfRange > 0 {
-            handles.counter("alertron_scorer_out_of_range_total").increment(by: outcome.outOfRange)
-        }
-        if outcome.scored > 0 { handles.timer("inference_latency_seconds").recordInterval(outcome.inferenceTime) }
-        if outcome.criticalLogs > 0 {
-            handles.counter("log_severity_total", [("severity", Severity.critical.rawValue)]).increment(
-                by: outcome.criticalLogs)
-        }
-        if outcome.routineLogs > 0 {
-            handles.counter("log_severity_total", [("severity", Severity.none.rawValue)]).increment(
-                by: outcome.routineLogs)
-        }
+        batchEvents.record(batchSize)
+        predictions.increment(by: outcome.scored)
+        if outcome.outOfRange > 0 { outOfRange.increment(by: outcome.outOfRange) }
+        if outcome.scored > 0 { inferenceLatency.recordInterval(outcome.inferenceTime) }
+        if outcome.criticalLogs > 0 { criticalLogs.increment(by: outcome.criticalLogs) }
+        if outcome.routineLogs > 0 { routineLogs.increment(by: outcome.routineLogs) }
         if outcome.criticalLogs + outcome.routineLogs > 0 {
-            handles.timer("alertron_scorer_log_classification_seconds").recordInterval(outcome.logClassificationTime)
+            logClassificationLatency.recordInterval(outcome.logClassificationTime)
         }
-        for (severity, device, score) in outcome.anomalies {
+        for (severity, device, _) in outcome.anomalies {
             handles.counter(
                 "anomaly_count_total", [("severity", severity.rawValue), ("device_id", deviceLabel(device))]
             ).increment()
-            handles.gauge("last_anomaly_score").record(score)
         }
+        // A gauge keeps its last value: the batch's last anomaly is the one it shows.
+        if let last = outcome.anomalies.last { lastAnomalyScore.record(last.score) }
         for (reason, count) in outcome.deadLetters {
             handles.counter("alertron_scorer_dead_letters_total", [("reason", reason)]).increment(by: count)
         }
