@@ -59,7 +59,11 @@ let package = Package(
         .target(name: "Models", dependencies: ["Events"]),
         .target(
             name: "AlertronTesting",
-            dependencies: ["Kafka", "KafkaDevelopment", .product(name: "Logging", package: "swift-log")]
+            dependencies: [
+                "Kafka", "KafkaDevelopment", .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
+            ]
         ),
         .target(
             name: "Telemetry",

@@ -30,36 +30,20 @@ public struct EventWriter: Sendable {
 
     public mutating func write(_ event: ScoredEvent) {
         writeFields(of: event.event)
-        json.raw(",\"score\":")
-        json.double(event.score)
-        json.raw(",\"anomaly\":")
-        json.bool(event.anomaly)
-        json.raw(",\"severity\":")
-        switch event.severity {
-        case .none: json.raw("\"none\"")
-        case .warning: json.raw("\"warning\"")
-        case .critical: json.raw("\"critical\"")
-        }
-        json.raw(",\"model\":")
-        json.string(event.model)
-        json.raw(",\"scored_at\":")
-        json.string(event.scoredAt)
+        json.member(",\"score\":", event.score)
+        json.member(",\"anomaly\":", event.anomaly)
+        json.member(",\"severity\":", event.severity.rawValue)
+        json.member(",\"model\":", event.model)
+        json.member(",\"scored_at\":", event.scoredAt)
         json.raw("}")
     }
 
     public mutating func write(_ event: DeadLetter) {
-        json.raw("{\"schema\":1,\"kind\":\"dead_letter\",\"id\":")
-        json.string(event.id)
-        json.raw(",\"ts\":")
-        json.string(event.ts)
-        json.raw(",\"reason_code\":")
-        json.string(event.reasonCode)
-        json.raw(",\"reason\":")
-        json.string(event.reason)
-        json.raw(",\"rejected_by\":")
-        json.string(event.rejectedBy)
-        json.raw(",\"source\":{\"topic\":")
-        json.string(event.sourceTopic)
+        header(kind: "{\"schema\":1,\"kind\":\"dead_letter\"", id: event.id, ts: event.ts)
+        json.member(",\"reason_code\":", event.reasonCode)
+        json.member(",\"reason\":", event.reason)
+        json.member(",\"rejected_by\":", event.rejectedBy)
+        json.member(",\"source\":{\"topic\":", event.sourceTopic)
         json.raw(",\"partition\":")
         json.integer(Int64(event.sourcePartition))
         json.raw(",\"offset\":")
@@ -88,41 +72,29 @@ public struct EventWriter: Sendable {
     private mutating func writeFields(of event: InboundEvent) {
         switch event {
         case .reading(let reading):
-            json.raw("{\"schema\":1,\"kind\":\"reading\",\"id\":")
-            json.string(reading.id)
-            json.raw(",\"ts\":")
-            json.string(reading.ts)
-            json.raw(",\"device_id\":")
-            json.string(reading.deviceID)
-            json.raw(",\"temperature\":")
-            json.double(reading.temperature)
-            json.raw(",\"pressure\":")
-            json.double(reading.pressure)
-            json.raw(",\"vibration\":")
-            json.double(reading.vibration)
+            header(kind: "{\"schema\":1,\"kind\":\"reading\"", id: reading.id, ts: reading.ts)
+            json.member(",\"device_id\":", reading.deviceID)
+            json.member(",\"temperature\":", reading.temperature)
+            json.member(",\"pressure\":", reading.pressure)
+            json.member(",\"vibration\":", reading.vibration)
             if let truth = reading.truth {
-                json.raw(",\"truth\":{\"anomaly\":")
-                json.bool(truth.anomaly)
-                if let kind = truth.kind {
-                    json.raw(",\"kind\":")
-                    json.string(kind)
-                }
+                json.member(",\"truth\":{\"anomaly\":", truth.anomaly)
+                if let kind = truth.kind { json.member(",\"kind\":", kind) }
                 json.raw("}")
             }
         case .log(let log):
-            json.raw("{\"schema\":1,\"kind\":\"log\",\"id\":")
-            json.string(log.id)
-            json.raw(",\"ts\":")
-            json.string(log.ts)
-            json.raw(",\"source\":")
-            json.string(log.source)
-            json.raw(",\"message\":")
-            json.string(log.message)
-            if let level = log.level {
-                json.raw(",\"level\":")
-                json.string(level)
-            }
+            header(kind: "{\"schema\":1,\"kind\":\"log\"", id: log.id, ts: log.ts)
+            json.member(",\"source\":", log.source)
+            json.member(",\"message\":", log.message)
+            if let level = log.level { json.member(",\"level\":", level) }
         }
+    }
+
+    /// Every event's opening: `{"schema":1,"kind":…,"id":…,"ts":…`.
+    private mutating func header(kind opening: StaticString, id: String, ts: String) {
+        json.raw(opening)
+        json.member(",\"id\":", id)
+        json.member(",\"ts\":", ts)
     }
 
     // MARK: Convenience for paths where one allocation per event does not matter

@@ -230,15 +230,20 @@ struct JSONReader {
                 return body(UnsafeRawBufferPointer(rebasing: input[start..<i]))
             } else if byte == UInt8(ascii: "\\") {
                 return try readEscapedString(from: start, firstEscape: i, body)
-            } else if byte < 0x20 {
-                throw syntaxError("unescaped control character in a string", at: i)
-            } else if byte < 0x80 {
-                i += 1
             } else {
-                i = try endOfUTF8Sequence(at: i)
+                i = try stepOverPlain(at: i)
             }
         }
         throw syntaxError("unterminated string")
+    }
+
+    /// Steps over a byte inside a string that is neither a quote nor a backslash (the whole
+    /// sequence when it starts a multi-byte UTF-8 character); control characters are refused.
+    @inline(__always)
+    private func stepOverPlain(at i: Int) throws(EventError) -> Int {
+        let byte = input[i]
+        if byte < 0x20 { throw syntaxError("unescaped control character in a string", at: i) }
+        return byte < 0x80 ? i + 1 : try endOfUTF8Sequence(at: i)
     }
 
     /// Skips 8 bytes at a time while none of them needs a closer look: a quote, a backslash,
@@ -285,12 +290,8 @@ struct JSONReader {
                 out.append(contentsOf: UnsafeRawBufferPointer(rebasing: input[runStart..<i]))
                 i = try decodeEscape(at: i, into: &out)
                 runStart = i
-            } else if byte < 0x20 {
-                throw syntaxError("unescaped control character in a string", at: i)
-            } else if byte < 0x80 {
-                i += 1
             } else {
-                i = try endOfUTF8Sequence(at: i)
+                i = try stepOverPlain(at: i)
             }
         }
         throw syntaxError("unterminated string")

@@ -83,6 +83,22 @@ struct JSONWriter {
         text.withUTF8 { bytes.append(contentsOf: $0) }
     }
 
+    /// Appends `key` (pre-built, such as `,"ts":`) and the value after it.
+    mutating func member(_ key: StaticString, _ value: String) {
+        raw(key)
+        string(value)
+    }
+
+    mutating func member(_ key: StaticString, _ value: Double) {
+        raw(key)
+        double(value)
+    }
+
+    mutating func member(_ key: StaticString, _ value: Bool) {
+        raw(key)
+        bool(value)
+    }
+
     mutating func integer(_ value: Int64) {
         if value < 0 { bytes.append(UInt8(ascii: "-")) }
         var magnitude = value.magnitude

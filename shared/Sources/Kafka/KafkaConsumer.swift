@@ -26,7 +26,7 @@ public final class KafkaConsumer: Service, Sendable {
         let callbacks = RDKafkaClient.Callbacks(
             logger: logger,
             onRebalance: { event in
-                KafkaMetrics.rebalances.increment(event.kind.rawValue)
+                KafkaMetrics.rebalances[event.kind.rawValue].increment()
                 logger.log(
                     level: event.kind == .failed ? .error : .info, "kafka rebalance",
                     metadata: [
@@ -76,7 +76,7 @@ public final class KafkaConsumer: Service, Sendable {
                 guard !closed.isSet else { return nil }
                 let batch = client.consumeBatch(capacity: capacity, timeoutMilliseconds: timeout)
                 if lagDue {
-                    for (topic, lag) in client.lagByTopic() { KafkaMetrics.lag.record(topic, lag) }
+                    for (topic, lag) in client.lagByTopic() { KafkaMetrics.lag[topic].record(lag) }
                 }
                 return batch
             }
@@ -165,13 +165,13 @@ public final class KafkaConsumer: Service, Sendable {
         var run = 0
         for message in batch {
             if message.topic != topic {
-                KafkaMetrics.consumed.increment(topic, by: run)
+                KafkaMetrics.consumed[topic].increment(by: run)
                 topic = message.topic
                 run = 0
             }
             run += 1
         }
-        KafkaMetrics.consumed.increment(topic, by: run)
+        KafkaMetrics.consumed[topic].increment(by: run)
     }
 
     /// True at most once a second: lag is computed with the poll that follows.

@@ -5,53 +5,32 @@ import CoreMetrics
 enum KafkaMetrics {
     /// Source-project name, kept for its dashboards and rules.
     static let errors = Counter(label: "kafka_errors_total")
-    static let rebalances = LabelledCounters(label: "alertron_kafka_rebalances_total", dimension: "kind")
-    static let consumed = LabelledCounters(label: "kafka_messages_consumed_total", dimension: "topic")
-    static let produced = LabelledCounters(label: "alertron_kafka_produced_messages_total", dimension: "topic")
+    static let rebalances = Labelled { Counter(label: "alertron_kafka_rebalances_total", dimensions: [("kind", $0)]) }
+    static let consumed = Labelled { Counter(label: "kafka_messages_consumed_total", dimensions: [("topic", $0)]) }
+    static let produced = Labelled {
+        Counter(label: "alertron_kafka_produced_messages_total", dimensions: [("topic", $0)])
+    }
     static let deliveryFailures = Counter(label: "alertron_kafka_delivery_failures_total")
     static let producerQueue = Gauge(label: "alertron_kafka_producer_queue_messages")
-    static let lag = LabelledGauges(label: "alertron_kafka_consumer_lag_messages", dimension: "topic")
+    static let lag = Labelled { Gauge(label: "alertron_kafka_consumer_lag_messages", dimensions: [("topic", $0)]) }
 }
 
-/// Counters of one name split by one bounded label (topics, kinds), each created once.
-final class LabelledCounters: Sendable {
-    private let label: String
-    private let dimension: String
-    private let counters = Locked<[String: Counter]>([:])
+/// Metrics of one name split by one bounded label (topics, kinds), each created once.
+final class Labelled<Metric: Sendable>: Sendable {
+    private let make: @Sendable (_ labelValue: String) -> Metric
+    private let metrics = Locked<[String: Metric]>([:])
 
-    init(label: String, dimension: String) {
-        self.label = label
-        self.dimension = dimension
+    init(_ make: @escaping @Sendable (_ labelValue: String) -> Metric) {
+        self.make = make
     }
 
-    func increment(_ value: String, by amount: Int = 1) {
-        counters.withLock { counters in
-            if let counter = counters[value] { return counter }
-            let counter = Counter(label: label, dimensions: [(dimension, value)])
-            counters[value] = counter
-            return counter
-        }.increment(by: amount)
-    }
-}
-
-/// Gauges of one name split by one bounded label.
-final class LabelledGauges: Sendable {
-    private let label: String
-    private let dimension: String
-    private let gauges = Locked<[String: Gauge]>([:])
-
-    init(label: String, dimension: String) {
-        self.label = label
-        self.dimension = dimension
-    }
-
-    func record(_ value: String, _ amount: Int64) {
-        gauges.withLock { gauges in
-            if let gauge = gauges[value] { return gauge }
-            let gauge = Gauge(label: label, dimensions: [(dimension, value)])
-            gauges[value] = gauge
-            return gauge
-        }.record(amount)
+    subscript(_ labelValue: String) -> Metric {
+        metrics.withLock { metrics in
+            if let metric = metrics[labelValue] { return metric }
+            let metric = make(labelValue)
+            metrics[labelValue] = metric
+            return metric
+        }
     }
 }
 

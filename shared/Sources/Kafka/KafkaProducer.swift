@@ -221,12 +221,12 @@ public final class KafkaProducer: Service, Sendable {
         var run = 0
         for report in reports {
             if report.topic != topic {
-                KafkaMetrics.produced.increment(topic, by: run)
+                KafkaMetrics.produced[topic].increment(by: run)
                 (topic, run) = (report.topic, 0)
             }
             run += 1
         }
-        KafkaMetrics.produced.increment(topic, by: run)
+        KafkaMetrics.produced[topic].increment(by: run)
     }
 
     fileprivate static func complete(_ completions: [DeliveryTracker<Waiter>.Completion]) {

@@ -194,27 +194,21 @@ package final class RDKafkaClient: @unchecked Sendable {
             guard let handle else { return }
             let cooperative = RDKafkaClient.string(rd_kafka_rebalance_protocol(handle)) == "COOPERATIVE"
             let partitions = list.map(RDKafkaClient.partitions) ?? []
-            var kind: RebalanceEvent.Kind
-            var failure: String?
-            switch code {
-            case RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS:
-                kind = .assigned
-                if cooperative {
-                    failure = RDKafkaClient.consume(rd_kafka_incremental_assign(handle, list))
-                } else {
-                    failure = RDKafkaClient.describe(rd_kafka_assign(handle, list))
-                }
-            case RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS:
-                kind = .revoked
-                if cooperative {
-                    failure = RDKafkaClient.consume(rd_kafka_incremental_unassign(handle, list))
-                } else {
-                    failure = RDKafkaClient.describe(rd_kafka_assign(handle, nil))
-                }
+            let kind: RebalanceEvent.Kind
+            let failure: String?
+            // The cooperative protocol hands over the change, the eager one the whole assignment.
+            switch (code, cooperative) {
+            case (RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS, true):
+                (kind, failure) = (.assigned, RDKafkaClient.consume(rd_kafka_incremental_assign(handle, list)))
+            case (RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS, false):
+                (kind, failure) = (.assigned, RDKafkaClient.describe(rd_kafka_assign(handle, list)))
+            case (RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS, true):
+                (kind, failure) = (.revoked, RDKafkaClient.consume(rd_kafka_incremental_unassign(handle, list)))
+            case (RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS, false):
+                (kind, failure) = (.revoked, RDKafkaClient.describe(rd_kafka_assign(handle, nil)))
             default:
                 // The group could not be joined; drop whatever was assigned, as librdkafka advises.
-                kind = .failed
-                failure = RDKafkaClient.string(rd_kafka_err2str(code))
+                (kind, failure) = (.failed, RDKafkaClient.string(rd_kafka_err2str(code)))
                 _ = rd_kafka_assign(handle, nil)
             }
             RDKafkaClient.callbacks(of: handle)?.onRebalance?(

@@ -26,24 +26,31 @@ public struct IsolationForest: Sendable {
     /// Training settings. Defaults are the paper's (t = 100, ψ = 256) with 1% contamination.
     public struct Parameters: Sendable {
         /// Number of trees, t.
-        public var trees = 100
+        public var trees: Int
         /// Rows drawn without replacement for each tree, ψ (capped at the number of rows).
-        public var subsample = 256
+        public var subsample: Int
         /// Seed of the generator that draws subsamples, features and split points.
-        public var seed: UInt64 = 1
+        public var seed: UInt64
         /// Expected fraction of anomalies in the training data, in (0, 0.5]: the threshold is
         /// the (1 − contamination) quantile of the training scores. Ignored when
         /// `explicitThreshold` is set.
-        public var contamination: Double = 0.01
+        public var contamination: Double
         /// A fixed score threshold in (0, 1) instead of one derived from `contamination`.
-        public var explicitThreshold: Double? = nil
+        public var explicitThreshold: Double?
         /// Z-score every feature with the training mean and standard deviation (0 → 1).
-        public var standardize = false
+        public var standardize: Bool
         /// The artifact's `training.trained_at` (RFC 3339); nil records the current time.
         /// Fix it to make the artifact bytes of a training run reproducible.
-        public var trainedAt: String? = nil
+        public var trainedAt: String?
 
-        public init() {}
+        public init(
+            trees: Int = 100, subsample: Int = 256, seed: UInt64 = 1, contamination: Double = 0.01,
+            explicitThreshold: Double? = nil, standardize: Bool = false, trainedAt: String? = nil
+        ) {
+            (self.trees, self.subsample, self.seed) = (trees, subsample, seed)
+            (self.contamination, self.explicitThreshold) = (contamination, explicitThreshold)
+            (self.standardize, self.trainedAt) = (standardize, trainedAt)
+        }
     }
 
     public let featureNames: [String]

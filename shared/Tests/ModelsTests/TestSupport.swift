@@ -31,15 +31,9 @@ func parameters(
     trees: Int = 100, subsample: Int = 256, seed: UInt64 = 1, contamination: Double = 0.01,
     explicitThreshold: Double? = nil, standardize: Bool = false
 ) -> IsolationForest.Parameters {
-    var parameters = IsolationForest.Parameters()
-    parameters.trees = trees
-    parameters.subsample = subsample
-    parameters.seed = seed
-    parameters.contamination = contamination
-    parameters.explicitThreshold = explicitThreshold
-    parameters.standardize = standardize
-    parameters.trainedAt = fixedTrainedAt
-    return parameters
+    IsolationForest.Parameters(
+        trees: trees, subsample: subsample, seed: seed, contamination: contamination,
+        explicitThreshold: explicitThreshold, standardize: standardize, trainedAt: fixedTrainedAt)
 }
 
 /// The default sensor model, trained once for the tests that only read it.

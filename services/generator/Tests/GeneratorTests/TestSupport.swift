@@ -68,8 +68,7 @@ extension TestMesh {
 /// The generator service (HTTP server, worker, target) running until it finishes or `stop()`.
 final class RunningGenerator: Sendable {
     let worker: GenerationWorker
-    private let group: ServiceGroup
-    private let task: Task<Void, any Error>
+    private let running: RunningGroup
 
     init(
         settings: GeneratorSettings, kafka: KafkaConfiguration = KafkaConfiguration(bootstrapServers: "127.0.0.1:1"),
@@ -81,21 +80,13 @@ final class RunningGenerator: Sendable {
             settings: ServiceSettings(serviceName: "generator"), logger: quietLogger, metricsFactory: metrics)
         let (application, worker) = try buildApplication(runtime: runtime, settings: settings)
         self.worker = worker
-        let group = serviceGroup(application: application, worker: worker, logger: quietLogger)
-        self.group = group
-        task = Task { try await group.run() }
+        running = RunningGroup(serviceGroup(application: application, worker: worker, logger: quietLogger))
     }
 
     var hasFinished: Bool { worker.hasFinished }
 
-    /// Graceful shutdown (what SIGTERM does); returns how the service group ended.
-    func stop() async -> Result<Void, any Error> {
-        await group.triggerGracefulShutdown()
-        return await task.result
-    }
-
-    /// Waits for the service to end on its own (after a fatal error).
-    func ended() async -> Result<Void, any Error> { await task.result }
+    func stop() async -> Result<Void, any Error> { await running.stop() }
+    func ended() async -> Result<Void, any Error> { await running.ended() }
 }
 
 extension KafkaConsumerMessage {

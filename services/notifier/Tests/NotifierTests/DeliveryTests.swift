@@ -27,8 +27,7 @@ import Testing
             try await eventually(30, "two messages") { slack.accepted.count >= 2 }
             // Everything read is settled (delivered or dropped as a repeat): no message can follow.
             try await eventually(30, "the repeats dropped and every offset stored") {
-                (try? metrics.expectCounter("alertron_notifier_duplicates_total", [("source", "anomalies")]))?
-                    .totalValue == 4
+                metrics.total("alertron_notifier_duplicates_total", ("source", "anomalies")) == 4
                     && notifier.worker.pendingAlerts == 0
             }
             let messages = slack.accepted
@@ -67,11 +66,9 @@ import Testing
     }
 
     @Test func serverErrorsThenRateLimitsEndInExactlyOneDeliveryAfterRetryAfter() async throws {
-        let mesh = try TestMesh()
         let slack = SlackStandIn()
         slack.script([.init(status: 500), .init(status: 503), .init(status: 429, retryAfter: 2)])
-        try await slack.withServer { base in
-            let notifier = try await RunningNotifier(mesh: mesh, settings: webhookSettings(base))
+        try await withNotifier(slack, settings: { webhookSettings($0) }) { mesh, notifier in
             try await mesh.send([anomaly("edge-1")])
             try await eventually(30, "a delivery") { !slack.accepted.isEmpty }
             try await Task.sleep(for: .seconds(1))
@@ -84,16 +81,13 @@ import Testing
                 requests.allSatisfy { $0.method == "webhook" && $0.body == requests[3].body },
                 "the same message each time")
             try await eventually(10, "the offset stored") { notifier.worker.pendingAlerts == 0 }
-            _ = await notifier.stop()
         }
     }
 
     @Test func aPermanentErrorDeadLettersTheMessageWithSlacksReasonAndMovesOn() async throws {
-        let mesh = try TestMesh()
         let slack = SlackStandIn()
         slack.script([.init(error: "channel_not_found")])
-        try await slack.withServer { base in
-            let notifier = try await RunningNotifier(mesh: mesh, settings: botSettings(base))
+        try await withNotifier(slack) { mesh, notifier in
             try await mesh.send([anomaly("edge-1")])
             let letters = try await mesh.read("anomalies.dlq", count: 1)
             let letter = try #require(letters.first?.deadLetter)
@@ -108,15 +102,12 @@ import Testing
             try await mesh.send([anomaly("edge-2")])
             try await eventually(30, "the next delivery") { slack.accepted.count == 1 }
             try await eventually(10, "both offsets stored") { notifier.worker.pendingAlerts == 0 }
-            _ = await notifier.stop()
         }
     }
 
     @Test func unreadableEventsAreDeadLetteredWithTheReason() async throws {
-        let mesh = try TestMesh()
         let slack = SlackStandIn()
-        try await slack.withServer { base in
-            let notifier = try await RunningNotifier(mesh: mesh, settings: botSettings(base))
+        try await withNotifier(slack) { mesh, notifier in
             try await mesh.sendRaw([Array("not json".utf8), Array(#"{"schema":1,"kind":"reading"}"#.utf8)])
             try await mesh.sendRaw([Array(#"{"version":"4","alerts":[]}"#.utf8)], topic: "alertmanager")
             let letters = try await mesh.read("anomalies.dlq", count: 2).compactMap(\.deadLetter)
@@ -127,7 +118,6 @@ import Testing
             #expect(alertmanager.first?.reason == "missing field groupKey")
             try await eventually(10, "the offsets stored") { notifier.worker.pendingAlerts == 0 }
             #expect(slack.requests.isEmpty)
-            _ = await notifier.stop()
         }
     }
 
@@ -159,10 +149,8 @@ import Testing
     }
 
     @Test func aMessageBeyondSlacksLimitsIsTruncatedNotRejected() async throws {
-        let mesh = try TestMesh()
         let slack = SlackStandIn()
-        try await slack.withServer { base in
-            let notifier = try await RunningNotifier(mesh: mesh, settings: botSettings(base))
+        try await withNotifier(slack) { mesh, notifier in
             let huge = String(repeating: "disk nearly full on a very long hostname ", count: 150)
             let alerts = (0..<60).map { (fingerprint: "f\($0)", status: "firing") }
             let response = try await post(
@@ -175,7 +163,6 @@ import Testing
             #expect(request.header?.hasSuffix(SlackMessage.truncationMarker) == true)
             #expect((request.json?["blocks"] as? [Any])?.count ?? 0 <= SlackMessage.Limits.blocks)
             #expect(request.alerts == 60)
-            _ = await notifier.stop()
         }
     }
 

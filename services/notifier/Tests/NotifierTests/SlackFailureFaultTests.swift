@@ -72,12 +72,12 @@ import Testing
             #expect(perSubject == want, "every alert exactly once per subject")
             #expect(slack.accepted.reduce(0) { $0 + $1.alerts } == total)
             #expect(
-                try metrics.expectCounter("alertron_notifier_duplicates_total", [("source", "anomalies")]).totalValue
+                metrics.total("alertron_notifier_duplicates_total", ("source", "anomalies"))
                     == Int64(repeats))
             #expect(metrics.counters(label: "alertron_notifier_dead_letters_total").allSatisfy { $0.totalValue == 0 })
             #expect(
-                try metrics.expectCounter("alertron_notifier_slack_retries_total", [("reason", "rate_limited")])
-                    .totalValue == Int64(failures429))
+                metrics.total("alertron_notifier_slack_retries_total", ("reason", "rate_limited")) == Int64(failures429)
+            )
             try await eventually(10, "every offset stored") { notifier.worker.pendingAlerts == 0 }
             _ = await notifier.stop()
         }

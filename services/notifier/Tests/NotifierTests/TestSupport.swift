@@ -74,12 +74,31 @@ func webhookSettings(
     return settings
 }
 
+/// Runs `body` with a fresh mesh and a notifier between it and `slack` (served meanwhile), the
+/// notifier set up by `settings` from the stand-in's base URL; the notifier stops afterwards.
+func withNotifier(
+    _ slack: SlackStandIn = SlackStandIn(),
+    settings: @escaping @Sendable (String) -> NotifierSettings = { botSettings($0) },
+    _ body: @escaping @Sendable (TestMesh, RunningNotifier) async throws -> Void
+) async throws {
+    let mesh = try TestMesh()
+    try await slack.withServer { base in
+        let notifier = try await RunningNotifier(mesh: mesh, settings: settings(base))
+        do {
+            try await body(mesh, notifier)
+        } catch {
+            _ = await notifier.stop()
+            throw error
+        }
+        _ = await notifier.stop()
+    }
+}
+
 /// A notifier service on the test mesh until `stop()`.
 final class RunningNotifier: Sendable {
     let worker: NotifierWorker
     let port: Int
-    private let group: ServiceGroup
-    private let task: Task<Void, any Error>
+    private let running: RunningGroup
 
     init(mesh: TestMesh, settings: NotifierSettings, metrics: (any MetricsFactory)? = nil) async throws {
         var settings = settings
@@ -92,19 +111,13 @@ final class RunningNotifier: Sendable {
             announce.finish()
         }
         self.worker = worker
-        let group = ServiceGroup(configuration: .init(services: [application], logger: quietLogger))
-        self.group = group
-        task = Task { try await group.run() }
+        running = RunningGroup([application], logger: quietLogger)
         var ports = listening.makeAsyncIterator()
         guard let port = await ports.next() else { throw TimedOut(what: "the notifier to listen") }
         self.port = port
     }
 
-    /// Graceful shutdown; returns how the service group ended.
-    func stop() async -> Result<Void, any Error> {
-        await group.triggerGracefulShutdown()
-        return await task.result
-    }
+    func stop() async -> Result<Void, any Error> { await running.stop() }
 }
 
 extension SlackStandIn.RecordedRequest {

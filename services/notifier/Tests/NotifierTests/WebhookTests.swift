@@ -45,10 +45,8 @@ import Testing
     }
 
     @Test func alertmanagerRepeatsAreOneMessageAndAResolveUpdatesTheOriginalInItsThread() async throws {
-        let mesh = try TestMesh()
         let slack = SlackStandIn()
-        try await slack.withServer { base in
-            let notifier = try await RunningNotifier(mesh: mesh, settings: botSettings(base))
+        try await withNotifier(slack) { mesh, notifier in
             let url = "http://127.0.0.1:\(notifier.port)/v1/alertmanager"
             for _ in 0..<3 { #expect(try await post(url, alertmanagerPayload(status: "firing")).status == 200) }
             try await eventually(30, "the firing message") { !slack.accepted.isEmpty }
@@ -67,15 +65,12 @@ import Testing
             #expect(requests[2].threadTS == original)
             #expect(requests[2].text?.hasPrefix("✅ Resolved: DiskFull") == true)
             try await eventually(10, "the offsets stored") { notifier.worker.pendingAlerts == 0 }
-            _ = await notifier.stop()
         }
     }
 
     @Test func withAnIncomingWebhookAResolveIsANewMessage() async throws {
-        let mesh = try TestMesh()
         let slack = SlackStandIn()
-        try await slack.withServer { base in
-            let notifier = try await RunningNotifier(mesh: mesh, settings: webhookSettings(base))
+        try await withNotifier(slack, settings: { webhookSettings($0) }) { mesh, notifier in
             let url = "http://127.0.0.1:\(notifier.port)/v1/alertmanager"
             #expect(try await post(url, alertmanagerPayload(status: "firing")).status == 200)
             #expect(
@@ -88,7 +83,6 @@ import Testing
                     "[FIRING:1] DiskFull: Disk almost full", "[RESOLVED:1] DiskFull: Disk almost full",
                 ])
             #expect(slack.accepted.allSatisfy { $0.json?["channel"] == nil }, "a webhook posts where it was made")
-            _ = await notifier.stop()
         }
     }
 }

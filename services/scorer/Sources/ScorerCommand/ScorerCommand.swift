@@ -58,13 +58,9 @@ struct ScorerCommand: AsyncParsableCommand {
         }
 
         func run() throws {
-            var parameters = IsolationForest.Parameters()
-            parameters.trees = trees
-            parameters.subsample = subsample
-            parameters.seed = seed
-            parameters.contamination = contamination
-            parameters.explicitThreshold = threshold
-            parameters.standardize = standardize
+            let parameters = IsolationForest.Parameters(
+                trees: trees, subsample: subsample, seed: seed, contamination: contamination,
+                explicitThreshold: threshold, standardize: standardize)
             let model: IsolationForest
             if let csv {
                 let table = try CSVTable.read(path: csv, features: features.map(Self.names), labelColumn: labelColumn)

@@ -1,5 +1,6 @@
 // The scorer's metrics, read back through swift-metrics' TestMetrics: what a batch came to,
 // and device_id labels capped so a large fleet cannot blow up Prometheus.
+import AlertronTesting
 import Events
 import MetricsTestKit
 import Telemetry
@@ -20,19 +21,17 @@ import Testing
         metrics.record(outcome, batchSize: 7)
         metrics.record(BatchScorer.Outcome(scored: 1), batchSize: 1)
 
-        #expect(try test.expectCounter("predictions_total").totalValue == 6)
+        #expect(test.total("predictions_total") == 6)
         #expect(
-            try test.expectCounter("anomaly_count_total", [("severity", "critical"), ("device_id", "edge-1")])
-                .totalValue == 2)
+            test.total("anomaly_count_total", ("severity", "critical"), ("device_id", "edge-1")) == 2)
         #expect(
-            try test.expectCounter("anomaly_count_total", [("severity", "warning"), ("device_id", "edge-2")]).totalValue
+            test.total("anomaly_count_total", ("severity", "warning"), ("device_id", "edge-2"))
                 == 1)
         #expect(
-            try test.expectCounter("anomaly_count_total", [("severity", "critical"), ("device_id", "_other")])
-                .totalValue == 1)
+            test.total("anomaly_count_total", ("severity", "critical"), ("device_id", "_other")) == 1)
         #expect(test.counters(label: "anomaly_count_total").count == 3)
         #expect(
-            try test.expectCounter("alertron_scorer_dead_letters_total", [("reason", "malformed_json")]).totalValue == 2
+            test.total("alertron_scorer_dead_letters_total", ("reason", "malformed_json")) == 2
         )
         #expect(try test.expectGauge("last_anomaly_score").lastValue == 0.95)
         #expect(try test.expectRecorder("alertron_scorer_batch_events").values == [7, 1])
@@ -49,6 +48,6 @@ import Testing
         #expect(
             try test.expectGauge("alertron_scorer_model_info", [("model", "sensor"), ("version", "b")]).lastValue == 1)
         #expect(
-            try test.expectCounter("alertron_scorer_model_reload_failures_total", [("model", "log")]).totalValue == 1)
+            test.total("alertron_scorer_model_reload_failures_total", ("model", "log")) == 1)
     }
 }

@@ -96,8 +96,7 @@ extension TestMesh {
 final class RunningScorer: Sendable {
     let worker: ScoringWorker
     let readiness: ReadinessChecks
-    private let group: ServiceGroup
-    private let task: Task<Void, any Error>
+    private let running: RunningGroup
 
     init(
         mesh: TestMesh, modelPath: String, logModelPath: String = logModelPath, reloadInterval: Duration = .seconds(5),
@@ -113,19 +112,11 @@ final class RunningScorer: Sendable {
         let (application, worker) = try buildApplication(
             runtime: runtime, settings: settings, beforeStoringOffsets: beforeStoringOffsets)
         self.worker = worker
-        let group = ServiceGroup(configuration: .init(services: [application], logger: quietLogger))
-        self.group = group
-        task = Task { try await group.run() }
+        running = RunningGroup([application], logger: quietLogger)
     }
 
-    /// Graceful shutdown; returns how the service group ended.
-    func stop() async -> Result<Void, any Error> {
-        await group.triggerGracefulShutdown()
-        return await task.result
-    }
-
-    /// Waits for the service to end on its own (after a simulated crash).
-    func ended() async -> Result<Void, any Error> { await task.result }
+    func stop() async -> Result<Void, any Error> { await running.stop() }
+    func ended() async -> Result<Void, any Error> { await running.ended() }
 }
 
 extension KafkaConsumerMessage {
