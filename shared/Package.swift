@@ -63,6 +63,7 @@ let package = Package(
                 "Kafka", "KafkaDevelopment", .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),
         .target(

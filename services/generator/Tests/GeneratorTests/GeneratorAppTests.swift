@@ -1,5 +1,6 @@
 // The generator service answers its health endpoints and is not ready without its target.
 import Foundation
+import AlertronTesting
 import Hummingbird
 import HummingbirdTesting
 import Logging
@@ -19,13 +20,7 @@ import Telemetry
         let (app, _) = try buildApplication(
             runtime: ServiceRuntime(settings: ServiceSettings(serviceName: "generator"), logger: quietLogger),
             settings: generator)
-        try await app.test(.router) { client in
-            try await client.execute(uri: "/healthz", method: .get) { #expect($0.status == .ok) }
-            try await client.execute(uri: "/readyz", method: .get) { response in
-                #expect(response.status == .serviceUnavailable)
-                #expect(String(buffer: response.body).contains(#""kafka":"#))
-            }
-        }
+        try await expectAliveButNotReady(app, failing: "kafka")
     }
 
     @Test func withTheHTTPTargetReadinessIsIngestBeingUp() async throws {
@@ -36,11 +31,6 @@ import Telemetry
         let (app, _) = try buildApplication(
             runtime: ServiceRuntime(settings: ServiceSettings(serviceName: "generator"), logger: quietLogger),
             settings: generator)
-        try await app.test(.router) { client in
-            try await client.execute(uri: "/readyz", method: .get) { response in
-                #expect(response.status == .serviceUnavailable)
-                #expect(String(buffer: response.body).contains(#""ingest":"#))
-            }
-        }
+        try await expectAliveButNotReady(app, failing: "ingest")
     }
 }

@@ -1,4 +1,5 @@
 // The ingest service answers its health endpoints and is not ready without Kafka.
+import AlertronTesting
 import Hummingbird
 import HummingbirdTesting
 import Logging
@@ -17,12 +18,6 @@ import Telemetry
                 settings: ServiceSettings(serviceName: "ingest"),
                 logger: Logger(label: "ingest-test")),
             settings: settings)
-        try await app.test(.router) { client in
-            try await client.execute(uri: "/healthz", method: .get) { #expect($0.status == .ok) }
-            try await client.execute(uri: "/readyz", method: .get) { response in
-                #expect(response.status == .serviceUnavailable)
-                #expect(String(buffer: response.body).contains(#""kafka":"#))
-            }
-        }
+        try await expectAliveButNotReady(app, failing: "kafka")
     }
 }

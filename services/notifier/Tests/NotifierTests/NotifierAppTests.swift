@@ -19,13 +19,7 @@ import Telemetry
             runtime: ServiceRuntime(settings: ServiceSettings(serviceName: "notifier"), logger: quietLogger),
             settings: settings
         ).application
-        try await app.test(.router) { client in
-            try await client.execute(uri: "/healthz", method: .get) { #expect($0.status == .ok) }
-            try await client.execute(uri: "/readyz", method: .get) { response in
-                #expect(response.status == .serviceUnavailable)
-                #expect(String(buffer: response.body).contains(#""kafka":"#))
-            }
-        }
+        try await expectAliveButNotReady(app, failing: "kafka")
     }
 
     @Test func webhookAnswersAreCountedByStatus() async throws {
