@@ -32,7 +32,8 @@ public struct EventWriter: Sendable {
         writeFields(of: event.event)
         json.member(",\"score\":", event.score)
         json.member(",\"anomaly\":", event.anomaly)
-        json.member(",\"severity\":", event.severity.rawValue)
+        json.raw(",\"severity\":")
+        json.raw(event.severity.quoted)
         json.member(",\"model\":", event.model)
         json.member(",\"scored_at\":", event.scoredAt)
         json.raw("}")
@@ -115,5 +116,16 @@ public struct EventWriter: Sendable {
         var writer = EventWriter(capacity: 256 + Base64.encodedCount(event.payload.count) * 2)
         writer.write(event)
         return writer.bytes
+    }
+}
+
+extension Severity {
+    /// The JSON string of the severity, written without escaping.
+    fileprivate var quoted: StaticString {
+        switch self {
+        case .none: "\"none\""
+        case .warning: "\"warning\""
+        case .critical: "\"critical\""
+        }
     }
 }
