@@ -1,0 +1,418 @@
+// Judges one device's readings against its own normal, one reading at a time: a baseline
+// learned from the device's first readings and kept up to date, four detectors on what the
+// baseline did not expect, and episodes instead of isolated verdicts. Pure: the caller keeps
+// one `State` per device (the scorer in memory, `scorer score` for its one CSV stream).
+import Events
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// What saw an anomaly.
+public enum DetectorKind: String, Sendable, CaseIterable {
+    /// One reading far from the device's expected value.
+    case spike
+    /// A run of readings off to one side (a CUSUM chart on the residuals).
+    case shift
+    /// A channel repeating its value for longer than it ever did while normal.
+    case stuck
+    /// Channels that moved against how they move together (Hotelling's T² on the residuals).
+    case relation
+    /// The profile's fleet model, while the device is still learning its own normal.
+    case forest
+    /// A value far outside what the profile's model was trained on.
+    case range
+}
+
+public struct DeviceDetector: Sendable {
+    public struct Settings: Sendable, Equatable {
+        /// Readings a device learns its normal from before it judges itself.
+        public var warmUp = 400
+        /// Normal readings in a row that close an open episode.
+        public var closeAfter = 10
+        /// The noise budget: false episodes a fault-free device may open per day. Every
+        /// threshold follows from it and the device's reading rate.
+        public var falseEpisodesPerDeviceDay = 0.02
+        /// Seconds between two readings when the stream does not tell (a minute, the fleet's).
+        public var defaultInterval = 60.0
+        /// Readings over which the expected level forgets half of what it knew: short enough
+        /// to follow a daily cycle and slow drift, long enough to average the noise.
+        public var levelHalfLife = 20.0
+        /// An episode this long is a new normal, not a fault: the device learns again.
+        public var relearnAfter = 1440
+
+        public init() {}
+    }
+
+    /// One channel that drove a verdict: where it is, where the device's own normal puts it.
+    public struct Finding: Sendable, Equatable {
+        public var channel: Int
+        public var value: Double
+        public var expected: Double
+        /// The device's own spread of this channel (one standard deviation of what the baseline
+        /// does not predict).
+        public var spread: Double
+        /// (value − expected) / spread.
+        public var sigmas: Double
+        public var detector: DetectorKind
+    }
+
+    public struct Verdict: Sendable, Equatable {
+        /// The device is still learning its normal: nothing was judged (the fleet model should).
+        public var learning = false
+        public var anomalous = false
+        /// −log10 of the chance of so unusual a reading on a normal device, by the detector
+        /// that found it most unusual.
+        public var surprise = 0.0
+        /// The surprise at which a reading is anomalous, from the noise budget.
+        public var threshold = 0.0
+        public var detector: DetectorKind?
+        /// The device's episode this anomalous reading belongs to (numbered from 1 per device).
+        public var episode: Int?
+        /// True when this reading opened `episode`.
+        public var opened = false
+        /// An episode that this (normal) reading closed.
+        public var closedEpisode: Int?
+        /// The channels that drove an anomalous verdict, the most unusual first (at most 3).
+        public var findings: [Finding] = []
+
+        /// The surprise on a 0–1 scale: 0.5 at the threshold, rising with the surprise.
+        public var score: Double { surprise <= 0 ? 0 : surprise / (surprise + max(threshold, 1)) }
+
+        /// Warning from the threshold, critical from twice the threshold (a chance per reading
+        /// the square of the threshold's): a bigger deviation is never the milder severity.
+        public var severity: Severity {
+            guard anomalous else { return .none }
+            return surprise >= 2 * threshold ? .critical : .warning
+        }
+    }
+
+    /// One device's memory: its baseline, its detectors' running statistics, its open episode.
+    public struct State: Sendable {
+        struct Channel: Sendable {
+            var level = 0.0
+            var spread = 0.0
+            var squares = 0.0
+            var up = 0.0
+            var down = 0.0
+            var last = Double.nan
+            var run = 0
+            var repeats = 0
+            /// −log10 of the chance a normal reading repeats the last one exactly.
+            var repeatSurprise = 0.0
+        }
+
+        struct Thresholds: Sendable {
+            var surprise: Double
+            var z: Double
+            var cusum: Double
+        }
+
+        /// Readings since the device started (or restarted) learning.
+        public internal(set) var readings = 0
+        /// Episodes this device has opened.
+        public internal(set) var episodes = 0
+        var channels: [Channel]
+        /// While learning: sums of products of residuals (upper triangle); then the Cholesky
+        /// factor of their correlation (lower triangle, row by row).
+        var relation: [Double]
+        var residuals = 0
+        var firstTime: Double?
+        var lastTime: Double?
+        var thresholds: Thresholds?
+        var openEpisode: (number: Int, length: Int, normalRun: Int)?
+
+        public init(channels: Int) {
+            self.channels = Array(repeating: Channel(), count: channels)
+            relation = Array(repeating: 0, count: channels * (channels + 1) / 2)
+        }
+
+        public var isLearning: Bool { thresholds == nil }
+        /// Whether the next reading's time is used: only the first and last of the warm-up
+        /// are (they give the reading rate), so callers parse timestamps only then.
+        public func wantsTime(warmUp: Int) -> Bool { readings == 0 || readings == warmUp - 1 }
+        /// The episode open now, if any.
+        public var openEpisodeNumber: Int? { openEpisode?.number }
+    }
+
+    public let settings: Settings
+    /// The CUSUM's reference value, in standard deviations: it is quickest on shifts of twice that.
+    static let cusumReference = 1.0
+    /// The most one reading adds to the CUSUM, in standard deviations.
+    static let cusumStep = 4.0
+    /// Residuals beyond this many standard deviations count as this many when the baseline learns.
+    static let learningClip = 3.0
+
+    public init(settings: Settings = Settings()) {
+        self.settings = settings
+    }
+
+    /// Judges one reading of `values` (one per channel, the state's channel count), taken at
+    /// `time` (seconds; nil when unknown or not wanted).
+    public func judge(_ values: [Double], at time: Double? = nil, state: inout State) -> Verdict {
+        values.withUnsafeBufferPointer { judge($0, at: time, state: &state) }
+    }
+
+    public func judge(_ values: UnsafeBufferPointer<Double>, at time: Double? = nil, state: inout State) -> Verdict {
+        precondition(values.count == state.channels.count, "DeviceDetector: expected \(state.channels.count) values")
+        guard let thresholds = state.thresholds else {
+            learn(values, at: time, state: &state)
+            return Verdict(learning: true)
+        }
+        return withUnsafeTemporaryAllocation(of: Double.self, capacity: values.count * 2) { scratch in
+            judgeWarm(values, thresholds: thresholds, scratch: scratch, state: &state)
+        }
+    }
+
+    // MARK: Learning
+
+    private var levelWeight: Double { 1 - exp(-log(2) / max(settings.levelHalfLife, 1)) }
+
+    private func learn(_ values: UnsafeBufferPointer<Double>, at time: Double?, state: inout State) {
+        if let time {
+            if state.readings == 0 { state.firstTime = time }
+            state.lastTime = time
+        }
+        let n = values.count
+        if state.readings == 0 {
+            for c in 0..<n { (state.channels[c].level, state.channels[c].last) = (values[c], values[c]) }
+        } else {
+            let weight = levelWeight
+            // Residuals of the one-step prediction (the level before this reading), clipped
+            // once there are enough to know the spread, so a glitch cannot teach the baseline.
+            withUnsafeTemporaryAllocation(of: Double.self, capacity: n) { residual in
+                for c in 0..<n {
+                    var e = values[c] - state.channels[c].level
+                    if state.residuals >= 30 {
+                        let limit = 4 * (state.channels[c].squares / Double(state.residuals)).squareRoot()
+                        if limit > 0 { e = min(max(e, -limit), limit) }
+                    }
+                    residual[c] = e
+                    state.channels[c].squares += e * e
+                    state.channels[c].level += weight * e
+                    if values[c] == state.channels[c].last { state.channels[c].repeats += 1 }
+                    state.channels[c].last = values[c]
+                }
+                var index = 0
+                for i in 0..<n {
+                    for j in i..<n {
+                        state.relation[index] += residual[i] * residual[j]
+                        index += 1
+                    }
+                }
+            }
+            state.residuals += 1
+        }
+        state.readings += 1
+        if state.readings >= settings.warmUp { finishLearning(&state) }
+    }
+
+    private func finishLearning(_ state: inout State) {
+        let n = state.channels.count
+        let count = Double(max(state.residuals, 1))
+        for c in 0..<n {
+            let level = state.channels[c].level
+            // A channel that never moved while learning still needs a scale: any change is then
+            // measured against a millionth of its level.
+            let floor = 1e-6 * max(1, abs(level))
+            state.channels[c].spread = max((state.channels[c].squares / count).squareRoot(), floor)
+            // Laplace's rule: a channel that never repeated still may, once in readings+1.
+            let repeatChance = Double(state.channels[c].repeats + 1) / Double(state.readings + 1)
+            state.channels[c].repeatSurprise = repeatChance > 0.5 ? 0 : -log10(repeatChance)
+        }
+        // The correlation of the residuals, shrunk 5% towards independence so it always
+        // factors, then its Cholesky factor for T².
+        var correlation = [Double](repeating: 0, count: n * n)
+        var index = 0
+        for i in 0..<n {
+            for j in i..<n {
+                let covariance = state.relation[index] / count
+                let shrunk = 0.95 * covariance / (state.channels[i].spread * state.channels[j].spread)
+                let value = i == j ? 1 : min(max(shrunk, -0.95), 0.95)
+                (correlation[i * n + j], correlation[j * n + i]) = (value, value)
+                index += 1
+            }
+        }
+        state.relation = Self.choleskyPacked(correlation, n: n)
+
+        let interval: Double
+        if let first = state.firstTime, let last = state.lastTime, last > first, state.readings > 1 {
+            interval = (last - first) / Double(state.readings - 1)
+        } else {
+            interval = settings.defaultInterval
+        }
+        let readingsPerDay = 86_400 / interval
+        // Each reading takes 3 tests per channel and one joint test; a false episode opens when
+        // any of them fires, so each gets an equal share of the per-reading budget.
+        let tests = 3 * n + (n > 1 ? 1 : 0)
+        let perTest = settings.falseEpisodesPerDeviceDay / readingsPerDay / Double(tests)
+        let surprise = -log10(perTest)
+        state.thresholds = .init(
+            surprise: surprise, z: Surprise.twoSidedThreshold(surprise),
+            cusum: Surprise.cusumThreshold(surprise, reference: Self.cusumReference))
+    }
+
+    /// The lower-triangular L with L·Lᵀ = `matrix` (n×n, row-major), packed row by row.
+    static func choleskyPacked(_ matrix: [Double], n: Int) -> [Double] {
+        var l = [Double](repeating: 0, count: n * n)
+        for i in 0..<n {
+            for j in 0...i {
+                var sum = matrix[i * n + j]
+                for k in 0..<j { sum -= l[i * n + k] * l[j * n + k] }
+                l[i * n + j] = i == j ? max(sum, 1e-9).squareRoot() : sum / l[j * n + j]
+            }
+        }
+        var packed: [Double] = []
+        packed.reserveCapacity(n * (n + 1) / 2)
+        for i in 0..<n { for j in 0...i { packed.append(l[i * n + j]) } }
+        return packed
+    }
+
+    // MARK: Judging
+
+    private func judgeWarm(
+        _ values: UnsafeBufferPointer<Double>, thresholds: State.Thresholds,
+        scratch: UnsafeMutableBufferPointer<Double>, state: inout State
+    ) -> Verdict {
+        let n = values.count
+        let k = Self.cusumReference
+        let cap = thresholds.cusum + 1
+        var best = (surprise: 0.0, detector: DetectorKind.spike)
+        // scratch[0..<n]: each channel's z; scratch[n..<2n]: its own largest surprise.
+        for c in 0..<n {
+            var channel = state.channels[c]
+            let z = (values[c] - channel.level) / channel.spread
+            scratch[c] = z
+            // Surprises below 1.3 (|z| < 2) cannot matter against a threshold near 6: skip the erfc.
+            var own = abs(z) > 2 ? Surprise.twoSided(z) : 0
+            var detector = DetectorKind.spike
+            // One reading adds at most `cusumStep` (a spike is the single-reading test's to
+            // see, and must not leave the chart high), and the chart is capped just above its
+            // limit, so it falls back within two readings once a shift is over.
+            let step = min(max(z, -Self.cusumStep), Self.cusumStep)
+            channel.up = min(max(0, channel.up + step - k), cap)
+            channel.down = min(max(0, channel.down - step - k), cap)
+            let chart = max(channel.up, channel.down)
+            if chart > thresholds.cusum / 2 {
+                let shift = Surprise.cusum(chart, reference: k)
+                if shift > own { (own, detector) = (shift, .shift) }
+            }
+            channel.run = values[c] == channel.last ? channel.run + 1 : 0
+            channel.last = values[c]
+            let stuck = Double(channel.run) * channel.repeatSurprise
+            if stuck > own { (own, detector) = (stuck, .stuck) }
+            scratch[n + c] = own
+            if own > best.surprise { best = (own, detector) }
+            state.channels[c] = channel
+        }
+        if n > 1 {
+            let t2 = hotellingT2(z: UnsafeBufferPointer(rebasing: scratch[0..<n]), factor: state.relation)
+            if t2 > Double(n) + 3 * (2 * Double(n)).squareRoot() {
+                let joint = Surprise.chiSquare(t2, degrees: n)
+                if joint > best.surprise { best = (joint, .relation) }
+            }
+        }
+
+        var verdict = Verdict(surprise: best.surprise, threshold: thresholds.surprise)
+        verdict.anomalous = best.surprise >= thresholds.surprise
+        if verdict.anomalous {
+            verdict.detector = best.detector
+            verdict.findings = findings(values, scratch: scratch, detector: best.detector, state: state)
+            if var open = state.openEpisode {
+                (open.length, open.normalRun) = (open.length + 1, 0)
+                state.openEpisode = open
+            } else {
+                state.episodes += 1
+                state.openEpisode = (state.episodes, 1, 0)
+                verdict.opened = true
+            }
+            verdict.episode = state.episodes
+            if let open = state.openEpisode, open.length >= settings.relearnAfter {
+                // So long an episode is the device's new normal: learn it afresh.
+                verdict.closedEpisode = open.number
+                let episodes = state.episodes
+                state = State(channels: n)
+                state.episodes = episodes
+            }
+            return verdict
+        }
+        if var open = state.openEpisode {
+            (open.length, open.normalRun) = (open.length + 1, open.normalRun + 1)
+            if open.normalRun >= settings.closeAfter {
+                verdict.closedEpisode = open.number
+                state.openEpisode = nil
+                for c in 0..<n { (state.channels[c].up, state.channels[c].down) = (0, 0) }
+            } else {
+                state.openEpisode = open
+            }
+            // The baseline stays where it was until the episode is over: the device may still be
+            // off, just less than the threshold.
+            return verdict
+        }
+        let weight = levelWeight
+        let spreadWeight = weight / 10
+        for c in 0..<n {
+            let z = min(max(scratch[c], -Self.learningClip), Self.learningClip)
+            let spread = state.channels[c].spread
+            state.channels[c].level += weight * z * spread
+            let variance = spread * spread
+            state.channels[c].spread = (variance + spreadWeight * (z * z * variance - variance)).squareRoot()
+        }
+        return verdict
+    }
+
+    /// zᵀR⁻¹z through the Cholesky factor L of R: solve L·y = z, then |y|².
+    private func hotellingT2(z: UnsafeBufferPointer<Double>, factor: [Double]) -> Double {
+        let n = z.count
+        return withUnsafeTemporaryAllocation(of: Double.self, capacity: n) { y in
+            var total = 0.0
+            var row = 0
+            for i in 0..<n {
+                var sum = z[i]
+                for j in 0..<i { sum -= factor[row + j] * y[j] }
+                let value = sum / factor[row + i]
+                y[i] = value
+                total += value * value
+                row += i + 1
+            }
+            return total
+        }
+    }
+
+    /// The channels behind an anomalous verdict, the most unusual first, at most three: those
+    /// with a surprise of their own, or for a relation, those furthest from expected.
+    private func findings(
+        _ values: UnsafeBufferPointer<Double>, scratch: UnsafeMutableBufferPointer<Double>,
+        detector: DetectorKind, state: State
+    ) -> [Finding] {
+        let n = values.count
+        let order = (0..<n).sorted { a, b in
+            detector == .relation
+                ? abs(scratch[a]) > abs(scratch[b])
+                : (scratch[n + a], abs(scratch[a])) > (scratch[n + b], abs(scratch[b]))
+        }
+        return order.prefix(3).enumerated().compactMap { rank, c in
+            guard rank == 0 || detector == .relation || scratch[n + c] >= 1 else { return nil }
+            let channel = state.channels[c]
+            let own: DetectorKind
+            if detector == .relation {
+                own = .relation
+            } else if Double(channel.run) * channel.repeatSurprise >= scratch[n + c], channel.run > 0 {
+                own = .stuck
+            } else if max(channel.up, channel.down) > (state.thresholds?.cusum ?? .infinity) / 2,
+                Surprise.cusum(max(channel.up, channel.down), reference: Self.cusumReference) >= scratch[n + c]
+            {
+                own = .shift
+            } else {
+                own = .spike
+            }
+            return Finding(
+                channel: c, value: values[c], expected: channel.level, spread: channel.spread,
+                sigmas: scratch[c], detector: own)
+        }
+    }
+}
