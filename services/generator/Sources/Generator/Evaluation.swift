@@ -1,5 +1,7 @@
-// How well a detector did against the generator's truth: precision, recall and F1 of the
-// scored `anomaly` verdicts, overall and per anomaly kind. Pure: scored events in, a report out.
+// How well a detector did against the generator's truth, as on-call judges it (fault episodes
+// caught, how fast, false pages per device-day) and reading by reading (precision, recall and
+// F1 of the scored `anomaly` verdicts, overall and per anomaly kind). Pure: scored events in,
+// a report out.
 import Events
 import Foundation
 import Models
@@ -70,6 +72,10 @@ package struct Evaluation: Sendable {
     /// Scored events whose model is not the one given for attribution.
     private(set) var otherModel = 0
     private var seen = Set<String>()
+    /// Episodes and pages, from each device's readings in the order they were scored.
+    private(set) var episodes = EpisodeTally()
+    /// Each device's first and last reading time, for the device-days behind the false pages.
+    private var spans: [String: (first: String, last: String, readings: Int)] = [:]
 
     package init(attribution: Attribution? = nil) {
         self.attribution = attribution
@@ -125,6 +131,10 @@ package struct Evaluation: Sendable {
             duplicates += 1
             return
         }
+        episodes.add(
+            device: reading.deviceID, fault: truth.anomaly ? truth.kind ?? "unspecified" : nil, flagged: scored.anomaly)
+        let span = spans[reading.deviceID]
+        spans[reading.deviceID] = (span?.first ?? reading.ts, reading.ts, (span?.readings ?? 0) + 1)
         switch (truth.anomaly, scored.anomaly) {
         case (true, true): overall.truePositives += 1
         case (true, false): overall.falseNegatives += 1
@@ -149,6 +159,47 @@ package struct Evaluation: Sendable {
         if truth.anomaly { kinds[truth.kind ?? "unspecified"] = counts } else { normal = counts }
     }
 
+    /// Device-days behind the readings: their count times the typical interval between two
+    /// readings of one device (each device's time span over its readings, the median device's).
+    var deviceDays: Double {
+        let intervals = spans.values.compactMap { span -> Double? in
+            guard span.readings > 1, let first = EventTime.parse(span.first), let last = EventTime.parse(span.last)
+            else { return nil }
+            return Double(last - first) / 1000 / Double(span.readings - 1)
+        }.sorted()
+        guard !intervals.isEmpty else { return 0 }
+        return Double(episodes.readings) * intervals[intervals.count / 2] / 86_400
+    }
+
+    /// The on-call view: episodes caught per kind, the median delay, false pages per device-day.
+    var episodeLines: [String] {
+        var tally = episodes
+        tally.finish()
+        let days = deviceDays
+        var lines = [
+            """
+            episodes caught: \(tally.caught) of \(tally.episodes) (\(Self.format(Double(tally.caught) / Double(max(tally.episodes, 1))))), \
+            median delay \(tally.medianDelay.map { String(format: "%.1f", $0) } ?? "n/a") readings; \
+            false episodes: \(tally.falseEpisodes) in \(String(format: "%.1f", days)) device-days = \
+            \(days > 0 ? String(format: "%.3f", Double(tally.falseEpisodes) / days) : "n/a") per device-day
+            """,
+            "kind         episodes    caught  recall  median delay",
+        ]
+        let order =
+            AnomalyKind.allCases.map(\.rawValue) + tally.kinds.keys.filter { AnomalyKind(rawValue: $0) == nil }.sorted()
+        for kind in order {
+            guard let figures = tally.kinds[kind] else { continue }
+            lines.append(
+                kind.padding(toLength: 12, withPad: " ", startingAt: 0) + Self.column(figures.episodes, 9)
+                    + Self.column(figures.caught, 10) + Self.format(figures.recall).leftPadded(8)
+                    + (figures.medianDelay.map { String(format: "%.1f", $0) } ?? "n/a").leftPadded(14))
+        }
+        lines.append(
+            "an episode is caught by a flag on one of its readings or the \(tally.grace) after; flags less than "
+                + "\(tally.gap) readings apart are one page, false when it touches no episode")
+        return lines
+    }
+
     package var report: String {
         var lines: [String] = []
         let anomalous = overall.truePositives + overall.falseNegatives
@@ -169,6 +220,7 @@ package struct Evaluation: Sendable {
             falseAlarms += "; \(normal.byRangeRule) by the range rule, \(normal.byForest) by the forest"
         }
         lines.append(falseAlarms)
+        lines += episodeLines
         var header = "kind           readings  detected  recall   warning  critical"
         if attribution != nil { header += "  range rule  forest" }
         lines.append(header)

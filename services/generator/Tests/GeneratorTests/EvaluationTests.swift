@@ -105,4 +105,31 @@ import Testing
         #expect(evaluation.otherModel == 1)
         #expect(evaluation.report.contains("range rule"))
     }
+
+    @Test func episodesAndFalsePagesPerDeviceDayComeFromEachDevicesStream() {
+        var evaluation = Evaluation()
+        // Two devices, a day each at one reading a minute. edge-1: a shift of five readings
+        // caught at its second, and two false flags an hour apart (two pages); edge-2: a stuck
+        // sensor never caught.
+        for device in ["edge-1", "edge-2"] {
+            for minute in 0..<1440 {
+                let kind: String? = (100..<105).contains(minute) ? (device == "edge-1" ? "shift" : "stuck") : nil
+                let flagged = device == "edge-1" && (minute == 101 || minute == 500 || minute == 560)
+                let reading = Reading(
+                    id: "\(device)-\(minute)", ts: Timestamp.format(millisecondsSinceEpoch: Int64(minute) * 60_000),
+                    deviceID: device, temperature: 22, pressure: 1010, vibration: 0.025,
+                    truth: GroundTruth(anomaly: kind != nil, kind: kind))
+                evaluation.add(
+                    ScoredEvent(
+                        event: .reading(reading), score: 0.5, anomaly: flagged, severity: flagged ? .warning : .none,
+                        model: "m", scoredAt: reading.ts))
+            }
+        }
+        #expect(abs(evaluation.deviceDays - 2) < 1e-9)
+        let report = evaluation.report
+        #expect(report.contains("episodes caught: 1 of 2 (0.5000), median delay 1.0 readings"), "\(report)")
+        #expect(report.contains("false episodes: 2 in 2.0 device-days = 1.000 per device-day"), "\(report)")
+        #expect(report.contains("shift               1         1  1.0000           1.0"), "\(report)")
+        #expect(report.contains("stuck               1         0  0.0000           n/a"), "\(report)")
+    }
 }
