@@ -8,12 +8,13 @@ SERVICES     := ingest scorer notifier generator
 SERVICES_DIR := .build-services
 SHARED_TEST  := $(SWIFT) test --package-path shared --skip-build --disable-xctest
 
-.PHONY: deps build build-tests format format-check test test-shared test-services test-deploy test-run test-e2e test-faults run up down models bench clean help
+.PHONY: deps build build-tests format format-check test test-shared test-services test-deploy test-run test-e2e test-faults run up down models bench evaluate-detection clean help
 
 help:
 	@echo "make run     install what is missing, build, run the mesh locally (Ctrl-C stops it)"
 	@echo "make test    install what is missing, build once, run every package's tests"
 	@echo "make bench   release build, then the benchmarks (results go in BENCHMARKS.md)"
+	@echo "make evaluate-detection  sensor detection on the labelled synthetic fleet, through the mesh"
 	@echo "make build   build every package ($(CONFIG)); make clean removes build output"
 	@echo "make format  lay out every Swift file as .swift-format says (make test checks it)"
 	@echo "make up      docker compose: the mesh on Redpanda with Prometheus, Alertmanager, Grafana (make down stops it)"
@@ -111,6 +112,14 @@ bench: deps
 	$(SERVICES_DIR)/release/notifier-benchmark
 	$(MAKE) build CONFIG=release
 	scripts/bench-e2e.sh
+
+# Detection quality on the generator's labelled fleet (method and figures in BENCHMARKS.md).
+evaluate-detection: deps
+	$(SWIFT) build --package-path shared -c release --product alertron-devbroker
+	@for service in scorer generator; do \
+	  $(SWIFT) build --package-path services/$$service --scratch-path $(SERVICES_DIR) -c release || exit 1; \
+	done
+	scripts/evaluate-detection.sh
 
 clean:
 	rm -rf shared/.build $(SERVICES_DIR) services/*/.build run

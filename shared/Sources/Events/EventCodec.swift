@@ -39,8 +39,38 @@ public enum EventCodec {
         let model = try index.string(.model, "model", maxBytes: maxNameBytes)
         let scoredAt = try index.timestamp(.scoredAt, "scored_at")
         return ScoredEvent(
-            event: event, score: score, anomaly: anomaly, severity: severity, model: model, scoredAt: scoredAt
-        )
+            event: event, score: score, anomaly: anomaly, severity: severity, model: model, scoredAt: scoredAt,
+            episode: try episode(index), explanation: try explanation(index))
+    }
+
+    private static func episode(_ index: FieldIndex<TopLevelField>) throws(EventError) -> EpisodeMark? {
+        guard let nested = try index.object(.episode, "episode", optional: true, as: EpisodeField.self) else {
+            return nil
+        }
+        let id = try nested.string(.id, "episode.id", maxBytes: InboundEvent.maxIDBytes * 2)
+        let phase = try nested.withString(.phase, "episode.phase") { bytes in
+            EpisodeMark.Phase(rawValue: String(decoding: bytes.assumingMemoryBound(to: UInt8.self), as: UTF8.self))
+        }
+        guard let phase else { throw .invalid("episode.phase", "must be one of opened, continues") }
+        return EpisodeMark(id: id, phase: phase)
+    }
+
+    private static func explanation(_ index: FieldIndex<TopLevelField>) throws(EventError) -> Explanation? {
+        guard let nested = try index.object(.explanation, "explanation", optional: true, as: ExplanationField.self)
+        else { return nil }
+        let detector = try nested.string(.detector, "explanation.detector", maxBytes: maxNameBytes)
+        var channels: [Explanation.Channel] = []
+        for channel in try nested.objects(.channels, "explanation.channels", as: ChannelField.self) {
+            channels.append(
+                Explanation.Channel(
+                    name: try channel.string(.channel, "explanation.channels[].channel", maxBytes: maxNameBytes),
+                    value: try channel.double(.value, "explanation.channels[].value"),
+                    expected: try channel.double(.expected, "explanation.channels[].expected"),
+                    spread: try channel.double(.spread, "explanation.channels[].spread"),
+                    sigmas: try channel.double(.sigmas, "explanation.channels[].sigmas"),
+                    detector: try channel.string(.detector, "explanation.channels[].detector", maxBytes: maxNameBytes)))
+        }
+        return Explanation(detector: detector, channels: channels)
     }
 
     public static func decodeScored(_ bytes: some Collection<UInt8>) throws(EventError) -> ScoredEvent {
@@ -236,7 +266,7 @@ enum TopLevelField: Int, FieldName {
     case schema, kind, id, ts
     case deviceID, temperature, pressure, vibration, truth
     case source, message, level
-    case score, anomaly, severity, model, scoredAt
+    case score, anomaly, severity, model, scoredAt, episode, explanation
     case reasonCode, reason, rejectedBy, keyBase64, payloadBase64
 
     var slot: Int { rawValue }
@@ -274,6 +304,8 @@ enum TopLevelField: Int, FieldName {
                 self = .message
             } else if k.equals("anomaly") {
                 self = .anomaly
+            } else if k.equals("episode") {
+                self = .episode
             } else {
                 return nil
             }
@@ -304,6 +336,8 @@ enum TopLevelField: Int, FieldName {
                 self = .reasonCode
             } else if k.equals("rejected_by") {
                 self = .rejectedBy
+            } else if k.equals("explanation") {
+                self = .explanation
             } else {
                 return nil
             }
@@ -312,6 +346,45 @@ enum TopLevelField: Int, FieldName {
         default:
             return nil
         }
+    }
+}
+
+enum EpisodeField: Int, FieldName {
+    case id, phase
+
+    var slot: Int { rawValue }
+
+    init?(jsonKey k: UnsafeRawBufferPointer) {
+        if k.equals("id") { self = .id } else if k.equals("phase") { self = .phase } else { return nil }
+    }
+}
+
+enum ExplanationField: Int, FieldName {
+    case detector, channels
+
+    var slot: Int { rawValue }
+
+    init?(jsonKey k: UnsafeRawBufferPointer) {
+        if k.equals("detector") {
+            self = .detector
+        } else if k.equals("channels") {
+            self = .channels
+        } else {
+            return nil
+        }
+    }
+}
+
+enum ChannelField: String, FieldName, CaseIterable {
+    case channel, value, expected, spread, sigmas, detector
+
+    var slot: Int { Self.allCases.firstIndex(of: self)! }
+
+    init?(jsonKey k: UnsafeRawBufferPointer) {
+        guard let field = Self.allCases.first(where: { name in name.rawValue.utf8.elementsEqual(k) }) else {
+            return nil
+        }
+        self = field
     }
 }
 

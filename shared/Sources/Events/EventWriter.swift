@@ -36,7 +36,29 @@ public struct EventWriter: Sendable {
         json.raw(event.severity.quoted)
         json.member(",\"model\":", event.model)
         json.member(",\"scored_at\":", event.scoredAt)
+        if let episode = event.episode {
+            json.member(",\"episode\":{\"id\":", episode.id)
+            json.raw(",\"phase\":")
+            json.raw(episode.phase == .opened ? "\"opened\"}" : "\"continues\"}")
+        }
+        if let explanation = event.explanation { write(explanation) }
         json.raw("}")
+    }
+
+    private mutating func write(_ explanation: Explanation) {
+        json.member(",\"explanation\":{\"detector\":", explanation.detector)
+        json.raw(",\"channels\":[")
+        for (index, channel) in explanation.channels.enumerated() {
+            json.raw(index == 0 ? "{\"channel\":" : ",{\"channel\":")
+            json.string(channel.name)
+            json.member(",\"value\":", channel.value)
+            json.member(",\"expected\":", channel.expected)
+            json.member(",\"spread\":", channel.spread)
+            json.member(",\"sigmas\":", channel.sigmas)
+            json.member(",\"detector\":", channel.detector)
+            json.raw("}")
+        }
+        json.raw("]}")
     }
 
     public mutating func write(_ event: DeadLetter) {

@@ -114,7 +114,9 @@ public enum Severity: String, Sendable, CaseIterable {
 /// A value of the `scored` and `anomalies` topics: the input event plus the scorer's verdict.
 public struct ScoredEvent: Sendable, Equatable {
     public var event: InboundEvent
-    /// Isolation Forest score in [0, 1], or the log classifier's probability of critical.
+    /// In [0, 1]: for a reading judged by its device's own baseline, 0.5 at the threshold and
+    /// rising with how improbable it is; from the fleet model, its Isolation Forest score; for a
+    /// log line, the classifier's probability of critical.
     public var score: Double
     public var anomaly: Bool
     public var severity: Severity
@@ -122,10 +124,15 @@ public struct ScoredEvent: Sendable, Equatable {
     public var model: String
     /// RFC 3339 timestamp of scoring (JSON `"scored_at"`).
     public var scoredAt: String
+    /// The device's episode an anomalous reading belongs to.
+    public var episode: EpisodeMark?
+    /// Why an anomalous reading was flagged.
+    public var explanation: Explanation?
 
     public init(
         event: InboundEvent, score: Double, anomaly: Bool,
-        severity: Severity, model: String, scoredAt: String
+        severity: Severity, model: String, scoredAt: String,
+        episode: EpisodeMark? = nil, explanation: Explanation? = nil
     ) {
         self.event = event
         self.score = score
@@ -133,6 +140,60 @@ public struct ScoredEvent: Sendable, Equatable {
         self.severity = severity
         self.model = model
         self.scoredAt = scoredAt
+        self.episode = episode
+        self.explanation = explanation
+    }
+}
+
+/// Which fault episode of its device an anomalous reading belongs to: consecutive anomalous
+/// readings are one episode until the device has been normal for a while.
+public struct EpisodeMark: Sendable, Equatable {
+    public enum Phase: String, Sendable, CaseIterable {
+        /// The first anomalous reading: an incident begins.
+        case opened
+        /// A later reading of an episode already open.
+        case continues
+    }
+
+    /// Stable across redeliveries: the device and the id of the reading that opened it.
+    public var id: String
+    public var phase: Phase
+
+    public init(id: String, phase: Phase) {
+        self.id = id
+        self.phase = phase
+    }
+}
+
+/// Why a reading was flagged: the detector that found it most improbable and the channels that
+/// drove it, each against the device's own normal.
+public struct Explanation: Sendable, Equatable {
+    public struct Channel: Sendable, Equatable {
+        /// The channel's name (`temperature`, `vibration`...).
+        public var name: String
+        public var value: Double
+        /// What the device's own normal expects now.
+        public var expected: Double
+        /// One standard deviation of the device's own variation around `expected`.
+        public var spread: Double
+        /// (value − expected) / spread.
+        public var sigmas: Double
+        /// The detector that saw this channel: spike, shift, stuck, relation, forest or range.
+        public var detector: String
+
+        public init(name: String, value: Double, expected: Double, spread: Double, sigmas: Double, detector: String) {
+            (self.name, self.value, self.expected) = (name, value, expected)
+            (self.spread, self.sigmas, self.detector) = (spread, sigmas, detector)
+        }
+    }
+
+    public var detector: String
+    /// The channels that drove it, the most unusual first.
+    public var channels: [Channel]
+
+    public init(detector: String, channels: [Channel]) {
+        self.detector = detector
+        self.channels = channels
     }
 }
 

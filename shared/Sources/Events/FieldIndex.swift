@@ -172,6 +172,25 @@ struct FieldIndex<Name: FieldName> {
         return try reader.readBool()
     }
 
+    /// The objects of a required array member, each indexed (an element that is not an object
+    /// is a wrong type).
+    func objects<Nested: FieldName>(
+        _ name: Name, _ field: StaticString, as: Nested.Type = Nested.self
+    ) throws(EventError) -> [FieldIndex<Nested>] {
+        guard var reader = try reader(at: name, field, expecting: .array, "an array") else { throw .missing(field) }
+        var elements: [FieldIndex<Nested>] = []
+        var more = try reader.beginArray()
+        while more {
+            reader.skipWhitespace()
+            let found = try reader.peekKind()
+            guard found == .object else { throw .wrongType(field, expected: "an array of objects", found: found) }
+            elements.append(try FieldIndex<Nested>(nestedAt: reader.offset, in: input))
+            try reader.skipValue()
+            more = try reader.nextElement()
+        }
+        return elements
+    }
+
     /// The index of a nested object member; nil when absent or `null` if `optional`.
     func object<Nested: FieldName>(
         _ name: Name, _ field: StaticString, optional: Bool, as: Nested.Type = Nested.self

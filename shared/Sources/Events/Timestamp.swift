@@ -81,7 +81,21 @@ public enum Timestamp {
     }
 
     static func isValidRFC3339(_ b: UnsafeRawBufferPointer) -> Bool {
-        guard b.count >= 20, b.count <= maxBytes else { return false }
+        secondsSinceEpoch(b) != nil
+    }
+
+    /// Seconds since the Unix epoch of an RFC 3339 date-time, or nil when it is not one.
+    public static func secondsSinceEpoch(_ s: some StringProtocol) -> Double? {
+        let utf8 = s.utf8
+        if let result = utf8.withContiguousStorageIfAvailable({ secondsSinceEpoch(UnsafeRawBufferPointer($0)) }) {
+            return result
+        }
+        return Array(utf8).withUnsafeBytes { secondsSinceEpoch($0) }
+    }
+
+    /// The one parser behind validation and time arithmetic: an invalid text is nil.
+    static func secondsSinceEpoch(_ b: UnsafeRawBufferPointer) -> Double? {
+        guard b.count >= 20, b.count <= maxBytes else { return nil }
         func digits(_ at: Int, _ count: Int) -> Int? {
             var value = 0
             for i in at..<(at + count) {
@@ -98,29 +112,49 @@ public enum Timestamp {
             let hour = digits(11, 2), b[13] == UInt8(ascii: ":"),
             let minute = digits(14, 2), b[16] == UInt8(ascii: ":"),
             let second = digits(17, 2)
-        else { return false }
+        else { return nil }
         guard (1...12).contains(month), day >= 1, day <= daysIn(month: month, year: year),
             hour <= 23, minute <= 59, second <= 60
-        else { return false }
+        else { return nil }
 
+        var seconds = Double(
+            daysSinceEpoch(year: Int64(year), month: Int64(month), day: Int64(day)) * 86_400
+                + Int64(hour * 3600 + minute * 60 + second))
         var i = 19
         if b[i] == UInt8(ascii: ".") {
             i += 1
             let fractionStart = i
-            while i < b.count, b[i] &- UInt8(ascii: "0") < 10 { i += 1 }
-            guard i > fractionStart, i < b.count else { return false }
+            var scale = 0.1
+            while i < b.count, b[i] &- UInt8(ascii: "0") < 10 {
+                seconds += Double(b[i] &- UInt8(ascii: "0")) * scale
+                scale /= 10
+                i += 1
+            }
+            guard i > fractionStart, i < b.count else { return nil }
         }
         switch b[i] {
         case UInt8(ascii: "Z"), UInt8(ascii: "z"):
-            return i + 1 == b.count
+            return i + 1 == b.count ? seconds : nil
         case UInt8(ascii: "+"), UInt8(ascii: "-"):
             guard b.count - i == 6, let offsetHour = digits(i + 1, 2), b[i + 3] == UInt8(ascii: ":"),
-                let offsetMinute = digits(i + 4, 2)
-            else { return false }
-            return offsetHour <= 23 && offsetMinute <= 59
+                let offsetMinute = digits(i + 4, 2), offsetHour <= 23, offsetMinute <= 59
+            else { return nil }
+            // Local time is UTC plus the offset.
+            let offset = Double(offsetHour * 3600 + offsetMinute * 60)
+            return b[i] == UInt8(ascii: "+") ? seconds - offset : seconds + offset
         default:
-            return false
+            return nil
         }
+    }
+
+    /// Howard Hinnant's civil-to-days algorithm, the inverse of `civilDate`.
+    static func daysSinceEpoch(year: Int64, month: Int64, day: Int64) -> Int64 {
+        let y = month <= 2 ? year - 1 : year
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yearOfEra = y - era * 400
+        let dayOfYear = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1
+        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
+        return era * 146_097 + dayOfEra - 719_468
     }
 
     private static func daysIn(month: Int, year: Int) -> Int {

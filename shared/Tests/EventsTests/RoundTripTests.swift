@@ -56,6 +56,36 @@ struct RoundTripTests {
         }
     }
 
+    @Test func anAnomalysEpisodeAndExplanationRoundTripInTheirDocumentedShape() throws {
+        let explanation = Explanation(
+            detector: "shift",
+            channels: [
+                .init(name: "pressure", value: 1022.5, expected: 1010.25, spread: 3.0625, sigmas: 4, detector: "shift"),
+                .init(name: "vibration", value: 0.031, expected: 0.03, spread: 0.003, sigmas: 0.25, detector: "spike"),
+            ])
+        for phase in EpisodeMark.Phase.allCases {
+            let scored = ScoredEvent(
+                event: .reading(sampleReading()), score: 0.61, anomaly: true, severity: .warning,
+                model: "device_baseline@1", scoredAt: sampleTS, episode: EpisodeMark(id: "edge-7/e1", phase: phase),
+                explanation: explanation)
+            #expect(try EventCodec.decodeScored(EventWriter.encode(scored)) == scored)
+        }
+        let text = String(
+            decoding: EventWriter.encode(
+                ScoredEvent(
+                    event: .reading(sampleReading()), score: 0.61, anomaly: true, severity: .warning, model: "m@1",
+                    scoredAt: sampleTS, episode: EpisodeMark(id: "edge-7/e1", phase: .opened),
+                    explanation: Explanation(detector: "stuck", channels: [explanation.channels[1]]))),
+            as: UTF8.self)
+        #expect(
+            text.hasSuffix(
+                #","episode":{"id":"edge-7/e1","phase":"opened"},"explanation":{"detector":"stuck","channels":["#
+                    + #"{"channel":"vibration","value":0.031,"expected":0.03,"spread":0.003,"sigmas":0.25,"#
+                    + #""detector":"spike"}]}}"#), "\(text)")
+        let wrong = text.replacingOccurrences(of: #""phase":"opened""#, with: #""phase":"closing""#)
+        #expect(throws: EventError.self) { try EventCodec.decodeScored(Array(wrong.utf8)) }
+    }
+
     @Test func scoredEventExtendsTheInboundObject() {
         let scored = ScoredEvent(
             event: .log(sampleLog(level: nil)), score: 0.5, anomaly: false, severity: .none,

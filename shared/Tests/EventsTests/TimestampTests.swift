@@ -87,4 +87,16 @@ struct TimestampTests {
         }
         #expect(seen.count == 1000)
     }
+
+    @Test func parsedTimesAgreeWithFormattingAndHonourOffsets() throws {
+        for milliseconds: Int64 in [0, 1_764_000_000_123, -86_400_000, 951_782_400_000] {
+            let text = Timestamp.format(millisecondsSinceEpoch: milliseconds)
+            let seconds = try #require(Timestamp.secondsSinceEpoch(text))
+            #expect(abs(seconds - Double(milliseconds) / 1000) < 1e-6, "\(text)")
+        }
+        #expect(Timestamp.secondsSinceEpoch("1970-01-01T01:00:00+01:00") == 0)
+        #expect(Timestamp.secondsSinceEpoch("1970-01-01T00:00:00-00:30") == 1800)
+        #expect(Timestamp.secondsSinceEpoch("1970-01-01T00:00:00.5Z") == 0.5)
+        #expect(Timestamp.secondsSinceEpoch("2026-02-30T00:00:00Z") == nil)
+    }
 }
