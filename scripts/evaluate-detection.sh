@@ -43,10 +43,15 @@ export MODEL_PATH="$work/sensor.json" LOG_MODEL_PATH="$work/logs.json"
 "$services_bin/scorer" serve --port 0 --log-level warning ${SCORER_ARGS:-} 2>"$work/scorer.log" &
 pids+=($!)
 
+# Each run carries the fleet's own clock (a reading a minute per device), the runs one after
+# another in time, so every device's stream goes on as days of one life.
 total=0
+run=0
 for seed in $seeds; do
+  start="$(date -u -d "2026-01-01 + $((run * 3)) days" +%Y-%m-%dT%H:%M:%SZ)"
   "$services_bin/generator" generate --target kafka --port 0 --count "$count" --rate 0 --seed "$seed" \
-    --run-id "s$seed" --log-level warning >/dev/null
+    --run-id "s$seed" --start "$start" --log-level warning >/dev/null
   total=$((total + count))
+  run=$((run + 1))
 done
 "$services_bin/generator" evaluate --count "$total" --idle-timeout 20 --model "$MODEL_PATH"

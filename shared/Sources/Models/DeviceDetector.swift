@@ -152,16 +152,25 @@ public struct DeviceDetector: Sendable {
     }
 
     /// Judges one reading of `values` (one per channel, the state's channel count), taken at
-    /// `time` (seconds; nil when unknown or not wanted).
-    public func judge(_ values: [Double], at time: Double? = nil, state: inout State) -> Verdict {
-        values.withUnsafeBufferPointer { judge($0, at: time, state: &state) }
+    /// `time` (seconds; nil when unknown or not wanted). While the device is learning, the
+    /// caller's fleet model judges: `fleetFlagged` readings count in the device's episodes and
+    /// are kept out of what it learns.
+    public func judge(
+        _ values: [Double], at time: Double? = nil, fleetFlagged: Bool = false, state: inout State
+    ) -> Verdict {
+        values.withUnsafeBufferPointer { judge($0, at: time, fleetFlagged: fleetFlagged, state: &state) }
     }
 
-    public func judge(_ values: UnsafeBufferPointer<Double>, at time: Double? = nil, state: inout State) -> Verdict {
+    public func judge(
+        _ values: UnsafeBufferPointer<Double>, at time: Double? = nil, fleetFlagged: Bool = false,
+        state: inout State
+    ) -> Verdict {
         precondition(values.count == state.channels.count, "DeviceDetector: expected \(state.channels.count) values")
         guard let thresholds = state.thresholds else {
-            learn(values, at: time, state: &state)
-            return Verdict(learning: true)
+            var verdict = Verdict(learning: true, anomalous: fleetFlagged)
+            if !fleetFlagged { learn(values, at: time, state: &state) }
+            track(&verdict, state: &state)
+            return verdict
         }
         return withUnsafeTemporaryAllocation(of: Double.self, capacity: values.count * 2) { scratch in
             judgeWarm(values, thresholds: thresholds, scratch: scratch, state: &state)
@@ -322,37 +331,12 @@ public struct DeviceDetector: Sendable {
         if verdict.anomalous {
             verdict.detector = best.detector
             verdict.findings = findings(values, scratch: scratch, detector: best.detector, state: state)
-            if var open = state.openEpisode {
-                (open.length, open.normalRun) = (open.length + 1, 0)
-                state.openEpisode = open
-            } else {
-                state.episodes += 1
-                state.openEpisode = (state.episodes, 1, 0)
-                verdict.opened = true
-            }
-            verdict.episode = state.episodes
-            if let open = state.openEpisode, open.length >= settings.relearnAfter {
-                // So long an episode is the device's new normal: learn it afresh.
-                verdict.closedEpisode = open.number
-                let episodes = state.episodes
-                state = State(channels: n)
-                state.episodes = episodes
-            }
-            return verdict
         }
-        if var open = state.openEpisode {
-            (open.length, open.normalRun) = (open.length + 1, open.normalRun + 1)
-            if open.normalRun >= settings.closeAfter {
-                verdict.closedEpisode = open.number
-                state.openEpisode = nil
-                for c in 0..<n { (state.channels[c].up, state.channels[c].down) = (0, 0) }
-            } else {
-                state.openEpisode = open
-            }
-            // The baseline stays where it was until the episode is over: the device may still be
-            // off, just less than the threshold.
-            return verdict
-        }
+        let wasOpen = state.openEpisode != nil
+        track(&verdict, state: &state)
+        // The baseline stays where it was while an episode is open: the device may still be
+        // off, just less than the threshold.
+        guard !verdict.anomalous, !wasOpen else { return verdict }
         let weight = levelWeight
         let spreadWeight = weight / 10
         for c in 0..<n {
@@ -363,6 +347,37 @@ public struct DeviceDetector: Sendable {
             state.channels[c].spread = (variance + spreadWeight * (z * z * variance - variance)).squareRoot()
         }
         return verdict
+    }
+
+    /// Opens, continues or closes the device's episode after a verdict.
+    private func track(_ verdict: inout Verdict, state: inout State) {
+        if verdict.anomalous {
+            if var open = state.openEpisode {
+                (open.length, open.normalRun) = (open.length + 1, 0)
+                state.openEpisode = open
+            } else {
+                state.episodes += 1
+                state.openEpisode = (state.episodes, 1, 0)
+                verdict.opened = true
+            }
+            verdict.episode = state.openEpisode?.number
+            if let open = state.openEpisode, open.length >= settings.relearnAfter {
+                // So long an episode is the device's new normal: learn it afresh.
+                verdict.closedEpisode = open.number
+                let episodes = state.episodes
+                state = State(channels: state.channels.count)
+                state.episodes = episodes
+            }
+        } else if var open = state.openEpisode {
+            (open.length, open.normalRun) = (open.length + 1, open.normalRun + 1)
+            if open.normalRun >= settings.closeAfter {
+                verdict.closedEpisode = open.number
+                state.openEpisode = nil
+                for c in state.channels.indices { (state.channels[c].up, state.channels[c].down) = (0, 0) }
+            } else {
+                state.openEpisode = open
+            }
+        }
     }
 
     /// zᵀR⁻¹z through the Cholesky factor L of R: solve L·y = z, then |y|².

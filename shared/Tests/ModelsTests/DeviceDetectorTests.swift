@@ -165,6 +165,28 @@ import Testing
         #expect(thresholds.second > thresholds.minute + 1.5)
     }
 
+    @Test func whileLearningTheFleetModelsFlagsAreEpisodesAndAreNotLearned() {
+        let detector = DeviceDetector()
+        var device = Device(seed: 31)
+        var state = DeviceDetector.State(channels: 3)
+        var glitch = device.normal()
+        glitch[1] = 5000
+        let flagged = detector.judge(glitch, fleetFlagged: true, state: &state)
+        #expect(flagged.learning && flagged.anomalous && flagged.opened && flagged.episode == 1)
+        #expect(state.readings == 0, "a flagged reading is not learned")
+        var closed: Int?
+        for _ in 0..<detector.settings.warmUp {
+            let verdict = detector.judge(device.normal(), state: &state)
+            closed = closed ?? verdict.closedEpisode
+        }
+        #expect(closed == 1)
+        #expect(!state.isLearning)
+        // The glitch did not widen the device's normal: a 10-sigma pressure is still a spike.
+        var values = device.normal()
+        values[1] = 1030
+        #expect(detector.judge(values, state: &state).detector == .spike)
+    }
+
     @Test func anEpisodeLongerThanTheRelearnLimitIsANewNormal() {
         var settings = DeviceDetector.Settings()
         settings.relearnAfter = 50
@@ -175,7 +197,8 @@ import Testing
         for _ in 0..<60 {
             var values = device.normal()
             values[1] += 30
-            closed = closed ?? detector.judge(values, state: &state).closedEpisode
+            let verdict = detector.judge(values, state: &state)
+            closed = closed ?? verdict.closedEpisode
         }
         #expect(closed == 1)
         #expect(state.isLearning, "learning the shifted level as the new normal")

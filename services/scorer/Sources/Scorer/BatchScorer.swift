@@ -32,7 +32,18 @@ package struct BatchScorer {
         }
     }
 
+    /// One device's memory: what its detector has learned, and the episode open now.
+    struct DeviceMemory: Sendable {
+        var state = DeviceDetector.State(channels: SensorFeature.allCases.count)
+        var episodeID: String?
+    }
+
     let settings: ScorerSettings
+    let detector: DeviceDetector
+    /// Every device this replica has scored, by device id (the topic's key, so the replica that
+    /// owns a partition holds its devices).
+    private(set) var devices: [String: DeviceMemory] = [:]
+    private var channelValues = [Double](repeating: 0, count: SensorFeature.allCases.count)
     private var writer = EventWriter(capacity: 512)
     private var features: FeatureMatrix
     private var scores: [Double] = []
@@ -42,6 +53,7 @@ package struct BatchScorer {
 
     package init(settings: ScorerSettings) {
         self.settings = settings
+        detector = DeviceDetector(settings: settings.detection)
         features = FeatureMatrix(columns: SensorFeature.allCases.count, capacity: settings.batchSize)
     }
 
@@ -93,28 +105,90 @@ package struct BatchScorer {
         outcome.inferenceTime = ContinuousClock.now - start
 
         for (position, (reading, index, outOfRange)) in pending.enumerated() {
-            let score = scores[position]
-            // The forest cannot score beyond its training range (a single-sensor spike looks
-            // like the most extreme normal reading), so a value far outside it is critical
-            // by rule. The score stays the forest's.
-            let anomaly = outOfRange || model.isAnomaly(score: score)
-            let severity: Severity = outOfRange ? .critical : anomaly ? model.severity(forScore: score) : .none
-            if outOfRange { outcome.outOfRange += 1 }
-            let scored = ScoredEvent(
-                event: .reading(reading), score: score, anomaly: anomaly, severity: severity,
-                model: model.version, scoredAt: scoredAt)
+            let forestScore = scores[position]
+            // The fleet model judges a device until it has learned its own normal: the range
+            // rule (the forest cannot score beyond its training range, so a single-sensor spike
+            // looks like the most extreme normal reading) and the forest's critical band.
+            let fleetFlagged = outOfRange || forestScore >= model.criticalCutPoint
+            var memory = devices[reading.deviceID] ?? DeviceMemory()
+            for (channel, feature) in SensorFeature.allCases.enumerated() {
+                channelValues[channel] = feature.value(of: reading)
+            }
+            let time =
+                memory.state.wantsTime(warmUp: detector.settings.warmUp) ? Timestamp.secondsSinceEpoch(reading.ts) : nil
+            let verdict = detector.judge(channelValues, at: time, fleetFlagged: fleetFlagged, state: &memory.state)
+
+            var scored: ScoredEvent
+            if verdict.learning {
+                let severity: Severity =
+                    outOfRange ? .critical : fleetFlagged ? model.severity(forScore: forestScore) : .none
+                scored = ScoredEvent(
+                    event: .reading(reading), score: forestScore, anomaly: verdict.anomalous, severity: severity,
+                    model: model.version, scoredAt: scoredAt)
+                if verdict.anomalous {
+                    scored.explanation = fleetExplanation(
+                        reading, model: model, columns: columns, outOfRange: outOfRange)
+                }
+                if outOfRange { outcome.outOfRange += 1 }
+            } else {
+                scored = ScoredEvent(
+                    event: .reading(reading), score: verdict.score, anomaly: verdict.anomalous,
+                    severity: verdict.severity, model: Self.baselineModel, scoredAt: scoredAt)
+                if verdict.anomalous { scored.explanation = Self.explanation(verdict) }
+            }
+            if verdict.anomalous {
+                if verdict.opened || memory.episodeID == nil { memory.episodeID = "\(reading.deviceID)/\(reading.id)" }
+                scored.episode = EpisodeMark(id: memory.episodeID!, phase: verdict.opened ? .opened : .continues)
+            }
+            if verdict.closedEpisode != nil { memory.episodeID = nil }
+            devices[reading.deviceID] = memory
+
             writer.reset()
             writer.write(scored)
             let key = batch[index].key
             output.append(topic: settings.scoredTopic, key: key, value: writer.bytes)
-            if anomaly {
+            if scored.anomaly {
                 output.append(topic: settings.anomaliesTopic, key: key, value: writer.bytes)
-                outcome.anomalies.append((severity, reading.deviceID, score))
+                outcome.anomalies.append((scored.severity, reading.deviceID, scored.score))
             }
         }
         outcome.scored = pending.count
         classifyLogs(batch, classifier: models.log, scoredAt: scoredAt, into: &output, &outcome)
         return outcome
+    }
+
+    /// The `model` of verdicts from a device's own baseline: the detector's name and version.
+    static let baselineModel = "device_baseline@1"
+
+    /// A detector's verdict as the event's explanation: the channels by name.
+    static func explanation(_ verdict: DeviceDetector.Verdict) -> Explanation {
+        Explanation(
+            detector: verdict.detector?.rawValue ?? "unknown",
+            channels: verdict.findings.map { finding in
+                Explanation.Channel(
+                    name: SensorFeature.allCases[finding.channel].rawValue, value: finding.value,
+                    expected: finding.expected, spread: finding.spread, sigmas: finding.sigmas,
+                    detector: finding.detector.rawValue)
+            })
+    }
+
+    /// Why the fleet model flagged a reading of a device still learning its normal: each
+    /// feature against the middle of the fleet's training range (half its width as the spread),
+    /// the furthest first.
+    private func fleetExplanation(
+        _ reading: Reading, model: IsolationForest, columns: [SensorFeature], outOfRange: Bool
+    ) -> Explanation {
+        let detector: DetectorKind = outOfRange ? .range : .forest
+        guard let ranges = model.trainingRanges else { return Explanation(detector: detector.rawValue, channels: []) }
+        let channels = zip(columns, ranges).map { feature, range in
+            let expected = (range.lowerBound + range.upperBound) / 2
+            let spread = max((range.upperBound - range.lowerBound) / 2, .leastNonzeroMagnitude)
+            let value = feature.value(of: reading)
+            return Explanation.Channel(
+                name: feature.rawValue, value: value, expected: expected, spread: spread,
+                sigmas: (value - expected) / spread, detector: detector.rawValue)
+        }.sorted { abs($0.sigmas) > abs($1.sigmas) }
+        return Explanation(detector: detector.rawValue, channels: Array(channels.prefix(3)))
     }
 
     /// Scores the batch's log lines: the probability of critical, and `critical` from the

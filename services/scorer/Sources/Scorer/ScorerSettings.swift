@@ -2,6 +2,7 @@
 // field (whose initial value is the default). Topics derive from the input topic as DESIGN.md fixes them.
 import Events
 import Kafka
+import Models
 import Telemetry
 
 package struct ScorerSettings: DeclaredSettings {
@@ -18,6 +19,8 @@ package struct ScorerSettings: DeclaredSettings {
     package var rangeTolerance = 0.5
     package var deviceLabelCap = 1000
     package var reloadInterval: Duration = .seconds(5)
+    /// How each device is judged against its own normal.
+    package var detection = DeviceDetector.Settings()
     package var kafka = KafkaConfiguration(clientID: "scorer")
     package var scoredTopic = Topic.scored
     package var anomaliesTopic = Topic.anomalies
@@ -62,5 +65,31 @@ package struct ScorerSettings: DeclaredSettings {
                 help: "Seconds between checks of the model file for changes; 0 disables (SIGHUP still reloads).",
                 valueName: "seconds", rule: "must be 0 or more whole seconds",
                 parse: { Int($0).flatMap { $0 >= 0 ? .seconds($0) : nil } }, show: { "\($0.components.seconds)" }),
-        ]
+        ] + detectionDeclarations
+
+    /// How each device is judged against its own normal (DeviceDetector.Settings).
+    private static let detectionDeclarations: [Setting<ScorerSettings>] = [
+        .value(
+            "warm-up", env: "SCORER_WARM_UP", \.detection.warmUp,
+            help: "Readings a device learns its own normal from; until then the fleet model judges it.",
+            valueName: "n", rule: "must be at least 30", where: { $0 >= 30 }),
+        .value(
+            "close-after", env: "SCORER_CLOSE_AFTER", \.detection.closeAfter,
+            help: "Normal readings in a row that close a device's open episode.",
+            valueName: "n", rule: "must be at least 1", where: { $0 >= 1 }),
+        .value(
+            "false-episodes-per-device-day", env: "SCORER_FALSE_EPISODES_PER_DEVICE_DAY",
+            \.detection.falseEpisodesPerDeviceDay,
+            help:
+                """
+                The noise budget every threshold follows from: false episodes a fault-free device may \
+                open per day (0.02: one in 50 device-days).
+                """,
+            valueName: "rate", rule: "must be between 0 and 100 (exclusive of 0)",
+            where: { $0 > 0 && $0 <= 100 }),
+        .value(
+            "relearn-after", env: "SCORER_RELEARN_AFTER", \.detection.relearnAfter,
+            help: "Readings after which an episode still open is the device's new normal, learned afresh.",
+            valueName: "n", rule: "must be at least 1", where: { $0 >= 1 }),
+    ]
 }

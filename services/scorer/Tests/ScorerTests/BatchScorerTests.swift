@@ -183,6 +183,53 @@ import Testing
         #expect(store.current?.version == sensorModel.version)
         #expect(store.lastError?.contains("humidity") == true)
     }
+
+    @Test func aWarmDeviceIsJudgedByItsOwnNormalInEpisodesThatSayWhy() throws {
+        var settings = ScorerSettings()
+        settings.detection.warmUp = 100
+        var scorer = BatchScorer(settings: settings)
+        var random = RandomSource(seed: 5)
+        var minute: Int64 = 0
+        func next(vibrationOffset: Double = 0) -> KafkaConsumerMessage {
+            minute += 1
+            let reading = Reading(
+                id: "r\(minute)", ts: Timestamp.format(millisecondsSinceEpoch: minute * 60_000), deviceID: "edge-5",
+                temperature: ((24 + 0.5 * random.nextGaussian()) * 100).rounded() / 100,
+                pressure: ((1005 + 3 * random.nextGaussian()) * 100).rounded() / 100,
+                vibration: ((0.02 + 0.002 * random.nextGaussian() + vibrationOffset) * 10_000).rounded() / 10_000)
+            return self.message(EventWriter.encode(.reading(reading)), offset: minute, key: "edge-5")
+        }
+        func score(_ messages: [KafkaConsumerMessage]) throws -> [ScoredEvent] {
+            var output = KafkaProducerBatch()
+            _ = scorer.score(
+                KafkaConsumerBatch(messages: messages), models: try models(), scoredAt: Timestamp.now(), into: &output)
+            return output.sentMessages().filter { $0.topic == "scored" }.map { try! EventCodec.decodeScored($0.value) }
+        }
+
+        let learning = try score((0..<100).map { _ in next() })
+        #expect(learning.allSatisfy { $0.model == sensorModel.version }, "the fleet model judges while it learns")
+        #expect(scorer.devices["edge-5"]?.state.isLearning == false)
+
+        // Ten of its own standard deviations, well inside what the fleet calls normal vibration.
+        let verdicts = try score(
+            (0..<50).map { _ in next() } + (0..<3).map { _ in next(vibrationOffset: 0.02) }
+                + (0..<12).map { _ in next() }
+                + [next(vibrationOffset: 0.02)])
+        #expect(verdicts.allSatisfy { $0.model == BatchScorer.baselineModel })
+        let anomalies = verdicts.filter(\.anomaly)
+        #expect(anomalies.map(\.event.id) == ["r151", "r152", "r153", "r166"])
+        #expect(anomalies.map { $0.episode?.phase } == [.opened, .continues, .continues, .opened])
+        #expect(anomalies[0...2].allSatisfy { $0.episode?.id == "edge-5/r151" })
+        #expect(anomalies[3].episode?.id == "edge-5/r166")
+        let why = try #require(anomalies[0].explanation)
+        #expect(why.detector == "spike")
+        let channel = try #require(why.channels.first)
+        #expect(channel.name == "vibration")
+        #expect(abs(channel.expected - 0.02) < 0.001 && abs(channel.spread - 0.002) < 0.0007)
+        #expect(channel.sigmas > 6)
+        #expect(anomalies.allSatisfy { $0.severity != .none })
+    }
+
 }
 
 /// The test models as a batch is scored with them.
