@@ -48,7 +48,8 @@ pids+=($!)
 total=0
 run=0
 for seed in $seeds; do
-  start="$(date -u -d "2026-01-01 + $((run * 3)) days" +%Y-%m-%dT%H:%M:%SZ)"
+  # The generator's defaults: 50 devices, a reading a minute each.
+  start="$(date -u -d "@$((1767225600 + run * count * 60 / 50))" +%Y-%m-%dT%H:%M:%SZ)"
   "$services_bin/generator" generate --target kafka --port 0 --count "$count" --rate 0 --seed "$seed" \
     --run-id "s$seed" --start "$start" --log-level warning >/dev/null
   total=$((total + count))

@@ -39,7 +39,7 @@ public struct DeviceDetector: Sendable {
         public var falseEpisodesPerDeviceDay = 0.02
         /// Seconds between two readings when the stream does not tell (a minute, the fleet's).
         public var defaultInterval = 60.0
-        /// Readings over which the expected level forgets half of what it knew: short enough
+        /// Readings over which the expected level and trend forget half of what they knew: short enough
         /// to follow a daily cycle and slow drift, long enough to average the noise.
         public var levelHalfLife = 20.0
         /// An episode this long is a new normal, not a fault: the device learns again.
@@ -94,7 +94,10 @@ public struct DeviceDetector: Sendable {
     /// One device's memory: its baseline, its detectors' running statistics, its open episode.
     public struct State: Sendable {
         struct Channel: Sendable {
+            /// The expected value before the trend is added: `level + slope` is the forecast.
             var level = 0.0
+            /// Change per reading (a daily cycle, slow drift): without it the forecast would lag.
+            var slope = 0.0
             var spread = 0.0
             var squares = 0.0
             var up = 0.0
@@ -144,7 +147,7 @@ public struct DeviceDetector: Sendable {
     static let cusumReference = 1.0
     /// The most one reading adds to the CUSUM, in standard deviations.
     static let cusumStep = 4.0
-    /// Residuals beyond this many standard deviations count as this many when the baseline learns.
+    /// A channel's baseline learns from readings within this many standard deviations of it.
     static let learningClip = 3.0
 
     public init(settings: Settings = Settings()) {
@@ -179,7 +182,18 @@ public struct DeviceDetector: Sendable {
 
     // MARK: Learning
 
-    private var levelWeight: Double { 1 - exp(-log(2) / max(settings.levelHalfLife, 1)) }
+    /// Brown's double exponential smoothing with one discount from the half-life, as Holt's
+    /// linear trend: the level corrects by `levelGain` of a forecast error, the slope by `slopeGain`.
+    private var discount: Double { exp(-log(2) / max(settings.levelHalfLife, 1)) }
+    private var levelGain: Double { 1 - discount * discount }
+    private var slopeGain: Double { (1 - discount) * (1 - discount) }
+
+    /// Moves the channel's forecast one reading on, corrected by the forecast error `e` (0 for a
+    /// reading the baseline must not learn from).
+    private func advance(_ channel: inout State.Channel, error e: Double) {
+        channel.level += channel.slope + levelGain * e
+        channel.slope += slopeGain * e
+    }
 
     private func learn(_ values: UnsafeBufferPointer<Double>, at time: Double?, state: inout State) {
         if let time {
@@ -190,19 +204,18 @@ public struct DeviceDetector: Sendable {
         if state.readings == 0 {
             for c in 0..<n { (state.channels[c].level, state.channels[c].last) = (values[c], values[c]) }
         } else {
-            let weight = levelWeight
-            // Residuals of the one-step prediction (the level before this reading), clipped
+            // Errors of the one-step forecast (before this reading), clipped
             // once there are enough to know the spread, so a glitch cannot teach the baseline.
             withUnsafeTemporaryAllocation(of: Double.self, capacity: n) { residual in
                 for c in 0..<n {
-                    var e = values[c] - state.channels[c].level
+                    var e = values[c] - (state.channels[c].level + state.channels[c].slope)
                     if state.residuals >= 30 {
                         let limit = 4 * (state.channels[c].squares / Double(state.residuals)).squareRoot()
                         if limit > 0 { e = min(max(e, -limit), limit) }
                     }
                     residual[c] = e
                     state.channels[c].squares += e * e
-                    state.channels[c].level += weight * e
+                    advance(&state.channels[c], error: e)
                     if values[c] == state.channels[c].last { state.channels[c].repeats += 1 }
                     state.channels[c].last = values[c]
                 }
@@ -294,7 +307,7 @@ public struct DeviceDetector: Sendable {
         // scratch[0..<n]: each channel's z; scratch[n..<2n]: its own largest surprise.
         for c in 0..<n {
             var channel = state.channels[c]
-            let z = (values[c] - channel.level) / channel.spread
+            let z = (values[c] - (channel.level + channel.slope)) / channel.spread
             scratch[c] = z
             // Surprises below 1.3 (|z| < 2) cannot matter against a threshold near 6: skip the erfc.
             var own = abs(z) > 2 ? Surprise.twoSided(z) : 0
@@ -332,17 +345,17 @@ public struct DeviceDetector: Sendable {
             verdict.detector = best.detector
             verdict.findings = findings(values, scratch: scratch, detector: best.detector, state: state)
         }
-        let wasOpen = state.openEpisode != nil
         track(&verdict, state: &state)
-        // The baseline stays where it was while an episode is open: the device may still be
-        // off, just less than the threshold.
-        guard !verdict.anomalous, !wasOpen else { return verdict }
-        let weight = levelWeight
-        let spreadWeight = weight / 10
+        // The baseline learns channel by channel, whatever the verdict: one frozen for a whole
+        // episode would fall behind a daily cycle and keep the episode open by itself.
+        let spreadWeight = (1 - discount) / 10
         for c in 0..<n {
-            let z = min(max(scratch[c], -Self.learningClip), Self.learningClip)
+            // A channel further off than `learningClip` teaches its baseline nothing (not even the
+            // trend, which a long fault would otherwise carry anywhere); every other reading does.
+            let z = scratch[c]
+            guard abs(z) <= Self.learningClip else { continue }
             let spread = state.channels[c].spread
-            state.channels[c].level += weight * z * spread
+            advance(&state.channels[c], error: z * spread)
             let variance = spread * spread
             state.channels[c].spread = (variance + spreadWeight * (z * z * variance - variance)).squareRoot()
         }
@@ -426,7 +439,7 @@ public struct DeviceDetector: Sendable {
                 own = .spike
             }
             return Finding(
-                channel: c, value: values[c], expected: channel.level, spread: channel.spread,
+                channel: c, value: values[c], expected: channel.level + channel.slope, spread: channel.spread,
                 sigmas: scratch[c], detector: own)
         }
     }

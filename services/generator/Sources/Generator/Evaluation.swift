@@ -74,8 +74,15 @@ package struct Evaluation: Sendable {
     private var seen = Set<String>()
     /// Episodes and pages, from each device's readings in the order they were scored.
     private(set) var episodes = EpisodeTally()
-    /// Each device's first and last reading time, for the device-days behind the false pages.
-    private var spans: [String: (first: String, last: String, readings: Int)] = [:]
+    /// The same, for the readings of each model alone (the fleet model judges devices still
+    /// learning their own normal, their own baseline the rest).
+    private(set) var episodesByModel: [String: EpisodeTally] = [:]
+    /// Each device's last reading time, and the seconds between a device's consecutive readings:
+    /// how many device-days the readings stand for.
+    private var lastSeen: [String: Double] = [:]
+    private var intervals: [Double] = []
+    /// Readings scored after a later reading of their device (a detector sees them out of time).
+    private(set) var outOfOrder = 0
 
     package init(attribution: Attribution? = nil) {
         self.attribution = attribution
@@ -131,10 +138,17 @@ package struct Evaluation: Sendable {
             duplicates += 1
             return
         }
-        episodes.add(
-            device: reading.deviceID, fault: truth.anomaly ? truth.kind ?? "unspecified" : nil, flagged: scored.anomaly)
-        let span = spans[reading.deviceID]
-        spans[reading.deviceID] = (span?.first ?? reading.ts, reading.ts, (span?.readings ?? 0) + 1)
+        let fault = truth.anomaly ? truth.kind ?? "unspecified" : nil
+        episodes.add(device: reading.deviceID, fault: fault, flagged: scored.anomaly)
+        episodesByModel[scored.model, default: EpisodeTally()].add(
+            device: reading.deviceID, fault: fault, flagged: scored.anomaly)
+        if let seconds = Timestamp.secondsSinceEpoch(reading.ts) {
+            if let last = lastSeen[reading.deviceID] {
+                if seconds > last { intervals.append(seconds - last) }
+                if seconds < last { outOfOrder += 1 }
+            }
+            lastSeen[reading.deviceID] = seconds
+        }
         switch (truth.anomaly, scored.anomaly) {
         case (true, true): overall.truePositives += 1
         case (true, false): overall.falseNegatives += 1
@@ -159,32 +173,30 @@ package struct Evaluation: Sendable {
         if truth.anomaly { kinds[truth.kind ?? "unspecified"] = counts } else { normal = counts }
     }
 
-    /// Device-days behind the readings: their count times the typical interval between two
-    /// readings of one device (each device's time span over its readings, the median device's).
-    var deviceDays: Double {
-        let intervals = spans.values.compactMap { span -> Double? in
-            guard span.readings > 1, let first = EventTime.parse(span.first), let last = EventTime.parse(span.last)
-            else { return nil }
-            return Double(last - first) / 1000 / Double(span.readings - 1)
-        }.sorted()
+    /// Device-days behind `readings`: their count times the median interval between two
+    /// readings of one device.
+    func deviceDays(readings: Int) -> Double {
         guard !intervals.isEmpty else { return 0 }
-        return Double(episodes.readings) * intervals[intervals.count / 2] / 86_400
+        let sorted = intervals.sorted()
+        return Double(readings) * sorted[sorted.count / 2] / 86_400
     }
 
-    /// The on-call view: episodes caught per kind, the median delay, false pages per device-day.
+    /// The on-call view: episodes caught per kind, the median delay, false pages per device-day;
+    /// then the same for each model's readings alone.
     var episodeLines: [String] {
         var tally = episodes
         tally.finish()
-        let days = deviceDays
-        var lines = [
-            """
-            episodes caught: \(tally.caught) of \(tally.episodes) (\(Self.format(Double(tally.caught) / Double(max(tally.episodes, 1))))), \
-            median delay \(tally.medianDelay.map { String(format: "%.1f", $0) } ?? "n/a") readings; \
-            false episodes: \(tally.falseEpisodes) in \(String(format: "%.1f", days)) device-days = \
-            \(days > 0 ? String(format: "%.3f", Double(tally.falseEpisodes) / days) : "n/a") per device-day
-            """,
-            "kind         episodes    caught  recall  median delay",
-        ]
+        var lines = ["episodes caught: " + Self.summary(tally, days: deviceDays(readings: tally.readings))]
+        if episodesByModel.count > 1 {
+            for (model, byModel) in episodesByModel.sorted(by: { $0.key < $1.key }) {
+                var modelTally = byModel
+                modelTally.finish()
+                lines.append(
+                    "  \(model) alone (\(modelTally.readings) readings): "
+                        + Self.summary(modelTally, days: deviceDays(readings: modelTally.readings)))
+            }
+        }
+        lines.append("kind         episodes    caught  recall  median delay")
         let order =
             AnomalyKind.allCases.map(\.rawValue) + tally.kinds.keys.filter { AnomalyKind(rawValue: $0) == nil }.sorted()
         for kind in order {
@@ -200,12 +212,21 @@ package struct Evaluation: Sendable {
         return lines
     }
 
+    private static func summary(_ tally: EpisodeTally, days: Double) -> String {
+        let recall = Self.format(tally.episodes == 0 ? .nan : Double(tally.caught) / Double(tally.episodes))
+        let delay = tally.medianDelay.map { String(format: "%.1f", $0) } ?? "n/a"
+        let rate = days > 0 ? String(format: "%.3f", Double(tally.falseEpisodes) / days) : "n/a"
+        return "\(tally.caught) of \(tally.episodes) (\(recall)), median delay \(delay) readings; false episodes: "
+            + "\(tally.falseEpisodes) in \(String(format: "%.1f", days)) device-days = \(rate) per device-day"
+    }
+
     package var report: String {
         var lines: [String] = []
         let anomalous = overall.truePositives + overall.falseNegatives
         lines.append(
             "evaluated \(evaluated) readings with truth (\(anomalous) anomalous); skipped \(skippedLogs) log lines, "
-                + "\(skippedWithoutTruth) readings without truth, \(duplicates) duplicates")
+                + "\(skippedWithoutTruth) readings without truth, \(duplicates) duplicates, "
+                + "\(outOfOrder) out of their device's time order")
         lines.append(
             "overall  precision \(Self.format(overall.precision))  recall \(Self.format(overall.recall))  "
                 + "F1 \(Self.format(overall.f1))  (TP \(overall.truePositives), FP \(overall.falsePositives), "

@@ -125,7 +125,7 @@ import Testing
                         model: "m", scoredAt: reading.ts))
             }
         }
-        #expect(abs(evaluation.deviceDays - 2) < 1e-9)
+        #expect(abs(evaluation.deviceDays(readings: 2 * 1440) - 2) < 1e-9)
         let report = evaluation.report
         #expect(report.contains("episodes caught: 1 of 2 (0.5000), median delay 1.0 readings"), "\(report)")
         #expect(report.contains("false episodes: 2 in 2.0 device-days = 1.000 per device-day"), "\(report)")

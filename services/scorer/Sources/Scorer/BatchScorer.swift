@@ -32,18 +32,11 @@ package struct BatchScorer {
         }
     }
 
-    /// One device's memory: what its detector has learned, and the episode open now.
-    struct DeviceMemory: Sendable {
-        var state = DeviceDetector.State(channels: SensorFeature.allCases.count)
-        var episodeID: String?
-    }
-
     let settings: ScorerSettings
-    let detector: DeviceDetector
     /// Every device this replica has scored, by device id (the topic's key, so the replica that
-    /// owns a partition holds its devices).
-    private(set) var devices: [String: DeviceMemory] = [:]
-    private var channelValues = [Double](repeating: 0, count: SensorFeature.allCases.count)
+    /// owns a partition holds its devices), learned over `deviceColumns`.
+    private(set) var devices: [String: DeviceJudge.Memory] = [:]
+    private var deviceColumns: [SensorFeature] = []
     private var writer = EventWriter(capacity: 512)
     private var features: FeatureMatrix
     private var scores: [Double] = []
@@ -53,7 +46,6 @@ package struct BatchScorer {
 
     package init(settings: ScorerSettings) {
         self.settings = settings
-        detector = DeviceDetector(settings: settings.detection)
         features = FeatureMatrix(columns: SensorFeature.allCases.count, capacity: settings.batchSize)
     }
 
@@ -104,45 +96,21 @@ package struct BatchScorer {
         model.score(features, into: &scores)
         outcome.inferenceTime = ContinuousClock.now - start
 
+        // A model over other features makes what devices learned meaningless: they learn anew.
+        if columns != deviceColumns { (devices, deviceColumns) = ([:], columns) }
+        let judge = DeviceJudge(detection: settings.detection, model: model)
         for (position, (reading, index, outOfRange)) in pending.enumerated() {
-            let forestScore = scores[position]
-            // The fleet model judges a device until it has learned its own normal: the range
-            // rule (the forest cannot score beyond its training range, so a single-sensor spike
-            // looks like the most extreme normal reading) and the forest's critical band.
-            let fleetFlagged = outOfRange || forestScore >= model.criticalCutPoint
-            var memory = devices[reading.deviceID] ?? DeviceMemory()
-            for (channel, feature) in SensorFeature.allCases.enumerated() {
-                channelValues[channel] = feature.value(of: reading)
-            }
-            let time =
-                memory.state.wantsTime(warmUp: detector.settings.warmUp) ? Timestamp.secondsSinceEpoch(reading.ts) : nil
-            let verdict = detector.judge(channelValues, at: time, fleetFlagged: fleetFlagged, state: &memory.state)
-
-            var scored: ScoredEvent
-            if verdict.learning {
-                let severity: Severity =
-                    outOfRange ? .critical : fleetFlagged ? model.severity(forScore: forestScore) : .none
-                scored = ScoredEvent(
-                    event: .reading(reading), score: forestScore, anomaly: verdict.anomalous, severity: severity,
-                    model: model.version, scoredAt: scoredAt)
-                if verdict.anomalous {
-                    scored.explanation = fleetExplanation(
-                        reading, model: model, columns: columns, outOfRange: outOfRange)
-                }
-                if outOfRange { outcome.outOfRange += 1 }
-            } else {
-                scored = ScoredEvent(
-                    event: .reading(reading), score: verdict.score, anomaly: verdict.anomalous,
-                    severity: verdict.severity, model: Self.baselineModel, scoredAt: scoredAt)
-                if verdict.anomalous { scored.explanation = Self.explanation(verdict) }
-            }
-            if verdict.anomalous {
-                if verdict.opened || memory.episodeID == nil { memory.episodeID = "\(reading.deviceID)/\(reading.id)" }
-                scored.episode = EpisodeMark(id: memory.episodeID!, phase: verdict.opened ? .opened : .continues)
-            }
-            if verdict.closedEpisode != nil { memory.episodeID = nil }
+            for column in 0..<columns.count { row[column] = features.values[position * columns.count + column] }
+            var memory = devices[reading.deviceID] ?? DeviceJudge.Memory(channels: columns.count)
+            let judgement = judge.judge(
+                row, readingID: reading.id, deviceID: reading.deviceID, time: Timestamp.secondsSinceEpoch(reading.ts),
+                fleet: .init(score: scores[position], outOfRange: outOfRange), memory: &memory)
             devices[reading.deviceID] = memory
-
+            if judgement.learning && outOfRange { outcome.outOfRange += 1 }
+            let scored = ScoredEvent(
+                event: .reading(reading), score: judgement.score, anomaly: judgement.anomaly,
+                severity: judgement.severity, model: judgement.model, scoredAt: scoredAt, episode: judgement.episode,
+                explanation: judgement.explanation)
             writer.reset()
             writer.write(scored)
             let key = batch[index].key
@@ -155,40 +123,6 @@ package struct BatchScorer {
         outcome.scored = pending.count
         classifyLogs(batch, classifier: models.log, scoredAt: scoredAt, into: &output, &outcome)
         return outcome
-    }
-
-    /// The `model` of verdicts from a device's own baseline: the detector's name and version.
-    static let baselineModel = "device_baseline@1"
-
-    /// A detector's verdict as the event's explanation: the channels by name.
-    static func explanation(_ verdict: DeviceDetector.Verdict) -> Explanation {
-        Explanation(
-            detector: verdict.detector?.rawValue ?? "unknown",
-            channels: verdict.findings.map { finding in
-                Explanation.Channel(
-                    name: SensorFeature.allCases[finding.channel].rawValue, value: finding.value,
-                    expected: finding.expected, spread: finding.spread, sigmas: finding.sigmas,
-                    detector: finding.detector.rawValue)
-            })
-    }
-
-    /// Why the fleet model flagged a reading of a device still learning its normal: each
-    /// feature against the middle of the fleet's training range (half its width as the spread),
-    /// the furthest first.
-    private func fleetExplanation(
-        _ reading: Reading, model: IsolationForest, columns: [SensorFeature], outOfRange: Bool
-    ) -> Explanation {
-        let detector: DetectorKind = outOfRange ? .range : .forest
-        guard let ranges = model.trainingRanges else { return Explanation(detector: detector.rawValue, channels: []) }
-        let channels = zip(columns, ranges).map { feature, range in
-            let expected = (range.lowerBound + range.upperBound) / 2
-            let spread = max((range.upperBound - range.lowerBound) / 2, .leastNonzeroMagnitude)
-            let value = feature.value(of: reading)
-            return Explanation.Channel(
-                name: feature.rawValue, value: value, expected: expected, spread: spread,
-                sigmas: (value - expected) / spread, detector: detector.rawValue)
-        }.sorted { abs($0.sigmas) > abs($1.sigmas) }
-        return Explanation(detector: detector.rawValue, channels: Array(channels.prefix(3)))
     }
 
     /// Scores the batch's log lines: the probability of critical, and `critical` from the

@@ -89,18 +89,64 @@ struct ScorerCommand: AsyncParsableCommand {
 
     struct Score: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Score every row of a CSV file: prints a header 'score' and one score per row, in input order.")
-        @Option(help: "Model artifact written by 'scorer train'.") var model: String
+            abstract: "Judge the rows of a CSV file as one device's readings, in order, exactly as the service would.",
+            discussion: """
+                The first --warm-up rows teach the device its own normal (the model judges them meanwhile); \
+                every later row is judged against it, in episodes. Prints a header and one line per row: \
+                score,anomaly,severity,episode,detector,channel,sigmas (episode: the row that opened it; \
+                detector, channel and sigmas: the top of the explanation, empty for a normal row).
+                """)
+        @Option(help: "Model artifact written by 'scorer train' (its features are the CSV's columns to judge).")
+        var model: String
         @Option(help: "CSV with a header line containing the model's feature columns.") var csv: String
+        @Option(
+            help:
+                "Seconds between two rows: the device's reading interval, which turns the per-day noise budget into a per-row one."
+        )
+        var interval = 60.0
+        @Option(name: .customLong("warm-up"), help: "Rows the device learns its normal from.")
+        var warmUp = ScorerSettings().detection.warmUp
+        @Option(name: .customLong("close-after"), help: "Normal rows in a row that close an episode.")
+        var closeAfter = ScorerSettings().detection.closeAfter
+        @Option(
+            name: .customLong("false-episodes-per-device-day"),
+            help: "The noise budget: false episodes a fault-free device may open per day.")
+        var budget = ScorerSettings().detection.falseEpisodesPerDeviceDay
+        @Option(name: .customLong("range-tolerance"), help: "The range rule's tolerance, as the service's.")
+        var rangeTolerance = ScorerSettings().rangeTolerance
+
+        func validate() throws {
+            guard interval > 0 else { throw ValidationError("--interval must be positive") }
+            guard warmUp >= 30 else { throw ValidationError("--warm-up must be at least 30") }
+            guard closeAfter >= 1 else { throw ValidationError("--close-after must be at least 1") }
+            guard budget > 0 else { throw ValidationError("--false-episodes-per-device-day must be positive") }
+        }
 
         func run() throws {
             let forest = try IsolationForest.load(path: model)
             let table = try CSVTable.read(path: csv, features: forest.featureNames, labelColumn: nil)
             var scores: [Double] = []
             forest.score(table.data, into: &scores)
-            var output = "score\n"
-            output.reserveCapacity(scores.count * 20)
-            for score in scores { output += "\(score)\n" }
+            let bounds = forest.trainingBounds(tolerance: rangeTolerance)
+            var detection = ScorerSettings().detection
+            (detection.warmUp, detection.closeAfter, detection.falseEpisodesPerDeviceDay) = (warmUp, closeAfter, budget)
+            detection.defaultInterval = interval
+            let judge = DeviceJudge(detection: detection, model: forest)
+            var memory = DeviceJudge.Memory(channels: table.data.columns)
+            var output = "score,anomaly,severity,episode,detector,channel,sigmas\n"
+            output.reserveCapacity(table.data.rows * 48)
+            for index in 0..<table.data.rows {
+                let row = Array(table.data.values[index * table.data.columns..<(index + 1) * table.data.columns])
+                let outOfRange = bounds.map { bounds in zip(row, bounds).contains { !$1.contains($0) } } ?? false
+                let judgement = judge.judge(
+                    row, readingID: "row\(index + 1)", deviceID: "csv", time: Double(index) * interval,
+                    fleet: .init(score: scores[index], outOfRange: outOfRange), memory: &memory)
+                let top = judgement.explanation?.channels.first
+                output += "\(judgement.score),\(judgement.anomaly ? 1 : 0),\(judgement.severity.rawValue),"
+                output += "\(judgement.episode?.id ?? ""),\(judgement.explanation?.detector ?? ""),\(top?.name ?? ""),"
+                output += top.map { String(format: "%.2f", $0.sigmas) } ?? ""
+                output += "\n"
+            }
             FileHandle.standardOutput.write(Data(output.utf8))
         }
     }

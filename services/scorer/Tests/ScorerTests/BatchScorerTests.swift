@@ -215,7 +215,7 @@ import Testing
             (0..<50).map { _ in next() } + (0..<3).map { _ in next(vibrationOffset: 0.02) }
                 + (0..<12).map { _ in next() }
                 + [next(vibrationOffset: 0.02)])
-        #expect(verdicts.allSatisfy { $0.model == BatchScorer.baselineModel })
+        #expect(verdicts.allSatisfy { $0.model == DeviceJudge.baselineModel })
         let anomalies = verdicts.filter(\.anomaly)
         #expect(anomalies.map(\.event.id) == ["r151", "r152", "r153", "r166"])
         #expect(anomalies.map { $0.episode?.phase } == [.opened, .continues, .continues, .opened])

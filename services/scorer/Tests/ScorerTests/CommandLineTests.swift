@@ -1,5 +1,6 @@
 // `scorer train`, `score`, `train-logs` and `classify` as a user runs them: the built binary on small files.
 import Foundation
+import Models
 import Testing
 
 @Suite(.ownThread) struct CommandLineTests {
@@ -58,11 +59,40 @@ import Testing
         let score = try scorer(["score", "--model", model, "--csv", try csv("a,b\n0.5,0.5\n40,40\n1.0,0.2\n")])
         #expect(score.status == 0, "\(score.stderr)")
         let lines = score.stdout.split(separator: "\n").map(String.init)
-        #expect(lines.first == "score")
-        let scores = lines.dropFirst().compactMap(Double.init)
+        #expect(lines.first == "score,anomaly,severity,episode,detector,channel,sigmas")
+        // Three rows are all warm-up: the model's own scores.
+        let scores = lines.dropFirst().compactMap { $0.split(separator: ",").first.flatMap { Double($0) } }
         #expect(scores.count == 3)
         #expect(scores[1] > scores[0] && scores[1] > scores[2])
         #expect(scores.allSatisfy { (0...1).contains($0) })
+    }
+
+    @Test func scoreJudgesTheRowsAsOneDevicesStreamWithEpisodesAndTheirReason() throws {
+        let model = temporaryPath("model.json")
+        #expect(
+            try scorer(["train", "--csv", try csv(trainingCSV), "--out", model, "--label-column", "label"]).status == 0)
+        var random = RandomSource(seed: 9)
+        var rows = ["a,b"]
+        for index in 0..<460 {
+            // b sits four of its standard deviations high for rows 431-440 (1-based): caught within four.
+            let shifted = (430..<440).contains(index)
+            let a = 1 + 0.1 * random.nextGaussian()
+            let b = 0.6 + 0.05 * random.nextGaussian() + (shifted ? 0.2 : 0)
+            rows.append(String(format: "%.4f,%.4f", a, b))
+        }
+        let score = try scorer(["score", "--model", model, "--csv", try csv(rows.joined(separator: "\n") + "\n")])
+        #expect(score.status == 0, "\(score.stderr)")
+        let lines = score.stdout.split(separator: "\n", omittingEmptySubsequences: false).dropFirst().map {
+            $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+        }
+        let flagged = lines.indices.filter { lines[$0].count == 7 && lines[$0][1] == "1" && $0 >= 400 }
+        #expect(flagged.first.map { (430...433).contains($0) } == true, "flagged rows \(flagged)")
+        #expect(flagged.allSatisfy { (430..<443).contains($0) }, "\(flagged)")
+        let first = try #require(flagged.first)
+        #expect(lines[first][3] == "csv/row\(first + 1)", "the episode is named after the row that opened it")
+        #expect(flagged.allSatisfy { lines[$0][3] == "csv/row\(first + 1)" }, "one episode")
+        #expect(lines[first][5] == "b")
+        #expect(["shift", "spike"].contains(lines[first][4]))
     }
 
     @Test func aBadRowIsReportedWithItsLineNumber() throws {

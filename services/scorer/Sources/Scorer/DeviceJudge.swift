@@ -1,0 +1,113 @@
+// One reading of one device judged as the scorer judges it, wherever it comes from (a Kafka
+// batch, or a CSV row of `scorer score`): by the fleet model while the device learns its own
+// normal, by its own baseline after, with the episode it belongs to and why it was flagged.
+import Events
+import Models
+
+package struct DeviceJudge: Sendable {
+    /// One device's memory: what its detector has learned, and the episode open now.
+    package struct Memory: Sendable {
+        package var state: DeviceDetector.State
+        /// `<device>/<id of the reading that opened it>`: the same on every redelivery.
+        package var episodeID: String?
+
+        package init(channels: Int) {
+            state = DeviceDetector.State(channels: channels)
+        }
+    }
+
+    /// What the fleet model made of a reading: its forest score, and whether a feature lies
+    /// beyond the training range by more than the tolerance.
+    package struct FleetView: Sendable {
+        package var score: Double
+        package var outOfRange: Bool
+
+        package init(score: Double, outOfRange: Bool) {
+            (self.score, self.outOfRange) = (score, outOfRange)
+        }
+    }
+
+    /// The verdict in the shape of a scored event's fields.
+    package struct Judgement: Sendable, Equatable {
+        package var anomaly: Bool
+        package var severity: Severity
+        package var score: Double
+        package var model: String
+        package var episode: EpisodeMark?
+        package var explanation: Explanation?
+        /// Judged by the fleet model because the device is still learning.
+        package var learning: Bool
+    }
+
+    /// The `model` of verdicts from a device's own baseline: the detector's name and version.
+    package static let baselineModel = "device_baseline@1"
+
+    package let detector: DeviceDetector
+    package let model: IsolationForest
+
+    package init(detection: DeviceDetector.Settings, model: IsolationForest) {
+        detector = DeviceDetector(settings: detection)
+        self.model = model
+    }
+
+    /// Judges `row` (the model's features, in its order) of reading `readingID` of `deviceID`,
+    /// taken at `ts` (RFC 3339; parsed only when the detector wants the time).
+    package func judge(
+        _ row: [Double], readingID: String, deviceID: String, time: @autoclosure () -> Double?, fleet: FleetView,
+        memory: inout Memory
+    ) -> Judgement {
+        // The fleet model judges a device until it has learned its own normal: the range rule
+        // (the forest cannot score beyond its training range, so a single-sensor spike looks
+        // like the most extreme normal reading) and the forest's critical band.
+        let fleetFlagged = fleet.outOfRange || fleet.score >= model.criticalCutPoint
+        let wanted = memory.state.wantsTime(warmUp: detector.settings.warmUp) ? time() : nil
+        let verdict = detector.judge(row, at: wanted, fleetFlagged: fleetFlagged, state: &memory.state)
+
+        var judgement: Judgement
+        if verdict.learning {
+            judgement = Judgement(
+                anomaly: verdict.anomalous,
+                severity: fleet.outOfRange ? .critical : fleetFlagged ? model.severity(forScore: fleet.score) : .none,
+                score: fleet.score, model: model.version, learning: true)
+            if verdict.anomalous { judgement.explanation = fleetExplanation(row, outOfRange: fleet.outOfRange) }
+        } else {
+            judgement = Judgement(
+                anomaly: verdict.anomalous, severity: verdict.severity, score: verdict.score,
+                model: Self.baselineModel, learning: false)
+            if verdict.anomalous { judgement.explanation = explanation(verdict) }
+        }
+        if verdict.anomalous {
+            if verdict.opened || memory.episodeID == nil { memory.episodeID = "\(deviceID)/\(readingID)" }
+            judgement.episode = memory.episodeID.map { EpisodeMark(id: $0, phase: verdict.opened ? .opened : .continues) }
+        }
+        if verdict.closedEpisode != nil { memory.episodeID = nil }
+        return judgement
+    }
+
+    /// A detector's verdict as an explanation: the channels by the model's feature names.
+    private func explanation(_ verdict: DeviceDetector.Verdict) -> Explanation {
+        Explanation(
+            detector: verdict.detector?.rawValue ?? "unknown",
+            channels: verdict.findings.map { finding in
+                Explanation.Channel(
+                    name: model.featureNames[finding.channel], value: finding.value, expected: finding.expected,
+                    spread: finding.spread, sigmas: finding.sigmas, detector: finding.detector.rawValue)
+            })
+    }
+
+    /// Why the fleet model flagged a reading of a device still learning its normal: each
+    /// feature against the middle of the fleet's training range (half its width as the spread),
+    /// the furthest first.
+    private func fleetExplanation(_ row: [Double], outOfRange: Bool) -> Explanation {
+        let detector: DetectorKind = outOfRange ? .range : .forest
+        guard let ranges = model.trainingRanges else { return Explanation(detector: detector.rawValue, channels: []) }
+        let channels = zip(zip(model.featureNames, row), ranges).map { feature, range in
+            let expected = (range.lowerBound + range.upperBound) / 2
+            let spread = max((range.upperBound - range.lowerBound) / 2, .leastNonzeroMagnitude)
+            return Explanation.Channel(
+                name: feature.0, value: feature.1, expected: expected, spread: spread,
+                sigmas: (feature.1 - expected) / spread, detector: detector.rawValue)
+        }.sorted { abs($0.sigmas) > abs($1.sigmas) }
+        return Explanation(detector: detector.rawValue, channels: Array(channels.prefix(3)))
+    }
+}
