@@ -107,6 +107,12 @@ public struct DeviceDetector: Sendable {
             var repeats = 0
             /// −log10 of the chance a normal reading repeats the last one exactly.
             var repeatSurprise = 0.0
+            /// While learning: the last forecast error and the sum of products of consecutive ones.
+            var lastError = 0.0
+            var lagProducts = 0.0
+            /// What the CUSUM multiplies a standardised error by: less than 1 when errors follow
+            /// each other (a smoothed sensor), whose runs to one side are then no surprise.
+            var chartScale = 1.0
         }
 
         struct Thresholds: Sendable {
@@ -215,6 +221,8 @@ public struct DeviceDetector: Sendable {
                     }
                     residual[c] = e
                     state.channels[c].squares += e * e
+                    state.channels[c].lagProducts += e * state.channels[c].lastError
+                    state.channels[c].lastError = e
                     advance(&state.channels[c], error: e)
                     if values[c] == state.channels[c].last { state.channels[c].repeats += 1 }
                     state.channels[c].last = values[c]
@@ -245,6 +253,11 @@ public struct DeviceDetector: Sendable {
             // Laplace's rule: a channel that never repeated still may, once in readings+1.
             let repeatChance = Double(state.channels[c].repeats + 1) / Double(state.readings + 1)
             state.channels[c].repeatSurprise = repeatChance > 0.5 ? 0 : -log10(repeatChance)
+            // Errors correlated with their predecessor (lag-1 ρ) make a sum of n of them vary
+            // (1+ρ)/(1−ρ) times as much as independent ones: the chart's step shrinks to match.
+            let squares = state.channels[c].squares
+            let rho = squares > 0 ? min(max(state.channels[c].lagProducts / squares, 0), 0.9) : 0
+            state.channels[c].chartScale = ((1 - rho) / (1 + rho)).squareRoot()
         }
         // The correlation of the residuals, shrunk 5% towards independence so it always
         // factors, then its Cholesky factor for T².
@@ -315,7 +328,7 @@ public struct DeviceDetector: Sendable {
             // One reading adds at most `cusumStep` (a spike is the single-reading test's to
             // see, and must not leave the chart high), and the chart is capped just above its
             // limit, so it falls back within two readings once a shift is over.
-            let step = min(max(z, -Self.cusumStep), Self.cusumStep)
+            let step = min(max(z * channel.chartScale, -Self.cusumStep), Self.cusumStep)
             channel.up = min(max(0, channel.up + step - k), cap)
             channel.down = min(max(0, channel.down - step - k), cap)
             let chart = max(channel.up, channel.down)
