@@ -4,6 +4,7 @@
 // fired than the digest threshold. Nothing is dropped: every alert is counted in a message
 // and its position is carried along, so its offset is stored only once that message is out.
 import Events
+import Foundation
 
 /// One anomalous event as the notifier needs it.
 struct AnomalyAlert: Sendable, Equatable {
@@ -19,6 +20,11 @@ struct AnomalyAlert: Sendable, Equatable {
     var model: String
     /// Readings: the three values; logs: the line (as sent, at most 8 KiB).
     var detail: String
+    /// Why the scorer flagged it: the detector, then the channels against the device's normal
+    /// ("vibration 0.0500 g, expected 0.0200 ± 0.0030 (10.0σ)"); nil when the scorer gave none.
+    var why: String?
+    /// The device's episode it belongs to.
+    var episode: String?
 
     init(_ scored: ScoredEvent) {
         id = scored.event.id
@@ -26,6 +32,8 @@ struct AnomalyAlert: Sendable, Equatable {
         score = scored.score
         severity = scored.severity
         model = scored.model
+        why = scored.explanation.map(Self.describe)
+        episode = scored.episode?.id
         switch scored.event {
         case .reading(let reading):
             kind = .reading
@@ -36,6 +44,24 @@ struct AnomalyAlert: Sendable, Equatable {
             subject = log.source
             detail = log.message
         }
+    }
+}
+
+extension AnomalyAlert {
+    /// Units of the default profile's channels; other channels are shown bare.
+    static let units = ["temperature": " °C", "pressure": " hPa", "vibration": " g"]
+
+    /// "shift: pressure 1022 hPa, expected 1010 ± 3 (4.0σ); vibration ..." (at most three channels).
+    static func describe(_ explanation: Explanation) -> String {
+        let channels = explanation.channels.prefix(3).map { channel in
+            // As many decimals as the spread needs for two significant digits.
+            let decimals = channel.spread > 0 ? min(max(1 - Int(log10(channel.spread).rounded(.down)), 0), 6) : 2
+            let unit = units[channel.name] ?? ""
+            func number(_ value: Double) -> String { String(format: "%.\(decimals)f", value) }
+            return "\(channel.name) \(number(channel.value))\(unit), expected \(number(channel.expected)) ± "
+                + "\(number(channel.spread))\(unit) (\(String(format: "%.1f", channel.sigmas))σ)"
+        }
+        return "\(explanation.detector): " + (channels.isEmpty ? "no channel named" : channels.joined(separator: "; "))
     }
 }
 

@@ -88,7 +88,9 @@ struct MessageRenderer: Sendable {
             ? "*\(group.samples.count == group.count ? "Lines" : "First lines")*\n"
                 + group.samples.map { "```\(mrkdwnEscaped($0).replacingOccurrences(of: "```", with: "'''"))```" }
                 .joined(separator: "\n")
-            : "*Worst reading* (`\(mrkdwnEscaped(group.worst.id))`, \(group.worst.ts))\n\(group.worst.detail)"
+            : (group.worst.why.map { "*Why*\n\(mrkdwnEscaped($0))\n" } ?? "")
+                + "*Worst reading* (`\(mrkdwnEscaped(group.worst.id))`, \(group.worst.ts))\n\(group.worst.detail)"
+                + (group.worst.episode.map { "\nEpisode `\(mrkdwnEscaped($0))`" } ?? "")
         return SlackMessage(
             channel: channel, text: headline,
             blocks: [

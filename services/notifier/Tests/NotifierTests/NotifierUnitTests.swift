@@ -181,6 +181,25 @@ private func at(_ offset: Int64, _ partition: KafkaTopicPartition = partition0) 
         #expect(fine?.templates.logs == "{lines} from {subject}")
     }
 
+    @Test func aMessageSaysWhyTheWorstReadingFiredAgainstTheDevicesOwnNormal() throws {
+        var scored = anomaly("edge-5", score: 0.7, severity: .warning)
+        scored.episode = EpisodeMark(id: "edge-5/r151", phase: .opened)
+        scored.explanation = Explanation(
+            detector: "spike",
+            channels: [
+                .init(name: "vibration", value: 0.05, expected: 0.02, spread: 0.003, sigmas: 10, detector: "spike"),
+                .init(name: "pressure", value: 1022, expected: 1010.2, spread: 3.1, sigmas: 3.8, detector: "shift"),
+            ])
+        let message = MessageRenderer(templates: MessageTemplates()).message(
+            for: .group(AlertGroup(AnomalyAlert(scored)), channel: "#a", window: .seconds(60)))
+        let text = String(decoding: message.json(), as: UTF8.self)
+        #expect(
+            text.contains(
+                "spike: vibration 0.0500 g, expected 0.0200 ± 0.0030 g (10.0σ); pressure 1022.0 hPa, expected 1010.2 ± 3.1 hPa (3.8σ)"
+            ), "\(text)")
+        #expect(text.contains("edge-5/r151"))
+    }
+
     @Test func theDefaultHeadlineReadsLikeTheIssueAsksFor() {
         var group = AlertGroup(AnomalyAlert(anomaly("edge-3", score: 0.81)))
         for offset in 0..<12 {

@@ -78,7 +78,9 @@ package struct DeviceJudge: Sendable {
         }
         if verdict.anomalous {
             if verdict.opened || memory.episodeID == nil { memory.episodeID = "\(deviceID)/\(readingID)" }
-            judgement.episode = memory.episodeID.map { EpisodeMark(id: $0, phase: verdict.opened ? .opened : .continues) }
+            judgement.episode = memory.episodeID.map {
+                EpisodeMark(id: $0, phase: verdict.opened ? .opened : .continues)
+            }
         }
         if verdict.closedEpisode != nil { memory.episodeID = nil }
         return judgement
