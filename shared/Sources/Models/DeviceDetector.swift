@@ -156,8 +156,19 @@ public struct DeviceDetector: Sendable {
     /// A channel's baseline learns from readings within this many standard deviations of it.
     static let learningClip = 3.0
 
+    /// Brown's double exponential smoothing with one discount from the half-life, as Holt's
+    /// linear trend: the level corrects by `levelGain` of a forecast error, the slope by
+    /// `slopeGain`; the spread follows ten times slower.
+    private let levelGain: Double
+    private let slopeGain: Double
+    private let spreadWeight: Double
+
     public init(settings: Settings = Settings()) {
         self.settings = settings
+        let discount = exp(-log(2) / max(settings.levelHalfLife, 1))
+        levelGain = 1 - discount * discount
+        slopeGain = (1 - discount) * (1 - discount)
+        spreadWeight = (1 - discount) / 10
     }
 
     /// Judges one reading of `values` (one per channel, the state's channel count), taken at
@@ -187,12 +198,6 @@ public struct DeviceDetector: Sendable {
     }
 
     // MARK: Learning
-
-    /// Brown's double exponential smoothing with one discount from the half-life, as Holt's
-    /// linear trend: the level corrects by `levelGain` of a forecast error, the slope by `slopeGain`.
-    private var discount: Double { exp(-log(2) / max(settings.levelHalfLife, 1)) }
-    private var levelGain: Double { 1 - discount * discount }
-    private var slopeGain: Double { (1 - discount) * (1 - discount) }
 
     /// Moves the channel's forecast one reading on, corrected by the forecast error `e` (0 for a
     /// reading the baseline must not learn from).
@@ -361,7 +366,6 @@ public struct DeviceDetector: Sendable {
         track(&verdict, state: &state)
         // The baseline learns channel by channel, whatever the verdict: one frozen for a whole
         // episode would fall behind a daily cycle and keep the episode open by itself.
-        let spreadWeight = (1 - discount) / 10
         for c in 0..<n {
             // A channel further off than `learningClip` teaches its baseline nothing (not even the
             // trend, which a long fault would otherwise carry anywhere); every other reading does.

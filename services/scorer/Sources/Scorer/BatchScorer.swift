@@ -40,7 +40,9 @@ package struct BatchScorer {
     private var writer = EventWriter(capacity: 512)
     private var features: FeatureMatrix
     private var scores: [Double] = []
-    private var pending: [(reading: Reading, message: Int, outOfRange: Bool)] = []
+    /// The batch's readings: where each came from, and for a device still learning its normal,
+    /// its row in `features` (the fleet model scores only those) and the range rule's verdict.
+    private var pending: [(reading: Reading, message: Int, forestRow: Int?, outOfRange: Bool)] = []
     private var pendingLogs: [(log: LogEvent, message: Int)] = []
     private var probabilities: [Double] = []
 
@@ -63,6 +65,8 @@ package struct BatchScorer {
         var row = [Double](repeating: 0, count: columns.count)
         // Worked out once per batch: the per-reading check is then a few comparisons.
         let bounds = model.trainingBounds(tolerance: settings.rangeTolerance)
+        // A model over other features makes what devices learned meaningless: they learn anew.
+        if columns != deviceColumns { (devices, deviceColumns) = ([:], columns) }
 
         for (index, message) in batch.enumerated() {
             guard let value = message.value, !value.isEmpty else {
@@ -74,6 +78,11 @@ package struct BatchScorer {
             do {
                 switch try EventCodec.decodeInbound(value) {
                 case .reading(let reading):
+                    // A device that knows its own normal is judged by it alone: no forest.
+                    guard devices[reading.deviceID]?.state.isLearning ?? true else {
+                        pending.append((reading, index, nil, false))
+                        continue
+                    }
                     for (column, feature) in columns.enumerated() { row[column] = feature.value(of: reading) }
                     features.append(row: row)
                     var outOfRange = false
@@ -83,7 +92,7 @@ package struct BatchScorer {
                             break
                         }
                     }
-                    pending.append((reading, index, outOfRange))
+                    pending.append((reading, index, features.rows - 1, outOfRange))
                 case .log(let log):
                     pendingLogs.append((log, index))
                 }
@@ -93,19 +102,20 @@ package struct BatchScorer {
         }
 
         let start = ContinuousClock.now
-        model.score(features, into: &scores)
+        if features.rows > 0 { model.score(features, into: &scores) }
         outcome.inferenceTime = ContinuousClock.now - start
 
-        // A model over other features makes what devices learned meaningless: they learn anew.
-        if columns != deviceColumns { (devices, deviceColumns) = ([:], columns) }
         let judge = DeviceJudge(detection: settings.detection, model: model)
-        for (position, (reading, index, outOfRange)) in pending.enumerated() {
-            for column in 0..<columns.count { row[column] = features.values[position * columns.count + column] }
-            var memory = devices[reading.deviceID] ?? DeviceJudge.Memory(channels: columns.count)
+        for (reading, index, forestRow, outOfRange) in pending {
+            for (column, feature) in columns.enumerated() { row[column] = feature.value(of: reading) }
+            // A device that starts learning again within the batch (an episode became its new
+            // normal) has no forest score for the rest of it: the fleet model does not flag them.
+            let fleet = DeviceJudge.FleetView(score: forestRow.map { scores[$0] } ?? 0, outOfRange: outOfRange)
+            // Judged in place: a copy out of the dictionary would copy the device's arrays too.
             let judgement = judge.judge(
                 row, readingID: reading.id, deviceID: reading.deviceID, time: Timestamp.secondsSinceEpoch(reading.ts),
-                fleet: .init(score: scores[position], outOfRange: outOfRange), memory: &memory)
-            devices[reading.deviceID] = memory
+                fleet: fleet,
+                memory: &devices[reading.deviceID, default: DeviceJudge.Memory(channels: columns.count)])
             if judgement.learning && outOfRange { outcome.outOfRange += 1 }
             let scored = ScoredEvent(
                 event: .reading(reading), score: judgement.score, anomaly: judgement.anomaly,

@@ -29,9 +29,16 @@ struct PipelineBenchmark: AsyncParsableCommand {
         1000
     @Option(name: .customLong("batches-in-flight"), help: "Batches awaiting acknowledgement, for both pipelines.")
     var batchesInFlight = ScorerSettings().batchesInFlight
+    @Option(
+        help: """
+            Devices the readings come from. Each learns its own normal over its first --warm-up (400) readings, \
+            judged by the fleet model meanwhile: few devices measure the steady state, many the learning.
+            """)
+    var devices = 500
 
     func validate() throws {
         guard (0...1).contains(logFraction) else { throw ValidationError("--log-fraction must be within 0...1") }
+        guard devices >= 1 else { throw ValidationError("--devices must be at least 1") }
     }
 
     func run() async throws {
@@ -47,20 +54,22 @@ struct PipelineBenchmark: AsyncParsableCommand {
         kafka.bootstrapServers = cluster.bootstrapServers
         kafka.properties["session.timeout.ms"] = "6000"
 
-        // The input: readings from 500 devices, about 1% of them far off normal, and log
+        // The input: readings from --devices devices, about 1% of them far off normal, and log
         // lines from 50 sources (about a third critical) mixed in at --log-fraction.
         let producer = try KafkaProducer(configuration: KafkaProducerConfiguration(kafka: kafka), logger: logger)
         var batch = KafkaProducerBatch(capacity: 10_000)
         for start in stride(from: 0, to: readings, by: 10_000) {
             batch.removeAll()
             for index in start..<min(readings, start + 10_000) {
-                let event = Self.event(index, logFraction: logFraction)
+                let event = Self.event(index, logFraction: logFraction, devices: devices)
                 batch.append(topic: Topic.readings, key: event.key, value: EventWriter.encode(event))
             }
             _ = try await producer.send(batch)
         }
         await producer.shutdown()
-        let mix = logFraction > 0 ? String(format: " (%.0f%% log lines)", logFraction * 100) : ""
+        let mix =
+            (logFraction > 0 ? String(format: " (%.0f%% log lines)", logFraction * 100) : "")
+            + ", \(devices) devices"
         Bench.say("loaded \(readings) events\(mix); RSS \(Bench.residentMegabytes()) MiB")
 
         let passthrough = try await measurePassthrough(kafka: kafka, logger: logger)
@@ -108,7 +117,7 @@ struct PipelineBenchmark: AsyncParsableCommand {
     }
 
     /// Event `index` of the benchmark's stream.
-    static func event(_ index: Int, logFraction: Double) -> InboundEvent {
+    static func event(_ index: Int, logFraction: Double, devices: Int) -> InboundEvent {
         // Spread evenly: a log line wherever the running count of logs steps up.
         let isLog = Int(Double(index + 1) * logFraction) > Int(Double(index) * logFraction)
         if isLog {
@@ -121,7 +130,7 @@ struct PipelineBenchmark: AsyncParsableCommand {
         let spike = index % 100 == 0
         return .reading(
             Reading(
-                id: EventID.generate(), ts: Timestamp.now(), deviceID: "device-\(index % 500)",
+                id: EventID.generate(), ts: Timestamp.now(), deviceID: "device-\(index % devices)",
                 temperature: spike ? 80 : row[row.startIndex], pressure: row[row.startIndex + 1],
                 vibration: spike ? 0.7 : row[row.startIndex + 2]))
     }
@@ -205,7 +214,7 @@ struct PipelineBenchmark: AsyncParsableCommand {
         let models = BatchScorer.Models(
             sensor: model, columns: columns, log: try LogClassifier.load(path: settings.logModelPath))
         let messages = (0..<batchSize).map { index in
-            let event = Self.event(index, logFraction: logFraction)
+            let event = Self.event(index, logFraction: logFraction, devices: devices)
             return KafkaConsumerMessage(
                 topic: Topic.readings, partition: 0, offset: Int64(index), key: ArraySlice(event.key.utf8),
                 value: ArraySlice(EventWriter.encode(event)))
