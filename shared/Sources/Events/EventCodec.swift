@@ -47,7 +47,7 @@ public enum EventCodec {
         guard let nested = try index.object(.episode, "episode", optional: true, as: EpisodeField.self) else {
             return nil
         }
-        let id = try nested.string(.id, "episode.id", maxBytes: InboundEvent.maxIDBytes * 2)
+        let id = try nested.string(.id, "episode.id", maxBytes: EpisodeMark.maxIDBytes)
         let phase = try nested.withString(.phase, "episode.phase") { bytes in
             EpisodeMark.Phase(rawValue: String(decoding: bytes.assumingMemoryBound(to: UInt8.self), as: UTF8.self))
         }
@@ -75,6 +75,28 @@ public enum EventCodec {
 
     public static func decodeScored(_ bytes: some Collection<UInt8>) throws(EventError) -> ScoredEvent {
         try withContiguousBytes(bytes) { (raw) throws(EventError) in try decodeScored(raw) }
+    }
+
+    /// Decodes a value of the `anomalies` topic: a scored event, or an episode's end
+    /// (`"kind": "episode_closed"` with `device_id`, `episode_id` and `scored_at`).
+    public static func decodeAnomaly(_ bytes: UnsafeRawBufferPointer) throws(EventError) -> AnomalyTopicEvent {
+        let index = try FieldIndex<TopLevelField>(document: bytes)
+        try checkSchema(index)
+        guard try kind(index, allowed: [.reading, .log, .episodeClosed]) == .episodeClosed else {
+            return .scored(try decodeScored(bytes))
+        }
+        let id = try index.string(.id, "id", maxBytes: EpisodeMark.maxIDBytes + "/closed".utf8.count)
+        let closed = EpisodeClosed(
+            ts: try index.timestamp(.ts, "ts"),
+            deviceID: try index.string(.deviceID, "device_id", maxBytes: Reading.maxDeviceIDBytes),
+            episodeID: try index.string(.episodeID, "episode_id", maxBytes: EpisodeMark.maxIDBytes),
+            scoredAt: try index.timestamp(.scoredAt, "scored_at"))
+        guard closed.id == id else { throw .invalid("id", "must be the episode id followed by /closed") }
+        return .episodeClosed(closed)
+    }
+
+    public static func decodeAnomaly(_ bytes: some Collection<UInt8>) throws(EventError) -> AnomalyTopicEvent {
+        try withContiguousBytes(bytes) { (raw) throws(EventError) in try decodeAnomaly(raw) }
     }
 
     /// Decodes a value of a `<topic>.dlq` topic. The optional `"payload"` text is a
@@ -175,7 +197,7 @@ public enum EventCodec {
     static let maxNameBytes = 256
 
     private enum Kind {
-        case reading, log, deadLetter
+        case reading, log, deadLetter, episodeClosed
     }
 
     private static let inboundKinds: [Kind] = [.reading, .log]
@@ -196,10 +218,15 @@ public enum EventCodec {
             if bytes.equals("reading") { return .reading }
             if bytes.equals("log") { return .log }
             if bytes.equals("dead_letter") { return .deadLetter }
+            if bytes.equals("episode_closed") { return .episodeClosed }
             return nil
         }
         guard let kind, allowed.contains(kind) else {
-            let expected = allowed == [.deadLetter] ? "\"dead_letter\"" : "\"reading\" or \"log\""
+            let expected =
+                allowed == [.deadLetter]
+                ? "\"dead_letter\""
+                : allowed.contains(.episodeClosed)
+                    ? "\"reading\", \"log\" or \"episode_closed\"" : "\"reading\" or \"log\""
             throw EventError(code: .unknownKind, field: "kind", message: "unsupported kind; expected \(expected)")
         }
         return kind
@@ -231,7 +258,7 @@ public enum EventCodec {
             let message = try index.string(.message, "message", maxBytes: LogEvent.maxMessageBytes, allowEmpty: true)
             let level = try index.optionalString(.level, "level", maxBytes: LogEvent.maxLevelBytes)
             return .log(LogEvent(id: id, ts: ts, source: source, message: message, level: level))
-        case .deadLetter:
+        case .deadLetter, .episodeClosed:
             // Callers pass only inbound kinds; kept as an error rather than a trap all the same.
             throw EventError(
                 code: .unknownKind, field: "kind", message: "unsupported kind; expected \"reading\" or \"log\"")
@@ -266,7 +293,7 @@ enum TopLevelField: Int, FieldName {
     case schema, kind, id, ts
     case deviceID, temperature, pressure, vibration, truth
     case source, message, level
-    case score, anomaly, severity, model, scoredAt, episode, explanation
+    case score, anomaly, severity, model, scoredAt, episode, explanation, episodeID
     case reasonCode, reason, rejectedBy, keyBase64, payloadBase64
 
     var slot: Int { rawValue }
@@ -328,7 +355,13 @@ enum TopLevelField: Int, FieldName {
                 return nil
             }
         case 10:
-            if k.equals("key_base64") { self = .keyBase64 } else { return nil }
+            if k.equals("key_base64") {
+                self = .keyBase64
+            } else if k.equals("episode_id") {
+                self = .episodeID
+            } else {
+                return nil
+            }
         case 11:
             if k.equals("temperature") {
                 self = .temperature

@@ -45,6 +45,14 @@ public struct EventWriter: Sendable {
         json.raw("}")
     }
 
+    public mutating func write(_ event: EpisodeClosed) {
+        header(kind: "{\"schema\":1,\"kind\":\"episode_closed\"", id: event.id, ts: event.ts)
+        json.member(",\"device_id\":", event.deviceID)
+        json.member(",\"episode_id\":", event.episodeID)
+        json.member(",\"scored_at\":", event.scoredAt)
+        json.raw("}")
+    }
+
     private mutating func write(_ explanation: Explanation) {
         json.member(",\"explanation\":{\"detector\":", explanation.detector)
         json.raw(",\"channels\":[")
@@ -130,6 +138,12 @@ public struct EventWriter: Sendable {
 
     public static func encode(_ event: ScoredEvent) -> [UInt8] {
         var writer = EventWriter(capacity: 320)
+        writer.write(event)
+        return writer.bytes
+    }
+
+    public static func encode(_ event: EpisodeClosed) -> [UInt8] {
+        var writer = EventWriter(capacity: 256)
         writer.write(event)
         return writer.bytes
     }

@@ -145,6 +145,32 @@ public struct ScoredEvent: Sendable, Equatable {
     }
 }
 
+/// A value of the `anomalies` topic besides scored events: a device's episode is over, because
+/// the device has been normal for the scorer's `--close-after` readings (or the episode lasted
+/// so long that it became the device's new normal). The notifier can resolve what it sent.
+public struct EpisodeClosed: Sendable, Equatable {
+    /// `<episode id>/closed`: the same on every redelivery.
+    public var id: String
+    /// The time of the reading that closed it.
+    public var ts: String
+    public var deviceID: String
+    /// The id every anomaly of the episode carried (`EpisodeMark.id`).
+    public var episodeID: String
+    /// RFC 3339 timestamp of scoring (JSON `"scored_at"`).
+    public var scoredAt: String
+
+    public init(ts: String, deviceID: String, episodeID: String, scoredAt: String) {
+        id = episodeID + "/closed"
+        (self.ts, self.deviceID, self.episodeID, self.scoredAt) = (ts, deviceID, episodeID, scoredAt)
+    }
+}
+
+/// What the `anomalies` topic carries.
+public enum AnomalyTopicEvent: Sendable, Equatable {
+    case scored(ScoredEvent)
+    case episodeClosed(EpisodeClosed)
+}
+
 /// Which fault episode of its device an anomalous reading belongs to: consecutive anomalous
 /// readings are one episode until the device has been normal for a while.
 public struct EpisodeMark: Sendable, Equatable {
@@ -157,6 +183,8 @@ public struct EpisodeMark: Sendable, Equatable {
 
     /// Stable across redeliveries: the device and the id of the reading that opened it.
     public var id: String
+    /// A device id, `/` and a reading id at their longest.
+    public static let maxIDBytes = Reading.maxDeviceIDBytes + 1 + InboundEvent.maxIDBytes
     public var phase: Phase
 
     public init(id: String, phase: Phase) {

@@ -86,6 +86,27 @@ struct RoundTripTests {
         #expect(throws: EventError.self) { try EventCodec.decodeScored(Array(wrong.utf8)) }
     }
 
+    @Test func theAnomaliesTopicCarriesScoredEventsAndEpisodeEnds() throws {
+        let closed = EpisodeClosed(
+            ts: sampleTS, deviceID: "edge-7", episodeID: "edge-7/r151", scoredAt: "2026-11-21T07:04:51.001Z")
+        #expect(closed.id == "edge-7/r151/closed")
+        let bytes = EventWriter.encode(closed)
+        #expect(
+            String(decoding: bytes, as: UTF8.self)
+                == #"{"schema":1,"kind":"episode_closed","id":"edge-7/r151/closed","ts":"2026-11-21T07:04:50.123Z","#
+                + #""device_id":"edge-7","episode_id":"edge-7/r151","scored_at":"2026-11-21T07:04:51.001Z"}"#)
+        #expect(try EventCodec.decodeAnomaly(bytes) == .episodeClosed(closed))
+        let scored = ScoredEvent(
+            event: .reading(sampleReading()), score: 0.7, anomaly: true, severity: .warning, model: "m@1",
+            scoredAt: sampleTS)
+        #expect(try EventCodec.decodeAnomaly(EventWriter.encode(scored)) == .scored(scored))
+        // Elsewhere an episode's end is no event at all.
+        #expect(throws: EventError.self) { try EventCodec.decodeScored(bytes) }
+        let forged = String(decoding: bytes, as: UTF8.self).replacingOccurrences(
+            of: #""id":"edge-7/r151/closed""#, with: #""id":"x""#)
+        #expect(throws: EventError.self) { try EventCodec.decodeAnomaly(Array(forged.utf8)) }
+    }
+
     @Test func scoredEventExtendsTheInboundObject() {
         let scored = ScoredEvent(
             event: .log(sampleLog(level: nil)), score: 0.5, anomaly: false, severity: .none,

@@ -40,6 +40,8 @@ package struct NotifierMetrics: Sendable {
             event was unreadable).
             """,
             "alertron_notifier_webhook_requests_total": "Requests to POST /v1/alertmanager, by HTTP status code.",
+            "alertron_notifier_episodes_closed_total":
+                "Devices' episodes the scorer announced over (read from anomalies; no Slack message yet).",
         ])
         catalog.durationBuckets["alertron_notifier_slack_request_duration_seconds"] = [
             .milliseconds(1), .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50),
@@ -53,11 +55,13 @@ package struct NotifierMetrics: Sendable {
 
     let pendingMessages: Gauge
     let pendingAlerts: Gauge
+    let episodesClosed: Counter
 
     package init(_ handles: MetricHandles) {
         self.handles = handles
         pendingMessages = handles.gauge("alertron_notifier_pending_messages")
         pendingAlerts = handles.gauge("alertron_notifier_pending_alerts")
+        episodesClosed = handles.counter("alertron_notifier_episodes_closed_total")
     }
 
     func received(source: String) -> Counter {

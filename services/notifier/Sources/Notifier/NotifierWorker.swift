@@ -133,7 +133,9 @@ package final class NotifierWorker: Service, Sendable {
         var duplicates: [KafkaPosition] = []
         var deadLetters: [(KafkaPosition, DeadLetter)] = []
         var alertmanagerJobs: [DeliveryJob] = []
-        var anomalies = 0, alerts = 0, duplicateAnomalies = 0, duplicateAlerts = 0
+        var anomalies = 0, alerts = 0, duplicateAnomalies = 0, duplicateAlerts = 0, episodesClosed = 0
+        /// Read and needing nothing more: their offsets may be stored.
+        var settled: [KafkaPosition] = []
         let closed: [GroupedNotification] = state.withLock { state in
             for message in batch {
                 let position = KafkaPosition(partition: message.topicPartition, offset: message.offset)
@@ -162,7 +164,15 @@ package final class NotifierWorker: Service, Sendable {
                 } else {
                     let scored: ScoredEvent
                     do throws(EventError) {
-                        scored = try EventCodec.decodeScored(value)
+                        switch try EventCodec.decodeAnomaly(value) {
+                        case .scored(let event):
+                            scored = event
+                        case .episodeClosed:
+                            // Nothing to send yet: the message of an episode is not tracked.
+                            episodesClosed += 1
+                            settled.append(position)
+                            continue
+                        }
                     } catch {
                         deadLetters.append(
                             (position, deadLetter(message, code: error.code.rawValue, reason: error.description)))
@@ -188,9 +198,10 @@ package final class NotifierWorker: Service, Sendable {
         if alerts > 0 { metrics.received(source: "alertmanager").increment(by: alerts) }
         if duplicateAnomalies > 0 { metrics.duplicates(source: "anomalies").increment(by: duplicateAnomalies) }
         if duplicateAlerts > 0 { metrics.duplicates(source: "alertmanager").increment(by: duplicateAlerts) }
+        if episodesClosed > 0 { metrics.episodesClosed.increment(by: episodesClosed) }
         for job in alertmanagerJobs { hand(job, to: jobs) }
         enqueue(closed, into: jobs)
-        finished(duplicates)
+        finished(duplicates + settled)
         if !deadLetters.isEmpty, await producer.sendDeadLetters(deadLetters.map(\.1), logger: logger) {
             for (_, letter) in deadLetters { metrics.deadLetters(reason: letter.reasonCode).increment() }
             finished(deadLetters.map(\.0))

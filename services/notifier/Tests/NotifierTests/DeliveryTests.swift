@@ -105,6 +105,22 @@ import Testing
         }
     }
 
+    @Test func anEpisodesEndIsCountedNotSentAndItsOffsetStored() async throws {
+        let slack = SlackStandIn()
+        let metrics = TestMetrics()
+        try await withNotifier(slack, metrics: metrics) { mesh, notifier in
+            let closed = EpisodeClosed(
+                ts: Timestamp.now(), deviceID: "edge-4", episodeID: "edge-4/r9", scoredAt: Timestamp.now())
+            try await mesh.sendRaw([EventWriter.encode(closed)], key: "edge-4")
+            try await mesh.send([anomaly("edge-4")])
+            try await eventually(30, "the anomaly's message") { slack.accepted.count == 1 }
+            try await eventually(10, "both offsets stored") { notifier.worker.pendingAlerts == 0 }
+            #expect(metrics.total("alertron_notifier_episodes_closed_total") == 1)
+            #expect(metrics.counters(label: "alertron_notifier_dead_letters_total").isEmpty)
+            #expect(slack.accepted.first?.text?.contains("1 anomaly on edge-4") == true)
+        }
+    }
+
     @Test func unreadableEventsAreDeadLetteredWithTheReason() async throws {
         let slack = SlackStandIn()
         try await withNotifier(slack) { mesh, notifier in

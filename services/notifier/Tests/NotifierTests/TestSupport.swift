@@ -79,11 +79,12 @@ func webhookSettings(
 func withNotifier(
     _ slack: SlackStandIn = SlackStandIn(),
     settings: @escaping @Sendable (String) -> NotifierSettings = { botSettings($0) },
+    metrics: (any MetricsFactory & Sendable)? = nil,
     _ body: @escaping @Sendable (TestMesh, RunningNotifier) async throws -> Void
 ) async throws {
     let mesh = try TestMesh()
     try await slack.withServer { base in
-        let notifier = try await RunningNotifier(mesh: mesh, settings: settings(base))
+        let notifier = try await RunningNotifier(mesh: mesh, settings: settings(base), metrics: metrics)
         do {
             try await body(mesh, notifier)
         } catch {

@@ -13,6 +13,8 @@ package struct BatchScorer {
         var outOfRange = 0
         /// Anomalous readings (critical log lines are counted in `criticalLogs`).
         var anomalies: [(severity: Severity, device: String, score: Double)] = []
+        /// Episodes that ended, each announced on `anomalies`.
+        var episodesClosed = 0
         var deadLetters: [String: Int] = [:]
         var inferenceTime: Duration = .zero
         var criticalLogs = 0
@@ -128,6 +130,13 @@ package struct BatchScorer {
             if scored.anomaly {
                 output.append(topic: settings.anomaliesTopic, key: key, value: writer.bytes)
                 outcome.anomalies.append((scored.severity, reading.deviceID, scored.score))
+            }
+            if let episodeID = judgement.closedEpisode {
+                writer.reset()
+                writer.write(
+                    EpisodeClosed(ts: reading.ts, deviceID: reading.deviceID, episodeID: episodeID, scoredAt: scoredAt))
+                output.append(topic: settings.anomaliesTopic, key: key, value: writer.bytes)
+                outcome.episodesClosed += 1
             }
         }
         outcome.scored = pending.count

@@ -37,6 +37,8 @@ package struct DeviceJudge: Sendable {
         package var explanation: Explanation?
         /// Judged by the fleet model because the device is still learning.
         package var learning: Bool
+        /// The episode this reading ended (normal for `--close-after` readings, or a new normal).
+        package var closedEpisode: String?
     }
 
     /// The `model` of verdicts from a device's own baseline: the detector's name and version.
@@ -82,7 +84,10 @@ package struct DeviceJudge: Sendable {
                 EpisodeMark(id: $0, phase: verdict.opened ? .opened : .continues)
             }
         }
-        if verdict.closedEpisode != nil { memory.episodeID = nil }
+        if verdict.closedEpisode != nil {
+            judgement.closedEpisode = memory.episodeID
+            memory.episodeID = nil
+        }
         return judgement
     }
 

@@ -199,10 +199,16 @@ import Testing
                 vibration: ((0.02 + 0.002 * random.nextGaussian() + vibrationOffset) * 10_000).rounded() / 10_000)
             return self.message(EventWriter.encode(.reading(reading)), offset: minute, key: "edge-5")
         }
+        var ended: [EpisodeClosed] = []
         func score(_ messages: [KafkaConsumerMessage]) throws -> [ScoredEvent] {
             var output = KafkaProducerBatch()
             _ = scorer.score(
                 KafkaConsumerBatch(messages: messages), models: try models(), scoredAt: Timestamp.now(), into: &output)
+            for message in output.sentMessages() where message.topic == "anomalies" {
+                if case .episodeClosed(let closed) = try EventCodec.decodeAnomaly(message.value) {
+                    ended.append(closed)
+                }
+            }
             return output.sentMessages().filter { $0.topic == "scored" }.map { try! EventCodec.decodeScored($0.value) }
         }
 
@@ -228,6 +234,9 @@ import Testing
         #expect(abs(channel.expected - 0.02) < 0.001 && abs(channel.spread - 0.002) < 0.0007)
         #expect(channel.sigmas > 6)
         #expect(anomalies.allSatisfy { $0.severity != .none })
+        // Ten normal readings after r153 end the first episode, at r163, on the anomalies topic.
+        #expect(ended.map(\.episodeID) == ["edge-5/r151"])
+        #expect(ended.first?.ts == Timestamp.format(millisecondsSinceEpoch: 163 * 60_000))
     }
 
 }
