@@ -13,8 +13,12 @@ package struct BatchScorer {
         var outOfRange = 0
         /// Anomalous readings (critical log lines are counted in `criticalLogs`).
         var anomalies: [(severity: Severity, device: String, score: Double)] = []
-        /// Episodes that ended, each announced on `anomalies`.
+        /// Episodes that began, and that ended (each end announced on `anomalies`).
+        var episodesOpened = 0
         var episodesClosed = 0
+        /// Devices in memory after the batch: still learning their normal, and judged by it.
+        var devicesLearning = 0
+        var devicesJudged = 0
         var deadLetters: [String: Int] = [:]
         var inferenceTime: Duration = .zero
         var criticalLogs = 0
@@ -39,6 +43,8 @@ package struct BatchScorer {
     /// owns a partition holds its devices), learned over `deviceColumns`.
     private(set) var devices: [String: DeviceJudge.Memory] = [:]
     private var deviceColumns: [SensorFeature] = []
+    /// How many of `devices` are still learning (the rest judge themselves).
+    private var learningDevices = 0
     private var writer = EventWriter(capacity: 512)
     private var features: FeatureMatrix
     private var scores: [Double] = []
@@ -68,7 +74,7 @@ package struct BatchScorer {
         // Worked out once per batch: the per-reading check is then a few comparisons.
         let bounds = model.trainingBounds(tolerance: settings.rangeTolerance)
         // A model over other features makes what devices learned meaningless: they learn anew.
-        if columns != deviceColumns { (devices, deviceColumns) = ([:], columns) }
+        if columns != deviceColumns { (devices, deviceColumns, learningDevices) = ([:], columns, 0) }
 
         for (index, message) in batch.enumerated() {
             guard let value = message.value, !value.isEmpty else {
@@ -113,12 +119,17 @@ package struct BatchScorer {
             // A device that starts learning again within the batch (an episode became its new
             // normal) has no forest score for the rest of it: the fleet model does not flag them.
             let fleet = DeviceJudge.FleetView(score: forestRow.map { scores[$0] } ?? 0, outOfRange: outOfRange)
+            let known = devices.count
             // Judged in place: a copy out of the dictionary would copy the device's arrays too.
             let judgement = judge.judge(
                 row, readingID: reading.id, deviceID: reading.deviceID, time: Timestamp.secondsSinceEpoch(reading.ts),
                 fleet: fleet,
                 memory: &devices[reading.deviceID, default: DeviceJudge.Memory(channels: columns.count)])
             if judgement.learning && outOfRange { outcome.outOfRange += 1 }
+            learningDevices +=
+                (devices.count > known ? 1 : 0) - (judgement.finishedLearning ? 1 : 0)
+                + (judgement.startedLearningAgain ? 1 : 0)
+            if judgement.episode?.phase == .opened { outcome.episodesOpened += 1 }
             let scored = ScoredEvent(
                 event: .reading(reading), score: judgement.score, anomaly: judgement.anomaly,
                 severity: judgement.severity, model: judgement.model, scoredAt: scoredAt, episode: judgement.episode,
@@ -140,6 +151,7 @@ package struct BatchScorer {
             }
         }
         outcome.scored = pending.count
+        (outcome.devicesLearning, outcome.devicesJudged) = (learningDevices, devices.count - learningDevices)
         classifyLogs(batch, classifier: models.log, scoredAt: scoredAt, into: &output, &outcome)
         return outcome
     }

@@ -39,6 +39,9 @@ package struct DeviceJudge: Sendable {
         package var learning: Bool
         /// The episode this reading ended (normal for `--close-after` readings, or a new normal).
         package var closedEpisode: String?
+        /// The device learned its normal with this reading, or began to learn it again.
+        package var finishedLearning = false
+        package var startedLearningAgain = false
     }
 
     /// The `model` of verdicts from a device's own baseline: the detector's name and version.
@@ -88,6 +91,8 @@ package struct DeviceJudge: Sendable {
             judgement.closedEpisode = memory.episodeID
             memory.episodeID = nil
         }
+        judgement.finishedLearning = verdict.learning && !memory.state.isLearning
+        judgement.startedLearningAgain = !verdict.learning && memory.state.isLearning
         return judgement
     }
 

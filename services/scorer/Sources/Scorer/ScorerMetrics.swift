@@ -25,6 +25,13 @@ package final class ScorerMetrics: Sendable {
         "alertron_scorer_produce_retries_total": "Output batches sent again after a failed delivery.",
         "alertron_scorer_out_of_range_total":
             "Readings flagged critical because a feature lay far outside the model's training range.",
+        "alertron_scorer_episodes_total":
+            "Devices' episodes by event: opened (a first anomalous reading), closed (normal again, or a new normal).",
+        "alertron_scorer_devices":
+            """
+        Devices this replica holds, by state: learning (their normal; the fleet model judges them) or \
+        judging (by their own normal).
+        """,
     ]).including(KafkaMetricsHelp.all)
 
     private let handles: MetricHandles
@@ -42,6 +49,10 @@ package final class ScorerMetrics: Sendable {
     private let logClassificationLatency: Timer
     private let lastAnomalyScore: Gauge
     private let produceRetries: Counter
+    private let episodesOpened: Counter
+    private let episodesClosed: Counter
+    private let devicesLearning: Gauge
+    private let devicesJudged: Gauge
 
     /// anomaly_count_total carries at most `deviceLabelCap` distinct device_id values.
     package init(_ handles: MetricHandles, deviceLabelCap: Int = ScorerSettings().deviceLabelCap) {
@@ -56,6 +67,10 @@ package final class ScorerMetrics: Sendable {
         logClassificationLatency = handles.timer("alertron_scorer_log_classification_seconds")
         lastAnomalyScore = handles.gauge("last_anomaly_score")
         produceRetries = handles.counter("alertron_scorer_produce_retries_total")
+        episodesOpened = handles.counter("alertron_scorer_episodes_total", [("event", "opened")])
+        episodesClosed = handles.counter("alertron_scorer_episodes_total", [("event", "closed")])
+        devicesLearning = handles.gauge("alertron_scorer_devices", [("state", "learning")])
+        devicesJudged = handles.gauge("alertron_scorer_devices", [("state", "judging")])
     }
 
     func produceRetried() { produceRetries.increment() }
@@ -65,6 +80,12 @@ package final class ScorerMetrics: Sendable {
         batchEvents.record(batchSize)
         predictions.increment(by: outcome.scored)
         if outcome.outOfRange > 0 { outOfRange.increment(by: outcome.outOfRange) }
+        if outcome.episodesOpened > 0 { episodesOpened.increment(by: outcome.episodesOpened) }
+        if outcome.episodesClosed > 0 { episodesClosed.increment(by: outcome.episodesClosed) }
+        if outcome.scored > 0 {
+            devicesLearning.record(outcome.devicesLearning)
+            devicesJudged.record(outcome.devicesJudged)
+        }
         if outcome.scored > 0 { inferenceLatency.recordInterval(outcome.inferenceTime) }
         if outcome.criticalLogs > 0 { criticalLogs.increment(by: outcome.criticalLogs) }
         if outcome.routineLogs > 0 { routineLogs.increment(by: outcome.routineLogs) }

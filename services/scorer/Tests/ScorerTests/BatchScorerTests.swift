@@ -200,9 +200,10 @@ import Testing
             return self.message(EventWriter.encode(.reading(reading)), offset: minute, key: "edge-5")
         }
         var ended: [EpisodeClosed] = []
+        var outcome = BatchScorer.Outcome()
         func score(_ messages: [KafkaConsumerMessage]) throws -> [ScoredEvent] {
             var output = KafkaProducerBatch()
-            _ = scorer.score(
+            outcome = scorer.score(
                 KafkaConsumerBatch(messages: messages), models: try models(), scoredAt: Timestamp.now(), into: &output)
             for message in output.sentMessages() where message.topic == "anomalies" {
                 if case .episodeClosed(let closed) = try EventCodec.decodeAnomaly(message.value) {
@@ -212,9 +213,12 @@ import Testing
             return output.sentMessages().filter { $0.topic == "scored" }.map { try! EventCodec.decodeScored($0.value) }
         }
 
-        let learning = try score((0..<100).map { _ in next() })
+        _ = try score((0..<99).map { _ in next() })
+        #expect(outcome.devicesLearning == 1 && outcome.devicesJudged == 0)
+        let learning = try score([next()])
         #expect(learning.allSatisfy { $0.model == sensorModel.version }, "the fleet model judges while it learns")
         #expect(scorer.devices["edge-5"]?.state.isLearning == false)
+        #expect(outcome.devicesLearning == 0 && outcome.devicesJudged == 1)
 
         // Ten of its own standard deviations, well inside what the fleet calls normal vibration.
         let verdicts = try score(
@@ -234,6 +238,7 @@ import Testing
         #expect(abs(channel.expected - 0.02) < 0.001 && abs(channel.spread - 0.002) < 0.0007)
         #expect(channel.sigmas > 6)
         #expect(anomalies.allSatisfy { $0.severity != .none })
+        #expect(outcome.episodesOpened == 2 && outcome.episodesClosed == 1)
         // Ten normal readings after r153 end the first episode, at r163, on the anomalies topic.
         #expect(ended.map(\.episodeID) == ["edge-5/r151"])
         #expect(ended.first?.ts == Timestamp.format(millisecondsSinceEpoch: 163 * 60_000))

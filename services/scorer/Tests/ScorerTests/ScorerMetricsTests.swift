@@ -18,6 +18,8 @@ import Testing
             (.critical, "edge-1", 0.95),
         ]
         outcome.deadLetters = ["malformed_json": 2]
+        (outcome.episodesOpened, outcome.episodesClosed) = (3, 1)
+        (outcome.devicesLearning, outcome.devicesJudged) = (40, 10)
         metrics.record(outcome, batchSize: 7)
         metrics.record(BatchScorer.Outcome(scored: 1), batchSize: 1)
 
@@ -35,6 +37,11 @@ import Testing
         )
         #expect(try test.expectGauge("last_anomaly_score").lastValue == 0.95)
         #expect(try test.expectRecorder("alertron_scorer_batch_events").values == [7, 1])
+        #expect(test.total("alertron_scorer_episodes_total", ("event", "opened")) == 3)
+        #expect(test.total("alertron_scorer_episodes_total", ("event", "closed")) == 1)
+        // The second batch's outcome carries no device counts: the gauges show the last ones.
+        #expect(try test.expectGauge("alertron_scorer_devices", [("state", "learning")]).lastValue == 0)
+        #expect(try test.expectGauge("alertron_scorer_devices", [("state", "judging")]).values.first == 10)
     }
 
     @Test func aReloadMarksTheOldVersionZeroAndTheNewOne() throws {
