@@ -116,8 +116,9 @@ public struct DeviceDetector: Sendable {
         }
 
         struct Thresholds: Sendable {
+            /// The surprise at which a reading is anomalous.
             var surprise: Double
-            var z: Double
+            /// The CUSUM limit with the same surprise.
             var cusum: Double
         }
 
@@ -292,8 +293,7 @@ public struct DeviceDetector: Sendable {
         let perTest = settings.falseEpisodesPerDeviceDay / readingsPerDay / Double(tests)
         let surprise = -log10(perTest)
         state.thresholds = .init(
-            surprise: surprise, z: Surprise.twoSidedThreshold(surprise),
-            cusum: Surprise.cusumThreshold(surprise, reference: Self.cusumReference))
+            surprise: surprise, cusum: Surprise.cusumThreshold(surprise, reference: Self.cusumReference))
     }
 
     /// The lower-triangular L with L·Lᵀ = `matrix` (n×n, row-major), packed row by row.
@@ -364,6 +364,8 @@ public struct DeviceDetector: Sendable {
             verdict.findings = findings(values, scratch: scratch, detector: best.detector, state: state)
         }
         track(&verdict, state: &state)
+        // A device that has just begun to learn again starts from its next reading.
+        guard !state.isLearning else { return verdict }
         // The baseline learns channel by channel, whatever the verdict: one frozen for a whole
         // episode would fall behind a daily cycle and keep the episode open by itself.
         for c in 0..<n {

@@ -43,16 +43,6 @@ enum Surprise {
         return max(0, arl - log10(2))
     }
 
-    /// The smallest `z` whose two-sided surprise reaches `surprise` (bisection; once per device).
-    static func twoSidedThreshold(_ surprise: Double) -> Double {
-        var (low, high) = (0.0, 60.0)
-        for _ in 0..<80 {
-            let middle = (low + high) / 2
-            if twoSided(middle) < surprise { low = middle } else { high = middle }
-        }
-        return high
-    }
-
     /// The smallest CUSUM limit `h` whose surprise reaches `surprise`.
     static func cusumThreshold(_ surprise: Double, reference k: Double) -> Double {
         var (low, high) = (0.0, 200.0)
