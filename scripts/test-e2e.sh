@@ -78,8 +78,11 @@ slack_requests() { curl -fs "http://127.0.0.1:$slack_port/_standin/requests"; }
 logs_delivered() { slack_requests | grep -q '"logs":[1-9]'; }
 for _ in $(seq 150); do logs_delivered && break; sleep 0.2; done
 check logs_delivered
-# 2. A burst: 40% of readings anomalous across the fleet, for about 12 s.
-check generate e2e-burst --mode readings --count 3600 --rate 300 --anomaly-rate 0.4 --seed 11
+# 2. A burst: 40% of readings anomalous across the fleet, for about 12 s. Its 72 readings a
+#    device are all warm-up, judged by the fleet model (range rule, critical band), which sees
+#    spikes and correlated faults but not shifts or stuck sensors: the burst is made of those.
+check generate e2e-burst --mode readings --count 3600 --rate 300 --anomaly-rate 0.4 \
+  --anomaly-kinds spike,correlated --seed 11
 # 3. Calm: no injected anomalies, long enough for the 20 s windows to empty.
 generate e2e-calm --mode readings --count 9000 --rate 300 --anomaly-rate 0 --seed 12 &
 calm=$!
