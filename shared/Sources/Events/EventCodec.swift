@@ -408,16 +408,27 @@ enum ExplanationField: Int, FieldName {
     }
 }
 
-enum ChannelField: String, FieldName, CaseIterable {
+enum ChannelField: Int, FieldName, CaseIterable {
     case channel, value, expected, spread, sigmas, detector
 
-    var slot: Int { Self.allCases.firstIndex(of: self)! }
+    var slot: Int { rawValue }
 
     init?(jsonKey k: UnsafeRawBufferPointer) {
-        guard let field = Self.allCases.first(where: { name in name.rawValue.utf8.elementsEqual(k) }) else {
-            return nil
+        switch k.count {
+        case 5: if k.equals("value") { self = .value } else { return nil }
+        case 6:
+            if k.equals("spread") { self = .spread } else if k.equals("sigmas") { self = .sigmas } else { return nil }
+        case 7: if k.equals("channel") { self = .channel } else { return nil }
+        case 8:
+            if k.equals("expected") {
+                self = .expected
+            } else if k.equals("detector") {
+                self = .detector
+            } else {
+                return nil
+            }
+        default: return nil
         }
-        self = field
     }
 }
 
