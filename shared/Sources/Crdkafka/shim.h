@@ -15,6 +15,9 @@ static inline int64_t alertron_offset_invalid(void) { return RD_KAFKA_OFFSET_INV
 /// Producer flag: librdkafka copies the payload, so Swift buffers may be reused at once.
 static inline int alertron_msg_flag_copy(void) { return RD_KAFKA_MSG_F_COPY; }
 
+/// Producer flag: produce_batch honours each message's own partition (UA: the partitioner picks).
+static inline int alertron_msg_flag_partition(void) { return RD_KAFKA_MSG_F_PARTITION; }
+
 /// Event types this project polls for.
 static inline int alertron_event_delivery_report(void) { return RD_KAFKA_EVENT_DR; }
 static inline int alertron_event_error(void) { return RD_KAFKA_EVENT_ERROR; }

@@ -7,13 +7,16 @@ public enum Topic {
     public static let anomalies = "anomalies"
     /// Alertmanager's notifications, stored by the notifier's webhook before it answers.
     public static let alertmanager = "alertmanager"
+    /// Each device's detection state, keyed by device id, written beside the `readings`
+    /// partition it belongs to (compacted: the latest state of every device is kept).
+    public static let scorerState = "scorer.state"
 
     /// Where messages of `topic` that cannot be processed go, each with the reason.
     public static func deadLetters(of topic: String) -> String { topic + ".dlq" }
 
-    /// Every topic of the mesh, then their dead-letter topics.
+    /// Every topic of the mesh, their dead-letter topics, then the services' own state.
     public static let all: [String] = {
         let main = [readings, scored, anomalies, alertmanager]
-        return main + main.map(deadLetters(of:))
+        return main + main.map(deadLetters(of:)) + [scorerState]
     }()
 }

@@ -15,7 +15,12 @@ public final class KafkaConsumer: Service, Sendable {
     private let fatal: FatalErrorSignal
     private let lastLagUpdate = Locked(ContinuousClock.now)
 
-    public init(configuration: KafkaConsumerConfiguration, logger: Logger) throws {
+    /// `onRebalance` hears every assignment change, on librdkafka's poll thread, before the
+    /// next batch is returned: a caller that keeps per-partition state drops or restores it there.
+    public init(
+        configuration: KafkaConsumerConfiguration, logger: Logger,
+        onRebalance: @escaping @Sendable (KafkaRebalanceEvent) -> Void = { _ in }
+    ) throws {
         self.configuration = configuration
         self.logger = logger
         let fatal = FatalErrorSignal()
@@ -34,6 +39,7 @@ public final class KafkaConsumer: Service, Sendable {
                         "partitions": "\(event.partitions.map(\.description).joined(separator: ","))",
                         "reason": "\(event.reason ?? "")",
                     ])
+                onRebalance(event)
             },
             onError: { error, isFatal in
                 KafkaMetrics.errors.increment()

@@ -57,14 +57,17 @@ public struct KafkaProducerBatch: Sendable {
         @usableFromInline var keyLength: Int
         @usableFromInline var valueStart: Int
         @usableFromInline var valueLength: Int
+        /// -1: the partitioner picks from the key.
+        @usableFromInline var partition: Int32
 
         @inlinable
-        init(topicIndex: Int, keyStart: Int, keyLength: Int, valueStart: Int, valueLength: Int) {
+        init(topicIndex: Int, keyStart: Int, keyLength: Int, valueStart: Int, valueLength: Int, partition: Int32) {
             self.topicIndex = topicIndex
             self.keyStart = keyStart
             self.keyLength = keyLength
             self.valueStart = valueStart
             self.valueLength = valueLength
+            self.partition = partition
         }
     }
 
@@ -82,9 +85,12 @@ public struct KafkaProducerBatch: Sendable {
     public var count: Int { entries.count }
     public var isEmpty: Bool { entries.isEmpty }
 
-    /// Adds a message; `key` decides the partition (same key, same partition, in order).
+    /// Adds a message; `key` decides the partition (same key, same partition, in order) unless
+    /// `partition` names one (a changelog written beside the partition it describes).
     @inlinable
-    public mutating func append(topic: String, key: (some Collection<UInt8>)?, value: some Collection<UInt8>) {
+    public mutating func append(
+        topic: String, key: (some Collection<UInt8>)?, value: some Collection<UInt8>, partition: Int32? = nil
+    ) {
         precondition(entries.count < Self.maxCount, "a KafkaProducerBatch holds at most \(Self.maxCount) messages")
         let topicIndex = index(ofTopic: topic)
         let keyStart = bytes.count
@@ -98,13 +104,13 @@ public struct KafkaProducerBatch: Sendable {
         entries.append(
             Entry(
                 topicIndex: topicIndex, keyStart: keyStart, keyLength: keyLength,
-                valueStart: valueStart, valueLength: bytes.count - valueStart))
+                valueStart: valueStart, valueLength: bytes.count - valueStart, partition: partition ?? -1))
     }
 
     /// Adds a message with a string key.
     @inlinable
-    public mutating func append(topic: String, key: String?, value: some Collection<UInt8>) {
-        append(topic: topic, key: key?.utf8, value: value)
+    public mutating func append(topic: String, key: String?, value: some Collection<UInt8>, partition: Int32? = nil) {
+        append(topic: topic, key: key?.utf8, value: value, partition: partition)
     }
 
     /// Empties the batch, keeping its memory for the next one.
@@ -130,6 +136,11 @@ public struct KafkaProducerBatch: Sendable {
         let entry = entries[index]
         let key = entry.keyLength < 0 ? nil : Array(bytes[entry.keyStart..<entry.keyStart + entry.keyLength])
         return (topics[entry.topicIndex], key, Array(bytes[entry.valueStart..<entry.valueStart + entry.valueLength]))
+    }
+
+    /// The partition message `index` names, or nil when its key decides.
+    public func partition(at index: Int) -> Int32? {
+        entries[index].partition >= 0 ? entries[index].partition : nil
     }
 }
 

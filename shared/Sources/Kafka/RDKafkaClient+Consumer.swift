@@ -129,6 +129,41 @@ extension RDKafkaClient {
         return result == RD_KAFKA_RESP_ERR_NO_ERROR ? nil : Self.error(result, defaultCode: .consumer)
     }
 
+    /// Reads `partition` of `topic` from its first to its last message as of the call, handing
+    /// each (offset, key, value) to `body`; for a member that is not in a group (the consumer
+    /// needs `enable.partition.eof`). Throws when the broker does not answer within `timeout`.
+    func readPartition(
+        _ topic: String, partition: Int32, timeoutMilliseconds: Int32,
+        _ body: (_ key: UnsafeRawBufferPointer?, _ value: UnsafeRawBufferPointer?) -> Void
+    ) throws {
+        assertNotOnTaskThread("rd_kafka_query_watermark_offsets")
+        let deadline = ContinuousClock.now + .milliseconds(Int(timeoutMilliseconds))
+        var (low, high) = (Int64(0), Int64(0))
+        let watermarks = rd_kafka_query_watermark_offsets(handle, topic, partition, &low, &high, timeoutMilliseconds)
+        guard watermarks == RD_KAFKA_RESP_ERR_NO_ERROR else { throw Self.error(watermarks, defaultCode: .consumer) }
+        guard high > low, let queue = consumerQueue else { return }
+        let list = TopicPartitionList(capacity: 1)
+        list.add(topic, partition: partition, offset: low)
+        let assigned = rd_kafka_assign(handle, list.pointer)
+        guard assigned == RD_KAFKA_RESP_ERR_NO_ERROR else { throw Self.error(assigned, defaultCode: .consumer) }
+        defer { _ = rd_kafka_assign(handle, nil) }
+        while ContinuousClock.now < deadline {
+            guard let message = rd_kafka_consume_queue(queue, 100) else { continue }
+            defer { rd_kafka_message_destroy(message) }
+            let m = message.pointee
+            if m.err == RD_KAFKA_RESP_ERR__PARTITION_EOF { return }
+            guard m.err == RD_KAFKA_RESP_ERR_NO_ERROR else { throw Self.error(m.err, defaultCode: .consumer) }
+            body(
+                m.key.map { UnsafeRawBufferPointer(start: $0, count: m.key_len) },
+                m.payload.map { UnsafeRawBufferPointer(start: $0, count: m.len) })
+            // The last message as of the call: later ones were written after it began.
+            if m.offset >= high - 1 { return }
+        }
+        throw KafkaError(
+            .timedOut, "reading \(topic)[\(partition)] to offset \(high) took longer than \(timeoutMilliseconds) ms",
+            isRetriable: true)
+    }
+
     /// Partitions currently assigned to this member.
     func assignment() -> [KafkaTopicPartition] {
         currentAssignment()?.partitions ?? []

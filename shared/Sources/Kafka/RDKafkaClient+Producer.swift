@@ -6,7 +6,7 @@ extension RDKafkaClient {
     /// Returns the indices that librdkafka refused, with the reason (queue full, too large...).
     func produce(_ batch: KafkaProducerBatch, tokenBase: UInt) -> [(index: Int, error: KafkaError)] {
         var refused: [(index: Int, error: KafkaError)] = []
-        let flags = Int32(alertron_msg_flag_copy())
+        let copy = Int32(alertron_msg_flag_copy())
         var byTopic = [[Int]](repeating: [], count: batch.topics.count)
         for (index, entry) in batch.entries.enumerated() { byTopic[entry.topicIndex].append(index) }
         batch.bytes.withUnsafeBytes { raw in
@@ -19,9 +19,12 @@ extension RDKafkaClient {
                     refused.append(contentsOf: indices.map { ($0, error) })
                     continue
                 }
+                var ownPartitions = false
                 var messages = indices.map { index -> rd_kafka_message_t in
                     let entry = batch.entries[index]
                     var message = rd_kafka_message_t()
+                    message.partition = entry.partition
+                    ownPartitions = ownPartitions || entry.partition >= 0
                     message.payload = base.map { $0 + entry.valueStart }
                     message.len = entry.valueLength
                     if entry.keyLength >= 0 {
@@ -31,6 +34,7 @@ extension RDKafkaClient {
                     message._private = UnsafeMutableRawPointer(bitPattern: tokenBase | UInt(index))
                     return message
                 }
+                let flags = ownPartitions ? copy | Int32(alertron_msg_flag_partition()) : copy
                 let enqueued = messages.withUnsafeMutableBufferPointer { buffer in
                     rd_kafka_produce_batch(
                         topic, alertron_partition_unassigned(), flags,

@@ -12,11 +12,12 @@ import Glibc
 #endif
 
 /// A partition assignment change reported by the group coordinator.
-package struct RebalanceEvent: Sendable {
-    enum Kind: String, Sendable { case assigned, revoked, failed }
-    var kind: Kind
-    var partitions: [KafkaTopicPartition]
-    var reason: String?
+public struct KafkaRebalanceEvent: Sendable {
+    public enum Kind: String, Sendable { case assigned, revoked, failed }
+    public var kind: Kind
+    /// The partitions that changed hands (the cooperative protocol), or the whole assignment.
+    public var partitions: [KafkaTopicPartition]
+    public var reason: String?
 }
 
 /// One delivery report from the producer's event queue.
@@ -43,10 +44,10 @@ package final class RDKafkaClient: @unchecked Sendable {
     /// handed to C as the configuration's opaque pointer.
     package final class Callbacks: @unchecked Sendable {
         let logger: Logger
-        let onRebalance: (@Sendable (RebalanceEvent) -> Void)?
+        let onRebalance: (@Sendable (KafkaRebalanceEvent) -> Void)?
         let onError: @Sendable (KafkaError, _ fatal: Bool) -> Void
         package init(
-            logger: Logger, onRebalance: (@Sendable (RebalanceEvent) -> Void)?,
+            logger: Logger, onRebalance: (@Sendable (KafkaRebalanceEvent) -> Void)?,
             onError: @escaping @Sendable (KafkaError, Bool) -> Void
         ) {
             self.logger = logger
@@ -194,7 +195,7 @@ package final class RDKafkaClient: @unchecked Sendable {
             guard let handle else { return }
             let cooperative = RDKafkaClient.string(rd_kafka_rebalance_protocol(handle)) == "COOPERATIVE"
             let partitions = list.map(RDKafkaClient.partitions) ?? []
-            let kind: RebalanceEvent.Kind
+            let kind: KafkaRebalanceEvent.Kind
             let failure: String?
             // The cooperative protocol hands over the change, the eager one the whole assignment.
             switch (code, cooperative) {
@@ -212,7 +213,7 @@ package final class RDKafkaClient: @unchecked Sendable {
                 _ = rd_kafka_assign(handle, nil)
             }
             RDKafkaClient.callbacks(of: handle)?.onRebalance?(
-                RebalanceEvent(kind: kind, partitions: partitions, reason: failure))
+                KafkaRebalanceEvent(kind: kind, partitions: partitions, reason: failure))
         }
 
     private static func consume(_ error: OpaquePointer?) -> String? {

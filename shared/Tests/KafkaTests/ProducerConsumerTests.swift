@@ -36,6 +36,44 @@ import Testing
         await producer.shutdown()
     }
 
+    @Test func aNamedPartitionIsHonouredAndAChangelogReadsBackTheLatestValueOfEveryKey() async throws {
+        let broker = try TestBroker()
+        let producer = try broker.producer()
+        var batch = KafkaProducerBatch()
+        for version in 1...3 {
+            for key in ["device-a", "device-b", "device-c"] {
+                // device-c belongs to partition 2, the others to 4, whatever their keys hash to.
+                batch.append(
+                    topic: broker.topic, key: key, value: Array("\(key)@\(version)".utf8),
+                    partition: key == "device-c" ? 2 : 4)
+            }
+        }
+        let reports = try await producer.send(batch)
+        #expect(reports.map(\.partition) == (0..<9).map { $0 % 3 == 2 ? 2 : 4 })
+
+        let reader = try KafkaChangelogReader(kafka: broker.kafka, groupID: "changelog-tests", logger: testLogger)
+        let four = try await reader.latest(topic: broker.topic, partition: 4)
+        #expect(
+            four == [
+                Array("device-a".utf8): Array("device-a@3".utf8), Array("device-b".utf8): Array("device-b@3".utf8),
+            ])
+        let two = try await reader.latest(topic: broker.topic, partition: 2)
+        #expect(two == [Array("device-c".utf8): Array("device-c@3".utf8)])
+        #expect(try await reader.latest(topic: broker.topic, partition: 0).isEmpty)
+        // Read again after more writes: the reader starts from the first offset every time.
+        var more = KafkaProducerBatch()
+        more.append(topic: broker.topic, key: "device-a", value: Array("device-a@4".utf8), partition: 4)
+        _ = try await producer.send(more)
+        #expect(
+            try await reader.latest(topic: broker.topic, partition: 4)[Array("device-a".utf8)]
+                == Array("device-a@4".utf8))
+        // A partition the topic does not have (a state topic with fewer partitions than its input).
+        await #expect(throws: KafkaError.self) {
+            try await reader.latest(topic: broker.topic, partition: 6, timeout: .seconds(3))
+        }
+        await producer.shutdown()
+    }
+
     @Test(.ownThread) func aTombstoneIsDeliveredAsAMessageWithoutValue() async throws {
         let broker = try TestBroker(partitions: 1)
         let consumer = try broker.consumer(group: "tombstones")

@@ -73,6 +73,41 @@ import Testing
         #expect(state.openEpisodeNumber == nil)
     }
 
+    @Test func aRestoredSnapshotJudgesTheNextReadingsExactlyAsTheOriginal() throws {
+        let detector = DeviceDetector()
+        for learned in [false, true] {
+            var device = Device(seed: 11, coupled: true)
+            var state = DeviceDetector.State(channels: 3)
+            // Mid-warm-up, or learned and mid-episode (a shift that has not closed).
+            for _ in 0..<(learned ? detector.settings.warmUp : 150) {
+                _ = detector.judge(device.normal(), at: 0, state: &state)
+            }
+            if learned {
+                for _ in 0..<3 {
+                    var shifted = device.normal()
+                    shifted[0] += 3
+                    _ = detector.judge(shifted, state: &state)
+                }
+                #expect(state.openEpisodeNumber != nil)
+            }
+            var bytes = SnapshotWriter()
+            state.write(to: &bytes)
+            var reader = SnapshotReader(bytes.bytes)
+            var restored = try #require(DeviceDetector.State(reading: &reader, channels: 3))
+            #expect(reader.isAtEnd)
+            for _ in 0..<300 {
+                let values = device.normal()
+                #expect(
+                    detector.judge(values, at: 60, state: &state) == detector.judge(values, at: 60, state: &restored))
+            }
+            // Cut short, or for another number of channels: refused, not misread.
+            var short = SnapshotReader(Array(bytes.bytes.dropLast()))
+            #expect(DeviceDetector.State(reading: &short, channels: 3) == nil)
+            var other = SnapshotReader(bytes.bytes)
+            #expect(DeviceDetector.State(reading: &other, channels: 2) == nil)
+        }
+    }
+
     @Test func aLevelShiftIsCaughtWithinThreeReadingsAndStaysOneEpisode() {
         let detector = DeviceDetector()
         var device = Device(seed: 11)

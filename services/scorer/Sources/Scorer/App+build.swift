@@ -33,12 +33,18 @@ package func buildApplication(
         kafka: settings.kafka, groupID: settings.consumerGroup,
         topics: [settings.inputTopic])
     consumerConfiguration.maxBatchSize = settings.batchSize
-    let consumer = try KafkaConsumer(configuration: consumerConfiguration, logger: logger)
+    let partitionChanges = PartitionChanges(topic: settings.inputTopic)
+    let consumer = try KafkaConsumer(
+        configuration: consumerConfiguration, logger: logger, onRebalance: partitionChanges.note)
     let producer = try KafkaProducer(configuration: KafkaProducerConfiguration(kafka: settings.kafka), logger: logger)
+    let stateReader =
+        settings.stateTopic.isEmpty
+        ? nil
+        : try KafkaChangelogReader(kafka: settings.kafka, groupID: settings.consumerGroup + ".state", logger: logger)
     let worker = ScoringWorker(
         consumer: consumer, producer: producer, models: models, logModels: logModels,
-        settings: settings, metrics: metrics, logger: logger,
-        beforeStoringOffsets: beforeStoringOffsets)
+        settings: settings, metrics: metrics, logger: logger, partitionChanges: partitionChanges,
+        stateReader: stateReader, beforeStoringOffsets: beforeStoringOffsets)
 
     runtime.readiness.add("kafka", producer.checkReachable)
     runtime.readiness.add("model") {

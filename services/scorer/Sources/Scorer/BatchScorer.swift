@@ -43,8 +43,17 @@ package struct BatchScorer {
     /// owns a partition holds its devices), learned over `deviceColumns`.
     private(set) var devices: [String: DeviceJudge.Memory] = [:]
     private var deviceColumns: [SensorFeature] = []
+    /// `deviceColumns` as state records name them.
+    private var columnNames = ""
     /// How many of `devices` are still learning (the rest judge themselves).
     private var learningDevices = 0
+    /// Input partitions whose devices were restored from the state topic: a reading of any
+    /// other partition must wait for `restore`, or its device would start cold.
+    private var restoredPartitions: Set<Int32> = []
+    /// Devices whose memory this batch changed, each once, for the state topic.
+    private var changed: [String] = []
+    private var batchNumber = 0
+    private var snapshot = SnapshotWriter()
     private var writer = EventWriter(capacity: 512)
     private var features: FeatureMatrix
     private var scores: [Double] = []
@@ -73,8 +82,9 @@ package struct BatchScorer {
         var row = [Double](repeating: 0, count: columns.count)
         // Worked out once per batch: the per-reading check is then a few comparisons.
         let bounds = model.trainingBounds(tolerance: settings.rangeTolerance)
-        // A model over other features makes what devices learned meaningless: they learn anew.
-        if columns != deviceColumns { (devices, deviceColumns, learningDevices) = ([:], columns, 0) }
+        adopt(columns)
+        batchNumber &+= 1
+        changed.removeAll(keepingCapacity: true)
 
         for (index, message) in batch.enumerated() {
             guard let value = message.value, !value.isEmpty else {
@@ -119,16 +129,31 @@ package struct BatchScorer {
             // A device that starts learning again within the batch (an episode became its new
             // normal) has no forest score for the rest of it: the fleet model does not flag them.
             let fleet = DeviceJudge.FleetView(score: forestRow.map { scores[$0] } ?? 0, outOfRange: outOfRange)
-            let known = devices.count
-            // Judged in place: a copy out of the dictionary would copy the device's arrays too.
-            let judgement = judge.judge(
-                row, readingID: reading.id, deviceID: reading.deviceID, time: Timestamp.secondsSinceEpoch(reading.ts),
-                fleet: fleet,
-                memory: &devices[reading.deviceID, default: DeviceJudge.Memory(channels: columns.count)])
+            let message = batch[index]
+            let judgement: DeviceJudge.Judgement
+            if let learned = devices[reading.deviceID]?.lastOffset,
+                devices[reading.deviceID]?.partition == message.partition, message.offset <= learned
+            {
+                // Redelivered after a crash, and already in the restored state: judged again
+                // (its output may not have reached the broker) but not learned from twice.
+                var copy = devices[reading.deviceID]!
+                judgement = judge.judge(
+                    row, readingID: reading.id, deviceID: reading.deviceID,
+                    time: Timestamp.secondsSinceEpoch(reading.ts), fleet: fleet, memory: &copy)
+            } else {
+                let known = devices.count
+                var firstChange = false
+                // Judged in place: a copy out of the dictionary would copy the device's arrays too.
+                judgement = Self.judge(
+                    reading, judge: judge, row: row, fleet: fleet, at: message, batch: batchNumber,
+                    firstChange: &firstChange,
+                    memory: &devices[reading.deviceID, default: DeviceJudge.Memory(channels: columns.count)])
+                if firstChange { changed.append(reading.deviceID) }
+                learningDevices +=
+                    (devices.count > known ? 1 : 0) - (judgement.finishedLearning ? 1 : 0)
+                    + (judgement.startedLearningAgain ? 1 : 0)
+            }
             if judgement.learning && outOfRange { outcome.outOfRange += 1 }
-            learningDevices +=
-                (devices.count > known ? 1 : 0) - (judgement.finishedLearning ? 1 : 0)
-                + (judgement.startedLearningAgain ? 1 : 0)
             if judgement.episode?.phase == .opened { outcome.episodesOpened += 1 }
             let scored = ScoredEvent(
                 event: .reading(reading), score: judgement.score, anomaly: judgement.anomaly,
@@ -152,8 +177,83 @@ package struct BatchScorer {
         }
         outcome.scored = pending.count
         (outcome.devicesLearning, outcome.devicesJudged) = (learningDevices, devices.count - learningDevices)
+        if !settings.stateTopic.isEmpty {
+            for device in changed {
+                guard let memory = devices[device] else { continue }
+                snapshot.reset()
+                memory.write(columns: columnNames, to: &snapshot)
+                output.append(
+                    topic: settings.stateTopic, key: device, value: snapshot.bytes, partition: memory.partition)
+            }
+        }
         classifyLogs(batch, classifier: models.log, scoredAt: scoredAt, into: &output, &outcome)
         return outcome
+    }
+
+    /// Judges one reading in place and notes where it came from; `firstChange` is set when
+    /// this is the batch's first change to the device's memory.
+    private static func judge(
+        _ reading: Reading, judge: DeviceJudge, row: [Double], fleet: DeviceJudge.FleetView,
+        at message: KafkaConsumerMessage, batch: Int, firstChange: inout Bool, memory: inout DeviceJudge.Memory
+    ) -> DeviceJudge.Judgement {
+        let judgement = judge.judge(
+            row, readingID: reading.id, deviceID: reading.deviceID, time: Timestamp.secondsSinceEpoch(reading.ts),
+            fleet: fleet, memory: &memory)
+        (memory.partition, memory.lastOffset) = (message.partition, message.offset)
+        firstChange = memory.batchMark != batch
+        memory.batchMark = batch
+        return judgement
+    }
+
+    // MARK: - Devices' state across replicas
+
+    /// A model over other features makes what devices learned meaningless: they learn anew.
+    private mutating func adopt(_ columns: [SensorFeature]) {
+        guard columns != deviceColumns || columnNames.isEmpty else { return }
+        (devices, deviceColumns, learningDevices) = ([:], columns, 0)
+        columnNames = columns.map(\.rawValue).joined(separator: ",")
+    }
+
+    /// The input partitions of `batch` whose devices must be restored before it is scored
+    /// (none when no state topic is configured).
+    package func partitionsToRestore(in batch: KafkaConsumerBatch) -> [Int32] {
+        guard !settings.stateTopic.isEmpty else { return [] }
+        var missing: Set<Int32> = []
+        for message in batch where !restoredPartitions.contains(message.partition) { missing.insert(message.partition) }
+        return missing.sorted()
+    }
+
+    /// Takes in what the state topic holds for `partition` (device id -> state record); returns
+    /// how many devices were restored and how many records were unusable (written for another
+    /// model's features, or damaged: those devices learn afresh).
+    package mutating func restore(
+        partition: Int32, records: [[UInt8]: [UInt8]], columns: [SensorFeature]
+    ) -> (restored: Int, discarded: Int) {
+        adopt(columns)
+        var (restored, discarded) = (0, 0)
+        for (key, value) in records {
+            guard
+                let memory = DeviceJudge.Memory(snapshot: value, columns: columnNames, channels: columns.count),
+                memory.partition == partition
+            else {
+                discarded += 1
+                continue
+            }
+            devices[String(decoding: key, as: UTF8.self)] = memory
+            restored += 1
+        }
+        restoredPartitions.insert(partition)
+        learningDevices = devices.values.count { $0.state.isLearning }
+        return (restored, discarded)
+    }
+
+    /// Drops the devices of partitions a rebalance moved (to or from this replica): whoever owns
+    /// a partition next restores its devices from the state topic, this replica included.
+    package mutating func forget(partitions: Set<Int32>) {
+        guard !partitions.isEmpty else { return }
+        devices = devices.filter { !partitions.contains($0.value.partition) }
+        restoredPartitions.subtract(partitions)
+        learningDevices = devices.values.count { $0.state.isLearning }
     }
 
     /// Scores the batch's log lines: the probability of critical, and `critical` from the

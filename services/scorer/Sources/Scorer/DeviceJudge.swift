@@ -10,9 +10,19 @@ package struct DeviceJudge: Sendable {
         package var state: DeviceDetector.State
         /// `<device>/<id of the reading that opened it>`: the same on every redelivery.
         package var episodeID: String?
+        /// The input partition the device's readings come from, and the offset of the last one
+        /// learned from: a reading redelivered after a crash is not learned from twice.
+        package var partition: Int32 = -1
+        package var lastOffset: Int64 = -1
+        /// The batch that last changed the memory (not kept in snapshots).
+        var batchMark = 0
 
         package init(channels: Int) {
             state = DeviceDetector.State(channels: channels)
+        }
+
+        init(state: DeviceDetector.State) {
+            self.state = state
         }
     }
 

@@ -32,6 +32,13 @@ package final class ScorerMetrics: Sendable {
         Devices this replica holds, by state: learning (their normal; the fleet model judges them) or \
         judging (by their own normal).
         """,
+        "alertron_scorer_state_restored_devices_total":
+            "Devices whose memory was restored from the state topic when their partition came to this replica.",
+        "alertron_scorer_state_discarded_total":
+            "State records not restored (written for another model's features, or damaged): those devices learn afresh.",
+        "alertron_scorer_state_restore_seconds": "Time to restore the devices of one partition from the state topic.",
+        "alertron_scorer_state_restore_failures_total":
+            "Failed reads of the state topic (scoring of that partition waits and tries again).",
     ]).including(KafkaMetricsHelp.all)
 
     private let handles: MetricHandles
@@ -53,6 +60,10 @@ package final class ScorerMetrics: Sendable {
     private let episodesClosed: Counter
     private let devicesLearning: Gauge
     private let devicesJudged: Gauge
+    private let stateRestoredDevices: Counter
+    private let stateDiscarded: Counter
+    private let stateRestoreTime: Timer
+    private let stateRestoreFailures: Counter
 
     /// anomaly_count_total carries at most `deviceLabelCap` distinct device_id values.
     package init(_ handles: MetricHandles, deviceLabelCap: Int = ScorerSettings().deviceLabelCap) {
@@ -71,7 +82,19 @@ package final class ScorerMetrics: Sendable {
         episodesClosed = handles.counter("alertron_scorer_episodes_total", [("event", "closed")])
         devicesLearning = handles.gauge("alertron_scorer_devices", [("state", "learning")])
         devicesJudged = handles.gauge("alertron_scorer_devices", [("state", "judging")])
+        stateRestoredDevices = handles.counter("alertron_scorer_state_restored_devices_total")
+        stateDiscarded = handles.counter("alertron_scorer_state_discarded_total")
+        stateRestoreTime = handles.timer("alertron_scorer_state_restore_seconds")
+        stateRestoreFailures = handles.counter("alertron_scorer_state_restore_failures_total")
     }
+
+    func stateRestored(devices: Int, discarded: Int, took: Duration) {
+        stateRestoredDevices.increment(by: devices)
+        stateDiscarded.increment(by: discarded)
+        stateRestoreTime.recordInterval(took)
+    }
+
+    func stateRestoreFailed() { stateRestoreFailures.increment() }
 
     func produceRetried() { produceRetries.increment() }
 

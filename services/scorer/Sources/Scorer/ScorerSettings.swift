@@ -24,6 +24,8 @@ package struct ScorerSettings: DeclaredSettings {
     package var kafka = KafkaConfiguration(clientID: "scorer")
     package var scoredTopic = Topic.scored
     package var anomaliesTopic = Topic.anomalies
+    /// Where each device's detection state is kept ("" keeps it only in memory).
+    package var stateTopic = Topic.scorerState
     package var deadLetterTopic: String { Topic.deadLetters(of: inputTopic) }
 
     package static let declarations: [Setting<ScorerSettings>] =
@@ -39,6 +41,15 @@ package struct ScorerSettings: DeclaredSettings {
                 "consumer-group", env: "SCORER_GROUP", \.consumerGroup, help: "Kafka consumer group.",
                 valueName: "group"),
             .value("input-topic", env: "SCORER_INPUT_TOPIC", \.inputTopic, help: "Topic to score.", valueName: "topic"),
+            .value(
+                "state-topic", env: "SCORER_STATE_TOPIC", \.stateTopic,
+                help:
+                    """
+                    Compacted topic that keeps every device's learned normal and open episode, so a replica \
+                    taking over a partition does not start cold; it needs at least the input topic's \
+                    partitions. Empty: state lives only in memory.
+                    """,
+                valueName: "topic"),
             // A batch causes up to two messages per input; it must fit the producer's queue.
             .value(
                 "batch-size", env: "SCORER_BATCH_SIZE", \.batchSize, help: "Most messages scored per batch.",

@@ -18,6 +18,8 @@ package final class ScoringWorker: Service, Sendable {
     private let logger: Logger
     private let beforeStoringOffsets: @Sendable () async throws -> Void
     private let scoredEvents = Atomic<Int>(0)
+    private let partitionChanges: PartitionChanges
+    private let stateReader: KafkaChangelogReader?
 
     /// The consumer this worker pulls from (its assignment shows which partitions it owns).
     let consumer: KafkaConsumer
@@ -25,13 +27,18 @@ package final class ScoringWorker: Service, Sendable {
     /// Events (readings and log lines) this worker has scored and delivered.
     package var scoredCount: Int { scoredEvents.load(ordering: .relaxed) }
 
+    /// `partitionChanges` hears the consumer's rebalances; `stateReader` restores devices from
+    /// `settings.stateTopic` (nil when it is off).
     package init(
         consumer: KafkaConsumer, producer: KafkaProducer, models: ModelStore<IsolationForest>,
         logModels: ModelStore<LogClassifier>,
         settings: ScorerSettings, metrics: ScorerMetrics, logger: Logger,
+        partitionChanges: PartitionChanges, stateReader: KafkaChangelogReader?,
         beforeStoringOffsets: @escaping @Sendable () async throws -> Void = {}
     ) {
         self.beforeStoringOffsets = beforeStoringOffsets
+        self.partitionChanges = partitionChanges
+        self.stateReader = stateReader
         self.consumer = consumer
         self.producer = producer
         self.models = models
@@ -55,6 +62,10 @@ package final class ScoringWorker: Service, Sendable {
                 var scorer = BatchScorer(settings: self.settings)
                 for await batch in self.consumer.batches.cancelOnGracefulShutdown() {
                     guard let models = await self.servableModels() else { return }
+                    scorer.forget(partitions: self.partitionChanges.take())
+                    for partition in scorer.partitionsToRestore(in: batch) {
+                        guard await self.restore(partition, into: &scorer, columns: models.columns) else { return }
+                    }
                     var output = KafkaProducerBatch(capacity: batch.count * 2)
                     let outcome = scorer.score(batch, models: models, scoredAt: Timestamp.now(), into: &output)
                     let delivery = Task { [output] in await self.deliver(output) }
@@ -121,6 +132,42 @@ package final class ScoringWorker: Service, Sendable {
         return nil
     }
 
+    /// Restores the devices of input `partition` from the state topic, trying again until it
+    /// succeeds: scoring its readings cold would page for every device that was mid-episode.
+    /// False when shutdown comes first.
+    private func restore(_ partition: Int32, into scorer: inout BatchScorer, columns: [SensorFeature]) async -> Bool {
+        guard let stateReader else { return true }
+        var backoff = Backoff(initial: .seconds(1), maximum: .seconds(30))
+        while !Self.stopping {
+            let start = ContinuousClock.now
+            do {
+                let records = try await stateReader.latest(topic: settings.stateTopic, partition: partition)
+                let (restored, discarded) = scorer.restore(partition: partition, records: records, columns: columns)
+                metrics.stateRestored(devices: restored, discarded: discarded, took: ContinuousClock.now - start)
+                logger.info(
+                    "devices restored from the state topic",
+                    metadata: [
+                        "partition": "\(settings.stateTopic)[\(partition)]", "devices": "\(restored)",
+                        "discarded": "\(discarded)", "took": "\(ContinuousClock.now - start)",
+                    ])
+                return true
+            } catch {
+                metrics.stateRestoreFailed()
+                let wait = backoff.next()
+                logger.error(
+                    """
+                    devices of this partition not restored; scoring waits rather than start them cold (does the \
+                    state topic exist, with at least as many partitions as the input topic?)
+                    """,
+                    metadata: [
+                        "partition": "\(settings.stateTopic)[\(partition)]", "error": "\(error)", "retry_in": "\(wait)",
+                    ])
+                try? await Task.sleep(for: wait)
+            }
+        }
+        return false
+    }
+
     /// Sends until the broker acknowledges everything, backing off between tries. Returns
     /// false when shutdown or cancellation comes first, or the producer has closed.
     private func deliver(_ output: KafkaProducerBatch) async -> Bool {
@@ -136,4 +183,27 @@ package final class ScoringWorker: Service, Sendable {
     }
 
     private static var stopping: Bool { Task.isShuttingDownGracefully || Task.isCancelled }
+}
+
+/// Input partitions a rebalance moved since the worker last looked: their devices' memory is
+/// dropped and restored from the state topic before their next reading is scored.
+package final class PartitionChanges: Sendable {
+    private let topic: String
+    private let moved = Mutex<Set<Int32>>([])
+
+    package init(topic: String) { self.topic = topic }
+
+    /// For `KafkaConsumer`'s `onRebalance`: an assignment, a revocation or a failure.
+    package func note(_ event: KafkaRebalanceEvent) {
+        let partitions = event.partitions.filter { $0.topic == topic }.map(\.partition)
+        moved.withLock { $0.formUnion(partitions) }
+    }
+
+    /// The partitions moved since the last call.
+    func take() -> Set<Int32> {
+        moved.withLock { moved in
+            defer { moved.removeAll() }
+            return moved
+        }
+    }
 }

@@ -46,7 +46,8 @@ struct PipelineBenchmark: AsyncParsableCommand {
         logger.logLevel = .error
         let cluster = try KafkaDevelopmentCluster(logger: logger)
         for topic in [
-            Topic.readings, Topic.scored, Topic.anomalies, Topic.deadLetters(of: Topic.readings), "passthrough",
+            Topic.readings, Topic.scored, Topic.anomalies, Topic.deadLetters(of: Topic.readings), Topic.scorerState,
+            "passthrough",
         ] { try cluster.createTopic(topic, partitions: 6) }
         // KAFKA_* variables apply, as in the service (e.g. KAFKA_COMPRESSION_TYPE=lz4).
         var kafka = KafkaConfiguration.fromEnvironment(
@@ -219,13 +220,15 @@ struct PipelineBenchmark: AsyncParsableCommand {
                 topic: Topic.readings, partition: 0, offset: Int64(index), key: ArraySlice(event.key.utf8),
                 value: ArraySlice(EventWriter.encode(event)))
         }
-        let batch = KafkaConsumerBatch(messages: messages)
+        var batch = KafkaConsumerBatch(messages: messages)
         var settings = settings
         settings.batchSize = batchSize
         var scorer = BatchScorer(settings: settings)
         let rounds = max(1, readings / batchSize)
         let start = ContinuousClock.now
-        for _ in 0..<rounds {
+        for round in 0..<rounds {
+            // Later offsets each round, as from a partition: a repeated offset is a redelivery.
+            if round > 0 { for index in batch.messages.indices { batch.messages[index].offset += Int64(batchSize) } }
             var output = KafkaProducerBatch(capacity: batchSize * 2)
             _ = scorer.score(batch, models: models, scoredAt: Timestamp.now(), into: &output)
         }
@@ -293,12 +296,16 @@ struct PipelineBenchmark: AsyncParsableCommand {
             path: settings.modelPath, reloadInterval: .zero, metrics: metrics, logger: logger)
         let logModels = ModelStore<LogClassifier>(
             path: settings.logModelPath, reloadInterval: .zero, metrics: metrics, logger: logger)
+        // As the service runs: devices' state written to the state topic, restored on assignment.
+        let partitionChanges = PartitionChanges(topic: Topic.readings)
         let consumer = try KafkaConsumer(
-            configuration: consumerConfiguration(kafka, group: "bench-scorer"), logger: logger)
+            configuration: consumerConfiguration(kafka, group: "bench-scorer"), logger: logger,
+            onRebalance: partitionChanges.note)
         let producer = try KafkaProducer(configuration: KafkaProducerConfiguration(kafka: kafka), logger: logger)
         let worker = ScoringWorker(
             consumer: consumer, producer: producer, models: models, logModels: logModels,
-            settings: settings, metrics: metrics, logger: logger)
+            settings: settings, metrics: metrics, logger: logger, partitionChanges: partitionChanges,
+            stateReader: try KafkaChangelogReader(kafka: kafka, groupID: "bench-scorer.state", logger: logger))
         let running = Task { try await worker.run() }
         while worker.scoredCount == 0 { try await Task.sleep(for: .milliseconds(1)) }
         let start = ContinuousClock.now

@@ -72,14 +72,16 @@ import Testing
         let scored = try EventCodec.decodeScored(output.sentMessages()[0].value)
         #expect(scored.anomaly && scored.severity == .critical)
         #expect(scored.score == sensorModel.score([60, 1013, 0.02]), "the score stays the forest's")
-        #expect(output.sentMessages().map(\.topic) == ["scored", "anomalies"])
+        #expect(output.sentMessages().map(\.topic) == ["scored", "anomalies", Topic.scorerState])
 
         var settings = ScorerSettings()
         settings.rangeTolerance = 0
         var unguarded = BatchScorer(settings: settings)
         var quiet = KafkaProducerBatch()
         _ = unguarded.score(batch, models: try models(), scoredAt: Timestamp.now(), into: &quiet)
-        #expect(quiet.sentMessages().map(\.topic) == ["scored"], "with the check off only the forest decides")
+        #expect(
+            quiet.sentMessages().map(\.topic) == ["scored", Topic.scorerState],
+            "with the check off only the forest decides")
     }
 
     @Test func anOversizedBadMessageBecomesACappedDeadLetterTheBrokerWillTake() throws {
@@ -188,17 +190,8 @@ import Testing
         var settings = ScorerSettings()
         settings.detection.warmUp = 100
         var scorer = BatchScorer(settings: settings)
-        var random = RandomSource(seed: 5)
-        var minute: Int64 = 0
-        func next(vibrationOffset: Double = 0) -> KafkaConsumerMessage {
-            minute += 1
-            let reading = Reading(
-                id: "r\(minute)", ts: Timestamp.format(millisecondsSinceEpoch: minute * 60_000), deviceID: "edge-5",
-                temperature: ((24 + 0.5 * random.nextGaussian()) * 100).rounded() / 100,
-                pressure: ((1005 + 3 * random.nextGaussian()) * 100).rounded() / 100,
-                vibration: ((0.02 + 0.002 * random.nextGaussian() + vibrationOffset) * 10_000).rounded() / 10_000)
-            return self.message(EventWriter.encode(.reading(reading)), offset: minute, key: "edge-5")
-        }
+        var stream = DeviceStream()
+        func next(vibrationOffset: Double = 0) -> KafkaConsumerMessage { stream.next(vibrationOffset: vibrationOffset) }
         var ended: [EpisodeClosed] = []
         var outcome = BatchScorer.Outcome()
         func score(_ messages: [KafkaConsumerMessage]) throws -> [ScoredEvent] {
@@ -244,6 +237,80 @@ import Testing
         #expect(ended.first?.ts == Timestamp.format(millisecondsSinceEpoch: 163 * 60_000))
     }
 
+    @Test func aDeviceMidEpisodeMovesToAnotherReplicaByItsStateRecordAndIsNotLearnedTwice() throws {
+        var settings = ScorerSettings()
+        settings.detection.warmUp = 100
+        var stream = DeviceStream()
+        /// Scores `messages` on `scorer`: the scored events, and the state records written.
+        func score(
+            _ messages: [KafkaConsumerMessage], on scorer: inout BatchScorer
+        ) throws -> (
+            scored: [ScoredEvent], state: [(key: String?, value: [UInt8])]
+        ) {
+            var output = KafkaProducerBatch()
+            _ = scorer.score(
+                KafkaConsumerBatch(messages: messages), models: try models(), scoredAt: Timestamp.now(), into: &output)
+            let sent = output.sentMessages()
+            #expect(output.partitions(of: Topic.scorerState).allSatisfy { $0 == 2 }, "beside the input partition")
+            return (
+                try sent.filter { $0.topic == "scored" }.map { try EventCodec.decodeScored($0.value) },
+                sent.filter { $0.topic == Topic.scorerState }.map { ($0.key, $0.value) }
+            )
+        }
+
+        var first = BatchScorer(settings: settings)
+        let learning = try score((0..<100).map { _ in stream.next() }, on: &first)
+        #expect(learning.state.map(\.key) == ["edge-5"], "one record per device per batch")
+        let opened = try score(
+            (0..<10).map { _ in stream.next() } + [stream.next(vibrationOffset: 0.02)], on: &first)
+        let episode = try #require(opened.scored.last?.episode)
+        #expect(episode.phase == .opened)
+        let record = try #require(opened.state.last)
+
+        // The partition moves: the next owner restores the device before scoring it.
+        var second = BatchScorer(settings: settings)
+        let spike = stream.next(vibrationOffset: 0.02)
+        #expect(second.partitionsToRestore(in: KafkaConsumerBatch(messages: [spike])) == [2])
+        let restored = second.restore(
+            partition: 2,
+            records: [Array("edge-5".utf8): record.value, Array("edge-9".utf8): Array("not a state record".utf8)],
+            columns: try models().columns)
+        #expect(restored.restored == 1 && restored.discarded == 1)
+        #expect(second.partitionsToRestore(in: KafkaConsumerBatch(messages: [spike])).isEmpty)
+        let continued = try score([spike], on: &second)
+        #expect(continued.scored.map(\.model) == [DeviceJudge.baselineModel], "warm, not learning again")
+        #expect(continued.scored.first?.episode == EpisodeMark(id: episode.id, phase: .continues))
+
+        // Redelivered after a crash: judged again, not learned from twice.
+        let learned = try #require(second.devices["edge-5"]?.state.readings)
+        let again = try score([spike], on: &second)
+        #expect(again.scored.first?.episode?.id == episode.id)
+        #expect(again.state.isEmpty && second.devices["edge-5"]?.state.readings == learned)
+
+        // A rebalance that moves the partition away drops its devices; getting it back restores them.
+        second.forget(partitions: [2])
+        #expect(second.devices.isEmpty)
+        #expect(second.partitionsToRestore(in: KafkaConsumerBatch(messages: [spike])) == [2])
+    }
+}
+
+/// One device (edge-5) with readings a minute apart around (24 °C, 1005 hPa, 0.02 g), as
+/// messages of partition 2 at offsets 1, 2, ...
+struct DeviceStream {
+    private var random = RandomSource(seed: 5)
+    private var minute: Int64 = 0
+
+    mutating func next(vibrationOffset: Double = 0) -> KafkaConsumerMessage {
+        minute += 1
+        let reading = Reading(
+            id: "r\(minute)", ts: Timestamp.format(millisecondsSinceEpoch: minute * 60_000), deviceID: "edge-5",
+            temperature: ((24 + 0.5 * random.nextGaussian()) * 100).rounded() / 100,
+            pressure: ((1005 + 3 * random.nextGaussian()) * 100).rounded() / 100,
+            vibration: ((0.02 + 0.002 * random.nextGaussian() + vibrationOffset) * 10_000).rounded() / 10_000)
+        return KafkaConsumerMessage(
+            topic: "readings", partition: 2, offset: minute, key: ArraySlice("edge-5".utf8),
+            value: ArraySlice(EventWriter.encode(.reading(reading))), timestampMilliseconds: nil)
+    }
 }
 
 /// The test models as a batch is scored with them.
@@ -252,6 +319,11 @@ func models() throws -> BatchScorer.Models {
 }
 
 extension KafkaProducerBatch {
+    /// The partitions named by the messages to `topic` (nil where the key decides).
+    func partitions(of topic: String) -> [Int32?] {
+        (0..<count).filter { message(at: $0).topic == topic }.map { partition(at: $0) }
+    }
+
     /// The batch's messages as (topic, key, value), for assertions.
     func sentMessages() -> [(topic: String, key: String?, value: [UInt8])] {
         (0..<count).map { index in

@@ -79,7 +79,9 @@ extension TestMesh {
     /// A development broker with the scorer's topics, and a producer to feed it.
     convenience init() throws {
         try self.init(
-            topics: [Topic.readings, Topic.scored, Topic.anomalies, Topic.deadLetters(of: Topic.readings)],
+            topics: [
+                Topic.readings, Topic.scored, Topic.anomalies, Topic.deadLetters(of: Topic.readings), Topic.scorerState,
+            ],
             clientID: "scorer-tests", logger: quietLogger)
     }
 
