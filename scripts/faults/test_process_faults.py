@@ -1,6 +1,7 @@
 """Faults only a process can have, on the debug build that `make test` makes: the scorer killed
-(SIGKILL) mid-stream and restarted, one of two scorer replicas killed, and HTTP fuzzing of ingest
-and the notifier's webhook. (Broker outages, Slack failing and malformed input are Swift tests:
+(SIGKILL) mid-stream and restarted, killed while its devices are warm and mid-episode (the
+successor restores them from scorer.state), one of two scorer replicas killed, and HTTP fuzzing
+of ingest and the notifier's webhook. (Broker outages, Slack failing and malformed input are Swift tests:
 BrokerOutageFaultTests, IngestLiveTests, SlackFailureFaultTests, MalformedInputFaultTests.)
 
     python3 -m pytest -s scripts/faults                      # all of them (make test-faults)
@@ -10,7 +11,10 @@ BrokerOutageFaultTests, IngestLiveTests, SlackFailureFaultTests, MalformedInputF
 Knobs: KILL_COUNT / KILL_RATE [60000 readings at 3000/s], REPLICAS_COUNT / REPLICAS_RATE [the
 same], FUZZ_REQUESTS [4000], FUZZ_SEED [1]. Each test prints its figures (RELIABILITY.md).
 """
+import datetime
+import json
 import os
+import random
 import shutil
 import subprocess
 import tempfile
@@ -116,6 +120,89 @@ def test_kill(mesh, scorer_settings):
     assert readings.unique == count, "every reading the generator sent is on readings"
     assert scored.missing == 0, f"0 readings lost; missing e.g. {scored.missing_sample}"
     assert scored.duplicates <= bound
+
+
+def produce(mesh, events):
+    """Events (dicts with a device_id) onto readings, keyed by device, through kcat."""
+    lines = "".join(f"{e['device_id']}\t{json.dumps(e)}\n" for e in events)
+    subprocess.run(["kcat", "-b", mesh.brokers, "-P", "-t", "readings", "-K", "\t"], input=lines.encode(),
+                   check=True, timeout=60)
+
+
+def test_kill_keeps_devices_warm(mesh):
+    """SIGKILL the scorer while six devices are warm and three of them are mid-episode. Its
+    successor restores them from scorer.state: no device learns again (no false alerts), the
+    open episodes continue under their ids and close once, no episode opens twice."""
+    warm_up, devices, faulty = 60, [f"pump-{n}" for n in range(6)], {"pump-0", "pump-1", "pump-2"}
+    noise = random.Random(3)
+    start = datetime.datetime(2026, 12, 1, tzinfo=datetime.timezone.utc)
+    minute = {"n": 0}
+
+    def tick(offset_devices=()):
+        """One reading of every device, a minute after the last; `offset_devices` vibrate 10σ high."""
+        minute["n"] += 1
+        ts = (start + datetime.timedelta(minutes=minute["n"])).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return [{"schema": 1, "kind": "reading", "id": f"{d}-r{minute['n']}", "ts": ts, "device_id": d,
+                 "temperature": round(24 + 0.5 * noise.gauss(0, 1), 2),
+                 "pressure": round(1005 + 3 * noise.gauss(0, 1), 2),
+                 "vibration": round(0.02 + 0.002 * noise.gauss(0, 1) + (0.02 if d in offset_devices else 0), 4)}
+                for d in devices]
+
+    port_a, port_b = harness.free_port(), harness.free_port()
+    mesh.start_broker()
+    a = mesh.start_service("scorer-a", "scorer", port_a, SCORER_WARM_UP=warm_up)
+    mesh.wait_ready(a, port_a)
+    learning = [e for _ in range(warm_up + 40) for e in tick()]
+    produce(mesh, learning)
+    opening = [e for _ in range(2) for e in tick(faulty)]
+    produce(mesh, opening)
+    sent = len(learning) + len(opening)
+    # Counted once delivered: the scored events, the anomalies and the state records of each batch.
+    assert wait_until(lambda: scored_so_far(port_a) >= sent, 60), f"scorer-a scored {scored_so_far(port_a)} of {sent}"
+    anomalies_before = [json.loads(v) for _, _, v in mesh.read_topic("anomalies")]
+    # Episodes judged by the devices' own normal (the fleet model's flags while learning are not the test's).
+    episode_of = {e["device_id"]: e["episode"]["id"] for e in anomalies_before if e.get("model") == "device_baseline@1"}
+    assert set(episode_of) == faulty, f"episodes open before the kill: {episode_of}"
+    # The consumer commits stored offsets every second: wait for it, so that the successor does not
+    # simply replay the whole stream from the start (which would warm the devices up again by itself).
+    time.sleep(3)
+    a.kill()
+    figure(f"scorer-a killed (SIGKILL) with {len(devices)} devices warm, {len(faulty)} mid-episode: {sorted(episode_of.values())}")
+
+    b = mesh.start_service("scorer-b", "scorer", port_b, SCORER_WARM_UP=warm_up)
+    mesh.wait_ready(b, port_b)
+    continuing = [e for _ in range(2) for e in tick(faulty)]
+    settling = [e for _ in range(20) for e in tick()]
+    produce(mesh, continuing + settling)
+    expected = {e["id"] for e in continuing + settling}
+    summary = mesh.ids("scored", expected, wait=90)
+    assert summary.missing == 0, f"scorer-b scored every reading after the kill; missing e.g. {summary.missing_sample}"
+    restored = metric_sum(port_b, "alertron_scorer_state_restored_devices_total")
+    figure(f"scorer-b restored {restored} devices from scorer.state")
+
+    scored_after = [json.loads(v) for _, _, v in mesh.read_topic("scored")]
+    after = [e for e in scored_after if e["id"] in expected]
+    cold = [e["id"] for e in after if e["model"] != "device_baseline@1"]
+    assert not cold, f"judged by the fleet model (a device learning again) after the takeover: {cold[:5]}"
+    # An episode's tail (its shift chart settling) still belongs to it; anything else would be a new, false episode.
+    false_alerts = [e["id"] for e in after if e["anomaly"] and e["episode"]["id"] != episode_of.get(e["device_id"])]
+    assert not false_alerts, f"false alerts after the takeover: {false_alerts[:5]}"
+    for e in after:
+        if e["device_id"] in faulty and e["id"] in {c["id"] for c in continuing}:
+            assert e["anomaly"], f"{e['id']} (still vibrating) not flagged after the takeover"
+            assert e["episode"] == {"id": episode_of[e["device_id"]], "state": "continues"}, e["episode"]
+
+    anomalies = [json.loads(v) for _, _, v in mesh.read_topic("anomalies")]
+    ids = {}
+    for e in anomalies:
+        if e.get("kind") != "episode_closed" and e.get("model") == "device_baseline@1":
+            ids.setdefault(e["device_id"], set()).add(e["episode"]["id"])
+    assert {d: i for d, i in ids.items()} == {d: {episode_of[d]} for d in faulty}, f"episodes per device: {ids}"
+    closed = [e["episode_id"] for e in anomalies if e.get("kind") == "episode_closed"]
+    figure(f"after the takeover: {len(after)} readings judged by their own normal, 0 false alerts; "
+           f"episodes closed: {sorted(closed)}")
+    assert sorted(set(closed)) == sorted(episode_of.values()), f"each episode closed: {closed}"
+    assert restored == len(devices), f"{restored} devices restored, {len(devices)} expected"
 
 
 def test_replicas(mesh, scorer_settings):

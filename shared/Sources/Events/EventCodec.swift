@@ -48,11 +48,11 @@ public enum EventCodec {
             return nil
         }
         let id = try nested.string(.id, "episode.id", maxBytes: EpisodeMark.maxIDBytes)
-        let phase = try nested.withString(.phase, "episode.phase") { bytes in
-            EpisodeMark.Phase(rawValue: String(decoding: bytes.assumingMemoryBound(to: UInt8.self), as: UTF8.self))
+        let state = try nested.withString(.state, "episode.state") { bytes in
+            EpisodeMark.State(rawValue: String(decoding: bytes.assumingMemoryBound(to: UInt8.self), as: UTF8.self))
         }
-        guard let phase else { throw .invalid("episode.phase", "must be one of opened, continues") }
-        return EpisodeMark(id: id, phase: phase)
+        guard let state else { throw .invalid("episode.state", "must be one of opened, continues") }
+        return EpisodeMark(id: id, state: state)
     }
 
     private static func explanation(_ index: FieldIndex<TopLevelField>) throws(EventError) -> Explanation? {
@@ -383,12 +383,12 @@ enum TopLevelField: Int, FieldName {
 }
 
 enum EpisodeField: Int, FieldName {
-    case id, phase
+    case id, state
 
     var slot: Int { rawValue }
 
     init?(jsonKey k: UnsafeRawBufferPointer) {
-        if k.equals("id") { self = .id } else if k.equals("phase") { self = .phase } else { return nil }
+        if k.equals("id") { self = .id } else if k.equals("state") { self = .state } else { return nil }
     }
 }
 

@@ -38,8 +38,8 @@ public struct EventWriter: Sendable {
         json.member(",\"scored_at\":", event.scoredAt)
         if let episode = event.episode {
             json.member(",\"episode\":{\"id\":", episode.id)
-            json.raw(",\"phase\":")
-            json.raw(episode.phase == .opened ? "\"opened\"}" : "\"continues\"}")
+            json.raw(",\"state\":")
+            json.raw(episode.state == .opened ? "\"opened\"}" : "\"continues\"}")
         }
         if let explanation = event.explanation { write(explanation) }
         json.raw("}")

@@ -174,7 +174,7 @@ public enum AnomalyTopicEvent: Sendable, Equatable {
 /// Which fault episode of its device an anomalous reading belongs to: consecutive anomalous
 /// readings are one episode until the device has been normal for a while.
 public struct EpisodeMark: Sendable, Equatable {
-    public enum Phase: String, Sendable, CaseIterable {
+    public enum State: String, Sendable, CaseIterable {
         /// The first anomalous reading: an incident begins.
         case opened
         /// A later reading of an episode already open.
@@ -185,11 +185,11 @@ public struct EpisodeMark: Sendable, Equatable {
     public var id: String
     /// A device id, `/` and a reading id at their longest.
     public static let maxIDBytes = Reading.maxDeviceIDBytes + 1 + InboundEvent.maxIDBytes
-    public var phase: Phase
+    public var state: State
 
-    public init(id: String, phase: Phase) {
+    public init(id: String, state: State) {
         self.id = id
-        self.phase = phase
+        self.state = state
     }
 }
 

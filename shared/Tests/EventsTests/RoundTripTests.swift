@@ -63,10 +63,10 @@ struct RoundTripTests {
                 .init(name: "pressure", value: 1022.5, expected: 1010.25, spread: 3.0625, sigmas: 4, detector: "shift"),
                 .init(name: "vibration", value: 0.031, expected: 0.03, spread: 0.003, sigmas: 0.25, detector: "spike"),
             ])
-        for phase in EpisodeMark.Phase.allCases {
+        for phase in EpisodeMark.State.allCases {
             let scored = ScoredEvent(
                 event: .reading(sampleReading()), score: 0.61, anomaly: true, severity: .warning,
-                model: "device_baseline@1", scoredAt: sampleTS, episode: EpisodeMark(id: "edge-7/e1", phase: phase),
+                model: "device_baseline@1", scoredAt: sampleTS, episode: EpisodeMark(id: "edge-7/e1", state: phase),
                 explanation: explanation)
             #expect(try EventCodec.decodeScored(EventWriter.encode(scored)) == scored)
         }
@@ -74,15 +74,15 @@ struct RoundTripTests {
             decoding: EventWriter.encode(
                 ScoredEvent(
                     event: .reading(sampleReading()), score: 0.61, anomaly: true, severity: .warning, model: "m@1",
-                    scoredAt: sampleTS, episode: EpisodeMark(id: "edge-7/e1", phase: .opened),
+                    scoredAt: sampleTS, episode: EpisodeMark(id: "edge-7/e1", state: .opened),
                     explanation: Explanation(detector: "stuck", channels: [explanation.channels[1]]))),
             as: UTF8.self)
         #expect(
             text.hasSuffix(
-                #","episode":{"id":"edge-7/e1","phase":"opened"},"explanation":{"detector":"stuck","channels":["#
+                #","episode":{"id":"edge-7/e1","state":"opened"},"explanation":{"detector":"stuck","channels":["#
                     + #"{"channel":"vibration","value":0.031,"expected":0.03,"spread":0.003,"sigmas":0.25,"#
                     + #""detector":"spike"}]}}"#), "\(text)")
-        let wrong = text.replacingOccurrences(of: #""phase":"opened""#, with: #""phase":"closing""#)
+        let wrong = text.replacingOccurrences(of: #""state":"opened""#, with: #""state":"closing""#)
         #expect(throws: EventError.self) { try EventCodec.decodeScored(Array(wrong.utf8)) }
     }
 

@@ -183,7 +183,7 @@ private func at(_ offset: Int64, _ partition: KafkaTopicPartition = partition0) 
 
     @Test func aMessageSaysWhyTheWorstReadingFiredAgainstTheDevicesOwnNormal() throws {
         var scored = anomaly("edge-5", score: 0.7, severity: .warning)
-        scored.episode = EpisodeMark(id: "edge-5/r151", phase: .opened)
+        scored.episode = EpisodeMark(id: "edge-5/r151", state: .opened)
         scored.explanation = Explanation(
             detector: "spike",
             channels: [

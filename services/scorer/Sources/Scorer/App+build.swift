@@ -38,7 +38,7 @@ package func buildApplication(
         configuration: consumerConfiguration, logger: logger, onRebalance: partitionChanges.note)
     let producer = try KafkaProducer(configuration: KafkaProducerConfiguration(kafka: settings.kafka), logger: logger)
     let stateReader =
-        settings.stateTopic.isEmpty
+        settings.stateInMemory
         ? nil
         : try KafkaChangelogReader(kafka: settings.kafka, groupID: settings.consumerGroup + ".state", logger: logger)
     let worker = ScoringWorker(

@@ -154,7 +154,7 @@ package struct BatchScorer {
                     + (judgement.startedLearningAgain ? 1 : 0)
             }
             if judgement.learning && outOfRange { outcome.outOfRange += 1 }
-            if judgement.episode?.phase == .opened { outcome.episodesOpened += 1 }
+            if judgement.episode?.state == .opened { outcome.episodesOpened += 1 }
             let scored = ScoredEvent(
                 event: .reading(reading), score: judgement.score, anomaly: judgement.anomaly,
                 severity: judgement.severity, model: judgement.model, scoredAt: scoredAt, episode: judgement.episode,
@@ -177,7 +177,7 @@ package struct BatchScorer {
         }
         outcome.scored = pending.count
         (outcome.devicesLearning, outcome.devicesJudged) = (learningDevices, devices.count - learningDevices)
-        if !settings.stateTopic.isEmpty {
+        if !settings.stateInMemory {
             for device in changed {
                 guard let memory = devices[device] else { continue }
                 snapshot.reset()
@@ -215,9 +215,9 @@ package struct BatchScorer {
     }
 
     /// The input partitions of `batch` whose devices must be restored before it is scored
-    /// (none when no state topic is configured).
+    /// (none when state is kept in memory only).
     package func partitionsToRestore(in batch: KafkaConsumerBatch) -> [Int32] {
-        guard !settings.stateTopic.isEmpty else { return [] }
+        guard !settings.stateInMemory else { return [] }
         var missing: Set<Int32> = []
         for message in batch where !restoredPartitions.contains(message.partition) { missing.insert(message.partition) }
         return missing.sorted()

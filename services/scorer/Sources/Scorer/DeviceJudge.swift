@@ -94,7 +94,7 @@ package struct DeviceJudge: Sendable {
         if verdict.anomalous {
             if verdict.opened || memory.episodeID == nil { memory.episodeID = "\(deviceID)/\(readingID)" }
             judgement.episode = memory.episodeID.map {
-                EpisodeMark(id: $0, phase: verdict.opened ? .opened : .continues)
+                EpisodeMark(id: $0, state: verdict.opened ? .opened : .continues)
             }
         }
         if verdict.closedEpisode != nil {

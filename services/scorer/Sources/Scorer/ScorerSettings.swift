@@ -24,8 +24,9 @@ package struct ScorerSettings: DeclaredSettings {
     package var kafka = KafkaConfiguration(clientID: "scorer")
     package var scoredTopic = Topic.scored
     package var anomaliesTopic = Topic.anomalies
-    /// Where each device's detection state is kept ("" keeps it only in memory).
+    /// Where each device's detection state is kept, unless `stateInMemory`.
     package var stateTopic = Topic.scorerState
+    package var stateInMemory = false
     package var deadLetterTopic: String { Topic.deadLetters(of: inputTopic) }
 
     package static let declarations: [Setting<ScorerSettings>] =
@@ -46,10 +47,16 @@ package struct ScorerSettings: DeclaredSettings {
                 help:
                     """
                     Compacted topic that keeps every device's learned normal and open episode, so a replica \
-                    taking over a partition does not start cold; it needs at least the input topic's \
-                    partitions. Empty: state lives only in memory.
+                    taking over a partition does not start cold; it needs at least the input topic's partitions.
                     """,
                 valueName: "topic"),
+            .toggle(
+                "state-in-memory", env: "SCORER_STATE_IN_MEMORY", \.stateInMemory,
+                help:
+                    """
+                    Keep devices' state only in memory, without the state topic: after a restart or a \
+                    rebalance, the devices of a partition learn their normal again (the fleet model judges them).
+                    """),
             // A batch causes up to two messages per input; it must fit the producer's queue.
             .value(
                 "batch-size", env: "SCORER_BATCH_SIZE", \.batchSize, help: "Most messages scored per batch.",

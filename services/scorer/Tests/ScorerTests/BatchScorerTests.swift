@@ -221,7 +221,7 @@ import Testing
         #expect(verdicts.allSatisfy { $0.model == DeviceJudge.baselineModel })
         let anomalies = verdicts.filter(\.anomaly)
         #expect(anomalies.map(\.event.id) == ["r151", "r152", "r153", "r166"])
-        #expect(anomalies.map { $0.episode?.phase } == [.opened, .continues, .continues, .opened])
+        #expect(anomalies.map { $0.episode?.state } == [.opened, .continues, .continues, .opened])
         #expect(anomalies[0...2].allSatisfy { $0.episode?.id == "edge-5/r151" })
         #expect(anomalies[3].episode?.id == "edge-5/r166")
         let why = try #require(anomalies[0].explanation)
@@ -264,7 +264,7 @@ import Testing
         let opened = try score(
             (0..<10).map { _ in stream.next() } + [stream.next(vibrationOffset: 0.02)], on: &first)
         let episode = try #require(opened.scored.last?.episode)
-        #expect(episode.phase == .opened)
+        #expect(episode.state == .opened)
         let record = try #require(opened.state.last)
 
         // The partition moves: the next owner restores the device before scoring it.
@@ -279,7 +279,7 @@ import Testing
         #expect(second.partitionsToRestore(in: KafkaConsumerBatch(messages: [spike])).isEmpty)
         let continued = try score([spike], on: &second)
         #expect(continued.scored.map(\.model) == [DeviceJudge.baselineModel], "warm, not learning again")
-        #expect(continued.scored.first?.episode == EpisodeMark(id: episode.id, phase: .continues))
+        #expect(continued.scored.first?.episode == EpisodeMark(id: episode.id, state: .continues))
 
         // Redelivered after a crash: judged again, not learned from twice.
         let learned = try #require(second.devices["edge-5"]?.state.readings)
