@@ -22,12 +22,17 @@ extension DeviceDetector.State {
         }
         bytes.integer(channels.count)
         for channel in channels {
-            for value in [
-                channel.level, channel.slope, channel.spread, channel.squares, channel.up, channel.down, channel.last,
-                channel.repeatSurprise, channel.lastError, channel.lagProducts, channel.chartScale,
-            ] {
-                bytes.double(value)
-            }
+            bytes.double(channel.level)
+            bytes.double(channel.slope)
+            bytes.double(channel.spread)
+            bytes.double(channel.squares)
+            bytes.double(channel.up)
+            bytes.double(channel.down)
+            bytes.double(channel.last)
+            bytes.double(channel.repeatSurprise)
+            bytes.double(channel.lastError)
+            bytes.double(channel.lagProducts)
+            bytes.double(channel.chartScale)
             bytes.integer(channel.run)
             bytes.integer(channel.repeats)
         }
@@ -95,7 +100,7 @@ public struct SnapshotWriter: Sendable {
     }
 
     private mutating func append(_ word: UInt64) {
-        for shift in stride(from: 0, to: 64, by: 8) { bytes.append(UInt8(truncatingIfNeeded: word >> UInt64(shift))) }
+        withUnsafeBytes(of: word.littleEndian) { bytes.append(contentsOf: $0) }
     }
 }
 
@@ -129,9 +134,8 @@ public struct SnapshotReader {
 
     private mutating func word() -> UInt64? {
         guard bytes.count - position >= 8 else { return nil }
-        var word: UInt64 = 0
-        for offset in 0..<8 { word |= UInt64(bytes[position + offset]) << UInt64(8 * offset) }
-        position += 8
-        return word
+        defer { position += 8 }
+        return UInt64(
+            littleEndian: bytes.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: position, as: UInt64.self) })
     }
 }

@@ -131,27 +131,31 @@ package struct BatchScorer {
             let fleet = DeviceJudge.FleetView(score: forestRow.map { scores[$0] } ?? 0, outOfRange: outOfRange)
             let message = batch[index]
             let judgement: DeviceJudge.Judgement
-            if let learned = devices[reading.deviceID]?.lastOffset,
-                devices[reading.deviceID]?.partition == message.partition, message.offset <= learned
+            // One hash of the device id, however the reading is judged.
+            let slot: [String: DeviceJudge.Memory].Index
+            if let known = devices.index(forKey: reading.deviceID) {
+                slot = known
+            } else {
+                devices[reading.deviceID] = DeviceJudge.Memory(channels: columns.count)
+                learningDevices += 1
+                slot = devices.index(forKey: reading.deviceID)!  // just added
+            }
+            if devices.values[slot].partition == message.partition && message.offset <= devices.values[slot].lastOffset
             {
                 // Redelivered after a crash, and already in the restored state: judged again
                 // (its output may not have reached the broker) but not learned from twice.
-                var copy = devices[reading.deviceID]!
+                var copy = devices.values[slot]
                 judgement = judge.judge(
                     row, readingID: reading.id, deviceID: reading.deviceID,
                     time: Timestamp.secondsSinceEpoch(reading.ts), fleet: fleet, memory: &copy)
             } else {
-                let known = devices.count
                 var firstChange = false
                 // Judged in place: a copy out of the dictionary would copy the device's arrays too.
                 judgement = Self.judge(
                     reading, judge: judge, row: row, fleet: fleet, at: message, batch: batchNumber,
-                    firstChange: &firstChange,
-                    memory: &devices[reading.deviceID, default: DeviceJudge.Memory(channels: columns.count)])
+                    firstChange: &firstChange, memory: &devices.values[slot])
                 if firstChange { changed.append(reading.deviceID) }
-                learningDevices +=
-                    (devices.count > known ? 1 : 0) - (judgement.finishedLearning ? 1 : 0)
-                    + (judgement.startedLearningAgain ? 1 : 0)
+                learningDevices += (judgement.startedLearningAgain ? 1 : 0) - (judgement.finishedLearning ? 1 : 0)
             }
             if judgement.learning && outOfRange { outcome.outOfRange += 1 }
             if judgement.episode?.state == .opened { outcome.episodesOpened += 1 }

@@ -85,6 +85,9 @@ struct PipelineBenchmark: AsyncParsableCommand {
             try? FileManager.default.removeItem(atPath: settings.logModelPath)
         }
         let (scoring, peak) = try await measureScorer(kafka: kafka, settings: settings, logger: logger)
+        var inMemory = settings
+        inMemory.stateInMemory = true
+        let (scoringInMemory, _) = try await measureScorer(kafka: kafka, settings: inMemory, logger: logger)
 
         let computeOnly = try measureComputeOnly(settings: settings)
         let rate = { (seconds: Double) in Double(readings) / seconds }
@@ -109,6 +112,14 @@ struct PipelineBenchmark: AsyncParsableCommand {
                     produce scored+anomalies -> store%@
                     """,
                 rate(scoring), passthrough / scoring, mix))
+        Bench.say(
+            String(
+                format:
+                    """
+                    pipeline.scorer-memory %10.0f events/s  %.2fx passthrough; the same with devices' state in \
+                    memory only (no scorer.state records): the state topic costs %.0f%%
+                    """,
+                rate(scoringInMemory), passthrough / scoringInMemory, 100 * (1 - scoringInMemory / scoring)))
         Bench.say(
             """
             memory                 RSS \(Bench.residentMegabytes()) MiB after, peak \(peak) MiB (process incl. the \
@@ -299,13 +310,16 @@ struct PipelineBenchmark: AsyncParsableCommand {
         // As the service runs: devices' state written to the state topic, restored on assignment.
         let partitionChanges = PartitionChanges(topic: Topic.readings)
         let consumer = try KafkaConsumer(
-            configuration: consumerConfiguration(kafka, group: "bench-scorer"), logger: logger,
+            configuration: consumerConfiguration(
+                kafka, group: settings.stateInMemory ? "bench-memory" : "bench-scorer"),
+            logger: logger,
             onRebalance: partitionChanges.note)
         let producer = try KafkaProducer(configuration: KafkaProducerConfiguration(kafka: kafka), logger: logger)
         let worker = ScoringWorker(
             consumer: consumer, producer: producer, models: models, logModels: logModels,
             settings: settings, metrics: metrics, logger: logger, partitionChanges: partitionChanges,
-            stateReader: try KafkaChangelogReader(kafka: kafka, groupID: "bench-scorer.state", logger: logger))
+            stateReader: settings.stateInMemory
+                ? nil : try KafkaChangelogReader(kafka: kafka, groupID: "bench-scorer.state", logger: logger))
         let running = Task { try await worker.run() }
         while worker.scoredCount == 0 { try await Task.sleep(for: .milliseconds(1)) }
         let start = ContinuousClock.now
