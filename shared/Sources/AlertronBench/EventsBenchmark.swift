@@ -42,7 +42,7 @@ func runEventsBenchmark(count: Int) -> [BenchResult] {
                     try EventCodec.decodeInbound(raw)
                 }
                 guard case .reading(let reading) = event else { continue }
-                let verdict = Verdict(temperature: reading.temperature)
+                let verdict = Verdict(temperature: reading.channels[0].value)
                 writer.reset()
                 writer.write(
                     ScoredEvent(

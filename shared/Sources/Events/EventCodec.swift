@@ -238,9 +238,13 @@ public enum EventCodec {
         switch kind {
         case .reading:
             let deviceID = try index.string(.deviceID, "device_id", maxBytes: Reading.maxDeviceIDBytes)
-            let temperature = try index.double(.temperature, "temperature")
-            let pressure = try index.double(.pressure, "pressure")
-            let vibration = try index.double(.vibration, "vibration")
+            let channels = try readingChannels(index)
+            var profile = Reading.defaultProfile
+            if index.containsNonNull(.profile) {
+                let valid = try index.withString(.profile, "profile") { Reading.isValidName($0) }
+                guard valid else { throw .invalid("profile", "must be 1 to 64 characters of a-z, 0-9, _ and .") }
+                profile = try index.string(.profile, "profile")
+            }
             var truth: GroundTruth?
             if let nested = try index.object(.truth, "truth", optional: true, as: TruthField.self) {
                 truth = GroundTruth(
@@ -249,10 +253,7 @@ public enum EventCodec {
                 )
             }
             return .reading(
-                Reading(
-                    id: id, ts: ts, deviceID: deviceID,
-                    temperature: temperature, pressure: pressure, vibration: vibration, truth: truth
-                ))
+                Reading(id: id, ts: ts, deviceID: deviceID, profile: profile, channels: channels, truth: truth))
         case .log:
             let source = try index.string(.source, "source", maxBytes: LogEvent.maxSourceBytes)
             let message = try index.string(.message, "message", maxBytes: LogEvent.maxMessageBytes, allowEmpty: true)
@@ -263,6 +264,38 @@ public enum EventCodec {
             throw EventError(
                 code: .unknownKind, field: "kind", message: "unsupported kind; expected \"reading\" or \"log\"")
         }
+    }
+
+    /// A reading's channels: the legacy fields (all three, unless `values` is present: then
+    /// any of them), then the members of `values`.
+    private static func readingChannels(_ index: FieldIndex<TopLevelField>) throws(EventError) -> [Reading.Channel] {
+        var channels: [Reading.Channel] = []
+        let hasValues = index.containsNonNull(.values)
+        for (field, name, label) in [
+            (TopLevelField.temperature, "temperature", "temperature" as StaticString),
+            (.pressure, "pressure", "pressure"), (.vibration, "vibration", "vibration"),
+        ] where !hasValues || index.containsNonNull(field) {
+            channels.append(Reading.Channel(name, try index.double(field, label)))
+        }
+        guard hasValues else { return channels }
+        try index.numbers(.values, "values", limit: Reading.maxChannels - channels.count) {
+            (name, value) throws(EventError) in
+            guard Reading.isValidName(name) else {
+                throw EventError(
+                    code: .invalidValue, field: "values",
+                    message: "channel names must be 1 to 64 characters of a-z, 0-9, _ and .")
+            }
+            let text = String(decoding: name, as: UTF8.self)
+            guard channels.allSatisfy({ $0.name != text }) else {
+                throw EventError(code: .invalidValue, field: "values.\(text)", message: "names a channel twice")
+            }
+            guard value.isFinite else {
+                throw EventError(code: .invalidValue, field: "values.\(text)", message: "must be a finite number")
+            }
+            channels.append(Reading.Channel(text, value))
+        }
+        guard !channels.isEmpty else { throw .invalid("values", "must name at least one channel") }
+        return channels
     }
 
     private static func base64(
@@ -291,7 +324,7 @@ public enum EventCodec {
 
 enum TopLevelField: Int, FieldName {
     case schema, kind, id, ts
-    case deviceID, temperature, pressure, vibration, truth
+    case deviceID, temperature, pressure, vibration, truth, values, profile
     case source, message, level
     case score, anomaly, severity, model, scoredAt, episode, explanation, episodeID
     case reasonCode, reason, rejectedBy, keyBase64, payloadBase64
@@ -323,6 +356,8 @@ enum TopLevelField: Int, FieldName {
                 self = .source
             } else if k.equals("reason") {
                 self = .reason
+            } else if k.equals("values") {
+                self = .values
             } else {
                 return nil
             }
@@ -333,6 +368,8 @@ enum TopLevelField: Int, FieldName {
                 self = .anomaly
             } else if k.equals("episode") {
                 self = .episode
+            } else if k.equals("profile") {
+                self = .profile
             } else {
                 return nil
             }

@@ -105,9 +105,21 @@ public struct EventWriter: Sendable {
         case .reading(let reading):
             header(kind: "{\"schema\":1,\"kind\":\"reading\"", id: reading.id, ts: reading.ts)
             json.member(",\"device_id\":", reading.deviceID)
-            json.member(",\"temperature\":", reading.temperature)
-            json.member(",\"pressure\":", reading.pressure)
-            json.member(",\"vibration\":", reading.vibration)
+            if reading.isLegacyShape {
+                json.member(",\"temperature\":", reading.channels[0].value)
+                json.member(",\"pressure\":", reading.channels[1].value)
+                json.member(",\"vibration\":", reading.channels[2].value)
+            } else {
+                if reading.profile != Reading.defaultProfile { json.member(",\"profile\":", reading.profile) }
+                json.raw(",\"values\":{")
+                for (index, channel) in reading.channels.enumerated() {
+                    if index > 0 { json.raw(",") }
+                    json.string(channel.name)
+                    json.raw(":")
+                    json.double(channel.value)
+                }
+                json.raw("}")
+            }
             if let truth = reading.truth {
                 json.member(",\"truth\":{\"anomaly\":", truth.anomaly)
                 if let kind = truth.kind { json.member(",\"kind\":", kind) }

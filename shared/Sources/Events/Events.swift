@@ -22,29 +22,77 @@ public struct GroundTruth: Sendable, Equatable {
 /// One sensor reading (`"kind": "reading"`), keyed on the `readings` topic by its device id.
 public struct Reading: Sendable, Equatable {
     public static let maxDeviceIDBytes = 256
+    /// Channels one reading may carry.
+    public static let maxChannels = 64
+    /// Bytes of a channel or profile name (`[a-z0-9_.]`).
+    public static let maxNameBytes = 64
+    /// The profile of readings that name none, and of the three legacy channels.
+    public static let defaultProfile = "default"
+    /// The channels of the default profile that a reading may carry as top-level fields.
+    public static let legacyChannels = ["temperature", "pressure", "vibration"]
+
+    /// One named sensor channel and its value.
+    public struct Channel: Sendable, Equatable {
+        public var name: String
+        public var value: Double
+        public init(_ name: String, _ value: Double) { (self.name, self.value) = (name, value) }
+    }
 
     public var id: String
     /// RFC 3339 timestamp, validated on decode.
     public var ts: String
     /// JSON `"device_id"`: non-empty, at most `maxDeviceIDBytes` UTF-8 bytes.
     public var deviceID: String
-    public var temperature: Double
-    public var pressure: Double
-    public var vibration: Double
+    /// The device type (`"profile"`): which model judges the device while it learns its normal.
+    public var profile: String
+    /// Every channel, in the event's order: the legacy fields first, then `"values"`. Names are
+    /// distinct, `[a-z0-9_.]`, values finite (the codec checks).
+    public var channels: [Channel]
     public var truth: GroundTruth?
 
     public init(
-        id: String, ts: String, deviceID: String,
-        temperature: Double, pressure: Double, vibration: Double,
+        id: String, ts: String, deviceID: String, profile: String = Reading.defaultProfile, channels: [Channel],
         truth: GroundTruth? = nil
     ) {
         self.id = id
         self.ts = ts
         self.deviceID = deviceID
-        self.temperature = temperature
-        self.pressure = pressure
-        self.vibration = vibration
+        self.profile = profile
+        self.channels = channels
         self.truth = truth
+    }
+
+    /// A default-profile reading of the three legacy channels.
+    public init(
+        id: String, ts: String, deviceID: String,
+        temperature: Double, pressure: Double, vibration: Double,
+        truth: GroundTruth? = nil
+    ) {
+        self.init(
+            id: id, ts: ts, deviceID: deviceID,
+            channels: [
+                Channel("temperature", temperature), Channel("pressure", pressure), Channel("vibration", vibration),
+            ],
+            truth: truth)
+    }
+
+    /// The value of channel `name`, if the reading carries it.
+    public func value(of name: String) -> Double? {
+        for channel in channels where channel.name == name { return channel.value }
+        return nil
+    }
+
+    /// True when the reading is exactly the legacy shape: the default profile and the three
+    /// legacy channels in order (written as top-level fields, as older readers expect).
+    public var isLegacyShape: Bool {
+        profile == Reading.defaultProfile && channels.count == 3 && channels[0].name == "temperature"
+            && channels[1].name == "pressure" && channels[2].name == "vibration"
+    }
+
+    /// Whether `name` may name a channel or a profile: 1 to 64 bytes of `[a-z0-9_.]`.
+    public static func isValidName(_ name: some Collection<UInt8>) -> Bool {
+        !name.isEmpty && name.count <= maxNameBytes
+            && name.allSatisfy { (0x61...0x7A).contains($0) || (0x30...0x39).contains($0) || $0 == 0x5F || $0 == 0x2E }
     }
 }
 

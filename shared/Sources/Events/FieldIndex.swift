@@ -191,6 +191,31 @@ struct FieldIndex<Name: FieldName> {
         return elements
     }
 
+    /// Hands each member of a required object of numbers to `body` (its key's bytes, decoded
+    /// as written, and its value; a non-finite token reaches `body` as ±infinity), in order.
+    /// More than `limit` members, or a member that is not a number, is an error.
+    func numbers(
+        _ name: Name, _ field: StaticString, limit: Int,
+        _ body: (UnsafeRawBufferPointer, Double) throws(EventError) -> Void
+    ) throws(EventError) {
+        guard var reader = try reader(at: name, field, expecting: .object, "an object") else { throw .missing(field) }
+        var count = 0
+        var more = try reader.beginObject()
+        while more {
+            let key = try reader.readKey { Array($0) }
+            reader.skipWhitespace()
+            let found = try reader.peekKind()
+            guard found == .number else { throw .wrongType(field, expected: "an object of numbers", found: found) }
+            count += 1
+            guard count <= limit else {
+                throw .invalid(field, "must carry at most \(Reading.maxChannels) channels in all")
+            }
+            let value = try reader.readDouble()
+            try key.withUnsafeBytes { bytes in Result { () throws(EventError) in try body(bytes, value) } }.get()
+            more = try reader.nextMember()
+        }
+    }
+
     /// The index of a nested object member; nil when absent or `null` if `optional`.
     func object<Nested: FieldName>(
         _ name: Name, _ field: StaticString, optional: Bool, as: Nested.Type = Nested.self

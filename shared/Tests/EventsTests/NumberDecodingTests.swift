@@ -24,7 +24,7 @@ struct NumberDecodingTests {
                 continue
             }
             let expected = try #require(Double(literal))
-            #expect(reading.temperature.bitPattern == expected.bitPattern, "\(literal)")
+            #expect(reading.channels[0].value.bitPattern == expected.bitPattern, "\(literal)")
         }
     }
 
@@ -48,7 +48,7 @@ struct NumberDecodingTests {
             let bytes = Array(json.utf8)
             if expected.isFinite {
                 guard case .reading(let r) = try EventCodec.decodeInbound(bytes) else { continue }
-                #expect(r.temperature.bitPattern == expected.bitPattern, "\(literal)")
+                #expect(r.channels[0].value.bitPattern == expected.bitPattern, "\(literal)")
             } else {
                 #expect(inboundError(bytes)?.code == .invalidValue)
             }

@@ -111,7 +111,7 @@ struct EventGenerator {
 
 private func doublesOf(_ event: InboundEvent) -> [UInt64] {
     guard case .reading(let r) = event else { return [] }
-    return [r.temperature.bitPattern, r.pressure.bitPattern, r.vibration.bitPattern]
+    return r.channels.map(\.value.bitPattern)
 }
 
 @Suite("Randomized", .computeThread)

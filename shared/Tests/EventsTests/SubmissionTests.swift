@@ -18,7 +18,7 @@ import Testing
             Issue.record("not a reading")
             return
         }
-        #expect(reading.deviceID == "edge-1" && reading.temperature == 21.5)
+        #expect(reading.deviceID == "edge-1" && reading.value(of: "temperature") == 21.5)
         #expect(reading.ts == now)
         #expect(reading.id.count == 36)
         let other = try submit(#"{"device_id": "edge-1", "temperature": 21.5, "pressure": 1013, "vibration": 0.02}"#)

@@ -81,8 +81,5 @@ func inboundError(_ bytes: [UInt8]) -> EventError? {
 
 /// Equality that also tells 0.0 from -0.0 (and would tell NaN payloads apart).
 func bitwiseEqual(_ a: Reading, _ b: Reading) -> Bool {
-    a == b
-        && a.temperature.bitPattern == b.temperature.bitPattern
-        && a.pressure.bitPattern == b.pressure.bitPattern
-        && a.vibration.bitPattern == b.vibration.bitPattern
+    a == b && a.channels.map(\.value.bitPattern) == b.channels.map(\.value.bitPattern)
 }

@@ -17,12 +17,9 @@ enum SensorFeature: Int, CaseIterable, Sendable {
         self.init(rawValue: index)
     }
 
+    /// The reading's value of this channel (NaN when it does not carry it).
     func value(of reading: Reading) -> Double {
-        switch self {
-        case .temperature: reading.temperature
-        case .pressure: reading.pressure
-        case .vibration: reading.vibration
-        }
+        reading.value(of: SensorProfile.featureNames[rawValue]) ?? .nan
     }
 
     /// Width of the feature's physical range (temperature 15 °C, pressure 40 hPa, vibration 0.04 g).

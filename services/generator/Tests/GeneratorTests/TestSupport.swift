@@ -92,3 +92,10 @@ final class RunningGenerator: Sendable {
 extension KafkaConsumerMessage {
     var inbound: InboundEvent? { value.flatMap { try? EventCodec.decodeInbound(Array($0)) } }
 }
+
+extension Reading {
+    // The fleet's readings are of the default profile: its three legacy channels are always there.
+    var temperature: Double { value(of: "temperature") ?? .nan }
+    var pressure: Double { value(of: "pressure") ?? .nan }
+    var vibration: Double { value(of: "vibration") ?? .nan }
+}

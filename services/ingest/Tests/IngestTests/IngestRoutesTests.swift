@@ -34,6 +34,13 @@ import Testing
                 #expect(response.status == .accepted)
                 #expect(json(response)["accepted"] as? Int == 2)
             }
+            // A device of another type: its own profile and named channels.
+            try await client.post(
+                "/v1/readings",
+                #"{"device_id": "pump-7", "profile": "pump", "values": {"flow": 32.1, "current": 1.33}}"#
+            ) { response in
+                #expect(response.status == .accepted)
+            }
             try await client.post(
                 "/v1/logs", #"{"source": "db-1", "message": "checkpoint complete", "level": "INFO"}"#,
                 contentType: "application/json; charset=utf-8"
@@ -41,13 +48,22 @@ import Testing
                 #expect(response.status == .accepted)
             }
         }
-        let messages = try await broker.read(Topic.readings, count: 6)
-        #expect(messages.count == 6, "1 + 2 + 2 readings and 1 log line")
+        let messages = try await broker.read(Topic.readings, count: 7)
+        #expect(messages.count == 7, "1 + 2 + 2 + 1 readings and 1 log line")
+        let pump = messages.compactMap { message -> Reading? in
+            guard case .reading(let reading) = try? EventCodec.decodeInbound(Array(message.value ?? [])) else {
+                return nil
+            }
+            return reading.deviceID == "pump-7" ? reading : nil
+        }
+        #expect(pump.first?.profile == "pump" && pump.first?.channels == [.init("flow", 32.1), .init("current", 1.33)])
     }
 
     @Test func aBadRowRefusesTheWholeRequestAndNamesRowAndField() async throws {
         let app = makeAppWithoutKafka()
         let cases: [(body: String, row: Int?, field: String?, code: String)] = [
+            (#"[\#(goodReading), {"device_id": "pump-1", "values": {"Flow": 1}}]"#, 2, "values", "invalid_value"),
+            (#"[\#(goodReading), {"device_id": "pump-1", "values": {"flow": "1"}}]"#, 2, "values", "wrong_type"),
             (
                 """
                 [\(goodReading), {\"device_id\": \"edge-2\", \"temperature\": NaN, \"pressure\": 1, \
@@ -231,14 +247,18 @@ import Testing
             $0.value.flatMap { try? EventCodec.decodeInbound(Array($0)) }
         }
         let reading = events.compactMap { if case .reading(let reading) = $0 { reading } else { nil } }.first
-        #expect(reading?.deviceID == "legacy-1" && reading?.temperature == 22.5 && reading?.vibration == 0.03)
+        #expect(
+            reading?.deviceID == "legacy-1" && reading?.value(of: "temperature") == 22.5
+                && reading?.value(of: "vibration") == 0.03)
         #expect(reading?.ts == "2025-11-21T08:00:00.000Z")
         let log = events.compactMap { if case .log(let log) = $0 { log } else { nil } }.first
         #expect(log?.message == "disk full on /var" && log?.source == "http-get")
         let atRest = events.compactMap {
             if case .reading(let reading) = $0, reading.deviceID == "legacy-3" { reading } else { nil }
         }.first
-        #expect(atRest?.temperature == 1 && atRest?.vibration == 0 && atRest?.ts == "1970-01-01T00:00:01.000Z")
+        #expect(
+            atRest?.value(of: "temperature") == 1 && atRest?.value(of: "vibration") == 0
+                && atRest?.ts == "1970-01-01T00:00:01.000Z")
 
         // What the service counted, read from the factory it was given.
         #expect(

@@ -38,7 +38,11 @@ struct AnomalyAlert: Sendable, Equatable {
         case .reading(let reading):
             kind = .reading
             subject = reading.deviceID
-            detail = "temperature \(reading.temperature), pressure \(reading.pressure), vibration \(reading.vibration)"
+            // A device of another profile may carry up to 64 channels: the first 8 are shown.
+            let shown = reading.channels.prefix(8).map { "\($0.name) \($0.value)" }.joined(separator: ", ")
+            let more = reading.channels.count > 8 ? " and \(reading.channels.count - 8) more" : ""
+            let profile = reading.profile == Reading.defaultProfile ? "" : "\(reading.profile): "
+            detail = profile + shown + more
         case .log(let log):
             kind = .log
             subject = log.source

@@ -22,10 +22,9 @@ package func buildApplication(
     let models = ModelStore<IsolationForest>(
         path: settings.modelPath, reloadInterval: settings.reloadInterval, metrics: metrics,
         logger: logger
-    ) { model in
-        if case .failure(let mismatch) = SensorFeature.columns(for: model) { return mismatch.description }
-        return nil
-    }
+    ) { $0.channelMismatch?.description }
+    let profileModels = ProfileModels(
+        directory: settings.modelsDirectory, reloadInterval: settings.reloadInterval, metrics: metrics, logger: logger)
     let logModels = ModelStore<LogClassifier>(
         path: settings.logModelPath, reloadInterval: settings.reloadInterval, metrics: metrics,
         logger: logger)
@@ -42,7 +41,7 @@ package func buildApplication(
         ? nil
         : try KafkaChangelogReader(kafka: settings.kafka, groupID: settings.consumerGroup + ".state", logger: logger)
     let worker = ScoringWorker(
-        consumer: consumer, producer: producer, models: models, logModels: logModels,
+        consumer: consumer, producer: producer, models: models, profileModels: profileModels, logModels: logModels,
         settings: settings, metrics: metrics, logger: logger, partitionChanges: partitionChanges,
         stateReader: stateReader, beforeStoringOffsets: beforeStoringOffsets)
 
@@ -63,6 +62,7 @@ package func buildApplication(
     // flushes, the consumer commits and leaves, the model stores stop watching.
     return (
         runtime.makeApplication(
-            router: runtime.makeRouter(), services: [models, logModels, consumer, producer, worker]), worker
+            router: runtime.makeRouter(), services: [models, profileModels, logModels, consumer, producer, worker]),
+        worker
     )
 }

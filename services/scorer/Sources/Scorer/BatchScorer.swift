@@ -20,31 +20,39 @@ package struct BatchScorer {
         var devicesLearning = 0
         var devicesJudged = 0
         var deadLetters: [String: Int] = [:]
+        /// Readings of profiles without a model (judged by their device's baseline alone), by profile.
+        var withoutModel: [String: Int] = [:]
         var inferenceTime: Duration = .zero
         var criticalLogs = 0
         var routineLogs = 0
         var logClassificationTime: Duration = .zero
     }
 
-    /// The models a batch is scored with: the sensor model, its feature columns as reading
-    /// fields (`SensorFeature.columns(for:)`), and the log classifier.
+    /// The models a batch is scored with: each device profile's fleet model (by profile name,
+    /// `default` among them), and the log classifier.
     package struct Models: Sendable {
-        var sensor: IsolationForest
-        var columns: [SensorFeature]
+        var sensors: [String: IsolationForest]
         var log: LogClassifier
 
-        package init(sensor: IsolationForest, columns: [SensorFeature], log: LogClassifier) {
-            (self.sensor, self.columns, self.log) = (sensor, columns, log)
+        package init(sensors: [String: IsolationForest], log: LogClassifier) {
+            (self.sensors, self.log) = (sensors, log)
         }
+    }
+
+    /// One profile's fleet model within a batch: the rows of its devices still learning, and
+    /// their scores.
+    private struct Fleet {
+        let model: IsolationForest
+        /// Worked out once per batch: the per-reading check is then a few comparisons.
+        let bounds: [ClosedRange<Double>]?
+        var features: FeatureMatrix
+        var scores: [Double] = []
     }
 
     let settings: ScorerSettings
     /// Every device this replica has scored, by device id (the topic's key, so the replica that
-    /// owns a partition holds its devices), learned over `deviceColumns`.
+    /// owns a partition holds its devices).
     private(set) var devices: [String: DeviceJudge.Memory] = [:]
-    private var deviceColumns: [SensorFeature] = []
-    /// `deviceColumns` as state records name them.
-    private var columnNames = ""
     /// How many of `devices` are still learning (the rest judge themselves).
     private var learningDevices = 0
     /// Input partitions whose devices were restored from the state topic: a reading of any
@@ -55,17 +63,17 @@ package struct BatchScorer {
     private var batchNumber = 0
     private var snapshot = SnapshotWriter()
     private var writer = EventWriter(capacity: 512)
-    private var features: FeatureMatrix
-    private var scores: [Double] = []
-    /// The batch's readings: where each came from, and for a device still learning its normal,
-    /// its row in `features` (the fleet model scores only those) and the range rule's verdict.
-    private var pending: [(reading: Reading, message: Int, forestRow: Int?, outOfRange: Bool)] = []
+    private var fleets: [Fleet] = []
+    private var row: [Double] = []
+    /// The batch's readings: where each came from, the fleet (index in `fleets`) of its profile
+    /// if it has a model, and for a device still learning its normal, its row in that fleet's
+    /// features and the range rule's verdict.
+    private var pending: [(reading: Reading, message: Int, fleet: Int?, forestRow: Int?, outOfRange: Bool)] = []
     private var pendingLogs: [(log: LogEvent, message: Int)] = []
     private var probabilities: [Double] = []
 
     package init(settings: ScorerSettings) {
         self.settings = settings
-        features = FeatureMatrix(columns: SensorFeature.allCases.count, capacity: settings.batchSize)
     }
 
     /// Appends to `output` every message `batch` causes.
@@ -74,15 +82,10 @@ package struct BatchScorer {
         into output: inout KafkaProducerBatch
     ) -> Outcome {
         var outcome = Outcome()
-        let model = models.sensor
-        let columns = models.columns
-        features = FeatureMatrix(columns: columns.count, capacity: batch.count)
+        fleets.removeAll(keepingCapacity: true)
+        var fleetOfProfile: [String: Int] = [:]
         pending.removeAll(keepingCapacity: true)
         pendingLogs.removeAll(keepingCapacity: true)
-        var row = [Double](repeating: 0, count: columns.count)
-        // Worked out once per batch: the per-reading check is then a few comparisons.
-        let bounds = model.trainingBounds(tolerance: settings.rangeTolerance)
-        adopt(columns)
         batchNumber &+= 1
         changed.removeAll(keepingCapacity: true)
 
@@ -96,21 +99,46 @@ package struct BatchScorer {
             do {
                 switch try EventCodec.decodeInbound(value) {
                 case .reading(let reading):
-                    // A device that knows its own normal is judged by it alone: no forest.
-                    guard devices[reading.deviceID]?.state.isLearning ?? true else {
-                        pending.append((reading, index, nil, false))
+                    var fleet = fleetOfProfile[reading.profile]
+                    if fleet == nil, let model = models.sensors[reading.profile] {
+                        fleets.append(
+                            Fleet(
+                                model: model, bounds: model.trainingBounds(tolerance: settings.rangeTolerance),
+                                features: FeatureMatrix(columns: model.featureNames.count, capacity: batch.count)))
+                        fleet = fleets.count - 1
+                        fleetOfProfile[reading.profile] = fleet
+                    }
+                    guard let fleet else {
+                        // No model for this profile: the device's own baseline is all there is.
+                        outcome.withoutModel[reading.profile, default: 0] += 1
+                        pending.append((reading, index, nil, nil, false))
                         continue
                     }
-                    for (column, feature) in columns.enumerated() { row[column] = feature.value(of: reading) }
-                    features.append(row: row)
+                    if let missing = Self.values(of: reading, for: fleets[fleet].model.featureNames, into: &row) {
+                        deadLetter(
+                            message, code: EventError.Code.missingField.rawValue,
+                            reason:
+                                """
+                                reading of profile '\(reading.profile)' lacks channel '\(missing)', which the profile's \
+                                model uses (\(fleets[fleet].model.featureNames.joined(separator: ", ")))
+                                """,
+                            into: &output, &outcome)
+                        continue
+                    }
+                    // A device that knows its own normal is judged by it alone: no forest.
+                    guard devices[reading.deviceID]?.state.isLearning ?? true else {
+                        pending.append((reading, index, fleet, nil, false))
+                        continue
+                    }
+                    fleets[fleet].features.append(row: row)
                     var outOfRange = false
-                    if let bounds {
+                    if let bounds = fleets[fleet].bounds {
                         for column in 0..<row.count where !bounds[column].contains(row[column]) {
                             outOfRange = true
                             break
                         }
                     }
-                    pending.append((reading, index, features.rows - 1, outOfRange))
+                    pending.append((reading, index, fleet, fleets[fleet].features.rows - 1, outOfRange))
                 case .log(let log):
                     pendingLogs.append((log, index))
                 }
@@ -120,23 +148,34 @@ package struct BatchScorer {
         }
 
         let start = ContinuousClock.now
-        if features.rows > 0 { model.score(features, into: &scores) }
+        for index in fleets.indices where fleets[index].features.rows > 0 {
+            fleets[index].model.score(fleets[index].features, into: &fleets[index].scores)
+        }
         outcome.inferenceTime = ContinuousClock.now - start
 
-        let judge = DeviceJudge(detection: settings.detection, model: model)
-        for (reading, index, forestRow, outOfRange) in pending {
-            for (column, feature) in columns.enumerated() { row[column] = feature.value(of: reading) }
+        let judge = DeviceJudge(detection: settings.detection)
+        for (reading, index, fleet, forestRow, outOfRange) in pending {
+            let model = fleet.map { fleets[$0].model }
+            let columns = model?.featureNames ?? reading.channels.map(\.name)
+            _ = Self.values(of: reading, for: columns, into: &row)
             // A device that starts learning again within the batch (an episode became its new
             // normal) has no forest score for the rest of it: the fleet model does not flag them.
-            let fleet = DeviceJudge.FleetView(score: forestRow.map { scores[$0] } ?? 0, outOfRange: outOfRange)
+            let fleetView = DeviceJudge.FleetView(
+                score: forestRow.map { fleets[fleet!].scores[$0] } ?? 0, outOfRange: outOfRange)
             let message = batch[index]
             let judgement: DeviceJudge.Judgement
             // One hash of the device id, however the reading is judged.
             let slot: [String: DeviceJudge.Memory].Index
             if let known = devices.index(forKey: reading.deviceID) {
                 slot = known
+                if devices.values[slot].columns != columns {
+                    // Its profile's model now uses other channels (or, without a model, the device
+                    // sends others): what it learned does not apply, it learns afresh.
+                    if !devices.values[slot].state.isLearning { learningDevices += 1 }
+                    devices.values[slot] = DeviceJudge.Memory(columns: columns)
+                }
             } else {
-                devices[reading.deviceID] = DeviceJudge.Memory(channels: columns.count)
+                devices[reading.deviceID] = DeviceJudge.Memory(columns: columns)
                 learningDevices += 1
                 slot = devices.index(forKey: reading.deviceID)!  // just added
             }
@@ -147,12 +186,12 @@ package struct BatchScorer {
                 var copy = devices.values[slot]
                 judgement = judge.judge(
                     row, readingID: reading.id, deviceID: reading.deviceID,
-                    time: Timestamp.secondsSinceEpoch(reading.ts), fleet: fleet, memory: &copy)
+                    time: Timestamp.secondsSinceEpoch(reading.ts), fleet: fleetView, model: model, memory: &copy)
             } else {
                 var firstChange = false
                 // Judged in place: a copy out of the dictionary would copy the device's arrays too.
                 judgement = Self.judge(
-                    reading, judge: judge, row: row, fleet: fleet, at: message, batch: batchNumber,
+                    reading, judge: judge, row: row, fleet: fleetView, model: model, at: message, batch: batchNumber,
                     firstChange: &firstChange, memory: &devices.values[slot])
                 if firstChange { changed.append(reading.deviceID) }
                 learningDevices += (judgement.startedLearningAgain ? 1 : 0) - (judgement.finishedLearning ? 1 : 0)
@@ -185,7 +224,7 @@ package struct BatchScorer {
             for device in changed {
                 guard let memory = devices[device] else { continue }
                 snapshot.reset()
-                memory.write(columns: columnNames, to: &snapshot)
+                memory.write(to: &snapshot)
                 output.append(
                     topic: settings.stateTopic, key: device, value: snapshot.bytes, partition: memory.partition)
             }
@@ -197,26 +236,29 @@ package struct BatchScorer {
     /// Judges one reading in place and notes where it came from; `firstChange` is set when
     /// this is the batch's first change to the device's memory.
     private static func judge(
-        _ reading: Reading, judge: DeviceJudge, row: [Double], fleet: DeviceJudge.FleetView,
+        _ reading: Reading, judge: DeviceJudge, row: [Double], fleet: DeviceJudge.FleetView, model: IsolationForest?,
         at message: KafkaConsumerMessage, batch: Int, firstChange: inout Bool, memory: inout DeviceJudge.Memory
     ) -> DeviceJudge.Judgement {
         let judgement = judge.judge(
             row, readingID: reading.id, deviceID: reading.deviceID, time: Timestamp.secondsSinceEpoch(reading.ts),
-            fleet: fleet, memory: &memory)
+            fleet: fleet, model: model, memory: &memory)
         (memory.partition, memory.lastOffset) = (message.partition, message.offset)
         firstChange = memory.batchMark != batch
         memory.batchMark = batch
         return judgement
     }
 
-    // MARK: - Devices' state across replicas
-
-    /// A model over other features makes what devices learned meaningless: they learn anew.
-    private mutating func adopt(_ columns: [SensorFeature]) {
-        guard columns != deviceColumns || columnNames.isEmpty else { return }
-        (devices, deviceColumns, learningDevices) = ([:], columns, 0)
-        columnNames = columns.map(\.rawValue).joined(separator: ",")
+    /// Fills `row` with the reading's values of `columns`; the first channel it lacks, if any.
+    private static func values(of reading: Reading, for columns: [String], into row: inout [Double]) -> String? {
+        row.removeAll(keepingCapacity: true)
+        for column in columns {
+            guard let value = reading.value(of: column) else { return column }
+            row.append(value)
+        }
+        return nil
     }
+
+    // MARK: - Devices' state across replicas
 
     /// The input partitions of `batch` whose devices must be restored before it is scored
     /// (none when state is kept in memory only).
@@ -228,17 +270,13 @@ package struct BatchScorer {
     }
 
     /// Takes in what the state topic holds for `partition` (device id -> state record); returns
-    /// how many devices were restored and how many records were unusable (written for another
-    /// model's features, or damaged: those devices learn afresh).
-    package mutating func restore(
-        partition: Int32, records: [[UInt8]: [UInt8]], columns: [SensorFeature]
-    ) -> (restored: Int, discarded: Int) {
-        adopt(columns)
+    /// how many devices were restored and how many records were unusable (another layout, or
+    /// damaged: those devices learn afresh, as do those whose profile's model has changed
+    /// channels since, at their next reading).
+    package mutating func restore(partition: Int32, records: [[UInt8]: [UInt8]]) -> (restored: Int, discarded: Int) {
         var (restored, discarded) = (0, 0)
         for (key, value) in records {
-            guard
-                let memory = DeviceJudge.Memory(snapshot: value, columns: columnNames, channels: columns.count),
-                memory.partition == partition
+            guard let memory = DeviceJudge.Memory(snapshot: value), memory.partition == partition
             else {
                 discarded += 1
                 continue
@@ -315,31 +353,12 @@ package struct BatchScorer {
     }
 }
 
-/// The reading fields a sensor model may use as features.
-package enum SensorFeature: String, CaseIterable, Sendable {
-    case temperature, pressure, vibration
-
-    func value(of reading: Reading) -> Double {
-        switch self {
-        case .temperature: reading.temperature
-        case .pressure: reading.pressure
-        case .vibration: reading.vibration
-        }
-    }
-
-    /// The model's feature columns as reading fields, or why the model cannot score readings.
-    package static func columns(for model: IsolationForest) -> Result<[SensorFeature], ModelMismatch> {
-        var columns: [SensorFeature] = []
-        for name in model.featureNames {
-            guard let feature = SensorFeature(rawValue: name) else {
-                return .failure(
-                    ModelMismatch(
-                        message: "model \(model.version) uses feature '\(name)'; readings have only "
-                            + allCases.map(\.rawValue).joined(separator: ", ")))
-            }
-            columns.append(feature)
-        }
-        return .success(columns)
+/// Why a model cannot judge readings: a feature that cannot name a channel.
+extension IsolationForest {
+    package var channelMismatch: ModelMismatch? {
+        guard let bad = featureNames.first(where: { !Reading.isValidName($0.utf8) }) else { return nil }
+        return ModelMismatch(
+            message: "model \(version) uses feature '\(bad)', which cannot name a reading's channel ([a-z0-9_.], 1-64)")
     }
 }
 

@@ -1,31 +1,41 @@
 // A device's memory as the value of its `scorer.state` record, keyed by device id: what a
 // replica that takes over the device's partition restores instead of learning it again.
+import Events
 import Models
 
 extension DeviceJudge.Memory {
     /// Layout version; a record of another version is ignored (the device learns afresh).
-    static let snapshotVersion = 1
+    static let snapshotVersion = 2
 
-    /// The memory as a state record, for a model with features `columns`.
-    func write(columns: String, to bytes: inout SnapshotWriter) {
+    /// The memory as a state record.
+    func write(to bytes: inout SnapshotWriter) {
         bytes.integer(Self.snapshotVersion)
-        bytes.string(columns)
+        bytes.integer(columns.count)
+        for column in columns { bytes.string(column) }
         bytes.integer(Int(partition))
         bytes.integer(Int(lastOffset))
         bytes.string(episodeID)
         state.write(to: &bytes)
     }
 
-    /// A memory read back from a state record; nil when the record was written for another
-    /// model's features (`columns`, comma-separated), by another layout, or is damaged.
-    init?(snapshot: [UInt8], columns: String, channels: Int) {
+    /// A memory read back from a state record; nil when the record was written by another
+    /// layout, or is damaged. (Whether its channels are still the profile's is checked when
+    /// the device's next reading comes.)
+    init?(snapshot: [UInt8]) {
         var bytes = SnapshotReader(snapshot)
-        guard bytes.integer() == Self.snapshotVersion, bytes.string() == .some(columns),
-            let partition = bytes.integer().flatMap(Int32.init(exactly:)), let lastOffset = bytes.integer(),
-            case .some(let episodeID) = bytes.string(),
-            let state = DeviceDetector.State(reading: &bytes, channels: channels), bytes.isAtEnd
+        guard bytes.integer() == Self.snapshotVersion, let count = bytes.integer(),
+            (1...Reading.maxChannels).contains(count)
         else { return nil }
-        self.init(state: state)
+        var columns: [String] = []
+        for _ in 0..<count {
+            guard case .some(.some(let column)) = bytes.string() else { return nil }
+            columns.append(column)
+        }
+        guard let partition = bytes.integer().flatMap(Int32.init(exactly:)), let lastOffset = bytes.integer(),
+            case .some(let episodeID) = bytes.string(),
+            let state = DeviceDetector.State(reading: &bytes, channels: columns.count), bytes.isAtEnd
+        else { return nil }
+        self.init(state: state, columns: columns)
         (self.partition, self.lastOffset, self.episodeID) = (partition, Int64(lastOffset), episodeID)
     }
 }

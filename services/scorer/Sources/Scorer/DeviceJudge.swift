@@ -8,6 +8,9 @@ package struct DeviceJudge: Sendable {
     /// One device's memory: what its detector has learned, and the episode open now.
     package struct Memory: Sendable {
         package var state: DeviceDetector.State
+        /// The channels the state is learned over, in the detector's order: the profile model's
+        /// features, or for a profile without a model, the channels of the device's readings.
+        package var columns: [String]
         /// `<device>/<id of the reading that opened it>`: the same on every redelivery.
         package var episodeID: String?
         /// The input partition the device's readings come from, and the offset of the last one
@@ -17,12 +20,13 @@ package struct DeviceJudge: Sendable {
         /// The batch that last changed the memory (not kept in snapshots).
         var batchMark = 0
 
-        package init(channels: Int) {
-            state = DeviceDetector.State(channels: channels)
+        package init(columns: [String]) {
+            self.columns = columns
+            state = DeviceDetector.State(channels: columns.count)
         }
 
-        init(state: DeviceDetector.State) {
-            self.state = state
+        init(state: DeviceDetector.State, columns: [String]) {
+            (self.state, self.columns) = (state, columns)
         }
     }
 
@@ -58,38 +62,40 @@ package struct DeviceJudge: Sendable {
     package static let baselineModel = "device_baseline@1"
 
     package let detector: DeviceDetector
-    package let model: IsolationForest
 
-    package init(detection: DeviceDetector.Settings, model: IsolationForest) {
+    package init(detection: DeviceDetector.Settings) {
         detector = DeviceDetector(settings: detection)
-        self.model = model
     }
 
     /// Judges `row` (the model's features, in its order) of reading `readingID` of `deviceID`,
     /// taken at `ts` (RFC 3339; parsed only when the detector wants the time).
+    /// `model` is the device profile's fleet model (nil when the profile has none: then the
+    /// device's own baseline is all there is, and nothing is flagged while it learns).
     package func judge(
         _ row: [Double], readingID: String, deviceID: String, time: @autoclosure () -> Double?, fleet: FleetView,
-        memory: inout Memory
+        model: IsolationForest?, memory: inout Memory
     ) -> Judgement {
         // The fleet model judges a device until it has learned its own normal: the range rule
         // (the forest cannot score beyond its training range, so a single-sensor spike looks
         // like the most extreme normal reading) and the forest's critical band.
-        let fleetFlagged = fleet.outOfRange || fleet.score >= model.criticalCutPoint
+        let fleetFlagged = model.map { fleet.outOfRange || fleet.score >= $0.criticalCutPoint } ?? false
         let wanted = memory.state.wantsTime(warmUp: detector.settings.warmUp) ? time() : nil
         let verdict = detector.judge(row, at: wanted, fleetFlagged: fleetFlagged, state: &memory.state)
 
         var judgement: Judgement
-        if verdict.learning {
+        if verdict.learning, let model {
             judgement = Judgement(
                 anomaly: verdict.anomalous,
                 severity: fleet.outOfRange ? .critical : fleetFlagged ? model.severity(forScore: fleet.score) : .none,
                 score: fleet.score, model: model.version, learning: true)
-            if verdict.anomalous { judgement.explanation = fleetExplanation(row, outOfRange: fleet.outOfRange) }
+            if verdict.anomalous {
+                judgement.explanation = Self.fleetExplanation(row, model: model, outOfRange: fleet.outOfRange)
+            }
         } else {
             judgement = Judgement(
                 anomaly: verdict.anomalous, severity: verdict.severity, score: verdict.score,
-                model: Self.baselineModel, learning: false)
-            if verdict.anomalous { judgement.explanation = explanation(verdict) }
+                model: Self.baselineModel, learning: verdict.learning)
+            if verdict.anomalous { judgement.explanation = Self.explanation(verdict, columns: memory.columns) }
         }
         if verdict.anomalous {
             if verdict.opened || memory.episodeID == nil { memory.episodeID = "\(deviceID)/\(readingID)" }
@@ -106,13 +112,13 @@ package struct DeviceJudge: Sendable {
         return judgement
     }
 
-    /// A detector's verdict as an explanation: the channels by the model's feature names.
-    private func explanation(_ verdict: DeviceDetector.Verdict) -> Explanation {
+    /// A detector's verdict as an explanation: the channels by name.
+    private static func explanation(_ verdict: DeviceDetector.Verdict, columns: [String]) -> Explanation {
         Explanation(
             detector: verdict.detector?.rawValue ?? "unknown",
             channels: verdict.findings.map { finding in
                 Explanation.Channel(
-                    name: model.featureNames[finding.channel], value: finding.value, expected: finding.expected,
+                    name: columns[finding.channel], value: finding.value, expected: finding.expected,
                     spread: finding.spread, sigmas: finding.sigmas, detector: finding.detector.rawValue)
             })
     }
@@ -120,7 +126,7 @@ package struct DeviceJudge: Sendable {
     /// Why the fleet model flagged a reading of a device still learning its normal: each
     /// feature against the middle of the fleet's training range (half its width as the spread),
     /// the furthest first.
-    private func fleetExplanation(_ row: [Double], outOfRange: Bool) -> Explanation {
+    private static func fleetExplanation(_ row: [Double], model: IsolationForest, outOfRange: Bool) -> Explanation {
         let detector: DetectorKind = outOfRange ? .range : .forest
         guard let ranges = model.trainingRanges else { return Explanation(detector: detector.rawValue, channels: []) }
         let channels = zip(zip(model.featureNames, row), ranges).map { feature, range in

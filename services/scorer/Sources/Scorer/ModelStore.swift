@@ -130,12 +130,17 @@ package final class ModelStore<Model: ServableModel>: Service, Sendable {
             group.addTask {
                 while !Task.isCancelled {
                     do { try await Task.sleep(for: self.interval) } catch { return }
-                    if await self.fileChanged() { await self.reloadInBackground(reason: "file changed") }
+                    await self.reloadIfChanged()
                 }
             }
             try? await gracefulShutdown()
             group.cancelAll()
         }
+    }
+
+    /// Reloads when the file's time or size differs from the last load's.
+    func reloadIfChanged() async {
+        if await fileChanged() { await reloadInBackground(reason: "file changed") }
     }
 
     /// Whether the file's time or size differs from the last load's (a stat on the loader queue).

@@ -37,6 +37,8 @@ package final class ScorerMetrics: Sendable {
         "alertron_scorer_state_discarded_total":
             "State records not restored (written for another model's features, or damaged): those devices learn afresh.",
         "alertron_scorer_state_restore_seconds": "Time to restore the devices of one partition from the state topic.",
+        "alertron_scorer_readings_without_model_total":
+            "Readings of a device profile that has no model: judged by their device's own baseline alone.",
         "alertron_scorer_state_restore_failures_total":
             "Failed reads of the state topic (scoring of that partition waits and tries again).",
     ]).including(KafkaMetricsHelp.all)
@@ -64,6 +66,7 @@ package final class ScorerMetrics: Sendable {
     private let stateDiscarded: Counter
     private let stateRestoreTime: Timer
     private let stateRestoreFailures: Counter
+    private let withoutModel: Counter
 
     /// anomaly_count_total carries at most `deviceLabelCap` distinct device_id values.
     package init(_ handles: MetricHandles, deviceLabelCap: Int = ScorerSettings().deviceLabelCap) {
@@ -86,7 +89,10 @@ package final class ScorerMetrics: Sendable {
         stateDiscarded = handles.counter("alertron_scorer_state_discarded_total")
         stateRestoreTime = handles.timer("alertron_scorer_state_restore_seconds")
         stateRestoreFailures = handles.counter("alertron_scorer_state_restore_failures_total")
+        withoutModel = handles.counter("alertron_scorer_readings_without_model_total")
     }
+
+    func readingsWithoutModel(_ count: Int) { withoutModel.increment(by: count) }
 
     func stateRestored(devices: Int, discarded: Int, took: Duration) {
         stateRestoredDevices.increment(by: devices)

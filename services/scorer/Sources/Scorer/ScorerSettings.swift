@@ -11,6 +11,8 @@ package struct ScorerSettings: DeclaredSettings {
 
     package var modelPath = "models/sensor-iforest.json"
     package var logModelPath = "models/log-severity.json"
+    /// `<profile>.json` fleet models of the other device profiles.
+    package var modelsDirectory = "models/profiles"
     package var consumerGroup = "scorer"
     package var inputTopic = Topic.readings
     package var batchSize = 1000
@@ -34,6 +36,15 @@ package struct ScorerSettings: DeclaredSettings {
             .value(
                 "model", env: "MODEL_PATH", \.modelPath,
                 help: "Isolation Forest artifact to serve; reloaded on SIGHUP or when the file changes.",
+                valueName: "path"),
+            .value(
+                "models-dir", env: "SCORER_MODELS_DIR", \.modelsDirectory,
+                help:
+                    """
+                    Directory of the other device profiles' fleet models, one <profile>.json each (the default \
+                    profile's is --model); new and changed files are picked up like the model's. A profile \
+                    without one is judged by each device's own baseline alone.
+                    """,
                 valueName: "path"),
             .value(
                 "log-model", env: "LOG_MODEL_PATH", \.logModelPath,

@@ -12,6 +12,9 @@ import Synchronization
 package final class ScoringWorker: Service, Sendable {
     private let producer: KafkaProducer
     private let models: ModelStore<IsolationForest>
+    private let profileModels: ProfileModels
+    /// Profiles whose readings came without a model, each logged once (at most 1000 remembered).
+    private let profilesWithoutModel = Mutex<Set<String>>([])
     private let logModels: ModelStore<LogClassifier>
     private let settings: ScorerSettings
     private let metrics: ScorerMetrics
@@ -31,7 +34,7 @@ package final class ScoringWorker: Service, Sendable {
     /// `settings.stateTopic` (nil when it is off).
     package init(
         consumer: KafkaConsumer, producer: KafkaProducer, models: ModelStore<IsolationForest>,
-        logModels: ModelStore<LogClassifier>,
+        profileModels: ProfileModels, logModels: ModelStore<LogClassifier>,
         settings: ScorerSettings, metrics: ScorerMetrics, logger: Logger,
         partitionChanges: PartitionChanges, stateReader: KafkaChangelogReader?,
         beforeStoringOffsets: @escaping @Sendable () async throws -> Void = {}
@@ -42,6 +45,7 @@ package final class ScoringWorker: Service, Sendable {
         self.consumer = consumer
         self.producer = producer
         self.models = models
+        self.profileModels = profileModels
         self.logModels = logModels
         self.settings = settings
         self.metrics = metrics
@@ -64,7 +68,7 @@ package final class ScoringWorker: Service, Sendable {
                     guard let models = await self.servableModels() else { return }
                     scorer.forget(partitions: self.partitionChanges.take())
                     for partition in scorer.partitionsToRestore(in: batch) {
-                        guard await self.restore(partition, into: &scorer, columns: models.columns) else { return }
+                        guard await self.restore(partition, into: &scorer) else { return }
                     }
                     var output = KafkaProducerBatch(capacity: batch.count * 2)
                     let outcome = scorer.score(batch, models: models, scoredAt: Timestamp.now(), into: &output)
@@ -87,6 +91,7 @@ package final class ScoringWorker: Service, Sendable {
                 guard delivered else { return false }
                 // Counted once delivered, so a batch scored twice after a crash counts once here.
                 self.metrics.record(entry.outcome, batchSize: entry.batch.count)
+                self.noteProfilesWithoutModel(entry.outcome.withoutModel)
                 self.scoredEvents.add(
                     entry.outcome.scored + entry.outcome.criticalLogs + entry.outcome.routineLogs, ordering: .relaxed)
                 try await self.beforeStoringOffsets()
@@ -111,13 +116,9 @@ package final class ScoringWorker: Service, Sendable {
         var warned = false
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             if let model = models.current, let logModel = logModels.current {
-                switch SensorFeature.columns(for: model) {
-                case .success(let columns): return BatchScorer.Models(sensor: model, columns: columns, log: logModel)
-                case .failure(let mismatch):
-                    if !warned {
-                        logger.error("the loaded model cannot score readings", metadata: ["error": "\(mismatch)"])
-                    }
-                }
+                var sensors = profileModels.current
+                sensors[Reading.defaultProfile] = model
+                return BatchScorer.Models(sensors: sensors, log: logModel)
             } else if !warned {
                 logger.warning(
                     "waiting for models before scoring",
@@ -135,14 +136,14 @@ package final class ScoringWorker: Service, Sendable {
     /// Restores the devices of input `partition` from the state topic, trying again until it
     /// succeeds: scoring its readings cold would page for every device that was mid-episode.
     /// False when shutdown comes first.
-    private func restore(_ partition: Int32, into scorer: inout BatchScorer, columns: [SensorFeature]) async -> Bool {
+    private func restore(_ partition: Int32, into scorer: inout BatchScorer) async -> Bool {
         guard let stateReader else { return true }
         var backoff = Backoff(initial: .seconds(1), maximum: .seconds(30))
         while !Self.stopping {
             let start = ContinuousClock.now
             do {
                 let records = try await stateReader.latest(topic: settings.stateTopic, partition: partition)
-                let (restored, discarded) = scorer.restore(partition: partition, records: records, columns: columns)
+                let (restored, discarded) = scorer.restore(partition: partition, records: records)
                 metrics.stateRestored(devices: restored, discarded: discarded, took: ContinuousClock.now - start)
                 logger.info(
                     "devices restored from the state topic",
@@ -166,6 +167,23 @@ package final class ScoringWorker: Service, Sendable {
             }
         }
         return false
+    }
+
+    /// Logs each profile that has no model the first time its readings come (they are judged by
+    /// their devices' own baselines alone, and say so with `model` device_baseline@1 throughout).
+    private func noteProfilesWithoutModel(_ counts: [String: Int]) {
+        guard !counts.isEmpty else { return }
+        metrics.readingsWithoutModel(counts.values.reduce(0, +))
+        let new = profilesWithoutModel.withLock { seen in
+            let new = counts.keys.filter { !seen.contains($0) }
+            if seen.count < 1000 { seen.formUnion(new) }
+            return new
+        }
+        for profile in new.sorted() {
+            logger.warning(
+                "readings of a profile without a model: judged by each device's own baseline alone, nothing flagged while it learns",
+                metadata: ["profile": "\(profile)"])
+        }
     }
 
     /// Sends until the broker acknowledges everything, backing off between tries. Returns

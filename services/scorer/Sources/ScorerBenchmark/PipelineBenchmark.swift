@@ -222,9 +222,8 @@ struct PipelineBenchmark: AsyncParsableCommand {
     /// The scorer's work without Kafka: the same kind of messages, from memory, on one core.
     private func measureComputeOnly(settings: ScorerSettings) throws -> Double {
         let model = try IsolationForest.load(path: settings.modelPath)
-        guard case .success(let columns) = SensorFeature.columns(for: model) else { return 0 }
         let models = BatchScorer.Models(
-            sensor: model, columns: columns, log: try LogClassifier.load(path: settings.logModelPath))
+            sensors: [Reading.defaultProfile: model], log: try LogClassifier.load(path: settings.logModelPath))
         let messages = (0..<batchSize).map { index in
             let event = Self.event(index, logFraction: logFraction, devices: devices)
             return KafkaConsumerMessage(
@@ -316,7 +315,9 @@ struct PipelineBenchmark: AsyncParsableCommand {
             onRebalance: partitionChanges.note)
         let producer = try KafkaProducer(configuration: KafkaProducerConfiguration(kafka: kafka), logger: logger)
         let worker = ScoringWorker(
-            consumer: consumer, producer: producer, models: models, logModels: logModels,
+            consumer: consumer, producer: producer, models: models,
+            profileModels: ProfileModels(directory: "", reloadInterval: .zero, metrics: metrics, logger: logger),
+            logModels: logModels,
             settings: settings, metrics: metrics, logger: logger, partitionChanges: partitionChanges,
             stateReader: settings.stateInMemory
                 ? nil : try KafkaChangelogReader(kafka: kafka, groupID: "bench-scorer.state", logger: logger))

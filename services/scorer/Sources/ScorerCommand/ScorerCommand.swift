@@ -131,8 +131,8 @@ struct ScorerCommand: AsyncParsableCommand {
             var detection = ScorerSettings().detection
             (detection.warmUp, detection.closeAfter, detection.falseEpisodesPerDeviceDay) = (warmUp, closeAfter, budget)
             detection.defaultInterval = interval
-            let judge = DeviceJudge(detection: detection, model: forest)
-            var memory = DeviceJudge.Memory(channels: table.data.columns)
+            let judge = DeviceJudge(detection: detection)
+            var memory = DeviceJudge.Memory(columns: forest.featureNames)
             var output = "score,anomaly,severity,episode,detector,channel,sigmas\n"
             output.reserveCapacity(table.data.rows * 48)
             for index in 0..<table.data.rows {
@@ -140,7 +140,7 @@ struct ScorerCommand: AsyncParsableCommand {
                 let outOfRange = bounds.map { bounds in zip(row, bounds).contains { !$1.contains($0) } } ?? false
                 let judgement = judge.judge(
                     row, readingID: "row\(index + 1)", deviceID: "csv", time: Double(index) * interval,
-                    fleet: .init(score: scores[index], outOfRange: outOfRange), memory: &memory)
+                    fleet: .init(score: scores[index], outOfRange: outOfRange), model: forest, memory: &memory)
                 let top = judgement.explanation?.channels.first
                 output += "\(judgement.score),\(judgement.anomaly ? 1 : 0),\(judgement.severity.rawValue),"
                 output += "\(judgement.episode?.id ?? ""),\(judgement.explanation?.detector ?? ""),\(top?.name ?? ""),"

@@ -156,15 +156,13 @@ import Testing
         #expect(try resolve(["--batch-size", "5000"]).batchSize == 5000)
     }
 
-    @Test func aModelWithFeaturesReadingsDoNotHaveIsRefused() throws {
+    @Test func aModelWithAFeatureNoChannelCanBeNamedIsRefused() throws {
         let other = try IsolationForest.train(
             try FeatureMatrix(rows: (0..<300).map { [Double($0), Double($0 % 7)] }),
-            featureNames: ["temperature", "humidity"], parameters: .init())
-        guard case .failure(let mismatch) = SensorFeature.columns(for: other) else {
-            Issue.record("a model using 'humidity' was accepted")
-            return
-        }
-        #expect(mismatch.description.contains("humidity"))
+            featureNames: ["temperature", "Humidity %"], parameters: .init())
+        let mismatch = try #require(other.channelMismatch, "a model using 'Humidity %' was accepted")
+        #expect(mismatch.description.contains("Humidity %"))
+        #expect(sensorModel.channelMismatch == nil)
     }
 
     @Test func theModelStoreKeepsServingWhenANewFileLoadsButCannotScoreReadings() throws {
@@ -172,18 +170,15 @@ import Testing
         let store = ModelStore<IsolationForest>(
             path: path, reloadInterval: .zero, metrics: ScorerMetrics(MetricHandles(factory: TestMetrics())),
             logger: quietLogger
-        ) { model in
-            if case .failure(let mismatch) = SensorFeature.columns(for: model) { return mismatch.description }
-            return nil
-        }
+        ) { $0.channelMismatch?.description }
         #expect(store.current?.version == sensorModel.version)
         let other = try IsolationForest.train(
             try FeatureMatrix(rows: (0..<300).map { [Double($0), Double($0 % 7)] }),
-            featureNames: ["temperature", "humidity"], parameters: .init())
+            featureNames: ["temperature", "Humidity %"], parameters: .init())
         try other.write(to: path)
         #expect(store.reload(reason: "test") == false)
         #expect(store.current?.version == sensorModel.version)
-        #expect(store.lastError?.contains("humidity") == true)
+        #expect(store.lastError?.contains("Humidity %") == true)
     }
 
     @Test func aWarmDeviceIsJudgedByItsOwnNormalInEpisodesThatSayWhy() throws {
@@ -273,8 +268,7 @@ import Testing
         #expect(second.partitionsToRestore(in: KafkaConsumerBatch(messages: [spike])) == [2])
         let restored = second.restore(
             partition: 2,
-            records: [Array("edge-5".utf8): record.value, Array("edge-9".utf8): Array("not a state record".utf8)],
-            columns: try models().columns)
+            records: [Array("edge-5".utf8): record.value, Array("edge-9".utf8): Array("not a state record".utf8)])
         #expect(restored.restored == 1 && restored.discarded == 1)
         #expect(second.partitionsToRestore(in: KafkaConsumerBatch(messages: [spike])).isEmpty)
         let continued = try score([spike], on: &second)
@@ -291,6 +285,74 @@ import Testing
         second.forget(partitions: [2])
         #expect(second.devices.isEmpty)
         #expect(second.partitionsToRestore(in: KafkaConsumerBatch(messages: [spike])) == [2])
+    }
+}
+
+extension BatchScorerTests {
+    @Test func eachProfileIsJudgedByItsOwnModelOrByItsDevicesBaselineAlone() throws {
+        var random = RandomSource(seed: 9)
+        let pumpModel = try IsolationForest.train(
+            try FeatureMatrix(
+                rows: (0..<400).map { _ in [30 + random.nextGaussian(), 1.3 + 0.05 * random.nextGaussian()] }),
+            featureNames: ["flow", "current"], parameters: .init())
+        let models = BatchScorer.Models(
+            sensors: [Reading.defaultProfile: sensorModel, "pump": pumpModel], log: logModel)
+        var settings = ScorerSettings()
+        settings.detection.warmUp = 100
+        var scorer = BatchScorer(settings: settings)
+        var offset: Int64 = 0
+        func message(
+            _ device: String, profile: String, _ channels: [Reading.Channel], minute: Int
+        ) -> KafkaConsumerMessage {
+            offset += 1
+            let reading = Reading(
+                id: "\(device)-r\(minute)", ts: Timestamp.format(millisecondsSinceEpoch: Int64(minute) * 60_000),
+                deviceID: device, profile: profile, channels: channels)
+            return KafkaConsumerMessage(
+                topic: "readings", partition: 1, offset: offset, key: ArraySlice(device.utf8),
+                value: ArraySlice(EventWriter.encode(.reading(reading))), timestampMilliseconds: nil)
+        }
+        func pump(_ minute: Int) -> KafkaConsumerMessage {
+            message(
+                "pump-1", profile: "pump",
+                [.init("flow", 30 + random.nextGaussian()), .init("current", 1.3 + 0.05 * random.nextGaussian())],
+                minute: minute)
+        }
+        func fan(_ minute: Int, rpm: Double = 0) -> KafkaConsumerMessage {
+            message("fan-1", profile: "fan", [.init("rpm", 1200 + 10 * random.nextGaussian() + rpm)], minute: minute)
+        }
+        func score(
+            _ messages: [KafkaConsumerMessage]
+        ) -> (BatchScorer.Outcome, [(topic: String, key: String?, value: [UInt8])]) {
+            var output = KafkaProducerBatch()
+            let outcome = scorer.score(
+                KafkaConsumerBatch(messages: messages), models: models, scoredAt: Timestamp.now(), into: &output)
+            return (outcome, output.sentMessages())
+        }
+
+        let lacking = message("pump-2", profile: "pump", [.init("flow", 31)], minute: 1)
+        let (learning, sent) = score((1...50).flatMap { [pump($0), fan($0)] } + [lacking])
+        let scored = sent.filter { $0.topic == "scored" }.map { try! EventCodec.decodeScored($0.value) }
+        #expect(scored.filter { $0.event.key == "pump-1" }.allSatisfy { $0.model == pumpModel.version })
+        #expect(
+            scored.filter { $0.event.key == "fan-1" }.allSatisfy {
+                $0.model == DeviceJudge.baselineModel && !$0.anomaly
+            })
+        #expect(learning.withoutModel == ["fan": 50])
+        let letter = try #require(
+            sent.first { $0.topic == "readings.dlq" }.map { try EventCodec.decodeDeadLetter($0.value) })
+        #expect(
+            letter.reasonCode == "missing_field" && letter.reason.contains("'current'")
+                && letter.reason.contains("pump"))
+
+        // Past its warm-up the fan is judged by its own normal, which names its channel.
+        _ = score((51...120).map { fan($0) })
+        let (_, spiked) = score([fan(121, rpm: 200)])
+        let verdict = try #require(
+            spiked.first { $0.topic == "anomalies" }.map { try EventCodec.decodeScored($0.value) })
+        #expect(verdict.model == DeviceJudge.baselineModel && verdict.explanation?.channels.first?.name == "rpm")
+        #expect(
+            scorer.devices["fan-1"]?.columns == ["rpm"] && scorer.devices["pump-1"]?.columns == ["flow", "current"])
     }
 }
 
@@ -315,7 +377,7 @@ struct DeviceStream {
 
 /// The test models as a batch is scored with them.
 func models() throws -> BatchScorer.Models {
-    BatchScorer.Models(sensor: sensorModel, columns: try SensorFeature.columns(for: sensorModel).get(), log: logModel)
+    BatchScorer.Models(sensors: [Reading.defaultProfile: sensorModel], log: logModel)
 }
 
 extension KafkaProducerBatch {
