@@ -2,6 +2,7 @@
 // (`train`, `score`) and the log model's (`train-logs`, `classify`), one binary so that what
 // is trained is exactly what is served.
 import ArgumentParser
+import Events
 import Foundation
 import Models
 import Scorer
@@ -39,7 +40,17 @@ struct ScorerCommand: AsyncParsableCommand {
         @Option(help: "CSV with a header line.") var csv: String?
         @Flag(help: "Train the default sensor model (temperature, pressure, vibration) on synthetic normal readings.")
         var synthetic = false
-        @Option(help: "Where to write the model artifact (JSON).") var out: String
+        @Option(
+            help: "Where to write the model artifact (JSON); with --profile, <models-dir>/<profile>.json by default.")
+        var out: String?
+        @Option(
+            help: """
+                The device profile (device type) the model is for: its features are channels of that \
+                profile's readings, and the service serves it from --models-dir.
+                """)
+        var profile: String?
+        @Option(name: .customLong("models-dir"), help: "Where the service finds the profiles' models.")
+        var modelsDirectory = ScorerSettings().modelsDirectory
         @Option(help: "Feature columns, comma-separated (default: every column but the label).") var features: String?
         @Option(
             name: .customLong("label-column"),
@@ -55,7 +66,20 @@ struct ScorerCommand: AsyncParsableCommand {
         func validate() throws {
             if csv == nil && !synthetic { throw ValidationError("give --csv FILE or --synthetic") }
             if csv != nil && synthetic { throw ValidationError("--csv and --synthetic exclude each other") }
+            if let profile {
+                guard Reading.isValidName(profile.utf8) else {
+                    throw ValidationError("--profile must be 1 to 64 characters of a-z, 0-9, _ and .")
+                }
+                if profile == Reading.defaultProfile && out == nil {
+                    throw ValidationError("the default profile's model is the service's --model: give --out")
+                }
+            } else if out == nil {
+                throw ValidationError("give --out FILE (or --profile NAME to write <models-dir>/NAME.json)")
+            }
         }
+
+        /// Where the artifact goes.
+        var destination: String { out ?? "\(modelsDirectory)/\(profile ?? Reading.defaultProfile).json" }
 
         func run() throws {
             let parameters = IsolationForest.Parameters(
@@ -71,9 +95,17 @@ struct ScorerCommand: AsyncParsableCommand {
                     SensorProfile.normalReadings(count: 20_000, seed: seed),
                     featureNames: SensorProfile.featureNames, parameters: parameters)
             }
+            // The service serves a profile's model only if its features can name channels (a CSV for
+            // `scorer score` may have any column names).
+            if profile != nil, let mismatch = model.channelMismatch { throw ValidationError(mismatch.description) }
+            let out = destination
+            if profile != nil {
+                try FileManager.default.createDirectory(
+                    atPath: (out as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            }
             try model.write(to: out)
             var summary =
-                "wrote \(out): \(model.version), \(model.trainingRows) rows, "
+                "wrote \(out)\(profile.map { " (profile \($0))" } ?? ""): \(model.version), \(model.trainingRows) rows, "
                 + "features \(model.featureNames.joined(separator: ",")), "
             summary += String(
                 format: "threshold %.4f, warning from %.4f, critical from %.4f", model.threshold,

@@ -67,6 +67,30 @@ import Testing
         #expect(scores.allSatisfy { (0...1).contains($0) })
     }
 
+    @Test func aProfilesModelIsWrittenWhereTheServiceLooksForIt() throws {
+        let directory = temporaryPath("profiles")
+        let pumpCSV = try csv(
+            "flow,current,note\n"
+                + (0..<300).map { "\(30 + Double($0 % 9) / 10),\(1.3 + Double($0 % 5) / 100),x" }
+                .joined(separator: "\n") + "\n")
+        let train = try scorer([
+            "train", "--profile", "pump", "--csv", pumpCSV, "--features", "flow,current", "--models-dir", directory,
+        ])
+        #expect(train.status == 0, "\(train.stderr)")
+        #expect(train.stdout.contains("(profile pump)"))
+        let model = try IsolationForest.load(path: directory + "/pump.json")
+        #expect(model.featureNames == ["flow", "current"])
+
+        // Features a reading's channel cannot be named after are refused for a profile.
+        let refused = try scorer([
+            "train", "--profile", "pump", "--csv", try csv("Flow Rate,current\n1,2\n2,3\n3,4\n"), "--models-dir",
+            directory,
+        ])
+        #expect(refused.status != 0 && refused.stderr.contains("Flow Rate"))
+        let noDestination = try scorer(["train", "--csv", pumpCSV])
+        #expect(noDestination.status != 0 && noDestination.stderr.contains("--out"))
+    }
+
     @Test func scoreJudgesTheRowsAsOneDevicesStreamWithEpisodesAndTheirReason() throws {
         let model = temporaryPath("model.json")
         #expect(
