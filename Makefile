@@ -104,6 +104,7 @@ bench: deps
 	$(SERVICES_DIR)/release/scorer-benchmark
 	$(SERVICES_DIR)/release/scorer-benchmark --log-fraction 0.5
 	$(SERVICES_DIR)/release/scorer-benchmark --devices 50 --readings 100000
+	$(SERVICES_DIR)/release/scorer-benchmark --memory --devices 100000 --channels 8
 	SCORER=$(SERVICES_DIR)/release/scorer DATASETS=../shared/datasets scripts/bench-skab.sh
 	$(SWIFT) build --package-path shared -c release --product alertron-devbroker
 	$(SWIFT) build --package-path services/ingest --scratch-path $(SERVICES_DIR) -c release

@@ -35,6 +35,14 @@ struct PipelineBenchmark: AsyncParsableCommand {
             judged by the fleet model meanwhile: few devices measure the steady state, many the learning.
             """)
     var devices = 500
+    @Flag(
+        help: """
+            Measure instead what devices' state costs in memory: --devices devices of a profile without \
+            a model, --channels channels each, two readings each through BatchScorer (a device's state \
+            is allocated whole at its first reading).
+            """)
+    var memory = false
+    @Option(help: "With --memory: channels per device.") var channels = 8
 
     func validate() throws {
         guard (0...1).contains(logFraction) else { throw ValidationError("--log-fraction must be within 0...1") }
@@ -42,6 +50,7 @@ struct PipelineBenchmark: AsyncParsableCommand {
     }
 
     func run() async throws {
+        if memory { return try measureMemory() }
         var logger = Logger(label: "scorer-benchmark")
         logger.logLevel = .error
         let cluster = try KafkaDevelopmentCluster(logger: logger)
@@ -217,6 +226,47 @@ struct PipelineBenchmark: AsyncParsableCommand {
                     level: "INFO", critical: false)
             }
         }
+    }
+
+    /// Resident memory per device and per device-channel, with what a state record weighs.
+    private func measureMemory() throws {
+        let names = (0..<channels).map { "channel_\($0)" }
+        let models = BatchScorer.Models(sensors: [:], log: try LogClassifier.train(Self.logLines(count: 300, seed: 1)))
+        var scorer = BatchScorer(settings: ScorerSettings())
+        var random = RandomSource(seed: 1)
+        var recordBytes = 0
+        var records = 0
+        let before = Bench.residentMegabytes()
+        let started = ContinuousClock.now
+        for round in 0..<2 {
+            for start in stride(from: 0, to: devices, by: 1000) {
+                let messages = (start..<min(devices, start + 1000)).map { device in
+                    let reading = Reading(
+                        id: "d\(device)-r\(round)", ts: Timestamp.format(millisecondsSinceEpoch: Int64(round) * 60_000),
+                        deviceID: "device-\(device)", profile: "bench",
+                        channels: names.map { Reading.Channel($0, 10 + random.nextGaussian()) })
+                    return KafkaConsumerMessage(
+                        topic: Topic.readings, partition: Int32(device % 6), offset: Int64(round * devices + device),
+                        key: ArraySlice("device-\(device)".utf8), value: ArraySlice(EventWriter.encode(.reading(reading))))
+                }
+                var output = KafkaProducerBatch(capacity: 3000)
+                _ = scorer.score(
+                    KafkaConsumerBatch(messages: messages), models: models, scoredAt: Timestamp.now(), into: &output)
+                for index in 0..<output.count where output.message(at: index).topic == Topic.scorerState {
+                    recordBytes += output.message(at: index).value.count
+                    records += 1
+                }
+            }
+        }
+        let grown = Double(Bench.residentMegabytes() - before) * 1_048_576
+        Bench.say(
+            String(
+                format: """
+                    memory.devices  %d devices x %d channels in %.1f s: RSS +%.0f MiB, %.0f bytes a device, \
+                    %.0f bytes a device-channel; a scorer.state record %.0f bytes
+                    """,
+                devices, channels, Bench.seconds(ContinuousClock.now - started), grown / 1_048_576,
+                grown / Double(devices), grown / Double(devices * channels), Double(recordBytes) / Double(max(records, 1))))
     }
 
     /// The scorer's work without Kafka: the same kind of messages, from memory, on one core.
