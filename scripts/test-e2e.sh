@@ -7,7 +7,8 @@
 #      on `anomalies` is counted in a delivered message;
 #   3. HighAnomalyRate fires through the real Prometheus -> Alertmanager -> notifier -> Slack,
 #      and its resolve follows once the stream calms;
-#   4. critical log lines reach Slack, routine ones do not.
+#   4. critical log lines reach Slack, routine ones do not;
+#   5. devices of a profile without a model (named channels) are scored by their own baselines.
 # Alerting runs on the repo's rules with time compressed: windows of 5m become 20s and every
 # `for:` becomes 5s, so the same expressions fire and resolve within the test.
 set -uo pipefail
@@ -102,6 +103,8 @@ ok = any(u["ts"] == f["ts"] for f in firing for u in updates) and any(
 sys.exit(0 if ok else 1)'
 }
 wait "$calm"; check test $? -eq 0
+# 4. Devices of another type, for which no model exists: readings with a profile and named channels.
+check generate e2e-pump --mode readings --count 600 --rate 300 --anomaly-rate 0 --seed 13 --devices 5 --profile pump
 for _ in $(seq 60); do resolved && break; sleep 2; done
 check resolved
 
@@ -164,6 +167,12 @@ leaked = [text for text in routine if json.dumps(text)[1:-1] in bodies]
 expect(not leaked, f"no routine line in any Slack message ({len(leaked)} found)")
 quoted = sum(json.dumps(text)[1:-1] in bodies for text in critical)
 expect(quoted >= 1, f"critical lines quoted in Slack: {quoted}")
+# 5. A profile without a model: every reading scored, by its device's own baseline, its channels kept.
+pump = {e["id"]: e for e in scored if e["id"].startswith("e2e-pump-")}
+expect(len(pump) == 600, f"e2e-pump: {len(pump)} of 600 readings of profile pump on scored")
+expect(all(e.get("profile") == "pump" and set(e.get("values", {})) == {"temperature", "pressure", "vibration"}
+           and e["model"] == "device_baseline@1" and not e["anomaly"] for e in pump.values()),
+       "profile pump (no model): named channels kept, judged by device_baseline@1, nothing flagged while learning")
 print(f"slack: {len(delivered)} requests delivered, {len(requests) - len(delivered)} refused")
 sys.exit(1 if failures else 0)
 PY

@@ -62,6 +62,9 @@ package struct EventStream {
         var seed: UInt64 = 1
         /// The first part of every event id: `<runID>-<sequence>`.
         package var runID = "run"
+        /// The devices' profile: other than the default, readings carry it and their channels as
+        /// named `values` (the same three), as a device of another type would.
+        var profile = Reading.defaultProfile
         /// Timestamps are `start` plus fleet time (milliseconds since the epoch), or the
         /// wall clock when nil.
         var start: Int64?
@@ -125,8 +128,11 @@ package struct EventStream {
         return GeneratedEvent(
             event: .reading(
                 Reading(
-                    id: id, ts: ts, deviceID: deviceIDs[reading.device],
-                    temperature: reading.values.x, pressure: reading.values.y, vibration: reading.values.z,
+                    id: id, ts: ts, deviceID: deviceIDs[reading.device], profile: configuration.profile,
+                    channels: [
+                        .init("temperature", reading.values.x), .init("pressure", reading.values.y),
+                        .init("vibration", reading.values.z),
+                    ],
                     truth: truth)),
             label: EventLabel(reading.anomaly))
     }

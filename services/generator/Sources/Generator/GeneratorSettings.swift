@@ -104,6 +104,16 @@ package struct GeneratorSettings: DeclaredSettings {
                 rule: "must name kinds among spike, shift, stuck, correlated, comma-separated", parse: AnomalyKind.list,
                 show: { $0.map(\.rawValue).joined(separator: ",") }),
             .value(
+                "profile", env: "GENERATOR_PROFILE", \.stream.profile,
+                help:
+                    """
+                    The devices' profile (device type). Other than default, readings name it and carry their \
+                    channels as "values", so the scorer judges them by that profile's model, or by each \
+                    device's own baseline alone when it has none.
+                    """,
+                valueName: "name", rule: "must be 1 to 64 characters of a-z, 0-9, _ and .",
+                where: { Reading.isValidName($0.utf8) }),
+            .value(
                 "seed", env: "GENERATOR_SEED", \.stream.seed,
                 help: "Random seed: the same seed (and settings) gives the same readings and log lines.", valueName: "n"
             ),

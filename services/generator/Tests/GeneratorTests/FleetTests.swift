@@ -53,6 +53,17 @@ import Testing
         }
     }
 
+    @Test func aFleetOfAnotherProfileSendsTheSameChannelsNamedInValues() throws {
+        var pumps = configuration()
+        pumps.profile = "pump"
+        let named = try events(300, pumps).compactMap(\.reading)
+        let legacy = try events(300, configuration()).compactMap(\.reading)
+        #expect(named.allSatisfy { $0.profile == "pump" && !$0.isLegacyShape })
+        #expect(named.map(\.channels) == legacy.map(\.channels), "the same values, named")
+        let written = String(decoding: EventWriter.encode(.reading(named[0])), as: UTF8.self)
+        #expect(written.contains(#""profile":"pump","values":{"temperature":"#))
+    }
+
     @Test func idsAreTheRunIDAndASequenceAndDevicesTakeTurns() throws {
         let stream = try events(120, configuration(devices: 3))
         #expect(stream.map(\.event.id) == (0..<120).map { "fleet-\($0)" })

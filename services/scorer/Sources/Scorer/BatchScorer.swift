@@ -168,14 +168,15 @@ package struct BatchScorer {
             let slot: [String: DeviceJudge.Memory].Index
             if let known = devices.index(forKey: reading.deviceID) {
                 slot = known
-                if devices.values[slot].columns != columns {
+                if devices.values[slot].columns != columns || devices.values[slot].profile != reading.profile {
                     // Its profile's model now uses other channels (or, without a model, the device
-                    // sends others): what it learned does not apply, it learns afresh.
+                    // sends others), or it says it is another type: what it learned does not
+                    // apply, it learns afresh.
                     if !devices.values[slot].state.isLearning { learningDevices += 1 }
-                    devices.values[slot] = DeviceJudge.Memory(columns: columns)
+                    devices.values[slot] = DeviceJudge.Memory(profile: reading.profile, columns: columns)
                 }
             } else {
-                devices[reading.deviceID] = DeviceJudge.Memory(columns: columns)
+                devices[reading.deviceID] = DeviceJudge.Memory(profile: reading.profile, columns: columns)
                 learningDevices += 1
                 slot = devices.index(forKey: reading.deviceID)!  // just added
             }

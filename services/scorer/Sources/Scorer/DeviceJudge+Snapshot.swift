@@ -5,11 +5,12 @@ import Models
 
 extension DeviceJudge.Memory {
     /// Layout version; a record of another version is ignored (the device learns afresh).
-    static let snapshotVersion = 2
+    static let snapshotVersion = 3
 
     /// The memory as a state record.
     func write(to bytes: inout SnapshotWriter) {
         bytes.integer(Self.snapshotVersion)
+        bytes.string(profile)
         bytes.integer(columns.count)
         for column in columns { bytes.string(column) }
         bytes.integer(Int(partition))
@@ -23,8 +24,8 @@ extension DeviceJudge.Memory {
     /// the device's next reading comes.)
     init?(snapshot: [UInt8]) {
         var bytes = SnapshotReader(snapshot)
-        guard bytes.integer() == Self.snapshotVersion, let count = bytes.integer(),
-            (1...Reading.maxChannels).contains(count)
+        guard bytes.integer() == Self.snapshotVersion, case .some(.some(let profile)) = bytes.string(),
+            let count = bytes.integer(), (1...Reading.maxChannels).contains(count)
         else { return nil }
         var columns: [String] = []
         for _ in 0..<count {
@@ -35,7 +36,7 @@ extension DeviceJudge.Memory {
             case .some(let episodeID) = bytes.string(),
             let state = DeviceDetector.State(reading: &bytes, channels: columns.count), bytes.isAtEnd
         else { return nil }
-        self.init(state: state, columns: columns)
+        self.init(state: state, profile: profile, columns: columns)
         (self.partition, self.lastOffset, self.episodeID) = (partition, Int64(lastOffset), episodeID)
     }
 }

@@ -8,8 +8,9 @@ package struct DeviceJudge: Sendable {
     /// One device's memory: what its detector has learned, and the episode open now.
     package struct Memory: Sendable {
         package var state: DeviceDetector.State
-        /// The channels the state is learned over, in the detector's order: the profile model's
-        /// features, or for a profile without a model, the channels of the device's readings.
+        /// The device's profile, and the channels the state is learned over, in the detector's
+        /// order: the profile model's features, or without a model, the channels the device sends.
+        package var profile: String
         package var columns: [String]
         /// `<device>/<id of the reading that opened it>`: the same on every redelivery.
         package var episodeID: String?
@@ -20,13 +21,13 @@ package struct DeviceJudge: Sendable {
         /// The batch that last changed the memory (not kept in snapshots).
         var batchMark = 0
 
-        package init(columns: [String]) {
-            self.columns = columns
+        package init(profile: String = Reading.defaultProfile, columns: [String]) {
+            (self.profile, self.columns) = (profile, columns)
             state = DeviceDetector.State(channels: columns.count)
         }
 
-        init(state: DeviceDetector.State, columns: [String]) {
-            (self.state, self.columns) = (state, columns)
+        init(state: DeviceDetector.State, profile: String, columns: [String]) {
+            (self.state, self.profile, self.columns) = (state, profile, columns)
         }
     }
 

@@ -247,7 +247,8 @@ struct PipelineBenchmark: AsyncParsableCommand {
                         channels: names.map { Reading.Channel($0, 10 + random.nextGaussian()) })
                     return KafkaConsumerMessage(
                         topic: Topic.readings, partition: Int32(device % 6), offset: Int64(round * devices + device),
-                        key: ArraySlice("device-\(device)".utf8), value: ArraySlice(EventWriter.encode(.reading(reading))))
+                        key: ArraySlice("device-\(device)".utf8),
+                        value: ArraySlice(EventWriter.encode(.reading(reading))))
                 }
                 var output = KafkaProducerBatch(capacity: 3000)
                 _ = scorer.score(
@@ -266,7 +267,8 @@ struct PipelineBenchmark: AsyncParsableCommand {
                     %.0f bytes a device-channel; a scorer.state record %.0f bytes
                     """,
                 devices, channels, Bench.seconds(ContinuousClock.now - started), grown / 1_048_576,
-                grown / Double(devices), grown / Double(devices * channels), Double(recordBytes) / Double(max(records, 1))))
+                grown / Double(devices), grown / Double(devices * channels),
+                Double(recordBytes) / Double(max(records, 1))))
     }
 
     /// The scorer's work without Kafka: the same kind of messages, from memory, on one core.
