@@ -33,6 +33,9 @@ extension DeviceDetector.State {
             bytes.double(channel.lastError)
             bytes.double(channel.lagProducts)
             bytes.double(channel.chartScale)
+            bytes.double(channel.slopeSquares)
+            bytes.double(channel.slopeSpread)
+            bytes.double(channel.anchor)
             bytes.integer(channel.run)
             bytes.integer(channel.repeats)
         }
@@ -63,7 +66,7 @@ extension DeviceDetector.State {
         guard bytes.integer() == expected else { return nil }
         for c in 0..<expected {
             var values = [Double]()
-            for _ in 0..<11 {
+            for _ in 0..<14 {
                 guard let value = bytes.double() else { return nil }
                 values.append(value)
             }
@@ -71,7 +74,8 @@ extension DeviceDetector.State {
             channels[c] = Channel(
                 level: values[0], slope: values[1], spread: values[2], squares: values[3], up: values[4],
                 down: values[5], last: values[6], run: run, repeats: repeats, repeatSurprise: values[7],
-                lastError: values[8], lagProducts: values[9], chartScale: values[10])
+                lastError: values[8], lagProducts: values[9], chartScale: values[10], slopeSquares: values[11],
+                slopeSpread: values[12], anchor: values[13])
         }
         guard bytes.integer() == relation.count else { return nil }
         for index in relation.indices {

@@ -20,6 +20,9 @@ public enum DetectorKind: String, Sendable, CaseIterable {
     case shift
     /// A channel repeating its value for longer than it ever did while normal.
     case stuck
+    /// A channel trending away faster than it ever did while normal (a ramp the baseline
+    /// follows, so no single reading looks wrong).
+    case drift
     /// Channels that moved against how they move together (Hotelling's T² on the residuals).
     case relation
     /// The profile's fleet model, while the device is still learning its own normal.
@@ -113,6 +116,13 @@ public struct DeviceDetector: Sendable {
             /// What the CUSUM multiplies a standardised error by: less than 1 when errors follow
             /// each other (a smoothed sensor), whose runs to one side are then no surprise.
             var chartScale = 1.0
+            /// The trend's own spread: while learning, the sum of squared slopes; then how far the
+            /// slope strays from 0 on a normal device (a daily cycle, slow wander).
+            var slopeSquares = 0.0
+            var slopeSpread = 0.0
+            /// Where the channel usually is: the level, forgotten over about a day of readings,
+            /// and only from readings without a drift (what a drift is measured from).
+            var anchor = 0.0
         }
 
         struct Thresholds: Sendable {
@@ -156,6 +166,11 @@ public struct DeviceDetector: Sendable {
     static let cusumStep = 4.0
     /// A channel's baseline learns from readings within this many standard deviations of it.
     static let learningClip = 3.0
+    /// Readings after which the slope has settled enough to learn its spread from.
+    static let slopeSettling = 30
+    /// How slowly the slope's spread and the anchor follow a warm device (weights per reading).
+    static let slopeSpreadWeight = 1.0 / 2880
+    static let anchorWeight = 1.0 / 1440
 
     /// Brown's double exponential smoothing with one discount from the half-life, as Holt's
     /// linear trend: the level corrects by `levelGain` of a forecast error, the slope by
@@ -163,6 +178,8 @@ public struct DeviceDetector: Sendable {
     private let levelGain: Double
     private let slopeGain: Double
     private let spreadWeight: Double
+    /// The standard deviation of the slope on pure noise, per unit of the channel's spread.
+    private let slopeNoise: Double
 
     public init(settings: Settings = Settings()) {
         self.settings = settings
@@ -170,6 +187,7 @@ public struct DeviceDetector: Sendable {
         levelGain = 1 - discount * discount
         slopeGain = (1 - discount) * (1 - discount)
         spreadWeight = (1 - discount) / 10
+        slopeNoise = pow(1 - discount, 1.5)
     }
 
     /// Judges one reading of `values` (one per channel, the state's channel count), taken at
@@ -230,6 +248,9 @@ public struct DeviceDetector: Sendable {
                     state.channels[c].lagProducts += e * state.channels[c].lastError
                     state.channels[c].lastError = e
                     advance(&state.channels[c], error: e)
+                    if state.readings >= Self.slopeSettling {
+                        state.channels[c].slopeSquares += state.channels[c].slope * state.channels[c].slope
+                    }
                     if values[c] == state.channels[c].last { state.channels[c].repeats += 1 }
                     state.channels[c].last = values[c]
                 }
@@ -264,6 +285,12 @@ public struct DeviceDetector: Sendable {
             let squares = state.channels[c].squares
             let rho = squares > 0 ? min(max(state.channels[c].lagProducts / squares, 0), 0.9) : 0
             state.channels[c].chartScale = ((1 - rho) / (1 + rho)).squareRoot()
+            // The slope's spread, never below what noise alone gives a slope of this smoothing.
+            let slopes = Double(max(state.readings - Self.slopeSettling, 1))
+            state.channels[c].slopeSpread = max(
+                (state.channels[c].slopeSquares / slopes).squareRoot(),
+                state.channels[c].spread * slopeNoise)
+            state.channels[c].anchor = level
         }
         // The correlation of the residuals, shrunk 5% towards independence so it always
         // factors, then its Cholesky factor for T².
@@ -287,9 +314,9 @@ public struct DeviceDetector: Sendable {
             interval = settings.defaultInterval
         }
         let readingsPerDay = 86_400 / interval
-        // Each reading takes 3 tests per channel and one joint test; a false episode opens when
+        // Each reading takes 4 tests per channel and one joint test; a false episode opens when
         // any of them fires, so each gets an equal share of the per-reading budget.
-        let tests = 3 * n + (n > 1 ? 1 : 0)
+        let tests = 4 * n + (n > 1 ? 1 : 0)
         let perTest = settings.falseEpisodesPerDeviceDay / readingsPerDay / Double(tests)
         let surprise = -log10(perTest)
         state.thresholds = .init(
@@ -345,6 +372,13 @@ public struct DeviceDetector: Sendable {
             channel.last = values[c]
             let stuck = Double(channel.run) * channel.repeatSurprise
             if stuck > own { (own, detector) = (stuck, .stuck) }
+            // A drift is a trend steeper than normal that has taken the channel away from where it
+            // usually is: once it is back there, what is left of the trend is no fault.
+            let trend = channel.slope / channel.slopeSpread
+            if abs(trend) > 2, abs(channel.level - channel.anchor) > Self.learningClip * channel.spread {
+                let drift = Surprise.twoSided(trend)
+                if drift > own { (own, detector) = (drift, .drift) }
+            }
             scratch[n + c] = own
             if own > best.surprise { best = (own, detector) }
             state.channels[c] = channel
@@ -377,6 +411,14 @@ public struct DeviceDetector: Sendable {
             advance(&state.channels[c], error: z * spread)
             let variance = spread * spread
             state.channels[c].spread = (variance + spreadWeight * (z * z * variance - variance)).squareRoot()
+            // The trend's spread and the anchor learn only from a device that is not drifting.
+            let slope = state.channels[c].slope
+            let slopeSpread = state.channels[c].slopeSpread
+            guard abs(slope) <= Self.learningClip * slopeSpread else { continue }
+            state.channels[c].slopeSpread =
+                (slopeSpread * slopeSpread
+                + Self.slopeSpreadWeight * (slope * slope - slopeSpread * slopeSpread)).squareRoot()
+            state.channels[c].anchor += Self.anchorWeight * (state.channels[c].level - state.channels[c].anchor)
         }
         return verdict
     }
@@ -446,8 +488,17 @@ public struct DeviceDetector: Sendable {
             guard rank == 0 || detector == .relation || scratch[n + c] >= 1 else { return nil }
             let channel = state.channels[c]
             let own: DetectorKind
+            let trend = channel.slope / channel.slopeSpread
             if detector == .relation {
                 own = .relation
+            } else if abs(trend) > 2, abs(channel.level - channel.anchor) > Self.learningClip * channel.spread,
+                Surprise.twoSided(trend) >= scratch[n + c]
+            {
+                // A drift is measured from where the channel usually is, not from the forecast
+                // that followed it.
+                return Finding(
+                    channel: c, value: values[c], expected: channel.anchor, spread: channel.spread,
+                    sigmas: (values[c] - channel.anchor) / channel.spread, detector: .drift)
             } else if Double(channel.run) * channel.repeatSurprise >= scratch[n + c], channel.run > 0 {
                 own = .stuck
             } else if max(channel.up, channel.down) > (state.thresholds?.cusum ?? .infinity) / 2,

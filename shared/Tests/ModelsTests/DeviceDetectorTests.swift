@@ -1,6 +1,7 @@
 // One device's stream through DeviceDetector: it learns, stays quiet on its own noise, and
 // catches spikes, shifts, stuck channels and broken relations as episodes that say why.
 import Events
+import Foundation
 import Models
 import Testing
 
@@ -129,6 +130,40 @@ import Testing
         #expect((first ?? 99) <= 2)
         #expect(episodes == [1])
         #expect(detectors.contains(.shift))
+    }
+
+    @Test func aSlowDriftIsCaughtAsDriftFromWhereTheChannelUsuallyIsAndADailyCycleIsNot() throws {
+        let detector = DeviceDetector()
+        // A daily cycle of ±2 on channel 0 (a reading a minute), learned from its first 400 minutes.
+        var device = Device(seed: 21)
+        var state = DeviceDetector.State(channels: 3)
+        var minute = 0
+        func next(pressureOffset: Double = 0) -> [Double] {
+            var values = device.normal()
+            values[0] += 2 * sin(2 * Double.pi * Double(minute) / 1440)
+            values[1] += pressureOffset
+            minute += 1
+            return values
+        }
+        for _ in 0..<detector.settings.warmUp { _ = detector.judge(next(), at: Double(minute) * 60, state: &state) }
+        #expect(!state.isLearning)
+        var flagged = 0
+        for _ in 0..<(5 * 1440) where detector.judge(next(), state: &state).anomalous { flagged += 1 }
+        #expect(flagged <= 2, "a daily cycle flagged \(flagged) times in 5 days")
+
+        // Then channel 1 drifts away by 15 (5 of its noise) over 150 readings: each reading is
+        // within a tenth of its noise of the one before, so no residual test sees it.
+        var caught: (step: Int, verdict: DeviceDetector.Verdict)?
+        for step in 1...150 {
+            let verdict = detector.judge(next(pressureOffset: 15 * Double(step) / 150), state: &state)
+            if verdict.anomalous, caught == nil { caught = (step, verdict) }
+        }
+        let (step, verdict) = try #require(caught, "a drift of 5 noise widths over 150 readings went unseen")
+        #expect(verdict.detector == .drift, "caught at reading \(step) by \(String(describing: verdict.detector))")
+        let finding = try #require(verdict.findings.first)
+        #expect(finding.channel == 1 && finding.detector == .drift)
+        #expect(abs(finding.expected - 1000) < 2, "measured from where the channel usually is")
+        #expect(finding.sigmas > 2)
     }
 
     @Test func aStuckChannelIsCaughtAsStuck() {

@@ -51,6 +51,9 @@ enum AnomalyKind: String, CaseIterable, Sendable {
     /// 0.35–0.5 widths, pressure down 0.15–0.3 widths, ramping from half to full strength.
     /// Each feature alone stays near the fleet's range: only the forest can see it.
     case correlated
+    /// One feature drifts away, linearly to 0.3–0.6 widths over half of 120–240 readings and
+    /// back over the other half (a fouling sensor, then cleaned): no reading jumps.
+    case drift
 
     /// Readings one episode lasts.
     var lengths: ClosedRange<Int> {
@@ -58,6 +61,7 @@ enum AnomalyKind: String, CaseIterable, Sendable {
         case .spike: 1...1
         case .shift, .stuck: 10...30
         case .correlated: 5...15
+        case .drift: 120...240
         }
     }
 
@@ -101,7 +105,7 @@ struct AnomalyEpisode: Sendable {
         switch kind {
         case .spike:
             offset[feature.rawValue] = feature.direction(&random) * random.nextDouble(in: 1.5..<3) * feature.width
-        case .shift:
+        case .shift, .drift:
             offset[feature.rawValue] = feature.direction(&random) * random.nextDouble(in: 0.3..<0.6) * feature.width
         case .stuck:
             break
@@ -128,6 +132,10 @@ struct AnomalyEpisode: Sendable {
             // Faults grow: half strength at the first reading, full at the last.
             let strength = length > 1 ? 0.5 + 0.5 * Double(step) / Double(length - 1) : 1
             faulty += offset * strength
+        case .drift:
+            // Up to full strength at the middle, back to none at the end.
+            let half = Double(length) / 2
+            faulty += offset * (1 - abs(Double(step + 1) - half) / half)
         }
         return faulty
     }

@@ -9,7 +9,7 @@ package enum GeneratorMode: String, CaseIterable, Sendable {
 /// What the generator knows about an event: for metrics and the summary, never sent
 /// (except a reading's `truth`).
 enum EventLabel: Int, CaseIterable, Sendable {
-    case normalReading, spike, shift, stuck, correlated, routineLog, criticalLog, unlabeledLog
+    case normalReading, spike, shift, stuck, correlated, drift, routineLog, criticalLog, unlabeledLog
 
     init(_ anomaly: AnomalyKind?) {
         switch anomaly {
@@ -18,6 +18,7 @@ enum EventLabel: Int, CaseIterable, Sendable {
         case .shift: self = .shift
         case .stuck: self = .stuck
         case .correlated: self = .correlated
+        case .drift: self = .drift
         }
     }
 
@@ -30,7 +31,7 @@ enum EventLabel: Int, CaseIterable, Sendable {
     }
 
     /// The event's `kind`: `reading` or `log`.
-    var kind: String { rawValue <= EventLabel.correlated.rawValue ? "reading" : "log" }
+    var kind: String { rawValue <= EventLabel.drift.rawValue ? "reading" : "log" }
 
     /// A reading's anomaly kind or `none`; a log line's `critical`, `none` or `unlabeled`.
     var anomaly: String {
@@ -40,6 +41,7 @@ enum EventLabel: Int, CaseIterable, Sendable {
         case .shift: "shift"
         case .stuck: "stuck"
         case .correlated: "correlated"
+        case .drift: "drift"
         case .criticalLog: "critical"
         case .unlabeledLog: "unlabeled"
         }

@@ -99,9 +99,10 @@ package struct GeneratorSettings: DeclaredSettings {
                 valueName: "fraction", rule: "must be within 0...1", where: { (0...1).contains($0) }),
             .parsed(
                 "anomaly-kinds", env: "GENERATOR_ANOMALY_KINDS", \.stream.fleet.anomalyKinds,
-                help: "Anomaly kinds to inject, comma-separated: spike, shift, stuck, correlated.",
+                help: "Anomaly kinds to inject, comma-separated: spike, shift, stuck, correlated, drift.",
                 valueName: "kind,...",
-                rule: "must name kinds among spike, shift, stuck, correlated, comma-separated", parse: AnomalyKind.list,
+                rule: "must name kinds among spike, shift, stuck, correlated, drift, comma-separated",
+                parse: AnomalyKind.list,
                 show: { $0.map(\.rawValue).joined(separator: ",") }),
             .value(
                 "profile", env: "GENERATOR_PROFILE", \.stream.profile,

@@ -95,7 +95,8 @@ import Testing
         // Each kind gets about an equal share of the anomalous readings.
         for (kind, count) in byKind {
             #expect(
-                abs(Double(count) / Double(anomalous.count) - 0.25) < 0.08, "\(kind): \(count) of \(anomalous.count)")
+                abs(Double(count) / Double(anomalous.count) - 1 / Double(AnomalyKind.allCases.count)) < 0.08,
+                "\(kind): \(count) of \(anomalous.count)")
         }
 
         let range = SensorProfile.physicalRange
@@ -123,6 +124,14 @@ import Testing
             previous[reading.deviceID] = reading
         }
         #expect(stuck > 0 && stuckRepeats == stuck)
+        // A drift is a long run of one device's readings (120 to 240) in which no value jumps.
+        var driftRuns: [String: Int] = [:]
+        var longest = 0
+        for reading in readings {
+            driftRuns[reading.deviceID] = reading.truth?.kind == "drift" ? (driftRuns[reading.deviceID] ?? 0) + 1 : 0
+            longest = max(longest, driftRuns[reading.deviceID] ?? 0)
+        }
+        #expect((120...240).contains(longest), "longest drift run \(longest)")
         // A correlated fault runs hot, shakes and loses pressure, against its device's normal mean.
         var sums: [String: (count: Double, values: SIMD3<Double>)] = [:]
         for reading in readings where reading.truth?.anomaly == false {

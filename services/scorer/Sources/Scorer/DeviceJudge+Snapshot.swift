@@ -5,7 +5,7 @@ import Models
 
 extension DeviceJudge.Memory {
     /// Layout version; a record of another version is ignored (the device learns afresh).
-    static let snapshotVersion = 3
+    static let snapshotVersion = 4
 
     /// The memory as a state record.
     func write(to bytes: inout SnapshotWriter) {
