@@ -120,22 +120,9 @@ package final class ModelStore<Model: ServableModel>: Service, Sendable {
 
     /// Reloads on SIGHUP, and when the file's time or size changes (checked every interval).
     package func run() async throws {
-        await withDiscardingTaskGroup { group in
-            group.addTask {
-                for await _ in await UnixSignalsSequence(trapping: .sighup).cancelOnGracefulShutdown() {
-                    await self.reloadInBackground(reason: "SIGHUP")
-                }
-            }
-            guard interval > .zero else { return }
-            group.addTask {
-                while !Task.isCancelled {
-                    do { try await Task.sleep(for: self.interval) } catch { return }
-                    await self.reloadIfChanged()
-                }
-            }
-            try? await gracefulShutdown()
-            group.cancelAll()
-        }
+        await watchUntilShutdown(
+            every: interval, onSIGHUP: { await self.reloadInBackground(reason: "SIGHUP") },
+            onTick: { await self.reloadIfChanged() })
     }
 
     /// Reloads when the file's time or size differs from the last load's.
@@ -161,5 +148,28 @@ package final class ModelStore<Model: ServableModel>: Service, Sendable {
             let size = attributes[.size] as? Int
         else { return nil }
         return FileStamp(modified: modified, size: size)
+    }
+}
+
+/// Runs `onSIGHUP` at each SIGHUP and `onTick` every `interval` (never when it is zero) until
+/// graceful shutdown: how model files are watched.
+func watchUntilShutdown(
+    every interval: Duration, onSIGHUP: @escaping @Sendable () async -> Void,
+    onTick: @escaping @Sendable () async -> Void
+) async {
+    await withDiscardingTaskGroup { group in
+        group.addTask {
+            for await _ in await UnixSignalsSequence(trapping: .sighup).cancelOnGracefulShutdown() { await onSIGHUP() }
+        }
+        if interval > .zero {
+            group.addTask {
+                while !Task.isCancelled {
+                    do { try await Task.sleep(for: interval) } catch { return }
+                    await onTick()
+                }
+            }
+        }
+        try? await gracefulShutdown()
+        group.cancelAll()
     }
 }

@@ -8,7 +8,6 @@ import Logging
 import Models
 import ServiceLifecycle
 import Synchronization
-import UnixSignals
 
 package final class ProfileModels: Service, Sendable {
     private let directory: String
@@ -54,24 +53,11 @@ package final class ProfileModels: Service, Sendable {
 
     /// Checks for new files and changed ones every interval, and on SIGHUP.
     package func run() async throws {
-        await withDiscardingTaskGroup { group in
-            group.addTask {
-                for await _ in await UnixSignalsSequence(trapping: .sighup).cancelOnGracefulShutdown() {
-                    await self.refresh()
-                }
-            }
-            group.addTask {
-                while !Task.isCancelled {
-                    do { try await Task.sleep(for: self.interval) } catch { return }
-                    await self.refresh()
-                }
-            }
-            try? await gracefulShutdown()
-            group.cancelAll()
-        }
+        await watchUntilShutdown(every: interval, onSIGHUP: { await self.refresh() }, onTick: { await self.refresh() })
     }
 
-    private func refresh() async {
+    /// Picks up new files and reloads changed ones.
+    func refresh() async {
         await withCheckedContinuation { continuation in
             scanner.async {
                 self.scan()

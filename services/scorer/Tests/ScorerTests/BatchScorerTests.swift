@@ -394,3 +394,31 @@ extension KafkaProducerBatch {
         }
     }
 }
+
+@Suite struct ProfileModelsTests {
+    @Test func eachProfilesFileIsServedNewOnesArePickedUpAndABadOneRefused() async throws {
+        let directory = temporaryPath("profiles")
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        func model(_ features: [String], seed: UInt64) throws -> IsolationForest {
+            var random = RandomSource(seed: seed)
+            return try IsolationForest.train(
+                try FeatureMatrix(rows: (0..<300).map { _ in features.map { _ in random.nextGaussian() } }),
+                featureNames: features, parameters: .init(seed: seed))
+        }
+        let pump = try model(["flow", "current"], seed: 1)
+        try pump.write(to: directory + "/pump.json")
+        // Not profiles: the default profile's model is --model, and a name no profile can have.
+        try model(["flow"], seed: 2).write(to: directory + "/default.json")
+        try model(["flow"], seed: 3).write(to: directory + "/Pump Two.json")
+        let metrics = ScorerMetrics(MetricHandles(factory: TestMetrics()))
+        let profiles = ProfileModels(directory: directory, reloadInterval: .zero, metrics: metrics, logger: quietLogger)
+        #expect(profiles.current.mapValues(\.version) == ["pump": pump.version])
+
+        let fan = try model(["rpm"], seed: 4)
+        try fan.write(to: directory + "/fan.json")
+        // A pump model whose feature cannot name a channel: refused, the old one keeps serving.
+        try model(["Flow Rate"], seed: 5).write(to: directory + "/pump.json")
+        await profiles.refresh()
+        #expect(profiles.current.mapValues(\.version) == ["pump": pump.version, "fan": fan.version])
+    }
+}
