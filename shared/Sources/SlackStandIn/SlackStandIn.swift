@@ -1,7 +1,9 @@
 // A local stand-in for Slack's servers (there is no internet here): it speaks the parts of
 // Slack's contract the notifier uses (incoming webhooks, chat.postMessage, chat.update),
 // checks payloads the way Slack does, records every request, and can be scripted to answer
-// 500, 429 with Retry-After, or a permanent error, for tests and `make run`.
+// 500, 429 with Retry-After, or a permanent error, for tests and `make run`. As strict as
+// Slack where Slack refuses: channels have IDs (chat.postMessage takes a name or an ID and
+// answers the ID; chat.update and thread replies take only the ID), Block Kit's limits hold.
 import Foundation
 import Hummingbird
 import Synchronization
@@ -10,10 +12,12 @@ public final class SlackStandIn: Sendable {
     public struct Configuration: Sendable {
         /// Bot token the Web API routes require (`not_authed` / `invalid_auth` otherwise); nil accepts any.
         public var token: String?
-        /// Channels that exist; nil: every channel exists.
+        /// Channels that exist, by name (`#alerts` or `alerts`); nil: every name exists.
         public var channels: Set<String>?
         /// Channels that exist but are archived (`is_archived`, or 410 `channel_is_archived` for webhooks).
         public var archivedChannels: Set<String> = []
+        /// The channel incoming webhooks post to (a webhook is made for one channel).
+        public var webhookChannel = "alerts"
         /// When set, a second message to one channel within this interval gets 429 with
         /// Retry-After, as Slack does to a sender that ignores its "one per second" pace.
         public var minimumInterval: Duration?
@@ -61,7 +65,10 @@ public final class SlackStandIn: Sendable {
     public struct RecordedRequest: Sendable {
         /// `webhook`, `chat.postMessage` or `chat.update`.
         public var method: String
+        /// The `channel` the request named (a name or an ID; `webhook` for webhooks).
         public var channel: String?
+        /// The ID of the channel it went to, when Slack accepted it.
+        public var channelID: String?
         /// The message's `ts`: assigned by chat.postMessage, or the one chat.update changed.
         public var ts: String?
         public var threadTS: String?
@@ -92,10 +99,27 @@ public final class SlackStandIn: Sendable {
     private struct State {
         var script: [ScriptedAnswer] = []
         var requests: [RecordedRequest] = []
-        /// ts of every posted message, by channel.
-        var messages: [String: Set<String>] = [:]
+        /// Every posted message, by channel ID and ts: whether the bot may update it (a
+        /// webhook's message it may not).
+        var messages: [String: [String: Bool]] = [:]
+        /// Channel IDs by name (without `#`), made up as names are first used.
+        var channelIDs: [String: String] = [:]
         var lastPost: [String: ContinuousClock.Instant] = [:]
         var nextTS = 1
+    }
+
+    /// The ID of channel `name` (`#alerts` or `alerts`): a made-up `C…` ID, fixed for the
+    /// stand-in's life, as Slack's are.
+    public func channelID(_ name: String) -> String {
+        state.withLock { Self.id(of: name, in: &$0) }
+    }
+
+    private static func id(of name: String, in state: inout State) -> String {
+        let bare = name.hasPrefix("#") ? String(name.dropFirst()) : name
+        if let id = state.channelIDs[bare] { return id }
+        let id = String(format: "C%08X", 0x0A1E_0000 + state.channelIDs.count + 1)
+        state.channelIDs[bare] = id
+        return id
     }
 
     public let configuration: Configuration
@@ -196,21 +220,32 @@ public final class SlackStandIn: Sendable {
         guard let payload else {
             return refuse(route, route == .webhook ? "invalid_payload" : "invalid_json", record: &record)
         }
-        let channel = route == .webhook ? "webhook" : (payload["channel"] as? String ?? "")
-        if route != .webhook {
-            guard !channel.isEmpty, configuration.channels?.contains(channel) ?? true else {
-                return refuse(route, "channel_not_found", record: &record)
-            }
+        let named = route == .webhook ? "webhook" : (payload["channel"] as? String ?? "")
+        // chat.postMessage takes a name or an ID; chat.update and a reply in a thread only the
+        // ID chat.postMessage answered (a name is `channel_not_found` there, as in Slack).
+        let threadTS = payload["thread_ts"] as? String
+        let channel: String
+        if route == .webhook {
+            channel = Self.id(of: configuration.webhookChannel, in: &state)
+        } else if let id = resolve(named, acceptingNames: route == .postMessage && threadTS == nil, state: &state) {
+            channel = id
+        } else {
+            return refuse(route, "channel_not_found", record: &record)
         }
-        if configuration.archivedChannels.contains(channel) {
+        if configuration.archivedChannels.contains(where: { $0 == named || Self.id(of: $0, in: &state) == channel }) {
             return refuse(route, route == .webhook ? "channel_is_archived" : "is_archived", record: &record)
         }
         if let problem = Self.contentProblem(payload) { return refuse(route, problem, record: &record) }
         if route == .update {
-            guard let ts = payload["ts"] as? String, state.messages[channel]?.contains(ts) == true else {
+            guard let ts = payload["ts"] as? String, let updatable = state.messages[channel]?[ts] else {
                 return refuse(route, "message_not_found", record: &record)
             }
+            guard updatable else { return refuse(route, "cant_update_message", record: &record) }
+            record.channelID = channel
             return Answer(status: 200, body: #"{"ok":true,"channel":"\#(channel)","ts":"\#(ts)"}"#)
+        }
+        if let threadTS, state.messages[channel]?[threadTS] == nil {
+            return refuse(route, "message_not_found", record: &record)
         }
         if let interval = configuration.minimumInterval, let last = state.lastPost[channel], now - last < interval {
             record.error = "ratelimited"
@@ -220,12 +255,27 @@ public final class SlackStandIn: Sendable {
                 retryAfter: seconds)
         }
         state.lastPost[channel] = now
-        if route == .webhook { return Answer(status: 200, body: "ok") }
         let ts = String(format: "1700000000.%06d", state.nextTS)
         state.nextTS += 1
-        state.messages[channel, default: []].insert(ts)
+        // A webhook's message gets a ts too (Slack gives it one), but no app may update it.
+        state.messages[channel, default: [:]][ts] = route != .webhook
         record.ts = ts
+        record.channelID = channel
+        if route == .webhook { return Answer(status: 200, body: "ok") }
         return Answer(status: 200, body: #"{"ok":true,"channel":"\#(channel)","ts":"\#(ts)"}"#)
+    }
+
+    /// The ID of the channel a request names: an ID of a channel that exists, or (when
+    /// `acceptingNames`) the name of one; nil when it names none.
+    private func resolve(_ named: String, acceptingNames: Bool, state: inout State) -> String? {
+        guard !named.isEmpty else { return nil }
+        if state.channelIDs.values.contains(named) { return named }
+        guard acceptingNames else { return nil }
+        if let channels = configuration.channels {
+            let bare = named.hasPrefix("#") ? String(named.dropFirst()) : named
+            guard channels.contains(where: { $0 == bare || $0 == "#" + bare }) else { return nil }
+        }
+        return Self.id(of: named, in: &state)
     }
 
     /// Slack's error answer: the Web API says 200 with `ok: false`; webhooks use HTTP statuses.
@@ -253,6 +303,10 @@ public final class SlackStandIn: Sendable {
         public static let fieldCharacters = 2000
         public static let contextElements = 10
         public static let textCharacters = 40000
+        public static let actionsElements = 25
+        public static let buttonTextCharacters = 75
+        public static let actionIDCharacters = 255
+        public static let buttonValueCharacters = 2000
     }
 
     /// Why Slack would refuse this message's content (`no_text`, `invalid_blocks`,
@@ -264,6 +318,7 @@ public final class SlackStandIn: Sendable {
         if let text, text.count > Limits.textCharacters { return "msg_too_long" }
         guard let blocks else { return payload["blocks"] == nil ? nil : "invalid_blocks" }
         guard blocks.count <= Limits.blocks else { return "invalid_blocks" }
+        var actionIDs: Set<String> = []
         for block in blocks {
             switch block["type"] as? String {
             case "header":
@@ -289,6 +344,27 @@ public final class SlackStandIn: Sendable {
                 else { return "invalid_blocks" }
             case "divider":
                 continue
+            case "actions":
+                guard let elements = block["elements"] as? [[String: Any]], !elements.isEmpty,
+                    elements.count <= Limits.actionsElements
+                else { return "invalid_blocks" }
+                for element in elements {
+                    guard element["type"] as? String == "button",
+                        let text = element["text"] as? [String: Any], text["type"] as? String == "plain_text",
+                        let label = text["text"] as? String, !label.isEmpty, label.count <= Limits.buttonTextCharacters
+                    else { return "invalid_blocks" }
+                    if let value = element["value"] {
+                        guard let value = value as? String, value.count <= Limits.buttonValueCharacters else {
+                            return "invalid_blocks"
+                        }
+                    }
+                    if let actionID = element["action_id"] {
+                        // Unique within the message: Slack could not tell two buttons apart.
+                        guard let actionID = actionID as? String, !actionID.isEmpty,
+                            actionID.count <= Limits.actionIDCharacters, actionIDs.insert(actionID).inserted
+                        else { return "invalid_blocks" }
+                    }
+                }
             default:
                 return "invalid_blocks"
             }

@@ -43,6 +43,7 @@ extension SlackStandIn {
                     "body": recorded.json ?? String(decoding: recorded.body, as: UTF8.self),
                 ]
                 if let channel = recorded.channel { entry["channel"] = channel }
+                if let channelID = recorded.channelID { entry["channel_id"] = channelID }
                 if let ts = recorded.ts { entry["ts"] = ts }
                 if let threadTS = recorded.threadTS { entry["thread_ts"] = threadTS }
                 if let error = recorded.error { entry["error"] = error }

@@ -17,41 +17,139 @@ import Testing
         ByteBuffer(bytes: try! JSONSerialization.data(withJSONObject: object))
     }
 
-    @Test func aPostedMessageGetsATsThatAnUpdateMustName() async throws {
+    /// The Web API's JSON answer to `method` with `body`, sent with `token`.
+    private func call(
+        _ client: some TestClientProtocol, _ method: String, _ body: [String: Any], token: String? = "xoxb-1"
+    ) async throws -> [String: Any] {
+        let headers: HTTPFields = token.map { [.authorization: "Bearer \($0)"] } ?? [:]
+        return try await client.execute(uri: "/api/\(method)", method: .post, headers: headers, body: json(body)) {
+            response in
+            #expect(response.status == .ok, "the Web API answers errors with 200 and ok:false")
+            return try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [String: Any] ?? [:]
+        }
+    }
+
+    @Test func aPostedMessageGetsTheChannelsIDAndATsThatAnUpdateMustNameExactly() async throws {
+        let standIn = SlackStandIn(configuration: .init(token: "xoxb-1", channels: ["#alerts"]))
+        try await app(standIn).test(.router) { client in
+            let posted = try await call(client, "chat.postMessage", ["channel": "#alerts", "text": "hi"])
+            #expect(posted["ok"] as? Bool == true)
+            let id = try #require(posted["channel"] as? String)
+            let ts = try #require(posted["ts"] as? String)
+            #expect(id == standIn.channelID("#alerts") && id.hasPrefix("C") && id != "#alerts")
+            // chat.postMessage takes the name without '#', or the ID, too; a channel that does not exist it refuses.
+            #expect(
+                try await call(client, "chat.postMessage", ["channel": "alerts", "text": "a"])["channel"] as? String
+                    == id)
+            #expect(
+                try await call(client, "chat.postMessage", ["channel": id, "text": "b"])["channel"] as? String == id)
+            #expect(
+                try await call(client, "chat.postMessage", ["channel": "#nowhere", "text": "c"])["error"] as? String
+                    == "channel_not_found")
+            #expect(
+                try await call(client, "chat.postMessage", ["channel": "C99999999", "text": "d"])["error"] as? String
+                    == "channel_not_found")
+
+            // chat.update: only the ID and the exact ts (Slack answers a name with channel_not_found).
+            #expect(
+                try await call(client, "chat.update", ["channel": "#alerts", "ts": ts, "text": "x"])["error"] as? String
+                    == "channel_not_found")
+            #expect(
+                try await call(client, "chat.update", ["channel": id, "ts": "1.2", "text": "x"])["error"] as? String
+                    == "message_not_found")
+            #expect(
+                try await call(client, "chat.update", ["channel": id, "ts": ts, "text": "resolved"])["ok"] as? Bool
+                    == true)
+
+            // A reply in a thread: the same rule.
+            #expect(
+                try await call(client, "chat.postMessage", ["channel": "#alerts", "thread_ts": ts, "text": "r"])[
+                    "error"] as? String == "channel_not_found")
+            #expect(
+                try await call(client, "chat.postMessage", ["channel": id, "thread_ts": "1.2", "text": "r"])["error"]
+                    as? String == "message_not_found")
+            #expect(
+                try await call(client, "chat.postMessage", ["channel": id, "thread_ts": ts, "text": "r"])["ok"] as? Bool
+                    == true)
+
+            // Tokens: none, or the wrong one.
+            #expect(
+                try await call(client, "chat.postMessage", ["channel": id, "text": "e"], token: nil)["error"] as? String
+                    == "not_authed")
+            #expect(
+                try await call(client, "chat.postMessage", ["channel": id, "text": "e"], token: "xoxb-2")["error"]
+                    as? String == "invalid_auth")
+        }
+        #expect(
+            standIn.accepted.map(\.method) == [
+                "chat.postMessage", "chat.postMessage", "chat.postMessage", "chat.update", "chat.postMessage",
+            ])
+        #expect(standIn.accepted.allSatisfy { $0.channelID == standIn.channelID("alerts") })
+    }
+
+    @Test func aWebhooksMessageCannotBeUpdatedByTheApp() async throws {
         let standIn = SlackStandIn(configuration: .init(token: "xoxb-1"))
         try await app(standIn).test(.router) { client in
-            let bearer: HTTPFields = [.authorization: "Bearer xoxb-1"]
-            var ts = ""
-            try await client.execute(
-                uri: "/api/chat.postMessage", method: .post, headers: bearer,
-                body: json(["channel": "#a", "text": "hi"])
-            ) { response in
-                let body = try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [String: Any]
-                #expect(body?["ok"] as? Bool == true)
-                ts = body?["ts"] as? String ?? ""
+            try await client.execute(uri: "/services/T0/B0/X", method: .post, body: json(["text": "from a webhook"])) {
+                response in
+                #expect(response.status == .ok && String(buffer: response.body) == "ok")
             }
-            #expect(!ts.isEmpty)
-            try await client.execute(
-                uri: "/api/chat.update", method: .post, headers: bearer,
-                body: json(["channel": "#a", "ts": ts, "text": "resolved"])
-            ) { response in
-                #expect(String(buffer: response.body).contains(#""ok":true"#))
+            try await client.execute(uri: "/services/T0/B0/X", method: .post, body: ByteBuffer(string: "{not json")) {
+                response in
+                #expect(response.status == .badRequest && String(buffer: response.body) == "invalid_payload")
             }
-            try await client.execute(
-                uri: "/api/chat.update", method: .post, headers: bearer,
-                body: json(["channel": "#a", "ts": "1.2", "text": "x"])
-            ) { response in
-                #expect(String(buffer: response.body) == #"{"ok":false,"error":"message_not_found"}"#)
-            }
-            try await client.execute(
-                uri: "/api/chat.postMessage", method: .post, body: json(["channel": "#a", "text": "hi"])
-            ) { response in
-                #expect(response.status == .ok, "the Web API answers errors with 200 and ok:false")
-                #expect(String(buffer: response.body) == #"{"ok":false,"error":"not_authed"}"#)
+            let posted = try #require(standIn.accepted.first)
+            let answer = try await call(
+                client, "chat.update",
+                ["channel": try #require(posted.channelID), "ts": try #require(posted.ts), "text": "x"])
+            #expect(answer["error"] as? String == "cant_update_message")
+        }
+    }
+
+    private static func button(_ id: String, value: String = "v", label: String = "Acknowledge") -> [String: Any] {
+        ["type": "button", "text": ["type": "plain_text", "text": label], "action_id": id, "value": value]
+    }
+
+    @Test func buttonsAreCheckedAsSlackChecksThem() async throws {
+        let standIn = SlackStandIn()
+        let button = Self.button
+        let messages: [([[String: Any]], String?)] = [
+            (
+                [
+                    [
+                        "type": "actions",
+                        "elements": [button("ack", "v", "Acknowledge"), button("silence", "v", "Silence")],
+                    ]
+                ], nil
+            ),
+            ([["type": "actions", "elements": [button("ack", "v", "A"), button("ack", "v", "B")]]], "invalid_blocks"),
+            (
+                [["type": "actions", "elements": [button("ack", String(repeating: "v", count: 2001), "A")]]],
+                "invalid_blocks"
+            ),
+            (
+                [["type": "actions", "elements": [button("ack", "v", String(repeating: "l", count: 76))]]],
+                "invalid_blocks"
+            ),
+            ([["type": "actions", "elements": (0..<26).map { button("b\($0)", "v", "B") }]], "invalid_blocks"),
+            // action_id is unique across the message's blocks, not only within one.
+            (
+                [
+                    ["type": "actions", "elements": [button("ack", "v", "A")]],
+                    ["type": "actions", "elements": [button("ack", "v", "A")]],
+                ],
+                "invalid_blocks"
+            ),
+        ]
+        let cases = messages.map { (json(["channel": "#alerts", "text": "t", "blocks": $0.0]), $0.1) }
+        try await app(standIn).test(.router) { client in
+            for (index, (body, expected)) in cases.enumerated() {
+                try await client.execute(uri: "/api/chat.postMessage", method: .post, body: body) { response in
+                    let answer = try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [String: Any]
+                    #expect(answer?["error"] as? String == expected, "case \(index)")
+                }
             }
         }
-        #expect(standIn.requests.map(\.error) == [nil, nil, "message_not_found", "not_authed"])
-        #expect(standIn.accepted.count == 2)
     }
 
     @Test func scriptedAnswersComeInOrderThenNormalServiceResumes() async throws {

@@ -128,14 +128,19 @@ final class SlackDelivery: Sendable {
             switch step {
             case .post(let message, let thread):
                 guard let sent = await send(message, as: .postMessage, job: job, pace: &pace) else { return false }
-                if let thread, let ts = sent { remember(thread, channel: message.channel, ts: ts) }
+                // Slack refers to a message by the channel's ID and its ts, never by the name we posted to.
+                if let thread, let sent, let ts = sent.ts {
+                    remember(thread, channel: sent.channel ?? message.channel, ts: ts)
+                }
             case .resolve(let thread, let update, let reply, let fallback):
                 if transport.supportsThreads, let original = original(for: thread) {
                     var update = update
                     update.channel = original.channel
                     update.ts = original.ts
                     guard await send(update, as: .update, job: job, pace: &pace) != nil else { return false }
-                    guard await send(reply(original.ts), as: .postMessage, job: job, pace: &pace) != nil else {
+                    var threadReply = reply(original.ts)
+                    threadReply.channel = original.channel
+                    guard await send(threadReply, as: .postMessage, job: job, pace: &pace) != nil else {
                         return false
                     }
                 } else {
@@ -147,10 +152,11 @@ final class SlackDelivery: Sendable {
     }
 
     /// Sends until Slack takes the message or refuses it for good (then it is dead-lettered).
-    /// Returns the outcome's ts (`.some(nil)` without one, or when dead-lettered), nil when cancelled.
+    /// Returns the message's ts and channel ID (`.some(nil)` without them, or when dead-lettered),
+    /// nil when cancelled.
     private func send(
         _ message: SlackMessage, as method: SlackMethod, job: DeliveryJob, pace: inout Pace
-    ) async -> String?? {
+    ) async -> (ts: String?, channel: String?)?? {
         let wireMethod: SlackMethod = transport.supportsThreads ? method : .webhook
         var backoff = Backoff(initial: .seconds(1), maximum: configuration.maxRetryDelay, jitter: true)
         while true {
@@ -159,9 +165,9 @@ final class SlackDelivery: Sendable {
             let outcome = await transport.send(message, as: wireMethod)
             metrics.slackLatency(wireMethod).recordInterval(ContinuousClock.now - started)
             switch outcome {
-            case .accepted(let ts):
+            case .accepted(let ts, let channel):
                 metrics.messages(outcome: "delivered").increment()
-                return .some(ts)
+                return .some((ts, channel))
             case .rateLimited(let wait):
                 metrics.retries(reason: "rate_limited").increment()
                 logger.warning(

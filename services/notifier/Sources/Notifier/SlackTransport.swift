@@ -16,8 +16,10 @@ enum SlackMethod: String, Sendable {
 
 /// What Slack made of one request.
 enum SlackOutcome: Sendable, Equatable {
-    /// Posted or updated; `ts` identifies the message (Web API and sink only).
-    case accepted(ts: String?)
+    /// Posted or updated. With the Web API, `ts` and the channel's ID (never its name) are what
+    /// a later chat.update or thread reply must name; the sink answers its own ts and the channel
+    /// as named; a webhook neither.
+    case accepted(ts: String?, channel: String?)
     /// 429: wait this long, then send again.
     case rateLimited(retryAfter: Duration)
     /// 5xx, a network error, or a Web API error Slack documents as temporary: retry with backoff.
@@ -119,7 +121,7 @@ struct SlackWebAPI: SlackTransport {
                 return answer.status < 300
                     ? .transient(reason: "invalid_response") : .permanent(error: "http_\(answer.status)")
             }
-            if ok { return .accepted(ts: object["ts"] as? String) }
+            if ok { return .accepted(ts: object["ts"] as? String, channel: object["channel"] as? String) }
             let code = slackErrorCode(object["error"] as? String ?? "", status: answer.status)
             if code == "ratelimited" { return .rateLimited(retryAfter: retryAfter(answer.retryAfter)) }
             return temporaryWebAPIErrors.contains(code) ? .transient(reason: code) : .permanent(error: code)
@@ -141,7 +143,7 @@ struct SlackIncomingWebhook: SlackTransport {
         case .success(let answer):
             if answer.status == 429 { return .rateLimited(retryAfter: retryAfter(answer.retryAfter)) }
             if answer.status >= 500 { return .transient(reason: "http_\(answer.status)") }
-            if (200..<300).contains(answer.status) { return .accepted(ts: nil) }
+            if (200..<300).contains(answer.status) { return .accepted(ts: nil, channel: nil) }
             // Webhooks answer errors as text: 400 invalid_payload, 403 action_prohibited,
             // 404 no_service / channel_not_found, 410 channel_is_archived.
             return .permanent(
@@ -196,7 +198,7 @@ final class SlackLocalSink: SlackTransport, @unchecked Sendable {
                 "method": "\(method.rawValue)", "channel": "\(message.channel)", "ts": "\(ts)",
                 "text": "\(message.text)",
             ])
-        return .accepted(ts: ts)
+        return .accepted(ts: ts, channel: message.channel)
     }
 }
 

@@ -61,6 +61,11 @@ import Testing
             let original = try #require(requests[0].ts)
             #expect(requests[0].text == "[FIRING:1] DiskFull: Disk almost full")
             #expect(requests[1].ts == original)
+            // The update and the reply name the channel by the ID chat.postMessage answered: Slack
+            // refuses its name there (channel_not_found), and so does the stand-in.
+            let channel = try #require(requests[0].channelID)
+            #expect(requests[0].channel != channel && requests[1].channel == channel && requests[2].channel == channel)
+            #expect(slack.requests.count == 3, "nothing was refused: \(slack.requests.compactMap(\.error))")
             #expect(requests[1].header?.hasPrefix("✅ [RESOLVED:1] DiskFull") == true)
             #expect(requests[2].threadTS == original)
             #expect(requests[2].text?.hasPrefix("✅ Resolved: DiskFull") == true)
