@@ -5,6 +5,10 @@
 SWIFT        ?= swift
 CONFIG       ?= release
 SERVICES     := ingest scorer notifier generator
+# The four services share one scratch path, so shared's modules build once. SwiftPM then keeps
+# one build description per configuration (debug.yaml, release.yaml) for whichever package
+# built last, and may reuse it for the next one without rebuilding what changed: each service
+# build removes it first (it is regenerated in a moment; the build database stays).
 SERVICES_DIR := .build-services
 SHARED_TEST  := $(SWIFT) test --package-path shared --skip-build --disable-xctest
 
@@ -26,12 +30,14 @@ deps:
 build: deps
 	$(SWIFT) build --package-path shared -c $(CONFIG)
 	@for service in $(SERVICES); do \
+	  rm -f $(SERVICES_DIR)/$(CONFIG).yaml; \
 	  $(SWIFT) build --package-path services/$$service --scratch-path $(SERVICES_DIR) -c $(CONFIG) || exit 1; \
 	done
 
 build-tests: deps
 	$(SWIFT) build --package-path shared --build-tests
 	@for service in $(SERVICES); do \
+	  rm -f $(SERVICES_DIR)/debug.yaml; \
 	  $(SWIFT) build --package-path services/$$service --scratch-path $(SERVICES_DIR) --build-tests || exit 1; \
 	done
 
@@ -99,6 +105,7 @@ bench: deps
 	shared/.build/release/alertron-bench iforest
 	shared/.build/release/alertron-bench iforest-quality --datasets ../shared/datasets
 	shared/.build/release/alertron-bench logs --datasets ../shared/datasets
+	rm -f $(SERVICES_DIR)/release.yaml
 	$(SWIFT) build --package-path services/scorer --scratch-path $(SERVICES_DIR) -c release
 	SCORER=$(SERVICES_DIR)/release/scorer DATASETS=../shared/datasets scripts/log-quality.sh
 	$(SERVICES_DIR)/release/scorer-benchmark
@@ -107,10 +114,13 @@ bench: deps
 	$(SERVICES_DIR)/release/scorer-benchmark --memory --devices 100000 --channels 8
 	SCORER=$(SERVICES_DIR)/release/scorer DATASETS=../shared/datasets scripts/bench-skab.sh
 	$(SWIFT) build --package-path shared -c release --product alertron-devbroker
+	rm -f $(SERVICES_DIR)/release.yaml
 	$(SWIFT) build --package-path services/ingest --scratch-path $(SERVICES_DIR) -c release
 	scripts/bench-ingest.sh
+	rm -f $(SERVICES_DIR)/release.yaml
 	$(SWIFT) build --package-path services/generator --scratch-path $(SERVICES_DIR) -c release
 	$(SERVICES_DIR)/release/generator-benchmark
+	rm -f $(SERVICES_DIR)/release.yaml
 	$(SWIFT) build --package-path services/notifier --scratch-path $(SERVICES_DIR) -c release
 	$(SERVICES_DIR)/release/notifier-benchmark
 	$(MAKE) build CONFIG=release
@@ -120,6 +130,7 @@ bench: deps
 evaluate-detection: deps
 	$(SWIFT) build --package-path shared -c release --product alertron-devbroker
 	@for service in scorer generator; do \
+	  rm -f $(SERVICES_DIR)/release.yaml; \
 	  $(SWIFT) build --package-path services/$$service --scratch-path $(SERVICES_DIR) -c release || exit 1; \
 	done
 	scripts/evaluate-detection.sh
