@@ -269,15 +269,24 @@ public enum EventCodec {
     /// A reading's channels: the legacy fields (all three, unless `values` is present: then
     /// any of them), then the members of `values`.
     private static func readingChannels(_ index: FieldIndex<TopLevelField>) throws(EventError) -> [Reading.Channel] {
-        var channels: [Reading.Channel] = []
-        let hasValues = index.containsNonNull(.values)
-        for (field, name, label) in [
-            (TopLevelField.temperature, "temperature", "temperature" as StaticString),
-            (.pressure, "pressure", "pressure"), (.vibration, "vibration", "vibration"),
-        ] where !hasValues || index.containsNonNull(field) {
-            channels.append(Reading.Channel(name, try index.double(field, label)))
+        // The legacy shape, every reading of the default fleet: one allocation, no lookups.
+        guard index.containsNonNull(.values) else {
+            return [
+                Reading.Channel("temperature", try index.double(.temperature, "temperature")),
+                Reading.Channel("pressure", try index.double(.pressure, "pressure")),
+                Reading.Channel("vibration", try index.double(.vibration, "vibration")),
+            ]
         }
-        guard hasValues else { return channels }
+        var channels: [Reading.Channel] = []
+        if index.containsNonNull(.temperature) {
+            channels.append(Reading.Channel("temperature", try index.double(.temperature, "temperature")))
+        }
+        if index.containsNonNull(.pressure) {
+            channels.append(Reading.Channel("pressure", try index.double(.pressure, "pressure")))
+        }
+        if index.containsNonNull(.vibration) {
+            channels.append(Reading.Channel("vibration", try index.double(.vibration, "vibration")))
+        }
         try index.numbers(.values, "values", limit: Reading.maxChannels - channels.count) {
             (name, value) throws(EventError) in
             guard Reading.isValidName(name) else {

@@ -64,6 +64,10 @@ package struct BatchScorer {
     private var snapshot = SnapshotWriter()
     private var writer = EventWriter(capacity: 512)
     private var fleets: [Fleet] = []
+    /// Each profile's index in `fleets` (-1: the profile has no model), and the last one looked
+    /// up: a batch is mostly of one profile, so most readings skip the dictionary.
+    private var fleetOfProfile: [String: Int] = [:]
+    private var lastProfile: (name: String, fleet: Int)?
     private var row: [Double] = []
     /// The batch's readings: where each came from, the fleet (index in `fleets`) of its profile
     /// if it has a model, and for a device still learning its normal, its row in that fleet's
@@ -83,7 +87,8 @@ package struct BatchScorer {
     ) -> Outcome {
         var outcome = Outcome()
         fleets.removeAll(keepingCapacity: true)
-        var fleetOfProfile: [String: Int] = [:]
+        fleetOfProfile.removeAll(keepingCapacity: true)
+        lastProfile = nil
         pending.removeAll(keepingCapacity: true)
         pendingLogs.removeAll(keepingCapacity: true)
         batchNumber &+= 1
@@ -99,16 +104,7 @@ package struct BatchScorer {
             do {
                 switch try EventCodec.decodeInbound(value) {
                 case .reading(let reading):
-                    var fleet = fleetOfProfile[reading.profile]
-                    if fleet == nil, let model = models.sensors[reading.profile] {
-                        fleets.append(
-                            Fleet(
-                                model: model, bounds: model.trainingBounds(tolerance: settings.rangeTolerance),
-                                features: FeatureMatrix(columns: model.featureNames.count, capacity: batch.count)))
-                        fleet = fleets.count - 1
-                        fleetOfProfile[reading.profile] = fleet
-                    }
-                    guard let fleet else {
+                    guard let fleet = fleet(of: reading.profile, models: models, capacity: batch.count) else {
                         // No model for this profile: the device's own baseline is all there is.
                         outcome.withoutModel[reading.profile, default: 0] += 1
                         pending.append((reading, index, nil, nil, false))
@@ -156,8 +152,12 @@ package struct BatchScorer {
         let judge = DeviceJudge(detection: settings.detection)
         for (reading, index, fleet, forestRow, outOfRange) in pending {
             let model = fleet.map { fleets[$0].model }
-            let columns = model?.featureNames ?? reading.channels.map(\.name)
-            _ = Self.values(of: reading, for: columns, into: &row)
+            if let model {
+                _ = Self.values(of: reading, for: model.featureNames, into: &row)
+            } else {
+                row.removeAll(keepingCapacity: true)
+                for channel in reading.channels { row.append(channel.value) }
+            }
             // A device that starts learning again within the batch (an episode became its new
             // normal) has no forest score for the rest of it: the fleet model does not flag them.
             let fleetView = DeviceJudge.FleetView(
@@ -168,15 +168,17 @@ package struct BatchScorer {
             let slot: [String: DeviceJudge.Memory].Index
             if let known = devices.index(forKey: reading.deviceID) {
                 slot = known
-                if devices.values[slot].columns != columns || devices.values[slot].profile != reading.profile {
+                if devices.values[slot].profile != reading.profile
+                    || !Self.sameChannels(devices.values[slot].columns, reading, model: model)
+                {
                     // Its profile's model now uses other channels (or, without a model, the device
                     // sends others), or it says it is another type: what it learned does not
                     // apply, it learns afresh.
                     if !devices.values[slot].state.isLearning { learningDevices += 1 }
-                    devices.values[slot] = DeviceJudge.Memory(profile: reading.profile, columns: columns)
+                    devices.values[slot] = Self.memory(for: reading, model: model)
                 }
             } else {
-                devices[reading.deviceID] = DeviceJudge.Memory(profile: reading.profile, columns: columns)
+                devices[reading.deviceID] = Self.memory(for: reading, model: model)
                 learningDevices += 1
                 slot = devices.index(forKey: reading.deviceID)!  // just added
             }
@@ -247,6 +249,43 @@ package struct BatchScorer {
         firstChange = memory.batchMark != batch
         memory.batchMark = batch
         return judgement
+    }
+
+    /// The index in `fleets` of `profile`'s model, added on its first reading of the batch; nil
+    /// when the profile has none.
+    private mutating func fleet(of profile: String, models: Models, capacity: Int) -> Int? {
+        if let last = lastProfile, last.name == profile { return last.fleet < 0 ? nil : last.fleet }
+        let fleet: Int
+        if let known = fleetOfProfile[profile] {
+            fleet = known
+        } else if let model = models.sensors[profile] {
+            fleets.append(
+                Fleet(
+                    model: model, bounds: model.trainingBounds(tolerance: settings.rangeTolerance),
+                    features: FeatureMatrix(columns: model.featureNames.count, capacity: capacity)))
+            fleet = fleets.count - 1
+            fleetOfProfile[profile] = fleet
+        } else {
+            fleet = -1
+            fleetOfProfile[profile] = fleet
+        }
+        lastProfile = (profile, fleet)
+        return fleet < 0 ? nil : fleet
+    }
+
+    /// Whether a device's memory was learned over the channels this reading is judged on: the
+    /// model's features (usually the very same array), or without a model, the reading's own
+    /// channels. Compared in place: no array is built, no memory copied, per reading.
+    private static func sameChannels(_ columns: [String], _ reading: Reading, model: IsolationForest?) -> Bool {
+        if let model { return columns == model.featureNames }
+        guard columns.count == reading.channels.count else { return false }
+        for index in columns.indices where columns[index] != reading.channels[index].name { return false }
+        return true
+    }
+
+    /// A fresh memory for the reading's device, over the channels it is judged on.
+    private static func memory(for reading: Reading, model: IsolationForest?) -> DeviceJudge.Memory {
+        DeviceJudge.Memory(profile: reading.profile, columns: model?.featureNames ?? reading.channels.map(\.name))
     }
 
     /// Fills `row` with the reading's values of `columns`; the first channel it lacks, if any.
