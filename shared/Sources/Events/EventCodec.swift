@@ -316,7 +316,7 @@ public enum EventCodec {
         return bytes
     }
 
-    private static func withContiguousBytes<R>(
+    static func withContiguousBytes<R>(
         _ bytes: some Collection<UInt8>, _ body: (UnsafeRawBufferPointer) throws(EventError) -> R
     ) throws(EventError) -> R {
         let result = bytes.withContiguousStorageIfAvailable { buffer in

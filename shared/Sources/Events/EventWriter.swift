@@ -53,6 +53,25 @@ public struct EventWriter: Sendable {
         json.raw("}")
     }
 
+    public mutating func write(_ event: Feedback) {
+        header(kind: "{\"schema\":1,\"kind\":\"feedback\"", id: event.id, ts: event.ts)
+        json.member(",\"verdict\":", event.verdict.rawValue)
+        switch event.subject {
+        case .device(let id): json.member(",\"device_id\":", id)
+        case .logSource(let source): json.member(",\"source\":", source)
+        }
+        if let episode = event.episodeID { json.member(",\"episode_id\":", episode) }
+        json.raw(",\"readings\":[")
+        for (index, reading) in event.readings.enumerated() {
+            if index > 0 { json.raw(",") }
+            json.string(reading)
+        }
+        json.raw("]")
+        json.member(",\"user\":", event.user)
+        json.member(",\"incident\":", event.incident)
+        json.raw("}")
+    }
+
     private mutating func write(_ explanation: Explanation) {
         json.member(",\"explanation\":{\"detector\":", explanation.detector)
         json.raw(",\"channels\":[")
@@ -155,6 +174,12 @@ public struct EventWriter: Sendable {
     }
 
     public static func encode(_ event: EpisodeClosed) -> [UInt8] {
+        var writer = EventWriter(capacity: 256)
+        writer.write(event)
+        return writer.bytes
+    }
+
+    public static func encode(_ event: Feedback) -> [UInt8] {
         var writer = EventWriter(capacity: 256)
         writer.write(event)
         return writer.bytes

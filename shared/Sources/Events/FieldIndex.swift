@@ -191,6 +191,30 @@ struct FieldIndex<Name: FieldName> {
         return elements
     }
 
+    /// The strings of a required array member: at most `maxCount`, each non-empty and at most
+    /// `maxBytes` UTF-8 bytes.
+    func strings(
+        _ name: Name, _ field: StaticString, maxCount: Int, maxBytes: Int
+    ) throws(EventError) -> [String] {
+        guard var reader = try reader(at: name, field, expecting: .array, "an array") else { throw .missing(field) }
+        var elements: [String] = []
+        var more = try reader.beginArray()
+        while more {
+            reader.skipWhitespace()
+            let found = try reader.peekKind()
+            guard found == .string else { throw .wrongType(field, expected: "an array of strings", found: found) }
+            guard elements.count < maxCount else { throw .invalid(field, "must hold at most \(maxCount) ids") }
+            let element: String? = try reader.readStringBytes { bytes in
+                guard !bytes.isEmpty, bytes.count <= maxBytes else { return nil }
+                return String(decoding: bytes.assumingMemoryBound(to: UInt8.self), as: UTF8.self)
+            }
+            guard let element else { throw .invalid(field, "must hold ids of 1 to \(maxBytes) bytes") }
+            elements.append(element)
+            more = try reader.nextElement()
+        }
+        return elements
+    }
+
     /// Hands each member of a required object of numbers to `body` (its key's bytes, decoded
     /// as written, and its value; a non-finite token reaches `body` as ±infinity), in order.
     /// More than `limit` members, or a member that is not a number, is an error.

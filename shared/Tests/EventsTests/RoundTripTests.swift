@@ -107,6 +107,43 @@ struct RoundTripTests {
         #expect(throws: EventError.self) { try EventCodec.decodeAnomaly(Array(forged.utf8)) }
     }
 
+    @Test func feedbackNamesItsSubjectAndRoundTrips() throws {
+        let feedback = Feedback(
+            id: "device:edge-7/r151/not_anomaly", ts: sampleTS, verdict: .notAnomaly, subject: .device("edge-7"),
+            episodeID: "edge-7/r151", readings: ["r151", "r152"], user: "U0A1", incident: "device:edge-7/r151")
+        let bytes = EventWriter.encode(feedback)
+        #expect(
+            String(decoding: bytes, as: UTF8.self)
+                == #"{"schema":1,"kind":"feedback","id":"device:edge-7/r151/not_anomaly","#
+                + #""ts":"2026-11-21T07:04:50.123Z","verdict":"not_anomaly","device_id":"edge-7","#
+                + #""episode_id":"edge-7/r151","readings":["r151","r152"],"user":"U0A1","#
+                + #""incident":"device:edge-7/r151"}"#)
+        #expect(try EventCodec.decodeFeedback(bytes) == feedback)
+        var log = feedback
+        (log.subject, log.episodeID) = (.logSource("api"), nil)
+        #expect(try EventCodec.decodeFeedback(EventWriter.encode(log)) == log)
+        let text = String(decoding: bytes, as: UTF8.self)
+        for (broken, field) in [
+            (text.replacingOccurrences(of: "not_anomaly\",\"device", with: "maybe\",\"device"), "verdict"),
+            (text.replacingOccurrences(of: #""device_id":"edge-7","#, with: ""), "device_id"),
+            (text.replacingOccurrences(of: #""device_id":"edge-7","#, with: #""device_id":"a","source":"b","#), "device_id"),
+            (text.replacingOccurrences(of: #"["r151","r152"]"#, with: "[1]"), "readings"),
+            (text.replacingOccurrences(of: #""user":"U0A1","#, with: ""), "user"),
+        ] {
+            #expect(throws: EventError.self) { try EventCodec.decodeFeedback(Array(broken.utf8)) }
+            do {
+                _ = try EventCodec.decodeFeedback(Array(broken.utf8))
+            } catch {
+                #expect(error.field == field, "\(broken)")
+            }
+        }
+        // A scored event is no verdict.
+        let scored = ScoredEvent(
+            event: .reading(sampleReading()), score: 0.7, anomaly: true, severity: .warning, model: "m@1",
+            scoredAt: sampleTS)
+        #expect(throws: EventError.self) { try EventCodec.decodeFeedback(EventWriter.encode(scored)) }
+    }
+
     @Test func scoredEventExtendsTheInboundObject() {
         let scored = ScoredEvent(
             event: .log(sampleLog(level: nil)), score: 0.5, anomaly: false, severity: .none,
