@@ -22,6 +22,8 @@ let package = Package(
         .library(name: "AlertronTesting", targets: ["AlertronTesting"]),
         // A local server that speaks Slack's API contract, for tests and `make run`.
         .library(name: "SlackStandIn", targets: ["SlackStandIn"]),
+        // Slack's request signing: the notifier verifies interactions, the stand-in signs them.
+        .library(name: "SlackSignature", targets: ["SlackSignature"]),
         .executable(name: "alertron-slack-standin", targets: ["SlackStandInCommand"]),
         .executable(name: "alertron-devbroker", targets: ["DevBroker"]),
         .executable(name: "alertron-bench", targets: ["AlertronBench"]),
@@ -33,6 +35,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
     ],
     targets: [
         .systemLibrary(
@@ -86,9 +89,10 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        .target(name: "SlackSignature", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
         .target(
             name: "SlackStandIn",
-            dependencies: [.product(name: "Hummingbird", package: "hummingbird")]
+            dependencies: ["SlackSignature", .product(name: "Hummingbird", package: "hummingbird")]
         ),
         .executableTarget(
             name: "SlackStandInCommand",
@@ -112,7 +116,9 @@ let package = Package(
         .testTarget(name: "DevBrokerTests", dependencies: ["Kafka", "AlertronTesting"]),
         .testTarget(
             name: "SlackStandInTests",
-            dependencies: ["SlackStandIn", .product(name: "HummingbirdTesting", package: "hummingbird")]
+            dependencies: [
+                "SlackStandIn", "SlackSignature", .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]
         ),
         .testTarget(
             name: "TelemetryTests",

@@ -1,5 +1,6 @@
 // A local stand-in for Slack's servers (there is no internet here): it speaks the parts of
-// Slack's contract the notifier uses (incoming webhooks, chat.postMessage, chat.update),
+// Slack's contract the notifier uses (incoming webhooks, chat.postMessage, chat.update,
+// chat.postEphemeral, and signed interaction requests when someone clicks a button),
 // checks payloads the way Slack does, records every request, and can be scripted to answer
 // 500, 429 with Retry-After, or a permanent error, for tests and `make run`. As strict as
 // Slack where Slack refuses: channels have IDs (chat.postMessage takes a name or an ID and
@@ -21,6 +22,11 @@ public final class SlackStandIn: Sendable {
         /// When set, a second message to one channel within this interval gets 429 with
         /// Retry-After, as Slack does to a sender that ignores its "one per second" pace.
         public var minimumInterval: Duration?
+        /// The app's signing secret: interaction requests (button clicks) are signed with it.
+        public var signingSecret: String?
+        /// The app's interactivity Request URL: where button clicks are sent
+        /// (the notifier's `/slack/interactions`).
+        public var interactionsURL: URL?
 
         public init(token: String? = nil, channels: Set<String>? = nil, minimumInterval: Duration? = nil) {
             self.token = token
@@ -63,7 +69,7 @@ public final class SlackStandIn: Sendable {
 
     /// A request as received, with the answer it got.
     public struct RecordedRequest: Sendable {
-        /// `webhook`, `chat.postMessage` or `chat.update`.
+        /// `webhook`, `chat.postMessage`, `chat.update` or `chat.postEphemeral`.
         public var method: String
         /// The `channel` the request named (a name or an ID; `webhook` for webhooks).
         public var channel: String?
@@ -96,12 +102,18 @@ public final class SlackStandIn: Sendable {
         }
     }
 
+    /// A message as Slack keeps it: its latest body, and whether the bot may update it (a
+    /// webhook's message it may not).
+    struct StoredMessage {
+        var updatable: Bool
+        var body: [UInt8]
+    }
+
     private struct State {
         var script: [ScriptedAnswer] = []
         var requests: [RecordedRequest] = []
-        /// Every posted message, by channel ID and ts: whether the bot may update it (a
-        /// webhook's message it may not).
-        var messages: [String: [String: Bool]] = [:]
+        /// Every posted message as it is now, by channel ID and ts.
+        var messages: [String: [String: StoredMessage]] = [:]
         /// Channel IDs by name (without `#`), made up as names are first used.
         var channelIDs: [String: String] = [:]
         var lastPost: [String: ContinuousClock.Instant] = [:]
@@ -124,9 +136,17 @@ public final class SlackStandIn: Sendable {
 
     public let configuration: Configuration
     private let state = Mutex(State())
+    private let requestURL: Mutex<URL?>
 
     public init(configuration: Configuration = Configuration()) {
         self.configuration = configuration
+        requestURL = Mutex(configuration.interactionsURL)
+    }
+
+    /// Where button clicks go (the app's interactivity Request URL); settable once the app listens.
+    public var interactionsURL: URL? {
+        get { requestURL.withLock { $0 } }
+        set { requestURL.withLock { $0 = newValue } }
     }
 
     /// Every request so far, in arrival order.
@@ -157,12 +177,14 @@ public final class SlackStandIn: Sendable {
         case webhook
         case postMessage
         case update
+        case postEphemeral
 
         var method: String {
             switch self {
             case .webhook: "webhook"
             case .postMessage: "chat.postMessage"
             case .update: "chat.update"
+            case .postEphemeral: "chat.postEphemeral"
             }
         }
     }
@@ -177,7 +199,8 @@ public final class SlackStandIn: Sendable {
                 ts: payload?["ts"] as? String, threadTS: payload?["thread_ts"] as? String,
                 body: body, status: 200, receivedAt: Date())
             let answer = decide(
-                route, payload: payload, authorization: authorization, now: now, record: &record, state: &state)
+                route, payload: payload, body: body, authorization: authorization, now: now, record: &record,
+                state: &state)
             record.status = answer.status
             record.retryAfter = answer.retryAfter
             state.requests.append(record)
@@ -186,7 +209,7 @@ public final class SlackStandIn: Sendable {
     }
 
     private func decide(
-        _ route: Route, payload: [String: Any]?, authorization: String?, now: ContinuousClock.Instant,
+        _ route: Route, payload: [String: Any]?, body: [UInt8], authorization: String?, now: ContinuousClock.Instant,
         record: inout RecordedRequest, state: inout State
     ) -> Answer {
         if !state.script.isEmpty {
@@ -227,7 +250,9 @@ public final class SlackStandIn: Sendable {
         let channel: String
         if route == .webhook {
             channel = Self.id(of: configuration.webhookChannel, in: &state)
-        } else if let id = resolve(named, acceptingNames: route == .postMessage && threadTS == nil, state: &state) {
+        } else if let id = resolve(
+            named, acceptingNames: route != .update && threadTS == nil, state: &state)
+        {
             channel = id
         } else {
             return refuse(route, "channel_not_found", record: &record)
@@ -237,12 +262,23 @@ public final class SlackStandIn: Sendable {
         }
         if let problem = Self.contentProblem(payload) { return refuse(route, problem, record: &record) }
         if route == .update {
-            guard let ts = payload["ts"] as? String, let updatable = state.messages[channel]?[ts] else {
+            guard let ts = payload["ts"] as? String, let stored = state.messages[channel]?[ts] else {
                 return refuse(route, "message_not_found", record: &record)
             }
-            guard updatable else { return refuse(route, "cant_update_message", record: &record) }
+            guard stored.updatable else { return refuse(route, "cant_update_message", record: &record) }
+            state.messages[channel]?[ts]?.body = body
             record.channelID = channel
             return Answer(status: 200, body: #"{"ok":true,"channel":"\#(channel)","ts":"\#(ts)"}"#)
+        }
+        if route == .postEphemeral {
+            // Shown to one user only; Slack answers a `message_ts` and keeps nothing to update.
+            guard let user = payload["user"] as? String, !user.isEmpty else {
+                return refuse(route, "user_not_in_channel", record: &record)
+            }
+            record.channelID = channel
+            let ts = String(format: "1700000000.%06d", state.nextTS)
+            state.nextTS += 1
+            return Answer(status: 200, body: #"{"ok":true,"message_ts":"\#(ts)"}"#)
         }
         if let threadTS, state.messages[channel]?[threadTS] == nil {
             return refuse(route, "message_not_found", record: &record)
@@ -258,7 +294,7 @@ public final class SlackStandIn: Sendable {
         let ts = String(format: "1700000000.%06d", state.nextTS)
         state.nextTS += 1
         // A webhook's message gets a ts too (Slack gives it one), but no app may update it.
-        state.messages[channel, default: [:]][ts] = route != .webhook
+        state.messages[channel, default: [:]][ts] = StoredMessage(updatable: route != .webhook, body: body)
         record.ts = ts
         record.channelID = channel
         if route == .webhook { return Answer(status: 200, body: "ok") }
@@ -370,5 +406,31 @@ public final class SlackStandIn: Sendable {
             }
         }
         return nil
+    }
+}
+
+extension SlackStandIn {
+    /// The newest message carrying a button `actionID` whose value is `value`, as it is now.
+    func message(withButton actionID: String, value: String) -> (channelID: String, ts: String, body: [UInt8])? {
+        let candidates = state.withLock { state in
+            state.messages.flatMap { channel, messages in messages.map { (channel, $0.key, $0.value.body) } }
+        }
+        // Stand-in ts values grow with each message and have one format: newest first as text.
+        for (channel, ts, body) in candidates.sorted(by: { $0.1 > $1.1 }) {
+            guard let payload = (try? JSONSerialization.jsonObject(with: Data(body))) as? [String: Any],
+                let blocks = payload["blocks"] as? [[String: Any]]
+            else { continue }
+            let buttons = blocks.filter { $0["type"] as? String == "actions" }
+                .flatMap { $0["elements"] as? [[String: Any]] ?? [] }
+            if buttons.contains(where: { $0["action_id"] as? String == actionID && $0["value"] as? String == value }) {
+                return (channel, ts, body)
+            }
+        }
+        return nil
+    }
+
+    /// The name a channel ID was made for.
+    func channelName(of id: String) -> String? {
+        state.withLock { state in state.channelIDs.first { $0.value == id }?.key }
     }
 }

@@ -19,6 +19,33 @@ extension SlackStandIn {
         router.post("/api/chat.update") { request, context in
             try await self.answer(.update, request, context)
         }
+        router.post("/api/chat.postEphemeral") { request, context in
+            try await self.answer(.postEphemeral, request, context)
+        }
+        router.post("/_standin/click") { request, context -> Response in
+            let body = try await request.body.collect(upTo: Self.maxBodyBytes)
+            guard let click = try? JSONDecoder().decode(ClickRequest.self, from: Data(buffer: body)),
+                let signing = Signing(rawValue: click.signing ?? "valid")
+            else {
+                throw HTTPError(
+                    .badRequest,
+                    message:
+                        #"expected {"action":"ack","value":"<incident>","user":"U123","signing":"valid"} "#
+                        + "(signing: \(Signing.allCases.map(\.rawValue).joined(separator: ", ")))")
+            }
+            do {
+                let answer = try await self.click(
+                    action: click.action, value: click.value, userID: click.user ?? Self.defaultUser.id,
+                    signing: signing)
+                let data = try JSONSerialization.data(
+                    withJSONObject: ["status": answer.status, "body": answer.body], options: [.sortedKeys])
+                return Response(
+                    status: .ok, headers: [.contentType: "application/json"],
+                    body: .init(byteBuffer: ByteBuffer(bytes: data)))
+            } catch let error as ClickError {
+                throw HTTPError(.notFound, message: error.description)
+            }
+        }
         router.get("/healthz") { _, _ in Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: "ok"))) }
         router.post("/_standin/script") { request, context -> Response in
             let body = try await request.body.collect(upTo: Self.maxBodyBytes)
@@ -59,6 +86,14 @@ extension SlackStandIn {
             self.reset()
             return Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: #"{"ok":true}"#)))
         }
+    }
+
+    /// The body of `POST /_standin/click`.
+    private struct ClickRequest: Decodable {
+        var action: String
+        var value: String
+        var user: String?
+        var signing: String?
     }
 
     private func answer<Context: RequestContext>(

@@ -3,7 +3,9 @@
 import Foundation
 import Hummingbird
 import HummingbirdTesting
+import SlackSignature
 import SlackStandIn
+import Synchronization
 import Testing
 
 @Suite struct SlackStandInTests {
@@ -195,5 +197,130 @@ import Testing
             }
         }
         #expect(standIn.accepted.isEmpty)
+    }
+
+    @Test func signaturesMatchSlacksPublishedExampleAndRefuseForgedOrStaleRequests() throws {
+        // The example from Slack's "Verifying requests from Slack" guide.
+        let body = Array(
+            ("token=xyzz0WbapA4vBCDEFasx0q6G&team_id=T1DC2JH3J&team_domain=testteamnow&channel_id=G8PSS9T3V&"
+                + "channel_name=foobar&user_id=U2CERLKJA&user_name=roadrunner&command=%2Fwebhook-collect&text=&"
+                + "response_url=https%3A%2F%2Fhooks.slack.com%2Fcommands%2FT1DC2JH3J%2F397700885554%2F"
+                + "96rGlfmibIGlgcZRskXaIFfN&trigger_id=398738663015.47445629121.803a0bc887a14d10d2c447fce8b6703c").utf8)
+        let secret = "8f742231b10e8888abcd99yyyzzz85a5"
+        let signature = "v0=a2114d57b48eac39b9ad189dd8316235a7b4a8d21a10bd27519666489c69b503"
+        #expect(SlackSignature.sign(body: body, timestamp: 1_531_420_618, secret: secret) == signature)
+        try SlackSignature.verify(
+            body: body, timestamp: "1531420618", signature: signature, secret: secret, now: 1_531_420_700)
+        func refusal(
+            _ body: [UInt8], _ timestamp: String?, _ signature: String?, now: Int64 = 1_531_420_700
+        ) -> SlackSignature.Refusal? {
+            do throws(SlackSignature.Refusal) {
+                try SlackSignature.verify(
+                    body: body, timestamp: timestamp, signature: signature, secret: secret, now: now)
+                return nil
+            } catch { return error }
+        }
+        #expect(refusal(body, nil, signature) == .unsigned)
+        #expect(refusal(body, "1531420618", nil) == .unsigned)
+        #expect(refusal(body, "1531420618", "a2114d57") == .unsigned)
+        #expect(refusal(body, "1531420618", signature, now: 1_531_420_618 + 301) == .stale)
+        #expect(refusal(body, "1531420618", signature, now: 1_531_420_618 - 301) == .stale)
+        #expect(refusal(body + [0x20], "1531420618", signature) == .forged)
+        #expect(refusal(body, "1531420619", signature) == .forged)
+        #expect(refusal(body, "1531420618", "v0=zz") == .forged)
+        #expect(refusal(body, "1531420618", String(signature.dropLast()) + "0") == .forged)
+    }
+
+    @Test func aClickPressesAButtonTheMessageReallyHasAndIsSignedAsSlackSignsIt() async throws {
+        let received = Mutex<[(headers: HTTPFields, body: [UInt8])]>([])
+        let router = Router()
+        router.post("/slack/interactions") { request, _ -> Response in
+            let body = try await request.body.collect(upTo: 1 << 20)
+            received.withLock { $0.append((request.headers, Array(buffer: body))) }
+            return Response(status: .ok)
+        }
+        let (started, port) = AsyncStream.makeStream(of: Int.self)
+        let receiver = Application(
+            router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+            onServerRunning: { port.yield($0.localAddress?.port ?? 0) })
+        var configuration = SlackStandIn.Configuration(token: "xoxb-1")
+        configuration.signingSecret = "s3cret"
+        let standIn = SlackStandIn(configuration: configuration)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await receiver.run() }
+            var ports = started.makeAsyncIterator()
+            let receiverPort = try #require(await ports.next())
+            standIn.interactionsURL = URL(string: "http://127.0.0.1:\(receiverPort)/slack/interactions")
+            try await app(standIn).test(.router) { client in
+                let actions: [String: Any] = [
+                    "type": "actions",
+                    "elements": [
+                        [
+                            "type": "button", "action_id": "ack", "value": "device:d1/r1",
+                            "text": ["type": "plain_text", "text": "Acknowledge"],
+                        ]
+                    ],
+                ]
+                let posted = try await call(
+                    client, "chat.postMessage", ["channel": "#alerts", "text": "t", "blocks": [actions]])
+                let ts = try #require(posted["ts"] as? String)
+                for signing in SlackStandIn.Signing.allCases {
+                    #expect(
+                        try await standIn.click(action: "ack", value: "device:d1/r1", signing: signing).status == 200)
+                }
+                await #expect(throws: SlackStandIn.ClickError.self) {
+                    try await standIn.click(action: "resolve", value: "device:d1/r1")
+                }
+                await #expect(throws: SlackStandIn.ClickError.self) {
+                    try await standIn.click(action: "ack", value: "device:d2/r1")
+                }
+                let requests = received.withLock { $0 }
+                #expect(requests.count == SlackStandIn.Signing.allCases.count)
+                let now = Int64(Date().timeIntervalSince1970)
+                for (request, signing) in zip(requests, SlackStandIn.Signing.allCases) {
+                    var refusal: SlackSignature.Refusal?
+                    do throws(SlackSignature.Refusal) {
+                        try SlackSignature.verify(
+                            body: request.body, timestamp: request.headers[.init("X-Slack-Request-Timestamp")!],
+                            signature: request.headers[.init("X-Slack-Signature")!], secret: "s3cret", now: now)
+                    } catch { refusal = error }
+                    let expected: [SlackStandIn.Signing: SlackSignature.Refusal?] = [
+                        .valid: nil, .unsigned: .unsigned, .forged: .forged, .stale: .stale,
+                    ]
+                    #expect(refusal == expected[signing]!, "\(signing)")
+                }
+                // The payload Slack sends: form-encoded JSON naming the button, the message and who clicked.
+                let form = String(decoding: try #require(requests.first).body, as: UTF8.self)
+                #expect(form.hasPrefix("payload="))
+                let json = try #require(String(form.dropFirst("payload=".count)).removingPercentEncoding)
+                let payload = try #require(
+                    try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
+                #expect(payload["type"] as? String == "block_actions")
+                let action = try #require((payload["actions"] as? [[String: Any]])?.first)
+                #expect(action["action_id"] as? String == "ack" && action["value"] as? String == "device:d1/r1")
+                let container = try #require(payload["container"] as? [String: Any])
+                #expect(container["message_ts"] as? String == ts)
+                #expect(container["channel_id"] as? String == standIn.channelID("#alerts"))
+                #expect((payload["user"] as? [String: Any])?["id"] as? String == SlackStandIn.defaultUser.id)
+                #expect(((payload["message"] as? [String: Any])?["blocks"] as? [Any])?.count == 1)
+            }
+            group.cancelAll()
+        }
+    }
+
+    @Test func anEphemeralMessageNeedsAUserAndIsNotKeptToUpdate() async throws {
+        let standIn = SlackStandIn(configuration: .init(token: "xoxb-1"))
+        try await app(standIn).test(.router) { client in
+            let id = standIn.channelID("#alerts")
+            #expect(
+                try await call(client, "chat.postEphemeral", ["channel": id, "text": "t"])["error"] as? String
+                    == "user_not_in_channel")
+            let answer = try await call(client, "chat.postEphemeral", ["channel": id, "user": "U1", "text": "t"])
+            #expect(answer["ok"] as? Bool == true)
+            let ts = try #require(answer["message_ts"] as? String)
+            #expect(
+                try await call(client, "chat.update", ["channel": id, "ts": ts, "text": "x"])["error"] as? String
+                    == "message_not_found")
+        }
     }
 }
