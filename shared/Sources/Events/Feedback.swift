@@ -101,7 +101,8 @@ extension EventCodec {
             Feedback.Verdict(rawValue: String(decoding: bytes.assumingMemoryBound(to: UInt8.self), as: UTF8.self))
         }
         guard let verdict else {
-            throw .invalid("verdict", "must be one of \(Feedback.Verdict.allCases.map(\.rawValue).joined(separator: ", "))")
+            throw .invalid(
+                "verdict", "must be one of \(Feedback.Verdict.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         let subject: Feedback.Subject
         switch (index.containsNonNull(.deviceID), index.containsNonNull(.source)) {

@@ -23,6 +23,8 @@ public enum Topic {
     /// Every topic of the mesh, their dead-letter topics, then the services' own state.
     public static let all: [String] = {
         let main = [readings, scored, anomalies, alertmanager]
-        return main + main.map(deadLetters(of:)) + [feedback, deadLetters(of: feedback), scorerState, notifierIncidents]
+        return main + main.map(deadLetters(of:)) + [
+            feedback, deadLetters(of: feedback), scorerState, notifierIncidents,
+        ]
     }()
 }

@@ -126,7 +126,10 @@ struct RoundTripTests {
         for (broken, field) in [
             (text.replacingOccurrences(of: "not_anomaly\",\"device", with: "maybe\",\"device"), "verdict"),
             (text.replacingOccurrences(of: #""device_id":"edge-7","#, with: ""), "device_id"),
-            (text.replacingOccurrences(of: #""device_id":"edge-7","#, with: #""device_id":"a","source":"b","#), "device_id"),
+            (
+                text.replacingOccurrences(of: #""device_id":"edge-7","#, with: #""device_id":"a","source":"b","#),
+                "device_id"
+            ),
             (text.replacingOccurrences(of: #"["r151","r152"]"#, with: "[1]"), "readings"),
             (text.replacingOccurrences(of: #""user":"U0A1","#, with: ""), "user"),
         ] {
