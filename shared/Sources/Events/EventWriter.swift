@@ -59,6 +59,7 @@ public struct EventWriter: Sendable {
         switch event.subject {
         case .device(let id): json.member(",\"device_id\":", id)
         case .logSource(let source): json.member(",\"source\":", source)
+        case .alertmanagerGroup(let groupKey): json.member(",\"group_key\":", groupKey)
         }
         if let episode = event.episodeID { json.member(",\"episode_id\":", episode) }
         json.raw(",\"readings\":[")
@@ -69,6 +70,7 @@ public struct EventWriter: Sendable {
         json.raw("]")
         json.member(",\"user\":", event.user)
         json.member(",\"incident\":", event.incident)
+        if let until = event.until { json.member(",\"until\":", until) }
         json.raw("}")
     }
 

@@ -1,23 +1,35 @@
-// A person's verdict on an incident, from Slack to the scorer (the `feedback` topic, keyed by
-// device id or log source): "not an anomaly" teaches the device's baseline that what its
-// episode looked like is normal for it.
+// A person's verdict on an incident, from Slack (the `feedback` topic, keyed by device id, log
+// source or Alertmanager group, as the incident's alerts are): "not an anomaly" teaches the
+// scorer that what the device's episode looked like is normal for it; every verdict also
+// reaches the notifier replica that owns the incident, which acts on it (acknowledges,
+// silences, resolves) and shows it on the incident's message.
 
 public struct Feedback: Sendable, Equatable {
     public enum Verdict: String, Sendable, CaseIterable {
         /// What fired is normal for this device (or routine for this log source).
         case notAnomaly = "not_anomaly"
+        /// Someone is on it: reminders stop.
+        case acknowledged
+        /// No messages for this subject until `until` (an Alertmanager silence for a group).
+        case silenced
+        /// Over, by hand.
+        case resolved
     }
 
     /// What the verdict is about.
     public enum Subject: Sendable, Equatable {
         case device(String)
         case logSource(String)
+        /// An Alertmanager group (its `groupKey`).
+        case alertmanagerGroup(String)
 
-        /// The Kafka key: the device id or the log source, as the subject's readings are keyed.
+        /// The Kafka key: the device id or the log source, as the subject's readings are keyed,
+        /// or the group key, as the webhook keys Alertmanager's notifications.
         public var key: String {
             switch self {
             case .device(let id): id
             case .logSource(let source): source
+            case .alertmanagerGroup(let groupKey): groupKey
             }
         }
     }
@@ -35,6 +47,8 @@ public struct Feedback: Sendable, Equatable {
     public var user: String
     /// The notifier's incident key.
     public var incident: String
+    /// Until when a `silenced` subject stays quiet (RFC 3339).
+    public var until: String?
 
     public static let maxReadings = 100
     public static let maxUserBytes = 256
@@ -42,15 +56,16 @@ public struct Feedback: Sendable, Equatable {
 
     public init(
         id: String, ts: String, verdict: Verdict, subject: Subject, episodeID: String?, readings: [String],
-        user: String, incident: String
+        user: String, incident: String, until: String? = nil
     ) {
         (self.id, self.ts, self.verdict, self.subject, self.episodeID) = (id, ts, verdict, subject, episodeID)
         (self.readings, self.user, self.incident) = (Array(readings.prefix(Self.maxReadings)), user, incident)
+        self.until = until
     }
 }
 
 enum FeedbackField: Int, FieldName {
-    case schema, kind, id, ts, verdict, deviceID, source, episodeID, readings, user, incident
+    case schema, kind, id, ts, verdict, deviceID, source, groupKey, episodeID, readings, user, incident, until
 
     var slot: Int { rawValue }
 
@@ -77,6 +92,10 @@ enum FeedbackField: Int, FieldName {
             self = .user
         } else if k.equals("incident") {
             self = .incident
+        } else if k.equals("group_key") {
+            self = .groupKey
+        } else if k.equals("until") {
+            self = .until
         } else {
             return nil
         }
@@ -105,15 +124,21 @@ extension EventCodec {
                 "verdict", "must be one of \(Feedback.Verdict.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         let subject: Feedback.Subject
-        switch (index.containsNonNull(.deviceID), index.containsNonNull(.source)) {
-        case (true, false):
+        switch (index.containsNonNull(.deviceID), index.containsNonNull(.source), index.containsNonNull(.groupKey)) {
+        case (true, false, false):
             subject = .device(try index.string(.deviceID, "device_id", maxBytes: Reading.maxDeviceIDBytes))
-        case (false, true):
+        case (false, true, false):
             subject = .logSource(try index.string(.source, "source", maxBytes: LogEvent.maxSourceBytes))
-        case (true, true):
-            throw .invalid("device_id", "a verdict names a device_id or a source, not both")
-        case (false, false):
+        case (false, false, true):
+            subject = .alertmanagerGroup(try index.string(.groupKey, "group_key", maxBytes: Feedback.maxIncidentBytes))
+        case (false, false, false):
             throw .missing("device_id")
+        default:
+            throw .invalid("device_id", "a verdict names one of device_id, source and group_key")
+        }
+        let until = try index.containsNonNull(.until) ? index.timestamp(.until, "until") : nil
+        guard (verdict == .silenced) == (until != nil) else {
+            throw .invalid("until", "a silenced verdict, and only that, says until when")
         }
         return Feedback(
             id: try index.string(.id, "id", maxBytes: Feedback.maxIncidentBytes + 64),
@@ -122,7 +147,7 @@ extension EventCodec {
             readings: try index.strings(
                 .readings, "readings", maxCount: Feedback.maxReadings, maxBytes: InboundEvent.maxIDBytes),
             user: try index.string(.user, "user", maxBytes: Feedback.maxUserBytes),
-            incident: try index.string(.incident, "incident", maxBytes: Feedback.maxIncidentBytes))
+            incident: try index.string(.incident, "incident", maxBytes: Feedback.maxIncidentBytes), until: until)
     }
 
     public static func decodeFeedback(_ bytes: some Collection<UInt8>) throws(EventError) -> Feedback {

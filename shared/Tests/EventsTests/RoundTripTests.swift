@@ -122,6 +122,11 @@ struct RoundTripTests {
         var log = feedback
         (log.subject, log.episodeID) = (.logSource("api"), nil)
         #expect(try EventCodec.decodeFeedback(EventWriter.encode(log)) == log)
+        var silence = feedback
+        (silence.verdict, silence.subject, silence.until) = (.silenced, .alertmanagerGroup("{}:{alertname=\"X\"}"), sampleTS)
+        #expect(try EventCodec.decodeFeedback(EventWriter.encode(silence)) == silence)
+        silence.until = nil
+        #expect(throws: EventError.self) { try EventCodec.decodeFeedback(EventWriter.encode(silence)) }
         let text = String(decoding: bytes, as: UTF8.self)
         for (broken, field) in [
             (text.replacingOccurrences(of: "not_anomaly\",\"device", with: "maybe\",\"device"), "verdict"),
