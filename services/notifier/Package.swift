@@ -31,7 +31,7 @@ let package = Package(
         .target(
             name: "Notifier",
             dependencies: uses(
-                "Kafka", "Events", "Telemetry", "hummingbird/Hummingbird",
+                "Kafka", "Events", "Telemetry", "SlackSignature", "hummingbird/Hummingbird",
                 "swift-service-lifecycle/ServiceLifecycle",
                 "swift-log/Logging", "swift-metrics/Metrics")),
         .executableTarget(
@@ -50,7 +50,7 @@ let package = Package(
             name: "NotifierTests",
             dependencies: ["Notifier"]
                 + uses(
-                    "Telemetry", "Kafka", "Events", "AlertronTesting", "SlackStandIn",
+                    "Telemetry", "Kafka", "Events", "AlertronTesting", "SlackStandIn", "SlackSignature",
                     "hummingbird/HummingbirdTesting", "swift-metrics/MetricsTestKit")),
     ]
 )

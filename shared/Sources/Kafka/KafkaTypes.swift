@@ -113,6 +113,18 @@ public struct KafkaProducerBatch: Sendable {
         append(topic: topic, key: key?.utf8, value: value, partition: partition)
     }
 
+    /// Adds a tombstone: `key` with no value, which deletes the key from a compacted topic.
+    public mutating func appendTombstone(topic: String, key: String) {
+        precondition(entries.count < Self.maxCount, "a KafkaProducerBatch holds at most \(Self.maxCount) messages")
+        let topicIndex = index(ofTopic: topic)
+        let keyStart = bytes.count
+        bytes.append(contentsOf: key.utf8)
+        entries.append(
+            Entry(
+                topicIndex: topicIndex, keyStart: keyStart, keyLength: bytes.count - keyStart,
+                valueStart: bytes.count, valueLength: -1, partition: -1))
+    }
+
     /// Empties the batch, keeping its memory for the next one.
     public mutating func removeAll() {
         bytes.removeAll(keepingCapacity: true)
@@ -135,7 +147,9 @@ public struct KafkaProducerBatch: Sendable {
     public func message(at index: Int) -> (topic: String, key: [UInt8]?, value: [UInt8]) {
         let entry = entries[index]
         let key = entry.keyLength < 0 ? nil : Array(bytes[entry.keyStart..<entry.keyStart + entry.keyLength])
-        return (topics[entry.topicIndex], key, Array(bytes[entry.valueStart..<entry.valueStart + entry.valueLength]))
+        return (
+            topics[entry.topicIndex], key, Array(bytes[entry.valueStart..<entry.valueStart + max(0, entry.valueLength)])
+        )
     }
 
     /// The partition message `index` names, or nil when its key decides.

@@ -25,8 +25,11 @@ extension RDKafkaClient {
                     var message = rd_kafka_message_t()
                     message.partition = entry.partition
                     ownPartitions = ownPartitions || entry.partition >= 0
-                    message.payload = base.map { $0 + entry.valueStart }
-                    message.len = entry.valueLength
+                    // A negative length is a tombstone: no value at all, which compaction deletes by.
+                    if entry.valueLength >= 0 {
+                        message.payload = base.map { $0 + entry.valueStart }
+                        message.len = entry.valueLength
+                    }
                     if entry.keyLength >= 0 {
                         message.key = base.map { $0 + entry.keyStart }
                         message.key_len = entry.keyLength

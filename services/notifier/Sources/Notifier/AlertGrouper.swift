@@ -1,8 +1,8 @@
-// Folds bursts into messages: anomalies of one device (or critical lines of one log source)
+// Folds bursts into windows: anomalies of one device (or critical lines of one log source)
 // arriving within a window of the first become one group; when the window of a channel
-// closes, its groups become one message each, or one fleet-wide digest when more subjects
-// fired than the digest threshold. Nothing is dropped: every alert is counted in a message
-// and its position is carried along, so its offset is stored only once that message is out.
+// closes, its groups go to the incident book, which folds each into its incident (or many new
+// ones into one fleet-wide digest). Nothing is dropped: every alert and its position is carried
+// along, so its offset is stored only once the message covering it is out.
 import Events
 import Foundation
 
@@ -25,6 +25,8 @@ struct AnomalyAlert: Sendable, Equatable {
     var why: String?
     /// The device's episode it belongs to.
     var episode: String?
+    /// The channels the explanation names, against the device's own normal.
+    var findings: [Incident.Peak]
 
     init(_ scored: ScoredEvent) {
         id = scored.event.id
@@ -34,6 +36,10 @@ struct AnomalyAlert: Sendable, Equatable {
         model = scored.model
         why = scored.explanation.map(Self.describe)
         episode = scored.episode?.id
+        findings =
+            scored.explanation?.channels.map {
+                Incident.Peak(channel: $0.name, value: $0.value, expected: $0.expected, sigmas: $0.sigmas)
+            } ?? []
         switch scored.event {
         case .reading(let reading):
             kind = .reading
@@ -88,56 +94,29 @@ struct AlertGroup: Sendable {
     }
 
     var key: Key
-    var count = 0
-    /// The highest-scoring alert.
-    var worst: AnomalyAlert
-    var severity: Severity
-    var firstTS: String
-    var lastTS: String
-    /// The first few log lines of a log group, to quote.
-    var samples: [String] = []
+    /// The alerts in arrival order, each with its input position.
+    var alerts: [AnomalyAlert] = []
     var positions: [KafkaPosition] = []
 
+    /// Log lines quoted in a message.
     static let maxSamples = 3
 
     init(_ alert: AnomalyAlert) {
         key = Key(kind: alert.kind, subject: alert.subject)
-        worst = alert
-        severity = alert.severity
-        firstTS = alert.ts
-        lastTS = alert.ts
     }
 
+    var count: Int { alerts.count }
+
     mutating func add(_ alert: AnomalyAlert, at position: KafkaPosition) {
-        count += 1
+        alerts.append(alert)
         positions.append(position)
-        if alert.score > worst.score { worst = alert }
-        severity = max(severity, alert.severity)
-        // RFC 3339 UTC timestamps of one format compare as text.
-        if alert.ts < firstTS { firstTS = alert.ts }
-        if alert.ts > lastTS { lastTS = alert.ts }
-        if alert.kind == .log, samples.count < Self.maxSamples { samples.append(alert.detail) }
     }
 }
 
-/// What a closed window turns into: a message per group, or one digest of all of them.
-enum GroupedNotification: Sendable {
-    case group(AlertGroup, channel: String, window: Duration)
-    case digest([AlertGroup], channel: String, window: Duration)
-
-    var positions: [KafkaPosition] {
-        switch self {
-        case .group(let group, _, _): group.positions
-        case .digest(let groups, _, _): groups.flatMap(\.positions)
-        }
-    }
-
-    var alertCount: Int {
-        switch self {
-        case .group(let group, _, _): group.count
-        case .digest(let groups, _, _): groups.reduce(0) { $0 + $1.count }
-        }
-    }
+/// A channel's window, closed: its groups in first-seen order.
+struct ClosedWindow: Sendable {
+    var channel: String
+    var groups: [AlertGroup]
 }
 
 struct AlertGrouper: Sendable {
@@ -149,15 +128,13 @@ struct AlertGrouper: Sendable {
     }
 
     let window: Duration
-    let digestThreshold: Int
     private var windows: [String: Window] = [:]
 
     /// Alerts held in open windows.
     private(set) var heldCount = 0
 
-    init(window: Duration, digestThreshold: Int) {
+    init(window: Duration) {
         self.window = window
-        self.digestThreshold = digestThreshold
     }
 
     mutating func add(_ alert: AnomalyAlert, channel: String, at position: KafkaPosition, now: ContinuousClock.Instant)
@@ -173,26 +150,22 @@ struct AlertGrouper: Sendable {
         heldCount += 1
     }
 
-    /// The notifications of every window that has closed by `now`, in the order their
+    /// Every window that has closed by `now`, in the order their
     /// channels' windows opened. A window stays open past its time while `holding` says its
     /// channel is busy; `closeAll` (shutdown) closes every window regardless.
     mutating func takeClosed(
         now: ContinuousClock.Instant, closeAll: Bool = false,
         holding: (String) -> Bool = { _ in false }
-    ) -> [GroupedNotification] {
+    ) -> [ClosedWindow] {
         let closed = windows.filter { closeAll || (now - $0.value.openedAt >= window && !holding($0.key)) }
             .sorted { $0.value.openedAt < $1.value.openedAt }
-        var notifications: [GroupedNotification] = []
+        var windowsClosed: [ClosedWindow] = []
         for (channel, open) in closed {
             windows[channel] = nil
             let groups = open.order.map { open.groups[$0]! }
             heldCount -= groups.reduce(0) { $0 + $1.count }
-            if groups.count > digestThreshold {
-                notifications.append(.digest(groups, channel: channel, window: window))
-            } else {
-                notifications.append(contentsOf: groups.map { .group($0, channel: channel, window: window) })
-            }
+            windowsClosed.append(ClosedWindow(channel: channel, groups: groups))
         }
-        return notifications
+        return windowsClosed
     }
 }

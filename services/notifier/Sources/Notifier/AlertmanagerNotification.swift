@@ -2,8 +2,8 @@
 // ignored; a payload that is not one answers 400, which Alertmanager does not retry.
 import Foundation
 
-struct AlertmanagerNotification: Sendable, Decodable, Equatable {
-    struct Alert: Sendable, Decodable, Equatable {
+struct AlertmanagerNotification: Sendable, Codable, Equatable {
+    struct Alert: Sendable, Codable, Equatable {
         var status: String
         var labels: [String: String]
         var annotations: [String: String]?

@@ -1,5 +1,6 @@
-// Turns grouped anomalies and Alertmanager notifications into Slack messages: a headline from
-// a small per-source template, Block Kit details below it, and Slack's limits applied.
+// Turns incidents (a device's episode, a log burst, a fleet-wide digest, an Alertmanager group)
+// into Slack messages: a headline from a small per-source template, Block Kit details, who is
+// on it, buttons while it is open, thread replies for what is new; Slack's limits applied.
 import Events
 import Telemetry
 
@@ -52,111 +53,236 @@ struct MessageTemplates: Sendable, Equatable {
 struct MessageRenderer: Sendable {
     let templates: MessageTemplates
 
-    // MARK: Anomalies
+    // MARK: Incidents
 
-    func message(for notification: GroupedNotification) -> SlackMessage {
-        switch notification {
-        case .group(let group, let channel, let window): message(for: group, channel: channel, window: window)
-        case .digest(let groups, let channel, let window): digest(groups, channel: channel, window: window)
+    /// The incident's message as it is now: what fired, how bad, why, who is on it, and (while
+    /// it is open, when Slack can call back) the buttons to answer it with.
+    func message(for incident: Incident, buttons: Bool) -> SlackMessage {
+        var message: SlackMessage
+        switch incident.kind {
+        case .device, .log: message = subjectMessage(incident)
+        case .digest: message = digest(incident)
+        case .alertmanager:
+            message = self.message(for: incident.alertmanager!, channel: incident.channel)
+            message.metadata?.alerts = incident.count
         }
+        if let status = Self.status(of: incident) {
+            // Before the context line, so the state reads right under what fired.
+            message.blocks.insert(.section(text: status, fields: []), at: max(message.blocks.count - 1, 1))
+        }
+        if buttons, incident.isOpen, let actions = Self.buttons(for: incident) { message.blocks.append(actions) }
+        message.metadata?.incident = incident.key
+        message.metadata?.state = incident.isOpen ? "open" : "resolved"
+        return message.clamped()
     }
 
-    private func message(for group: AlertGroup, channel: String, window: Duration) -> SlackMessage {
-        let isLog = group.key.kind == .log
+    private func subjectMessage(_ incident: Incident) -> SlackMessage {
+        let isLog = incident.kind == .log
+        let severity = incident.severityLevel
+        let worst = incident.worst
         let headline = MessageTemplates.fill(
             isLog ? templates.logs : templates.anomalies,
             [
-                "count": String(group.count),
-                "anomalies": Self.counted(group.count, "anomaly", "anomalies"),
-                "lines": Self.counted(group.count, "critical log line", "critical log lines"),
-                "subject": group.key.subject,
-                "window": Self.describe(window),
-                "worst_score": Self.score(group.worst.score),
-                "severity": group.severity.rawValue,
-                "model": group.worst.model,
+                "count": String(incident.count),
+                "anomalies": Self.counted(incident.count, "anomaly", "anomalies"),
+                "lines": Self.counted(incident.count, "critical log line", "critical log lines"),
+                "subject": incident.subject,
+                "window": Self.span(from: incident.firstTS, to: incident.lastTS),
+                "worst_score": Self.score(worst?.score ?? 0),
+                "severity": severity.rawValue,
+                "model": worst?.model ?? "",
             ])
         var fields = [
-            "*\(isLog ? "Source" : "Device")*\n`\(mrkdwnEscaped(group.key.subject))`",
-            "*\(isLog ? "Critical lines" : "Anomalies")*\n\(group.count)",
-            "*\(isLog ? "Worst probability" : "Worst score")*\n\(Self.score(group.worst.score))",
-            "*Severity*\n\(group.severity.rawValue)",
-            "*First*\n\(group.firstTS)",
+            "*\(isLog ? "Source" : "Device")*\n`\(mrkdwnEscaped(incident.subject))`",
+            "*\(isLog ? "Critical lines" : "Anomalies")*\n\(incident.count)",
+            "*\(isLog ? "Worst probability" : "Worst score")*\n\(Self.score(worst?.score ?? 0))",
+            "*Severity*\n\(severity.rawValue)",
+            "*First*\n\(incident.firstTS)",
         ]
-        if group.count > 1 { fields.append("*Last*\n\(group.lastTS)") }
-        let detail =
-            isLog
-            ? "*\(group.samples.count == group.count ? "Lines" : "First lines")*\n"
-                + group.samples.map { "```\(mrkdwnEscaped($0).replacingOccurrences(of: "```", with: "'''"))```" }
-                .joined(separator: "\n")
-            : (group.worst.why.map { "*Why*\n\(mrkdwnEscaped($0))\n" } ?? "")
-                + "*Worst reading* (`\(mrkdwnEscaped(group.worst.id))`, \(group.worst.ts))\n\(group.worst.detail)"
-                + (group.worst.episode.map { "\nEpisode `\(mrkdwnEscaped($0))`" } ?? "")
+        if incident.count > 1 { fields.append("*Last*\n\(incident.lastTS)") }
+        var blocks: [SlackMessage.Block] = [
+            .header("\(incident.isOpen ? Self.emoji(severity) : "✅") \(headline)"),
+            .section(text: nil, fields: fields),
+        ]
+        if isLog {
+            let lines = incident.samples.map {
+                "```\(mrkdwnEscaped($0).replacingOccurrences(of: "```", with: "'''"))```"
+            }
+            blocks.append(
+                .section(
+                    text: "*\(incident.samples.count == incident.count ? "Lines" : "First lines")*\n"
+                        + lines.joined(separator: "\n"), fields: []))
+        } else if let worst {
+            var detail = (worst.why.map { "*Why*\n\(mrkdwnEscaped($0))\n" } ?? "")
+            detail += "*Worst reading* (`\(mrkdwnEscaped(worst.id))`, \(worst.ts))\n\(worst.detail)"
+            if let episode = incident.episode { detail += "\nEpisode `\(mrkdwnEscaped(episode))`" }
+            blocks.append(.section(text: detail, fields: []))
+            if !incident.peaks.isEmpty {
+                // Kept after the incident resolves: what fired is what people look back for.
+                let peaks = incident.peaks.map { peak in
+                    "\(mrkdwnEscaped(peak.channel)) peaked at \(Self.number(peak.value))"
+                        + "\(AnomalyAlert.units[peak.channel] ?? ""), expected \(Self.number(peak.expected)) "
+                        + "(\(String(format: "%.1f", peak.sigmas))σ)"
+                }
+                blocks.append(.section(text: "*Channels at fault*\n" + peaks.joined(separator: "\n"), fields: []))
+            }
+        }
+        blocks.append(.context(["Model `\(mrkdwnEscaped(worst?.model ?? "?"))` · Alertron"]))
         return SlackMessage(
-            channel: channel, text: headline,
-            blocks: [
-                .header("\(Self.emoji(group.severity)) \(headline)"),
-                .section(text: nil, fields: fields),
-                .section(text: detail, fields: []),
-                .context([
-                    "Model `\(mrkdwnEscaped(group.worst.model))` · grouped over \(Self.describe(window)) · Alertron"
-                ]),
-            ],
+            channel: incident.channel, text: headline, blocks: blocks,
             metadata: .init(
-                source: "anomalies", alerts: group.count, subjects: [group.key.subject],
-                readings: isLog ? 0 : group.count, logs: isLog ? group.count : 0)
-        ).clamped()
+                source: "anomalies", alerts: incident.count, subjects: [incident.subject],
+                readings: isLog ? 0 : incident.count, logs: isLog ? incident.count : 0))
     }
 
-    private func digest(_ groups: [AlertGroup], channel: String, window: Duration) -> SlackMessage {
-        let count = groups.reduce(0) { $0 + $1.count }
-        let severity = groups.map(\.severity).max() ?? .none
-        let worst = groups.map(\.worst.score).max() ?? 0
-        let devices = groups.filter { $0.key.kind == .reading }.count
-        let sources = groups.count - devices
-        let subjects = [
-            devices > 0 ? Self.counted(devices, "device", "devices") : nil,
-            sources > 0 ? Self.counted(sources, "log source", "log sources") : nil,
-        ].compactMap { $0 }.joined(separator: " and ")
+    private func digest(_ incident: Incident) -> SlackMessage {
+        let severity = incident.severityLevel
         let headline = MessageTemplates.fill(
             templates.digest,
             [
-                "count": String(count),
-                "anomalies": Self.counted(count, "anomaly", "anomalies"),
-                "subjects": subjects,
-                "window": Self.describe(window),
-                "worst_score": Self.score(worst),
+                "count": String(incident.count),
+                "anomalies": Self.counted(incident.count, "anomaly", "anomalies"),
+                "subjects": Self.counted(incident.subjects.count, "subject", "subjects"),
+                "window": Self.span(from: incident.firstTS, to: incident.lastTS),
+                "worst_score": Self.score(incident.worst?.score ?? 0),
                 "severity": severity.rawValue,
             ])
         // The noisiest first; Slack shows at most 10 fields, the rest are summed up.
-        let ranked = groups.sorted { ($0.count, $0.worst.score) > ($1.count, $1.worst.score) }
-        var fields = ranked.prefix(9).map { group in
-            let (one, many) = group.key.kind == .log ? ("critical line", "critical lines") : ("anomaly", "anomalies")
-            return "*\(mrkdwnEscaped(group.key.subject))*\n\(Self.counted(group.count, one, many)), "
-                + "worst \(Self.score(group.worst.score)) \(group.severity.rawValue)"
+        let ranked = incident.subjects.sorted { ($0.value, $1.key) > ($1.value, $0.key) }
+        var fields = ranked.prefix(9).map { subject, count in
+            "*\(mrkdwnEscaped(subject))*\n\(Self.counted(count, "alert", "alerts"))"
         }
         if ranked.count > 9 {
             let rest = ranked.dropFirst(9)
             fields.append(
                 "*… and \(rest.count) more*\n"
-                    + Self.counted(rest.reduce(0) { $0 + $1.count }, "anomaly", "anomalies"))
+                    + Self.counted(incident.count - ranked.prefix(9).reduce(0) { $0 + $1.value }, "alert", "alerts"))
         }
         return SlackMessage(
-            channel: channel, text: headline,
+            channel: incident.channel, text: headline,
             blocks: [
-                .header("\(Self.emoji(severity)) \(headline)"),
+                .header("\(incident.isOpen ? Self.emoji(severity) : "✅") \(headline)"),
                 .section(
-                    text: "Many sources fired at once, so they are summed up in one message. The noisiest:",
-                    fields: []),
+                    text: "Many sources fired at once, so they are summed up in one message, kept up to date "
+                        + "while the burst lasts. The noisiest:", fields: []),
                 .section(text: nil, fields: fields),
-                .context([
-                    "\(groups.count) subjects, \(count) alerts · grouped over \(Self.describe(window)) · Alertron"
-                ]),
+                .context(["\(incident.subjects.count) subjects, \(incident.count) alerts · Alertron"]),
             ],
             metadata: .init(
-                source: "anomalies", alerts: count, subjects: ranked.map(\.key.subject),
-                readings: groups.filter { $0.key.kind == .reading }.reduce(0) { $0 + $1.count },
-                logs: groups.filter { $0.key.kind == .log }.reduce(0) { $0 + $1.count })
+                source: "anomalies", alerts: incident.count, subjects: ranked.prefix(50).map(\.key)))
+    }
+
+    /// Who is on it, or how it ended; nil for an open incident nobody answered yet.
+    static func status(of incident: Incident) -> String? {
+        var lines: [String] = []
+        if let mark = incident.acknowledged {
+            lines.append("👀 Acknowledged by \(who(mark.by)) at \(mark.at)")
+        }
+        if let mark = incident.silenced, let until = incident.silencedUntil {
+            let what =
+                incident.kind == .alertmanager
+                ? "Silenced in Alertmanager\(incident.silenceID.map { " (silence `\(mrkdwnEscaped($0))`)" } ?? "")"
+                : "\(incident.kind == .log ? "Source" : "Device") `\(mrkdwnEscaped(incident.subject))` muted"
+            lines.append("🔕 \(what) by \(who(mark.by)) until \(until)")
+        }
+        if let mark = incident.notAnomaly {
+            lines.append(
+                "🙅 Marked *not an anomaly* by \(who(mark.by)) at \(mark.at): the scorer now counts this pattern "
+                    + "as normal for `\(mrkdwnEscaped(incident.subject))`")
+        } else if let mark = incident.resolved {
+            let how =
+                switch mark.by {
+                case "scorer": "the device is back to its normal"
+                case "alertmanager": "Alertmanager resolved it"
+                case "alertron": "quiet since \(incident.lastTS)"
+                default: "resolved by \(who(mark.by))"
+                }
+            lines.append("✅ *Resolved* after \(span(from: incident.firstTS, to: mark.at)): \(how)")
+        }
+        return lines.isEmpty ? nil : lines.joined(separator: "\n")
+    }
+
+    /// A Slack user id as a mention; anything else (the scorer, Alertmanager) as it is.
+    static func who(_ user: String) -> String {
+        user.first == "U" || user.first == "W" ? "<@\(mrkdwnEscaped(user))>" : mrkdwnEscaped(user)
+    }
+
+    static func buttons(for incident: Incident) -> SlackMessage.Block? {
+        guard incident.kind != .digest else { return nil }
+        let value = ButtonValue(incident).encoded
+        var buttons: [SlackMessage.Button] = []
+        if incident.acknowledged == nil {
+            buttons.append(
+                .init(
+                    actionID: ButtonValue.Action.acknowledge.rawValue, text: "Acknowledge", value: value,
+                    style: "primary"))
+        }
+        buttons.append(.init(actionID: ButtonValue.Action.silenceHour.rawValue, text: "Silence 1h", value: value))
+        buttons.append(.init(actionID: ButtonValue.Action.silenceDay.rawValue, text: "Silence 1d", value: value))
+        if incident.kind == .device {
+            buttons.append(
+                .init(actionID: ButtonValue.Action.notAnomaly.rawValue, text: "Not an anomaly", value: value))
+        }
+        buttons.append(
+            .init(actionID: ButtonValue.Action.resolve.rawValue, text: "Resolve", value: value, style: "danger"))
+        return .actions(buttons)
+    }
+
+    /// The reply in an incident's thread.
+    func reply(_ reply: IncidentBook.Reply, for incident: Incident, channel: String, threadTS: String?) -> SlackMessage
+    {
+        let subject = "`\(mrkdwnEscaped(incident.subject))`"
+        let text: String
+        switch reply {
+        case .news(let growth):
+            var parts: [String] = []
+            if growth.severityRose { parts.append("severity rose to *\(incident.severityLevel.rawValue)*") }
+            if !growth.newChannels.isEmpty {
+                let what = incident.kind == .alertmanager ? "new alerts" : "new channels at fault"
+                parts.append("\(what): \(growth.newChannels.map(mrkdwnEscaped).joined(separator: ", "))")
+            }
+            text =
+                "⚠️ \(subject): " + parts.joined(separator: "; ")
+                + " (\(Self.counted(incident.count, "alert", "alerts")) so far)"
+        case .resolved, .quiet, .resolvedByHand, .notAnomaly:
+            let peaks = incident.peaks.prefix(3).map { "\(mrkdwnEscaped($0.channel)) \(Self.number($0.value))" }
+            text =
+                (Self.status(of: incident)?.components(separatedBy: "\n").last ?? "✅ Resolved")
+                + " · \(Self.counted(incident.count, "alert", "alerts"))"
+                + (peaks.isEmpty ? "" : ", peaks: " + peaks.joined(separator: ", "))
+        case .acknowledged:
+            text = "👀 \(Self.who(incident.acknowledged?.by ?? "?")) is on it; no more reminders for this incident"
+        case .silenced:
+            text = Self.status(of: incident)?.components(separatedBy: "\n").first { $0.hasPrefix("🔕") } ?? "🔕 Silenced"
+        case .reminder:
+            text =
+                "⏰ Still open and nobody acknowledged it: \(Self.counted(incident.count, "alert", "alerts")) on "
+                + "\(subject) since \(incident.firstTS)"
+        }
+        return SlackMessage(
+            channel: channel, text: text, blocks: [.section(text: text, fields: [])], threadTS: threadTS,
+            metadata: .init(
+                source: incident.kind == .alertmanager ? "alertmanager" : "anomalies", alerts: 0,
+                subjects: [incident.subject], incident: incident.key, state: incident.isOpen ? "open" : "resolved")
         ).clamped()
+    }
+
+    static func number(_ value: Double) -> String {
+        let magnitude = abs(value)
+        let decimals = magnitude >= 100 ? 1 : magnitude >= 1 ? 2 : 4
+        return String(format: "%.\(decimals)f", value)
+    }
+
+    /// How long from one RFC 3339 time to another, in words ("4 min 10 s").
+    static func span(from start: String, to end: String) -> String {
+        guard let from = Timestamp.secondsSinceEpoch(start), let to = Timestamp.secondsSinceEpoch(end) else {
+            return "?"
+        }
+        let seconds = Int(max(0, to - from).rounded())
+        if seconds < 1 { return "under a second" }
+        if seconds < 60 { return "\(seconds) s" }
+        if seconds < 3600 { return "\(seconds / 60) min" + (seconds % 60 == 0 ? "" : " \(seconds % 60) s") }
+        return "\(seconds / 3600) h" + (seconds % 3600 / 60 == 0 ? "" : " \(seconds % 3600 / 60) min")
     }
 
     // MARK: Alertmanager
@@ -206,22 +332,6 @@ struct MessageRenderer: Sendable {
         blocks.append(.context(context))
         return SlackMessage(
             channel: channel, text: headline, blocks: blocks,
-            metadata: .init(
-                source: "alertmanager", alerts: notification.alerts.count, subjects: [notification.name],
-                status: notification.status)
-        ).clamped()
-    }
-
-    /// The reply in the original message's thread when a notification resolves.
-    func resolvedReply(for notification: AlertmanagerNotification, channel: String, threadTS: String) -> SlackMessage {
-        let ended = notification.alerts.compactMap { Self.setTime($0.endsAt) }.max() ?? ""
-        let text =
-            """
-            ✅ Resolved: \(notification.name) \
-            (\(Self.counted(notification.alerts.count, "alert", "alerts")))\(ended.isEmpty ? "" : " at \(ended)")
-            """
-        return SlackMessage(
-            channel: channel, text: text, blocks: [.section(text: mrkdwnEscaped(text), fields: [])], threadTS: threadTS,
             metadata: .init(
                 source: "alertmanager", alerts: notification.alerts.count, subjects: [notification.name],
                 status: notification.status)

@@ -41,7 +41,26 @@ package struct NotifierMetrics: Sendable {
             """,
             "alertron_notifier_webhook_requests_total": "Requests to POST /v1/alertmanager, by HTTP status code.",
             "alertron_notifier_episodes_closed_total":
-                "Devices' episodes the scorer announced over (read from anomalies; no Slack message yet).",
+                "Devices' episodes the scorer announced over (read from anomalies); each resolves its incident.",
+            "alertron_notifier_interactions_total": "Requests to POST /slack/interactions, by HTTP status code.",
+            "alertron_notifier_interactions_refused_total":
+                """
+            Slack interaction requests refused before anything changed, by reason: unsigned, forged (the \
+            signature does not match) or stale (older than 5 minutes: a replay).
+            """,
+            "alertron_notifier_verdicts_total":
+                """
+            People's verdicts from Slack acted on, by verdict (acknowledged, silenced, not_anomaly, resolved) \
+            and outcome (applied, already, unknown_incident, no_alertmanager).
+            """,
+            "alertron_notifier_silences_total":
+                "Alertmanager silences asked for, by outcome: created, failed (retried) or refused (4xx).",
+            "alertron_notifier_muted_total": "Alerts of muted devices or log sources: counted, not sent to Slack.",
+            "alertron_notifier_open_incidents": "Incidents open now (devices' episodes, log bursts, digests, groups).",
+            "alertron_notifier_incidents_restored_total":
+                "Incident records read back from the incidents topic (at start and after rebalances).",
+            "alertron_notifier_incident_restore_failures_total":
+                "Times the incidents topic could not be read back (tried again before the next batch).",
         ])
         catalog.durationBuckets["alertron_notifier_slack_request_duration_seconds"] = [
             .milliseconds(1), .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50),
@@ -56,12 +75,33 @@ package struct NotifierMetrics: Sendable {
     let pendingMessages: Gauge
     let pendingAlerts: Gauge
     let episodesClosed: Counter
+    let muted: Counter
+    let openIncidents: Gauge
+    let incidentsRestored: Counter
+    let incidentRestoreFailures: Counter
 
     package init(_ handles: MetricHandles) {
         self.handles = handles
         pendingMessages = handles.gauge("alertron_notifier_pending_messages")
         pendingAlerts = handles.gauge("alertron_notifier_pending_alerts")
         episodesClosed = handles.counter("alertron_notifier_episodes_closed_total")
+        muted = handles.counter("alertron_notifier_muted_total")
+        openIncidents = handles.gauge("alertron_notifier_open_incidents")
+        incidentsRestored = handles.counter("alertron_notifier_incidents_restored_total")
+        incidentRestoreFailures = handles.counter("alertron_notifier_incident_restore_failures_total")
+    }
+
+    func interactions(status: Int) -> Counter {
+        handles.counter("alertron_notifier_interactions_total", [("status", String(status))])
+    }
+    func interactionsRefused(reason: String) -> Counter {
+        handles.counter("alertron_notifier_interactions_refused_total", [("reason", reason)])
+    }
+    func verdicts(_ verdict: String, outcome: String) -> Counter {
+        handles.counter("alertron_notifier_verdicts_total", [("verdict", verdict), ("outcome", outcome)])
+    }
+    func silences(outcome: String) -> Counter {
+        handles.counter("alertron_notifier_silences_total", [("outcome", outcome)])
     }
 
     func received(source: String) -> Counter {

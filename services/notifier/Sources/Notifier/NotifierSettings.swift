@@ -28,6 +28,18 @@ package struct NotifierSettings: DeclaredSettings {
     package var consumerGroup = "notifier"
     package var anomaliesTopic = Topic.anomalies
     package var alertmanagerTopic = Topic.alertmanager
+    package var feedbackTopic = Topic.feedback
+    package var incidentsTopic = Topic.notifierIncidents
+    /// Verifies Slack's interaction requests; nil: the buttons and their route are off.
+    package var slackSigningSecret: String?
+    /// Where silences of Alertmanager groups are created (API v2).
+    package var alertmanagerURL: URL?
+    /// An open incident nobody acknowledged gets a reminder this often; zero: never.
+    package var remindEvery: Duration = .seconds(1800)
+    /// A log burst or a fleet-wide digest is over after this long without a new alert.
+    package var incidentQuiet: Duration = .seconds(600)
+    /// Resolved incidents are forgotten this long after they resolved.
+    package var incidentRetention: Duration = .seconds(7 * 86_400)
     var templates = MessageTemplates()
     /// Largest webhook body accepted: it is stored as one Kafka message, and Kafka's default
     /// message.max.bytes is 1,000,000. Alertmanager's `max_alerts` keeps bodies small.
@@ -133,6 +145,36 @@ package struct NotifierSettings: DeclaredSettings {
                 "alertmanager-topic", env: "NOTIFIER_ALERTMANAGER_TOPIC", \.alertmanagerTopic,
                 help: "Topic the webhook writes Alertmanager notifications to before they are sent.", valueName: "topic"
             ),
+            .value(
+                "feedback-topic", env: "NOTIFIER_FEEDBACK_TOPIC", \.feedbackTopic,
+                help: "Topic of people's verdicts from Slack (written by the interactions route, read back here).",
+                valueName: "topic"),
+            .value(
+                "incidents-topic", env: "NOTIFIER_INCIDENTS_TOPIC", \.incidentsTopic,
+                help: "Compacted topic of each incident's Slack message, acknowledgement and silence.",
+                valueName: "topic"),
+            .optional(
+                "slack-signing-secret", env: "SLACK_SIGNING_SECRET", \.slackSigningSecret,
+                help:
+                    """
+                    The Slack app's signing secret: turns on the buttons and POST /slack/interactions, which \
+                    verifies every request with it; unset: no buttons, and the route answers 404.
+                    """,
+                valueName: "secret", secret: true),
+            .parsed(
+                "alertmanager-url", env: "ALERTMANAGER_URL", \.alertmanagerURL,
+                help: "Alertmanager's base URL, where Silence buttons create silences (API v2).",
+                valueName: "url", rule: "is not an http(s) URL", parse: { httpURL($0).map { .some($0) } },
+                show: { $0?.absoluteString }),
+            seconds(
+                "remind-after-s", env: "NOTIFIER_REMIND_AFTER_S", \.remindEvery,
+                help: "An open incident nobody acknowledged gets a reminder in its thread this often; 0: never."),
+            seconds(
+                "incident-quiet-s", env: "NOTIFIER_INCIDENT_QUIET_S", \.incidentQuiet,
+                help: "A log burst or a fleet-wide digest is over after this many seconds without a new alert."),
+            seconds(
+                "incident-retention-s", env: "NOTIFIER_INCIDENT_RETENTION_S", \.incidentRetention,
+                help: "Resolved incidents (and their records) are forgotten this many seconds after they resolved."),
             template(
                 "template-anomalies", env: "NOTIFIER_TEMPLATE_ANOMALIES", \.templates.anomalies,
                 help: "Headline of a device's anomalies.", placeholders: MessageTemplates.groupPlaceholders),
@@ -162,6 +204,14 @@ package struct NotifierSettings: DeclaredSettings {
             flag, env: env, field, help: help, valueName: "ms", rule: "must be at least \(minimum)",
             parse: { Int($0).flatMap { $0 >= minimum ? .milliseconds($0) : nil } },
             show: { "\($0.components.seconds * 1000 + $0.components.attoseconds / 1_000_000_000_000_000)" })
+    }
+
+    private static func seconds(
+        _ flag: String, env: String, _ field: WritableKeyPath<Self, Duration> & Sendable, help: String
+    ) -> Setting<Self> {
+        .parsed(
+            flag, env: env, field, help: help, valueName: "seconds", rule: "must be at least 0",
+            parse: { Int($0).flatMap { $0 >= 0 ? .seconds($0) : nil } }, show: { "\($0.components.seconds)" })
     }
 
     private static func template(

@@ -1,6 +1,7 @@
-// The notifier's loop: read anomalies and stored Alertmanager notifications, drop duplicates,
-// fold anomaly bursts into groups, hand messages to Slack delivery, and store each input
-// offset only once the message covering it was accepted by Slack or dead-lettered.
+// The notifier's loop: read anomalies, stored Alertmanager notifications and people's verdicts
+// (`feedback`), drop duplicates, fold anomaly bursts into incidents, hand messages to Slack
+// delivery, and store each input offset only once the message covering it was accepted by Slack
+// (or dead-lettered) and the incident's record written.
 import Events
 import Foundation
 import Kafka
@@ -14,11 +15,15 @@ package final class NotifierWorker: Service, Sendable {
         var grouper: AlertGrouper
         var eventIDs: RecentKeys
         var notifications: RecentKeys
+        var lastPrune = ContinuousClock.now
     }
 
     let consumer: KafkaConsumer
     private let producer: KafkaProducer
     private let delivery: SlackDelivery
+    private let book: IncidentBook
+    private let store: IncidentStore
+    private let silencer: AlertmanagerSilencer?
     private let renderer: MessageRenderer
     private let settings: NotifierSettings
     private let routes: ChannelRoutes
@@ -29,20 +34,18 @@ package final class NotifierWorker: Service, Sendable {
     private let messagesRead = Atomic<Int>(0)
 
     init(
-        consumer: KafkaConsumer, producer: KafkaProducer, delivery: SlackDelivery, settings: NotifierSettings,
+        consumer: KafkaConsumer, producer: KafkaProducer, delivery: SlackDelivery, book: IncidentBook,
+        store: IncidentStore, silencer: AlertmanagerSilencer?, renderer: MessageRenderer, settings: NotifierSettings,
         routes: ChannelRoutes, metrics: NotifierMetrics, logger: Logger
     ) {
-        self.metrics = metrics
-        self.consumer = consumer
-        self.producer = producer
-        self.delivery = delivery
-        self.settings = settings
-        self.routes = routes
-        self.logger = logger
-        renderer = MessageRenderer(templates: settings.templates)
+        (self.consumer, self.producer, self.delivery, self.book, self.store) = (
+            consumer, producer, delivery, book, store
+        )
+        (self.silencer, self.renderer, self.settings, self.routes) = (silencer, renderer, settings, routes)
+        (self.metrics, self.logger) = (metrics, logger)
         state = Mutex(
             State(
-                grouper: AlertGrouper(window: settings.groupWindow, digestThreshold: settings.digestThreshold),
+                grouper: AlertGrouper(window: settings.groupWindow),
                 eventIDs: RecentKeys(capacity: settings.rememberedIDs),
                 notifications: RecentKeys(capacity: 10_000, maxAge: settings.dedupWindow)))
     }
@@ -50,10 +53,10 @@ package final class NotifierWorker: Service, Sendable {
     /// Jobs (Slack messages with everything they cover) finished so far.
     var finishedJobs: Int { deliveredJobs.load(ordering: .relaxed) }
 
-    /// Anomalies and Alertmanager notifications read so far (repeats included).
+    /// Anomalies, Alertmanager notifications and verdicts read so far (repeats included).
     package var readCount: Int { messagesRead.load(ordering: .relaxed) }
 
-    /// Alerts read whose offsets are not yet storable.
+    /// Inputs read whose offsets are not yet storable.
     package var pendingAlerts: Int { state.withLock { $0.ledger.pendingCount } }
 
     package func run() async throws {
@@ -62,9 +65,9 @@ package final class NotifierWorker: Service, Sendable {
             group.addTask {
                 await self.delivery.run(jobs) { job in self.finished(job.positions, jobs: 1) }
             }
-            // Reading and the window clock stop at graceful shutdown; delivery goes on.
+            // Reading and the clock stop at graceful shutdown; delivery goes on.
             await withTaskGroup(of: Void.self) { reading in
-                reading.addTask { await self.closeWindows(into: jobSink) }
+                reading.addTask { await self.keepTime(into: jobSink) }
                 await self.read(into: jobSink)
                 reading.cancelAll()
             }
@@ -86,16 +89,21 @@ package final class NotifierWorker: Service, Sendable {
     }
 
     private func read(into jobs: AsyncStream<DeliveryJob>.Continuation) async {
+        await store.restoreIfNeeded()
         for await batch in consumer.batches.cancelOnGracefulShutdown() {
             // Backpressure: with Slack down, hold at most maxPending alerts; the rest waits in Kafka.
             while pendingAlerts >= settings.maxPending, !Task.isShuttingDownGracefully, !Task.isCancelled {
                 try? await Task.sleep(for: .milliseconds(50))
             }
+            // After a rebalance, incidents another replica changed are read back first.
+            await store.restoreIfNeeded()
             await process(batch, into: jobs)
         }
     }
 
-    private func closeWindows(into jobs: AsyncStream<DeliveryJob>.Continuation) async {
+    /// Closes windows as they come due, and does what time alone brings (reminders, quiet
+    /// bursts that are over, forgetting old incidents).
+    private func keepTime(into jobs: AsyncStream<DeliveryJob>.Continuation) async {
         let tick =
             settings.groupWindow == .zero
             ? Duration.milliseconds(10) : min(max(settings.groupWindow / 10, .milliseconds(20)), .milliseconds(250))
@@ -106,19 +114,40 @@ package final class NotifierWorker: Service, Sendable {
             enqueue(
                 state.withLock { $0.grouper.takeClosed(now: .now, holding: { delivery.isSending(to: $0) }) }, into: jobs
             )
+            let due = state.withLock { state in
+                guard ContinuousClock.now - state.lastPrune >= .seconds(1) else { return false }
+                state.lastPrune = .now
+                return true
+            }
+            if due {
+                let (planned, forgotten) = book.tick()
+                for item in planned { hand(job(for: item), to: jobs) }
+                await store.delete(forgotten)
+                metrics.openIncidents.record(book.openCount)
+            }
             metrics.pendingAlerts.record(pendingAlerts)
             try? await Task.sleep(for: tick)
         }
     }
 
-    private func enqueue(_ notifications: [GroupedNotification], into jobs: AsyncStream<DeliveryJob>.Continuation) {
-        for notification in notifications {
-            let message = renderer.message(for: notification)
-            hand(
-                DeliveryJob(
-                    channel: message.channel, steps: [.post(message, thread: nil)], positions: notification.positions,
-                    sourceTopic: settings.anomaliesTopic, alertCount: notification.alertCount), to: jobs)
+    private func enqueue(_ windows: [ClosedWindow], into jobs: AsyncStream<DeliveryJob>.Continuation) {
+        for window in windows {
+            let folded = book.fold(window)
+            for item in folded.planned { hand(job(for: item), to: jobs) }
+            if folded.muted > 0 { metrics.muted.increment(by: folded.muted) }
+            finished(folded.settled)
         }
+    }
+
+    private func job(for planned: IncidentBook.Planned, sourceTopic: String? = nil) -> DeliveryJob {
+        DeliveryJob(
+            channel: planned.channel,
+            steps: [
+                .incident(
+                    key: planned.key, reply: planned.reply, snapshot: book.incident(planned.key), first: planned.first)
+            ],
+            positions: planned.positions, sourceTopic: sourceTopic ?? settings.anomaliesTopic,
+            alertCount: planned.alerts)
     }
 
     private func hand(_ job: DeliveryJob, to jobs: AsyncStream<DeliveryJob>.Continuation) {
@@ -126,23 +155,33 @@ package final class NotifierWorker: Service, Sendable {
         jobs.yield(job)
     }
 
-    /// Sorts one batch into groups, Alertmanager jobs, duplicates and dead letters.
+    /// Sorts one batch into groups, incident changes, verdicts, duplicates and dead letters.
     func process(_ batch: KafkaConsumerBatch, into jobs: AsyncStream<DeliveryJob>.Continuation) async {
         let now = ContinuousClock.now
         messagesRead.add(batch.count, ordering: .relaxed)
         var duplicates: [KafkaPosition] = []
         var deadLetters: [(KafkaPosition, DeadLetter)] = []
-        var alertmanagerJobs: [DeliveryJob] = []
+        var planned: [DeliveryJob] = []
+        var verdicts: [(Feedback, KafkaPosition)] = []
         var anomalies = 0, alerts = 0, duplicateAnomalies = 0, duplicateAlerts = 0, episodesClosed = 0
         /// Read and needing nothing more: their offsets may be stored.
         var settled: [KafkaPosition] = []
-        let closed: [GroupedNotification] = state.withLock { state in
+        let closed: [ClosedWindow] = state.withLock { state in
             for message in batch {
                 let position = KafkaPosition(partition: message.topicPartition, offset: message.offset)
                 state.ledger.begin(position)
                 guard let value = message.value else {
                     deadLetters.append(
                         (position, deadLetter(message, code: "tombstone", reason: "a message without a value")))
+                    continue
+                }
+                if message.topic == settings.feedbackTopic {
+                    do throws(EventError) {
+                        verdicts.append((try EventCodec.decodeFeedback(value), position))
+                    } catch {
+                        deadLetters.append(
+                            (position, deadLetter(message, code: error.code.rawValue, reason: error.description)))
+                    }
                     continue
                 }
                 if message.topic == settings.alertmanagerTopic {
@@ -160,34 +199,43 @@ package final class NotifierWorker: Service, Sendable {
                         duplicates.append(position)
                         continue
                     }
-                    alertmanagerJobs.append(job(for: notification, at: position))
-                } else {
-                    let scored: ScoredEvent
-                    do throws(EventError) {
-                        switch try EventCodec.decodeAnomaly(value) {
-                        case .scored(let event):
-                            scored = event
-                        case .episodeClosed:
-                            // Nothing to send yet: the message of an episode is not tracked.
-                            episodesClosed += 1
-                            settled.append(position)
-                            continue
-                        }
-                    } catch {
-                        deadLetters.append(
-                            (position, deadLetter(message, code: error.code.rawValue, reason: error.description)))
-                        continue
+                    let channel = routes.channel(forSeverity: notification.severity)
+                    if let item = book.take(notification, channel: channel, at: position) {
+                        planned.append(job(for: item, sourceTopic: settings.alertmanagerTopic))
+                    } else {
+                        settled.append(position)
                     }
-                    anomalies += 1
-                    guard state.eventIDs.insert(scored.event.id, now: now) else {
-                        duplicateAnomalies += 1
-                        duplicates.append(position)
-                        continue
-                    }
-                    state.grouper.add(
-                        AnomalyAlert(scored), channel: routes.channel(forSeverity: scored.severity.rawValue),
-                        at: position, now: now)
+                    continue
                 }
+                let scored: ScoredEvent
+                do throws(EventError) {
+                    switch try EventCodec.decodeAnomaly(value) {
+                    case .scored(let event):
+                        scored = event
+                    case .episodeClosed(let closed):
+                        episodesClosed += 1
+                        if var item = book.closeEpisode(closed) {
+                            item.positions = [position]
+                            planned.append(job(for: item))
+                        } else {
+                            settled.append(position)
+                        }
+                        continue
+                    }
+                } catch {
+                    deadLetters.append(
+                        (position, deadLetter(message, code: error.code.rawValue, reason: error.description)))
+                    continue
+                }
+                anomalies += 1
+                guard state.eventIDs.insert(scored.event.id, now: now) else {
+                    duplicateAnomalies += 1
+                    duplicates.append(position)
+                    continue
+                }
+                state.grouper.add(
+                    AnomalyAlert(scored), channel: routes.channel(forSeverity: scored.severity.rawValue),
+                    at: position, now: now)
             }
             // With no window, a batch is its own window.
             let delivery = self.delivery
@@ -199,8 +247,9 @@ package final class NotifierWorker: Service, Sendable {
         if duplicateAnomalies > 0 { metrics.duplicates(source: "anomalies").increment(by: duplicateAnomalies) }
         if duplicateAlerts > 0 { metrics.duplicates(source: "alertmanager").increment(by: duplicateAlerts) }
         if episodesClosed > 0 { metrics.episodesClosed.increment(by: episodesClosed) }
-        for job in alertmanagerJobs { hand(job, to: jobs) }
+        for job in planned { hand(job, to: jobs) }
         enqueue(closed, into: jobs)
+        for (feedback, position) in verdicts { await act(on: feedback, at: position, into: jobs) }
         finished(duplicates + settled)
         if !deadLetters.isEmpty, await producer.sendDeadLetters(deadLetters.map(\.1), logger: logger) {
             for (_, letter) in deadLetters { metrics.deadLetters(reason: letter.reasonCode).increment() }
@@ -208,22 +257,107 @@ package final class NotifierWorker: Service, Sendable {
         }
     }
 
-    private func job(for notification: AlertmanagerNotification, at position: KafkaPosition) -> DeliveryJob {
-        let channel = routes.channel(forSeverity: notification.severity)
-        let message = renderer.message(for: notification, channel: channel)
-        let step: DeliveryJob.Step
-        if notification.isResolved {
-            let renderer = self.renderer
-            step = .resolve(
-                thread: notification.groupKey, update: message,
-                reply: { ts in renderer.resolvedReply(for: notification, channel: channel, threadTS: ts) },
-                fallback: message)
-        } else {
-            step = .post(message, thread: notification.groupKey)
+    // MARK: People's verdicts
+
+    /// Does what a person asked of an incident this replica owns, and shows it on its message.
+    private func act(
+        on feedback: Feedback, at position: KafkaPosition, into jobs: AsyncStream<DeliveryJob>.Continuation
+    )
+        async
+    {
+        switch book.apply(feedback) {
+        case .nothing(let reason):
+            metrics.verdicts(feedback.verdict.rawValue, outcome: reason).increment()
+            logger.info(
+                "verdict needs nothing done",
+                metadata: [
+                    "incident": "\(feedback.incident)", "verdict": "\(feedback.verdict.rawValue)", "why": "\(reason)",
+                ])
+            finished([position])
+        case .planned(var item):
+            metrics.verdicts(feedback.verdict.rawValue, outcome: "applied").increment()
+            if feedback.verdict == .silenced, let mute = book.mute(feedback.subject) {
+                guard await store.persist(mute) else { return }
+            }
+            item.positions = [position]
+            hand(job(for: item, sourceTopic: settings.feedbackTopic), to: jobs)
+        case .silenceInAlertmanager(let incident):
+            // Alertmanager may be slow or down: the silence is retried on its own, never in the way of alerts.
+            Task { await self.silence(incident, as: feedback, at: position, into: jobs) }
         }
-        return DeliveryJob(
-            channel: channel, steps: [step], positions: [position], sourceTopic: settings.alertmanagerTopic,
-            alertCount: notification.alerts.count)
+    }
+
+    /// Creates an Alertmanager silence for the incident's group, retrying until it exists; the
+    /// person who asked is told (only they see it) when it fails.
+    private func silence(
+        _ incident: Incident, as feedback: Feedback, at position: KafkaPosition,
+        into jobs: AsyncStream<DeliveryJob>.Continuation
+    ) async {
+        guard let silencer, let notification = incident.alertmanager, let until = feedback.until else {
+            metrics.verdicts(feedback.verdict.rawValue, outcome: "no_alertmanager").increment()
+            tell(
+                feedback, about: incident,
+                "Alertron cannot silence this in Alertmanager: the notifier has no ALERTMANAGER_URL. Silence it in "
+                    + "Alertmanager itself.", positions: [position], into: jobs)
+            return
+        }
+        let link = incident.message.map {
+            "https://slack.com/archives/\($0.channel)/p\($0.ts.replacingOccurrences(of: ".", with: ""))"
+        }
+        var backoff = Backoff(initial: .seconds(1), maximum: settings.maxRetryDelay, jitter: true)
+        var told = false
+        while !Task.isCancelled {
+            do throws(AlertmanagerSilencer.Failure) {
+                let id = try await silencer.silence(
+                    notification, until: until, createdBy: feedback.user,
+                    comment: "Silenced from Slack by \(feedback.user)" + (link.map { ": \($0)" } ?? ""))
+                metrics.silences(outcome: "created").increment()
+                metrics.verdicts(feedback.verdict.rawValue, outcome: "applied").increment()
+                if var item = book.silencedInAlertmanager(
+                    incident.key, id: id, by: feedback.user, at: feedback.ts, until: until)
+                {
+                    item.positions = [position]
+                    hand(job(for: item, sourceTopic: settings.feedbackTopic), to: jobs)
+                } else {
+                    finished([position])
+                }
+                return
+            } catch {
+                metrics.silences(outcome: error.isPermanent ? "refused" : "failed").increment()
+                logger.warning("alertmanager silence not created", metadata: ["error": "\(error)"])
+                if error.isPermanent {
+                    tell(
+                        feedback, about: incident, "The silence was not created: \(error)", positions: [position],
+                        into: jobs)
+                    return
+                }
+                if !told {
+                    told = true
+                    tell(
+                        feedback, about: incident, "The silence is not created yet: \(error). Retrying.", positions: [],
+                        into: jobs)
+                }
+                try? await Task.sleep(for: backoff.next())
+            }
+        }
+    }
+
+    /// An ephemeral message to whoever clicked, in the incident's channel.
+    private func tell(
+        _ feedback: Feedback, about incident: Incident, _ text: String, positions: [KafkaPosition],
+        into jobs: AsyncStream<DeliveryJob>.Continuation
+    ) {
+        guard let original = incident.message else {
+            finished(positions)
+            return
+        }
+        let message = SlackMessage(
+            channel: original.channel, text: text, blocks: [.section(text: mrkdwnEscaped(text), fields: [])],
+            user: feedback.user)
+        hand(
+            DeliveryJob(
+                channel: incident.channel, steps: [.ephemeral(message.clamped())], positions: positions,
+                sourceTopic: settings.feedbackTopic, alertCount: 0), to: jobs)
     }
 
     private func deadLetter(_ message: KafkaConsumerMessage, code: String, reason: String) -> DeadLetter {

@@ -12,12 +12,14 @@ import Synchronization
 /// One unit of work for Slack, and the input positions it covers.
 struct DeliveryJob: Sendable {
     enum Step: Sendable {
-        /// Posts a message; `thread` remembers its ts under this key for a later resolve.
-        case post(SlackMessage, thread: String?)
-        /// Updates the message remembered under `thread` and replies in its thread; posts
-        /// `fallback` instead when there is none (webhook mode, or it was posted before a restart).
-        case resolve(
-            thread: String, update: SlackMessage, reply: @Sendable (String) -> SlackMessage, fallback: SlackMessage)
+        /// Shows the incident as it is when its turn comes: posts its message, or updates the
+        /// one it has and says `reply` in that message's thread. Webhooks cannot update: the
+        /// first message and each reply-worthy change are new messages there.
+        /// `snapshot` is the incident when the job was made: what a webhook's message shows,
+        /// since it cannot be changed later; `first` says it is the incident's first message.
+        case incident(key: String, reply: IncidentBook.Reply?, snapshot: Incident?, first: Bool)
+        /// A message only `message.user` sees (chat.postEphemeral; not in webhook mode).
+        case ephemeral(SlackMessage)
     }
 
     /// The lane: messages to one channel are paced together.
@@ -33,8 +35,8 @@ final class SlackDelivery: Sendable {
     struct Configuration: Sendable {
         var channelInterval: Duration
         var maxRetryDelay: Duration
-        /// Original messages remembered for resolves (a bounded map; the oldest go first).
-        var rememberedThreads = 10_000
+        /// Whether messages carry buttons (Slack can call back: a signing secret is set).
+        var buttons = false
     }
 
     private let transport: any SlackTransport
@@ -42,14 +44,21 @@ final class SlackDelivery: Sendable {
     private let configuration: Configuration
     private let logger: Logger
     private let metrics: NotifierMetrics
-    private let threads: Mutex<(map: [String: (channel: String, ts: String)], order: [String])> = Mutex(([:], []))
+    private let book: IncidentBook
+    private let renderer: MessageRenderer
+    /// Writes an incident's record to `notifier.incidents`; false when shutdown came first.
+    private let persist: @Sendable (String) async -> Bool
     /// Jobs accepted and not yet finished, by channel, and in all.
     private let queued = Mutex<(byChannel: [String: Int], total: Int)>(([:], 0))
 
     init(
-        transport: any SlackTransport, producer: KafkaProducer, configuration: Configuration, metrics: NotifierMetrics,
+        transport: any SlackTransport, producer: KafkaProducer, configuration: Configuration, book: IncidentBook,
+        renderer: MessageRenderer, persist: @escaping @Sendable (String) async -> Bool, metrics: NotifierMetrics,
         logger: Logger
     ) {
+        self.book = book
+        self.renderer = renderer
+        self.persist = persist
         self.metrics = metrics
         self.transport = transport
         self.producer = producer
@@ -126,29 +135,42 @@ final class SlackDelivery: Sendable {
     private func deliver(_ job: DeliveryJob, pace: inout Pace) async -> Bool {
         for step in job.steps {
             switch step {
-            case .post(let message, let thread):
-                guard let sent = await send(message, as: .postMessage, job: job, pace: &pace) else { return false }
-                // Slack refers to a message by the channel's ID and its ts, never by the name we posted to.
-                if let thread, let sent, let ts = sent.ts {
-                    remember(thread, channel: sent.channel ?? message.channel, ts: ts)
+            case .incident(let key, let reply, let snapshot, let first):
+                if transport.supportsThreads {
+                    guard await show(key, reply: reply, job: job, pace: &pace) else { return false }
+                } else if let snapshot, first || reply != nil {
+                    // A webhook's message cannot change: the first, then only what is worth a new one.
+                    let message = renderer.message(for: snapshot, buttons: false)
+                    guard await send(message, as: .postMessage, job: job, pace: &pace) != nil else { return false }
                 }
-            case .resolve(let thread, let update, let reply, let fallback):
-                if transport.supportsThreads, let original = original(for: thread) {
-                    var update = update
-                    update.channel = original.channel
-                    update.ts = original.ts
-                    guard await send(update, as: .update, job: job, pace: &pace) != nil else { return false }
-                    var threadReply = reply(original.ts)
-                    threadReply.channel = original.channel
-                    guard await send(threadReply, as: .postMessage, job: job, pace: &pace) != nil else {
-                        return false
-                    }
-                } else {
-                    guard await send(fallback, as: .postMessage, job: job, pace: &pace) != nil else { return false }
-                }
+            case .ephemeral(let message):
+                guard transport.supportsThreads else { continue }
+                guard await send(message, as: .postEphemeral, job: job, pace: &pace) != nil else { return false }
             }
         }
         return true
+    }
+
+    /// Posts or updates an incident's message as the incident is now, then writes its record.
+    private func show(_ key: String, reply: IncidentBook.Reply?, job: DeliveryJob, pace: inout Pace) async -> Bool {
+        guard let incident = book.incident(key) else { return true }
+        let message = renderer.message(for: incident, buttons: configuration.buttons)
+        if let original = incident.message {
+            var update = message
+            (update.channel, update.ts) = (original.channel, original.ts)
+            guard await send(update, as: .update, job: job, pace: &pace) != nil else { return false }
+            if let reply {
+                let threadReply = renderer.reply(reply, for: incident, channel: original.channel, threadTS: original.ts)
+                guard await send(threadReply, as: .postMessage, job: job, pace: &pace) != nil else { return false }
+            }
+        } else {
+            guard let sent = await send(message, as: .postMessage, job: job, pace: &pace) else { return false }
+            // Slack refers to a message by the channel's ID and its ts, never by the name we posted to.
+            if let sent, let ts = sent.ts {
+                book.posted(key, message: .init(channel: sent.channel ?? message.channel, ts: ts))
+            }
+        }
+        return await persist(key)
     }
 
     /// Sends until Slack takes the message or refuses it for good (then it is dead-lettered).
@@ -211,20 +233,5 @@ final class SlackDelivery: Sendable {
             rejectedBy: "notifier", sourceTopic: job.sourceTopic, sourcePartition: first?.partition.partition ?? -1,
             sourceOffset: first?.offset ?? -1, key: Array(message.channel.utf8), payload: message.json())
         return await producer.sendDeadLetters([letter], logger: logger)
-    }
-
-    private func remember(_ key: String, channel: String, ts: String) {
-        threads.withLock { threads in
-            if threads.map.updateValue((channel, ts), forKey: key) == nil {
-                threads.order.append(key)
-                if threads.order.count > configuration.rememberedThreads {
-                    threads.map[threads.order.removeFirst()] = nil
-                }
-            }
-        }
-    }
-
-    private func original(for key: String) -> (channel: String, ts: String)? {
-        threads.withLock { $0.map[key] }
     }
 }

@@ -10,6 +10,17 @@ struct SlackMessage: Sendable, Equatable {
         /// Small mrkdwn lines at the bottom.
         case context([String])
         case divider
+        /// Buttons (bot mode, with the interactions route on).
+        case actions([Button])
+    }
+
+    /// A button: Slack sends its `actionID` and `value` back when someone clicks it.
+    struct Button: Sendable, Equatable {
+        var actionID: String
+        var text: String
+        var value: String
+        /// `primary`, `danger` or nil.
+        var style: String?
     }
 
     /// Where it goes (bot mode and the sink); an incoming webhook ignores it.
@@ -22,6 +33,8 @@ struct SlackMessage: Sendable, Equatable {
     var threadTS: String?
     /// For chat.update: the message to replace.
     var ts: String?
+    /// For chat.postEphemeral: the one user who sees it.
+    var user: String?
     /// Machine-readable summary, sent as Slack's message metadata.
     var metadata: Metadata?
 
@@ -37,9 +50,14 @@ struct SlackMessage: Sendable, Equatable {
         /// For anomalies: how many of `alerts` are readings and how many log lines.
         var readings: Int?
         var logs: Int?
+        /// The incident the message shows, and its state (`open`, `resolved`).
+        var incident: String?
+        var state: String?
 
         var json: [String: Any] {
             var payload: [String: Any] = ["source": source, "alerts": alerts, "subjects": subjects]
+            if let incident { payload["incident"] = incident }
+            if let state { payload["state"] = state }
             if let status { payload["status"] = status }
             if let readings { payload["readings"] = readings }
             if let logs { payload["logs"] = logs }
@@ -57,6 +75,9 @@ struct SlackMessage: Sendable, Equatable {
         static let fieldCharacters = 2000
         static let contextElements = 10
         static let textCharacters = 4000
+        static let buttons = 25
+        static let buttonTextCharacters = 75
+        static let buttonValueCharacters = 2000
     }
 
     static let truncationMarker = "… [truncated]"
@@ -96,6 +117,15 @@ struct SlackMessage: Sendable, Equatable {
                 if !kept.isEmpty { blocks.append(.context(kept)) }
             case .divider:
                 blocks.append(.divider)
+            case .actions(let buttons):
+                // A value too long to send back whole is a broken button: it is left out.
+                let kept = buttons.filter { $0.value.unicodeScalars.count <= Limits.buttonValueCharacters }
+                    .prefix(Limits.buttons).map { button in
+                        var button = button
+                        button.text = Self.truncate(button.text, to: Limits.buttonTextCharacters)
+                        return button
+                    }
+                if !kept.isEmpty { blocks.append(.actions(Array(kept))) }
             }
         }
         if blocks.count > Limits.blocks {
@@ -115,6 +145,7 @@ struct SlackMessage: Sendable, Equatable {
         if includeChannel { object["channel"] = channel }
         if let threadTS { object["thread_ts"] = threadTS }
         if let ts { object["ts"] = ts }
+        if let user { object["user"] = user }
         if let metadata {
             object["metadata"] = ["event_type": "alertron_alert", "event_payload": metadata.json]
         }
@@ -139,6 +170,18 @@ extension SlackMessage.Block {
             return ["type": "context", "elements": elements.map { ["type": "mrkdwn", "text": $0] }]
         case .divider:
             return ["type": "divider"]
+        case .actions(let buttons):
+            return [
+                "type": "actions", "block_id": "incident",
+                "elements": buttons.map { button in
+                    var element: [String: Any] = [
+                        "type": "button", "action_id": button.actionID, "value": button.value,
+                        "text": ["type": "plain_text", "text": button.text, "emoji": true],
+                    ]
+                    if let style = button.style { element["style"] = style }
+                    return element
+                },
+            ]
         }
     }
 }

@@ -12,6 +12,7 @@ enum SlackMethod: String, Sendable {
     case webhook
     case postMessage = "chat.postMessage"
     case update = "chat.update"
+    case postEphemeral = "chat.postEphemeral"
 }
 
 /// What Slack made of one request.
@@ -107,7 +108,8 @@ struct SlackWebAPI: SlackTransport {
     var supportsThreads: Bool { true }
 
     func send(_ message: SlackMessage, as method: SlackMethod) async -> SlackOutcome {
-        let url = baseURL.appendingPathComponent(method == .update ? "chat.update" : "chat.postMessage")
+        let url = baseURL.appendingPathComponent(
+            method == .webhook ? SlackMethod.postMessage.rawValue : method.rawValue)
         switch await http.post(url, body: message.json(), bearer: token) {
         case .failure(let error):
             return error.outcome

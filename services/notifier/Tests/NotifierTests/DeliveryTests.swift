@@ -33,7 +33,7 @@ import Testing
             let messages = slack.accepted
             #expect(messages.count == 2)
             let edge3 = messages.first { $0.text?.contains("edge-3") == true }
-            #expect(edge3?.text == "12 anomalies on edge-3 in 2 s, worst score 0.93 critical")
+            #expect(edge3?.text == "12 anomalies on edge-3 in under a second, worst score 0.93 critical")
             #expect(edge3?.alerts == 12)
             #expect(messages.first { $0.text?.contains("edge-7") == true }?.alerts == 3)
             #expect(messages.allSatisfy { $0.channel == "#alerts" && $0.method == "chat.postMessage" })
@@ -56,7 +56,7 @@ import Testing
             ])
             try await eventually(30, "two messages") { slack.accepted.count >= 2 }
             let log = slack.accepted.first { $0.channel == "#ops-critical" }
-            #expect(log?.text == "1 critical log line from db-1 in 300 ms, worst probability 0.97 critical")
+            #expect(log?.text == "1 critical log line from db-1 in under a second, worst probability 0.97 critical")
             let quoted = String(decoding: log?.body ?? [], as: UTF8.self)
             #expect(quoted.contains("No space left on device"))
             #expect(quoted.contains("&lt;pg_wal&gt;"), "text from events is escaped for mrkdwn")
@@ -102,6 +102,51 @@ import Testing
             try await mesh.send([anomaly("edge-2")])
             try await eventually(30, "the next delivery") { slack.accepted.count == 1 }
             try await eventually(10, "both offsets stored") { notifier.worker.pendingAlerts == 0 }
+        }
+    }
+
+    @Test func anEpisodeIsOneLivingMessageUpdatedInPlaceAndResolvedInItsThread() async throws {
+        let slack = SlackStandIn(configuration: .init(token: "xoxb-test"))
+        try await withNotifier(slack) { mesh, notifier in
+            func episodeAnomaly(_ severity: Severity, channel: String, sigmas: Double) -> ScoredEvent {
+                var scored = anomaly("pump-9", score: severity == .critical ? 0.9 : 0.6, severity: severity)
+                scored.episode = EpisodeMark(id: "pump-9/r1", state: .continues)
+                scored.explanation = Explanation(
+                    detector: "shift",
+                    channels: [
+                        .init(name: channel, value: 80, expected: 60, spread: 2, sigmas: sigmas, detector: "shift")
+                    ])
+                return scored
+            }
+            try await mesh.send((0..<3).map { _ in episodeAnomaly(.warning, channel: "temperature", sigmas: 5) })
+            try await eventually(30, "the first message") { slack.accepted.count == 1 }
+            // More of the same: the message changes in place, nothing is said in its thread.
+            try await mesh.send((0..<2).map { _ in episodeAnomaly(.warning, channel: "temperature", sigmas: 6) })
+            try await eventually(30, "an update") { slack.accepted.count == 2 }
+            // Worse, and another channel joins: an update and one reply.
+            try await mesh.send([episodeAnomaly(.critical, channel: "pressure", sigmas: 9)])
+            try await eventually(30, "an update and a reply") { slack.accepted.count == 4 }
+            let closed = EpisodeClosed(
+                ts: Timestamp.now(), deviceID: "pump-9", episodeID: "pump-9/r1", scoredAt: Timestamp.now())
+            try await mesh.sendRaw([EventWriter.encode(closed)], key: "pump-9")
+            try await eventually(30, "the resolution") { slack.accepted.count == 6 }
+            try await eventually(10, "every offset stored") { notifier.worker.pendingAlerts == 0 }
+            let requests = slack.accepted
+            #expect(
+                requests.map(\.method) == [
+                    "chat.postMessage", "chat.update", "chat.update", "chat.postMessage", "chat.update",
+                    "chat.postMessage",
+                ])
+            let ts = try #require(requests[0].ts)
+            #expect(requests[1...].allSatisfy { $0.ts == ts || $0.threadTS == ts })
+            #expect(requests[3].threadTS == ts && requests[3].text?.contains("severity rose to *critical*") == true)
+            #expect(requests[3].text?.contains("pressure") == true)
+            // Resolved: green, with what fired kept, and said once in the thread.
+            #expect(requests[4].header?.hasPrefix("✅ 6 anomalies on pump-9") == true, "\(requests[4].header ?? "")")
+            let resolved = String(decoding: requests[4].body, as: UTF8.self)
+            #expect(resolved.contains("temperature peaked at 80.00") && resolved.contains("pressure peaked at 80.00"))
+            #expect(requests[4].alerts == 6)
+            #expect(requests[5].threadTS == ts && requests[5].text?.contains("Resolved") == true)
         }
     }
 

@@ -54,18 +54,8 @@ private func at(_ offset: Int64, _ partition: KafkaTopicPartition = partition0) 
 }
 
 @Suite struct AlertGrouperTests {
-    private func alert(_ device: String, score: Double = 0.7, severity: Severity = .warning) -> AnomalyAlert {
-        AnomalyAlert(
-            ScoredEvent(
-                event: .reading(
-                    Reading(
-                        id: EventID.generate(), ts: Timestamp.now(), deviceID: device,
-                        temperature: 1, pressure: 2, vibration: 3)),
-                score: score, anomaly: true, severity: severity, model: "m@1", scoredAt: Timestamp.now()))
-    }
-
-    @Test func oneDevicesBurstWithinTheWindowIsOneMessage() {
-        var grouper = AlertGrouper(window: .seconds(10), digestThreshold: 5)
+    @Test func oneDevicesBurstWithinTheWindowIsOneGroup() {
+        var grouper = AlertGrouper(window: .seconds(10))
         let start = ContinuousClock.now
         for (index, score) in [0.6, 0.81, 0.7].enumerated() {
             grouper.add(
@@ -75,41 +65,197 @@ private func at(_ offset: Int64, _ partition: KafkaTopicPartition = partition0) 
         #expect(grouper.takeClosed(now: start + .seconds(9)).isEmpty)
         let closed = grouper.takeClosed(now: start + .seconds(10))
         #expect(closed.count == 1)
-        guard case .group(let group, let channel, _) = closed.first else { Issue.record("expected one group"); return }
-        #expect(channel == "#a")
-        #expect(group.count == 3)
-        #expect(group.worst.score == 0.81)
-        #expect(group.severity == .critical)
-        #expect(group.positions == [at(0), at(1), at(2)])
+        #expect(closed.first?.channel == "#a")
+        #expect(closed.first?.groups.map(\.count) == [3])
+        #expect(closed.first?.groups.first?.positions == [at(0), at(1), at(2)])
         #expect(grouper.heldCount == 0)
     }
 
-    @Test func manyDevicesAtOnceBecomeOneDigestThatCountsEveryAlert() {
-        var grouper = AlertGrouper(window: .seconds(1), digestThreshold: 3)
-        let now = ContinuousClock.now
-        var offset: Int64 = 0
-        for device in 0..<8 {
-            for _ in 0...device {
-                grouper.add(alert("edge-\(device)"), channel: "#a", at: at(offset), now: now)
-                offset += 1
-            }
-        }
-        let closed = grouper.takeClosed(now: now + .seconds(1))
-        #expect(closed.count == 1)
-        guard case .digest(let groups, _, _) = closed.first else { Issue.record("expected a digest"); return }
-        #expect(groups.count == 8)
-        #expect(closed[0].alertCount == Int(offset))
-        #expect(Set(closed[0].positions) == Set((0..<offset).map { at($0) }))
-    }
-
     @Test func channelsHaveTheirOwnWindows() {
-        var grouper = AlertGrouper(window: .seconds(10), digestThreshold: 5)
+        var grouper = AlertGrouper(window: .seconds(10))
         let now = ContinuousClock.now
         grouper.add(alert("a", severity: .critical), channel: "#critical", at: at(0), now: now)
         grouper.add(alert("b"), channel: "#warning", at: at(1), now: now + .seconds(5))
         #expect(grouper.takeClosed(now: now + .seconds(10)).count == 1)
         #expect(grouper.heldCount == 1)
         #expect(grouper.takeClosed(now: now + .seconds(10), closeAll: true).count == 1)
+    }
+}
+
+private func alert(
+    _ device: String, score: Double = 0.7, severity: Severity = .warning, episode: String? = nil,
+    channels: [(String, Double)] = [], id: String = EventID.generate()
+) -> AnomalyAlert {
+    var scored = ScoredEvent(
+        event: .reading(
+            Reading(id: id, ts: Timestamp.now(), deviceID: device, temperature: 1, pressure: 2, vibration: 3)),
+        score: score, anomaly: true, severity: severity, model: "m@1", scoredAt: Timestamp.now())
+    scored.episode = episode.map { EpisodeMark(id: $0, state: .continues) }
+    if !channels.isEmpty {
+        scored.explanation = Explanation(
+            detector: "spike",
+            channels: channels.map {
+                .init(name: $0.0, value: 10, expected: 1, spread: 1, sigmas: $0.1, detector: "spike")
+            })
+    }
+    return AnomalyAlert(scored)
+}
+
+/// One channel's closed window holding `alerts` (grouped per device, in order) at offsets from `first`.
+private func window(_ alerts: [AnomalyAlert], first: Int64 = 0, channel: String = "#a") -> ClosedWindow {
+    var groups: [AlertGroup] = []
+    for (index, alert) in alerts.enumerated() {
+        if let slot = groups.firstIndex(where: { $0.key.subject == alert.subject }) {
+            groups[slot].add(alert, at: at(first + Int64(index)))
+        } else {
+            var group = AlertGroup(alert)
+            group.add(alert, at: at(first + Int64(index)))
+            groups.append(group)
+        }
+    }
+    return ClosedWindow(channel: channel, groups: groups)
+}
+
+@Suite struct IncidentBookTests {
+    @Test func aDevicesEpisodeIsOneIncidentThatGrowsAndRepliesOnlyWithNews() throws {
+        let book = IncidentBook(settings: .init(digestThreshold: 5))
+        let first = book.fold(
+            window([
+                alert("edge-3", score: 0.6, episode: "edge-3/r1", channels: [("vibration", 5)]),
+                alert("edge-3", score: 0.81, episode: "edge-3/r1", channels: [("vibration", 9)]),
+            ]))
+        #expect(first.planned.count == 1)
+        let key = try #require(first.planned.first?.key)
+        #expect(key == "device:edge-3/r1" && first.planned[0].reply == nil)
+        #expect(first.planned[0].positions == [at(0), at(1)])
+        book.posted(key, message: .init(channel: "C1", ts: "1.1"))
+        // More of the same: the message is updated, nothing is said in its thread.
+        let same = book.fold(window([alert("edge-3", score: 0.7, episode: "edge-3/r1")], first: 2))
+        #expect(same.planned.map(\.key) == [key] && same.planned[0].reply == nil)
+        // Severity rises and a new channel joins: news for the thread.
+        let news = book.fold(
+            window(
+                [alert("edge-3", severity: .critical, episode: "edge-3/r1", channels: [("pressure", 4)])], first: 3))
+        #expect(news.planned.first?.reply == .news(.init(added: 1, severityRose: true, newChannels: ["pressure"])))
+        let incident = try #require(book.incident(key))
+        #expect(incident.count == 4 && incident.severity == "critical" && incident.worst?.score == 0.81)
+        #expect(incident.peaks.map(\.channel) == ["vibration", "pressure"] && incident.peaks[0].sigmas == 9)
+        // A redelivered alert (same position) is not counted twice.
+        let again = book.fold(window([alert("edge-3", episode: "edge-3/r1")], first: 3))
+        #expect(again.planned.first?.positions == [at(3)])
+        #expect(book.incident(key)?.count == 4)
+    }
+
+    @Test func anEpisodesEndResolvesItsIncidentWithAReplyOnlyOnceItHasAMessage() throws {
+        let book = IncidentBook(settings: .init())
+        _ = book.fold(window([alert("a", episode: "a/r1"), alert("b", episode: "b/r1")]))
+        book.posted("device:a/r1", message: .init(channel: "C1", ts: "1.1"))
+        let closedA = book.closeEpisode(
+            EpisodeClosed(ts: Timestamp.now(), deviceID: "a", episodeID: "a/r1", scoredAt: Timestamp.now()))
+        #expect(closedA?.reply == .resolved)
+        #expect(book.incident("device:a/r1")?.resolved?.by == "scorer")
+        // Never posted (its message failed): resolved quietly; a second end changes nothing.
+        #expect(
+            book.closeEpisode(
+                EpisodeClosed(ts: Timestamp.now(), deviceID: "b", episodeID: "b/r1", scoredAt: Timestamp.now())) == nil)
+        #expect(
+            book.closeEpisode(
+                EpisodeClosed(ts: Timestamp.now(), deviceID: "a", episodeID: "a/r1", scoredAt: Timestamp.now())) == nil)
+    }
+
+    @Test func manyNewDevicesAtOnceBecomeOneDigestThatKeepsFoldingWhileTheBurstLasts() throws {
+        let book = IncidentBook(settings: .init(digestThreshold: 3))
+        var alerts: [AnomalyAlert] = []
+        for device in 0..<8 {
+            for _ in 0...device { alerts.append(alert("edge-\(device)", episode: "edge-\(device)/r1")) }
+        }
+        let folded = book.fold(window(alerts))
+        #expect(folded.planned.count == 1)
+        let digest = try #require(folded.planned.first)
+        #expect(digest.key.hasPrefix("digest:#a/") && digest.alerts == alerts.count)
+        #expect(Set(digest.positions) == Set((0..<Int64(alerts.count)).map { at($0) }))
+        #expect(book.incident(digest.key)?.subjects.count == 8)
+        // The burst goes on with one more new device: into the same digest, not a message of its own.
+        let more = book.fold(window([alert("edge-99", episode: "edge-99/r1")], first: 100))
+        #expect(more.planned.map(\.key) == [digest.key])
+        #expect(book.incident(digest.key)?.count == alerts.count + 1)
+        // After the quiet period the digest is over; the next new device is an incident of its own.
+        let quietBook = IncidentBook(settings: .init(digestThreshold: 3, quiet: .zero))
+        _ = quietBook.fold(window(alerts))
+        _ = quietBook.tick()
+        #expect(
+            quietBook.fold(window([alert("edge-99", episode: "edge-99/r1")], first: 100)).planned.first?.key
+                == "device:edge-99/r1")
+    }
+
+    @Test func aMutedDevicesAlertsAreCountedNotSentUntilTheMuteEnds() throws {
+        let book = IncidentBook(settings: .init())
+        _ = book.fold(window([alert("pump-1", episode: "pump-1/r1")]))
+        let until = Timestamp.format(millisecondsSinceEpoch: Int64((Date().timeIntervalSince1970 + 3600) * 1000))
+        let verdict = book.apply(
+            Feedback(
+                id: "x", ts: Timestamp.now(), verdict: .silenced, subject: .device("pump-1"), episodeID: "pump-1/r1",
+                readings: [], user: "U1", incident: "device:pump-1/r1", until: until))
+        guard case .planned(let planned) = verdict else { Issue.record("expected a planned update"); return }
+        #expect(planned.reply == .silenced)
+        let muted = book.fold(window([alert("pump-1", episode: "pump-1/r2")], first: 5))
+        #expect(muted.planned.isEmpty && muted.settled == [at(5)] && muted.muted == 1)
+        // Another device is not affected; once the mute has passed, pump-1 pages again.
+        #expect(book.fold(window([alert("pump-2", episode: "pump-2/r1")], first: 6)).planned.count == 1)
+        let later = Date().timeIntervalSince1970 + 3601
+        #expect(book.fold(window([alert("pump-1", episode: "pump-1/r3")], first: 7), now: later).planned.count == 1)
+    }
+
+    @Test func verdictsActOnceAndAnUnknownIncidentIsSaidSo() {
+        let book = IncidentBook(settings: .init())
+        _ = book.fold(window([alert("a", episode: "a/r1")]))
+        func feedback(_ verdict: Feedback.Verdict, _ incident: String = "device:a/r1") -> Feedback {
+            Feedback(
+                id: "x", ts: Timestamp.now(), verdict: verdict, subject: .device("a"), episodeID: "a/r1", readings: [],
+                user: "U1", incident: incident)
+        }
+        if case .planned(let planned) = book.apply(feedback(.acknowledged)) {
+            #expect(planned.reply == .acknowledged)
+        } else {
+            Issue.record("an acknowledgement is shown")
+        }
+        if case .nothing(let reason) = book.apply(feedback(.acknowledged)) {
+            #expect(reason == "already")
+        } else {
+            Issue.record("a second acknowledgement changes nothing")
+        }
+        if case .nothing(let reason) = book.apply(feedback(.resolved, "device:zz/r1")) {
+            #expect(reason == "unknown_incident")
+        } else {
+            Issue.record("an unknown incident is said so")
+        }
+        if case .planned(let planned) = book.apply(feedback(.notAnomaly)) {
+            #expect(planned.reply == .notAnomaly)
+        } else {
+            Issue.record("not an anomaly is shown")
+        }
+        #expect(book.incident("device:a/r1")?.resolved?.by == "U1")
+        #expect(book.incident("device:a/r1")?.notAnomaly?.by == "U1")
+    }
+
+    @Test func recordsReadBackKeepTheNewerRevision() throws {
+        let book = IncidentBook(settings: .init())
+        _ = book.fold(window([alert("a", episode: "a/r1")]))
+        book.posted("device:a/r1", message: .init(channel: "C1", ts: "1.1"))
+        let first = try #require(book.record("device:a/r1"))
+        _ = book.fold(window([alert("a", episode: "a/r1")], first: 1))
+        let second = try #require(book.record("device:a/r1"))
+        let restarted = IncidentBook(settings: .init())
+        #expect(restarted.restore([Array("device:a/r1".utf8): second]) == 1)
+        #expect(restarted.incident("device:a/r1")?.message == .init(channel: "C1", ts: "1.1"))
+        #expect(restarted.incident("device:a/r1")?.count == 2)
+        // An older record (another replica's, read after a rebalance) does not undo a newer one.
+        #expect(restarted.restore([Array("device:a/r1".utf8): first]) == 0)
+        #expect(restarted.incident("device:a/r1")?.count == 2)
+        // The restored incident is the one its next alerts fold into, not a new message.
+        let next = restarted.fold(window([alert("a", episode: "a/r1")], first: 2))
+        #expect(next.planned.first?.key == "device:a/r1")
+        #expect(restarted.incident("device:a/r1")?.count == 3)
     }
 }
 
@@ -190,25 +336,89 @@ private func at(_ offset: Int64, _ partition: KafkaTopicPartition = partition0) 
                 .init(name: "vibration", value: 0.05, expected: 0.02, spread: 0.003, sigmas: 10, detector: "spike"),
                 .init(name: "pressure", value: 1022, expected: 1010.2, spread: 3.1, sigmas: 3.8, detector: "shift"),
             ])
+        let book = IncidentBook(settings: .init())
+        var group = AlertGroup(AnomalyAlert(scored))
+        group.add(
+            AnomalyAlert(scored), at: KafkaPosition(partition: .init(topic: "anomalies", partition: 0), offset: 0))
+        let key = try #require(book.fold(ClosedWindow(channel: "#a", groups: [group])).planned.first?.key)
         let message = MessageRenderer(templates: MessageTemplates()).message(
-            for: .group(AlertGroup(AnomalyAlert(scored)), channel: "#a", window: .seconds(60)))
+            for: try #require(book.incident(key)), buttons: true)
         let text = String(decoding: message.json(), as: UTF8.self)
         #expect(
             text.contains(
                 "spike: vibration 0.0500 g, expected 0.0200 ± 0.0030 g (10.0σ); pressure 1022.0 hPa, expected 1010.2 ± 3.1 hPa (3.8σ)"
             ), "\(text)")
         #expect(text.contains("edge-5/r151"))
+        #expect(text.contains("vibration peaked at 0.0500 g, expected 0.0200 (10.0σ)"), "\(text)")
+        #expect(message.metadata?.incident == key && message.metadata?.state == "open")
     }
 
-    @Test func theDefaultHeadlineReadsLikeTheIssueAsksFor() {
+    @Test func anOpenIncidentHasItsButtonsAndAResolvedOneKeepsWhatFiredWithout() throws {
+        let book = IncidentBook(settings: .init())
         var group = AlertGroup(AnomalyAlert(anomaly("edge-3", score: 0.81)))
         for offset in 0..<12 {
-            group.add(AnomalyAlert(anomaly("edge-3", score: offset == 0 ? 0.81 : 0.5)), at: at(Int64(offset)))
+            var scored = anomaly("edge-3", score: offset == 0 ? 0.81 : 0.5)
+            scored.episode = EpisodeMark(id: "edge-3/r1", state: .continues)
+            scored.explanation = Explanation(
+                detector: "shift",
+                channels: [
+                    .init(name: "temperature", value: 71, expected: 60, spread: 1, sigmas: 11, detector: "shift")
+                ])
+            group.add(
+                AnomalyAlert(scored),
+                at: KafkaPosition(partition: .init(topic: "anomalies", partition: 0), offset: Int64(offset)))
         }
-        let message = MessageRenderer(templates: MessageTemplates()).message(
-            for: .group(group, channel: "#a", window: .seconds(60)))
-        #expect(message.text == "12 anomalies on edge-3 in 60 s, worst score 0.81 critical")
-        #expect(message.metadata?.alerts == 12)
+        let key = try #require(book.fold(ClosedWindow(channel: "#a", groups: [group])).planned.first?.key)
+        let renderer = MessageRenderer(templates: MessageTemplates())
+        let open = renderer.message(for: try #require(book.incident(key)), buttons: true)
+        #expect(open.text.hasPrefix("12 anomalies on edge-3 in "), "\(open.text)")
+        #expect(open.text.hasSuffix(", worst score 0.81 critical"))
+        #expect(open.metadata?.alerts == 12)
+        guard case .actions(let buttons) = open.blocks.last else { Issue.record("no buttons"); return }
+        #expect(buttons.map(\.actionID) == ["ack", "silence_1h", "silence_1d", "not_anomaly", "resolve"])
+        let value = try JSONDecoder().decode(ButtonValue.self, from: Data(buttons[0].value.utf8))
+        #expect(value.i == key && value.s == "edge-3" && value.e == "edge-3/r1" && value.subject == .device("edge-3"))
+        // Without a signing secret Slack cannot call back: no buttons.
+        #expect(
+            !renderer.message(for: try #require(book.incident(key)), buttons: false).blocks.contains {
+                if case .actions = $0 { true } else { false }
+            })
+        _ = book.closeEpisode(
+            EpisodeClosed(ts: Timestamp.now(), deviceID: "edge-3", episodeID: "edge-3/r1", scoredAt: Timestamp.now()))
+        let resolved = renderer.message(for: try #require(book.incident(key)), buttons: true)
+        let text = String(decoding: resolved.json(), as: UTF8.self)
+        #expect(resolved.blocks.first == .header("✅ " + resolved.text))
+        #expect(text.contains("Resolved") && text.contains("temperature peaked at 71.00"), "\(text)")
+        #expect(!resolved.blocks.contains { if case .actions = $0 { true } else { false } })
+        #expect(resolved.metadata?.state == "resolved")
+    }
+}
+
+@Suite struct SlackInteractionTests {
+    private func body(action: String, value: String, user: String = "U0A1") -> [UInt8] {
+        let payload: [String: Any] = [
+            "type": "block_actions", "user": ["id": user, "name": "ana"],
+            "actions": [["action_id": action, "value": value, "type": "button"]],
+        ]
+        let json = String(decoding: try! JSONSerialization.data(withJSONObject: payload), as: UTF8.self)
+        return Array(("payload=" + json.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!).utf8)
+    }
+
+    @Test func aClickBecomesAVerdictOnTheIncidentItsButtonNames() throws {
+        let value = #"{"e":"d1/r1","i":"device:d1/r1","k":"device","r":["r1","r9"],"s":"d1"}"#
+        let now = Date(timeIntervalSince1970: 1_800_000_000)
+        let silence = try SlackInteractions.feedback(from: body(action: "silence_1h", value: value), now: now).get()
+        #expect(silence.verdict == .silenced && silence.subject == .device("d1") && silence.user == "U0A1")
+        #expect(silence.incident == "device:d1/r1" && silence.episodeID == "d1/r1" && silence.readings == ["r1", "r9"])
+        #expect(Timestamp.secondsSinceEpoch(silence.until!) == 1_800_003_600)
+        let notAnomaly = try SlackInteractions.feedback(from: body(action: "not_anomaly", value: value), now: now).get()
+        #expect(notAnomaly.verdict == .notAnomaly && notAnomaly.until == nil)
+        for broken in [
+            body(action: "reboot", value: value), body(action: "ack", value: "{}"),
+            body(action: "ack", value: value, user: ""), Array("payload=nope".utf8), Array("text=hi".utf8),
+        ] {
+            #expect(throws: SlackInteractions.Problem.self) { try SlackInteractions.feedback(from: broken).get() }
+        }
     }
 }
 

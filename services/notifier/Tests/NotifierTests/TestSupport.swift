@@ -20,7 +20,8 @@ extension TestMesh {
     /// A development broker with the notifier's topics, and a producer to feed it.
     convenience init() throws {
         try self.init(
-            topics: [Topic.anomalies, Topic.alertmanager].flatMap { [$0, Topic.deadLetters(of: $0)] }, partitions: 3,
+            topics: [Topic.anomalies, Topic.alertmanager, Topic.feedback].flatMap { [$0, Topic.deadLetters(of: $0)] }
+                + [Topic.notifierIncidents], partitions: 3,
             clientID: "notifier-tests", logger: quietLogger)
     }
 
@@ -119,6 +120,23 @@ final class RunningNotifier: Sendable {
     }
 
     func stop() async -> Result<Void, any Error> { await running.stop() }
+}
+
+extension SlackStandIn {
+    /// Every message as it stands now: the latest accepted post or update of each (channel, ts);
+    /// thread replies left out.
+    var latestMessages: [RecordedRequest] {
+        var latest: [String: RecordedRequest] = [:]
+        var order: [String] = []
+        for request in accepted where request.threadTS == nil {
+            guard request.method == "chat.postMessage" || request.method == "chat.update", let ts = request.ts else {
+                continue
+            }
+            let key = (request.channelID ?? "") + "/" + ts
+            if latest.updateValue(request, forKey: key) == nil { order.append(key) }
+        }
+        return order.map { latest[$0]! }
+    }
 }
 
 extension SlackStandIn.RecordedRequest {

@@ -68,7 +68,8 @@ import Testing
             #expect(slack.requests.count == 3, "nothing was refused: \(slack.requests.compactMap(\.error))")
             #expect(requests[1].header?.hasPrefix("✅ [RESOLVED:1] DiskFull") == true)
             #expect(requests[2].threadTS == original)
-            #expect(requests[2].text?.hasPrefix("✅ Resolved: DiskFull") == true)
+            #expect(requests[2].text?.hasPrefix("✅ *Resolved* after") == true, "\(requests[2].text ?? "")")
+            #expect(requests[2].text?.contains("Alertmanager resolved it") == true)
             try await eventually(10, "the offsets stored") { notifier.worker.pendingAlerts == 0 }
         }
     }
