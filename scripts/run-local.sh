@@ -11,6 +11,7 @@ broker_port="${BROKER_PORT:-9092}"
 control_port="${DEVBROKER_CONTROL_PORT:-9095}"
 prometheus_port="${PROMETHEUS_PORT:-9090}"
 alertmanager_port="${ALERTMANAGER_PORT:-9093}"
+slack_port="${SLACK_STANDIN_PORT:-8090}"
 declare -A service_ports=(
   [ingest]="${INGEST_PORT:-8080}" [scorer]="${SCORER_PORT:-8081}"
   [notifier]="${NOTIFIER_PORT:-8082}" [generator]="${GENERATOR_PORT:-8083}"
@@ -52,7 +53,7 @@ trap 'stop_all' EXIT
 
 port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
-for port in "$broker_port" "$control_port" "${service_ports[@]}" "$prometheus_port" "$alertmanager_port"; do
+for port in "$broker_port" "$control_port" "${service_ports[@]}" "$prometheus_port" "$alertmanager_port" "$slack_port"; do
   if port_in_use "$port"; then
     echo "run: port $port is already in use (another 'make run'?); set BROKER_PORT, INGEST_PORT, ... to move" >&2
     exit 1
@@ -100,13 +101,29 @@ export KAFKA_FETCH_WAIT_MAX_MS="${KAFKA_FETCH_WAIT_MAX_MS:-10}"
 # The generator's local profile: a modest stream of readings with anomalies, and log lines
 # (a fifth of the events, 5% of them critical) so both models have work.
 export GENERATOR_MODE="${GENERATOR_MODE:-mixed}" GENERATOR_RATE="${GENERATOR_RATE:-20}"
-# Slack: a real one when SLACK_WEBHOOK_URL or SLACK_BOT_TOKEN is set, else the notifier's
-# local sink, which writes each message as Slack would get it.
+# Slack: a real one when SLACK_WEBHOOK_URL or SLACK_BOT_TOKEN is set, else the local Slack
+# stand-in in bot mode: it keeps each message as Slack would show it (updates, thread replies)
+# in a JSONL file, and its buttons work: `alertron-slack-standin click` presses one, signed
+# with this run's random signing secret.
 export SLACK_SINK_FILE="${SLACK_SINK_FILE:-$run_dir/slack-messages.jsonl}"
+standin=""
 if [ -n "${SLACK_WEBHOOK_URL:-}" ]; then slack="Slack incoming webhook (SLACK_WEBHOOK_URL)"
 elif [ -n "${SLACK_BOT_TOKEN:-}" ]; then slack="Slack bot token, channel ${SLACK_CHANNEL:-#alerts}"
-else slack="no Slack configured: messages go to $SLACK_SINK_FILE"
+else
+  slack="no Slack configured: the local Slack stand-in, messages in $SLACK_SINK_FILE"
+  export SLACK_SIGNING_SECRET="${SLACK_SIGNING_SECRET:-$(od -An -tx1 -N16 /dev/urandom | tr -d ' \n')}"
+  export SLACK_BOT_TOKEN="xoxb-local-$(od -An -tx1 -N8 /dev/urandom | tr -d ' \n')"
+  export SLACK_API_URL="http://127.0.0.1:$slack_port/api"
+  standin="http://127.0.0.1:$slack_port"
+  rm -f "$SLACK_SINK_FILE"
+  "$shared_bin/alertron-slack-standin" --listen "127.0.0.1:$slack_port" --token "$SLACK_BOT_TOKEN" \
+    --messages-file "$SLACK_SINK_FILE" --interactions-url "http://127.0.0.1:${service_ports[notifier]}/slack/interactions" \
+    >"$run_dir/slack-standin.out" 2>"$run_dir/slack-standin.log" &
+  pids+=($!)
+  for _ in $(seq 100); do curl -fs -o /dev/null "$standin/healthz" && break; sleep 0.1; done
 fi
+# Silence buttons on Alertmanager's incidents create silences in this run's Alertmanager.
+export ALERTMANAGER_URL="${ALERTMANAGER_URL:-http://127.0.0.1:$alertmanager_port}"
 # The generator feeds ingest over HTTP, as devices would: the whole front door is exercised.
 export GENERATOR_TARGET="${GENERATOR_TARGET:-http}" INGEST_URL="${INGEST_URL:-http://127.0.0.1:${service_ports[ingest]}}"
 # Alertmanager calls the notifier's webhook with a token only this run knows.
@@ -170,7 +187,11 @@ for service in "${services[@]}"; do
 done
 printf '  %-19s http://127.0.0.1:%s  (rules from deploy/prometheus/rules)\n' prometheus "$prometheus_port"
 printf '  %-19s http://127.0.0.1:%s  (routes to the notifier)\n' alertmanager "$alertmanager_port"
-echo "  slack messages      $SLACK_SINK_FILE  (when no Slack is configured)"
+if [ -n "$standin" ]; then
+  echo "  slack stand-in      $standin  (messages as Slack shows them: $SLACK_SINK_FILE)"
+  echo "    press a button:   $shared_bin/alertron-slack-standin click --standin $standin --action ack --incident <key>"
+  echo "                      (keys: grep -o '\"incident\":\"[^\"]*' $SLACK_SINK_FILE; actions: ack, silence_1h, silence_1d, not_anomaly, resolve)"
+fi
 echo "  logs                $run_dir/*.log"
 echo "all ready; Ctrl-C stops everything"
 

@@ -141,7 +141,14 @@ def payload(r):
     return (r["body"].get("metadata") or {}).get("event_payload") or {}
 reading_anomalies = [a for a in anomalies if a["kind"] == "reading"]
 anomaly_ids = {a["id"] for a in reading_anomalies}
-messages = [r for r in delivered if r["method"] == "chat.postMessage" and payload(r).get("source") == "anomalies"]
+# Each incident has one message, updated as it grows: its latest state counts all its alerts.
+latest = {}
+for r in delivered:
+    if r["method"] in ("chat.postMessage", "chat.update") and not r.get("thread_ts") and r.get("ts"):
+        latest[(r.get("channel_id"), r["ts"])] = r
+messages = [r for r in latest.values() if payload(r).get("source") == "anomalies"]
+posts = [r for r in delivered if r["method"] == "chat.postMessage" and not r.get("thread_ts")]
+expect(len(posts) == len(latest), f"one message per incident: {len(posts)} posts, {len(latest)} messages")
 with_readings = [r for r in messages if payload(r).get("readings", 0) > 0]
 counted = sum(payload(r).get("readings", 0) for r in messages)
 expect(len(anomaly_ids) > 100, f"the burst made {len(anomaly_ids)} reading anomalies")

@@ -20,7 +20,7 @@ SHARED_BIN = os.path.join(ROOT, "shared", ".build", "debug")
 SERVICES_BIN = os.path.join(ROOT, ".build-services", "debug")
 BINARIES = {
     "alertron-devbroker": SHARED_BIN, "scorer": SERVICES_BIN, "ingest": SERVICES_BIN,
-    "notifier": SERVICES_BIN, "generator": SERVICES_BIN,
+    "notifier": SERVICES_BIN, "generator": SERVICES_BIN, "alertron-slack-standin": SHARED_BIN,
 }
 
 

@@ -1,6 +1,7 @@
 """Faults only a process can have, on the debug build that `make test` makes: the scorer killed
 (SIGKILL) mid-stream and restarted, killed while its devices are warm and mid-episode (the
-successor restores them from scorer.state), one of two scorer replicas killed, and HTTP fuzzing
+successor restores them from scorer.state), one of two scorer replicas killed, the notifier killed
+between an incident's first message and its resolution (its successor updates that message), and HTTP fuzzing
 of ingest and the notifier's webhook. (Broker outages, Slack failing and malformed input are Swift tests:
 BrokerOutageFaultTests, IngestLiveTests, SlackFailureFaultTests, MalformedInputFaultTests.)
 
@@ -203,6 +204,73 @@ def test_kill_keeps_devices_warm(mesh):
            f"episodes closed: {sorted(closed)}")
     assert sorted(set(closed)) == sorted(episode_of.values()), f"each episode closed: {closed}"
     assert restored == len(devices), f"{restored} devices restored, {len(devices)} expected"
+
+
+def test_kill_notifier_keeps_its_messages(mesh):
+    """SIGKILL the notifier between an incident's first message and its resolution. Its successor
+    reads the incident back from notifier.incidents: the later alerts and the episode's end update
+    the original message in place (no second message), and the resolution replies in its thread."""
+    mesh.start_broker()
+    slack_port = harness.free_port()
+    standin = mesh.start("slack-standin", [binary("alertron-slack-standin"), "--listen", f"127.0.0.1:{slack_port}",
+                                           "--token", "xoxb-faults"])
+    slack = f"http://127.0.0.1:{slack_port}"
+    assert wait_until(lambda: http_status(slack + "/healthz") == 200, 20), standin.log_tail()
+    env = {"SLACK_BOT_TOKEN": "xoxb-faults", "SLACK_API_URL": slack + "/api", "NOTIFIER_GROUP_WINDOW_MS": 200,
+           "NOTIFIER_CHANNEL_INTERVAL_MS": 50}
+    port_a, port_b = harness.free_port(), harness.free_port()
+    a = mesh.start_service("notifier-a", "notifier", port_a, **env)
+    mesh.wait_ready(a, port_a)
+
+    now = lambda: datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")[:-4] + "Z"
+    episode = "pump-7/r1"
+
+    def anomaly(n, severity="warning"):
+        return {"schema": 1, "kind": "reading", "id": f"r{n}", "ts": now(), "device_id": "pump-7",
+                "temperature": 24.0, "pressure": 1005.0, "vibration": 0.05, "score": 0.8, "anomaly": True,
+                "severity": severity, "model": "device_baseline@1", "scored_at": now(),
+                "episode": {"id": episode, "state": "opened" if n == 1 else "continues"},
+                "explanation": {"detector": "spike", "channels": [
+                    {"channel": "vibration", "value": 0.05, "expected": 0.02, "spread": 0.002, "sigmas": 15.0,
+                     "detector": "spike"}]}}
+
+    def send(events):
+        lines = "".join(f"pump-7\t{json.dumps(e)}\n" for e in events)
+        subprocess.run(["kcat", "-b", mesh.brokers, "-P", "-t", "anomalies", "-K", "\t"], input=lines.encode(),
+                       check=True, timeout=60)
+
+    def requests():
+        with urllib.request.urlopen(slack + "/_standin/requests", timeout=5) as answer:
+            return [r for r in json.load(answer)["requests"] if r["status"] == 200 and "error" not in r]
+
+    send([anomaly(n) for n in range(1, 4)])
+    assert wait_until(lambda: len(requests()) == 1, 30), f"the first message: {requests()}"
+    original = requests()[0]
+    # Its record is written before its offsets are stored; the consumer commits those every second.
+    time.sleep(3)
+    a.kill()
+    figure(f"notifier-a killed (SIGKILL) after posting the incident's message (ts {original['ts']})")
+
+    b = mesh.start_service("notifier-b", "notifier", port_b, **env)
+    mesh.wait_ready(b, port_b)
+    send([anomaly(n, "critical") for n in range(4, 6)])
+    send([{"schema": 1, "kind": "episode_closed", "id": episode + "/closed", "ts": now(), "device_id": "pump-7",
+           "episode_id": episode, "scored_at": now()}])
+    assert wait_until(lambda: any(r.get("thread_ts") == original["ts"] and "Resolved" in r["body"].get("text", "")
+                                  for r in requests()), 60), f"the resolution: {requests()}\n{b.log_tail()}"
+    time.sleep(1)
+    seen = requests()
+    posts = [r for r in seen if r["method"] == "chat.postMessage" and not r.get("thread_ts")]
+    updates = [r for r in seen if r["method"] == "chat.update"]
+    assert len(posts) == 1, f"one message for the incident, {len(posts)} posted"
+    assert updates and all(u["ts"] == original["ts"] and u["channel_id"] == original["channel_id"] for u in updates)
+    last = updates[-1]["body"]
+    assert last["metadata"]["event_payload"]["alerts"] == 5, last["metadata"]
+    assert last["metadata"]["event_payload"]["state"] == "resolved"
+    restored = metric_sum(port_b, "alertron_notifier_incidents_restored_total")
+    figure(f"notifier-b restored {restored} incident(s); {len(updates)} update(s) of the original message, "
+           f"0 second posts, resolution replied in its thread")
+    assert restored >= 1
 
 
 def test_replicas(mesh, scorer_settings):

@@ -77,7 +77,7 @@ extension SlackStandIn {
         posted["type"] = "message"
         let buttons = (posted["blocks"] as? [[String: Any]] ?? []).filter { $0["type"] as? String == "actions" }
         let button = buttons.flatMap { $0["elements"] as? [[String: Any]] ?? [] }
-            .first { $0["action_id"] as? String == action && $0["value"] as? String == value }
+            .first { $0["action_id"] as? String == action }
         let actionTS = String(format: "%.6f", Date().timeIntervalSince1970)
         let payload: [String: Any] = [
             "type": "block_actions",
@@ -92,7 +92,8 @@ extension SlackStandIn {
             "actions": [
                 [
                     "type": "button", "action_id": action, "block_id": button?["block_id"] as? String ?? "actions",
-                    "value": value, "text": button?["text"] ?? ["type": "plain_text", "text": action],
+                    "value": button?["value"] as? String ?? value,
+                    "text": button?["text"] ?? ["type": "plain_text", "text": action],
                     "action_ts": actionTS,
                 ]
             ],
@@ -103,7 +104,8 @@ extension SlackStandIn {
 
     /// application/x-www-form-urlencoded: unreserved characters stay, the rest are %XX.
     static func formEncoded(_ text: String) -> String {
-        let unreserved = CharacterSet(charactersIn: "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._*")
+        let unreserved = CharacterSet(
+            charactersIn: "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._*")
         return text.addingPercentEncoding(withAllowedCharacters: unreserved) ?? ""
     }
 }

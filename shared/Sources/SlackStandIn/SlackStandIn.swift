@@ -27,6 +27,9 @@ public final class SlackStandIn: Sendable {
         /// The app's interactivity Request URL: where button clicks are sent
         /// (the notifier's `/slack/interactions`).
         public var interactionsURL: URL?
+        /// When set, every accepted request is appended here as one JSON line (`method`,
+        /// `channel`, `ts`, `thread_ts`, `payload`): a file view of what Slack would show.
+        public var messagesFile: String?
 
         public init(token: String? = nil, channels: Set<String>? = nil, minimumInterval: Duration? = nil) {
             self.token = token
@@ -204,6 +207,7 @@ public final class SlackStandIn: Sendable {
             record.status = answer.status
             record.retryAfter = answer.retryAfter
             state.requests.append(record)
+            if record.accepted, let file = configuration.messagesFile { Self.append(record, to: file) }
             return answer
         }
     }
@@ -314,6 +318,24 @@ public final class SlackStandIn: Sendable {
         return Self.id(of: named, in: &state)
     }
 
+    /// One line of the messages file.
+    private static func append(_ record: RecordedRequest, to path: String) {
+        var line: [String: Any] = ["method": record.method, "payload": record.json ?? [:]]
+        if let channel = record.channelID ?? record.channel { line["channel"] = channel }
+        if let ts = record.ts { line["ts"] = ts }
+        if let threadTS = record.threadTS { line["thread_ts"] = threadTS }
+        guard
+            var data = try? JSONSerialization.data(
+                withJSONObject: line, options: [.sortedKeys, .withoutEscapingSlashes])
+        else { return }
+        data.append(0x0A)
+        if !FileManager.default.fileExists(atPath: path) { FileManager.default.createFile(atPath: path, contents: nil) }
+        guard let handle = FileHandle(forWritingAtPath: path) else { return }
+        defer { try? handle.close() }
+        _ = try? handle.seekToEnd()
+        try? handle.write(contentsOf: data)
+    }
+
     /// Slack's error answer: the Web API says 200 with `ok: false`; webhooks use HTTP statuses.
     private func refuse(_ route: Route, _ error: String, record: inout RecordedRequest) -> Answer {
         record.error = error
@@ -410,7 +432,8 @@ public final class SlackStandIn: Sendable {
 }
 
 extension SlackStandIn {
-    /// The newest message carrying a button `actionID` whose value is `value`, as it is now.
+    /// The newest message carrying a button `actionID` whose value is `value` (or, for
+    /// Alertron's buttons, whose value names the incident `value` as `"i"`), as it is now.
     func message(withButton actionID: String, value: String) -> (channelID: String, ts: String, body: [UInt8])? {
         let candidates = state.withLock { state in
             state.messages.flatMap { channel, messages in messages.map { (channel, $0.key, $0.value.body) } }
@@ -422,9 +445,15 @@ extension SlackStandIn {
             else { continue }
             let buttons = blocks.filter { $0["type"] as? String == "actions" }
                 .flatMap { $0["elements"] as? [[String: Any]] ?? [] }
-            if buttons.contains(where: { $0["action_id"] as? String == actionID && $0["value"] as? String == value }) {
-                return (channel, ts, body)
+            let pressed = buttons.contains { button in
+                guard button["action_id"] as? String == actionID, let carried = button["value"] as? String else {
+                    return false
+                }
+                if carried == value { return true }
+                let object = (try? JSONSerialization.jsonObject(with: Data(carried.utf8))) as? [String: Any]
+                return object?["i"] as? String == value
             }
+            if pressed { return (channel, ts, body) }
         }
         return nil
     }

@@ -50,6 +50,11 @@ struct Serve: AsyncParsableCommand {
     var signingSecret: String? = ProcessInfo.processInfo.environment["SLACK_SIGNING_SECRET"]
 
     @Option(
+        name: .customLong("messages-file"),
+        help: "Append every accepted message (post, update, reply) to this JSONL file: a view of the channel.")
+    var messagesFile: String?
+
+    @Option(
         name: .customLong("interactions-url"),
         help: "The app's interactivity Request URL, where clicks go (the notifier's /slack/interactions).")
     var interactionsURL: String?
@@ -61,6 +66,7 @@ struct Serve: AsyncParsableCommand {
         var configuration = SlackStandIn.Configuration(token: token)
         if rateLimitMilliseconds > 0 { configuration.minimumInterval = .milliseconds(rateLimitMilliseconds) }
         configuration.signingSecret = signingSecret.flatMap { $0.isEmpty ? nil : $0 }
+        configuration.messagesFile = messagesFile
         if let interactionsURL {
             guard let url = URL(string: interactionsURL), url.scheme?.hasPrefix("http") == true else {
                 throw ValidationError("--interactions-url: '\(interactionsURL)' is not an http(s) URL")
@@ -93,7 +99,8 @@ struct Click: AsyncParsableCommand {
     @Option(help: "The button's action_id: ack, silence_1h, silence_1d, not_anomaly or resolve.")
     var action: String
 
-    @Option(help: "The incident the button belongs to (its value).")
+    @Option(
+        help: "The incident whose button to press: its key (as the message's metadata says), or the button's value.")
     var incident: String
 
     @Option(help: "Slack user id of who clicks.")

@@ -150,6 +150,21 @@ struct AlertGrouper: Sendable {
         heldCount += 1
     }
 
+    /// Takes one subject's group out of its open window at once (its episode ended: what it
+    /// holds must be counted before the incident resolves).
+    mutating func take(kind: AnomalyAlert.Kind, subject: String) -> ClosedWindow? {
+        let key = AlertGroup.Key(kind: kind, subject: subject)
+        for (channel, open) in windows {
+            guard let group = open.groups[key] else { continue }
+            windows[channel]!.groups[key] = nil
+            windows[channel]!.order.removeAll { $0 == key }
+            if windows[channel]!.order.isEmpty { windows[channel] = nil }
+            heldCount -= group.count
+            return ClosedWindow(channel: channel, groups: [group])
+        }
+        return nil
+    }
+
     /// Every window that has closed by `now`, in the order their
     /// channels' windows opened. A window stays open past its time while `holding` says its
     /// channel is busy; `closeAll` (shutdown) closes every window regardless.

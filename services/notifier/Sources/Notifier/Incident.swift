@@ -52,6 +52,8 @@ struct Incident: Sendable, Codable, Equatable {
     var firstTS: String
     var lastTS: String
     var count = 0
+    /// How many of `count` are log lines (a digest holds both).
+    var logs = 0
     var severity: String = Severity.none.rawValue
     var worst: Worst?
     var peaks: [Peak] = []
@@ -141,6 +143,7 @@ struct Incident: Sendable, Codable, Equatable {
             counted[partition] = position.offset
             growth.added += 1
             count += 1
+            if alert.kind == .log { logs += 1 }
             if readings.count < Self.maxReadings { readings.append(alert.id) }
             if alert.ts < firstTS { firstTS = alert.ts }
             if alert.ts > lastTS { lastTS = alert.ts }

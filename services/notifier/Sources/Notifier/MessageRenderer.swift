@@ -169,7 +169,8 @@ struct MessageRenderer: Sendable {
                 .context(["\(incident.subjects.count) subjects, \(incident.count) alerts · Alertron"]),
             ],
             metadata: .init(
-                source: "anomalies", alerts: incident.count, subjects: ranked.prefix(50).map(\.key)))
+                source: "anomalies", alerts: incident.count, subjects: ranked.prefix(50).map(\.key),
+                readings: incident.count - incident.logs, logs: incident.logs))
     }
 
     /// Who is on it, or how it ended; nil for an open incident nobody answered yet.

@@ -214,6 +214,13 @@ package final class NotifierWorker: Service, Sendable {
                         scored = event
                     case .episodeClosed(let closed):
                         episodesClosed += 1
+                        // The episode's last alerts may still wait in a window: they count first.
+                        if let pending = state.grouper.take(kind: .reading, subject: closed.deviceID) {
+                            let folded = book.fold(pending)
+                            planned += folded.planned.map { job(for: $0) }
+                            settled += folded.settled
+                            if folded.muted > 0 { metrics.muted.increment(by: folded.muted) }
+                        }
                         if var item = book.closeEpisode(closed) {
                             item.positions = [position]
                             planned.append(job(for: item))
