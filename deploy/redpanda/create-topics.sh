@@ -4,14 +4,17 @@
 # topics would get one partition, and a second scorer replica would have nothing to do.
 # Idempotent: an existing topic is kept (and reported if it has fewer partitions). The scorer's
 # state topic is compacted (the latest record of every device is kept) and needs at least as
-# many partitions as readings: each device's state lives beside its readings' partition.
+# many partitions as readings: each device's state lives beside its readings' partition. The
+# feedback topic (people's verdicts from Slack) is keyed like readings and anomalies and must
+# have as many partitions, so the replica that owns a device reads its verdicts too. The
+# notifier's incidents topic is compacted (each incident's Slack message and state).
 set -eu
 
 brokers="${BROKERS:-redpanda:9092}"
 partitions="${TOPIC_PARTITIONS:-6}"
 replicas="${TOPIC_REPLICAS:-1}"
-topics="${TOPICS:-readings scored anomalies alertmanager readings.dlq scored.dlq anomalies.dlq}"
-compacted="${COMPACTED_TOPICS:-scorer.state}"
+topics="${TOPICS:-readings scored anomalies alertmanager feedback readings.dlq scored.dlq anomalies.dlq feedback.dlq}"
+compacted="${COMPACTED_TOPICS:-scorer.state notifier.incidents}"
 
 # The broker may still be starting: wait up to two minutes for it to answer.
 tries=0
