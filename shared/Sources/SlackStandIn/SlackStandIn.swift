@@ -103,6 +103,10 @@ public final class SlackStandIn: Sendable {
         public var alerts: Int {
             ((json?["metadata"] as? [String: Any])?["event_payload"] as? [String: Any])?["alerts"] as? Int ?? 0
         }
+        /// The incident key in the message's metadata (`event_payload.incident`), when it names one.
+        public var incident: String? {
+            ((json?["metadata"] as? [String: Any])?["event_payload"] as? [String: Any])?["incident"] as? String
+        }
     }
 
     /// A message as Slack keeps it: its latest body, and whether the bot may update it (a
@@ -157,6 +161,21 @@ public final class SlackStandIn: Sendable {
 
     /// The requests Slack accepted.
     public var accepted: [RecordedRequest] { requests.filter(\.accepted) }
+
+    /// Every message as it stands now: the latest accepted post or update of each (channel,
+    /// ts), in the order they were first posted; thread replies and ephemeral messages left out.
+    public var latestMessages: [RecordedRequest] {
+        var latest: [String: RecordedRequest] = [:]
+        var order: [String] = []
+        for request in accepted where request.threadTS == nil {
+            guard request.method == "chat.postMessage" || request.method == "chat.update", let ts = request.ts else {
+                continue
+            }
+            let key = (request.channelID ?? "") + "/" + ts
+            if latest.updateValue(request, forKey: key) == nil { order.append(key) }
+        }
+        return order.map { latest[$0]! }
+    }
 
     /// Queues answers for the next requests, in order.
     public func script(_ answers: [ScriptedAnswer]) {

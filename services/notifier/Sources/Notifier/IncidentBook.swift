@@ -117,7 +117,13 @@ final class IncidentBook: Sendable {
                         ts: fresh[0].alerts[0].ts)
                     state.open[digestSlot] = key
                 }
-                for group in fresh { _ = state.incidents[key]!.add(group) }
+                // In input order: the digest counts alerts of many devices by their offsets.
+                let ordered = zip(fresh.flatMap(\.alerts), fresh.flatMap(\.positions)).sorted {
+                    ($0.1.partition.partition, $0.1.offset) < ($1.1.partition.partition, $1.1.offset)
+                }
+                var merged = AlertGroup(ordered[0].0)
+                for (alert, position) in ordered { merged.add(alert, at: position) }
+                _ = state.incidents[key]!.add(merged)
                 state.incidents[key]!.seenAt = Timestamp.now()
                 folded.planned.append(
                     Planned(

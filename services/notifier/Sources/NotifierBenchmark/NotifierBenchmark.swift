@@ -1,8 +1,9 @@
-// `notifier-benchmark`: the notifier under a flood of anomalies, on an in-process development
+// `notifier-benchmark`: the notifier under a storm of anomalies, on an in-process development
 // broker and Slack stand-in (which answers 429 to anything faster than one message per second
 // per channel, as Slack does). Reports catch-up throughput against a bare consumer reading
 // the same topic in the same run, then a paced phase at the target rate: memory over time,
-// output per channel, and whether every anomaly is counted in exactly one delivered message.
+// messages per incident (posts, updates, replies) and their pace per channel, and whether the
+// incidents' messages, as they stand at the end, count every anomaly exactly once.
 import ArgumentParser
 import Events
 import BenchmarkSupport
@@ -23,15 +24,17 @@ struct NotifierBenchmark: AsyncParsableCommand {
 
     @Option(help: "Anomalies preloaded for the catch-up phase.") var backlog = 200_000
     @Option(help: "Anomalies per second in the paced phase.") var rate = 10_000
-    @Option(help: "Seconds of the paced phase.") var seconds = 30
-    @Option(help: "Devices the anomalies come from.") var devices = 50
+    @Option(help: "Seconds of the paced phase.") var seconds = 60
+    @Option(help: "Devices the anomalies come from.") var devices = 500
 
     func run() async throws {
         let logger = {
             var logger = Logger(label: "benchmark"); logger.logLevel = .error; return logger
         }()
         let cluster = try KafkaDevelopmentCluster(logger: logger)
-        for topic in [Topic.anomalies, Topic.alertmanager].flatMap({ [$0, Topic.deadLetters(of: $0)] }) {
+        for topic in [Topic.anomalies, Topic.alertmanager, Topic.feedback].flatMap({ [$0, Topic.deadLetters(of: $0)] })
+            + [Topic.notifierIncidents]
+        {
             try cluster.createTopic(topic, partitions: 6)
         }
         let kafka = KafkaConfiguration(
@@ -111,24 +114,31 @@ struct NotifierBenchmark: AsyncParsableCommand {
             )
             Bench.say("backpressure: at most \(maxPending) alerts pending (limit \(settings.maxPending))")
 
-            let accepted = slack.accepted.filter { $0.method == "chat.postMessage" }
-            let refused = slack.requests.count - slack.accepted.count
+            let accepted = slack.accepted
+            let posts = accepted.filter { $0.method == "chat.postMessage" && $0.threadTS == nil }
+            let updates = accepted.filter { $0.method == "chat.update" }
+            let replies = accepted.filter { $0.threadTS != nil }
+            let refused = slack.requests.count - accepted.count
+            // The channel's pace holds for every request to it: posts, updates and replies alike.
             var perChannel: [String: [Date]] = [:]
-            for request in accepted { perChannel[request.channel ?? "?", default: []].append(request.receivedAt) }
+            for request in accepted { perChannel[request.channelID ?? "?", default: []].append(request.receivedAt) }
             let fastest = perChannel.mapValues { times in
                 zip(times, times.dropFirst()).map { $1.timeIntervalSince($0) }.min() ?? 0
             }
+            let messages = slack.latestMessages
+            let incidents = Set(messages.compactMap { $0.incident })
             Bench.say(
-                "slack: \(accepted.count) messages for \(backlog + total) anomalies "
-                    + "(\(String(format: "%.0f", Double(backlog + total) / Double(max(1, accepted.count)))) per message); "
+                "slack: \(messages.count) messages for \(incidents.count) incidents and \(backlog + total) anomalies: "
+                    + "\(posts.count) posts, \(updates.count) updates, \(replies.count) thread replies; "
                     + "\(refused) refused (429) by the stand-in's 1/s limit; closest gap per channel "
                     + fastest.sorted { $0.key < $1.key }.map { "\($0.key) \(String(format: "%.2f", $0.value)) s" }
                     .joined(separator: ", "))
-            let counted = accepted.reduce(0) { $0 + $1.alerts }
+            let counted = messages.reduce(0) { $0 + $1.alerts }
             Bench.say(
                 """
-                accounting: \(counted) anomalies counted in delivered messages, \(backlog + total) sent: \
-                \(counted == backlog + total ? "every one, once" : "MISMATCH")
+                accounting: \(counted) anomalies counted in the incidents' messages as they stand, \(backlog + total) \
+                sent: \(counted == backlog + total ? "every one, once" : "MISMATCH"); \
+                \(posts.count == incidents.count ? "one message per incident" : "MORE THAN ONE MESSAGE FOR AN INCIDENT")
                 """
             )
             await group.triggerGracefulShutdown()
@@ -153,12 +163,14 @@ struct NotifierBenchmark: AsyncParsableCommand {
         for next in first..<(first + count) {
             let device = "edge-\(next % devices)"
             let severity: Severity = next % 10 == 0 ? .critical : .warning
+            // One episode per device for the whole run, as a device faulty throughout would have.
             let event = ScoredEvent(
                 event: .reading(
                     Reading(
                         id: "bench-\(next)", ts: now, deviceID: device, temperature: 90, pressure: 1013,
                         vibration: 0.4)),
-                score: 0.7, anomaly: true, severity: severity, model: "iforest@bench", scoredAt: now)
+                score: 0.7, anomaly: true, severity: severity, model: "device_baseline@bench", scoredAt: now,
+                episode: EpisodeMark(id: "\(device)/bench", state: next < devices ? .opened : .continues))
             batch.append(topic: Topic.anomalies, key: device, value: EventWriter.encode(event))
         }
         _ = try await producer.send(batch)
@@ -186,7 +198,7 @@ struct NotifierBenchmark: AsyncParsableCommand {
     ) async throws {
         let deadline = ContinuousClock.now + limit
         while ContinuousClock.now < deadline {
-            let counted = slack.accepted.reduce(0) { $0 + $1.alerts }
+            let counted = slack.latestMessages.reduce(0) { $0 + $1.alerts }
             if counted >= total && worker.pendingAlerts == 0 { return }
             try await Task.sleep(for: .milliseconds(100))
         }

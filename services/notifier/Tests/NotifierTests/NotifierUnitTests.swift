@@ -188,6 +188,17 @@ private func window(_ alerts: [AnomalyAlert], first: Int64 = 0, channel: String 
                 == "device:edge-99/r1")
     }
 
+    @Test func aDigestCountsEveryAlertOfDevicesWhoseOffsetsInterleave() throws {
+        let book = IncidentBook(settings: .init(digestThreshold: 2))
+        // Three devices on one partition, their alerts read in turn (offsets 0, 1, 2, 3 ...).
+        let alerts = (0..<12).map { alert("edge-\($0 % 3)", episode: "edge-\($0 % 3)/r1") }
+        let first = try #require(book.fold(window(alerts)).planned.first)
+        #expect(book.incident(first.key)?.count == 12)
+        let more = (0..<6).map { alert("edge-\($0 % 3)", episode: "edge-\($0 % 3)/r1") }
+        _ = book.fold(window(more, first: 12))
+        #expect(book.incident(first.key)?.count == 18)
+    }
+
     @Test func aMutedDevicesAlertsAreCountedNotSentUntilTheMuteEnds() throws {
         let book = IncidentBook(settings: .init())
         _ = book.fold(window([alert("pump-1", episode: "pump-1/r1")]))

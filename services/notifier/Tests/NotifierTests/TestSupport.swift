@@ -122,23 +122,6 @@ final class RunningNotifier: Sendable {
     func stop() async -> Result<Void, any Error> { await running.stop() }
 }
 
-extension SlackStandIn {
-    /// Every message as it stands now: the latest accepted post or update of each (channel, ts);
-    /// thread replies left out.
-    var latestMessages: [RecordedRequest] {
-        var latest: [String: RecordedRequest] = [:]
-        var order: [String] = []
-        for request in accepted where request.threadTS == nil {
-            guard request.method == "chat.postMessage" || request.method == "chat.update", let ts = request.ts else {
-                continue
-            }
-            let key = (request.channelID ?? "") + "/" + ts
-            if latest.updateValue(request, forKey: key) == nil { order.append(key) }
-        }
-        return order.map { latest[$0]! }
-    }
-}
-
 extension SlackStandIn.RecordedRequest {
     var header: String? {
         ((json?["blocks"] as? [[String: Any]])?.first { $0["type"] as? String == "header" }?["text"] as? [String: Any])?[
