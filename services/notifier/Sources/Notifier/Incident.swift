@@ -83,7 +83,7 @@ struct Incident: Sendable, Codable, Equatable {
     /// alert (after a crash) is not counted twice.
     var counted: [String: Int64] = [:]
 
-    static let maxReadings = 100
+    static let maxReadings = 20
     static let maxPeaks = 8
     static let maxSubjects = 200
 

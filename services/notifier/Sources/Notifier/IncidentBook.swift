@@ -17,7 +17,7 @@ final class IncidentBook: Sendable {
         /// An open incident nobody acknowledged gets a reminder this often (nil: never).
         var remindEvery: Duration? = .seconds(1800)
         /// Resolved incidents are forgotten (and their records deleted) this long after.
-        var retention: Duration = .seconds(7 * 86_400)
+        var retention: Duration = .seconds(86_400)
     }
 
     /// What a message says in the incident's thread besides updating the incident's message.

@@ -39,7 +39,7 @@ package struct NotifierSettings: DeclaredSettings {
     /// A log burst or a fleet-wide digest is over after this long without a new alert.
     package var incidentQuiet: Duration = .seconds(600)
     /// Resolved incidents are forgotten this long after they resolved.
-    package var incidentRetention: Duration = .seconds(7 * 86_400)
+    package var incidentRetention: Duration = .seconds(86_400)
     var templates = MessageTemplates()
     /// Largest webhook body accepted: it is stored as one Kafka message, and Kafka's default
     /// message.max.bytes is 1,000,000. Alertmanager's `max_alerts` keeps bodies small.
