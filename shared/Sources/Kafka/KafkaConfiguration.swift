@@ -117,6 +117,13 @@ public struct KafkaConsumerConfiguration: Sendable {
     /// `session.timeout.ms`; nil keeps librdkafka's default (45 s). Every member of a group
     /// should use the same value (the local profile uses 6000).
     public var sessionTimeoutMilliseconds: Int?
+    /// The topics are co-partitioned (same keys, same partition count) and a member must get the
+    /// same partition numbers of each: a verdict beside the readings of its device. Uses the
+    /// range assignor, which does that; the default, cooperative-sticky, balances the total
+    /// and can give one member every partition of one topic. Range is eager (a rebalance revokes
+    /// every partition), and members of the two protocols cannot share a group.
+    /// `KAFKA_PARTITION_ASSIGNMENT_STRATEGY` still wins.
+    public var coPartitioned = false
 
     public init(kafka: KafkaConfiguration, groupID: String, topics: [String]) {
         self.kafka = kafka
@@ -127,7 +134,7 @@ public struct KafkaConsumerConfiguration: Sendable {
     var librdkafkaProperties: [String: String] {
         var defaults = [
             "group.id": groupID,
-            "partition.assignment.strategy": "cooperative-sticky",
+            "partition.assignment.strategy": coPartitioned ? "range" : "cooperative-sticky",
             // At-least-once: the caller stores an offset only after the work it covers is done;
             // librdkafka then commits stored offsets in the background and on close.
             "enable.auto.offset.store": "false",

@@ -2,7 +2,9 @@
 // scorer's changelog topic). Little-endian, fixed layout, doubles bit for bit: a restored
 // state judges the next reading exactly as the original would have.
 extension DeviceDetector.State {
-    /// Appends the state to `bytes`.
+    /// Appends the state to `bytes`: the learned baseline and detectors, then what feedback
+    /// excused (each test's tolerance and the latest episode's peaks), last so that a reader of
+    /// the older layout's records can stop before it.
     public func write(to bytes: inout SnapshotWriter) {
         bytes.integer(readings)
         bytes.integer(episodes)
@@ -41,11 +43,25 @@ extension DeviceDetector.State {
         }
         bytes.integer(relation.count)
         for value in relation { bytes.double(value) }
+        func write(_ tests: Tests) {
+            bytes.double(tests.spike)
+            bytes.double(tests.shift)
+            bytes.double(tests.stuck)
+            bytes.double(tests.drift)
+        }
+        for channel in channels {
+            write(channel.tolerance)
+            write(channel.peak)
+        }
+        bytes.double(relationTolerance)
+        bytes.double(relationPeak)
     }
 
     /// Reads a state written by `write(to:)` for `channels` channels; nil if the bytes are
-    /// cut short, or describe another number of channels.
-    public init?(reading bytes: inout SnapshotReader, channels expected: Int) {
+    /// cut short, or describe another number of channels. `withTolerances: false` reads a
+    /// record written before feedback existed (the scorer's layout 4), which ends before the
+    /// tolerances: nothing is excused, no episode has peaks.
+    public init?(reading bytes: inout SnapshotReader, channels expected: Int, withTolerances: Bool = true) {
         self.init(channels: expected)
         guard let readings = bytes.integer(), let episodes = bytes.integer(), let residuals = bytes.integer(),
             let firstTime = bytes.double(), let lastTime = bytes.double(), let learned = bytes.flag()
@@ -82,6 +98,19 @@ extension DeviceDetector.State {
             guard let value = bytes.double() else { return nil }
             relation[index] = value
         }
+        guard withTolerances else { return }
+        func tests() -> Tests? {
+            guard let spike = bytes.double(), let shift = bytes.double(), let stuck = bytes.double(),
+                let drift = bytes.double()
+            else { return nil }
+            return Tests(spike: spike, shift: shift, stuck: stuck, drift: drift)
+        }
+        for c in 0..<expected {
+            guard let tolerance = tests(), let peak = tests() else { return nil }
+            (channels[c].tolerance, channels[c].peak) = (tolerance, peak)
+        }
+        guard let relationTolerance = bytes.double(), let relationPeak = bytes.double() else { return nil }
+        (self.relationTolerance, self.relationPeak) = (relationTolerance, relationPeak)
     }
 }
 

@@ -123,6 +123,19 @@ public struct DeviceDetector: Sendable {
             /// Where the channel usually is: the level, forgotten over about a day of readings,
             /// and only from readings without a drift (what a drift is measured from).
             var anchor = 0.0
+            /// The surprise each test of the channel is excused because a person said an episode
+            /// was not an anomaly (`acceptLastEpisode`), and the largest surprise each test saw in
+            /// the device's latest episode (kept after it closes, reset when the next one opens).
+            var tolerance = Tests()
+            var peak = Tests()
+        }
+
+        /// One surprise per test of a channel.
+        struct Tests: Sendable {
+            var spike = 0.0
+            var shift = 0.0
+            var stuck = 0.0
+            var drift = 0.0
         }
 
         struct Thresholds: Sendable {
@@ -145,6 +158,9 @@ public struct DeviceDetector: Sendable {
         var lastTime: Double?
         var thresholds: Thresholds?
         var openEpisode: (number: Int, length: Int, normalRun: Int)?
+        /// The joint test's tolerance and peak, as each channel's.
+        var relationTolerance = 0.0
+        var relationPeak = 0.0
 
         public init(channels: Int) {
             self.channels = Array(repeating: Channel(), count: channels)
@@ -211,7 +227,7 @@ public struct DeviceDetector: Sendable {
             track(&verdict, state: &state)
             return verdict
         }
-        return withUnsafeTemporaryAllocation(of: Double.self, capacity: values.count * 2) { scratch in
+        return withUnsafeTemporaryAllocation(of: Double.self, capacity: values.count * 6) { scratch in
             judgeWarm(values, thresholds: thresholds, scratch: scratch, state: &state)
         }
     }
@@ -339,6 +355,86 @@ public struct DeviceDetector: Sendable {
         return packed
     }
 
+    // MARK: Feedback
+
+    /// One test that a person's "not an anomaly" widened.
+    public struct Widening: Sendable, Equatable {
+        /// The channel; nil for the joint test (`relation`).
+        public var channel: Int?
+        public var detector: DetectorKind
+        /// The surprise the test is now excused: it fires from the threshold plus this.
+        public var tolerance: Double
+    }
+
+    /// How far past a dismissed episode its tests are excused, in standard deviations of a
+    /// normal reading as unlikely (the z whose two-sided chance is the test's). A replay of the
+    /// same fault differs by its noise: its most unusual reading moves by a standard deviation or
+    /// so, and the device's spread wanders a little meanwhile. (A margin in surprise units would
+    /// not do: at 10σ one unit is a quarter of a standard deviation.) With 2.5, of 1200 replays
+    /// of dismissed 4-12σ shifts (20 readings, fresh noise) 4 alerted; faults twice the dismissed
+    /// size all did, 1.5 times about two thirds of the time (2: 15 replays alerted; 3: none, but
+    /// some faults of twice the size were missed).
+    public static let acceptanceMargin = 2.5
+    /// The most surprise a test is ever excused: 100 (a chance 10⁻¹⁰⁰ times the threshold's;
+    /// for the spike test, about 21σ), so that no number of clicks silences a test for good.
+    public static let maxTolerance = 100.0
+
+    /// A person said the device's latest episode (open now, or the last one closed) was not an
+    /// anomaly. The channels at fault in it (one of their tests fired: its peak reached the
+    /// threshold past what it was already excused) have each of their tests excused up to
+    /// `acceptanceMargin` past its peak, at most `maxTolerance` (a test that came close without
+    /// firing may fire in a replay); the joint test too, as it sees any large deviation of one
+    /// channel. Other channels are untouched, and so are tests that stayed far from firing, so a
+    /// fault on another channel, of another kind (a stuck channel after a dismissed shift), or
+    /// clearly larger, still fires.
+    ///
+    /// A tolerance never decays by itself: people said so, and nothing the device does later
+    /// says otherwise. It survives snapshots and the relearning of an episode that became the
+    /// new normal; it goes only with the device's whole memory (a change of its channels or
+    /// profile). Accepting the same episode again changes nothing, so a redelivered verdict is
+    /// harmless. Returns what was widened: nothing for an episode judged while the device was
+    /// learning (the fleet model's), or one it has since relearned from.
+    public func acceptLastEpisode(state: inout State) -> [Widening] {
+        guard let threshold = state.thresholds?.surprise else { return [] }
+        var widened: [Widening] = []
+        func widen(_ tolerance: inout Double, peak: Double, channel: Int?, detector: DetectorKind) {
+            let excused = min(Self.excusedSurprise(past: peak) - threshold, Self.maxTolerance)
+            guard excused > tolerance else { return }
+            tolerance = excused
+            widened.append(Widening(channel: channel, detector: detector, tolerance: excused))
+        }
+        func fired(_ peak: Double, _ tolerance: Double) -> Bool { peak - tolerance >= threshold }
+        var anyFired = fired(state.relationPeak, state.relationTolerance)
+        for c in state.channels.indices {
+            let (peak, tolerance) = (state.channels[c].peak, state.channels[c].tolerance)
+            guard
+                fired(peak.spike, tolerance.spike) || fired(peak.shift, tolerance.shift)
+                    || fired(peak.stuck, tolerance.stuck) || fired(peak.drift, tolerance.drift)
+            else { continue }
+            anyFired = true
+            widen(&state.channels[c].tolerance.spike, peak: peak.spike, channel: c, detector: .spike)
+            widen(&state.channels[c].tolerance.shift, peak: peak.shift, channel: c, detector: .shift)
+            widen(&state.channels[c].tolerance.stuck, peak: peak.stuck, channel: c, detector: .stuck)
+            widen(&state.channels[c].tolerance.drift, peak: peak.drift, channel: c, detector: .drift)
+        }
+        if anyFired {
+            widen(&state.relationTolerance, peak: state.relationPeak, channel: nil, detector: .relation)
+        }
+        return widened
+    }
+
+    /// The surprise `acceptanceMargin` standard deviations past `peak`: the z whose two-sided
+    /// surprise is `peak` (by bisection, at most 1000σ: this runs per click, not per reading),
+    /// moved on by the margin.
+    static func excusedSurprise(past peak: Double) -> Double {
+        var (low, high) = (0.0, 1000.0)
+        for _ in 0..<100 {
+            let middle = (low + high) / 2
+            if Surprise.twoSided(middle) < peak { low = middle } else { high = middle }
+        }
+        return Surprise.twoSided(high + acceptanceMargin)
+    }
+
     // MARK: Judging
 
     private func judgeWarm(
@@ -349,13 +445,17 @@ public struct DeviceDetector: Sendable {
         let k = Self.cusumReference
         let cap = thresholds.cusum + 1
         var best = (surprise: 0.0, detector: DetectorKind.spike)
-        // scratch[0..<n]: each channel's z; scratch[n..<2n]: its own largest surprise.
+        // scratch[0..<n]: each channel's z; scratch[n..<2n]: its own largest surprise, less what
+        // the test that found it is excused (its tolerance); scratch[2n + 4c..<2n + 4c + 4]: channel
+        // c's tests as they came (spike, shift, stuck, drift), for the episode's peaks. Every
+        // tolerance is 0 until a person says an episode was not an anomaly.
         for c in 0..<n {
             var channel = state.channels[c]
             let z = (values[c] - (channel.level + channel.slope)) / channel.spread
             scratch[c] = z
             // Surprises below 1.3 (|z| < 2) cannot matter against a threshold near 6: skip the erfc.
-            var own = abs(z) > 2 ? Surprise.twoSided(z) : 0
+            let spike = abs(z) > 2 ? Surprise.twoSided(z) : 0
+            var own = spike - channel.tolerance.spike
             var detector = DetectorKind.spike
             // One reading adds at most `cusumStep` (a spike is the single-reading test's to
             // see, and must not leave the chart high), and the chart is capped just above its
@@ -364,30 +464,38 @@ public struct DeviceDetector: Sendable {
             channel.up = min(max(0, channel.up + step - k), cap)
             channel.down = min(max(0, channel.down - step - k), cap)
             let chart = max(channel.up, channel.down)
+            var shift = 0.0
             if chart > thresholds.cusum / 2 {
-                let shift = Surprise.cusum(chart, reference: k)
-                if shift > own { (own, detector) = (shift, .shift) }
+                shift = Surprise.cusum(chart, reference: k)
+                if shift - channel.tolerance.shift > own { (own, detector) = (shift - channel.tolerance.shift, .shift) }
             }
             channel.run = values[c] == channel.last ? channel.run + 1 : 0
             channel.last = values[c]
             let stuck = Double(channel.run) * channel.repeatSurprise
-            if stuck > own { (own, detector) = (stuck, .stuck) }
+            if stuck - channel.tolerance.stuck > own { (own, detector) = (stuck - channel.tolerance.stuck, .stuck) }
             // A drift is a trend steeper than normal that has taken the channel away from where it
             // usually is: once it is back there, what is left of the trend is no fault.
             let trend = channel.slope / channel.slopeSpread
+            var drift = 0.0
             if abs(trend) > 2, abs(channel.level - channel.anchor) > Self.learningClip * channel.spread {
-                let drift = Surprise.twoSided(trend)
-                if drift > own { (own, detector) = (drift, .drift) }
+                drift = Surprise.twoSided(trend)
+                if drift - channel.tolerance.drift > own { (own, detector) = (drift - channel.tolerance.drift, .drift) }
             }
+            let tests = 2 * n + 4 * c
+            (scratch[tests], scratch[tests + 1], scratch[tests + 2], scratch[tests + 3]) = (spike, shift, stuck, drift)
+            own = max(own, 0)
             scratch[n + c] = own
             if own > best.surprise { best = (own, detector) }
             state.channels[c] = channel
         }
+        var joint = 0.0
         if n > 1 {
             let t2 = hotellingT2(z: UnsafeBufferPointer(rebasing: scratch[0..<n]), factor: state.relation)
             if t2 > Double(n) + 3 * (2 * Double(n)).squareRoot() {
-                let joint = Surprise.chiSquare(t2, degrees: n)
-                if joint > best.surprise { best = (joint, .relation) }
+                joint = Surprise.chiSquare(t2, degrees: n)
+                if joint - state.relationTolerance > best.surprise {
+                    best = (joint - state.relationTolerance, .relation)
+                }
             }
         }
 
@@ -396,6 +504,10 @@ public struct DeviceDetector: Sendable {
         if verdict.anomalous {
             verdict.detector = best.detector
             verdict.findings = findings(values, scratch: scratch, detector: best.detector, state: state)
+        }
+        // The episode's peaks, before `track` can make the device learn afresh.
+        if verdict.anomalous || state.openEpisode != nil {
+            notePeaks(scratch, joint: joint, opening: state.openEpisode == nil, state: &state)
         }
         track(&verdict, state: &state)
         // A device that has just begun to learn again starts from its next reading.
@@ -436,11 +548,15 @@ public struct DeviceDetector: Sendable {
             }
             verdict.episode = state.openEpisode?.number
             if let open = state.openEpisode, open.length >= settings.relearnAfter {
-                // So long an episode is the device's new normal: learn it afresh.
+                // So long an episode is the device's new normal: learn it afresh. What people said
+                // was not an anomaly stays excused (the new normal does not make it one), but the
+                // episode's peaks go: the new normal already takes it in.
                 verdict.closedEpisode = open.number
-                let episodes = state.episodes
-                state = State(channels: state.channels.count)
-                state.episodes = episodes
+                var relearning = State(channels: state.channels.count)
+                relearning.episodes = state.episodes
+                relearning.relationTolerance = state.relationTolerance
+                for c in state.channels.indices { relearning.channels[c].tolerance = state.channels[c].tolerance }
+                state = relearning
             }
         } else if var open = state.openEpisode {
             (open.length, open.normalRun) = (open.length + 1, open.normalRun + 1)
@@ -452,6 +568,25 @@ public struct DeviceDetector: Sendable {
                 state.openEpisode = open
             }
         }
+    }
+
+    /// Raises the episode's peaks to this reading's tests: each channel's tests as they came
+    /// (before any tolerance), and the joint test's. The reading that opens an episode starts
+    /// them afresh.
+    private func notePeaks(
+        _ scratch: UnsafeMutableBufferPointer<Double>, joint: Double, opening: Bool, state: inout State
+    ) {
+        let n = state.channels.count
+        for c in 0..<n {
+            let tests = 2 * n + 4 * c
+            var peak = opening ? State.Tests() : state.channels[c].peak
+            peak.spike = max(peak.spike, scratch[tests])
+            peak.shift = max(peak.shift, scratch[tests + 1])
+            peak.stuck = max(peak.stuck, scratch[tests + 2])
+            peak.drift = max(peak.drift, scratch[tests + 3])
+            state.channels[c].peak = peak
+        }
+        state.relationPeak = max(opening ? 0 : state.relationPeak, joint)
     }
 
     /// zᵀR⁻¹z through the Cholesky factor L of R: solve L·y = z, then |y|².
@@ -492,17 +627,20 @@ public struct DeviceDetector: Sendable {
             if detector == .relation {
                 own = .relation
             } else if abs(trend) > 2, abs(channel.level - channel.anchor) > Self.learningClip * channel.spread,
-                Surprise.twoSided(trend) >= scratch[n + c]
+                Surprise.twoSided(trend) - channel.tolerance.drift >= scratch[n + c]
             {
                 // A drift is measured from where the channel usually is, not from the forecast
                 // that followed it.
                 return Finding(
                     channel: c, value: values[c], expected: channel.anchor, spread: channel.spread,
                     sigmas: (values[c] - channel.anchor) / channel.spread, detector: .drift)
-            } else if Double(channel.run) * channel.repeatSurprise >= scratch[n + c], channel.run > 0 {
+            } else if Double(channel.run) * channel.repeatSurprise - channel.tolerance.stuck >= scratch[n + c],
+                channel.run > 0
+            {
                 own = .stuck
             } else if max(channel.up, channel.down) > (state.thresholds?.cusum ?? .infinity) / 2,
-                Surprise.cusum(max(channel.up, channel.down), reference: Self.cusumReference) >= scratch[n + c]
+                Surprise.cusum(max(channel.up, channel.down), reference: Self.cusumReference)
+                    - channel.tolerance.shift >= scratch[n + c]
             {
                 own = .shift
             } else {

@@ -28,9 +28,14 @@ package func buildApplication(
     let logModels = ModelStore<LogClassifier>(
         path: settings.logModelPath, reloadInterval: settings.reloadInterval, metrics: metrics,
         logger: logger)
+    // People's verdicts come beside the readings, in the same group: co-partitioned, so a verdict
+    // reaches the replica that holds its device. (A rebalance then revokes every partition, whose
+    // devices are restored from the state topic; a group of older replicas must be gone before
+    // these join.)
     var consumerConfiguration = KafkaConsumerConfiguration(
         kafka: settings.kafka, groupID: settings.consumerGroup,
-        topics: [settings.inputTopic])
+        topics: [settings.inputTopic] + (settings.feedbackTopic.isEmpty ? [] : [settings.feedbackTopic]))
+    consumerConfiguration.coPartitioned = !settings.feedbackTopic.isEmpty
     consumerConfiguration.maxBatchSize = settings.batchSize
     let partitionChanges = PartitionChanges(topic: settings.inputTopic)
     let consumer = try KafkaConsumer(

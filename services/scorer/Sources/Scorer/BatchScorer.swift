@@ -1,5 +1,6 @@
 // Turns one consumed batch into the messages it causes: every reading and log line scored to
-// `scored`, the anomalous ones also to `anomalies`, anything undecodable to the dead-letter topic.
+// `scored`, the anomalous ones also to `anomalies`, anything undecodable to the dead-letter topic;
+// a person's "not an anomaly" on a device's episode widens that device's normal.
 // Pure: no I/O; the output writer and score buffer are reused from batch to batch.
 import Events
 import Kafka
@@ -26,6 +27,34 @@ package struct BatchScorer {
         var criticalLogs = 0
         var routineLogs = 0
         var logClassificationTime: Duration = .zero
+        /// What became of each verdict read from the feedback topic, in order; undecodable ones
+        /// are dead letters (counted in `deadLetters` too).
+        var feedback: [FeedbackNote] = []
+        var invalidFeedback = 0
+    }
+
+    /// One verdict from the feedback topic and what it did.
+    package struct FeedbackNote: Sendable {
+        package enum Result: String, Sendable, CaseIterable {
+            /// "Not an anomaly" on the device's latest episode: its tests that fired are widened.
+            case applied
+            /// Not a device this replica holds: never seen; or another replica's, when the feedback
+            /// topic has other partitions than the input or the group another assignor than range.
+            case unknownDevice = "unknown_device"
+            /// Not the device's latest episode (a newer one opened since, or it learned afresh).
+            case staleEpisode = "stale_episode"
+            /// "Not an anomaly" on a log source: the log classifier does not learn from it yet.
+            case logSource = "log_source"
+            /// Not the scorer's to act on: acknowledged, silenced, resolved, Alertmanager groups.
+            case ignored
+        }
+
+        var result: Result
+        var feedback: Feedback
+        /// For `applied`: the tests widened, as `<channel>.<detector>=<tolerance>`.
+        var widened: [String] = []
+        /// The device's latest episode, when it is not the one the verdict names.
+        var latestEpisode: String?
     }
 
     /// The models a batch is scored with: each device profile's fleet model (by profile name,
@@ -74,6 +103,8 @@ package struct BatchScorer {
     /// features and the range rule's verdict.
     private var pending: [(reading: Reading, message: Int, fleet: Int?, forestRow: Int?, outOfRange: Bool)] = []
     private var pendingLogs: [(log: LogEvent, message: Int)] = []
+    /// The batch's verdicts, applied in their place among its readings.
+    private var pendingFeedback: [(feedback: Feedback, message: Int)] = []
     private var probabilities: [Double] = []
 
     package init(settings: ScorerSettings) {
@@ -91,6 +122,7 @@ package struct BatchScorer {
         lastProfile = nil
         pending.removeAll(keepingCapacity: true)
         pendingLogs.removeAll(keepingCapacity: true)
+        pendingFeedback.removeAll(keepingCapacity: true)
         batchNumber &+= 1
         changed.removeAll(keepingCapacity: true)
 
@@ -99,6 +131,14 @@ package struct BatchScorer {
                 deadLetter(
                     message, code: "empty_message", reason: "the message has no value (a tombstone or empty payload)",
                     into: &output, &outcome)
+                continue
+            }
+            if message.topic == settings.feedbackTopic {
+                do {
+                    pendingFeedback.append((try EventCodec.decodeFeedback(value), index))
+                } catch {
+                    deadLetter(message, code: error.code.rawValue, reason: error.description, into: &output, &outcome)
+                }
                 continue
             }
             do {
@@ -150,7 +190,14 @@ package struct BatchScorer {
         outcome.inferenceTime = ContinuousClock.now - start
 
         let judge = DeviceJudge(detection: settings.detection)
+        var nextFeedback = 0
         for (reading, index, fleet, forestRow, outOfRange) in pending {
+            // A verdict counts from where it stands in the batch: readings before it are judged
+            // without it, readings after it with it.
+            while nextFeedback < pendingFeedback.count, pendingFeedback[nextFeedback].message < index {
+                apply(pendingFeedback[nextFeedback].feedback, judge: judge, &outcome)
+                nextFeedback += 1
+            }
             let model = fleet.map { fleets[$0].model }
             if let model {
                 _ = Self.values(of: reading, for: model.featureNames, into: &row)
@@ -221,6 +268,7 @@ package struct BatchScorer {
                 outcome.episodesClosed += 1
             }
         }
+        for (feedback, _) in pendingFeedback[nextFeedback...] { apply(feedback, judge: judge, &outcome) }
         outcome.scored = pending.count
         (outcome.devicesLearning, outcome.devicesJudged) = (learningDevices, devices.count - learningDevices)
         if !settings.stateInMemory {
@@ -249,6 +297,40 @@ package struct BatchScorer {
         firstChange = memory.batchMark != batch
         memory.batchMark = batch
         return judgement
+    }
+
+    /// Applies one verdict: "not an anomaly" on a device's latest episode widens the tests that
+    /// fired in it, and the device's memory goes to the state topic with the batch's changes.
+    /// Applying it twice (a redelivery) changes nothing more.
+    private mutating func apply(_ feedback: Feedback, judge: DeviceJudge, _ outcome: inout Outcome) {
+        var note = FeedbackNote(result: .ignored, feedback: feedback)
+        switch (feedback.verdict, feedback.subject) {
+        case (.notAnomaly, .device(let device)):
+            guard let slot = devices.index(forKey: device) else {
+                note.result = .unknownDevice
+                break
+            }
+            guard let widened = judge.accept(episode: feedback.episodeID, memory: &devices.values[slot]) else {
+                (note.result, note.latestEpisode) = (.staleEpisode, devices.values[slot].lastEpisodeID)
+                break
+            }
+            note.result = .applied
+            let columns = devices.values[slot].columns
+            note.widened = widened.map { widening in
+                let test = widening.channel.map { "\(columns[$0]).\(widening.detector.rawValue)" } ?? "relation"
+                return "\(test)=\((widening.tolerance * 100).rounded() / 100)"
+            }
+            if !widened.isEmpty && devices.values[slot].batchMark != batchNumber {
+                devices.values[slot].batchMark = batchNumber
+                changed.append(device)
+            }
+        case (.notAnomaly, .logSource):
+            note.result = .logSource
+        default:
+            // Acknowledged, silenced, resolved, Alertmanager groups: the notifier's to act on.
+            note.result = .ignored
+        }
+        outcome.feedback.append(note)
     }
 
     /// The index in `fleets` of `profile`'s model, added on its first reading of the batch; nil
@@ -301,11 +383,21 @@ package struct BatchScorer {
     // MARK: - Devices' state across replicas
 
     /// The input partitions of `batch` whose devices must be restored before it is scored
-    /// (none when state is kept in memory only).
-    package func partitionsToRestore(in batch: KafkaConsumerBatch) -> [Int32] {
+    /// (none when state is kept in memory only). A verdict's partition counts when this replica
+    /// owns the same partition of the input topic (`inputPartitionsOwned`): the two topics have
+    /// the same partitions and keys, so its device is there. Restoring a partition owned by
+    /// another replica would make a stale copy of its devices.
+    package func partitionsToRestore(
+        in batch: KafkaConsumerBatch, inputPartitionsOwned: Set<Int32> = []
+    ) -> [Int32] {
         guard !settings.stateInMemory else { return [] }
         var missing: Set<Int32> = []
-        for message in batch where !restoredPartitions.contains(message.partition) { missing.insert(message.partition) }
+        for message in batch where !restoredPartitions.contains(message.partition) {
+            guard message.topic != settings.feedbackTopic || inputPartitionsOwned.contains(message.partition) else {
+                continue
+            }
+            missing.insert(message.partition)
+        }
         return missing.sorted()
     }
 
@@ -388,8 +480,12 @@ package struct BatchScorer {
             payload: Array(payload.prefix(Self.deadLetterPayloadLimit)))
         writer.reset()
         writer.write(letter)
-        output.append(topic: settings.deadLetterTopic, key: message.key, value: writer.bytes)
+        let feedback = message.topic == settings.feedbackTopic
+        output.append(
+            topic: feedback ? settings.feedbackDeadLetterTopic : settings.deadLetterTopic, key: message.key,
+            value: writer.bytes)
         outcome.deadLetters[code, default: 0] += 1
+        if feedback { outcome.invalidFeedback += 1 }
     }
 }
 

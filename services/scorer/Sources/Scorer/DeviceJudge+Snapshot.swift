@@ -4,8 +4,11 @@ import Events
 import Models
 
 extension DeviceJudge.Memory {
-    /// Layout version; a record of another version is ignored (the device learns afresh).
-    static let snapshotVersion = 4
+    /// Layout version; a record of another version is ignored (the device learns afresh), except
+    /// the one before, 4, read as a memory to which no one has said "not an anomaly" yet.
+    static let snapshotVersion = 5
+    /// Version 4 lacks the latest episode's id and the detector's tolerances and peaks.
+    static let snapshotVersionBeforeFeedback = 4
 
     /// The memory as a state record.
     func write(to bytes: inout SnapshotWriter) {
@@ -16,6 +19,7 @@ extension DeviceJudge.Memory {
         bytes.integer(Int(partition))
         bytes.integer(Int(lastOffset))
         bytes.string(episodeID)
+        bytes.string(lastEpisodeID)
         state.write(to: &bytes)
     }
 
@@ -24,9 +28,12 @@ extension DeviceJudge.Memory {
     /// the device's next reading comes.)
     init?(snapshot: [UInt8]) {
         var bytes = SnapshotReader(snapshot)
-        guard bytes.integer() == Self.snapshotVersion, case .some(.some(let profile)) = bytes.string(),
+        guard let version = bytes.integer(),
+            version == Self.snapshotVersion || version == Self.snapshotVersionBeforeFeedback,
+            case .some(.some(let profile)) = bytes.string(),
             let count = bytes.integer(), (1...Reading.maxChannels).contains(count)
         else { return nil }
+        let current = version == Self.snapshotVersion
         var columns: [String] = []
         for _ in 0..<count {
             guard case .some(.some(let column)) = bytes.string() else { return nil }
@@ -34,9 +41,12 @@ extension DeviceJudge.Memory {
         }
         guard let partition = bytes.integer().flatMap(Int32.init(exactly:)), let lastOffset = bytes.integer(),
             case .some(let episodeID) = bytes.string(),
-            let state = DeviceDetector.State(reading: &bytes, channels: columns.count), bytes.isAtEnd
+            case .some(let lastEpisodeID) = current ? bytes.string() : .some(episodeID),
+            let state = DeviceDetector.State(reading: &bytes, channels: columns.count, withTolerances: current),
+            bytes.isAtEnd
         else { return nil }
         self.init(state: state, profile: profile, columns: columns)
         (self.partition, self.lastOffset, self.episodeID) = (partition, Int64(lastOffset), episodeID)
+        self.lastEpisodeID = lastEpisodeID
     }
 }

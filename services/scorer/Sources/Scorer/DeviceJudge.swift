@@ -14,6 +14,9 @@ package struct DeviceJudge: Sendable {
         package var columns: [String]
         /// `<device>/<id of the reading that opened it>`: the same on every redelivery.
         package var episodeID: String?
+        /// The device's latest episode, open or closed: the one a person's "not an anomaly" can
+        /// still teach it about (its detector keeps that episode's peaks until the next opens).
+        package var lastEpisodeID: String?
         /// The input partition the device's readings come from, and the offset of the last one
         /// learned from: a reading redelivered after a crash is not learned from twice.
         package var partition: Int32 = -1
@@ -99,7 +102,10 @@ package struct DeviceJudge: Sendable {
             if verdict.anomalous { judgement.explanation = Self.explanation(verdict, columns: memory.columns) }
         }
         if verdict.anomalous {
-            if verdict.opened || memory.episodeID == nil { memory.episodeID = "\(deviceID)/\(readingID)" }
+            if verdict.opened || memory.episodeID == nil {
+                memory.episodeID = "\(deviceID)/\(readingID)"
+                memory.lastEpisodeID = memory.episodeID
+            }
             judgement.episode = memory.episodeID.map {
                 EpisodeMark(id: $0, state: verdict.opened ? .opened : .continues)
             }
@@ -111,6 +117,14 @@ package struct DeviceJudge: Sendable {
         judgement.finishedLearning = verdict.learning && !memory.state.isLearning
         judgement.startedLearningAgain = !verdict.learning && memory.state.isLearning
         return judgement
+    }
+
+    /// A person said the device's episode `episodeID` was not an anomaly: the tests it widened,
+    /// or nil when that is not the device's latest episode (a newer one opened since, or the
+    /// device learned afresh), whose peaks are gone.
+    package func accept(episode episodeID: String?, memory: inout Memory) -> [DeviceDetector.Widening]? {
+        guard let episodeID, episodeID == memory.lastEpisodeID else { return nil }
+        return detector.acceptLastEpisode(state: &memory.state)
     }
 
     /// A detector's verdict as an explanation: the channels by name.

@@ -15,7 +15,8 @@ package final class ScorerMetrics: Sendable {
         "inference_latency_seconds": "Time to score one batch with the model.",
         "predictions_total": "Events scored.",
         "alertron_scorer_batch_events": "Events per consumed batch.",
-        "alertron_scorer_dead_letters_total": "Messages sent to the dead-letter topic, by reason code.",
+        "alertron_scorer_dead_letters_total":
+            "Messages sent to a dead-letter topic (the input's or the feedback topic's), by reason code.",
         "log_severity_total": "Log lines classified, by severity (critical or none).",
         "alertron_scorer_log_classification_seconds": "Time to classify the log lines of one batch.",
         "alertron_scorer_model_info":
@@ -41,6 +42,13 @@ package final class ScorerMetrics: Sendable {
             "Readings of a device profile that has no model: judged by their device's own baseline alone.",
         "alertron_scorer_state_restore_failures_total":
             "Failed reads of the state topic (scoring of that partition waits and tries again).",
+        "alertron_scorer_feedback_total":
+            """
+        People's verdicts read from the feedback topic, by outcome: applied (a device's latest episode \
+        accepted as normal), unknown_device (not held by this replica), stale_episode (not the device's \
+        latest episode), log_source (not learned from yet), ignored (not the scorer's: acknowledged, \
+        silenced, resolved, Alertmanager groups), invalid (sent to the feedback dead-letter topic).
+        """,
     ]).including(KafkaMetricsHelp.all)
 
     private let handles: MetricHandles
@@ -67,6 +75,8 @@ package final class ScorerMetrics: Sendable {
     private let stateRestoreTime: Timer
     private let stateRestoreFailures: Counter
     private let withoutModel: Counter
+    private let feedback: [BatchScorer.FeedbackNote.Result: Counter]
+    private let invalidFeedback: Counter
 
     /// anomaly_count_total carries at most `deviceLabelCap` distinct device_id values.
     package init(_ handles: MetricHandles, deviceLabelCap: Int = ScorerSettings().deviceLabelCap) {
@@ -90,6 +100,11 @@ package final class ScorerMetrics: Sendable {
         stateRestoreTime = handles.timer("alertron_scorer_state_restore_seconds")
         stateRestoreFailures = handles.counter("alertron_scorer_state_restore_failures_total")
         withoutModel = handles.counter("alertron_scorer_readings_without_model_total")
+        feedback = Dictionary(
+            uniqueKeysWithValues: BatchScorer.FeedbackNote.Result.allCases.map {
+                ($0, handles.counter("alertron_scorer_feedback_total", [("outcome", $0.rawValue)]))
+            })
+        invalidFeedback = handles.counter("alertron_scorer_feedback_total", [("outcome", "invalid")])
     }
 
     func readingsWithoutModel(_ count: Int) { withoutModel.increment(by: count) }
@@ -131,6 +146,8 @@ package final class ScorerMetrics: Sendable {
         for (reason, count) in outcome.deadLetters {
             handles.counter("alertron_scorer_dead_letters_total", [("reason", reason)]).increment(by: count)
         }
+        for note in outcome.feedback { feedback[note.result]?.increment() }
+        if outcome.invalidFeedback > 0 { invalidFeedback.increment(by: outcome.invalidFeedback) }
     }
 
     func modelLoaded(kind: String, version: String, replacing previous: String?) {

@@ -29,7 +29,10 @@ package struct ScorerSettings: DeclaredSettings {
     /// Where each device's detection state is kept, unless `stateInMemory`.
     package var stateTopic = Topic.scorerState
     package var stateInMemory = false
+    /// People's verdicts (`not_anomaly` widens a device's normal); empty: not read.
+    package var feedbackTopic = Topic.feedback
     package var deadLetterTopic: String { Topic.deadLetters(of: inputTopic) }
+    package var feedbackDeadLetterTopic: String { Topic.deadLetters(of: feedbackTopic) }
 
     package static let declarations: [Setting<ScorerSettings>] =
         KafkaConfiguration.declarations.within(\.kafka) + [
@@ -59,6 +62,16 @@ package struct ScorerSettings: DeclaredSettings {
                     """
                     Compacted topic that keeps every device's learned normal and open episode, so a replica \
                     taking over a partition does not start cold; it needs at least the input topic's partitions.
+                    """,
+                valueName: "topic"),
+            .value(
+                "feedback-topic", env: "SCORER_FEEDBACK_TOPIC", \.feedbackTopic,
+                help:
+                    """
+                    Topic of people's verdicts from Slack, read beside the input topic (same partitions, same \
+                    keys): "not an anomaly" on a device's latest episode widens its normal so that the same \
+                    pattern does not alert again; undecodable verdicts go to <topic>.dlq. An empty value \
+                    (--feedback-topic '') turns this off.
                     """,
                 valueName: "topic"),
             .toggle(

@@ -67,7 +67,8 @@ package final class ScoringWorker: Service, Sendable {
                 for await batch in self.consumer.batches.cancelOnGracefulShutdown() {
                     guard let models = await self.servableModels() else { return }
                     scorer.forget(partitions: self.partitionChanges.take())
-                    for partition in scorer.partitionsToRestore(in: batch) {
+                    let owned = self.partitionChanges.owned
+                    for partition in scorer.partitionsToRestore(in: batch, inputPartitionsOwned: owned) {
                         guard await self.restore(partition, into: &scorer) else { return }
                     }
                     var output = KafkaProducerBatch(capacity: batch.count * 2)
@@ -92,6 +93,7 @@ package final class ScoringWorker: Service, Sendable {
                 // Counted once delivered, so a batch scored twice after a crash counts once here.
                 self.metrics.record(entry.outcome, batchSize: entry.batch.count)
                 self.noteProfilesWithoutModel(entry.outcome.withoutModel)
+                self.logFeedback(entry.outcome.feedback)
                 self.scoredEvents.add(
                     entry.outcome.scored + entry.outcome.criticalLogs + entry.outcome.routineLogs, ordering: .relaxed)
                 try await self.beforeStoringOffsets()
@@ -186,6 +188,46 @@ package final class ScoringWorker: Service, Sendable {
         }
     }
 
+    /// Logs what each verdict did (once its batch was delivered): people's clicks are rare, and
+    /// each deserves a line. Verdicts the scorer does not act on are debug.
+    private func logFeedback(_ notes: [BatchScorer.FeedbackNote]) {
+        for note in notes {
+            var metadata: Logger.Metadata = [
+                "feedback_id": "\(note.feedback.id)", "subject": "\(note.feedback.subject.key)",
+                "verdict": "\(note.feedback.verdict.rawValue)", "episode": "\(note.feedback.episodeID ?? "none")",
+                "user": "\(note.feedback.user)", "outcome": "\(note.result.rawValue)",
+            ]
+            switch note.result {
+            case .applied:
+                metadata["widened"] = "\(note.widened.isEmpty ? "nothing" : note.widened.joined(separator: ","))"
+                logger.info(
+                    """
+                    not an anomaly: the device's tests that fired in the episode are widened (nothing when the \
+                    episode was judged by the fleet model while the device learned, or was already accepted)
+                    """,
+                    metadata: metadata)
+            case .unknownDevice:
+                logger.info(
+                    """
+                    not an anomaly, on a device this replica does not hold (never seen; or another replica's, \
+                    when feedback has other partitions than readings or the group another assignor): nothing learned
+                    """,
+                    metadata: metadata)
+            case .staleEpisode:
+                metadata["latest_episode"] = "\(note.latestEpisode ?? "none")"
+                logger.info(
+                    "not an anomaly, on an episode that is not the device's latest: nothing learned",
+                    metadata: metadata)
+            case .logSource:
+                logger.info(
+                    "not an anomaly, on a log source: the log classifier does not learn from feedback yet",
+                    metadata: metadata)
+            case .ignored:
+                logger.debug("a verdict that is not the scorer's to act on", metadata: metadata)
+            }
+        }
+    }
+
     /// Sends until the broker acknowledges everything, backing off between tries. Returns
     /// false when shutdown or cancellation comes first, or the producer has closed.
     private func deliver(_ output: KafkaProducerBatch) async -> Bool {
@@ -204,24 +246,37 @@ package final class ScoringWorker: Service, Sendable {
 }
 
 /// Input partitions a rebalance moved since the worker last looked: their devices' memory is
-/// dropped and restored from the state topic before their next reading is scored.
+/// dropped and restored from the state topic before their next reading is scored. Also which
+/// input partitions this replica owns now: a verdict from the feedback topic may restore its
+/// partition's devices only then.
 package final class PartitionChanges: Sendable {
     private let topic: String
-    private let moved = Mutex<Set<Int32>>([])
+    private let partitions = Mutex<(moved: Set<Int32>, owned: Set<Int32>)>(([], []))
 
     package init(topic: String) { self.topic = topic }
 
     /// For `KafkaConsumer`'s `onRebalance`: an assignment, a revocation or a failure.
     package func note(_ event: KafkaRebalanceEvent) {
-        let partitions = event.partitions.filter { $0.topic == topic }.map(\.partition)
-        moved.withLock { $0.formUnion(partitions) }
+        let changed = event.partitions.filter { $0.topic == topic }.map(\.partition)
+        partitions.withLock { partitions in
+            partitions.moved.formUnion(changed)
+            switch event.kind {
+            case .assigned: partitions.owned.formUnion(changed)
+            case .revoked: partitions.owned.subtract(changed)
+            // The consumer drops its whole assignment when the group cannot be joined.
+            case .failed: partitions.owned.removeAll()
+            }
+        }
     }
 
     /// The partitions moved since the last call.
     func take() -> Set<Int32> {
-        moved.withLock { moved in
-            defer { moved.removeAll() }
-            return moved
+        partitions.withLock { partitions in
+            defer { partitions.moved.removeAll() }
+            return partitions.moved
         }
     }
+
+    /// The input partitions assigned to this replica now.
+    var owned: Set<Int32> { partitions.withLock { $0.owned } }
 }

@@ -56,7 +56,7 @@ struct PipelineBenchmark: AsyncParsableCommand {
         let cluster = try KafkaDevelopmentCluster(logger: logger)
         for topic in [
             Topic.readings, Topic.scored, Topic.anomalies, Topic.deadLetters(of: Topic.readings), Topic.scorerState,
-            "passthrough",
+            Topic.feedback, "passthrough",
         ] { try cluster.createTopic(topic, partitions: 6) }
         // KAFKA_* variables apply, as in the service (e.g. KAFKA_COMPRESSION_TYPE=lz4).
         var kafka = KafkaConfiguration.fromEnvironment(

@@ -63,13 +63,22 @@ import Testing
         let mesh = try TestMesh()
         let path = try writeModel()
         let first = try RunningScorer(mesh: mesh, modelPath: path)
+        // Each replica is assigned partitions of readings and of feedback; readings' are the work.
+        @Sendable func partitions(_ scorer: RunningScorer, of topic: String) async -> [Int32] {
+            await scorer.worker.consumer.assignment().filter { $0.topic == topic }.map(\.partition).sorted()
+        }
         try await eventually(20, "the first replica to own all 6 partitions") {
-            await first.worker.consumer.assignment().count == 6
+            await partitions(first, of: Topic.readings).count == 6
         }
         let second = try RunningScorer(mesh: mesh, modelPath: path)
         try await eventually(40, "a 3/3 split") {
-            let (mine, theirs) = (await first.worker.consumer.assignment(), await second.worker.consumer.assignment())
+            let mine = await partitions(first, of: Topic.readings)
+            let theirs = await partitions(second, of: Topic.readings)
             return mine.count == 3 && theirs.count == 3
+        }
+        // A device's verdicts reach the replica that holds it: the same partition numbers of both.
+        for replica in [first, second] {
+            #expect(await partitions(replica, of: Topic.feedback) == partitions(replica, of: Topic.readings))
         }
         let readings = (0..<600).map { reading("device-\($0)") }
         try await mesh.send(readings.map { .reading($0) })

@@ -81,6 +81,7 @@ extension TestMesh {
         try self.init(
             topics: [
                 Topic.readings, Topic.scored, Topic.anomalies, Topic.deadLetters(of: Topic.readings), Topic.scorerState,
+                Topic.feedback, Topic.deadLetters(of: Topic.feedback),
             ],
             clientID: "scorer-tests", logger: quietLogger)
     }
@@ -102,12 +103,14 @@ final class RunningScorer: Sendable {
 
     init(
         mesh: TestMesh, modelPath: String, logModelPath: String = logModelPath, reloadInterval: Duration = .seconds(5),
-        beforeStoringOffsets: @escaping @Sendable () async throws -> Void = {}, metrics: (any MetricsFactory)? = nil
+        beforeStoringOffsets: @escaping @Sendable () async throws -> Void = {}, metrics: (any MetricsFactory)? = nil,
+        configure: (inout ScorerSettings) -> Void = { _ in }
     ) throws {
         var settings = ScorerSettings()
         (settings.modelPath, settings.logModelPath, settings.reloadInterval) = (modelPath, logModelPath, reloadInterval)
         settings.batchSize = 200
         settings.kafka = mesh.kafka
+        configure(&settings)
         let runtime = ServiceRuntime(
             settings: ServiceSettings(serviceName: "scorer"), logger: quietLogger, metricsFactory: metrics)
         self.readiness = runtime.readiness
