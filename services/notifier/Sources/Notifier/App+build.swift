@@ -46,6 +46,7 @@ package func buildApplication(
         kafka: settings.kafka, groupID: settings.consumerGroup,
         topics: [settings.anomaliesTopic, settings.alertmanagerTopic, settings.feedbackTopic])
     consumerConfiguration.maxBatchSize = 1000
+    consumerConfiguration.coPartitioned = true
     let consumer = try KafkaConsumer(configuration: consumerConfiguration, logger: logger, onRebalance: store.note)
     let renderer = MessageRenderer(templates: settings.templates)
     let delivery = SlackDelivery(

@@ -79,9 +79,14 @@ struct Incident: Sendable, Codable, Equatable {
     var seenAt: String
     /// Counts every change written to the topic: a replica reading records back keeps the newer.
     var revision = 0
-    /// The highest input offset counted in, by partition of the source topic: a redelivered
-    /// alert (after a crash) is not counted twice.
+    /// The highest input offset counted in, by partition of the source topic.
     var counted: [String: Int64] = [:]
+    /// Set when the record is read back (at start, after a rebalance): `counted` as it was
+    /// written. Alerts redelivered after a crash, at or below it, are not counted twice. Within
+    /// one process, repeats are dropped by event id before they get here, and alerts of one
+    /// incident may arrive out of offset order (a digest's devices, two channels' windows), so
+    /// the guard does not move with them.
+    var replayGuard: [String: Int64]?
 
     static let maxReadings = 20
     static let maxPeaks = 8
@@ -139,8 +144,8 @@ struct Incident: Sendable, Codable, Equatable {
         let before = severityLevel
         for (alert, position) in zip(group.alerts, group.positions) {
             let partition = String(position.partition.partition)
-            if let seen = counted[partition], position.offset <= seen { continue }
-            counted[partition] = position.offset
+            if let guarded = replayGuard?[partition], position.offset <= guarded { continue }
+            counted[partition] = max(counted[partition] ?? position.offset, position.offset)
             growth.added += 1
             count += 1
             if alert.kind == .log { logs += 1 }

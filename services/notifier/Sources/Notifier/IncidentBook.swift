@@ -369,8 +369,9 @@ final class IncidentBook: Sendable {
                     if let mute = Mute.decode(value) { state.mutes[key] = mute }
                     continue
                 }
-                guard let incident = Incident.decode(value) else { continue }
+                guard var incident = Incident.decode(value) else { continue }
                 if let held = state.incidents[key], held.revision >= incident.revision { continue }
+                incident.replayGuard = incident.counted
                 state.incidents[key] = incident
                 restored += 1
                 if incident.resolved == nil {
