@@ -1,7 +1,8 @@
 """Faults only a process can have, on the debug build that `make test` makes: the scorer killed
 (SIGKILL) mid-stream and restarted, killed while its devices are warm and mid-episode (the
 successor restores them from scorer.state), one of two scorer replicas killed, the notifier killed
-between an incident's first message and its resolution (its successor updates that message), and HTTP fuzzing
+between an incident's first message and its resolution (its successor updates that message), a
+person's "not an anomaly" clicked in Slack retuning the real scorer, and HTTP fuzzing
 of ingest and the notifier's webhook. (Broker outages, Slack failing and malformed input are Swift tests:
 BrokerOutageFaultTests, IngestLiveTests, SlackFailureFaultTests, MalformedInputFaultTests.)
 
@@ -271,6 +272,87 @@ def test_kill_notifier_keeps_its_messages(mesh):
     figure(f"notifier-b restored {restored} incident(s); {len(updates)} update(s) of the original message, "
            f"0 second posts, resolution replied in its thread")
     assert restored >= 1
+
+
+def test_not_an_anomaly_from_slack_retunes_the_scorer(mesh):
+    """The whole loop on the real binaries: a device's fault reaches Slack (the stand-in) as an
+    incident with buttons; 'Not an anomaly' is clicked, signed as Slack signs; the notifier writes
+    the verdict to feedback and the scorer reads it. The same fault replayed no longer alerts,
+    while a fault of another channel on the same device does."""
+    mesh.start_broker()
+    secret = "e2e-signing-secret"
+    slack_port, scorer_port, notifier_port = harness.free_port(), harness.free_port(), harness.free_port()
+    slack = f"http://127.0.0.1:{slack_port}"
+    standin = mesh.start("slack-standin", [
+        binary("alertron-slack-standin"), "--listen", f"127.0.0.1:{slack_port}", "--token", "xoxb-loop",
+        "--signing-secret", secret, "--interactions-url", f"http://127.0.0.1:{notifier_port}/slack/interactions"])
+    assert wait_until(lambda: http_status(slack + "/healthz") == 200, 20), standin.log_tail()
+    scorer = mesh.start_service("scorer", "scorer", scorer_port, SCORER_WARM_UP=60)
+    notifier = mesh.start_service("notifier", "notifier", notifier_port, SLACK_BOT_TOKEN="xoxb-loop",
+                                  SLACK_API_URL=slack + "/api", SLACK_SIGNING_SECRET=secret,
+                                  NOTIFIER_GROUP_WINDOW_MS=200, NOTIFIER_CHANNEL_INTERVAL_MS=50)
+    mesh.wait_ready(scorer, scorer_port)
+    mesh.wait_ready(notifier, notifier_port)
+
+    noise = random.Random(5)
+    start = datetime.datetime(2026, 12, 1, tzinfo=datetime.timezone.utc)
+    minute = {"n": 0}
+
+    def readings(count, temperature_sigmas=0.0, pressure_sigmas=0.0):
+        """pump-9's next readings, a minute apart; a channel off by that many of its spreads."""
+        events = []
+        for _ in range(count):
+            minute["n"] += 1
+            ts = (start + datetime.timedelta(minutes=minute["n"])).strftime("%Y-%m-%dT%H:%M:%SZ")
+            events.append({"schema": 1, "kind": "reading", "id": f"p9-r{minute['n']}", "ts": ts, "device_id": "pump-9",
+                           "temperature": round(24 + 0.5 * (noise.gauss(0, 1) + temperature_sigmas), 2),
+                           "pressure": round(1005 + 3 * (noise.gauss(0, 1) + pressure_sigmas), 2),
+                           "vibration": round(0.02 + 0.002 * noise.gauss(0, 1), 4)})
+        return events
+
+    def messages():
+        with urllib.request.urlopen(slack + "/_standin/requests", timeout=5) as answer:
+            return [r for r in json.load(answer)["requests"] if r["status"] == 200 and "error" not in r]
+
+    def incidents():
+        keys = []
+        for r in messages():
+            key = ((r["body"].get("metadata") or {}).get("event_payload") or {}).get("incident", "")
+            if key.startswith("device:pump-9/") and key not in keys:
+                keys.append(key)
+        return keys
+
+    fault = readings(20, temperature_sigmas=8)
+    produce(mesh, readings(100) + fault)
+    assert wait_until(lambda: scored_so_far(scorer_port) >= 120, 60), f"scored {scored_so_far(scorer_port)} of 120"
+    # The fault's episode (the fleet model's flags while the device learned may have opened it earlier).
+    flagged_fault = [json.loads(v) for _, _, v in mesh.read_topic("anomalies")
+                     if json.loads(v).get("id") in {e["id"] for e in fault}]
+    assert len(flagged_fault) >= 18, f"the fault must alert the first time: {len(flagged_fault)} of 20 flagged"
+    incident = "device:" + flagged_fault[-1]["episode"]["id"]
+    assert wait_until(lambda: incident in incidents(), 30), f"{incident} in Slack: {incidents()}"
+    known = len(incidents())
+    click = subprocess.run([binary("alertron-slack-standin"), "click", "--standin", slack, "--action", "not_anomaly",
+                            "--incident", incident], capture_output=True, text=True, timeout=30)
+    assert click.returncode == 0 and '"status":200' in click.stdout, f"the click: {click.stdout} {click.stderr}"
+    assert wait_until(lambda: metric_sum(scorer_port, "alertron_scorer_feedback_total", {"outcome": "applied"}) == 1,
+                      30), f"the scorer applied the verdict; its log:\n{scorer.log_tail()}"
+    figure(f"'Not an anomaly' clicked on {incident}: the scorer applied it")
+
+    replay = readings(15) + readings(20, temperature_sigmas=8)
+    other = readings(15) + readings(20, pressure_sigmas=8)
+    tail = readings(15)
+    produce(mesh, replay + other + tail)
+    sent = 100 + len(fault) + len(replay) + len(other) + len(tail)
+    assert wait_until(lambda: scored_so_far(scorer_port) >= sent, 60), f"scored {scored_so_far(scorer_port)} of {sent}"
+    flagged = {json.loads(v)["id"] for _, _, v in mesh.read_topic("anomalies") if json.loads(v).get("kind") == "reading"}
+    replay_flagged = flagged & {e["id"] for e in replay}
+    other_flagged = flagged & {e["id"] for e in other[15:]}
+    figure(f"the same fault replayed: {len(replay_flagged)} of 20 readings flagged; a pressure fault after it: "
+           f"{len(other_flagged)} of 20 flagged")
+    assert not replay_flagged, f"the dismissed fault alerted again: {sorted(replay_flagged)[:5]}"
+    assert len(other_flagged) >= 18, "a fault of another channel must still alert"
+    assert wait_until(lambda: len(incidents()) > known, 30), "the pressure fault is a new incident in Slack"
 
 
 def test_replicas(mesh, scorer_settings):

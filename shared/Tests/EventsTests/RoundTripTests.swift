@@ -123,7 +123,9 @@ struct RoundTripTests {
         (log.subject, log.episodeID) = (.logSource("api"), nil)
         #expect(try EventCodec.decodeFeedback(EventWriter.encode(log)) == log)
         var silence = feedback
-        (silence.verdict, silence.subject, silence.until) = (.silenced, .alertmanagerGroup("{}:{alertname=\"X\"}"), sampleTS)
+        (silence.verdict, silence.subject, silence.until) = (
+            .silenced, .alertmanagerGroup("{}:{alertname=\"X\"}"), sampleTS
+        )
         #expect(try EventCodec.decodeFeedback(EventWriter.encode(silence)) == silence)
         silence.until = nil
         #expect(throws: EventError.self) { try EventCodec.decodeFeedback(EventWriter.encode(silence)) }
