@@ -315,6 +315,7 @@ final class IncidentBook: Sendable {
             var planned: [Planned] = []
             var forgotten: [String] = []
             let quiet = settings.quiet.seconds
+            let stamp = Timestamp.format(millisecondsSinceEpoch: Int64(now * 1000))
             for (slot, key) in state.open {
                 guard let incident = state.incidents[key], incident.resolved == nil else {
                     state.open[slot] = nil
@@ -322,7 +323,7 @@ final class IncidentBook: Sendable {
                 }
                 guard now - (Timestamp.secondsSinceEpoch(incident.seenAt) ?? now) >= quiet else { continue }
                 state.open[slot] = nil
-                state.incidents[key]!.resolved = Incident.Mark(by: "alertron", at: Timestamp.now())
+                state.incidents[key]!.resolved = Incident.Mark(by: "alertron", at: stamp)
                 if incident.message != nil {
                     planned.append(
                         Planned(key: key, channel: incident.channel, reply: .quiet, positions: [], alerts: 0))
@@ -342,7 +343,7 @@ final class IncidentBook: Sendable {
                 else { continue }
                 let last = Timestamp.secondsSinceEpoch(incident.remindedAt ?? incident.firstTS) ?? now
                 guard now - last >= every else { continue }
-                state.incidents[key]!.remindedAt = Timestamp.now()
+                state.incidents[key]!.remindedAt = stamp
                 planned.append(Planned(key: key, channel: incident.channel, reply: .reminder, positions: [], alerts: 0))
             }
             for (key, mute) in state.mutes where !mute.holds(at: now) {

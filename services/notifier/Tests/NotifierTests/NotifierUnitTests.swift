@@ -255,6 +255,43 @@ private func window(_ alerts: [AnomalyAlert], first: Int64 = 0, channel: String 
         #expect(book.incident("device:a/r1")?.notAnomaly?.by == "U1")
     }
 
+    @Test func anUnacknowledgedIncidentIsRemindedAndAnAcknowledgedOneIsNot() throws {
+        let book = IncidentBook(settings: .init(remindEvery: .seconds(1800)))
+        _ = book.fold(window([alert("a", episode: "a/r1"), alert("b", episode: "b/r1")]))
+        book.posted("device:a/r1", message: .init(channel: "C1", ts: "1.1"))
+        book.posted("device:b/r1", message: .init(channel: "C1", ts: "1.2"))
+        let now = Date().timeIntervalSince1970
+        #expect(book.tick(now: now + 60).planned.isEmpty, "not yet")
+        _ = book.apply(
+            Feedback(
+                id: "x", ts: Timestamp.now(), verdict: .acknowledged, subject: .device("b"), episodeID: "b/r1",
+                readings: [], user: "U1", incident: "device:b/r1"))
+        let due = book.tick(now: now + 1801).planned
+        #expect(due.map(\.key) == ["device:a/r1"] && due.first?.reply == .reminder)
+        #expect(book.tick(now: now + 1802).planned.isEmpty, "once per interval")
+        #expect(book.tick(now: now + 3700).planned.map(\.key) == ["device:a/r1"])
+    }
+
+    @Test func aLogBurstIsOverAfterItsQuietPeriodAndTheNextLineStartsANewOne() throws {
+        let book = IncidentBook(settings: .init(quiet: .seconds(600)))
+        func line(_ text: String) -> AnomalyAlert {
+            AnomalyAlert(
+                ScoredEvent(
+                    event: .log(LogEvent(id: EventID.generate(), ts: Timestamp.now(), source: "db-1", message: text)),
+                    score: 0.97, anomaly: true, severity: .critical, model: "log@1", scoredAt: Timestamp.now()))
+        }
+        let first = try #require(book.fold(window([line("disk full")])).planned.first?.key)
+        book.posted(first, message: .init(channel: "C1", ts: "1.1"))
+        #expect(book.fold(window([line("disk full again")], first: 1)).planned.first?.key == first)
+        let now = Date().timeIntervalSince1970
+        #expect(book.tick(now: now + 60).planned.isEmpty)
+        let over = book.tick(now: now + 601).planned
+        #expect(over.map(\.key) == [first] && over.first?.reply == .quiet)
+        #expect(book.incident(first)?.resolved?.by == "alertron" && book.incident(first)?.samples.count == 2)
+        let next = try #require(book.fold(window([line("disk full once more")], first: 2)).planned.first)
+        #expect(next.key != first && next.first)
+    }
+
     @Test func recordsReadBackKeepTheNewerRevision() throws {
         let book = IncidentBook(settings: .init())
         _ = book.fold(window([alert("a", episode: "a/r1")]))
