@@ -182,6 +182,14 @@ public final class SlackStandIn: Sendable {
         state.withLock { $0.script.append(contentsOf: answers) }
     }
 
+    /// Deletes a message, as a person can in Slack: updates and replies to it then get
+    /// `message_not_found`.
+    public func deleteMessage(ts: String) {
+        state.withLock { state in
+            for channel in state.messages.keys { state.messages[channel]?[ts] = nil }
+        }
+    }
+
     /// Forgets requests, messages and the script.
     public func reset() {
         state.withLock { $0 = State() }

@@ -20,8 +20,8 @@ package struct NotifierMetrics: Sendable {
             """,
             "alertron_notifier_messages_total":
                 """
-            Slack messages (posts, updates, thread replies) by outcome: delivered, or dead_lettered after a \
-            permanent Slack error.
+            Slack messages (posts, updates, thread replies) by outcome: delivered, dead_lettered after a \
+            permanent Slack error, or reposted (an update found its message deleted, so it was posted again).
             """,
             "alertron_notifier_slack_retries_total":
                 """

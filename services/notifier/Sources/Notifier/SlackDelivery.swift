@@ -151,34 +151,69 @@ final class SlackDelivery: Sendable {
         return true
     }
 
+    /// What Slack says of an update whose message is gone (deleted, or its channel): the
+    /// incident's message is posted again instead.
+    static let messageGone: Set = ["message_not_found", "cant_update_message", "channel_not_found"]
+
     /// Posts or updates an incident's message as the incident is now, then writes its record.
     private func show(_ key: String, reply: IncidentBook.Reply?, job: DeliveryJob, pace: inout Pace) async -> Bool {
         guard let incident = book.incident(key) else { return true }
-        let message = renderer.message(for: incident, buttons: configuration.buttons)
+        var message = renderer.message(for: incident, buttons: configuration.buttons)
         if let original = incident.message {
             var update = message
             (update.channel, update.ts) = (original.channel, original.ts)
-            guard await send(update, as: .update, job: job, pace: &pace) != nil else { return false }
-            if let reply {
-                let threadReply = renderer.reply(reply, for: incident, channel: original.channel, threadTS: original.ts)
-                guard await send(threadReply, as: .postMessage, job: job, pace: &pace) != nil else { return false }
+            switch await send(update, as: .update, job: job, pace: &pace, orRefusal: Self.messageGone) {
+            case nil:
+                return false
+            case .refused(let error):
+                // Someone deleted the message (or its channel): the incident gets a new one.
+                logger.warning(
+                    "the incident's message is gone from Slack; posting it again",
+                    metadata: ["incident": "\(key)", "error": "\(error)"])
+                metrics.messages(outcome: "reposted").increment()
+                message.channel = incident.channel
+                guard await post(message, for: key, job: job, pace: &pace) else { return false }
+            case .accepted, .deadLettered:
+                if let reply {
+                    let threadReply = renderer.reply(
+                        reply, for: incident, channel: original.channel, threadTS: original.ts)
+                    guard await send(threadReply, as: .postMessage, job: job, pace: &pace) != nil else {
+                        return false
+                    }
+                }
             }
         } else {
-            guard let sent = await send(message, as: .postMessage, job: job, pace: &pace) else { return false }
-            // Slack refers to a message by the channel's ID and its ts, never by the name we posted to.
-            if let sent, let ts = sent.ts {
-                book.posted(key, message: .init(channel: sent.channel ?? message.channel, ts: ts))
-            }
+            guard await post(message, for: key, job: job, pace: &pace) else { return false }
         }
         return await persist(key)
     }
 
-    /// Sends until Slack takes the message or refuses it for good (then it is dead-lettered).
-    /// Returns the message's ts and channel ID (`.some(nil)` without them, or when dead-lettered),
-    /// nil when cancelled.
+    /// Posts an incident's message and notes it as the incident's; false when cancelled.
+    private func post(_ message: SlackMessage, for key: String, job: DeliveryJob, pace: inout Pace) async -> Bool {
+        guard let sent = await send(message, as: .postMessage, job: job, pace: &pace) else { return false }
+        // Slack refers to a message by the channel's ID and its ts, never by the name we posted to.
+        if case .accepted(let ts?, let channel) = sent {
+            book.posted(key, message: .init(channel: channel ?? message.channel, ts: ts))
+        }
+        return true
+    }
+
+    /// What became of a message.
+    enum Sent {
+        /// Slack took it: its ts and channel ID (none from a webhook).
+        case accepted(ts: String?, channel: String?)
+        /// Slack refused it for good and it went to the dead-letter topic.
+        case deadLettered
+        /// Slack refused it with one of the errors the caller handles itself.
+        case refused(String)
+    }
+
+    /// Sends until Slack takes the message or refuses it for good (then it is dead-lettered,
+    /// unless the error is one of `refusals`, which the caller handles); nil when cancelled.
     private func send(
-        _ message: SlackMessage, as method: SlackMethod, job: DeliveryJob, pace: inout Pace
-    ) async -> (ts: String?, channel: String?)?? {
+        _ message: SlackMessage, as method: SlackMethod, job: DeliveryJob, pace: inout Pace,
+        orRefusal refusals: Set<String> = []
+    ) async -> Sent? {
         let wireMethod: SlackMethod = transport.supportsThreads ? method : .webhook
         var backoff = Backoff(initial: .seconds(1), maximum: configuration.maxRetryDelay, jitter: true)
         while true {
@@ -189,7 +224,7 @@ final class SlackDelivery: Sendable {
             switch outcome {
             case .accepted(let ts, let channel):
                 metrics.messages(outcome: "delivered").increment()
-                return .some((ts, channel))
+                return .accepted(ts: ts, channel: channel)
             case .rateLimited(let wait):
                 metrics.retries(reason: "rate_limited").increment()
                 logger.warning(
@@ -204,6 +239,8 @@ final class SlackDelivery: Sendable {
                     "slack did not take the message; retrying",
                     metadata: ["channel": "\(message.channel)", "reason": "\(reason)", "retry_in": "\(wait)"])
                 pace.delay(wait)
+            case .permanent(let error) where refusals.contains(error):
+                return .refused(error)
             case .permanent(let error):
                 logger.error(
                     "slack refused the message for good; dead-lettering it",
@@ -214,7 +251,7 @@ final class SlackDelivery: Sendable {
                 guard await deadLetter(message, error: error, job: job) else { return nil }
                 metrics.messages(outcome: "dead_lettered").increment()
                 metrics.deadLetters(reason: error).increment()
-                return .some(nil)
+                return .deadLettered
             }
         }
     }

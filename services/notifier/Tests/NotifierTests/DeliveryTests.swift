@@ -150,6 +150,34 @@ import Testing
         }
     }
 
+    @Test func anIncidentWhoseMessageWasDeletedGetsANewOneAndKeepsItsCount() async throws {
+        let slack = SlackStandIn(configuration: .init(token: "xoxb-test"))
+        let metrics = TestMetrics()
+        try await withNotifier(slack, metrics: metrics) { mesh, notifier in
+            func episodeAnomaly() -> ScoredEvent {
+                var scored = anomaly("pump-4")
+                scored.episode = EpisodeMark(id: "pump-4/r1", state: .continues)
+                return scored
+            }
+            try await mesh.send([episodeAnomaly(), episodeAnomaly()])
+            try await eventually(30, "the first message") { slack.accepted.count == 1 }
+            let deleted = try #require(slack.accepted.first?.ts)
+            slack.deleteMessage(ts: deleted)
+            try await mesh.send([episodeAnomaly()])
+            try await eventually(30, "a new message") { slack.accepted.count == 2 }
+            #expect(slack.requests.contains { $0.method == "chat.update" && $0.error == "message_not_found" })
+            let replacement = slack.accepted[1]
+            #expect(replacement.method == "chat.postMessage" && replacement.ts != deleted && replacement.alerts == 3)
+            #expect(metrics.total("alertron_notifier_messages_total", ("outcome", "reposted")) == 1)
+            #expect(metrics.counters(label: "alertron_notifier_dead_letters_total").isEmpty, "nothing dead-lettered")
+            // The next alert updates the new message.
+            try await mesh.send([episodeAnomaly()])
+            try await eventually(30, "an update of the new message") { slack.accepted.count == 3 }
+            #expect(slack.accepted[2].method == "chat.update" && slack.accepted[2].ts == replacement.ts)
+            try await eventually(10, "every offset stored") { notifier.worker.pendingAlerts == 0 }
+        }
+    }
+
     @Test func anEpisodesEndIsCountedNotSentAndItsOffsetStored() async throws {
         let slack = SlackStandIn()
         let metrics = TestMetrics()
