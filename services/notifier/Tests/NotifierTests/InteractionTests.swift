@@ -168,4 +168,52 @@ private func buttonValue(_ request: SlackStandIn.RecordedRequest?) -> String? {
             _ = await second.stop()
         }
     }
+
+    @Test func withTwoReplicasTheOwnerOfEachIncidentActsOnClicksThatReachEither() async throws {
+        let mesh = try TestMesh()
+        let slack = standIn()
+        try await slack.withServer { base in
+            var settings = botSettings(base)
+            settings.slackSigningSecret = "s3cret"
+            // Twelve devices at once stay twelve incidents (not a fleet-wide digest).
+            settings.digestThreshold = 50
+            let first = try await RunningNotifier(mesh: mesh, settings: settings)
+            @Sendable func partitions(_ notifier: RunningNotifier, of topic: String) async -> [Int32] {
+                await notifier.worker.consumer.assignment().filter { $0.topic == topic }.map(\.partition).sorted()
+            }
+            try await eventually(20, "the first replica to own every partition") {
+                await partitions(first, of: Topic.anomalies).count == 3
+            }
+            let second = try await RunningNotifier(mesh: mesh, settings: settings)
+            try await eventually(40, "the partitions shared") {
+                let mine = await partitions(first, of: Topic.anomalies)
+                let theirs = await partitions(second, of: Topic.anomalies)
+                return !mine.isEmpty && !theirs.isEmpty && mine.count + theirs.count == 3
+            }
+            // Each replica owns the same partition numbers of every topic it reads.
+            for replica in [first, second] {
+                let anomalies = await partitions(replica, of: Topic.anomalies)
+                #expect(await partitions(replica, of: Topic.feedback) == anomalies)
+                #expect(await partitions(replica, of: Topic.alertmanager) == anomalies)
+            }
+            // Every click goes to the first replica's HTTP route, as a load balancer might send it.
+            slack.interactionsURL = URL(string: "http://127.0.0.1:\(first.port)/slack/interactions")
+            let devices = (0..<12).map { "edge-\($0)" }
+            try await mesh.send(devices.map { episodeAnomaly($0, episode: "\($0)/r1") })
+            try await eventually(30, "a message per device") { slack.accepted.count == devices.count }
+            #expect(first.worker.finishedJobs > 0 && second.worker.finishedJobs > 0, "both replicas own incidents")
+            for request in slack.accepted {
+                let value = try #require(buttonValue(request))
+                #expect(try await slack.click(action: "ack", value: value).status == 200)
+            }
+            try await eventually(30, "every incident acknowledged by its owner") {
+                slack.latestMessages.filter { String(decoding: $0.body, as: UTF8.self).contains("Acknowledged by") }
+                    .count
+                    == devices.count
+            }
+            #expect(slack.latestMessages.count == devices.count, "no second message for any incident")
+            _ = await second.stop()
+            _ = await first.stop()
+        }
+    }
 }
