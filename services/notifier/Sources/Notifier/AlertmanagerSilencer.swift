@@ -2,20 +2,10 @@
 // equality matchers from the group's labels, `createdBy` the Slack user, a comment with the
 // message's link. Alertmanager then stops notifying the group itself.
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 
 struct AlertmanagerSilencer: Sendable {
     let baseURL: URL
-    let session: URLSession
-
-    init(baseURL: URL, timeout: TimeInterval = 10) {
-        self.baseURL = baseURL
-        let configuration = URLSessionConfiguration.ephemeral
-        configuration.timeoutIntervalForRequest = timeout
-        session = URLSession(configuration: configuration)
-    }
+    let http: OutboundHTTP
 
     enum Failure: Error, CustomStringConvertible {
         /// Alertmanager refused the silence as it is (4xx): retrying cannot help.
@@ -55,20 +45,17 @@ struct AlertmanagerSilencer: Sendable {
             "matchers": matchers, "startsAt": ISO8601DateFormatter().string(from: Date()), "endsAt": until,
             "createdBy": createdBy, "comment": comment,
         ]
-        var request = URLRequest(url: baseURL.appendingPathComponent("api/v2/silences"))
-        request.httpMethod = "POST"
-        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-        request.httpBody = try? JSONSerialization.data(withJSONObject: body)
-        let data: Data
-        let response: URLResponse
-        do {
-            (data, response) = try await session.data(for: request)
-        } catch let error as URLError {
-            throw .unavailable("network error \(error.code.rawValue)")
-        } catch {
+        let answer: (status: Int, body: Data, retryAfter: String?)
+        switch await http.post(
+            baseURL.appendingPathComponent("api/v2/silences"),
+            body: Array((try? JSONSerialization.data(withJSONObject: body)) ?? Data()), bearer: nil)
+        {
+        case .success(let received): answer = received
+        case .failure(let error):
+            if case .transient(let reason) = error.outcome { throw .unavailable(reason) }
             throw .unavailable("network error")
         }
-        let status = (response as? HTTPURLResponse)?.statusCode ?? 0
+        let (status, data) = (answer.status, answer.body)
         let text = String(decoding: data.prefix(300), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         guard (200..<300).contains(status) else {
             throw status >= 500 || status == 0

@@ -17,11 +17,11 @@ package func buildApplication(
     var routes = settings.routes
     switch settings.slack {
     case .webhook(let url):
-        transport = SlackIncomingWebhook(url: url, http: SlackHTTP())
+        transport = SlackIncomingWebhook(url: url, http: OutboundHTTP())
         // A webhook posts to the one channel it was made for: one lane, one pace.
         routes = ChannelRoutes(defaultChannel: "webhook")
     case .bot(let token, let apiURL):
-        transport = SlackWebAPI(token: token, baseURL: apiURL, http: SlackHTTP())
+        transport = SlackWebAPI(token: token, baseURL: apiURL, http: OutboundHTTP())
     case .sink(let path):
         transport = try SlackLocalSink(path: path, logger: logger)
     }
@@ -57,7 +57,7 @@ package func buildApplication(
         book: book, renderer: renderer, persist: store.persist, metrics: metrics, logger: logger)
     let worker = NotifierWorker(
         consumer: consumer, producer: producer, delivery: delivery, book: book, store: store,
-        silencer: settings.alertmanagerURL.map { AlertmanagerSilencer(baseURL: $0) }, renderer: renderer,
+        silencer: settings.alertmanagerURL.map { AlertmanagerSilencer(baseURL: $0, http: OutboundHTTP()) },
         settings: settings, routes: routes, metrics: metrics, logger: logger)
 
     runtime.readiness.add("kafka", producer.checkReachable)

@@ -175,6 +175,12 @@ struct MessageRenderer: Sendable {
 
     /// Who is on it, or how it ended; nil for an open incident nobody answered yet.
     static func status(of incident: Incident) -> String? {
+        let lines = statusLines(of: incident)
+        return lines.isEmpty ? nil : lines.joined(separator: "\n")
+    }
+
+    /// The status, a line each: acknowledged, silenced, then how it ended.
+    static func statusLines(of incident: Incident) -> [String] {
         var lines: [String] = []
         if let mark = incident.acknowledged {
             lines.append("👀 Acknowledged by \(who(mark.by)) at \(mark.at)")
@@ -200,7 +206,7 @@ struct MessageRenderer: Sendable {
                 }
             lines.append("✅ *Resolved* after \(span(from: incident.firstTS, to: mark.at)): \(how)")
         }
-        return lines.isEmpty ? nil : lines.joined(separator: "\n")
+        return lines
     }
 
     /// A Slack user id as a mention; anything else (the scorer, Alertmanager) as it is.
@@ -248,13 +254,13 @@ struct MessageRenderer: Sendable {
         case .resolved, .quiet, .resolvedByHand, .notAnomaly:
             let peaks = incident.peaks.prefix(3).map { "\(mrkdwnEscaped($0.channel)) \(Self.number($0.value))" }
             text =
-                (Self.status(of: incident)?.components(separatedBy: "\n").last ?? "✅ Resolved")
+                (Self.statusLines(of: incident).last ?? "✅ Resolved")
                 + " · \(Self.counted(incident.count, "alert", "alerts"))"
                 + (peaks.isEmpty ? "" : ", peaks: " + peaks.joined(separator: ", "))
         case .acknowledged:
             text = "👀 \(Self.who(incident.acknowledged?.by ?? "?")) is on it; no more reminders for this incident"
         case .silenced:
-            text = Self.status(of: incident)?.components(separatedBy: "\n").first { $0.hasPrefix("🔕") } ?? "🔕 Silenced"
+            text = Self.statusLines(of: incident).first { $0.hasPrefix("🔕") } ?? "🔕 Silenced"
         case .reminder:
             text =
                 "⏰ Still open and nobody acknowledged it: \(Self.counted(incident.count, "alert", "alerts")) on "

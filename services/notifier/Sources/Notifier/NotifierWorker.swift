@@ -24,7 +24,6 @@ package final class NotifierWorker: Service, Sendable {
     private let book: IncidentBook
     private let store: IncidentStore
     private let silencer: AlertmanagerSilencer?
-    private let renderer: MessageRenderer
     private let settings: NotifierSettings
     private let routes: ChannelRoutes
     private let logger: Logger
@@ -35,13 +34,13 @@ package final class NotifierWorker: Service, Sendable {
 
     init(
         consumer: KafkaConsumer, producer: KafkaProducer, delivery: SlackDelivery, book: IncidentBook,
-        store: IncidentStore, silencer: AlertmanagerSilencer?, renderer: MessageRenderer, settings: NotifierSettings,
+        store: IncidentStore, silencer: AlertmanagerSilencer?, settings: NotifierSettings,
         routes: ChannelRoutes, metrics: NotifierMetrics, logger: Logger
     ) {
         (self.consumer, self.producer, self.delivery, self.book, self.store) = (
             consumer, producer, delivery, book, store
         )
-        (self.silencer, self.renderer, self.settings, self.routes) = (silencer, renderer, settings, routes)
+        (self.silencer, self.settings, self.routes) = (silencer, settings, routes)
         (self.metrics, self.logger) = (metrics, logger)
         state = Mutex(
             State(
@@ -144,7 +143,8 @@ package final class NotifierWorker: Service, Sendable {
             channel: planned.channel,
             steps: [
                 .incident(
-                    key: planned.key, reply: planned.reply, snapshot: book.incident(planned.key), first: planned.first)
+                    key: planned.key, reply: planned.reply,
+                    snapshot: delivery.rendersSnapshots ? book.incident(planned.key) : nil, first: planned.first)
             ],
             positions: planned.positions, sourceTopic: sourceTopic ?? settings.anomaliesTopic,
             alertCount: planned.alerts)

@@ -15,8 +15,9 @@ struct DeliveryJob: Sendable {
         /// Shows the incident as it is when its turn comes: posts its message, or updates the
         /// one it has and says `reply` in that message's thread. Webhooks cannot update: the
         /// first message and each reply-worthy change are new messages there.
-        /// `snapshot` is the incident when the job was made: what a webhook's message shows,
-        /// since it cannot be changed later; `first` says it is the incident's first message.
+        /// `snapshot` is the incident when the job was made (only when `rendersSnapshots`): what a
+        /// webhook's message shows, since it cannot be changed later; `first` says it is the
+        /// incident's first message.
         case incident(key: String, reply: IncidentBook.Reply?, snapshot: Incident?, first: Bool)
         /// A message only `message.user` sees (chat.postEphemeral; not in webhook mode).
         case ephemeral(SlackMessage)
@@ -65,6 +66,10 @@ final class SlackDelivery: Sendable {
         self.configuration = configuration
         self.logger = logger
     }
+
+    /// Whether jobs must carry the incident as it was when they were made: a webhook's message
+    /// cannot change later, so it shows that state; the Web API renders the incident as it is.
+    var rendersSnapshots: Bool { !transport.supportsThreads }
 
     /// Whether jobs for `channel` are queued or being sent.
     func isSending(to channel: String) -> Bool {

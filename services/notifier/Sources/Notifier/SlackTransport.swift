@@ -60,8 +60,9 @@ func retryAfter(_ header: String?) -> Duration {
     return .seconds(min(max(seconds, 1), 900))
 }
 
-/// Shared HTTP plumbing: one session, a request timeout, errors reduced to their kind.
-struct SlackHTTP: Sendable {
+/// The notifier's outbound HTTP (Slack, Alertmanager's API): one session, a request timeout,
+/// errors reduced to their kind.
+struct OutboundHTTP: Sendable {
     let session: URLSession
 
     init(timeout: TimeInterval = 10) {
@@ -103,7 +104,7 @@ struct SlackOutcomeError: Error {
 struct SlackWebAPI: SlackTransport {
     let token: String
     let baseURL: URL
-    let http: SlackHTTP
+    let http: OutboundHTTP
 
     var supportsThreads: Bool { true }
 
@@ -134,7 +135,7 @@ struct SlackWebAPI: SlackTransport {
 /// Webhook mode: the message goes to the channel the webhook was created for.
 struct SlackIncomingWebhook: SlackTransport {
     let url: URL
-    let http: SlackHTTP
+    let http: OutboundHTTP
 
     var supportsThreads: Bool { false }
 
