@@ -120,12 +120,9 @@ package struct NotifierSettings: DeclaredSettings {
                 "max-pending", env: "NOTIFIER_MAX_PENDING", \.maxPending,
                 help: "Alerts held (grouped, queued or being sent) before the notifier stops reading more.",
                 valueName: "n", rule: "must be at least 1", where: { $0 >= 1 }),
-            .parsed(
+            seconds(
                 "dedup-seconds", env: "NOTIFIER_DEDUP_SECONDS", \.dedupWindow,
-                help: "An Alertmanager notification identical to one within this many seconds is a duplicate.",
-                valueName: "seconds", rule: "must be at least 0",
-                parse: { Int($0).flatMap { $0 >= 0 ? .seconds($0) : nil } },
-                show: { "\($0.components.seconds)" }),
+                help: "An Alertmanager notification identical to one within this many seconds is a duplicate."),
             milliseconds(
                 "drain-timeout-ms", env: "NOTIFIER_DRAIN_TIMEOUT_MS", \.drainTimeout, atLeast: 0,
                 help:
@@ -196,22 +193,28 @@ package struct NotifierSettings: DeclaredSettings {
         return url
     }
 
+    /// A duration given as a whole number of `unit`s (`ms` or `seconds`), at least `minimum`.
+    private static func duration(
+        _ flag: String, env: String, _ field: WritableKeyPath<Self, Duration> & Sendable, unit: Duration,
+        atLeast minimum: Int = 0, help: String
+    ) -> Setting<Self> {
+        .parsed(
+            flag, env: env, field, help: help, valueName: unit == .milliseconds(1) ? "ms" : "seconds",
+            rule: "must be at least \(minimum)", parse: { Int($0).flatMap { $0 >= minimum ? unit * $0 : nil } },
+            show: { "\(Int(($0 / unit).rounded()))" })
+    }
+
     private static func milliseconds(
         _ flag: String, env: String, _ field: WritableKeyPath<Self, Duration> & Sendable,
         atLeast minimum: Int, help: String
     ) -> Setting<Self> {
-        .parsed(
-            flag, env: env, field, help: help, valueName: "ms", rule: "must be at least \(minimum)",
-            parse: { Int($0).flatMap { $0 >= minimum ? .milliseconds($0) : nil } },
-            show: { "\($0.components.seconds * 1000 + $0.components.attoseconds / 1_000_000_000_000_000)" })
+        duration(flag, env: env, field, unit: .milliseconds(1), atLeast: minimum, help: help)
     }
 
     private static func seconds(
         _ flag: String, env: String, _ field: WritableKeyPath<Self, Duration> & Sendable, help: String
     ) -> Setting<Self> {
-        .parsed(
-            flag, env: env, field, help: help, valueName: "seconds", rule: "must be at least 0",
-            parse: { Int($0).flatMap { $0 >= 0 ? .seconds($0) : nil } }, show: { "\($0.components.seconds)" })
+        duration(flag, env: env, field, unit: .seconds(1), help: help)
     }
 
     private static func template(
