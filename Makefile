@@ -54,9 +54,13 @@ format-check:
 test-shared:
 	$(SHARED_TEST)
 
+# Each package's own test binary, run directly: `swift test --skip-build` finds its tests through
+# the one build description the shared scratch path keeps (the last package built), so it would
+# run that package's tests four times and the others' never.
 test-services:
 	@for service in $(SERVICES); do \
-	  $(SWIFT) test --package-path services/$$service --scratch-path $(SERVICES_DIR) --skip-build --disable-xctest || exit 1; \
+	  echo "test-services: $$service"; \
+	  $(SERVICES_DIR)/debug/$${service}PackageTests.xctest --testing-library swift-testing || exit 1; \
 	done
 
 # Every deployment file (deploy/, Prometheus rules and their unit tests, Alertmanager,
