@@ -7,10 +7,13 @@ import Synchronization
 /// dimensions and reused (swift-metrics would otherwise look it up on every use).
 public final class MetricHandles: Sendable {
     public let factory: any MetricsFactory
+    /// The /metrics scrapes of the registry `factory` writes to (none for TestMetrics).
+    public let scrapeClock: ScrapeClock?
     private let handles = Mutex<[String: any Sendable]>([:])
 
-    public init(factory: any MetricsFactory) {
+    public init(factory: any MetricsFactory, scrapeClock: ScrapeClock? = nil) {
         self.factory = factory
+        self.scrapeClock = scrapeClock
     }
 
     public func counter(_ label: String, _ dimensions: [(String, String)] = []) -> Counter {

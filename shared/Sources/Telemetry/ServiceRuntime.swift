@@ -16,6 +16,8 @@ public struct ServiceRuntime: Sendable {
     public let readiness: ReadinessChecks
     /// Where the service's own metrics come from (`*Metrics` are built on it).
     public let metrics: MetricHandles
+    /// Scrapes of `registry`'s /metrics, which counters made at run time wait for (CountersFromZero).
+    public let scrapeClock = ScrapeClock()
 
     /// For tests and embedding: nothing global is touched. Without a factory, the service's
     /// metrics go to this runtime's own registry, so its /metrics shows them; a test that
@@ -29,8 +31,10 @@ public struct ServiceRuntime: Sendable {
         self.logger = logger
         self.registry = registry
         self.readiness = readiness
+        let factory = metricsFactory ?? DocumentedMetricsFactory(registry: registry, catalog: .common)
+        // Only a registry that /metrics renders is scraped; TestMetrics counts at once.
         metrics = MetricHandles(
-            factory: metricsFactory ?? DocumentedMetricsFactory(registry: registry, catalog: .common))
+            factory: factory, scrapeClock: factory is DocumentedMetricsFactory ? scrapeClock : nil)
     }
 
     /// For an executable's `run()`: installs JSON logging and the Prometheus metrics backend
@@ -51,7 +55,7 @@ public struct ServiceRuntime: Sendable {
     /// A router with the observability endpoints; add the service's own routes to it.
     public func makeRouter() -> Router<BasicRequestContext> {
         let router = Router()
-        ObservabilityRoutes(registry: registry, readiness: readiness).register(on: router)
+        ObservabilityRoutes(registry: registry, readiness: readiness, scrapeClock: scrapeClock).register(on: router)
         return router
     }
 
@@ -82,18 +86,22 @@ public struct ObservabilityRoutes: Sendable {
     let registry: PrometheusCollectorRegistry
     let readiness: ReadinessChecks
     let process: ProcessMetrics
+    let scrapeClock: ScrapeClock
 
-    public init(registry: PrometheusCollectorRegistry, readiness: ReadinessChecks) {
+    public init(registry: PrometheusCollectorRegistry, readiness: ReadinessChecks, scrapeClock: ScrapeClock) {
         self.registry = registry
         self.readiness = readiness
+        self.scrapeClock = scrapeClock
         process = ProcessMetrics(registry: registry)
     }
 
     public func register<Context: RequestContext>(on router: Router<Context>) {
         router.get("/metrics") { _, _ -> Response in
             process.update()
+            let scrape = scrapeClock.starting()
             var buffer: [UInt8] = []
             registry.emit(into: &buffer)
+            scrapeClock.finished(scrape)
             return Response(
                 status: .ok,
                 headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
