@@ -52,6 +52,7 @@ public final class KafkaConsumer: Service, Sendable {
             kind: .consumer, properties: configuration.librdkafkaProperties,
             lenient: configuration.kafka.environmentPropertyNames, callbacks: callbacks)
         try client.subscribe(configuration.topics)
+        KafkaMetrics.declare(consumedTopics: configuration.topics)
     }
 
     /// Batches of at most `maxBatchSize` messages. The sequence ends when the consumer

@@ -2,7 +2,7 @@
 // bootstraps a metrics backend (Telemetry) decides where they go.
 import CoreMetrics
 
-enum KafkaMetrics {
+public enum KafkaMetrics {
     /// Source-project name, kept for its dashboards and rules.
     static let errors = Counter(label: "kafka_errors_total")
     static let rebalances = Labelled { Counter(label: "alertron_kafka_rebalances_total", dimensions: [("kind", $0)]) }
@@ -13,6 +13,19 @@ enum KafkaMetrics {
     static let deliveryFailures = Counter(label: "alertron_kafka_delivery_failures_total")
     static let producerQueue = Gauge(label: "alertron_kafka_producer_queue_messages")
     static let lag = Labelled { Gauge(label: "alertron_kafka_consumer_lag_messages", dimensions: [("topic", $0)]) }
+
+    /// Makes a client's series at 0 when it is created, before anything happened: a dashboard
+    /// reads 0 errors rather than "No data", and rate() sees the first error (it cannot see the
+    /// value a series is born with).
+    public static func declare(consumedTopics: [String] = []) {
+        _ = (errors, deliveryFailures, producerQueue)
+        for topic in consumedTopics {
+            _ = (consumed[topic], lag[topic])
+        }
+        if !consumedTopics.isEmpty {
+            for kind in KafkaRebalanceEvent.Kind.allCases { _ = rebalances[kind.rawValue] }
+        }
+    }
 }
 
 /// Metrics of one name split by one bounded label (topics, kinds), each created once.

@@ -42,6 +42,13 @@ public final class KafkaProducer: Service, Sendable {
             kind: .producer, properties: properties,
             lenient: configuration.kafka.environmentPropertyNames, callbacks: callbacks)
         poller = DeliveryPoller(client: client, tracker: tracker)
+        KafkaMetrics.declare()
+    }
+
+    /// Makes the per-topic series of what this producer will write at 0 now, so dashboards and
+    /// rate() see its first messages (call once with the service's output topics).
+    public func declare(topics: [String]) {
+        for topic in topics { _ = KafkaMetrics.produced[topic] }
     }
 
     deinit { poller.stop() }

@@ -13,7 +13,7 @@ import Glibc
 
 /// A partition assignment change reported by the group coordinator.
 public struct KafkaRebalanceEvent: Sendable {
-    public enum Kind: String, Sendable { case assigned, revoked, failed }
+    public enum Kind: String, Sendable, CaseIterable { case assigned, revoked, failed }
     public var kind: Kind
     /// The partitions that changed hands (the cooperative protocol), or the whole assignment.
     public var partitions: [KafkaTopicPartition]
