@@ -7,12 +7,39 @@ public enum EventCodec {
     /// (non-empty, at most 128 bytes), `"ts"` (RFC 3339), then the kind's own fields in the
     /// order they are written. Unknown members are ignored; when a key repeats, the last wins.
     public static func decodeInbound(_ bytes: UnsafeRawBufferPointer) throws(EventError) -> InboundEvent {
+        try inbound(FieldIndex<TopLevelField>(document: bytes))
+    }
+
+    /// `decodeInbound`, and besides it the origin project's reading, which its producer writes
+    /// straight to the topic: `{"device_id", "features": [...], "ts": <Unix seconds>}`, without
+    /// `schema` (see `originReading`). Such a reading has no id: `originID` makes one (from the
+    /// message's topic, partition and offset, so a redelivered message keeps it); `now` is its
+    /// time if it carries none. `origin` says which shape it was.
+    public static func decodeInbound(
+        _ bytes: UnsafeRawBufferPointer, originID: () -> String, now: @autoclosure () -> String
+    ) throws(EventError) -> (event: InboundEvent, origin: Bool) {
         let index = try FieldIndex<TopLevelField>(document: bytes)
-        try checkSchema(index)
-        let kind = try kind(index, allowed: inboundKinds)
-        return try inboundEvent(
-            index, kind: kind, id: try index.string(.id, "id", maxBytes: InboundEvent.maxIDBytes),
-            ts: try index.timestamp(.ts, "ts"))
+        if !index.contains(.schema) && index.contains(.features) {
+            return (.reading(try originReading(index, id: originID(), now: now())), true)
+        }
+        return (try inbound(index), false)
+    }
+
+    public static func decodeInbound(
+        _ bytes: some Collection<UInt8>, originID: () -> String, now: @autoclosure () -> String
+    ) throws(EventError) -> (event: InboundEvent, origin: Bool) {
+        try withContiguousBytes(bytes) { (raw) throws(EventError) in
+            try decodeInbound(raw, originID: originID, now: now())
+        }
+    }
+
+    /// The origin project's reading: `device_id`; `features`, exactly the default profile's three
+    /// channels in order [temperature, pressure, vibration]; `ts` as Unix seconds or RFC 3339
+    /// text, or left out (then `now`). Ingest's `POST /ingest` takes the same shape.
+    public static func decodeOriginReading(
+        _ bytes: UnsafeRawBufferPointer, id: String, now: String
+    ) throws(EventError) -> Reading {
+        try originReading(FieldIndex<TopLevelField>(document: bytes), id: id, now: now)
     }
 
     public static func decodeInbound(_ bytes: some Collection<UInt8>) throws(EventError) -> InboundEvent {
@@ -202,6 +229,39 @@ public enum EventCodec {
 
     private static let inboundKinds: [Kind] = [.reading, .log]
 
+    private static func inbound(_ index: FieldIndex<TopLevelField>) throws(EventError) -> InboundEvent {
+        try checkSchema(index)
+        let kind = try kind(index, allowed: inboundKinds)
+        return try inboundEvent(
+            index, kind: kind, id: try index.string(.id, "id", maxBytes: InboundEvent.maxIDBytes),
+            ts: try index.timestamp(.ts, "ts"))
+    }
+
+    private static func originReading(
+        _ index: FieldIndex<TopLevelField>, id: String, now: String
+    ) throws(EventError) -> Reading {
+        let deviceID = try index.string(.deviceID, "device_id", maxBytes: Reading.maxDeviceIDBytes)
+        let features = try index.numbers(
+            .features, "features", count: Reading.legacyChannels.count,
+            what: "[\(Reading.legacyChannels.joined(separator: ", "))]")
+        var ts = now
+        if index.containsNonNull(.ts) {
+            if index.isNumber(.ts) {
+                let seconds = try index.double(.ts, "ts")
+                // Years 0000 to 9999, as RFC 3339 allows.
+                guard (-62_167_219_200...253_402_300_799).contains(seconds) else {
+                    throw .invalid("ts", "in Unix seconds must be a time in the years 0000 to 9999")
+                }
+                ts = Timestamp.format(millisecondsSinceEpoch: Int64((seconds * 1000).rounded()))
+            } else {
+                ts = try index.timestamp(.ts, "ts")
+            }
+        }
+        return Reading(
+            id: id, ts: ts, deviceID: deviceID,
+            channels: zip(Reading.legacyChannels, features).map { Reading.Channel($0, $1) })
+    }
+
     private static func checkSchema(_ index: FieldIndex<TopLevelField>) throws(EventError) {
         guard index.contains(.schema) else { throw .missing("schema") }
         let version = try index.double(.schema, "schema")
@@ -333,7 +393,7 @@ public enum EventCodec {
 
 enum TopLevelField: Int, FieldName {
     case schema, kind, id, ts
-    case deviceID, temperature, pressure, vibration, truth, values, profile
+    case deviceID, temperature, pressure, vibration, truth, values, profile, features
     case source, message, level
     case score, anomaly, severity, model, scoredAt, episode, explanation, episodeID
     case reasonCode, reason, rejectedBy, keyBase64, payloadBase64
@@ -385,6 +445,8 @@ enum TopLevelField: Int, FieldName {
         case 8:
             if k.equals("pressure") {
                 self = .pressure
+            } else if k.equals("features") {
+                self = .features
             } else if k.equals("severity") {
                 self = .severity
             } else {

@@ -3,7 +3,7 @@
 /// Why an event could not be decoded. Messages name fields and limits, never payload values,
 /// so an error can be logged and written to a dead-letter topic as is.
 public struct EventError: Error, Sendable, Equatable, CustomStringConvertible {
-    public enum Code: String, Sendable {
+    public enum Code: String, Sendable, CaseIterable {
         case malformedJSON = "malformed_json"
         case missingField = "missing_field"
         case wrongType = "wrong_type"

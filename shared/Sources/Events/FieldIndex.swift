@@ -96,6 +96,14 @@ struct FieldIndex<Name: FieldName> {
         return offset >= 0 && input[offset] != UInt8(ascii: "n")
     }
 
+    /// Present with a number as its value (a member that may be a number or text).
+    func isNumber(_ name: Name) -> Bool {
+        let offset = self[name]
+        guard offset >= 0 else { return false }
+        var reader = JSONReader(input, offset: offset)
+        return (try? reader.peekKind()) == .number
+    }
+
     // MARK: Typed reads; `field` is the name errors report (dotted when nested)
 
     /// A string member's decoded bytes, handed to `body` (valid only during the call).
@@ -212,6 +220,26 @@ struct FieldIndex<Name: FieldName> {
             elements.append(element)
             more = try reader.nextElement()
         }
+        return elements
+    }
+
+    /// The numbers of a required array member, which must hold exactly `count` finite numbers;
+    /// `what` says what they stand for in errors ("[temperature, pressure, vibration]").
+    func numbers(_ name: Name, _ field: StaticString, count: Int, what: String) throws(EventError) -> [Double] {
+        let expected = "an array of \(count) numbers \(what)"
+        guard var reader = try reader(at: name, field, expecting: .array, expected) else { throw .missing(field) }
+        var elements: [Double] = []
+        var more = try reader.beginArray()
+        while more {
+            reader.skipWhitespace()
+            let found = try reader.peekKind()
+            guard found == .number else { throw .wrongType(field, expected: expected, found: found) }
+            let value = try reader.readDouble()
+            guard value.isFinite, elements.count < count else { throw .invalid(field, "must be \(expected)") }
+            elements.append(value)
+            more = try reader.nextElement()
+        }
+        guard elements.count == count else { throw .invalid(field, "must be \(expected)") }
         return elements
     }
 

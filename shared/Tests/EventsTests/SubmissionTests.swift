@@ -84,3 +84,52 @@ import Testing
         }
     }
 }
+
+/// The origin project's producer writes `{"device_id", "features", "ts"}` straight to `readings`.
+@Suite struct OriginReadingTests {
+    let now = "2026-11-21T10:00:00Z"
+
+    func decode(_ text: String) throws(EventError) -> (event: InboundEvent, origin: Bool) {
+        try EventCodec.decodeInbound(Array(text.utf8), originID: { "readings-3-17" }, now: now)
+    }
+
+    @Test func theOriginShapeIsAReadingOfTheDefaultProfileWithAnIDFromWhereItIsStored() throws {
+        let (event, origin) = try decode(
+            #"{"device_id": "edge-4", "features": [75.3, 133.0, 0.89], "ts": 1796610958.2}"#)
+        #expect(origin)
+        #expect(
+            event
+                == .reading(
+                    Reading(
+                        id: "readings-3-17", ts: "2026-12-07T02:35:58.200Z", deviceID: "edge-4", temperature: 75.3,
+                        pressure: 133.0, vibration: 0.89)))
+        // No ts: now. Our own shape is not taken for it.
+        #expect(try decode(#"{"device_id": "edge-4", "features": [1, 0, 0]}"#).event.ts == now)
+        let own = try decode(
+            #"{"schema": 1, "kind": "reading", "id": "r-1", "ts": "2026-11-21T09:00:00Z", "device_id": "d", "temperature": 1, "pressure": 2, "vibration": 3}"#
+        )
+        #expect(!own.origin)
+    }
+
+    @Test func aBrokenOriginReadingNamesTheField() {
+        for (text, field) in [
+            (#"{"device_id": "a", "features": [1, 2]}"#, "features"),
+            (#"{"device_id": "a", "features": [1, 2, 3, 4]}"#, "features"),
+            (#"{"device_id": "a", "features": [1, "2", 3]}"#, "features"),
+            (#"{"device_id": "a", "features": {"t": 1}}"#, "features"),
+            (#"{"features": [1, 2, 3]}"#, "device_id"),
+            (#"{"device_id": "a", "features": [1, 2, 3], "ts": 1e17}"#, "ts"),
+            (#"{"device_id": "a", "features": [1, 2, 3], "ts": "yesterday"}"#, "ts"),
+            (#"{"device_id": "a", "features": [1, 2, NaN]}"#, nil),
+        ] {
+            #expect(throws: EventError.self, "\(text)") { try decode(text) }
+            if let field {
+                do { _ = try decode(text) } catch { #expect(error.field == field, "\(text): \(error)") }
+            }
+        }
+        // Without `features` and `schema`, the reason stays the one every producer gets.
+        do { _ = try decode(#"{"device_id": "a"}"#) } catch {
+            #expect(error.description.hasPrefix("missing_field: schema"))
+        }
+    }
+}

@@ -69,49 +69,18 @@ struct IngestController: Sendable {
     }
 
     /// `POST /ingest {"device_id": "...", "features": [temperature, pressure, vibration], "ts": ...}`;
-    /// `ts` may be RFC 3339 text or Unix seconds, or left out.
+    /// `ts` may be RFC 3339 text or Unix seconds, or left out. The scorer reads the same shape on
+    /// Kafka, through the same decoder.
     private func legacyReading(_ request: inout Request) async throws(APIError) -> Accepted {
         let body = try await collectBody(&request)
-        let legacy: LegacyReading
-        do {
-            legacy = try JSONDecoder().decode(LegacyReading.self, from: Data(buffer: body))
-        } catch let error as DecodingError {
-            throw LegacyReading.rejection(error)
-        } catch {
-            throw .badRequest("malformed_json", LegacyReading.shape)
-        }
-        guard legacy.features.count == 3 else {
-            throw .badRequest(
-                "invalid_value", "field 'features' must hold exactly 3 numbers [temperature, pressure, vibration]",
-                row: 1, field: "features")
-        }
-        // Rewritten as the reading it stands for, then validated by the one codec every reading goes through.
-        var json =
-            "{\"temperature\":\(legacy.features[0]),\"pressure\":\(legacy.features[1]),"
-            + "\"vibration\":\(legacy.features[2])"
-        if let deviceID = legacy.deviceID { json += ",\"device_id\":" + JSONString.quoted(deviceID) }
-        switch legacy.ts {
-        case .seconds(let seconds)?:
-            // Years 0000 to 9999, as RFC 3339 allows; anything else (or not finite) is refused.
-            guard seconds.isFinite, (-62_167_219_200...253_402_300_799).contains(seconds) else {
-                throw .badRequest(
-                    "invalid_value", "row 1: field 'ts' in Unix seconds must be a time in the years 0000 to 9999",
-                    row: 1, field: "ts")
+        let reading = try body.withUnsafeReadableBytes { (raw) throws(APIError) in
+            do throws(EventError) {
+                return try EventCodec.decodeOriginReading(raw, id: EventID.generate(), now: Timestamp.now())
+            } catch {
+                throw .badRequest(error.code.rawValue, "row 1: \(error.description)", row: 1, field: error.field)
             }
-            json +=
-                ",\"ts\":"
-                + JSONString.quoted(Timestamp.format(millisecondsSinceEpoch: Int64((seconds * 1000).rounded())))
-        case .text(let text)?: json += ",\"ts\":" + JSONString.quoted(text)
-        case nil: break
         }
-        json += "}"
-        let event: InboundEvent
-        do throws(EventError) {
-            event = try EventCodec.decodeSubmission(Array(json.utf8), as: .reading, now: Timestamp.now())
-        } catch {
-            throw .badRequest(error.code.rawValue, "row 1: \(error.description)", row: 1, field: error.field)
-        }
-        return try await produce([event])
+        return try await produce([.reading(reading)])
     }
 
     /// `GET /log/{message}` with the message URL-encoded; the source is `http-get`.
@@ -235,54 +204,5 @@ struct Accepted: Sendable {
             text += JSONString.quoted(id)
         }
         return text + "]}"
-    }
-}
-
-/// The body of the source project's `POST /ingest`. Decoded with Codable rather than
-/// JSONSerialization, whose NSNumber answers `is Bool` for 0 and 1 on Linux.
-struct LegacyReading: Decodable {
-    enum Time: Decodable {
-        case text(String)
-        case seconds(Double)
-
-        init(from decoder: any Decoder) throws {
-            let value = try decoder.singleValueContainer()
-            if let text = try? value.decode(String.self) {
-                self = .text(text)
-            } else {
-                self = .seconds(try value.decode(Double.self))
-            }
-        }
-    }
-
-    static let shape =
-        "the body must be a JSON object {\"device_id\", \"features\": [temperature, pressure, vibration], \"ts\"}"
-
-    var deviceID: String?
-    var features: [Double]
-    var ts: Time?
-
-    enum CodingKeys: String, CodingKey {
-        case deviceID = "device_id"
-        case features, ts
-    }
-
-    /// A 400 naming the field at fault.
-    static func rejection(_ error: DecodingError) -> APIError {
-        switch error {
-        case .keyNotFound(let key, _) where key.stringValue == "features":
-            return .badRequest(
-                "missing_field", "field 'features' must be an array [temperature, pressure, vibration]", row: 1,
-                field: "features")
-        case .typeMismatch(_, let context), .valueNotFound(_, let context), .dataCorrupted(let context):
-            guard let field = context.codingPath.first?.stringValue else { return .badRequest("malformed_json", shape) }
-            let what =
-                field == "features"
-                ? "an array of 3 numbers [temperature, pressure, vibration]"
-                : field == "ts" ? "RFC 3339 text or Unix seconds" : "a string"
-            return .badRequest("invalid_value", "row 1: field '\(field)' must be \(what)", row: 1, field: field)
-        default:
-            return .badRequest("malformed_json", shape)
-        }
     }
 }
