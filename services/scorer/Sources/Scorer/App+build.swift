@@ -41,6 +41,10 @@ package func buildApplication(
     let consumer = try KafkaConsumer(
         configuration: consumerConfiguration, logger: logger, onRebalance: partitionChanges.note)
     let producer = try KafkaProducer(configuration: KafkaProducerConfiguration(kafka: settings.kafka), logger: logger)
+    producer.declare(
+        topics: [settings.scoredTopic, settings.anomaliesTopic, settings.deadLetterTopic]
+            + (settings.stateInMemory ? [] : [settings.stateTopic])
+            + (settings.feedbackTopic.isEmpty ? [] : [settings.feedbackDeadLetterTopic]))
     let stateReader =
         settings.stateInMemory
         ? nil

@@ -14,6 +14,10 @@ package struct BatchScorer {
         var outOfRange = 0
         /// Anomalous readings (critical log lines are counted in `criticalLogs`).
         var anomalies: [(severity: Severity, device: String, score: Double)] = []
+        /// Devices this replica had not held before the batch (their metric series are made then).
+        var newDevices: [String] = []
+        /// Readings in the origin project's shape (no schema, `features`, Unix-seconds `ts`).
+        var originReadings = 0
         /// Episodes that began, and that ended (each end announced on `anomalies`).
         var episodesOpened = 0
         var episodesClosed = 0
@@ -142,7 +146,10 @@ package struct BatchScorer {
                 continue
             }
             do {
-                switch try EventCodec.decodeInbound(value) {
+                let (event, origin) = try EventCodec.decodeInbound(
+                    value, originID: { Self.originID(of: message) }, now: scoredAt)
+                if origin { outcome.originReadings += 1 }
+                switch event {
                 case .reading(let reading):
                     guard let fleet = fleet(of: reading.profile, models: models, capacity: batch.count) else {
                         // No model for this profile: the device's own baseline is all there is.
@@ -227,6 +234,7 @@ package struct BatchScorer {
             } else {
                 devices[reading.deviceID] = Self.memory(for: reading, model: model)
                 learningDevices += 1
+                outcome.newDevices.append(reading.deviceID)
                 slot = devices.index(forKey: reading.deviceID)!  // just added
             }
             if devices.values[slot].partition == message.partition && message.offset <= devices.values[slot].lastOffset
@@ -463,6 +471,15 @@ package struct BatchScorer {
     /// is UTF-8), so an uncapped 1 MB input would make a record the broker refuses, and the
     /// partition would stall on it. The source partition and offset still lead to the original.
     static let deadLetterPayloadLimit = 64 * 1024
+
+    /// Every reason code a dead letter of the scorer can carry (for its metric's series).
+    static let deadLetterReasons = ["empty_message"] + EventError.Code.allCases.map(\.rawValue)
+
+    /// The id of an origin-shape reading, which has none: where it is stored, so a redelivered
+    /// message keeps its id and duplicates can still be dropped downstream.
+    static func originID(of message: KafkaConsumerMessage) -> String {
+        "\(message.topic.prefix(96))-\(message.partition)-\(message.offset)"
+    }
 
     private mutating func deadLetter(
         _ message: KafkaConsumerMessage, code: String, reason: String,

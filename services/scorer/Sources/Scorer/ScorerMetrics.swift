@@ -1,8 +1,12 @@
 // The scorer's metrics: the source project's names (its dashboards and rules use them) and
 // alertron_scorer_* for the rest. device_id values beyond a cap fold into "_other".
+// Every series whose labels can be known is made at 0 before it counts: at start-up for fixed
+// labels (reasons, models, _other), when a device is first seen for its own. rate() and
+// increase() cannot see the value a series is born with, and a panel reads 0, not "No data".
 // Built from the runtime's metric factory, so tests can read what was counted.
 import Events
 import Metrics
+import Models
 import Kafka
 import Synchronization
 import Telemetry
@@ -11,7 +15,11 @@ package final class ScorerMetrics: Sendable {
     package static let catalog = MetricsCatalog(help: [
         "anomaly_count_total":
             "Events judged anomalous, by severity and device (device_id capped; the rest are _other).",
-        "last_anomaly_score": "Score of the most recent anomalous event.",
+        "last_anomaly_score":
+            """
+        Score of the most recent anomalous reading, by device (device_id capped as in anomaly_count_total; \
+        0 until the device's first anomaly).
+        """,
         "inference_latency_seconds": "Time to score one batch with the model.",
         "predictions_total": "Events scored.",
         "alertron_scorer_batch_events": "Events per consumed batch.",
@@ -42,6 +50,11 @@ package final class ScorerMetrics: Sendable {
             "Readings of a device profile that has no model: judged by their device's own baseline alone.",
         "alertron_scorer_state_restore_failures_total":
             "Failed reads of the state topic (scoring of that partition waits and tries again).",
+        "alertron_scorer_origin_readings_total":
+            """
+        Readings in the origin project's shape ({"device_id", "features": [...], "ts": <Unix seconds>}) read \
+        from the input topic: who still sends it.
+        """,
         "alertron_scorer_feedback_total":
             """
         People's verdicts read from the feedback topic, by outcome: applied (a device's latest episode \
@@ -51,11 +64,16 @@ package final class ScorerMetrics: Sendable {
         """,
     ]).including(KafkaMetricsHelp.all)
 
+    /// The severities anomaly_count_total counts.
+    static let anomalySeverities: [Severity] = [.warning, .critical]
+    static let otherDevices = "_other"
+
     private let handles: MetricHandles
     private let deviceLabelCap: Int
+    /// Devices with their own device_id label, at most `deviceLabelCap`.
     private let devices = Mutex<Set<String>>([])
+    private let anomalyCounts: CountersFromZero
 
-    /// anomaly_count_total carries at most `deviceLabelCap` distinct device_id values.
     // The label-free handles and the fixed-label ones, made once.
     private let batchEvents: Recorder
     private let predictions: Counter
@@ -64,7 +82,6 @@ package final class ScorerMetrics: Sendable {
     private let criticalLogs: Counter
     private let routineLogs: Counter
     private let logClassificationLatency: Timer
-    private let lastAnomalyScore: Gauge
     private let produceRetries: Counter
     private let episodesOpened: Counter
     private let episodesClosed: Counter
@@ -77,8 +94,10 @@ package final class ScorerMetrics: Sendable {
     private let withoutModel: Counter
     private let feedback: [BatchScorer.FeedbackNote.Result: Counter]
     private let invalidFeedback: Counter
+    private let originReadings: Counter
 
-    /// anomaly_count_total carries at most `deviceLabelCap` distinct device_id values.
+    /// anomaly_count_total and last_anomaly_score carry at most `deviceLabelCap` distinct
+    /// device_id values besides `_other`.
     package init(_ handles: MetricHandles, deviceLabelCap: Int = ScorerSettings().deviceLabelCap) {
         self.handles = handles
         self.deviceLabelCap = deviceLabelCap
@@ -89,7 +108,6 @@ package final class ScorerMetrics: Sendable {
         criticalLogs = handles.counter("log_severity_total", [("severity", Severity.critical.rawValue)])
         routineLogs = handles.counter("log_severity_total", [("severity", Severity.none.rawValue)])
         logClassificationLatency = handles.timer("alertron_scorer_log_classification_seconds")
-        lastAnomalyScore = handles.gauge("last_anomaly_score")
         produceRetries = handles.counter("alertron_scorer_produce_retries_total")
         episodesOpened = handles.counter("alertron_scorer_episodes_total", [("event", "opened")])
         episodesClosed = handles.counter("alertron_scorer_episodes_total", [("event", "closed")])
@@ -105,6 +123,36 @@ package final class ScorerMetrics: Sendable {
                 ($0, handles.counter("alertron_scorer_feedback_total", [("outcome", $0.rawValue)]))
             })
         invalidFeedback = handles.counter("alertron_scorer_feedback_total", [("outcome", "invalid")])
+        originReadings = handles.counter("alertron_scorer_origin_readings_total")
+        anomalyCounts = CountersFromZero("anomaly_count_total", handles: handles)
+        for reason in BatchScorer.deadLetterReasons {
+            _ = handles.counter("alertron_scorer_dead_letters_total", [("reason", reason)])
+        }
+        for kind in [IsolationForest.kind, LogClassifier.kind] {
+            _ = handles.counter("alertron_scorer_model_reload_failures_total", [("model", kind)])
+        }
+        declare(device: Self.otherDevices)
+    }
+
+    /// Devices this replica holds for the first time (new ones, or restored with their
+    /// partition): their series are made at 0 while fewer than the cap have been.
+    func devicesSeen(_ ids: some Sequence<String>) {
+        let added: [String] = devices.withLock { seen in
+            var added: [String] = []
+            for id in ids where seen.count < deviceLabelCap && !seen.contains(id) {
+                seen.insert(id)
+                added.append(id)
+            }
+            return added
+        }
+        for id in added { declare(device: id) }
+    }
+
+    private func declare(device label: String) {
+        for severity in Self.anomalySeverities {
+            anomalyCounts.declare([("severity", severity.rawValue), ("device_id", label)])
+        }
+        _ = handles.gauge("last_anomaly_score", [("device_id", label)])
     }
 
     func readingsWithoutModel(_ count: Int) { withoutModel.increment(by: count) }
@@ -136,13 +184,14 @@ package final class ScorerMetrics: Sendable {
         if outcome.criticalLogs + outcome.routineLogs > 0 {
             logClassificationLatency.recordInterval(outcome.logClassificationTime)
         }
-        for (severity, device, _) in outcome.anomalies {
-            handles.counter(
-                "anomaly_count_total", [("severity", severity.rawValue), ("device_id", deviceLabel(device))]
-            ).increment()
+        if !outcome.newDevices.isEmpty { devicesSeen(outcome.newDevices) }
+        // A gauge keeps its last value: a device's last anomaly in the batch is the one it shows.
+        for (severity, device, score) in outcome.anomalies {
+            let label = deviceLabel(device)
+            anomalyCounts.increment([("severity", severity.rawValue), ("device_id", label)])
+            handles.gauge("last_anomaly_score", [("device_id", label)]).record(score)
         }
-        // A gauge keeps its last value: the batch's last anomaly is the one it shows.
-        if let last = outcome.anomalies.last { lastAnomalyScore.record(last.score) }
+        if outcome.originReadings > 0 { originReadings.increment(by: outcome.originReadings) }
         for (reason, count) in outcome.deadLetters {
             handles.counter("alertron_scorer_dead_letters_total", [("reason", reason)]).increment(by: count)
         }
@@ -161,13 +210,8 @@ package final class ScorerMetrics: Sendable {
         handles.counter("alertron_scorer_model_reload_failures_total", [("model", kind)]).increment()
     }
 
-    /// The device itself while fewer than the cap have been seen, else `_other`.
+    /// The device itself if it has its own series (it was seen while there was room), else `_other`.
     private func deviceLabel(_ device: String) -> String {
-        devices.withLock { seen in
-            if seen.contains(device) { return device }
-            guard seen.count < deviceLabelCap else { return "_other" }
-            seen.insert(device)
-            return device
-        }
+        devices.withLock { $0.contains(device) } ? device : Self.otherDevices
     }
 }

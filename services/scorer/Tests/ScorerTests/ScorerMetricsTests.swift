@@ -1,5 +1,6 @@
 // The scorer's metrics, read back through swift-metrics' TestMetrics: what a batch came to,
-// and device_id labels capped so a large fleet cannot blow up Prometheus.
+// device_id labels capped so a large fleet cannot blow up Prometheus, and every series made at
+// 0 as soon as its labels are known (Prometheus' increase() cannot see a series' first value).
 import AlertronTesting
 import Events
 import MetricsTestKit
@@ -11,8 +12,18 @@ import Testing
     @Test func aBatchIsCountedAndDevicesBeyondTheCapFoldIntoOther() throws {
         let test = TestMetrics()
         let metrics = ScorerMetrics(MetricHandles(factory: test), deviceLabelCap: 2)
+        // Before any reading: the fixed series exist at 0.
+        #expect(test.counters(label: "anomaly_count_total").count == 2, "each severity of _other")
+        for reason in ["empty_message", "malformed_json", "missing_field", "unsupported_schema"] {
+            #expect(
+                test.counters(label: "alertron_scorer_dead_letters_total").contains { $0.dimensions[0].1 == reason })
+        }
+        #expect(test.counters(label: "alertron_scorer_model_reload_failures_total").count == 2)
         var outcome = BatchScorer.Outcome()
         outcome.scored = 5
+        outcome.originReadings = 4
+        // Seen in this batch: the first two get their own series, at 0 before they count.
+        outcome.newDevices = ["edge-1", "edge-2", "edge-3"]
         outcome.anomalies = [
             (.critical, "edge-1", 0.9), (.warning, "edge-2", 0.7), (.critical, "edge-3", 0.8),
             (.critical, "edge-1", 0.95),
@@ -31,11 +42,16 @@ import Testing
                 == 1)
         #expect(
             test.total("anomaly_count_total", ("severity", "critical"), ("device_id", "_other")) == 1)
-        #expect(test.counters(label: "anomaly_count_total").count == 3)
+        #expect(
+            test.total("anomaly_count_total", ("severity", "critical"), ("device_id", "edge-2")) == 0)
+        #expect(test.counters(label: "anomaly_count_total").count == 6, "2 severities of edge-1, edge-2, _other")
+        #expect(test.total("alertron_scorer_origin_readings_total") == 4)
         #expect(
             test.total("alertron_scorer_dead_letters_total", ("reason", "malformed_json")) == 2
         )
-        #expect(try test.expectGauge("last_anomaly_score").lastValue == 0.95)
+        #expect(try test.expectGauge("last_anomaly_score", [("device_id", "edge-1")]).lastValue == 0.95)
+        #expect(try test.expectGauge("last_anomaly_score", [("device_id", "edge-2")]).lastValue == 0.7)
+        #expect(try test.expectGauge("last_anomaly_score", [("device_id", "_other")]).lastValue == 0.8)
         #expect(try test.expectRecorder("alertron_scorer_batch_events").values == [7, 1])
         #expect(test.total("alertron_scorer_episodes_total", ("event", "opened")) == 3)
         #expect(test.total("alertron_scorer_episodes_total", ("event", "closed")) == 1)
