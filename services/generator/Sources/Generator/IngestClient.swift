@@ -173,9 +173,15 @@ struct IngestClient: EventSink {
         }
     }
 
+    /// Statuses counted under a reason of their own; any other is `http_other`.
+    private static let namedStatuses = [400, 401, 403, 404, 408, 413, 415, 429, 500, 502, 503, 504]
+
+    /// Every reason a failed attempt is counted under, for the metric to start each at 0.
+    static let failureReasons = ["connection", "http_other"] + namedStatuses.map { "http_\($0)" }
+
     /// Metric label for a status: a fixed set, so the label stays bounded.
     static func reason(_ status: Int) -> String {
-        [400, 401, 403, 404, 408, 413, 415, 429, 500, 502, 503, 504].contains(status) ? "http_\(status)" : "http_other"
+        namedStatuses.contains(status) ? "http_\(status)" : "http_other"
     }
 
     /// The start of an error answer, for the message: ingest's own JSON error names the row

@@ -15,6 +15,7 @@ package func buildApplication(
     configuration.deliveryTimeoutMilliseconds = settings.ackTimeoutMilliseconds
     let producer = try KafkaProducer(configuration: configuration, logger: runtime.logger)
     runtime.readiness.add("kafka", producer.checkReachable)
+    producer.declare(topics: [settings.topic])
     return buildApplication(runtime: runtime, settings: settings, producer: producer, services: [producer])
 }
 

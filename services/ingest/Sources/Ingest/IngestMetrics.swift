@@ -1,8 +1,11 @@
 // The ingest service's metrics, all alertron_ingest_*; labels are bounded (routes, status codes, reason codes).
+import Events
 import Metrics
 import Kafka
 import Telemetry
 
+/// Labelled series are created at 0 at start-up, so rate() sees the first event and
+/// dashboards show 0, not No data.
 package struct IngestMetrics: Sendable {
     package static let catalog = MetricsCatalog(help: [
         "alertron_ingest_requests_total": "HTTP requests to the ingest routes, by route and status code.",
@@ -13,6 +16,24 @@ package struct IngestMetrics: Sendable {
         "alertron_ingest_rejects_total": "Requests refused, by reason code (the body's `code`).",
         "alertron_ingest_producer_queue_messages": "Messages in the producer's local queue not yet acknowledged.",
     ]).including(KafkaMetricsHelp.all)
+
+    /// Every route IngestController serves and every status it can answer there: 401 from the
+    /// token check (when one is set), 415 only where the Content-Type is read, 413 from the body
+    /// limit, the event count or a message Kafka refuses as too large, 500 and 503 from the broker.
+    private static let answers: [(route: String, statuses: [Int])] = [
+        ("/v1/readings", [202, 400, 401, 413, 415, 500, 503]),
+        ("/v1/logs", [202, 400, 401, 413, 415, 500, 503]),
+        ("/ingest", [202, 400, 401, 413, 500, 503]),
+        ("/log", [202, 400, 401, 413, 500, 503]),
+    ]
+
+    /// The codes ingest refuses with: every decoding error, and those IngestController,
+    /// Submission and the token check answer themselves.
+    private static let rejectReasons =
+        EventError.Code.allCases.map(\.rawValue) + [
+            APIError.unauthorized(tokenSetting: "").code, "unsupported_media_type", "body_too_large",
+            "body_unreadable", "empty", "too_many_events", "queue_full", "kafka_unavailable", "kafka_error",
+        ]
 
     private let handles: MetricHandles
 
@@ -25,6 +46,18 @@ package struct IngestMetrics: Sendable {
         producerQueue = handles.gauge("alertron_ingest_producer_queue_messages")
         producedReadings = handles.counter("alertron_ingest_events_produced_total", [("kind", "reading")])
         producedLogs = handles.counter("alertron_ingest_events_produced_total", [("kind", "log")])
+        declareSeries()
+    }
+
+    private func declareSeries() {
+        for (route, statuses) in Self.answers {
+            for status in statuses {
+                _ = handles.counter("alertron_ingest_requests_total", [("route", route), ("status", String(status))])
+            }
+            _ = handles.counter("alertron_ingest_request_bytes_total", [("route", route)])
+            _ = handles.timer("alertron_ingest_request_duration_seconds", [("route", route)])
+        }
+        for reason in Self.rejectReasons { _ = handles.counter("alertron_ingest_rejects_total", [("reason", reason)]) }
     }
 
     func produced(readings: Int, logs: Int) {

@@ -1,5 +1,6 @@
 // Assembles the notifier from its parts; tests call it with port 0, their own broker and a
 // Slack stand-in.
+import Events
 import Hummingbird
 import Kafka
 import Logging
@@ -30,6 +31,10 @@ package func buildApplication(
         metadata: ["mode": "\(settings.slack)", "channels": "\(routes.all.sorted().joined(separator: ","))"])
 
     let producer = try KafkaProducer(configuration: KafkaProducerConfiguration(kafka: settings.kafka), logger: logger)
+    let inputs = [settings.anomaliesTopic, settings.alertmanagerTopic, settings.feedbackTopic]
+    producer.declare(
+        topics: [settings.alertmanagerTopic, settings.feedbackTopic, settings.incidentsTopic]
+            + inputs.map(Topic.deadLetters(of:)))
     let book = IncidentBook(
         settings: .init(
             digestThreshold: settings.digestThreshold, quiet: settings.incidentQuiet,
@@ -44,7 +49,7 @@ package func buildApplication(
     // alerts are, so the same member reads both (topics of one partition count, range assignment).
     var consumerConfiguration = KafkaConsumerConfiguration(
         kafka: settings.kafka, groupID: settings.consumerGroup,
-        topics: [settings.anomaliesTopic, settings.alertmanagerTopic, settings.feedbackTopic])
+        topics: inputs)
     consumerConfiguration.maxBatchSize = 1000
     consumerConfiguration.coPartitioned = true
     let consumer = try KafkaConsumer(configuration: consumerConfiguration, logger: logger, onRebalance: store.note)

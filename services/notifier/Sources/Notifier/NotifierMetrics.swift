@@ -1,10 +1,14 @@
 // The notifier's metrics, all alertron_notifier_*; labels are bounded (sources, outcomes,
 // retry reasons, Slack methods, Slack's own error codes, HTTP status codes). Built from the
 // runtime's metric factory, so tests can read what was counted.
+import Events
 import Metrics
 import Kafka
+import SlackSignature
 import Telemetry
 
+/// Labelled series are created at 0 at start-up, so rate() sees the first event and
+/// dashboards show 0, not No data.
 package struct NotifierMetrics: Sendable {
     package static let catalog: MetricsCatalog = {
         var catalog = MetricsCatalog(help: [
@@ -51,7 +55,7 @@ package struct NotifierMetrics: Sendable {
             "alertron_notifier_verdicts_total":
                 """
             People's verdicts from Slack acted on, by verdict (acknowledged, silenced, not_anomaly, resolved) \
-            and outcome (applied, already, unknown_incident, no_alertmanager).
+            and outcome (applied, already, unknown_incident, invalid, no_alertmanager).
             """,
             "alertron_notifier_silences_total":
                 "Alertmanager silences asked for, by outcome: created, failed (retried) or refused (4xx).",
@@ -71,6 +75,7 @@ package struct NotifierMetrics: Sendable {
     }()
 
     private let handles: MetricHandles
+    private let deadLetterCounts: CountersFromZero
 
     let pendingMessages: Gauge
     let pendingAlerts: Gauge
@@ -89,6 +94,44 @@ package struct NotifierMetrics: Sendable {
         openIncidents = handles.gauge("alertron_notifier_open_incidents")
         incidentsRestored = handles.counter("alertron_notifier_incidents_restored_total")
         incidentRestoreFailures = handles.counter("alertron_notifier_incident_restore_failures_total")
+        deadLetterCounts = CountersFromZero("alertron_notifier_dead_letters_total", handles: handles)
+        declareSeries()
+    }
+
+    /// Every label value the call sites (NotifierWorker, SlackDelivery, SlackInteractions,
+    /// AlertmanagerWebhook) can count.
+    private func declareSeries() {
+        declare("alertron_notifier_alerts_received_total", "source", ["anomalies", "alertmanager"])
+        declare("alertron_notifier_duplicates_total", "source", ["anomalies", "alertmanager"])
+        declare("alertron_notifier_messages_total", "outcome", ["delivered", "dead_lettered", "reposted"])
+        declare("alertron_notifier_slack_retries_total", "reason", ["rate_limited", "server_error", "network"])
+        // Slack's own error codes (and http_<status>) cannot all be listed: deadLettered shows
+        // each at 0 to a scrape before it counts (DeadLettersRising reads its increase).
+        for reason in ["tombstone", "invalid_payload"] + EventError.Code.allCases.map(\.rawValue) {
+            deadLetterCounts.declare([("reason", reason)])
+        }
+        declare("alertron_notifier_webhook_requests_total", "status", ["200", "400", "401", "413", "503"])
+        declare("alertron_notifier_interactions_total", "status", ["200", "400", "401", "413", "503"])
+        declare(
+            "alertron_notifier_interactions_refused_total", "reason", SlackSignature.Refusal.allCases.map(\.rawValue))
+        declare("alertron_notifier_silences_total", "outcome", ["created", "failed", "refused"])
+        // IncidentBook.apply: a silence is never `already` done, and only a silence can lack its
+        // end (`invalid`) or need Alertmanager.
+        for verdict in Feedback.Verdict.allCases {
+            let outcomes = verdict == .silenced ? ["invalid", "no_alertmanager"] : ["already"]
+            for outcome in ["applied", "unknown_incident"] + outcomes {
+                _ = handles.counter(
+                    "alertron_notifier_verdicts_total", [("verdict", verdict.rawValue), ("outcome", outcome)])
+            }
+        }
+        // Which methods a transport uses depends on it (a webhook only `webhook`): all start at 0.
+        for method in SlackMethod.allCases {
+            _ = handles.timer("alertron_notifier_slack_request_duration_seconds", [("method", method.rawValue)])
+        }
+    }
+
+    private func declare(_ name: String, _ label: String, _ values: [String]) {
+        for value in values { _ = handles.counter(name, [(label, value)]) }
     }
 
     func interactions(status: Int) -> Counter {
@@ -116,8 +159,8 @@ package struct NotifierMetrics: Sendable {
     func retries(reason: String) -> Counter {
         handles.counter("alertron_notifier_slack_retries_total", [("reason", reason)])
     }
-    func deadLetters(reason: String) -> Counter {
-        handles.counter("alertron_notifier_dead_letters_total", [("reason", reason)])
+    func deadLettered(reason: String) {
+        deadLetterCounts.increment([("reason", reason)])
     }
     func webhookRequests(status: Int) -> Counter {
         handles.counter("alertron_notifier_webhook_requests_total", [("status", String(status))])

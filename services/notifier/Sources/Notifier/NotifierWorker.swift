@@ -259,7 +259,7 @@ package final class NotifierWorker: Service, Sendable {
         for (feedback, position) in verdicts { await act(on: feedback, at: position, into: jobs) }
         finished(duplicates + settled)
         if !deadLetters.isEmpty, await producer.sendDeadLetters(deadLetters.map(\.1), logger: logger) {
-            for (_, letter) in deadLetters { metrics.deadLetters(reason: letter.reasonCode).increment() }
+            for (_, letter) in deadLetters { metrics.deadLettered(reason: letter.reasonCode) }
             finished(deadLetters.map(\.0))
         }
     }

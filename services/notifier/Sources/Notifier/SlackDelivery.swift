@@ -255,7 +255,7 @@ final class SlackDelivery: Sendable {
                     ])
                 guard await deadLetter(message, error: error, job: job) else { return nil }
                 metrics.messages(outcome: "dead_lettered").increment()
-                metrics.deadLetters(reason: error).increment()
+                metrics.deadLettered(reason: error)
                 return .deadLettered
             }
         }

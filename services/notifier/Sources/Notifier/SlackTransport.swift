@@ -8,7 +8,7 @@ import FoundationNetworking
 #endif
 import Logging
 
-enum SlackMethod: String, Sendable {
+enum SlackMethod: String, Sendable, CaseIterable {
     case webhook
     case postMessage = "chat.postMessage"
     case update = "chat.update"
