@@ -17,7 +17,7 @@ public struct ServiceRuntime: Sendable {
     /// Where the service's own metrics come from (`*Metrics` are built on it).
     public let metrics: MetricHandles
     /// Scrapes of `registry`'s /metrics, which counters made at run time wait for (CountersFromZero).
-    public let scrapeClock = ScrapeClock()
+    public let scrapeClock: ScrapeClock
 
     /// For tests and embedding: nothing global is touched. Without a factory, the service's
     /// metrics go to this runtime's own registry, so its /metrics shows them; a test that
@@ -31,6 +31,7 @@ public struct ServiceRuntime: Sendable {
         self.logger = logger
         self.registry = registry
         self.readiness = readiness
+        scrapeClock = ScrapeClock(hold: .seconds(settings.scrapeIntervalSeconds))
         let factory = metricsFactory ?? DocumentedMetricsFactory(registry: registry, catalog: .common)
         // Only a registry that /metrics renders is scraped; TestMetrics counts at once.
         metrics = MetricHandles(

@@ -12,6 +12,10 @@ public struct ServiceSettings: DeclaredSettings {
     public var host: String
     public var port: Int
     public var logLevel: Logger.Level
+    /// How often Prometheus scrapes the service, at most: a counter series made at run time
+    /// shows 0 at least this long before it counts (CountersFromZero), so every scraper sees it
+    /// born at 0 and its increase() sees the first counts.
+    public var scrapeIntervalSeconds = 15
 
     /// Tests' defaults are a loopback address and a free port; a service's are its own (below).
     public init(serviceName: String, host: String = "127.0.0.1", port: Int = 0, logLevel: Logger.Level = .info) {
@@ -37,6 +41,14 @@ public struct ServiceSettings: DeclaredSettings {
             help: "trace, debug, info, notice, warning, error or critical; logs are JSON lines on stderr.",
             valueName: "level", rule: "must be one of trace, debug, info, notice, warning, error, critical",
             parse: { Logger.Level(rawValue: $0.lowercased()) }, show: { $0.rawValue }),
+        .value(
+            "scrape-interval", env: "METRICS_SCRAPE_INTERVAL_S", \.scrapeIntervalSeconds,
+            help: """
+                Seconds between Prometheus' scrapes of /metrics, at most (deploy/prometheus: 15). A counter \
+                series made while running (a device's first anomaly) shows 0 this long before it counts, \
+                so rate() and increase() see its first counts.
+                """,
+            valueName: "seconds", rule: "must be 0 to 600", where: { (0...600).contains($0) }),
     ]
 }
 

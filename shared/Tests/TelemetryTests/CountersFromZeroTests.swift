@@ -16,8 +16,14 @@ import Testing
         }
     }
 
+    private func runtime(scrapeInterval: Int) -> ServiceRuntime {
+        var settings = ServiceSettings(serviceName: "testsvc")
+        settings.scrapeIntervalSeconds = scrapeInterval
+        return ServiceRuntime(settings: settings, logger: Logger(label: "test"))
+    }
+
     @Test func aSeriesBornWithCountsIsScrapedAtZeroFirstThenWithAllOfThem() async throws {
-        let runtime = ServiceRuntime(settings: ServiceSettings(serviceName: "testsvc"), logger: Logger(label: "test"))
+        let runtime = runtime(scrapeInterval: 0)
         let counts = CountersFromZero("alertron_test_events_total", handles: runtime.metrics)
         let edge1 = #"alertron_test_events_total{device_id="edge-1"}"#
         let edge2 = #"alertron_test_events_total{device_id="edge-2"}"#
@@ -40,6 +46,22 @@ import Testing
             counts.increment([("device_id", "edge-2")], by: 5)
             let edge2At5 = try await scrape(client, edge2)
             #expect(edge2At5 == 5)
+        }
+    }
+
+    @Test func aSeriesShowsZeroForAScrapeIntervalSoEveryScraperSeesIt() async throws {
+        // Two Prometheus servers (an HA pair) scraping every 60 s: the first scrape must not
+        // release the counts before the second server has seen the 0.
+        let runtime = runtime(scrapeInterval: 60)
+        let counts = CountersFromZero("alertron_test_events_total", handles: runtime.metrics)
+        let edge1 = #"alertron_test_events_total{device_id="edge-1"}"#
+        let app = runtime.makeApplication(router: runtime.makeRouter())
+        try await app.test(.router) { client in
+            counts.increment([("device_id", "edge-1")], by: 10)
+            for _ in 0..<3 {
+                let shown = try await scrape(client, edge1)
+                #expect(shown == 0)
+            }
         }
     }
 
