@@ -105,13 +105,9 @@ struct MessageRenderer: Sendable {
             .section(text: nil, fields: fields),
         ]
         if isLog {
-            let lines = incident.samples.map {
-                "```\(mrkdwnEscaped($0).replacingOccurrences(of: "```", with: "'''"))```"
-            }
-            blocks.append(
-                .section(
-                    text: "*\(incident.samples.count == incident.count ? "Lines" : "First lines")*\n"
-                        + lines.joined(separator: "\n"), fields: []))
+            let label = "*\(incident.samples.count == incident.count ? "Lines" : "First lines")*\n"
+            let room = SlackMessage.Limits.sectionCharacters - label.unicodeScalars.count
+            blocks.append(.section(text: label + Self.quoted(incident.samples, within: room), fields: []))
         } else if let worst {
             var detail = (worst.why.map { "*Why*\n\(mrkdwnEscaped($0))\n" } ?? "")
             detail += "*Worst reading* (`\(mrkdwnEscaped(worst.id))`, \(worst.ts))\n\(worst.detail)"
@@ -180,6 +176,32 @@ struct MessageRenderer: Sendable {
     }
 
     /// The status, a line each: acknowledged, silenced, then how it ended.
+    /// Each line as a code block, all of them within `limit` characters: a line longer than its
+    /// share (a 6 KB stack trace) is cut and its block closed, so the lines after it still show.
+    static func quoted(_ lines: [String], within limit: Int) -> String {
+        guard !lines.isEmpty else { return "" }
+        let fence = "```"
+        let marker = SlackMessage.truncationMarker.unicodeScalars.count
+        // Each line's share, less its fences and the newlines between lines.
+        let share = (limit - (lines.count - 1)) / lines.count - 2 * fence.count
+        return lines.map { line in
+            let plain = line.replacingOccurrences(of: fence, with: "'''")
+            let text = mrkdwnEscaped(plain)
+            guard text.unicodeScalars.count > share else { return fence + text + fence }
+            // Cut between characters, never inside an escape such as &amp;.
+            var kept = ""
+            var count = 0
+            for character in plain {
+                let piece = mrkdwnEscaped(String(character))
+                let size = piece.unicodeScalars.count
+                guard count + size <= share - marker else { break }
+                kept += piece
+                count += size
+            }
+            return fence + kept + SlackMessage.truncationMarker + fence
+        }.joined(separator: "\n")
+    }
+
     static func statusLines(of incident: Incident) -> [String] {
         var lines: [String] = []
         if let mark = incident.acknowledged {

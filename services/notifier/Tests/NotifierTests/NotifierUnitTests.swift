@@ -292,6 +292,36 @@ private func window(_ alerts: [AnomalyAlert], first: Int64 = 0, channel: String 
         #expect(next.key != first && next.first)
     }
 
+    @Test func aLongFirstLineIsCutSoEveryLineShowsInClosedCodeBlocks() throws {
+        let book = IncidentBook(settings: .init())
+        func line(_ text: String) -> AnomalyAlert {
+            AnomalyAlert(
+                ScoredEvent(
+                    event: .log(LogEvent(id: EventID.generate(), ts: Timestamp.now(), source: "app", message: text)),
+                    score: 0.97, anomaly: true, severity: .critical, model: "log@1", scoredAt: Timestamp.now()))
+        }
+        // A 6 KB stack trace (with characters mrkdwn escapes), then two short lines.
+        let trace =
+            "java.lang.IllegalStateException: <boom> & more\n"
+            + String(repeating: "\tat a.b.C.d(C.java:1)\n", count: 280)
+        let key = try #require(
+            book.fold(window([line(trace), line("disk full on /var"), line("OOM killer: process 4242")])).planned.first?
+                .key)
+        let message = MessageRenderer(templates: MessageTemplates()).message(
+            for: try #require(book.incident(key)), buttons: false)
+        let sections = message.blocks.compactMap { block -> String? in
+            guard case .section(let text?, _) = block, text.hasPrefix("*Lines*") else { return nil }
+            return text
+        }
+        let section = try #require(sections.first)
+        #expect(section.unicodeScalars.count <= SlackMessage.Limits.sectionCharacters)
+        #expect(section.components(separatedBy: "```").count == 7, "three blocks, each closed")
+        #expect(section.contains("```disk full on /var```") && section.contains("```OOM killer: process 4242```"))
+        #expect(section.contains("IllegalStateException: &lt;boom&gt; &amp; more"))
+        #expect(section.components(separatedBy: SlackMessage.truncationMarker).count == 2, "only the trace is cut")
+        #expect(message.clamped().blocks == message.blocks, "nothing left for Slack's limits to cut")
+    }
+
     @Test func recordsReadBackKeepTheNewerRevision() throws {
         let book = IncidentBook(settings: .init())
         _ = book.fold(window([alert("a", episode: "a/r1")]))
