@@ -67,7 +67,16 @@ public enum EventCodec {
         let scoredAt = try index.timestamp(.scoredAt, "scored_at")
         return ScoredEvent(
             event: event, score: score, anomaly: anomaly, severity: severity, model: model, scoredAt: scoredAt,
-            episode: try episode(index), explanation: try explanation(index))
+            episode: try episode(index), explanation: try explanation(index), template: try template(index))
+    }
+
+    private static func template(_ index: FieldIndex<TopLevelField>) throws(EventError) -> LogTemplateRef? {
+        guard let nested = try index.object(.template, "template", optional: true, as: TemplateField.self) else {
+            return nil
+        }
+        return LogTemplateRef(
+            id: try nested.string(.id, "template.id", maxBytes: LogTemplateRef.maxIDBytes),
+            text: try nested.string(.text, "template.text", maxBytes: LogTemplateRef.maxTextBytes, allowEmpty: true))
     }
 
     private static func episode(_ index: FieldIndex<TopLevelField>) throws(EventError) -> EpisodeMark? {
@@ -97,7 +106,10 @@ public enum EventCodec {
                     sigmas: try channel.double(.sigmas, "explanation.channels[].sigmas"),
                     detector: try channel.string(.detector, "explanation.channels[].detector", maxBytes: maxNameBytes)))
         }
-        return Explanation(detector: detector, channels: channels)
+        return Explanation(
+            detector: detector, channels: channels,
+            summary: try nested.optionalString(
+                .summary, "explanation.summary", maxBytes: LogTemplateRef.maxTextBytes * 2))
     }
 
     public static func decodeScored(_ bytes: some Collection<UInt8>) throws(EventError) -> ScoredEvent {
@@ -395,7 +407,7 @@ enum TopLevelField: Int, FieldName {
     case schema, kind, id, ts
     case deviceID, temperature, pressure, vibration, truth, values, profile, features
     case source, message, level
-    case score, anomaly, severity, model, scoredAt, episode, explanation, episodeID
+    case score, anomaly, severity, model, scoredAt, episode, explanation, episodeID, template
     case reasonCode, reason, rejectedBy, keyBase64, payloadBase64
 
     var slot: Int { rawValue }
@@ -445,6 +457,8 @@ enum TopLevelField: Int, FieldName {
         case 8:
             if k.equals("pressure") {
                 self = .pressure
+            } else if k.equals("template") {
+                self = .template
             } else if k.equals("features") {
                 self = .features
             } else if k.equals("severity") {
@@ -501,7 +515,7 @@ enum EpisodeField: Int, FieldName {
 }
 
 enum ExplanationField: Int, FieldName {
-    case detector, channels
+    case detector, channels, summary
 
     var slot: Int { rawValue }
 
@@ -510,6 +524,24 @@ enum ExplanationField: Int, FieldName {
             self = .detector
         } else if k.equals("channels") {
             self = .channels
+        } else if k.equals("summary") {
+            self = .summary
+        } else {
+            return nil
+        }
+    }
+}
+
+enum TemplateField: Int, FieldName {
+    case id, text
+
+    var slot: Int { rawValue }
+
+    init?(jsonKey k: UnsafeRawBufferPointer) {
+        if k.equals("id") {
+            self = .id
+        } else if k.equals("text") {
+            self = .text
         } else {
             return nil
         }

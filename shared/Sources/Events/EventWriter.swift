@@ -42,6 +42,11 @@ public struct EventWriter: Sendable {
             json.raw(episode.state == .opened ? "\"opened\"}" : "\"continues\"}")
         }
         if let explanation = event.explanation { write(explanation) }
+        if let template = event.template {
+            json.member(",\"template\":{\"id\":", template.id)
+            json.member(",\"text\":", template.text)
+            json.raw("}")
+        }
         json.raw("}")
     }
 
@@ -87,7 +92,9 @@ public struct EventWriter: Sendable {
             json.member(",\"detector\":", channel.detector)
             json.raw("}")
         }
-        json.raw("]}")
+        json.raw("]")
+        if let summary = explanation.summary { json.member(",\"summary\":", summary) }
+        json.raw("}")
     }
 
     public mutating func write(_ event: DeadLetter) {

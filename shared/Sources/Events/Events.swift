@@ -174,13 +174,15 @@ public struct ScoredEvent: Sendable, Equatable {
     public var scoredAt: String
     /// The device's episode an anomalous reading belongs to.
     public var episode: EpisodeMark?
-    /// Why an anomalous reading was flagged.
+    /// Why an anomalous reading or log line was flagged.
     public var explanation: Explanation?
+    /// The template a log line joined, on every scored log line.
+    public var template: LogTemplateRef?
 
     public init(
         event: InboundEvent, score: Double, anomaly: Bool,
         severity: Severity, model: String, scoredAt: String,
-        episode: EpisodeMark? = nil, explanation: Explanation? = nil
+        episode: EpisodeMark? = nil, explanation: Explanation? = nil, template: LogTemplateRef? = nil
     ) {
         self.event = event
         self.score = score
@@ -190,7 +192,19 @@ public struct ScoredEvent: Sendable, Equatable {
         self.scoredAt = scoredAt
         self.episode = episode
         self.explanation = explanation
+        self.template = template
     }
+}
+
+/// The template a log line joined, as the scorer mines its source's lines: a stable id (12 hex
+/// digits) and its text (masked tokens, `<*>` where its lines differ).
+public struct LogTemplateRef: Sendable, Equatable {
+    public static let maxIDBytes = 16
+    public static let maxTextBytes = 4096
+    public var id: String
+    public var text: String
+
+    public init(id: String, text: String) { (self.id, self.text) = (id, text) }
 }
 
 /// A value of the `anomalies` topic besides scored events: a device's episode is over, because
@@ -264,12 +278,15 @@ public struct Explanation: Sendable, Equatable {
     }
 
     public var detector: String
-    /// The channels that drove it, the most unusual first.
+    /// The channels that drove it, the most unusual first (none for a log line).
     public var channels: [Channel]
+    /// In words, for a log line: which signal fired (`new template on db-1: ...`).
+    public var summary: String?
 
-    public init(detector: String, channels: [Channel]) {
+    public init(detector: String, channels: [Channel], summary: String? = nil) {
         self.detector = detector
         self.channels = channels
+        self.summary = summary
     }
 }
 

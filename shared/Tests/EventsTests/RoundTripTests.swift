@@ -56,6 +56,21 @@ struct RoundTripTests {
         }
     }
 
+    @Test func aLogLinesTemplateAndItsExplanationInWordsRoundTrip() throws {
+        let scored = ScoredEvent(
+            event: .log(sampleLog()), score: 0.41, anomaly: true, severity: .critical, model: "log_severity@1",
+            scoredAt: "2026-11-21T07:04:51.001Z",
+            explanation: Explanation(
+                detector: "new_template", channels: [], summary: "new template on db-1: `ext0 fs error <*>`"),
+            template: LogTemplateRef(id: "0123456789ab", text: "ext0 fs error <*>"))
+        let bytes = EventWriter.encode(scored)
+        #expect(try EventCodec.decodeScored(bytes) == scored)
+        #expect(
+            String(decoding: bytes, as: UTF8.self).hasSuffix(
+                #","explanation":{"detector":"new_template","channels":[],"summary":"new template on db-1: `ext0 fs error <*>`"},"template":{"id":"0123456789ab","text":"ext0 fs error <*>"}}"#
+            ))
+    }
+
     @Test func anAnomalysEpisodeAndExplanationRoundTripInTheirDocumentedShape() throws {
         let explanation = Explanation(
             detector: "shift",
