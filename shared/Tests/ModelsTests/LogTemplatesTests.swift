@@ -1,0 +1,91 @@
+// Templates mined online per source (Drain), and the log verdict that combines the classifier
+// with a source's new templates and a template's bursts.
+import Testing
+
+@testable import Models
+
+@Suite struct LogTemplatesTests {
+    @Test func linesOfOneTemplateShareItAndWhatDiffersBecomesAWildcard() {
+        var miner = LogTemplateMiner()
+        let first = miner.add("session opened for user alice by (uid=0)", source: "sshd", time: 0)
+        let second = miner.add("session opened for user bob by (uid=0)", source: "sshd", time: 1)
+        let other = miner.add("connection closed by 10.0.0.7 port 22", source: "sshd", time: 2)
+        #expect(first.isNew && !second.isNew && second.id == first.id && second.count == 2)
+        #expect(other.isNew && other.id != first.id)
+        #expect(second.text == "session opened for user <*> by uid <num>" && first.text.hasSuffix("alice by uid <num>"))
+        // Another source has its own templates, with other ids.
+        let elsewhere = miner.add("session opened for user alice by (uid=0)", source: "bastion", time: 3)
+        #expect(elsewhere.isNew && elsewhere.id != first.id)
+        #expect(miner.templateCount(source: "sshd") == 2 && second.sourceLines == 2 && other.sourceLines == 3)
+    }
+
+    @Test func aSourceKeepsItsCapOfTemplatesDroppingTheLeastRecentlyUsed() {
+        var settings = LogTemplateMiner.Settings()
+        settings.maxTemplatesPerSource = 3
+        var miner = LogTemplateMiner(settings: settings)
+        let kept = miner.add("disk full on volume alpha", source: "a", time: 0)
+        for (index, word) in ["beta gamma", "delta epsilon zeta", "eta theta iota kappa"].enumerated() {
+            _ = miner.add("disk full on volume alpha", source: "a", time: Double(index))
+            _ = miner.add("unrelated \(word) line", source: "a", time: Double(index))
+        }
+        #expect(miner.templateCount(source: "a") == 3)
+        #expect(!miner.add("disk full on volume alpha", source: "a", time: 9).isNew, "used often, kept")
+        #expect(miner.add("unrelated beta gamma line", source: "a", time: 9).isNew, "the oldest went")
+        #expect(kept.text == "disk full on volume alpha")
+    }
+
+    @Test func aBurstOfARoutineTemplateIsOneEventAgainstItsOwnUsualRate() {
+        var settings = LogTemplateMiner.Settings()
+        settings.burstFactor = 10
+        var miner = LogTemplateMiner(settings: settings)
+        // Twice a minute for ten minutes: its usual rate.
+        var time = 0.0
+        var bursts = 0
+        for _ in 0..<20 {
+            if miner.add("cache refreshed in 12 ms", source: "api", time: time).burstStarted { bursts += 1 }
+            time += 30
+        }
+        #expect(bursts == 0)
+        // Then 300 in one minute: one burst, not one per line.
+        var first: LogTemplateMiner.Match?
+        for index in 0..<300 {
+            let match = miner.add("cache refreshed in 12 ms", source: "api", time: time + Double(index) * 0.2)
+            if match.burstStarted {
+                bursts += 1
+                first = first ?? match
+            }
+        }
+        #expect(bursts == 1)
+        #expect(first.map { $0.windowCount >= 20 && $0.usualPerWindow < 3 } == true)
+    }
+
+    @Test func aNewTemplateAfterTheWarmUpIsCriticalWhenTheClassifierLeansThatWay() throws {
+        let classifier = try LogClassifier.train(
+            [
+                .init(message: "I/O error on device sda, sector 1234", level: nil, critical: true),
+                .init(message: "kernel panic: fatal exception", level: nil, critical: true),
+                .init(message: "session started for user alice", level: nil, critical: false),
+                .init(message: "health check ok", level: nil, critical: false),
+            ], parameters: .init())
+        var settings = LogJudge.Settings()
+        settings.warmUpLines = 3
+        settings.noveltyProbability = 0.35
+        var judge = LogJudge(settings: settings)
+        for line in ["health check ok", "session started for user alice", "health check ok"] {
+            #expect(!judge.judge(line, source: "db-1", time: 0, classifier: classifier).critical)
+        }
+        let novel = judge.judge(
+            "I/O error reading block 77 on nvme0n1", source: "db-1", time: 1, classifier: classifier)
+        let routine = judge.judge("session closed for user bob", source: "db-1", time: 2, classifier: classifier)
+        #expect(!routine.critical, "a new routine template is not news")
+        if novel.reason != .classifier {
+            #expect(novel.critical && novel.reason == .newTemplate)
+            #expect(novel.explanation?.hasPrefix("new template on db-1: `i o error reading block <num>") == true)
+        }
+        // During the warm-up the same line is judged by the classifier alone.
+        var fresh = LogJudge(settings: settings)
+        let early = fresh.judge(
+            "I/O error reading block 77 on nvme0n1", source: "db-1", time: 1, classifier: classifier)
+        #expect(early.reason != .newTemplate)
+    }
+}
