@@ -3,6 +3,8 @@
 # user runs (`scorer train-logs`, `scorer classify`): stratified 5-fold cross-validation on BGL,
 # next to the rule "level == FATAL"; then the default model (trained on our own corpus, never on
 # Loghub) on BGL, and its false-alarm rate on Thunderbird (all lines routine).
+# The default model is also run with the signals the service can add (new templates after a
+# warm-up of the first 20% of lines, bursts), on BGL in time order and on Thunderbird.
 # Usage: SCORER=path/to/scorer DATASETS=../shared/datasets scripts/log-quality.sh
 set -euo pipefail
 
@@ -68,16 +70,36 @@ tr -d '\r' <"$bgl" | "$scorer" classify --model "$work/default.json" --format lo
 tr -d '\r' <"$bgl" | awk 'NF' | truth | paste - "$work/predicted" >"$work/default.pairs"
 report "bgl.default-model (never trained on BGL)" "$(score <"$work/default.pairs")"
 
+# The default model with the two signals beside it that the service can turn on (off by default):
+# a template its source never said (past a warm-up, with probability >= 0.35) and a template's
+# burst (10 x its usual rate). BGL in time order as one source, the first 20% a warm-up
+# (unlabelled), figures on the rest; the classifier alone on the same lines beside it.
+signals=(--novelty-probability 0.35 --burst-factor 10 --time-token 1)
+tr -d '\r' <"$bgl" | awk 'NF' >"$work/bgl.log"
+warm=$(($(wc -l <"$work/bgl.log") / 5))
+"$scorer" classify --model "$work/default.json" --format loghub --source bgl --warm-up-lines "$warm" "${signals[@]}" \
+  <"$work/bgl.log" >"$work/judged"
+truth <"$work/bgl.log" | paste - <(cut -f1 "$work/judged") | tail -n +$((warm + 1)) >"$work/signals.pairs"
+tail -n +$((warm + 1)) "$work/default.pairs" >"$work/rest.pairs"
+report "bgl.default-model, after a 20% warm-up" "$(score <"$work/rest.pairs")"
+report "bgl.default-model+signals, after a 20% warm-up" "$(score <"$work/signals.pairs")"
+tail -n +$((warm + 1)) "$work/judged" | awk -F'\t' '$1 == "critical" { n[$3]++ } END { for (r in n) printf "  critical by %s: %d\n", r, n[r] }'
+
 if [ -f "$thunderbird" ]; then
   tr -d '\r' <"$thunderbird" | awk 'NF' >"$work/thunderbird.log"
   lines=$(wc -l <"$work/thunderbird.log")
   alarms=$("$scorer" classify --model "$work/default.json" --format loghub <"$work/thunderbird.log" | grep -c '^critical' || true)
+  "$scorer" classify --model "$work/default.json" --format loghub --source thunderbird "${signals[@]}" \
+    --warm-up-lines $(($(wc -l <"$work/thunderbird.log") / 5)) <"$work/thunderbird.log" >"$work/judged"
+  with=$(grep -c '^critical' "$work/judged" || true)
   routine=$(awk '$1 == "-"' "$work/thunderbird.log" | wc -l)
   printf "%-44s %d of %d lines called critical: false-alarm rate %.4f (%d of the lines are labeled routine)\n" \
     "thunderbird.default-model" "$alarms" "$lines" "$(awk -v a="$alarms" -v n="$lines" 'BEGIN { print a / n }')" "$routine"
+  printf "%-44s %d of %d lines called critical: false-alarm rate %.4f\n" \
+    "thunderbird.default-model+signals" "$with" "$lines" "$(awk -v a="$with" -v n="$lines" 'BEGIN { print a / n }')"
   awk -F'\t' '{ print "  sample alarm: " substr($0, 1, 160) }' <(
-    "$scorer" classify --model "$work/default.json" --format loghub <"$work/thunderbird.log" | paste - "$work/thunderbird.log" |
-      awk -F'\t' '$1 == "critical" { print $3 }' | cut -d' ' -f2- | head -5)
+    cut -f1,3 "$work/judged" | paste - "$work/thunderbird.log" | awk -F'\t' '$1 == "critical" { print $2 ": " $3 }' |
+      cut -d' ' -f1,3- | head -5)
 else
   echo "thunderbird: SKIPPED, $thunderbird is absent"
 fi

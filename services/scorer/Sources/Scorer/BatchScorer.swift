@@ -30,6 +30,8 @@ package struct BatchScorer {
         var inferenceTime: Duration = .zero
         var criticalLogs = 0
         var routineLogs = 0
+        /// Critical log lines by the signal that made them so.
+        var logReasons: [LogJudge.Reason: Int] = [:]
         var logClassificationTime: Duration = .zero
         /// What became of each verdict read from the feedback topic, in order; undecodable ones
         /// are dead letters (counted in `deadLetters` too).
@@ -109,10 +111,13 @@ package struct BatchScorer {
     private var pendingLogs: [(log: LogEvent, message: Int)] = []
     /// The batch's verdicts, applied in their place among its readings.
     private var pendingFeedback: [(feedback: Feedback, message: Int)] = []
-    private var probabilities: [Double] = []
+    private var verdicts: [LogJudge.Verdict] = []
+    /// Every log source's templates, in the order their lines come (a source is one partition's).
+    private var logJudge: LogJudge
 
     package init(settings: ScorerSettings) {
         self.settings = settings
+        logJudge = LogJudge(settings: settings.logs)
     }
 
     /// Appends to `output` every message `batch` causes.
@@ -445,25 +450,36 @@ package struct BatchScorer {
         into output: inout KafkaProducerBatch, _ outcome: inout Outcome
     ) {
         guard !pendingLogs.isEmpty else { return }
-        probabilities.removeAll(keepingCapacity: true)
+        verdicts.removeAll(keepingCapacity: true)
         let start = ContinuousClock.now
+        let now = Timestamp.secondsSinceEpoch(scoredAt) ?? 0
         for (log, _) in pendingLogs {
-            probabilities.append(classifier.probability(of: log.message, level: log.level))
+            var message = log.message
+            verdicts.append(
+                message.withUTF8 {
+                    logJudge.judge(
+                        $0, level: log.level, source: log.source,
+                        time: Timestamp.secondsSinceEpoch(log.ts) ?? now, classifier: classifier)
+                })
         }
         outcome.logClassificationTime = ContinuousClock.now - start
 
         for (position, (log, index)) in pendingLogs.enumerated() {
-            let probability = probabilities[position]
-            let critical = classifier.isCritical(probability: probability)
-            if critical { outcome.criticalLogs += 1 } else { outcome.routineLogs += 1 }
+            let verdict = verdicts[position]
+            if verdict.critical { outcome.criticalLogs += 1 } else { outcome.routineLogs += 1 }
+            if let reason = verdict.reason { outcome.logReasons[reason, default: 0] += 1 }
             let scored = ScoredEvent(
-                event: .log(log), score: probability, anomaly: critical,
-                severity: critical ? .critical : .none, model: classifier.version, scoredAt: scoredAt)
+                event: .log(log), score: verdict.probability, anomaly: verdict.critical,
+                severity: verdict.critical ? .critical : .none, model: classifier.version, scoredAt: scoredAt,
+                explanation: verdict.reason.map {
+                    Explanation(detector: $0.rawValue, channels: [], summary: verdict.explanation)
+                },
+                template: LogTemplateRef(id: verdict.template.id, text: verdict.template.text))
             writer.reset()
             writer.write(scored)
             let key = batch[index].key
             output.append(topic: settings.scoredTopic, key: key, value: writer.bytes)
-            if critical { output.append(topic: settings.anomaliesTopic, key: key, value: writer.bytes) }
+            if verdict.critical { output.append(topic: settings.anomaliesTopic, key: key, value: writer.bytes) }
         }
     }
 

@@ -26,7 +26,13 @@ package final class ScorerMetrics: Sendable {
         "alertron_scorer_dead_letters_total":
             "Messages sent to a dead-letter topic (the input's or the feedback topic's), by reason code.",
         "log_severity_total": "Log lines classified, by severity (critical or none).",
-        "alertron_scorer_log_classification_seconds": "Time to classify the log lines of one batch.",
+        "alertron_scorer_log_classification_seconds":
+            "Time to judge the log lines of one batch (classifier, templates, rates).",
+        "alertron_scorer_critical_logs_total":
+            """
+        Critical log lines by the signal that made them so: classifier, new_template (a template its source \
+        never said, past the source's warm-up) or burst (a template far above its usual rate).
+        """,
         "alertron_scorer_model_info":
             "1 for the version of each model (sensor, log) in service, 0 for versions it replaced.",
         "alertron_scorer_model_reload_failures_total":
@@ -95,6 +101,7 @@ package final class ScorerMetrics: Sendable {
     private let feedback: [BatchScorer.FeedbackNote.Result: Counter]
     private let invalidFeedback: Counter
     private let originReadings: Counter
+    private let logSignals: [LogJudge.Reason: Counter]
 
     /// anomaly_count_total and last_anomaly_score carry at most `deviceLabelCap` distinct
     /// device_id values besides `_other`.
@@ -124,6 +131,10 @@ package final class ScorerMetrics: Sendable {
             })
         invalidFeedback = handles.counter("alertron_scorer_feedback_total", [("outcome", "invalid")])
         originReadings = handles.counter("alertron_scorer_origin_readings_total")
+        logSignals = Dictionary(
+            uniqueKeysWithValues: LogJudge.Reason.allCases.map {
+                ($0, handles.counter("alertron_scorer_critical_logs_total", [("signal", $0.rawValue)]))
+            })
         anomalyCounts = CountersFromZero("anomaly_count_total", handles: handles)
         for reason in BatchScorer.deadLetterReasons {
             _ = handles.counter("alertron_scorer_dead_letters_total", [("reason", reason)])
@@ -192,6 +203,7 @@ package final class ScorerMetrics: Sendable {
             handles.gauge("last_anomaly_score", [("device_id", label)]).record(score)
         }
         if outcome.originReadings > 0 { originReadings.increment(by: outcome.originReadings) }
+        for (reason, count) in outcome.logReasons { logSignals[reason]?.increment(by: count) }
         for (reason, count) in outcome.deadLetters {
             handles.counter("alertron_scorer_dead_letters_total", [("reason", reason)]).increment(by: count)
         }

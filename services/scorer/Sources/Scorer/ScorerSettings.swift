@@ -23,6 +23,8 @@ package struct ScorerSettings: DeclaredSettings {
     package var reloadInterval: Duration = .seconds(5)
     /// How each device is judged against its own normal.
     package var detection = DeviceDetector.Settings()
+    /// How log lines are judged beside the classifier: their sources' new templates and bursts.
+    package var logs = LogJudge.Settings()
     package var kafka = KafkaConfiguration(clientID: "scorer")
     package var scoredTopic = Topic.scored
     package var anomaliesTopic = Topic.anomalies
@@ -107,7 +109,28 @@ package struct ScorerSettings: DeclaredSettings {
                 help: "Seconds between checks of the model file for changes; 0 disables (SIGHUP still reloads).",
                 valueName: "seconds", rule: "must be 0 or more whole seconds",
                 parse: { Int($0).flatMap { $0 >= 0 ? .seconds($0) : nil } }, show: { "\($0.components.seconds)" }),
-        ] + detectionDeclarations
+        ] + detectionDeclarations + logDeclarations
+
+    private static let logDeclarations: [Setting<ScorerSettings>] = [
+        .value(
+            "log-warm-up", env: "SCORER_LOG_WARM_UP", \.logs.warmUpLines,
+            help: "Lines a log source says before a template it has never said is news.", valueName: "lines",
+            rule: "must not be negative", where: { $0 >= 0 }),
+        .value(
+            "log-novelty-probability", env: "SCORER_LOG_NOVELTY_PROBABILITY", \.logs.noveltyProbability,
+            help: """
+                Probability of critical (the log classifier's) from which a line of a template its source has \
+                never said (past --log-warm-up) is critical; 1 (the default) turns the signal off.
+                """,
+            valueName: "p", rule: "must be between 0 and 1", where: { (0...1).contains($0) }),
+        .value(
+            "log-burst-factor", env: "SCORER_LOG_BURST_FACTOR", \.logs.templates.burstFactor,
+            help: """
+                A template said this many times its usual count in a minute (and at least 20 times) is one burst, \
+                a critical line; 0 (the default) turns bursts off.
+                """,
+            valueName: "x", rule: "must be 0 (off) or at least 2", where: { $0 == 0 || ($0 >= 2 && $0.isFinite) }),
+    ]
 
     /// How each device is judged against its own normal (DeviceDetector.Settings).
     private static let detectionDeclarations: [Setting<ScorerSettings>] = [

@@ -46,18 +46,51 @@ extension ScorerCommand {
 
     struct Classify: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract:
-                "Classify log lines from stdin: prints 'label<TAB>probability' per line (critical or not_critical).",
+            abstract: "Judge log lines from stdin, in order, as the service does.",
             discussion: """
+                Prints 'label<TAB>probability<TAB>reason<TAB>template<TAB>explanation' per line: label critical \
+                or not_critical; the classifier's probability; reason classifier, new_template, burst or -; the \
+                template id (12 hex digits); why, when critical. The lines are one source's, said \
+                --seconds-per-line apart (or at the time --time-token names): their templates are mined as the \
+                service mines them. Off unless asked for, as in the service: a template the source has never said \
+                is news after --warm-up-lines lines (with at least --novelty-probability), and a template said \
+                --burst-factor times more often than usual is one burst.
                 raw: the whole line is the message. loghub: the first token (the label) is skipped. jsonl: the \
                 'message' and 'level' fields are read. A line that cannot be read prints 'invalid<TAB>-', is reported \
                 on stderr, and makes the exit status 1 once every line is done.
                 """)
         @Option(help: "Log model artifact written by 'scorer train-logs'.") var model: String
         @Option(help: "Input format: raw, loghub or jsonl.") var format: LogLineFormat = .raw
+        @Option(help: "The source the lines come from (templates are per source).") var source = "stdin"
+        @Option(help: "Lines of the source before a template it has never said is news.")
+        var warmUpLines = LogJudge.Settings().warmUpLines
+        @Option(help: "Probability of critical from which a new template is critical.")
+        var noveltyProbability = LogJudge.Settings().noveltyProbability
+        @Option(help: "A template said this many times its usual count in a minute is a burst; 0: off.")
+        var burstFactor = LogJudge.Settings().templates.burstFactor
+        @Option(help: "Seconds between lines, for templates' rates (unless --time-token says where the time is).")
+        var secondsPerLine = 1.0
+        @Option(
+            help: """
+                Which whitespace-separated token of the message (1 is the first) is its time in Unix seconds, \
+                as in Loghub's BGL and Thunderbird lines; 0: lines are --seconds-per-line apart.
+                """)
+        var timeToken = 0
+        @Option(
+            help: """
+                Which whitespace-separated token of the line (1 is the first) starts the message itself, as a \
+                log shipper would send it without its host and time header (Loghub's BGL: 9, Thunderbird: 8); \
+                0: the whole line.
+                """)
+        var contentToken = 0
 
         func run() throws {
             let classifier = try LogClassifier.load(path: model)
+            var settings = LogJudge.Settings()
+            settings.warmUpLines = warmUpLines
+            settings.noveltyProbability = noveltyProbability
+            settings.templates.burstFactor = burstFactor
+            var judge = LogJudge(settings: settings)
             var output = ""
             var invalid = 0
             var number = 0
@@ -66,10 +99,25 @@ extension ScorerCommand {
                 if line.hasSuffix("\r") { line.removeLast() }
                 let parsed = line.withUTF8 { LabeledLogs.unlabeled($0, format: format) }
                 switch parsed {
-                case .success(let (message, level)):
-                    let probability = classifier.probability(of: message, level: level)
-                    output += classifier.isCritical(probability: probability) ? "critical\t" : "not_critical\t"
-                    output += String(format: "%.6f\n", probability)
+                case .success(let (line, level)):
+                    var time = Double(number) * secondsPerLine
+                    if timeToken > 0,
+                        let token = line.split(separator: " ", maxSplits: timeToken).dropFirst(timeToken - 1).first,
+                        let seconds = Double(token)
+                    {
+                        time = seconds
+                    }
+                    var message = line
+                    if contentToken > 1 {
+                        let pieces = line.split(separator: " ", maxSplits: contentToken - 1)
+                        message = pieces.count == contentToken ? String(pieces[contentToken - 1]) : ""
+                    }
+                    let verdict = judge.judge(
+                        message, level: level, source: source, time: time, classifier: classifier)
+                    output += verdict.critical ? "critical\t" : "not_critical\t"
+                    output += String(format: "%.6f\t", verdict.probability)
+                    output += "\(verdict.reason?.rawValue ?? "-")\t\(verdict.template.id)\t"
+                    output += (verdict.explanation ?? "-").replacingOccurrences(of: "\t", with: " ") + "\n"
                 case .failure(let error):
                     invalid += 1
                     output += "invalid\t-\n"

@@ -126,6 +126,37 @@ import Testing
         #expect(anomalies.map(\.event.id) == zip(events, lines).filter { $1.critical }.map { $0.0.id })
     }
 
+    @Test func everyLogLineCarriesItsTemplateAndANewTemplateAfterTheWarmUpSaysSo() throws {
+        var settings = ScorerSettings()
+        settings.logs.warmUpLines = 40
+        settings.logs.noveltyProbability = 0.05
+        // The source's everyday lines, then one it has never said, that the classifier leans to.
+        let routine = (0..<40).map { logEvent("db-1", "checkpoint complete: wrote \($0) buffers") }
+        let novel = logEvent("db-1", "could not fsync file base/16384/2619: Input/output error")
+        let batch = KafkaConsumerBatch(
+            messages: (routine + [novel]).enumerated().map {
+                message(EventWriter.encode(.log($1)), offset: Int64($0), key: "db-1")
+            })
+        var scorer = BatchScorer(settings: settings)
+        var output = KafkaProducerBatch()
+        let outcome = scorer.score(batch, models: try models(), scoredAt: Timestamp.now(), into: &output)
+        let scored = output.sentMessages().filter { $0.topic == "scored" }.map {
+            try! EventCodec.decodeScored($0.value)
+        }
+        #expect(scored.count == 41)
+        #expect(Set(scored.prefix(40).map { $0.template?.id }).count == 1, "one template for the routine lines")
+        #expect(scored[0].template?.text == "checkpoint complete wrote <num> buffers")
+        let last = try #require(scored.last)
+        #expect(last.template?.id != scored[0].template?.id)
+        #expect(last.anomaly && last.explanation != nil)
+        if last.explanation?.detector == "new_template" {
+            #expect(last.explanation?.summary?.hasPrefix("new template on db-1: `could not fsync file ") == true)
+            #expect(outcome.logReasons[.newTemplate] == 1)
+        } else {
+            #expect(last.explanation?.detector == "classifier", "the classifier alone already calls it critical")
+        }
+    }
+
     @Test func logLinesTooLongOrNotUTF8AreDeadLetteredWithTheReason() throws {
         let long = EventWriter.encode(
             .log(logEvent("host-1", String(repeating: "a", count: LogEvent.maxMessageBytes + 1))))

@@ -168,6 +168,8 @@ import Testing
         #expect(rows.count == 30)
         #expect(zip(rows, unseen).allSatisfy { $0[0] == ($1.critical ? "critical" : "not_critical") })
         #expect(rows.allSatisfy { Double($0[1]).map { (0...1).contains($0) } == true })
+        // Each line's reason and template; 30 lines are the source's warm-up: the classifier alone.
+        #expect(rows.allSatisfy { $0.count == 5 && ["classifier", "-"].contains($0[2]) && $0[3].count == 12 })
     }
 
     @Test func loghubLinesTrainAndClassifyWithTheLabelTokenIgnored() throws {
