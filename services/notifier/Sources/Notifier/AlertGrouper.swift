@@ -61,8 +61,10 @@ extension AnomalyAlert {
     /// Units of the default profile's channels; other channels are shown bare.
     static let units = ["temperature": " °C", "pressure": " hPa", "vibration": " g"]
 
-    /// "shift: pressure 1022 hPa, expected 1010 ± 3 (4.0σ); vibration ..." (at most three channels).
+    /// "shift: pressure 1022 hPa, expected 1010 ± 3 (4.0σ); vibration ..." (at most three channels),
+    /// or a log line's summary ("new template on db-1: ...").
     static func describe(_ explanation: Explanation) -> String {
+        if let summary = explanation.summary { return summary }
         let channels = explanation.channels.prefix(3).map { channel in
             // As many decimals as the spread needs for two significant digits.
             let decimals = channel.spread > 0 ? min(max(1 - Int(log10(channel.spread).rounded(.down)), 0), 6) : 2

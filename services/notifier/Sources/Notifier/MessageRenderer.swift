@@ -106,8 +106,9 @@ struct MessageRenderer: Sendable {
         ]
         if isLog {
             let label = "*\(incident.samples.count == incident.count ? "Lines" : "First lines")*\n"
-            let room = SlackMessage.Limits.sectionCharacters - label.unicodeScalars.count
-            blocks.append(.section(text: label + Self.quoted(incident.samples, within: room), fields: []))
+            let why = worst?.why.map { "*Why*\n\(mrkdwnEscaped(String($0.prefix(600))))\n" } ?? ""
+            let room = SlackMessage.Limits.sectionCharacters - why.unicodeScalars.count - label.unicodeScalars.count
+            blocks.append(.section(text: why + label + Self.quoted(incident.samples, within: room), fields: []))
         } else if let worst {
             var detail = (worst.why.map { "*Why*\n\(mrkdwnEscaped($0))\n" } ?? "")
             detail += "*Worst reading* (`\(mrkdwnEscaped(worst.id))`, \(worst.ts))\n\(worst.detail)"

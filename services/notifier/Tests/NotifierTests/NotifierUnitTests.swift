@@ -322,6 +322,22 @@ private func window(_ alerts: [AnomalyAlert], first: Int64 = 0, channel: String 
         #expect(message.clamped().blocks == message.blocks, "nothing left for Slack's limits to cut")
     }
 
+    @Test func aLogIncidentSaysWhyItsLineWasCritical() throws {
+        let book = IncidentBook(settings: .init())
+        let scored = ScoredEvent(
+            event: .log(
+                LogEvent(id: "l-1", ts: Timestamp.now(), source: "db-1", message: "EXT4-fs error (device sda2)")),
+            score: 0.41, anomaly: true, severity: .critical, model: "log@1", scoredAt: Timestamp.now(),
+            explanation: Explanation(
+                detector: "new_template", channels: [], summary: "new template on db-1: `ext0 fs error device <*>`"),
+            template: LogTemplateRef(id: "0123456789ab", text: "ext0 fs error device <*>"))
+        let key = try #require(book.fold(window([AnomalyAlert(scored)])).planned.first?.key)
+        let message = MessageRenderer(templates: MessageTemplates()).message(
+            for: try #require(book.incident(key)), buttons: false)
+        let text = String(decoding: message.json(), as: UTF8.self)
+        #expect(text.contains("*Why*\\nnew template on db-1: `ext0 fs error device &lt;*&gt;`"), "\(text)")
+    }
+
     @Test func recordsReadBackKeepTheNewerRevision() throws {
         let book = IncidentBook(settings: .init())
         _ = book.fold(window([alert("a", episode: "a/r1")]))
