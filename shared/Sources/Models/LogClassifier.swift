@@ -82,6 +82,20 @@ public struct LogClassifier: Sendable {
         return logistic(bias + (count == 0 ? 0 : sum / Double(count).squareRoot()))
     }
 
+    /// The probability of critical of a line already split into its token keys
+    /// (`LogTokenizer.keys`): the same features, without splitting it again.
+    public func probability(tokens: [UInt64], level: String? = nil) -> Double {
+        var sum = 0.0
+        var count = 0
+        weights.withUnsafeBufferPointer { weights in
+            LogFeatures.forEach(tokens: tokens, level: level, hashBits: hashBits) { bucket in
+                sum += weights[bucket]
+                count += 1
+            }
+        }
+        return logistic(bias + (count == 0 ? 0 : sum / Double(count).squareRoot()))
+    }
+
     public func isCritical(probability: Double) -> Bool {
         probability >= threshold
     }
@@ -91,31 +105,41 @@ public struct LogClassifier: Sendable {
 enum LogFeatures {
     /// Calls `body` with the bucket of every feature of the line (repeats included).
     static func forEach(message: UnsafeBufferPointer<UInt8>, level: String?, hashBits: Int, _ body: (Int) -> Void) {
-        let shift = UInt64(64 - hashBits)
-        @inline(__always) func bucket(_ key: UInt64) -> Int {
-            // Multiply-shift: the top bits of a multiply mix every input bit.
-            Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> shift)
-        }
         var previous = startMarker
         LogTokenizer.forEachToken(in: message) { token in
-            let key: UInt64
-            switch token {
-            case .placeholder(let placeholder): key = placeholder.featureKey
-            case .word(let bytes): key = fnv1a(bytes)
-            }
-            body(bucket(key))
-            body(bucket(combine(previous, key)))
+            let key = token.key
+            body(bucket(key, hashBits))
+            body(bucket(combine(previous, key), hashBits))
             previous = key
         }
-        if let level, !level.isEmpty {
-            var hash = levelPrefix
-            for byte in level.utf8.prefix(32) {
-                hash =
-                    (hash ^ UInt64((UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte) ? byte | 0x20 : byte))
-                    &* fnvPrime
-            }
-            body(bucket(hash))
+        levelFeature(level, hashBits, body)
+    }
+
+    /// The same features, of a line already split into its token keys.
+    static func forEach(tokens: [UInt64], level: String?, hashBits: Int, _ body: (Int) -> Void) {
+        var previous = startMarker
+        for key in tokens {
+            body(bucket(key, hashBits))
+            body(bucket(combine(previous, key), hashBits))
+            previous = key
         }
+        levelFeature(level, hashBits, body)
+    }
+
+    @inline(__always) private static func bucket(_ key: UInt64, _ hashBits: Int) -> Int {
+        // Multiply-shift: the top bits of a multiply mix every input bit.
+        Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> UInt64(64 - hashBits))
+    }
+
+    @inline(__always) private static func levelFeature(_ level: String?, _ hashBits: Int, _ body: (Int) -> Void) {
+        guard let level, !level.isEmpty else { return }
+        var hash = levelPrefix
+        for byte in level.utf8.prefix(32) {
+            hash =
+                (hash ^ UInt64((UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte) ? byte | 0x20 : byte))
+                &* fnvPrime
+        }
+        body(bucket(hash, hashBits))
     }
 
     static let fnvOffset: UInt64 = 0xCBF2_9CE4_8422_2325

@@ -38,6 +38,8 @@ public struct LogJudge: Sendable {
 
     public let settings: Settings
     public private(set) var miner: LogTemplateMiner
+    /// The line's token keys, reused from line to line.
+    private var tokens: [UInt64] = []
 
     public init(settings: Settings = Settings()) {
         self.settings = settings
@@ -49,8 +51,10 @@ public struct LogJudge: Sendable {
         _ message: UnsafeBufferPointer<UInt8>, level: String?, source: String, time: Double,
         classifier: LogClassifier
     ) -> Verdict {
-        let probability = classifier.probability(ofUTF8: message, level: level)
-        let template = miner.add(message, source: source, time: time)
+        // Split once: the classifier's features and the template both start from the tokens.
+        LogTokenizer.keys(of: message, into: &tokens)
+        let probability = classifier.probability(tokens: tokens, level: level)
+        let template = miner.add(tokens: tokens, message: message, source: source, time: time)
         var verdict = Verdict(critical: false, probability: probability, reason: nil, template: template)
         if classifier.isCritical(probability: probability) {
             verdict.critical = true

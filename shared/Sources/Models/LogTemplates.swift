@@ -144,12 +144,19 @@ public struct LogTemplateMiner: Sendable {
 
     /// Puts `message` (UTF-8), said at `time` (seconds), into `source`'s templates.
     public mutating func add(_ message: UnsafeBufferPointer<UInt8>, source: String, time: Double) -> Match {
+        var tokens: [UInt64] = []
+        LogTokenizer.forEachToken(in: message) { tokens.append($0.key) }
+        return add(tokens: tokens, message: message, source: source, time: time)
+    }
+
+    /// `add`, for a line already tokenised (`LogTokenizer.keys`), so a caller that also
+    /// classifies it splits it once.
+    public mutating func add(
+        tokens: [UInt64], message: UnsafeBufferPointer<UInt8>, source: String, time: Double
+    ) -> Match {
         clock &+= 1
         keys.removeAll(keepingCapacity: true)
-        LogTokenizer.forEachToken(in: message) { token in
-            let key = token.key
-            keys.append(key == Self.wildcard ? 1 : key)
-        }
+        for key in tokens { keys.append(key == Self.wildcard ? 1 : key) }
         if sources[source] == nil && sources.count >= settings.maxSources {
             if let oldest = sources.min(by: { $0.value.lastUsed < $1.value.lastUsed })?.key {
                 sources[oldest] = nil
@@ -253,6 +260,17 @@ extension LogTemplateMiner.Source {
         for key in keys { hash = LogFeatures.combine(hash, key) }
         let hex = String(hash, radix: 16)
         return String((String(repeating: "0", count: 16 - hex.count) + hex).prefix(12))
+    }
+}
+
+extension LogTokenizer {
+    /// The key of every token of `line` (at most `maxTokens`), as the classifier's features and
+    /// the templates hash them, into `keys` (emptied first).
+    public static func keys(of line: UnsafeBufferPointer<UInt8>, into keys: inout [UInt64]) {
+        keys.removeAll(keepingCapacity: true)
+        withoutActuallyEscaping({ (key: UInt64) in keys.append(key) }) { append in
+            forEachToken(in: line) { append($0.key) }
+        }
     }
 }
 

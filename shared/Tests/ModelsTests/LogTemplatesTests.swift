@@ -89,3 +89,22 @@ import Testing
         #expect(early.reason != .newTemplate)
     }
 }
+
+@Suite struct LogTokensOnceTests {
+    @Test func classifyingFromTheTokensGivesTheSameProbabilityAsFromTheLine() throws {
+        let classifier = try LogClassifier.train(
+            [
+                .init(message: "md0: Disk failure on sdb1, disabling device", level: "CRIT", critical: true),
+                .init(message: "session opened for user alice by (uid=0)", critical: false),
+            ], parameters: .init())
+        var tokens: [UInt64] = []
+        for (line, level) in [
+            ("md2: Disk failure on sdc3, disabling device", "ERROR"), ("", nil), ("x=1 y=0x1f /var/log 10.0.0.1", nil),
+        ] {
+            var bytes = line
+            bytes.withUTF8 { LogTokenizer.keys(of: $0, into: &tokens) }
+            #expect(
+                classifier.probability(tokens: tokens, level: level) == classifier.probability(of: line, level: level))
+        }
+    }
+}
