@@ -71,24 +71,21 @@ public struct LogClassifier: Sendable {
 
     /// The probability that the UTF-8 `message` is critical.
     public func probability(ofUTF8 message: UnsafeBufferPointer<UInt8>, level: String? = nil) -> Double {
-        var sum = 0.0
-        var count = 0
-        weights.withUnsafeBufferPointer { weights in
-            LogFeatures.forEach(message: message, level: level, hashBits: hashBits) { bucket in
-                sum += weights[bucket]
-                count += 1
-            }
-        }
-        return logistic(bias + (count == 0 ? 0 : sum / Double(count).squareRoot()))
+        probability { LogFeatures.forEach(message: message, level: level, hashBits: hashBits, $0) }
     }
 
     /// The probability of critical of a line already split into its token keys
     /// (`LogTokenizer.keys`): the same features, without splitting it again.
     public func probability(tokens: [UInt64], level: String? = nil) -> Double {
+        probability { LogFeatures.forEach(tokens: tokens, level: level, hashBits: hashBits, $0) }
+    }
+
+    /// The logistic of the bias and the features' weights, each weighing 1/√n.
+    @inline(__always) private func probability(features: ((Int) -> Void) -> Void) -> Double {
         var sum = 0.0
         var count = 0
         weights.withUnsafeBufferPointer { weights in
-            LogFeatures.forEach(tokens: tokens, level: level, hashBits: hashBits) { bucket in
+            features { bucket in
                 sum += weights[bucket]
                 count += 1
             }

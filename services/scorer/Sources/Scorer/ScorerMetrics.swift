@@ -196,12 +196,7 @@ package final class ScorerMetrics: Sendable {
             logClassificationLatency.recordInterval(outcome.logClassificationTime)
         }
         if !outcome.newDevices.isEmpty { devicesSeen(outcome.newDevices) }
-        // A gauge keeps its last value: a device's last anomaly in the batch is the one it shows.
-        for (severity, device, score) in outcome.anomalies {
-            let label = deviceLabel(device)
-            anomalyCounts.increment([("severity", severity.rawValue), ("device_id", label)])
-            handles.gauge("last_anomaly_score", [("device_id", label)]).record(score)
-        }
+        if !outcome.anomalies.isEmpty { recordAnomalies(outcome.anomalies) }
         if outcome.originReadings > 0 { originReadings.increment(by: outcome.originReadings) }
         for (reason, count) in outcome.logReasons { logSignals[reason]?.increment(by: count) }
         for (reason, count) in outcome.deadLetters {
@@ -222,8 +217,25 @@ package final class ScorerMetrics: Sendable {
         handles.counter("alertron_scorer_model_reload_failures_total", [("model", kind)]).increment()
     }
 
-    /// The device itself if it has its own series (it was seen while there was room), else `_other`.
-    private func deviceLabel(_ device: String) -> String {
-        devices.withLock { $0.contains(device) } ? device : Self.otherDevices
+    /// A batch's anomalies, summed by severity and device label first: one lock for the labels and
+    /// one count per series, not per anomaly. A gauge keeps its last value: a device's last
+    /// anomaly in the batch is the one it shows.
+    private func recordAnomalies(_ anomalies: [(severity: Severity, device: String, score: Double)]) {
+        var counts: [Severity: [String: Int]] = [:]
+        var lastScores: [String: Double] = [:]
+        devices.withLock { labelled in
+            for (severity, device, score) in anomalies {
+                // The device itself if it has its own series (seen while there was room), else `_other`.
+                let label = labelled.contains(device) ? device : Self.otherDevices
+                counts[severity, default: [:]][label, default: 0] += 1
+                lastScores[label] = score
+            }
+        }
+        for (severity, byLabel) in counts {
+            for (label, count) in byLabel {
+                anomalyCounts.increment([("severity", severity.rawValue), ("device_id", label)], by: count)
+            }
+        }
+        for (label, score) in lastScores { handles.gauge("last_anomaly_score", [("device_id", label)]).record(score) }
     }
 }
