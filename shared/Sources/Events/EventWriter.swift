@@ -76,6 +76,14 @@ public struct EventWriter: Sendable {
         json.member(",\"user\":", event.user)
         json.member(",\"incident\":", event.incident)
         if let until = event.until { json.member(",\"until\":", until) }
+        if !event.templates.isEmpty {
+            json.raw(",\"templates\":[")
+            for (index, template) in event.templates.enumerated() {
+                if index > 0 { json.raw(",") }
+                json.string(template)
+            }
+            json.raw("]")
+        }
         json.raw("}")
     }
 

@@ -1,6 +1,7 @@
 // A person's verdict on an incident, from Slack (the `feedback` topic, keyed by device id, log
 // source or Alertmanager group, as the incident's alerts are): "not an anomaly" teaches the
-// scorer that what the device's episode looked like is normal for it; every verdict also
+// scorer that what the device's episode looked like is normal for it, or that the log
+// source's templates the incident's lines belong to are routine for it; every verdict also
 // reaches the notifier replica that owns the incident, which acts on it (acknowledges,
 // silences, resolves) and shows it on the incident's message.
 
@@ -43,6 +44,9 @@ public struct Feedback: Sendable, Equatable {
     public var episodeID: String?
     /// Ids of the incident's flagged events (the first ones, at most `maxReadings`).
     public var readings: [String]
+    /// For a log source: the templates (`LogTemplateRef.id`) of the incident's lines, at most
+    /// `maxTemplates`; empty otherwise.
+    public var templates: [String]
     /// Who said it (the Slack user id).
     public var user: String
     /// The notifier's incident key.
@@ -51,21 +55,24 @@ public struct Feedback: Sendable, Equatable {
     public var until: String?
 
     public static let maxReadings = 100
+    public static let maxTemplates = 20
     public static let maxUserBytes = 256
     public static let maxIncidentBytes = 512
 
     public init(
         id: String, ts: String, verdict: Verdict, subject: Subject, episodeID: String?, readings: [String],
-        user: String, incident: String, until: String? = nil
+        user: String, incident: String, until: String? = nil, templates: [String] = []
     ) {
         (self.id, self.ts, self.verdict, self.subject, self.episodeID) = (id, ts, verdict, subject, episodeID)
         (self.readings, self.user, self.incident) = (Array(readings.prefix(Self.maxReadings)), user, incident)
         self.until = until
+        self.templates = Array(templates.prefix(Self.maxTemplates))
     }
 }
 
 enum FeedbackField: Int, FieldName {
     case schema, kind, id, ts, verdict, deviceID, source, groupKey, episodeID, readings, user, incident, until
+    case templates
 
     var slot: Int { rawValue }
 
@@ -96,6 +103,8 @@ enum FeedbackField: Int, FieldName {
             self = .groupKey
         } else if k.equals("until") {
             self = .until
+        } else if k.equals("templates") {
+            self = .templates
         } else {
             return nil
         }
@@ -104,7 +113,8 @@ enum FeedbackField: Int, FieldName {
 
 extension EventCodec {
     /// Decodes a value of the `feedback` topic: `"kind": "feedback"`, `verdict`, exactly one of
-    /// `device_id` and `source`, an optional `episode_id`, `readings` (ids), `user` and `incident`.
+    /// `device_id`, `source` and `group_key`, an optional `episode_id`, `readings` (ids), `user`,
+    /// `incident`, and for a source optional `templates` (the ids of its lines' templates).
     public static func decodeFeedback(_ bytes: UnsafeRawBufferPointer) throws(EventError) -> Feedback {
         let index = try FieldIndex<FeedbackField>(document: bytes)
         guard index.contains(.schema) else { throw .missing("schema") }
@@ -147,7 +157,10 @@ extension EventCodec {
             readings: try index.strings(
                 .readings, "readings", maxCount: Feedback.maxReadings, maxBytes: InboundEvent.maxIDBytes),
             user: try index.string(.user, "user", maxBytes: Feedback.maxUserBytes),
-            incident: try index.string(.incident, "incident", maxBytes: Feedback.maxIncidentBytes), until: until)
+            incident: try index.string(.incident, "incident", maxBytes: Feedback.maxIncidentBytes), until: until,
+            templates: index.containsNonNull(.templates)
+                ? try index.strings(
+                    .templates, "templates", maxCount: Feedback.maxTemplates, maxBytes: LogTemplateRef.maxIDBytes) : [])
     }
 
     public static func decodeFeedback(_ bytes: some Collection<UInt8>) throws(EventError) -> Feedback {

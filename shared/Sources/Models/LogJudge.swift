@@ -2,7 +2,8 @@
 // source has never said before, once the source is past its warm-up (with the classifier's
 // probability, so a new "Started session" line is not an alert but a new "I/O error" line is);
 // and a burst of one template against its own usual rate (one alert for the burst, not one per
-// line). The scorer's service and `scorer classify` both judge through it.
+// line). A template people marked "not an anomaly" is routine whatever the signals say. The
+// scorer's service and `scorer classify` both judge through it.
 
 /// Judges log lines in order, keeping each source's templates.
 public struct LogJudge: Sendable {
@@ -32,12 +33,15 @@ public struct LogJudge: Sendable {
         public var reason: Reason?
         public var template: LogTemplateMiner.Match
         /// Why, in words, when critical: `new template on db-1: ...`, `template seen 1,840 times
-        /// in 60 s, usually 2`, or the classifier's probability.
+        /// in 60 s, usually 2`, or the classifier's probability; or why a line is not, when people
+        /// said its template is routine.
         public var explanation: String?
+        /// Who said the line's template is routine (then it is not critical).
+        public var routine: LogTemplateMiner.Label?
     }
 
     public let settings: Settings
-    public private(set) var miner: LogTemplateMiner
+    public var miner: LogTemplateMiner
     /// The line's token keys, reused from line to line.
     private var tokens: [UInt64] = []
 
@@ -46,17 +50,22 @@ public struct LogJudge: Sendable {
         miner = LogTemplateMiner(settings: settings.templates)
     }
 
-    /// Judges `message` (UTF-8) of `source` at `time` (seconds) with `classifier`.
+    /// Judges `message` (UTF-8) of `source` at `time` (seconds) with `classifier`; the line
+    /// came from input `partition` (where the source's state record is written).
     public mutating func judge(
         _ message: UnsafeBufferPointer<UInt8>, level: String?, source: String, time: Double,
-        classifier: LogClassifier
+        classifier: LogClassifier, partition: Int32 = 0
     ) -> Verdict {
         // Split once: the classifier's features and the template both start from the tokens.
         LogTokenizer.keys(of: message, into: &tokens)
         let probability = classifier.probability(tokens: tokens, level: level)
-        let template = miner.add(tokens: tokens, message: message, source: source, time: time)
+        let template = miner.add(tokens: tokens, message: message, source: source, time: time, partition: partition)
         var verdict = Verdict(critical: false, probability: probability, reason: nil, template: template)
-        if classifier.isCritical(probability: probability) {
+        if let routine = template.routine {
+            verdict.routine = routine
+            verdict.explanation =
+                "routine on \(source): \(routine.by) said not an anomaly at \(routine.at) (`\(template.text)`)"
+        } else if classifier.isCritical(probability: probability) {
             verdict.critical = true
             verdict.reason = .classifier
             verdict.explanation = "classifier: probability \(Self.percent(probability)) of critical"
@@ -79,10 +88,13 @@ public struct LogJudge: Sendable {
     }
 
     public mutating func judge(
-        _ message: String, level: String? = nil, source: String, time: Double, classifier: LogClassifier
+        _ message: String, level: String? = nil, source: String, time: Double, classifier: LogClassifier,
+        partition: Int32 = 0
     ) -> Verdict {
         var message = message
-        return message.withUTF8 { judge($0, level: level, source: source, time: time, classifier: classifier) }
+        return message.withUTF8 {
+            judge($0, level: level, source: source, time: time, classifier: classifier, partition: partition)
+        }
     }
 
     private static func percent(_ probability: Double) -> String {

@@ -3,7 +3,9 @@
 // (LogTokenizer's) go down a tree of fixed depth (the token count, then the first tokens) to a
 // short list of templates; the most similar one takes the line if enough of its positions agree,
 // turning the positions that differ into wildcards, else the line starts a new template.
-// Each template also counts how often it is said, so a burst of a routine line shows.
+// Each template also counts how often it is said, so a burst of a routine line shows, and keeps
+// what people said of it ("not an anomaly" in Slack). A source's templates are written as one
+// state record, so a restarted scorer (or the replica that takes its partition) goes on from them.
 import Events
 import Foundation
 
@@ -50,6 +52,17 @@ public struct LogTemplateMiner: Sendable {
         public var usualPerWindow: Double
         /// This line made the template's current window a burst: the first line of it.
         public var burstStarted: Bool
+        /// Who said the template's lines are routine for the source, if someone did.
+        public var routine: Label?
+    }
+
+    /// A person's "not an anomaly" on a template: its lines are routine for their source.
+    public struct Label: Sendable, Equatable {
+        /// Who said it (a Slack user id), and when (RFC 3339).
+        public var by: String
+        public var at: String
+
+        public init(by: String, at: String) { (self.by, self.at) = (by, at) }
     }
 
     /// How often a template is said: lines per window, and the usual count (an exponentially
@@ -98,6 +111,7 @@ public struct LogTemplateMiner: Sendable {
         var count = 1
         var lastUsed: UInt64
         var rate: Rate
+        var routine: Label?
 
         /// Drain's similarity: the share of positions equal to the line's (wildcards count as
         /// unequal), and how many wildcards break ties (more is more general).
@@ -129,14 +143,25 @@ public struct LogTemplateMiner: Sendable {
         var leaves: [UInt64: [Int]] = [:]
         var lines = 0
         var lastUsed: UInt64 = 0
+        /// The input partition its lines come from (they are keyed by source).
+        var partition: Int32 = 0
+        /// Its templates changed (one added, dropped, widened or labelled) since it was last
+        /// written; and the time of its latest line, and of the line when it was written.
+        var reshaped = false
+        var latest = 0.0
+        var writtenAt = -Double.infinity
+        /// It has lines since it was last written (and is in `touched`).
+        var touched = false
     }
 
     static let wildcard: UInt64 = 0
 
     public let settings: Settings
     var sources: [String: Source] = [:]
-    private var clock: UInt64 = 0
+    var clock: UInt64 = 0
     private var keys: [UInt64] = []
+    /// Sources with lines since they were last written.
+    var touched: [String] = []
 
     public init(settings: Settings = Settings()) {
         self.settings = settings
@@ -152,7 +177,7 @@ public struct LogTemplateMiner: Sendable {
     /// `add`, for a line already tokenised (`LogTokenizer.keys`), so a caller that also
     /// classifies it splits it once.
     public mutating func add(
-        tokens: [UInt64], message: UnsafeBufferPointer<UInt8>, source: String, time: Double
+        tokens: [UInt64], message: UnsafeBufferPointer<UInt8>, source: String, time: Double, partition: Int32 = 0
     ) -> Match {
         clock &+= 1
         keys.removeAll(keepingCapacity: true)
@@ -162,8 +187,12 @@ public struct LogTemplateMiner: Sendable {
                 sources[oldest] = nil
             }
         }
-        return sources[source, default: Source()].add(
-            keys, message: message, source: source, time: time, settings: settings, clock: clock)
+        var firstSince = false
+        let match = sources[source, default: Source()].add(
+            keys, message: message, source: source, time: time, partition: partition, settings: settings,
+            clock: clock, firstSinceWritten: &firstSince)
+        if firstSince { touched.append(source) }
+        return match
     }
 
     public mutating func add(_ message: String, source: String, time: Double) -> Match {
@@ -179,11 +208,14 @@ public struct LogTemplateMiner: Sendable {
 
 extension LogTemplateMiner.Source {
     mutating func add(
-        _ keys: [UInt64], message: UnsafeBufferPointer<UInt8>, source: String, time: Double,
-        settings: LogTemplateMiner.Settings, clock: UInt64
+        _ keys: [UInt64], message: UnsafeBufferPointer<UInt8>, source: String, time: Double, partition: Int32,
+        settings: LogTemplateMiner.Settings, clock: UInt64, firstSinceWritten: inout Bool
     ) -> LogTemplateMiner.Match {
         lines += 1
         lastUsed = clock
+        self.partition = partition
+        latest = max(latest, time)
+        if !touched { (touched, firstSinceWritten) = (true, true) }
         let leaf = Self.leaf(keys, prefixTokens: settings.prefixTokens)
         var best: (index: Int, share: Double, wildcards: Int)?
         for index in leaves[leaf] ?? [] where templates[index].keys.count == keys.count {
@@ -205,19 +237,24 @@ extension LogTemplateMiner.Source {
                     templates[best.index].words[position] = nil
                 }
                 templates[best.index].text = LogTemplateMiner.Template.text(templates[best.index].words)
+                reshaped = true
             }
             let template = templates[best.index]
             return .init(
                 id: template.id, isNew: false, count: template.count, text: template.text, sourceLines: lines,
-                windowCount: template.rate.count, usualPerWindow: template.rate.usual, burstStarted: burstStarted)
+                windowCount: template.rate.count, usualPerWindow: template.rate.usual, burstStarted: burstStarted,
+                routine: template.routine)
         }
+        // The least recently used goes; what people labelled goes last.
         if templates.count >= settings.maxTemplatesPerSource,
             let oldest = templates.indices.min(by: {
-                templates[$0].lastUsed < templates[$1].lastUsed
+                (templates[$0].routine != nil ? 1 : 0, templates[$0].lastUsed)
+                    < (templates[$1].routine != nil ? 1 : 0, templates[$1].lastUsed)
             })
         {
             remove(at: oldest, prefixTokens: settings.prefixTokens)
         }
+        reshaped = true
         let words = LogTokenizer.tokens(String(decoding: message, as: UTF8.self)).prefix(keys.count)
         var rate = LogTemplateMiner.Rate(windowStart: time)
         _ = rate.count(at: time, settings: settings)
@@ -228,8 +265,7 @@ extension LogTemplateMiner.Source {
         leaves[leaf, default: []].append(templates.count - 1)
         return .init(
             id: template.id, isNew: true, count: 1, text: template.text, sourceLines: lines, windowCount: 1,
-            usualPerWindow: 0,
-            burstStarted: false)
+            usualPerWindow: 0, burstStarted: false, routine: nil)
     }
 
     /// Removes a template, moving the last one into its place.

@@ -135,8 +135,13 @@ struct RoundTripTests {
                 + #""incident":"device:edge-7/r151"}"#)
         #expect(try EventCodec.decodeFeedback(bytes) == feedback)
         var log = feedback
-        (log.subject, log.episodeID) = (.logSource("api"), nil)
-        #expect(try EventCodec.decodeFeedback(EventWriter.encode(log)) == log)
+        (log.subject, log.episodeID, log.templates) = (.logSource("api"), nil, ["3f2a9c0d1e4b", "77aa01bc22dd"])
+        let logBytes = EventWriter.encode(log)
+        #expect(String(decoding: logBytes, as: UTF8.self).hasSuffix(#","templates":["3f2a9c0d1e4b","77aa01bc22dd"]}"#))
+        #expect(try EventCodec.decodeFeedback(logBytes) == log)
+        let longID = String(decoding: logBytes, as: UTF8.self).replacingOccurrences(
+            of: "3f2a9c0d1e4b", with: String(repeating: "a", count: 40))
+        #expect(throws: EventError.self) { try EventCodec.decodeFeedback(Array(longID.utf8)) }
         var silence = feedback
         (silence.verdict, silence.subject, silence.until) = (
             .silenced, .alertmanagerGroup("{}:{alertname=\"X\"}"), sampleTS

@@ -90,6 +90,101 @@ import Testing
     }
 }
 
+@Suite struct LogTemplatesTaughtAndKeptTests {
+    static func classifier() throws -> LogClassifier {
+        try LogClassifier.train(
+            [
+                .init(message: "I/O error on device sda, sector 1234", level: nil, critical: true),
+                .init(message: "kernel panic: fatal exception", level: nil, critical: true),
+                .init(message: "backup failed: disk error on volume 7", level: nil, critical: true),
+                .init(message: "session started for user alice", level: nil, critical: false),
+                .init(message: "health check ok", level: nil, critical: false),
+            ], parameters: .init())
+    }
+
+    @Test func afterNotAnAnomalyATemplateNoLongerAlertsAndOthersStillDo() throws {
+        let classifier = try Self.classifier()
+        var judge = LogJudge()
+        let first = judge.judge("I/O error on device sdb, sector 99", source: "db-1", time: 0, classifier: classifier)
+        let other = judge.judge("kernel panic: fatal exception", source: "db-1", time: 0, classifier: classifier)
+        let elsewhere = judge.judge(
+            "I/O error on device sdb, sector 99", source: "db-2", time: 0, classifier: classifier)
+        try #require(first.critical && other.critical && elsewhere.critical, "the classifier calls all three critical")
+
+        let label = LogTemplateMiner.Label(by: "U024BE7LH", at: "2026-12-07T20:00:00Z")
+        let found = judge.miner.markRoutine(
+            source: "db-1", templates: [first.template.id, "000000000000"], label: label)
+        #expect(found == [first.template.id], "an id the source does not hold is not found")
+
+        let again = judge.judge("I/O error on device sdc, sector 7", source: "db-1", time: 1, classifier: classifier)
+        #expect(again.template.id == first.template.id && !again.critical && again.routine == label)
+        #expect(again.explanation?.contains("U024BE7LH said not an anomaly") == true)
+        // Another template of the source, and the same template on another source, still alert.
+        #expect(judge.judge("kernel panic: fatal exception", source: "db-1", time: 1, classifier: classifier).critical)
+        #expect(
+            judge.judge("I/O error on device sdb, sector 5", source: "db-2", time: 1, classifier: classifier).critical)
+        // Said twice (a redelivered verdict), the first label stays.
+        _ = judge.miner.markRoutine(
+            source: "db-1", templates: [first.template.id], label: .init(by: "U999", at: "2026-12-08T00:00:00Z"))
+        #expect(
+            judge.judge("I/O error on device sda, sector 1", source: "db-1", time: 2, classifier: classifier).routine
+                == label)
+    }
+
+    @Test func aSourcesTemplatesAndLabelsSurviveItsStateRecord() throws {
+        let classifier = try Self.classifier()
+        var settings = LogJudge.Settings()
+        settings.templates.burstFactor = 10
+        var judge = LogJudge(settings: settings)
+        var time = 0.0
+        for index in 0..<40 {
+            _ = judge.judge(
+                "cache refreshed in \(index) ms", source: "api", time: time, classifier: classifier, partition: 3)
+            _ = judge.judge(
+                "session started for user u\(index)", source: "api", time: time, classifier: classifier, partition: 3)
+            time += 30
+        }
+        let failing = judge.judge(
+            "backup failed: disk error on volume 9", source: "api", time: time, classifier: classifier, partition: 3)
+        _ = judge.miner.markRoutine(
+            source: "api", templates: [failing.template.id], label: .init(by: "U1", at: "2026-12-07T20:00:00Z"))
+        #expect(judge.miner.sourcesToWrite(interval: 60) == ["api"])
+        #expect(judge.miner.sourcesToWrite(interval: 60).isEmpty, "written: nothing new since")
+
+        var record = SnapshotWriter()
+        #expect(judge.miner.write(source: "api", to: &record) == 3)
+        var restored = LogJudge(settings: settings)
+        #expect(restored.miner.restore(source: "api", snapshot: record.bytes) == 3)
+        #expect(restored.miner.templateCount(source: "api") == 3)
+
+        // The same lines give the same templates, counts and rates; the label holds.
+        let cache = judge.judge(
+            "cache refreshed in 7 ms", source: "api", time: time, classifier: classifier, partition: 3)
+        let cacheAfter = restored.judge(
+            "cache refreshed in 7 ms", source: "api", time: time, classifier: classifier, partition: 3)
+        #expect(!cacheAfter.template.isNew && cacheAfter.template.id == cache.template.id)
+        #expect(
+            cacheAfter.template.count == cache.template.count
+                && cacheAfter.template.sourceLines == cache.template.sourceLines)
+        #expect(
+            cacheAfter.template.usualPerWindow == cache.template.usualPerWindow
+                && cacheAfter.template.text == cache.template.text)
+        let backup = restored.judge(
+            "backup failed: disk error on volume 2", source: "api", time: time, classifier: classifier, partition: 3)
+        #expect(!backup.critical && backup.routine?.by == "U1")
+
+        // A damaged record, or one of another layout, restores nothing.
+        var other = LogJudge(settings: settings)
+        #expect(other.miner.restore(source: "api", snapshot: Array(record.bytes.dropLast(3))) == nil)
+        #expect(other.miner.restore(source: "api", snapshot: [UInt8](repeating: 9, count: 16)) == nil)
+        #expect(other.miner.templateCount(source: "api") == 0)
+
+        // A rebalance that moves partition 3 away forgets the source.
+        restored.miner.forget(partitions: [3])
+        #expect(restored.miner.templateCount(source: "api") == 0)
+    }
+}
+
 @Suite struct LogTokensOnceTests {
     @Test func classifyingFromTheTokensGivesTheSameProbabilityAsFromTheLine() throws {
         let classifier = try LogClassifier.train(
