@@ -27,6 +27,8 @@ struct AnomalyAlert: Sendable, Equatable {
     var episode: String?
     /// The channels the explanation names, against the device's own normal.
     var findings: [Incident.Peak]
+    /// A log line's template (`LogTemplateRef.id`), as the scorer mined its source's lines.
+    var template: String?
 
     init(_ scored: ScoredEvent) {
         id = scored.event.id
@@ -36,6 +38,7 @@ struct AnomalyAlert: Sendable, Equatable {
         model = scored.model
         why = scored.explanation.map(Self.describe)
         episode = scored.episode?.id
+        template = scored.template?.id
         findings =
             scored.explanation?.channels.map {
                 Incident.Peak(channel: $0.name, value: $0.value, expected: $0.expected, sigmas: $0.sigmas)

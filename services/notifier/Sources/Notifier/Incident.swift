@@ -61,6 +61,9 @@ struct Incident: Sendable, Codable, Equatable {
     var readings: [String] = []
     /// A log burst's first lines.
     var samples: [String] = []
+    /// The templates of a log incident's lines (the first `maxTemplates`), for its "not an
+    /// anomaly"; nil in records written before they were kept.
+    var templates: [String]?
     var episode: String?
     /// A digest's subjects and their counts (the noisiest kept when there are many).
     var subjects: [String: Int] = [:]
@@ -91,6 +94,7 @@ struct Incident: Sendable, Codable, Equatable {
     static let maxReadings = 20
     static let maxPeaks = 8
     static let maxSubjects = 200
+    static let maxTemplates = 10
 
     init(key: String, kind: Kind, subject: String, channel: String, ts: String) {
         (self.key, self.kind, self.subject, self.channel, firstTS, lastTS) = (key, kind, subject, channel, ts, ts)
@@ -159,6 +163,11 @@ struct Incident: Sendable, Codable, Equatable {
                     model: alert.model)
             }
             if alert.kind == .log, samples.count < AlertGroup.maxSamples { samples.append(alert.detail) }
+            if kind == .log, let template = alert.template, !(templates ?? []).contains(template),
+                (templates ?? []).count < Self.maxTemplates
+            {
+                templates = (templates ?? []) + [template]
+            }
             if episode == nil { episode = alert.episode }
             for finding in alert.findings {
                 if let index = peaks.firstIndex(where: { $0.channel == finding.channel }) {

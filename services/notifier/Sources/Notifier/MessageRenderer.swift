@@ -216,9 +216,12 @@ struct MessageRenderer: Sendable {
             lines.append("🔕 \(what) by \(who(mark.by)) until \(until)")
         }
         if let mark = incident.notAnomaly {
+            let what =
+                incident.kind == .log
+                ? "these lines' templates as routine" : "this pattern as normal"
             lines.append(
-                "🙅 Marked *not an anomaly* by \(who(mark.by)) at \(mark.at): the scorer now counts this pattern "
-                    + "as normal for `\(mrkdwnEscaped(incident.subject))`")
+                "🙅 Marked *not an anomaly* by \(who(mark.by)) at \(mark.at): the scorer now counts \(what) "
+                    + "for `\(mrkdwnEscaped(incident.subject))`")
         } else if let mark = incident.resolved {
             let how =
                 switch mark.by {
@@ -249,7 +252,7 @@ struct MessageRenderer: Sendable {
         }
         buttons.append(.init(actionID: ButtonValue.Action.silenceHour.rawValue, text: "Silence 1h", value: value))
         buttons.append(.init(actionID: ButtonValue.Action.silenceDay.rawValue, text: "Silence 1d", value: value))
-        if incident.kind == .device {
+        if incident.kind == .device || (incident.kind == .log && !(incident.templates ?? []).isEmpty) {
             buttons.append(
                 .init(actionID: ButtonValue.Action.notAnomaly.rawValue, text: "Not an anomaly", value: value))
         }

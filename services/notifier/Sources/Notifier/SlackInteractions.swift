@@ -51,6 +51,8 @@ struct ButtonValue: Sendable, Equatable, Codable {
     var e: String?
     /// The first and the worst reading's ids.
     var r: [String]
+    /// A log incident's templates.
+    var t: [String]?
 
     init(_ incident: Incident) {
         i = incident.key
@@ -58,6 +60,7 @@ struct ButtonValue: Sendable, Equatable, Codable {
         s = incident.feedbackSubject.key
         e = incident.episode
         r = Array(Set([incident.readings.first, incident.worst?.id].compactMap { $0 })).sorted()
+        t = incident.kind == .log ? incident.templates : nil
     }
 
     var encoded: String {
@@ -172,7 +175,7 @@ struct SlackInteractions: Sendable {
         let feedback = Feedback(
             id: "\(button.i)/\(kind.verdict.rawValue)/\(Int(now.timeIntervalSince1970))", ts: ts,
             verdict: kind.verdict, subject: subject, episodeID: button.e, readings: button.r, user: user,
-            incident: button.i, until: until)
+            incident: button.i, until: until, templates: button.t ?? [])
         return .success(feedback)
     }
 }

@@ -336,6 +336,30 @@ private func window(_ alerts: [AnomalyAlert], first: Int64 = 0, channel: String 
             for: try #require(book.incident(key)), buttons: false)
         let text = String(decoding: message.json(), as: UTF8.self)
         #expect(text.contains("*Why*\\nnew template on db-1: `ext0 fs error device &lt;*&gt;`"), "\(text)")
+
+        // Its "Not an anomaly" names the lines' template, so the scorer can make it routine.
+        let withButtons = MessageRenderer(templates: MessageTemplates()).message(
+            for: try #require(book.incident(key)), buttons: true)
+        guard case .actions(let buttons) = withButtons.blocks.last else { Issue.record("no buttons"); return }
+        #expect(buttons.map(\.actionID) == ["ack", "silence_1h", "silence_1d", "not_anomaly", "resolve"])
+        let value = try JSONDecoder().decode(ButtonValue.self, from: Data(buttons[3].value.utf8))
+        #expect(value.subject == .logSource("db-1") && value.t == ["0123456789ab"])
+        let payload: [String: Any] = [
+            "type": "block_actions", "user": ["id": "U0A1"],
+            "actions": [["action_id": "not_anomaly", "value": buttons[3].value, "type": "button"]],
+        ]
+        let json = String(decoding: try JSONSerialization.data(withJSONObject: payload), as: UTF8.self)
+        let verdict = try SlackInteractions.feedback(
+            from: Array(("payload=" + json.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!).utf8)
+        ).get()
+        #expect(verdict.subject == .logSource("db-1") && verdict.templates == ["0123456789ab"])
+        #expect(try EventCodec.decodeFeedback(EventWriter.encode(verdict)).templates == ["0123456789ab"])
+        if case .planned = book.apply(verdict) {} else { Issue.record("the verdict did nothing") }
+        let marked = String(
+            decoding: MessageRenderer(templates: MessageTemplates()).message(
+                for: try #require(book.incident(key)), buttons: true
+            ).json(), as: UTF8.self)
+        #expect(marked.contains("counts these lines' templates as routine for `db-1`"), "\(marked)")
     }
 
     @Test func recordsReadBackKeepTheNewerRevision() throws {

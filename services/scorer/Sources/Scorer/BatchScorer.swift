@@ -1,6 +1,7 @@
 // Turns one consumed batch into the messages it causes: every reading and log line scored to
 // `scored`, the anomalous ones also to `anomalies`, anything undecodable to the dead-letter topic;
-// a person's "not an anomaly" on a device's episode widens that device's normal.
+// a person's "not an anomaly" on a device's episode widens that device's normal, and on a log
+// incident makes its templates routine for the source.
 // Pure: no I/O; the output writer and score buffer are reused from batch to batch.
 import Events
 import Kafka
@@ -30,6 +31,8 @@ package struct BatchScorer {
         var inferenceTime: Duration = .zero
         var criticalLogs = 0
         var routineLogs = 0
+        /// Lines of templates people said are routine (among `routineLogs`).
+        var routineByPeople = 0
         /// Critical log lines by the signal that made them so.
         var logReasons: [LogJudge.Reason: Int] = [:]
         var logClassificationTime: Duration = .zero
@@ -42,22 +45,25 @@ package struct BatchScorer {
     /// One verdict from the feedback topic and what it did.
     package struct FeedbackNote: Sendable {
         package enum Result: String, Sendable, CaseIterable {
-            /// "Not an anomaly" on the device's latest episode: its tests that fired are widened.
+            /// "Not an anomaly" on the device's latest episode: its tests that fired are widened; or
+            /// on a log incident: its templates are routine for the source from now on.
             case applied
             /// Not a device this replica holds: never seen; or another replica's, when the feedback
             /// topic has other partitions than the input or the group another assignor than range.
             case unknownDevice = "unknown_device"
             /// Not the device's latest episode (a newer one opened since, or it learned afresh).
             case staleEpisode = "stale_episode"
-            /// "Not an anomaly" on a log source: the log classifier does not learn from it yet.
-            case logSource = "log_source"
+            /// "Not an anomaly" on a log source none of whose named templates this replica holds
+            /// (forgotten, or another replica's, as for `unknownDevice`; or the verdict names none).
+            case unknownTemplate = "unknown_template"
             /// Not the scorer's to act on: acknowledged, silenced, resolved, Alertmanager groups.
             case ignored
         }
 
         var result: Result
         var feedback: Feedback
-        /// For `applied`: the tests widened, as `<channel>.<detector>=<tolerance>`.
+        /// For `applied`: the tests widened, as `<channel>.<detector>=<tolerance>`, or the log
+        /// templates made routine, as `template=<id>`.
         var widened: [String] = []
         /// The device's latest episode, when it is not the one the verdict names.
         var latestEpisode: String?
@@ -313,7 +319,9 @@ package struct BatchScorer {
     }
 
     /// Applies one verdict: "not an anomaly" on a device's latest episode widens the tests that
-    /// fired in it, and the device's memory goes to the state topic with the batch's changes.
+    /// fired in it, and the device's memory goes to the state topic with the batch's changes; on
+    /// a log incident, its templates become routine for the source (their lines are judged
+    /// after the batch's readings, so a verdict counts for every line of its batch).
     /// Applying it twice (a redelivery) changes nothing more.
     private mutating func apply(_ feedback: Feedback, judge: DeviceJudge, _ outcome: inout Outcome) {
         var note = FeedbackNote(result: .ignored, feedback: feedback)
@@ -337,8 +345,12 @@ package struct BatchScorer {
                 devices.values[slot].batchMark = batchNumber
                 changed.append(device)
             }
-        case (.notAnomaly, .logSource):
-            note.result = .logSource
+        case (.notAnomaly, .logSource(let source)):
+            let taught = logJudge.miner.markRoutine(
+                source: source, templates: feedback.templates,
+                label: .init(by: feedback.user, at: feedback.ts))
+            note.result = taught.isEmpty ? .unknownTemplate : .applied
+            note.widened = taught.map { "template=\($0)" }
         default:
             // Acknowledged, silenced, resolved, Alertmanager groups: the notifier's to act on.
             note.result = .ignored
@@ -414,13 +426,22 @@ package struct BatchScorer {
         return missing.sorted()
     }
 
-    /// Takes in what the state topic holds for `partition` (device id -> state record); returns
-    /// how many devices were restored and how many records were unusable (another layout, or
+    /// Takes in what the state topic holds for `partition` (device id or log source's key ->
+    /// state record); returns how many devices and log sources were restored and how many
+    /// records were unusable (another layout, or
     /// damaged: those devices learn afresh, as do those whose profile's model has changed
     /// channels since, at their next reading).
     package mutating func restore(partition: Int32, records: [[UInt8]: [UInt8]]) -> (restored: Int, discarded: Int) {
         var (restored, discarded) = (0, 0)
         for (key, value) in records {
+            if let source = Self.logSource(ofStateKey: key) {
+                if logJudge.miner.restore(source: source, snapshot: value) == partition {
+                    restored += 1
+                } else {
+                    discarded += 1
+                }
+                continue
+            }
             guard let memory = DeviceJudge.Memory(snapshot: value), memory.partition == partition
             else {
                 discarded += 1
@@ -439,6 +460,7 @@ package struct BatchScorer {
     package mutating func forget(partitions: Set<Int32>) {
         guard !partitions.isEmpty else { return }
         devices = devices.filter { !partitions.contains($0.value.partition) }
+        logJudge.miner.forget(partitions: partitions)
         restoredPartitions.subtract(partitions)
         learningDevices = devices.values.count { $0.state.isLearning }
     }
@@ -453,13 +475,14 @@ package struct BatchScorer {
         verdicts.removeAll(keepingCapacity: true)
         let start = ContinuousClock.now
         let now = Timestamp.secondsSinceEpoch(scoredAt) ?? 0
-        for (log, _) in pendingLogs {
+        for (log, index) in pendingLogs {
             var message = log.message
+            let partition = batch[index].partition
             verdicts.append(
                 message.withUTF8 {
                     logJudge.judge(
                         $0, level: log.level, source: log.source,
-                        time: Timestamp.secondsSinceEpoch(log.ts) ?? now, classifier: classifier)
+                        time: Timestamp.secondsSinceEpoch(log.ts) ?? now, classifier: classifier, partition: partition)
                 })
         }
         outcome.logClassificationTime = ContinuousClock.now - start
@@ -468,12 +491,12 @@ package struct BatchScorer {
             let verdict = verdicts[position]
             if verdict.critical { outcome.criticalLogs += 1 } else { outcome.routineLogs += 1 }
             if let reason = verdict.reason { outcome.logReasons[reason, default: 0] += 1 }
+            if verdict.routine != nil { outcome.routineByPeople += 1 }
+            let detector = verdict.reason?.rawValue ?? (verdict.routine != nil ? Self.peopleDetector : nil)
             let scored = ScoredEvent(
                 event: .log(log), score: verdict.probability, anomaly: verdict.critical,
                 severity: verdict.critical ? .critical : .none, model: classifier.version, scoredAt: scoredAt,
-                explanation: verdict.reason.map {
-                    Explanation(detector: $0.rawValue, channels: [], summary: verdict.explanation)
-                },
+                explanation: detector.map { Explanation(detector: $0, channels: [], summary: verdict.explanation) },
                 template: LogTemplateRef(id: verdict.template.id, text: verdict.template.text))
             writer.reset()
             writer.write(scored)
@@ -481,6 +504,29 @@ package struct BatchScorer {
             output.append(topic: settings.scoredTopic, key: key, value: writer.bytes)
             if verdict.critical { output.append(topic: settings.anomaliesTopic, key: key, value: writer.bytes) }
         }
+        guard !settings.stateInMemory else { return }
+        for source in logJudge.miner.sourcesToWrite(interval: Self.logStateInterval) {
+            snapshot.reset()
+            guard let partition = logJudge.miner.write(source: source, to: &snapshot) else { continue }
+            output.append(
+                topic: settings.stateTopic, key: Self.stateKey(logSource: source), value: snapshot.bytes,
+                partition: partition)
+        }
+    }
+
+    /// The explanation's detector on a line that is routine because people said so.
+    static let peopleDetector = "people"
+    /// A log source's counts are written at most this often (seconds of its lines' time) when its
+    /// templates have not changed; a change is written with its batch.
+    static let logStateInterval = 60.0
+    /// A log source's key on the state topic: a byte no UTF-8 device id holds (0xFF), then
+    /// `log:` and the source, so sources and devices never share a key.
+    static func stateKey(logSource source: String) -> [UInt8] { [0xFF] + Array("log:".utf8) + Array(source.utf8) }
+
+    static func logSource(ofStateKey key: [UInt8]) -> String? {
+        let prefix = stateKey(logSource: "")
+        guard key.starts(with: prefix) else { return nil }
+        return String(decoding: key.dropFirst(prefix.count), as: UTF8.self)
     }
 
     /// Payload kept in a dead letter. A dead letter holds it twice (base64, and text when it

@@ -33,6 +33,11 @@ package final class ScorerMetrics: Sendable {
         Critical log lines by the signal that made them so: classifier, new_template (a template its source \
         never said, past the source's warm-up) or burst (a template far above its usual rate).
         """,
+        "alertron_scorer_logs_marked_routine_total":
+            """
+        Log lines of templates people said are not an anomaly (Slack): routine for their source whatever \
+        the classifier, novelty or rate say.
+        """,
         "alertron_scorer_model_info":
             "1 for the version of each model (sensor, log) in service, 0 for versions it replaced.",
         "alertron_scorer_model_reload_failures_total":
@@ -64,8 +69,8 @@ package final class ScorerMetrics: Sendable {
         "alertron_scorer_feedback_total":
             """
         People's verdicts read from the feedback topic, by outcome: applied (a device's latest episode \
-        accepted as normal), unknown_device (not held by this replica), stale_episode (not the device's \
-        latest episode), log_source (not learned from yet), ignored (not the scorer's: acknowledged, \
+        accepted as normal, or a log incident's templates made routine), unknown_device (not held by this replica), stale_episode (not the device's \
+        latest episode), unknown_template (a log incident's templates, none held by this replica), ignored (not the scorer's: acknowledged, \
         silenced, resolved, Alertmanager groups), invalid (sent to the feedback dead-letter topic).
         """,
     ]).including(KafkaMetricsHelp.all)
@@ -102,6 +107,7 @@ package final class ScorerMetrics: Sendable {
     private let invalidFeedback: Counter
     private let originReadings: Counter
     private let logSignals: [LogJudge.Reason: Counter]
+    private let logsMarkedRoutine: Counter
 
     /// anomaly_count_total and last_anomaly_score carry at most `deviceLabelCap` distinct
     /// device_id values besides `_other`.
@@ -135,6 +141,7 @@ package final class ScorerMetrics: Sendable {
             uniqueKeysWithValues: LogJudge.Reason.allCases.map {
                 ($0, handles.counter("alertron_scorer_critical_logs_total", [("signal", $0.rawValue)]))
             })
+        logsMarkedRoutine = handles.counter("alertron_scorer_logs_marked_routine_total")
         anomalyCounts = CountersFromZero("anomaly_count_total", handles: handles)
         for reason in BatchScorer.deadLetterReasons {
             _ = handles.counter("alertron_scorer_dead_letters_total", [("reason", reason)])
@@ -199,6 +206,7 @@ package final class ScorerMetrics: Sendable {
         if !outcome.anomalies.isEmpty { recordAnomalies(outcome.anomalies) }
         if outcome.originReadings > 0 { originReadings.increment(by: outcome.originReadings) }
         for (reason, count) in outcome.logReasons { logSignals[reason]?.increment(by: count) }
+        if outcome.routineByPeople > 0 { logsMarkedRoutine.increment(by: outcome.routineByPeople) }
         for (reason, count) in outcome.deadLetters {
             handles.counter("alertron_scorer_dead_letters_total", [("reason", reason)]).increment(by: count)
         }

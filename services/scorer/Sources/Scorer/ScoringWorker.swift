@@ -201,6 +201,12 @@ package final class ScoringWorker: Service, Sendable {
             switch note.result {
             case .applied:
                 metadata["widened"] = "\(note.widened.isEmpty ? "nothing" : note.widened.joined(separator: ","))"
+                if case .logSource = note.feedback.subject {
+                    logger.info(
+                        "not an anomaly, on a log incident: its templates are routine for the source from now on",
+                        metadata: metadata)
+                    continue
+                }
                 logger.info(
                     """
                     not an anomaly: the device's tests that fired in the episode are widened (nothing when the \
@@ -219,9 +225,13 @@ package final class ScoringWorker: Service, Sendable {
                 logger.info(
                     "not an anomaly, on an episode that is not the device's latest: nothing learned",
                     metadata: metadata)
-            case .logSource:
+            case .unknownTemplate:
+                metadata["templates"] = "\(note.feedback.templates.joined(separator: ","))"
                 logger.info(
-                    "not an anomaly, on a log source: the log classifier does not learn from feedback yet",
+                    """
+                    not an anomaly, on a log incident none of whose templates this replica holds (forgotten, \
+                    another replica's, or none named): nothing learned
+                    """,
                     metadata: metadata)
             case .ignored:
                 logger.debug("a verdict that is not the scorer's to act on", metadata: metadata)

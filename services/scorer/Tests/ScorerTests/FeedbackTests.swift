@@ -14,13 +14,13 @@ struct FeedbackStream {
 
     mutating func next(
         _ verdict: Feedback.Verdict = .notAnomaly, on subject: Feedback.Subject = .device("edge-5"),
-        episode: String?
+        episode: String?, templates: [String] = []
     ) -> KafkaConsumerMessage {
         offset += 1
         let feedback = Feedback(
             id: "verdict-\(offset)", ts: Timestamp.now(), verdict: verdict, subject: subject, episodeID: episode,
             readings: [], user: "U024BE7LH", incident: "incident-1",
-            until: verdict == .silenced ? Timestamp.now() : nil)
+            until: verdict == .silenced ? Timestamp.now() : nil, templates: templates)
         return raw(EventWriter.encode(feedback), key: subject.key)
     }
 
@@ -116,7 +116,7 @@ struct FeedbackStream {
             ], on: &scorer)
         #expect(
             outcome.feedback.map(\.result) == [
-                .staleEpisode, .unknownDevice, .staleEpisode, .logSource, .ignored, .ignored, .applied, .applied,
+                .staleEpisode, .unknownDevice, .staleEpisode, .unknownTemplate, .ignored, .ignored, .applied, .applied,
             ])
         #expect(outcome.feedback.first?.latestEpisode == "edge-5/r111")
         #expect(!outcome.feedback[6].widened.isEmpty && outcome.feedback[7].widened.isEmpty, "the second is a no-op")
@@ -132,9 +132,63 @@ struct FeedbackStream {
         #expect(metrics.total("alertron_scorer_feedback_total", ("outcome", "applied")) == 2)
         #expect(metrics.total("alertron_scorer_feedback_total", ("outcome", "stale_episode")) == 2)
         #expect(metrics.total("alertron_scorer_feedback_total", ("outcome", "unknown_device")) == 1)
-        #expect(metrics.total("alertron_scorer_feedback_total", ("outcome", "log_source")) == 1)
+        #expect(metrics.total("alertron_scorer_feedback_total", ("outcome", "unknown_template")) == 1)
         #expect(metrics.total("alertron_scorer_feedback_total", ("outcome", "ignored")) == 2)
         #expect(metrics.total("alertron_scorer_feedback_total", ("outcome", "invalid")) == 1)
+    }
+
+    @Test func notAnAnomalyOnALogIncidentQuietsItsTemplateOnlyAndMovesWithTheSource() throws {
+        var scorer = BatchScorer(settings: ScorerSettings())
+        var verdicts = FeedbackStream()
+        var offset: Int64 = 100
+        func line(_ text: String, source: String = "db-1") -> KafkaConsumerMessage {
+            offset += 1
+            return KafkaConsumerMessage(
+                topic: "readings", partition: 2, offset: offset, key: ArraySlice(source.utf8),
+                value: ArraySlice(EventWriter.encode(.log(logEvent(source, text)))), timestampMilliseconds: nil)
+        }
+        let disk = { (n: Int) in "md\(n % 4): Disk failure on sdb\(n % 8), disabling device" }
+        let oom = { (n: Int) in "Out of memory: Killed process \(n) (java) total-vm:\(n * 3)kB" }
+        let before = try score([line(disk(1)), line(oom(2)), line(disk(3), source: "db-2")], on: &scorer)
+        let first = try scored(before.sent)
+        try #require(first.count == 3 && first.allSatisfy { $0.anomaly }, "the classifier calls all three critical")
+        let template = try #require(first[0].template?.id)
+
+        // A person says the disk lines of db-1 are routine; the verdict names the template.
+        var output = KafkaProducerBatch()
+        let outcome = scorer.score(
+            KafkaConsumerBatch(messages: [
+                verdicts.next(on: .logSource("db-1"), episode: nil, templates: [template]), line(disk(5)),
+                line(oom(6)), line(disk(7), source: "db-2"),
+            ]), models: try models(), scoredAt: Timestamp.now(), into: &output)
+        #expect(outcome.feedback.map(\.result) == [.applied])
+        #expect(outcome.feedback.first?.widened == ["template=\(template)"])
+        let judged = try scored(output.sentMessages())
+        #expect(judged.map(\.anomaly) == [false, true, true], "the disk line of db-1 is quiet; others still alert")
+        #expect(judged[0].template?.id == template && judged[0].explanation?.detector == "people")
+        #expect(judged[0].explanation?.summary?.contains("U024BE7LH said not an anomaly") == true)
+        #expect(outcome.routineByPeople == 1 && outcome.criticalLogs == 2)
+        let metrics = TestMetrics()
+        ScorerMetrics(MetricHandles(factory: metrics)).record(outcome, batchSize: 4)
+        #expect(metrics.total("alertron_scorer_logs_marked_routine_total") == 1)
+
+        // db-1's templates, with what people said, go to the state topic in the source's
+        // partition, under a key no device id can have (0xFF, "log:", the source).
+        let records = (0..<output.count).map { (output.message(at: $0), output.partition(at: $0)) }
+            .filter { $0.0.topic == Topic.scorerState }
+        let key = [UInt8]([0xFF]) + Array("log:db-1".utf8)
+        let record = try #require(records.first { $0.0.key == key })
+        #expect(record.1 == 2)
+        #expect(!records.contains { $0.0.key == Array("db-1".utf8) })
+
+        // The partition's next owner restores the source and keeps it quiet.
+        var next = BatchScorer(settings: ScorerSettings())
+        #expect(next.restore(partition: 2, records: [key: record.0.value]) == (restored: 1, discarded: 0))
+        let moved = try scored(try score([line(disk(11)), line(oom(12))], on: &next).sent)
+        #expect(moved.map(\.anomaly) == [false, true] && moved[0].template?.id == template)
+        // A record for another partition is not this one's.
+        var elsewhere = BatchScorer(settings: ScorerSettings())
+        #expect(elsewhere.restore(partition: 5, records: [key: record.0.value]) == (restored: 0, discarded: 1))
     }
 
     @Test func theFeedbackTopicIsASettingAndAnEmptyOneTurnsFeedbackOff() throws {
@@ -242,5 +296,46 @@ struct FeedbackStream {
         #expect(flagged.isDisjoint(with: replay.map(\.id)), "the dismissed fault alerted again")
         #expect(flagged.intersection(other.map(\.id)).count >= 18, "the pressure fault must alert")
         _ = await scorer.stop()
+    }
+
+    @Test func aLogTemplateMarkedRoutineStaysQuietAfterARestart() async throws {
+        let mesh = try TestMesh()
+        let metrics = TestMetrics()
+        let path = try writeModel()
+        let first = try RunningScorer(mesh: mesh, modelPath: path, metrics: metrics)
+        let disk = { (n: Int) in logEvent("db-1", "md\(n % 4): Disk failure on sdb\(n % 8), disabling device") }
+        let oom = { (n: Int) in logEvent("db-1", "Out of memory: Killed process \(n) (java) total-vm:\(n * 3)kB") }
+        let opening = [disk(1), oom(2)]
+        try await mesh.send(opening.map { .log($0) })
+        try await eventually(30, "two lines scored") { first.worker.scoredCount == 2 }
+        let before = try await mesh.read("scored", count: 2).compactMap(\.scored)
+        try #require(before.count == 2 && before.allSatisfy(\.anomaly), "both lines are critical at first")
+        let template = try #require(before.first { $0.event.id == opening[0].id }?.template?.id)
+
+        let verdict = Feedback(
+            id: "log:db-1/l1/not_anomaly", ts: Timestamp.now(), verdict: .notAnomaly, subject: .logSource("db-1"),
+            episodeID: nil, readings: [opening[0].id], user: "U024BE7LH", incident: "log:db-1/l1",
+            templates: [template])
+        try await mesh.send([("db-1", EventWriter.encode(verdict))], to: Topic.feedback)
+        try await eventually(20, "the verdict applied") {
+            metrics.total("alertron_scorer_feedback_total", ("outcome", "applied")) == 1
+        }
+        let quieted = disk(3)
+        try await mesh.send([.log(quieted)])
+        try await eventually(20, "the third line scored") { first.worker.scoredCount == 3 }
+        _ = await first.stop()
+
+        // A new process restores db-1's templates, and what people said, from the state topic.
+        let second = try RunningScorer(mesh: mesh, modelPath: path)
+        let after = [disk(5), oom(6)]
+        try await mesh.send(after.map { .log($0) })
+        try await eventually(40, "the restarted scorer scored both") { second.worker.scoredCount >= 2 }
+        let scored = try await mesh.read("scored", count: 5).compactMap(\.scored)
+        func judged(_ event: Events.LogEvent) -> ScoredEvent? { scored.last { $0.event.id == event.id } }
+        #expect(judged(quieted)?.anomaly == false && judged(quieted)?.template?.id == template)
+        #expect(judged(after[0])?.anomaly == false, "the restart forgot what people said")
+        #expect(judged(after[0])?.explanation?.detector == "people")
+        #expect(judged(after[1])?.anomaly == true, "another template still alerts")
+        _ = await second.stop()
     }
 }
