@@ -74,6 +74,13 @@ public enum LabeledLogs {
         }
     }
 
+    /// One labelled line (loghub or jsonl with `label`), as `read` parses each.
+    public static func labeled(
+        _ line: UnsafeBufferPointer<UInt8>, format: LogLineFormat
+    ) -> Result<LabeledLog, ModelError> {
+        parseLabeled(line, format: format)
+    }
+
     private static func parseLabeled(
         _ line: UnsafeBufferPointer<UInt8>, format: LogLineFormat
     ) -> Result<LabeledLog, ModelError> {

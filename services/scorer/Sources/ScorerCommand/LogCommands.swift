@@ -1,6 +1,7 @@
 // `scorer train-logs` and `scorer classify`: the log severity model's command line, in the
 // binary that serves it, so what is trained is exactly what is served.
 import ArgumentParser
+import Events
 import Foundation
 import Models
 import Scorer
@@ -83,6 +84,19 @@ extension ScorerCommand {
                 0: the whole line.
                 """)
         var contentToken = 0
+        @Flag(
+            help: """
+                Play an on-call person who answers each false alarm: a line judged critical that its label \
+                (loghub, or jsonl with 'label') calls routine gets "not an anomaly" on its template, as the Slack \
+                button does in the service. The clicks are counted on stderr.
+                """)
+        var dismissFalseAlarms = false
+
+        func validate() throws {
+            if dismissFalseAlarms && format == .raw {
+                throw ValidationError("--dismiss-false-alarms needs labelled lines: --format loghub or jsonl")
+            }
+        }
 
         func run() throws {
             let classifier = try LogClassifier.load(path: model)
@@ -94,12 +108,17 @@ extension ScorerCommand {
             var output = ""
             var invalid = 0
             var number = 0
+            var clicks = 0
             while var line = readLine(strippingNewline: true) {
                 number += 1
                 if line.hasSuffix("\r") { line.removeLast() }
-                let parsed = line.withUTF8 { LabeledLogs.unlabeled($0, format: format) }
+                let parsed = line.withUTF8 { bytes in
+                    dismissFalseAlarms
+                        ? LabeledLogs.labeled(bytes, format: format).map { ($0.message, $0.level, $0.critical) }
+                        : LabeledLogs.unlabeled(bytes, format: format).map { ($0.message, $0.level, nil) }
+                }
                 switch parsed {
-                case .success(let (line, level)):
+                case .success(let (line, level, truth)):
                     var time = Double(number) * secondsPerLine
                     if timeToken > 0,
                         let token = line.split(separator: " ", maxSplits: timeToken).dropFirst(timeToken - 1).first,
@@ -118,6 +137,12 @@ extension ScorerCommand {
                     output += String(format: "%.6f\t", verdict.probability)
                     output += "\(verdict.reason?.rawValue ?? "-")\t\(verdict.template.id)\t"
                     output += (verdict.explanation ?? "-").replacingOccurrences(of: "\t", with: " ") + "\n"
+                    if verdict.critical, truth == false {
+                        clicks += 1
+                        _ = judge.miner.markRoutine(
+                            source: source, templates: [verdict.template.id],
+                            label: .init(by: "on-call", at: Timestamp.now()))
+                    }
                 case .failure(let error):
                     invalid += 1
                     output += "invalid\t-\n"
@@ -129,6 +154,9 @@ extension ScorerCommand {
                 }
             }
             FileHandle.standardOutput.write(Data(output.utf8))
+            if dismissFalseAlarms {
+                FileHandle.standardError.write(Data("\(clicks) false alarms answered with not an anomaly\n".utf8))
+            }
             if invalid > 0 { throw ExitCode(1) }
         }
     }

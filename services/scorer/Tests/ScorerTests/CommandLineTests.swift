@@ -187,6 +187,32 @@ import Testing
             classify.stdout.split(separator: "\n").map { $0.split(separator: "\t")[0] } == ["critical", "not_critical"])
     }
 
+    @Test func aFalseAlarmAnsweredOnceQuietsItsTemplateAndOnlyThat() throws {
+        let model = temporaryPath("log-model.json")
+        try logModel.write(to: model)
+        // The disk lines are labelled routine (a false alarm to the model), the OOM lines critical.
+        let lines =
+            (0..<4).flatMap { n in
+                [
+                    "- md\(n): Disk failure on sdb\(n), disabling device",
+                    "KERNOOM Out of memory: Killed process \(n * 7) (java) total-vm:\(n * 9)kB",
+                ]
+            }.joined(separator: "\n") + "\n"
+        func labels(_ run: (status: Int32, stdout: String, stderr: String)) -> [String] {
+            run.stdout.split(separator: "\n").map { String($0.split(separator: "\t")[0]) }
+        }
+        let plain = try scorer(["classify", "--model", model, "--format", "loghub"], stdin: lines)
+        #expect(labels(plain) == Array(repeating: "critical", count: 8))
+        let answered = try scorer(
+            ["classify", "--model", model, "--format", "loghub", "--dismiss-false-alarms"], stdin: lines)
+        #expect(
+            labels(answered) == ["critical", "critical"]
+                + Array(repeating: ["not_critical", "critical"], count: 3).flatMap { $0 })
+        #expect(answered.stderr.contains("1 false alarms answered with not an anomaly"), "\(answered.stderr)")
+        let raw = try scorer(["classify", "--model", model, "--dismiss-false-alarms"], stdin: lines)
+        #expect(raw.status != 0 && raw.stderr.contains("needs labelled lines"), "\(raw.stderr)")
+    }
+
     @Test func badTrainingLinesAreReportedByLineNumberAndNoModelIsWritten() throws {
         let text = #"{"message": "ok", "label": "critical"}"# + "\n" + #"{"message": "x", "label": "urgent"}"# + "\n"
         let model = temporaryPath("log-model.json")
