@@ -106,16 +106,18 @@ fi
 
 # Learning from people: an on-call person answers each false alarm with "not an anomaly" on its
 # template (`classify --dismiss-false-alarms`, the Slack button's effect), and keeps every true
-# one. Lines as a log shipper sends them, without Loghub's host and time header (BGL's message
-# starts at token 9, Thunderbird's at 8): with the header, lines of unrelated messages share
-# most positions and fall into one template, so one click would also quiet real alerts. The
-# default model, and one trained on the corpus grown with corpus_more.py's training part.
+# one. Lines as a log shipper sends them: the message without Loghub's host and time header
+# (BGL's message starts at token 9, Thunderbird's at 8), and BGL's level (token 8) as the event's
+# level field. With the header, lines of unrelated messages share most positions and fall into
+# one template, so one click would also quiet real alerts. The default model, and one trained
+# on the corpus grown with corpus_more.py's training part.
 cat "$corpus" "$root/services/scorer/data/log-corpus-more.jsonl" >"$work/grown.jsonl"
 "$scorer" train-logs --input "$work/grown.jsonl" --out "$work/grown.json" >/dev/null
 for model in default grown; do
   for dismiss in "" --dismiss-false-alarms; do
     name="bgl.$model-model content-only${dismiss:+ +people}, after 20%"
-    "$scorer" classify --model "$work/$model.json" --format loghub --content-token 9 --source bgl $dismiss \
+    "$scorer" classify --model "$work/$model.json" --format loghub --content-token 9 --level-token 8 --source bgl \
+      $dismiss \
       <"$work/bgl.log" 2>"$work/clicks" | cut -f1 >"$work/predicted"
     truth <"$work/bgl.log" | paste - "$work/predicted" | tail -n +$((warm + 1)) >"$work/people.pairs"
     report "$name" "$(score <"$work/people.pairs")"

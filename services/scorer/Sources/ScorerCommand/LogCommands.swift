@@ -84,6 +84,13 @@ extension ScorerCommand {
                 0: the whole line.
                 """)
         var contentToken = 0
+        @Option(
+            help: """
+                Which whitespace-separated token of the line (1 is the first) is its level (INFO, FATAL, ...), \
+                passed to the classifier as the event's level field, as a log shipper would send it (Loghub's \
+                BGL: 8); 0: none (jsonl lines carry their own 'level').
+                """)
+        var levelToken = 0
         @Flag(
             help: """
                 Play an on-call person who answers each false alarm: a line judged critical that its label \
@@ -125,6 +132,12 @@ extension ScorerCommand {
                         let seconds = Double(token)
                     {
                         time = seconds
+                    }
+                    var level = level
+                    if levelToken > 0,
+                        let token = line.split(separator: " ", maxSplits: levelToken).dropFirst(levelToken - 1).first
+                    {
+                        level = String(token)
                     }
                     var message = line
                     if contentToken > 1 {
