@@ -7,6 +7,7 @@ packages=(
   pkg-config          # SwiftPM finds librdkafka through it
   librdkafka-dev      # the Kafka client (and its mock cluster, the development broker)
   libcurl4-openssl-dev libnghttp2-dev  # FoundationNetworking (HTTP clients, Slack)
+  zlib1g-dev          # ingest inflates gzip- and deflate-encoded request bodies
   kcat                # an outside Kafka client: tests and the Kafka benchmark's baseline
   prometheus prometheus-alertmanager   # real Prometheus and Alertmanager for tests and make run
   curl                # scripts talk to the services' HTTP endpoints

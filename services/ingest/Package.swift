@@ -23,8 +23,11 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
     ],
     targets: [
+        // zlib from Debian: request bodies sent gzip- or deflate-encoded.
+        .systemLibrary(name: "Czlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         // The service as a library: the command and the tests build on it.
-        .target(name: "Ingest", dependencies: uses("Kafka", "Events", "Telemetry", "hummingbird/Hummingbird")),
+        .target(
+            name: "Ingest", dependencies: ["Czlib"] + uses("Kafka", "Events", "Telemetry", "hummingbird/Hummingbird")),
         .executableTarget(
             name: "IngestCommand",
             dependencies: ["Ingest"]

@@ -1,5 +1,7 @@
 // The ingest routes: validate a request whole, produce its events to Kafka keyed by device or
-// source, and answer 202 only once the broker has acknowledged every one of them.
+// source, and answer 202 only once the broker has acknowledged every one of them. Log shippers
+// speak their own protocols on their own paths (Loki's push) or by content (OTLP JSON on
+// /v1/logs), and every POST body may come gzip- or deflate-encoded.
 import Events
 import Foundation
 import Hummingbird
@@ -29,8 +31,13 @@ struct IngestController: Sendable {
             }
         }
         routes.post("/v1/logs") { request, _ in
-            await answer("/v1/logs", request) { (request: inout Request) async throws(APIError) in
-                try await submit(&request, as: .log)
+            await respond("/v1/logs", request) { (request: inout Request) async throws(APIError) in
+                try await logs(&request)
+            }
+        }
+        routes.post("/loki/api/v1/push") { request, _ in
+            await respond("/loki/api/v1/push", request) { (request: inout Request) async throws(APIError) in
+                try await lokiPush(&request)
             }
         }
         // The source project's routes, mapped onto the same events.
@@ -54,18 +61,70 @@ struct IngestController: Sendable {
     // MARK: Routes
 
     private func submit(_ request: inout Request, as kind: InboundKind) async throws(APIError) -> Accepted {
+        let format = try Self.format(of: request)
+        let body = try await collectBody(&request)
+        return try await submit(body, format: format, kind: kind)
+    }
+
+    private func submit(_ body: ByteBuffer, format: BodyFormat, kind: InboundKind) async throws(APIError) -> Accepted {
+        let events = try body.withUnsafeReadableBytes { (raw) throws(APIError) in
+            try Submission.events(
+                in: raw, format: format, kind: kind, maxEvents: settings.maxEvents, now: Timestamp.now())
+        }
+        return try await produce(events)
+    }
+
+    private static func format(of request: Request) throws(APIError) -> BodyFormat {
         guard let format = BodyFormat(contentType: request.headers[.contentType]) else {
             throw APIError(
                 status: 415, code: "unsupported_media_type",
                 message: "Content-Type must be application/json (one event or an array) or application/x-ndjson, "
                     + "found \(request.headers[.contentType].map { "'\($0.prefix(80))'" } ?? "none")")
         }
-        let body = try await collectBody(&request)
-        let events = try body.withUnsafeReadableBytes { (raw) throws(APIError) in
-            try Submission.events(
-                in: raw, format: format, kind: kind, maxEvents: settings.maxEvents, now: Timestamp.now())
+        return format
+    }
+
+    /// `POST /v1/logs`: Alertron's log events (202), or an OpenTelemetry OTLP/HTTP export in
+    /// JSON (a body with `resourceLogs`), answered as OTLP says: 200 with `partialSuccess`
+    /// naming the records refused, once the broker has the others.
+    private func logs(_ request: inout Request) async throws(APIError) -> Response {
+        if Self.mediaType(request) == "application/x-protobuf" {
+            throw APIError(
+                status: 415, code: "unsupported_media_type",
+                message: "OTLP protobuf (application/x-protobuf) is not supported yet: set the exporter's protocol "
+                    + "to http/json (OTEL_EXPORTER_OTLP_LOGS_PROTOCOL=http/json)")
         }
-        return try await produce(events)
+        let format = try Self.format(of: request)
+        let body = try await collectBody(&request)
+        let data = Data(buffer: body, byteTransferStrategy: .noCopy)
+        guard format == .json, OTLPLogs.isExport(data) else {
+            return Self.json(202, try await submit(body, format: format, kind: .log).json)
+        }
+        let export = try OTLPLogs.export(in: data, maxEvents: settings.maxEvents, now: Timestamp.now())
+        if !export.events.isEmpty { _ = try await produce(export.events) }
+        return Self.json(200, export.answer)
+    }
+
+    /// `POST /loki/api/v1/push` with Loki's JSON body: 204 once the broker has every line, as Loki answers.
+    private func lokiPush(_ request: inout Request) async throws(APIError) -> Response {
+        guard Self.mediaType(request) == "application/json" else {
+            throw APIError(
+                status: 415, code: "unsupported_media_type",
+                message: "Loki pushes are read as JSON (Content-Type: application/json); protobuf with snappy is "
+                    + "not supported, found \(request.headers[.contentType].map { "'\($0.prefix(80))'" } ?? "none")")
+        }
+        let body = try await collectBody(&request)
+        let events = try LokiPush.events(
+            in: Data(buffer: body, byteTransferStrategy: .noCopy), sourceLabel: settings.lokiSourceLabel,
+            maxEvents: settings.maxEvents)
+        _ = try await produce(events)
+        return Response(status: .noContent)
+    }
+
+    private static func mediaType(_ request: Request) -> String? {
+        request.headers[.contentType]?.split(separator: ";", maxSplits: 1).first.map {
+            $0.trimmingCharacters(in: .whitespaces).lowercased()
+        }
     }
 
     /// `POST /ingest {"device_id": "...", "features": [temperature, pressure, vibration], "ts": ...}`;
@@ -98,7 +157,13 @@ struct IngestController: Sendable {
 
     // MARK: Steps
 
+    /// The body, inflated when it is gzip- or deflate-encoded; at most `maxBodyBytes` either way.
     private func collectBody(_ request: inout Request) async throws(APIError) -> ByteBuffer {
+        let encoding = try ContentEncoding(header: request.headers[.contentEncoding])
+        return try encoding.decode(try await collectRawBody(&request), limit: settings.maxBodyBytes)
+    }
+
+    private func collectRawBody(_ request: inout Request) async throws(APIError) -> ByteBuffer {
         let tooLarge = APIError(
             status: 413, code: "body_too_large", message: "the body is larger than \(settings.maxBodyBytes) bytes")
         if let length = request.headers[.contentLength].flatMap(Int.init), length > settings.maxBodyBytes {
@@ -163,17 +228,26 @@ struct IngestController: Sendable {
         return Accepted(accepted: events.count, ids: events.map(\.id))
     }
 
-    /// Runs a route: turns the outcome into a JSON answer, records metrics.
+    /// Runs a route: turns the outcome into a JSON answer (202), records metrics.
     private func answer(
         _ route: String, _ request: Request,
         _ body: (inout Request) async throws(APIError) -> Accepted
+    ) async -> Response {
+        await respond(route, request) { (request: inout Request) async throws(APIError) in
+            Self.json(202, try await body(&request).json)
+        }
+    }
+
+    /// Runs a route that makes its own answer; a refusal becomes its JSON error. Records metrics.
+    private func respond(
+        _ route: String, _ request: Request,
+        _ body: (inout Request) async throws(APIError) -> Response
     ) async -> Response {
         let start = ContinuousClock.now
         var request = request
         let response: Response
         do {
-            let accepted = try await body(&request)
-            response = Self.json(202, accepted.json)
+            response = try await body(&request)
         } catch {
             metrics.rejected(error.code)
             response = error.response

@@ -22,7 +22,8 @@ package struct IngestMetrics: Sendable {
     /// limit, the event count or a message Kafka refuses as too large, 500 and 503 from the broker.
     private static let answers: [(route: String, statuses: [Int])] = [
         ("/v1/readings", [202, 400, 401, 413, 415, 500, 503]),
-        ("/v1/logs", [202, 400, 401, 413, 415, 500, 503]),
+        ("/v1/logs", [200, 202, 400, 401, 413, 415, 500, 503]),
+        ("/loki/api/v1/push", [204, 400, 401, 413, 415, 500, 503]),
         ("/ingest", [202, 400, 401, 413, 500, 503]),
         ("/log", [202, 400, 401, 413, 500, 503]),
     ]
@@ -33,6 +34,7 @@ package struct IngestMetrics: Sendable {
         EventError.Code.allCases.map(\.rawValue) + [
             APIError.unauthorized(tokenSetting: "").code, "unsupported_media_type", "body_too_large",
             "body_unreadable", "empty", "too_many_events", "queue_full", "kafka_unavailable", "kafka_error",
+            "unsupported_encoding", "bad_encoding", "inflate_failed",
         ]
 
     private let handles: MetricHandles

@@ -15,6 +15,8 @@ package struct IngestSettings: DeclaredSettings {
     package var maxEvents = 10_000
     package var ackTimeoutMilliseconds = 5_000
     package var topic = Topic.readings
+    /// The Loki stream label that names a pushed line's source (`service_name` when it is absent).
+    package var lokiSourceLabel = "job"
 
     package static let declarations: [Setting<IngestSettings>] =
         KafkaConfiguration.declarations.within(\.kafka) + [
@@ -37,5 +39,9 @@ package struct IngestSettings: DeclaredSettings {
             .value(
                 "topic", env: "INGEST_TOPIC", \.topic, help: "Topic readings and log lines are produced to.",
                 valueName: "topic"),
+            .value(
+                "loki-source-label", env: "INGEST_LOKI_SOURCE_LABEL", \.lokiSourceLabel,
+                help: "Stream label of a Loki push that names its lines' source (else the label service_name).",
+                valueName: "label", rule: "must not be empty", where: { !$0.isEmpty }),
         ]
 }

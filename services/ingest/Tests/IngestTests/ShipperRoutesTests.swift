@@ -1,0 +1,223 @@
+// What log shippers send, through the routes: Loki's JSON push, OTLP/HTTP logs in JSON, and
+// bodies compressed with gzip (made by the real `gzip` program) or deflate, a gzip bomb among them.
+import AlertronTesting
+import Events
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Kafka
+import Telemetry
+import Testing
+@testable import Ingest
+
+/// `data` compressed by Debian's `gzip` program (not by the code under test).
+func gzipped(_ data: Data) throws -> Data {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/bin/gzip")
+    process.arguments = ["-c"]
+    let input = Pipe()
+    let output = Pipe()
+    (process.standardInput, process.standardOutput) = (input, output)
+    try process.run()
+    let writer = Thread {
+        input.fileHandleForWriting.write(data)
+        try? input.fileHandleForWriting.close()
+    }
+    writer.start()
+    let compressed = output.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return compressed
+}
+
+extension TestClientProtocol {
+    func post<R>(
+        _ uri: String, bytes: Data, headers: HTTPFields, _ check: @escaping @Sendable (TestResponse) async throws -> R
+    ) async throws -> R {
+        try await execute(uri: uri, method: .post, headers: headers, body: ByteBuffer(data: bytes), testCallback: check)
+    }
+}
+
+/// A Loki push as Fluent Bit, Vector or Alloy's JSON writers send it: two streams.
+let lokiPush = """
+    {"streams": [
+      {"stream": {"job": "db-1", "level": "error", "env": "prod"},
+       "values": [["1733600000000000000", "could not fsync file base/16384/2619: Input/output error"],
+                  ["1733600001500000000", "checkpoint complete: wrote 12 buffers", {"trace_id": "abc"}]]},
+      {"stream": {"service_name": "api"}, "values": [["1733600002000000000", "GET /health 200"]]}
+    ]}
+    """
+
+/// An OTLP/HTTP JSON export as the OpenTelemetry SDKs write it (int64 as strings).
+func otlpExport(bodies: [String]) -> String {
+    let records = bodies.enumerated().map { index, body in
+        """
+        {"timeUnixNano": "\(1_733_600_000_000_000_000 + Int64(index) * 1_000_000)", "severityNumber": \(index == 0 ? 17 : 9),
+         "severityText": "\(index == 0 ? "" : "Information")", "body": {"stringValue": \(JSONString.quoted(body))},
+         "attributes": [{"key": "http.method", "value": {"stringValue": "GET"}}]}
+        """
+    }
+    return """
+        {"resourceLogs": [{"resource": {"attributes": [{"key": "service.name", "value": {"stringValue": "checkout"}},
+          {"key": "host.name", "value": {"stringValue": "node-7"}}]},
+          "scopeLogs": [{"scope": {"name": "app"}, "logRecords": [\(records.joined(separator: ","))]}]}]}
+        """
+}
+
+@Suite(.timeLimit(.minutes(2))) struct ShipperRoutesTests {
+    private func logs(_ messages: [KafkaConsumerMessage]) -> [LogEvent] {
+        messages.compactMap {
+            guard case .log(let log) = try? EventCodec.decodeInbound(Array($0.value ?? [])) else { return nil }
+            return log
+        }
+    }
+
+    @Test func aLokiPushBecomesLogLinesWithTheirSourceLevelAndTime() async throws {
+        let broker = try testBroker()
+        let app = try makeApp(kafka: broker.kafka)
+        try await app.test(.router) { client in
+            try await client.post("/loki/api/v1/push", lokiPush) { response in
+                #expect(response.status == .noContent, "\(String(buffer: response.body))")
+            }
+            // No source label: refused whole, naming the stream.
+            try await client.post(
+                "/loki/api/v1/push", #"{"streams": [{"stream": {"env": "x"}, "values": [["1", "a"]]}]}"#
+            ) { response in
+                #expect(response.status == .badRequest)
+                #expect(
+                    String(buffer: response.body).contains(
+                        "streams[0].stream has neither label 'job' nor 'service_name'"))
+            }
+            try await client.post(
+                "/loki/api/v1/push", #"{"streams": [{"stream": {"job": "x"}, "values": [[1, "a"]]}]}"#
+            ) { response in
+                #expect(response.status == .badRequest)
+                #expect(String(buffer: response.body).contains("streams[0].values[0] must be"))
+            }
+            try await client.post("/loki/api/v1/push", lokiPush, contentType: "application/x-protobuf") { response in
+                #expect(response.status == .unsupportedMediaType)
+                #expect(String(buffer: response.body).contains("protobuf with snappy is not supported"))
+            }
+        }
+        // Lines of one source keep their order (one partition); sources may interleave.
+        let lines = logs(try await broker.read(Topic.readings, count: 3))
+        let db = lines.filter { $0.source == "db-1" }
+        #expect(db.count == 2 && lines.filter { $0.source == "api" }.count == 1)
+        #expect(db.map(\.level) == ["error", "error"] && lines.first { $0.source == "api" }?.level == nil)
+        #expect(db[0].message.hasSuffix("Input/output error") && db[0].ts == "2024-12-07T19:33:20.000Z")
+        #expect(db[1].message.hasPrefix("checkpoint complete") && db[1].ts == "2024-12-07T19:33:21.500Z")
+    }
+
+    @Test func anOTLPJSONExportIsAnsweredAsOTLPSaysWithRefusedRecordsNamed() async throws {
+        let broker = try testBroker()
+        let app = try makeApp(kafka: broker.kafka)
+        try await app.test(.router) { client in
+            try await client.post("/v1/logs", otlpExport(bodies: ["payment failed: card processor down", "GET /"])) {
+                response in
+                #expect(response.status == .ok)
+                #expect(String(buffer: response.body) == "{}")
+            }
+            // One record too long: the others are taken, the answer names how many were not and why.
+            let long = String(repeating: "x", count: LogEvent.maxMessageBytes + 1)
+            try await client.post("/v1/logs", otlpExport(bodies: ["disk full on /var", long])) { response in
+                #expect(response.status == .ok)
+                let partial = json(response)["partialSuccess"] as? [String: Any]
+                #expect(partial?["rejectedLogRecords"] as? String == "1")
+                #expect((partial?["errorMessage"] as? String)?.contains("logRecords[1].body is longer than") == true)
+            }
+            try await client.post("/v1/logs", otlpExport(bodies: ["x"]), contentType: "application/x-protobuf") {
+                response in
+                #expect(response.status == .unsupportedMediaType)
+                #expect(String(buffer: response.body).contains("http/json"))
+            }
+            // Alertron's own log events still work on the same route.
+            try await client.post("/v1/logs", #"{"source": "db-1", "message": "resourceLogs are fine here"}"#) {
+                response in
+                #expect(response.status == .accepted)
+            }
+        }
+        let lines = logs(try await broker.read(Topic.readings, count: 4))
+        let checkout = lines.filter { $0.source == "checkout" }
+        #expect(lines.count == 4 && checkout.count == 3)
+        #expect(checkout.map(\.message) == ["payment failed: card processor down", "GET /", "disk full on /var"])
+        #expect(
+            checkout[0].level == "ERROR" && checkout[1].level == "Information", "severityText, else its number's name")
+        #expect(checkout[0].ts == "2024-12-07T19:33:20.000Z" && checkout[1].ts == "2024-12-07T19:33:20.001Z")
+    }
+
+    @Test func gzipBodiesAreInflatedAndTheLimitHoldsForTheInflatedSize() async throws {
+        let broker = try testBroker()
+        var settings = IngestSettings()
+        settings.maxBodyBytes = 1 << 20
+        let app = try makeApp(kafka: broker.kafka, settings: settings)
+        let ndjson = Data((0..<50).map { _ in goodReading }.joined(separator: "\n").utf8)
+        let compressed = try gzipped(ndjson)
+        // Two gzip members back to back (as `cat a.gz b.gz` makes) are one body.
+        let twoMembers = try gzipped(Data(lokiPush.prefix(40).utf8)) + gzipped(Data(lokiPush.dropFirst(40).utf8))
+        // 64 MiB of zeros: about 64 KiB on the wire.
+        let bomb = try gzipped(Data(count: 64 << 20))
+        try #require(bomb.count < 200_000)
+        try await app.test(.router) { client in
+            try await client.post(
+                "/v1/readings", bytes: compressed,
+                headers: [.contentType: "application/x-ndjson", .contentEncoding: "gzip"]
+            ) { response in
+                #expect(response.status == .accepted, "\(String(buffer: response.body))")
+                #expect(json(response)["accepted"] as? Int == 50)
+            }
+            try await client.post(
+                "/loki/api/v1/push", bytes: twoMembers,
+                headers: [.contentType: "application/json", .contentEncoding: "gzip"]
+            ) { response in
+                #expect(response.status == .noContent, "\(String(buffer: response.body))")
+            }
+            try await client.post(
+                "/v1/readings", bytes: bomb, headers: [.contentType: "application/json", .contentEncoding: "gzip"]
+            ) { response in
+                #expect(response.status == .contentTooLarge)
+                #expect(String(buffer: response.body).contains("inflates to more than 1048576 bytes"))
+            }
+            try await client.post(
+                "/v1/readings", bytes: compressed.dropLast(20),
+                headers: [.contentType: "application/x-ndjson", .contentEncoding: "gzip"]
+            ) { response in
+                #expect(response.status == .badRequest)
+                #expect(String(buffer: response.body).contains("truncated"), "\(String(buffer: response.body))")
+            }
+            try await client.post(
+                "/v1/readings", bytes: ndjson,
+                headers: [.contentType: "application/x-ndjson", .contentEncoding: "gzip"]
+            ) { response in
+                #expect(response.status == .badRequest)
+                #expect(String(buffer: response.body).contains("not valid gzip data"))
+            }
+            try await client.post(
+                "/v1/readings", bytes: compressed,
+                headers: [.contentType: "application/x-ndjson", .contentEncoding: "br"]
+            ) { response in
+                #expect(response.status == .unsupportedMediaType)
+                #expect(String(buffer: response.body).contains("send gzip, deflate or none"))
+            }
+        }
+        let messages = try await broker.read(Topic.readings, count: 53)
+        #expect(messages.count == 53, "50 readings and the push's 3 lines; nothing of the refused requests")
+    }
+
+    @Test func decodersRefuseWhatIsNotTheirShapeWithAReason() throws {
+        for body in ["", "[]", #"{"streams": 3}"#, #"{"streams": [{"stream": {"job": "a"}}]}"#, "{not json"] {
+            #expect(throws: APIError.self) {
+                _ = try LokiPush.events(in: Data(body.utf8), sourceLabel: "job", maxEvents: 10)
+            }
+        }
+        #expect(throws: APIError.self) {
+            _ = try LokiPush.events(
+                in: Data(#"{"streams": [{"stream": {"job": "a"}, "values": [["1","a"],["2","b"]]}]}"#.utf8),
+                sourceLabel: "job", maxEvents: 1)
+        }
+        #expect(throws: APIError.self) {
+            _ = try OTLPLogs.export(in: Data(#"{"resourceLogs": {}}"#.utf8), maxEvents: 10, now: Timestamp.now())
+        }
+        let empty = try OTLPLogs.export(in: Data(#"{"resourceLogs": []}"#.utf8), maxEvents: 10, now: Timestamp.now())
+        #expect(empty.events.isEmpty && empty.answer == "{}")
+        #expect(!OTLPLogs.isExport(Data(#"{"source": "a", "message": "\"resourceLogs\""}"#.utf8)))
+    }
+}
