@@ -8,7 +8,8 @@ runs it against the real services; it also runs alone against any ingest and not
 Sends random requests, one connection each: random bytes, mutated valid bodies, random JSON,
 edge cases (deep nesting, huge numbers and strings, lone surrogates, NUL, BOM, CRLF NDJSON,
 oversize bodies and arrays), random and odd Content-Types, random extra headers (long
-values, Content-Encoding, chunked transfer), and for the webhook with the right token, no
+values, Content-Encoding, chunked transfer), bodies gzip-compressed (whole, truncated or with
+flipped bytes), Loki pushes and OTLP JSON exports, and for the webhook with the right token, no
 token or a wrong one. Counts answers by route and status.
 
 Acceptable answers: 4xx, and 2xx where the fuzzed input happened to be valid (a mutation
@@ -23,6 +24,7 @@ replay them. Exit status: 1 if any request failed, 2 if a corpus request got the
 import argparse
 import base64
 import collections
+import gzip
 import json
 import random
 import select
@@ -35,6 +37,12 @@ import urllib.parse
 VALID_READING = {"device_id": "edge-1", "temperature": 21.5, "pressure": 1013.0, "vibration": 0.02}
 VALID_LOG = {"source": "db-1", "message": "EXT4-fs (sda2): Remounting filesystem read-only", "level": "error"}
 VALID_LEGACY = {"device_id": "edge-1", "features": [21.5, 1013.0, 0.02], "ts": 1763712000}
+VALID_LOKI = {"streams": [{"stream": {"job": "db-1", "level": "error"},
+                           "values": [["1733600000000000000", "EXT4-fs error (device sda2)"], ["1733600001000000000", "ok", {"k": "v"}]]}]}
+VALID_OTLP = {"resourceLogs": [{"resource": {"attributes": [{"key": "service.name", "value": {"stringValue": "checkout"}}]},
+                                "scopeLogs": [{"scope": {"name": "app"}, "logRecords": [
+                                    {"timeUnixNano": "1733600000000000000", "severityNumber": 17, "severityText": "ERROR",
+                                     "body": {"stringValue": "payment failed"}, "attributes": []}]}]}]}
 VALID_ALERTMANAGER = {
     "version": "4", "groupKey": "{}:{alertname=\"HighAnomalyRate\"}", "status": "firing", "receiver": "notifier",
     "groupLabels": {"alertname": "HighAnomalyRate"}, "commonLabels": {"alertname": "HighAnomalyRate", "severity": "warning"},
@@ -187,20 +195,48 @@ class Fuzzer:
             headers.append(r.choice(extras))
         return headers
 
+    def compressed(self, body):
+        """The body gzip-compressed: whole, as two members, truncated, with flipped bytes, or a bomb."""
+        r = self.rng
+        packed = gzip.compress(body, mtime=0)
+        case = r.randint(0, 5)
+        if case == 1:
+            half = len(body) // 2
+            return gzip.compress(body[:half], mtime=0) + gzip.compress(body[half:], mtime=0)
+        if case == 2:
+            return packed[:r.randint(0, max(0, len(packed) - 1))]
+        if case == 3 and packed:
+            damaged = bytearray(packed)
+            for _ in range(r.randint(1, 4)):
+                damaged[r.randrange(len(damaged))] = r.randrange(256)
+            return bytes(damaged)
+        if case == 4:
+            return packed + r.randbytes(r.randint(1, 20))
+        if case == 5 and r.random() < 0.2:
+            return gzip.compress(b"\0" * (8 << 20), compresslevel=1, mtime=0)
+        return packed
+
     def request(self, target):
         """(server, method, path, headers, body, chunked, label)."""
         r = self.rng
         headers = self.headers()
         chunked = r.random() < 0.05
-        if target in ("readings", "logs", "ingest"):
-            template = {"readings": VALID_READING, "logs": VALID_LOG, "ingest": VALID_LEGACY}[target]
-            path = {"readings": "/v1/readings", "logs": "/v1/logs", "ingest": "/ingest"}[target]
-            content_type = r.choice(CONTENT_TYPES) if r.random() < 0.5 else "application/json"
+        if target in ("readings", "logs", "ingest", "loki", "otlp"):
+            template = {"readings": VALID_READING, "logs": VALID_LOG, "ingest": VALID_LEGACY, "loki": VALID_LOKI,
+                        "otlp": VALID_OTLP}[target]
+            path = {"readings": "/v1/readings", "logs": "/v1/logs", "ingest": "/ingest", "loki": "/loki/api/v1/push",
+                    "otlp": "/v1/logs"}[target]
+            content_type = r.choice(CONTENT_TYPES + ["application/x-protobuf"]) if r.random() < 0.5 else "application/json"
             if content_type is not None:
                 headers.append(("Content-Type", content_type))
             if r.random() < 0.05:
                 path += r.choice(["?x=1", "/", "//", "?" + "a" * 2000, "#frag"])
-            return "ingest", "POST", path, headers, self.body(template), chunked, target
+            body = self.body(template)
+            if r.random() < 0.25:
+                body, label = self.compressed(body), target + "+gzip"
+                headers = [h for h in headers if h[0].lower() != "content-encoding"] + [("Content-Encoding", "gzip")]
+                return "ingest", "POST", path, headers, body, chunked, label
+            return "ingest", "POST", path, headers, body, chunked, target
         if target == "log":
             message = self.random_string(200).encode("utf-8", "surrogatepass") if r.random() < 0.7 else \
                 r.randbytes(r.randint(0, 300))
@@ -297,6 +333,29 @@ def corpus(token):
     def alertmanager(**changes):
         return json.dumps(dict(VALID_ALERTMANAGER, **changes)).encode()
 
+    def loki(labels=None, values=None):
+        stream = {"stream": labels if labels is not None else {"job": "db-1"},
+                  "values": values if values is not None else [["1733600000000000000", "line"]]}
+        return json.dumps({"streams": [stream]}).encode()
+
+    def otlp(body="payment failed", service="checkout", level="ERROR"):
+        record = dict(VALID_OTLP["resourceLogs"][0]["scopeLogs"][0]["logRecords"][0], body={"stringValue": body},
+                      severityText=level)
+        return json.dumps({"resourceLogs": [{"resource": {"attributes": [{"key": "service.name", "value": {"stringValue": service}}]},
+                                             "scopeLogs": [{"logRecords": [record]}]}]}).encode()
+
+    gzip_headers = json_type + [("Content-Encoding", "gzip")]
+    compressed = [
+        ("gzip: a reading", "/v1/readings", gzip.compress(reading(), mtime=0), "2xx"),
+        ("gzip: two members", "/loki/api/v1/push", gzip.compress(loki()[:20], mtime=0) + gzip.compress(loki()[20:], mtime=0), "2xx"),
+        ("gzip: an OTLP export", "/v1/logs", gzip.compress(otlp(), mtime=0), "2xx"),
+        ("gzip: bomb, 64 MiB of zeros", "/v1/readings", gzip.compress(b"\0" * (64 << 20), compresslevel=9, mtime=0), "4xx"),
+        ("gzip: 4 MiB + 1 inflated", "/v1/logs", gzip.compress(b" " * ((4 << 20) + 1), mtime=0), "4xx"),
+        ("gzip: truncated", "/v1/readings", gzip.compress(reading(), mtime=0)[:-9], "4xx"),
+        ("gzip: plain JSON said to be gzip", "/v1/readings", reading(), "4xx"),
+        ("gzip: trailing garbage", "/v1/readings", gzip.compress(reading(), mtime=0) + b"xyz", "4xx"),
+    ]
+
     items = [
         ("readings: integer values", "/v1/readings", reading(temperature=21, pressure=1013, vibration=0), "2xx"),
         ("readings: -0 and 1e308", "/v1/readings", reading(temperature=-0.0, pressure=1e308, vibration=5e-324), "2xx"),
@@ -325,6 +384,21 @@ def corpus(token):
         ("alertmanager: resolved", "/v1/alertmanager", alertmanager(status="resolved"), "2xx"),
         ("alertmanager: 950 kB label", "/v1/alertmanager",
          alertmanager(commonLabels={"alertname": "Big", "x": "v" * 950_000}), "4xx"),
+        ("loki: a push", "/loki/api/v1/push", loki(), "2xx"),
+        ("loki: service_name instead of job", "/loki/api/v1/push", loki(labels={"service_name": "api"}), "2xx"),
+        ("loki: no source label", "/loki/api/v1/push", loki(labels={"env": "x"}), "4xx"),
+        ("loki: line 8193 B", "/loki/api/v1/push", loki(values=[["1", "m" * 8193]]), "4xx"),
+        ("loki: timestamp not a string", "/loki/api/v1/push", loki(values=[[1, "a"]]), "4xx"),
+        ("loki: timestamp -1", "/loki/api/v1/push", loki(values=[["-1", "a"]]), "4xx"),
+        ("loki: timestamp 2^63-1 ns", "/loki/api/v1/push", loki(values=[[str(2**63 - 1), "a"]]), "2xx"),
+        ("loki: timestamp 2^63 ns", "/loki/api/v1/push", loki(values=[[str(2**63), "a"]]), "4xx"),
+        ("loki: no values", "/loki/api/v1/push", loki(values=[]), "4xx"),
+        ("loki: 10001 lines", "/loki/api/v1/push", loki(values=[["1", "a"]] * 10001), "4xx"),
+        ("otlp: an export", "/v1/logs", otlp(), "2xx"),
+        ("otlp: body 8193 B (partial success)", "/v1/logs", otlp(body="m" * 8193), "2xx"),
+        ("otlp: service.name 257 B (partial success)", "/v1/logs", otlp(service="s" * 257), "2xx"),
+        ("otlp: resourceLogs not an array", "/v1/logs", b'{"resourceLogs": {}}', "4xx"),
+        ("otlp: timeUnixNano 1e30", "/v1/logs", otlp().replace(b'"1733600000000000000"', b"1e30"), "2xx|4xx"),
         ("log: message 8192 B", "/log/" + "m" * 8192, b"", "2xx"),
         ("log: message 8193 B", "/log/" + "m" * 8193, b"", "4xx"),
         ("log: invalid percent-encoding", "/log/%zz%", b"", "2xx|4xx"),
@@ -338,6 +412,8 @@ def corpus(token):
         server = "notifier" if path.startswith("/v1/alertmanager") else "ingest"
         method = "GET" if path.startswith("/log/") else "POST"
         yield label, server, method, path, auth if server == "notifier" else json_type, body, expect
+    for label, path, body, expect in compressed:
+        yield label, "ingest", "POST", path, gzip_headers, body, expect
 
 
 def main(argv=None):
@@ -351,7 +427,7 @@ def main(argv=None):
     parser.add_argument("--failures")
     args = parser.parse_args(argv)
 
-    targets = ["readings"] * 30 + ["logs"] * 20 + ["ingest"] * 15 + ["log"] * 10 + ["webhook"] * 25
+    targets = ["readings"] * 25 + ["logs"] * 15 + ["loki"] * 10 + ["otlp"] * 10 + ["ingest"] * 10 + ["log"] * 10 + ["webhook"] * 20
     counts = collections.defaultdict(collections.Counter)
     notes = collections.Counter()
     failures = []

@@ -212,6 +212,8 @@ enum OTLPLogs {
     /// OTLP JSON writes 64-bit integers as strings; numbers are accepted too.
     private static func integer(_ value: Any?) -> Int64? {
         if let string = value as? String { return Int64(string) }
-        return (value as? NSNumber)?.int64Value
+        // A number beyond Int64 (1e30) is no time; converting it would trap.
+        guard let number = value as? NSNumber, abs(number.doubleValue) < 9.2e18 else { return nil }
+        return number.int64Value
     }
 }
