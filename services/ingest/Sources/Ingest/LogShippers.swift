@@ -198,15 +198,37 @@ enum OTLPLogs {
         return nil
     }
 
-    /// An `AnyValue` as text: a string as it is, anything else as its JSON.
+    /// An `AnyValue` as text: a string as it is; anything else as the JSON of its plain value
+    /// (a kvlist as an object, an array as an array), e.g. `{"order":"A-1042","state":"paid"}`.
     private static func text(_ value: Any) -> String? {
-        guard let value = value as? [String: Any], let (kind, inner) = value.first else { return nil }
-        if kind == "stringValue", let string = inner as? String { return string }
-        guard JSONSerialization.isValidJSONObject([inner]),
-            let data = try? JSONSerialization.data(withJSONObject: [inner], options: [.sortedKeys]),
+        if let string = (value as? [String: Any])?["stringValue"] as? String { return string }
+        guard let plain = plain(value), JSONSerialization.isValidJSONObject([plain]),
+            let data = try? JSONSerialization.data(withJSONObject: [plain], options: [.sortedKeys]),
             let array = String(data: data, encoding: .utf8)
         else { return nil }
         return String(array.dropFirst().dropLast())
+    }
+
+    /// An `AnyValue` as the JSON value it stands for.
+    private static func plain(_ value: Any, depth: Int = 0) -> Any? {
+        guard depth < 32, let value = value as? [String: Any] else { return nil }
+        if let string = value["stringValue"] as? String { return string }
+        if let bool = value["boolValue"] as? Bool { return bool }
+        if let number = value["intValue"] { return integer(number).map { NSNumber(value: $0) } }
+        if let number = value["doubleValue"] as? NSNumber { return number }
+        if let bytes = value["bytesValue"] as? String { return bytes }
+        if let array = (value["arrayValue"] as? [String: Any])?["values"] as? [Any] {
+            return array.map { plain($0, depth: depth + 1) ?? NSNull() }
+        }
+        if let pairs = (value["kvlistValue"] as? [String: Any])?["values"] as? [Any] {
+            var object: [String: Any] = [:]
+            for case let pair as [String: Any] in pairs {
+                guard let key = pair["key"] as? String else { continue }
+                object[key] = pair["value"].flatMap { plain($0, depth: depth + 1) } ?? NSNull()
+            }
+            return object
+        }
+        return nil
     }
 
     /// OTLP JSON writes 64-bit integers as strings; numbers are accepted too.
