@@ -58,3 +58,25 @@ def mesh(request, run_dir, models):
     left = mesh.stop_all()
     print(f"--- {request.node.name}: {time.monotonic() - started:.0f} s")
     assert not left, f"still running after the test: {left}"
+
+
+@pytest.fixture(scope="session")
+def clients_python():
+    """Python with the real clients of requirements-clients.txt (from PyPI, pinned), in
+    .venv-clients/ at the repository's root, made again when the requirements change."""
+    requirements = os.path.join(os.path.dirname(os.path.abspath(__file__)), "requirements-clients.txt")
+    venv = os.environ.get("CLIENTS_VENV", os.path.join(harness.ROOT, ".venv-clients"))
+    python = os.path.join(venv, "bin", "python")
+    installed = os.path.join(venv, "requirements.txt")
+    with open(requirements) as f:
+        wanted = f.read()
+    if not (os.access(python, os.X_OK) and os.path.exists(installed) and open(installed).read() == wanted):
+        shutil.rmtree(venv, ignore_errors=True)
+        subprocess.run(["python3", "-m", "venv", venv], check=True)
+        result = subprocess.run([os.path.join(venv, "bin", "pip"), "install", "--quiet", "--disable-pip-version-check",
+                                 "--no-cache-dir", "-r", requirements], capture_output=True, text=True)
+        assert result.returncode == 0, f"installing {requirements} from PyPI failed:\n{result.stderr[-2000:]}"
+        with open(installed, "w") as f:
+            f.write(wanted)
+    return python
+

@@ -52,6 +52,23 @@ VALID_ALERTMANAGER = {
                 "endsAt": "0001-01-01T00:00:00Z", "generatorURL": "http://prometheus:9090/graph", "fingerprint": "a1b2c3d4e5f60718"}],
 }
 
+def protobuf_field(number, payload):
+    """A length-delimited protobuf field."""
+    length, size = b"", len(payload)
+    while size >= 0x80:
+        length += bytes([size & 0x7F | 0x80])
+        size >>= 7
+    return bytes([number << 3 | 2]) + length + bytes([size]) + payload
+
+
+def otlp_protobuf(body=b"payment failed", service=b"checkout"):
+    """An OTLP ExportLogsServiceRequest in protobuf, written field by field (logs.proto's numbers)."""
+    record = (b"\x09" + (1733600000000000000).to_bytes(8, "little") + b"\x10\x11" + protobuf_field(3, b"ERROR")
+              + protobuf_field(5, protobuf_field(1, body)))
+    resource = protobuf_field(1, protobuf_field(1, protobuf_field(1, b"service.name") + protobuf_field(2, protobuf_field(1, service))))
+    return protobuf_field(1, resource + protobuf_field(2, protobuf_field(2, record) * 3))
+
+
 CONTENT_TYPES = ["application/json", "application/json", "application/x-ndjson", "application/ndjson", "application/jsonl",
                  "application/json; charset=utf-8", "APPLICATION/JSON", "application/json;", " application/json ",
                  "text/plain", "application/xml", "multipart/form-data; boundary=xyz", "application/x-www-form-urlencoded",
@@ -195,6 +212,23 @@ class Fuzzer:
             headers.append(r.choice(extras))
         return headers
 
+    def mutate_bytes(self, data):
+        """Byte-level damage: flipped bytes, a cut, a repeated slice, or a huge length prefix."""
+        r = self.rng
+        data = bytearray(data)
+        case = r.randint(0, 3)
+        if case == 0:
+            for _ in range(r.randint(1, 6)):
+                data[r.randrange(len(data))] = r.randrange(256)
+        elif case == 1:
+            data = data[:r.randrange(len(data))]
+        elif case == 2:
+            start = r.randrange(len(data))
+            data = data[:start] + data[start:start + r.randint(1, 30)] * r.randint(2, 50) + data[start:]
+        else:
+            data = bytearray(b"\x0a\xff\xff\xff\xff\x0f") + data
+        return bytes(data)
+
     def compressed(self, body):
         """The body gzip-compressed: whole, as two members, truncated, with flipped bytes, or a bomb."""
         r = self.rng
@@ -232,6 +266,10 @@ class Fuzzer:
             if r.random() < 0.05:
                 path += r.choice(["?x=1", "/", "//", "?" + "a" * 2000, "#frag"])
             body = self.body(template)
+            if target == "otlp" and r.random() < 0.4:
+                headers = [h for h in headers if h[0].lower() != "content-type"] + [("Content-Type", "application/x-protobuf")]
+                body = self.mutate_bytes(otlp_protobuf()) if r.random() < 0.9 else otlp_protobuf()
+                target = "otlp-protobuf"
             if r.random() < 0.25:
                 body, label = self.compressed(body), target + "+gzip"
                 headers = [h for h in headers if h[0].lower() != "content-encoding"] + [("Content-Encoding", "gzip")]
@@ -395,6 +433,11 @@ def corpus(token):
         ("loki: no values", "/loki/api/v1/push", loki(values=[]), "4xx"),
         ("loki: 10001 lines", "/loki/api/v1/push", loki(values=[["1", "a"]] * 10001), "4xx"),
         ("otlp: an export", "/v1/logs", otlp(), "2xx"),
+        ("otlp protobuf: an export", "/v1/logs", otlp_protobuf(), "2xx"),
+        ("otlp protobuf: body 8193 B (partial success)", "/v1/logs", otlp_protobuf(body=b"m" * 8193), "2xx"),
+        ("otlp protobuf: body not UTF-8 (partial success)", "/v1/logs", otlp_protobuf(body=b"\xff\xfe"), "2xx"),
+        ("otlp protobuf: length past the end", "/v1/logs", b"\x0a\xff\xff\xff\xff\x0f" + otlp_protobuf(), "4xx"),
+        ("otlp protobuf: a group (wire type 3)", "/v1/logs", b"\x0b" + otlp_protobuf(), "4xx"),
         ("otlp: body 8193 B (partial success)", "/v1/logs", otlp(body="m" * 8193), "2xx"),
         ("otlp: service.name 257 B (partial success)", "/v1/logs", otlp(service="s" * 257), "2xx"),
         ("otlp: resourceLogs not an array", "/v1/logs", b'{"resourceLogs": {}}', "4xx"),
@@ -411,7 +454,8 @@ def corpus(token):
     for label, path, body, expect in items:
         server = "notifier" if path.startswith("/v1/alertmanager") else "ingest"
         method = "GET" if path.startswith("/log/") else "POST"
-        yield label, server, method, path, auth if server == "notifier" else json_type, body, expect
+        headers = [("Content-Type", "application/x-protobuf")] if label.startswith("otlp protobuf") else json_type
+        yield label, server, method, path, auth if server == "notifier" else headers, body, expect
     for label, path, body, expect in compressed:
         yield label, "ingest", "POST", path, gzip_headers, body, expect
 

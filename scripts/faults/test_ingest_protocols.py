@@ -1,7 +1,8 @@
-"""Log shippers' protocols against the real ingest binary, with clients nobody here wrote: curl
-posting an OTLP/HTTP JSON export and a Loki JSON push (payloads/, written in the shapes the
-OTLP JSON encoding and Loki's push API document), plain and compressed by Debian's gzip, and a
-gzip bomb. What reaches `readings` is read back with kcat."""
+"""Log shippers' protocols against the real ingest binary, with clients nobody here wrote: the
+OpenTelemetry Python SDK's OTLP/HTTP protobuf exporter (plain, gzip and deflate); curl posting an
+OTLP/HTTP JSON export and a Loki JSON push (payloads/, written in the shapes the OTLP JSON
+encoding and Loki's push API document), plain and compressed by Debian's gzip, and a gzip bomb.
+What reaches `readings` is read back with kcat."""
 import json
 import os
 import subprocess
@@ -38,7 +39,7 @@ def test_log_shippers_protocols(mesh):
     assert post(port, "/loki/api/v1/push", loki) == (204, "")
     assert post(port, "/loki/api/v1/push", loki, gzip=True) == (204, "")
     status, body = post(port, "/v1/logs", otlp, content_type="application/x-protobuf")
-    assert status == 415 and "http/json" in body, body
+    assert status == 400 and "not an OTLP ExportLogsServiceRequest" in body, body
 
     # 64 MiB of zeros, about 64 KiB compressed: refused by its inflated size, and ingest lives on.
     bomb = os.path.join(mesh.directory, "bomb.gz")
@@ -69,3 +70,30 @@ def test_log_shippers_protocols(mesh):
     assert metric_sum(port, requests, {"route": "/loki/api/v1/push", "status": "204"}) == 2
     assert metric_sum(port, requests, {"route": "/v1/logs", "status": "200"}) == 2
     assert metric_sum(port, requests, {"route": "/v1/readings", "status": "413"}) == 1
+
+
+def test_opentelemetry_sdk_exports_logs_over_otlp_protobuf(mesh, clients_python):
+    port = harness.free_port()
+    mesh.start_broker()
+    ingest = mesh.start_service("ingest", "ingest", port)
+    mesh.wait_ready(ingest, port)
+    client = os.path.join(os.path.dirname(os.path.abspath(__file__)), "otel_client.py")
+    for compression, service in (("none", "checkout"), ("gzip", "checkout-gz"), ("deflate", "checkout-deflate")):
+        result = subprocess.run([clients_python, client, f"http://127.0.0.1:{port}/v1/logs", "500", compression, service],
+                                capture_output=True, text=True, timeout=120)
+        assert result.returncode == 0, f"{compression}: {result.stdout[-1000:]}{result.stderr[-2000:]}"
+        print(f"  {compression}: {result.stdout.strip().splitlines()[-1]}")
+
+    lines = [json.loads(value) for _, _, value in mesh.read_topic("readings")]
+    assert len(lines) == 1500, f"500 records three times: {len(lines)} arrived"
+    for service in ("checkout", "checkout-gz", "checkout-deflate"):
+        mine = [line for line in lines if line["source"] == service]
+        assert len(mine) == 500, f"{service}: {len(mine)}"
+        errors = [line for line in mine if line["level"] == "ERROR"]
+        assert len(errors) == 50 and all("card processor unreachable" in line["message"] for line in errors)
+        assert sum(1 for line in mine if line["level"] == "INFO") == 450
+        assert {line["message"] for line in mine} == {
+            f"payment {n} failed: card processor unreachable" if n % 10 == 0 else f"payment {n} authorised"
+            for n in range(500)}
+    assert metric_sum(port, "alertron_ingest_requests_total", {"route": "/v1/logs", "status": "200"}) >= 9
+

@@ -84,15 +84,19 @@ struct IngestController: Sendable {
         return format
     }
 
-    /// `POST /v1/logs`: Alertron's log events (202), or an OpenTelemetry OTLP/HTTP export in
-    /// JSON (a body with `resourceLogs`), answered as OTLP says: 200 with `partialSuccess`
-    /// naming the records refused, once the broker has the others.
+    /// `POST /v1/logs`: Alertron's log events (202), or an OpenTelemetry OTLP/HTTP export, in
+    /// protobuf (`application/x-protobuf`) or JSON (a body with `resourceLogs`), answered as OTLP
+    /// says: 200 with `partialSuccess` naming the records refused, once the broker has the others.
     private func logs(_ request: inout Request) async throws(APIError) -> Response {
         if Self.mediaType(request) == "application/x-protobuf" {
-            throw APIError(
-                status: 415, code: "unsupported_media_type",
-                message: "OTLP protobuf (application/x-protobuf) is not supported yet: set the exporter's protocol "
-                    + "to http/json (OTEL_EXPORTER_OTLP_LOGS_PROTOCOL=http/json)")
+            let body = try await collectBody(&request)
+            let export = try body.withUnsafeReadableBytes { (raw) throws(APIError) in
+                try OTLPLogs.export(protobuf: raw, maxEvents: settings.maxEvents, now: Timestamp.now())
+            }
+            if !export.events.isEmpty { _ = try await produce(export.events) }
+            return Response(
+                status: .ok, headers: [.contentType: "application/x-protobuf"],
+                body: .init(byteBuffer: ByteBuffer(bytes: OTLPLogs.protobufAnswer(export))))
         }
         let format = try Self.format(of: request)
         let body = try await collectBody(&request)

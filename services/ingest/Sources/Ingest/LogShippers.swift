@@ -84,18 +84,56 @@ enum LokiPush {
 }
 
 enum OTLPLogs {
-    /// What an OTLP/HTTP JSON export came to: the records that map to log events, and those
-    /// refused (with the first reason), which the answer's `partialSuccess` names.
+    /// What an OTLP/HTTP export (JSON or protobuf) came to: the records that map to log events,
+    /// and those refused (with the first reason), which the answer's `partialSuccess` names.
     struct Export {
         var events: [InboundEvent] = []
         var rejected = 0
         var firstRejection: String?
+        let maxEvents: Int
+        let now: String
 
-        /// The 200 answer's body.
+        init(maxEvents: Int, now: String) { (self.maxEvents, self.now) = (maxEvents, now) }
+
+        /// The 200 answer's body in OTLP's JSON encoding.
         var answer: String {
             guard rejected > 0 else { return "{}" }
             return "{\"partialSuccess\":{\"rejectedLogRecords\":\"\(rejected)\",\"errorMessage\":"
                 + JSONString.quoted(firstRejection ?? "") + "}}"
+        }
+
+        mutating func reject(_ count: Int, _ reason: String) {
+            rejected += count
+            if firstRejection == nil { firstRejection = reason }
+        }
+
+        /// One log record, `at` naming it for a rejection: `message` is its body as text,
+        /// `severityText` its level (else `severityNumber`'s name), the first positive of
+        /// `times` its time (else now).
+        mutating func add(
+            source: String, message: String?, severityText: String?, severityNumber: Int64?, times: [Int64?],
+            at: @autoclosure () -> String
+        ) throws(APIError) {
+            let message = message ?? ""
+            guard message.utf8.count <= LogEvent.maxMessageBytes else {
+                return reject(1, "\(at()).body is longer than \(LogEvent.maxMessageBytes) UTF-8 bytes")
+            }
+            let level = severityText.flatMap { $0.isEmpty ? nil : $0 } ?? severityNumber.flatMap(OTLPLogs.severityName)
+            guard (level?.utf8.count ?? 0) <= LogEvent.maxLevelBytes else {
+                return reject(1, "\(at()).severityText is longer than \(LogEvent.maxLevelBytes) bytes")
+            }
+            guard events.count < maxEvents else {
+                throw APIError(
+                    status: 413, code: "too_many_events",
+                    message: "at most \(maxEvents) log records per request; export smaller batches")
+            }
+            let nanoseconds = times.lazy.compactMap { $0 }.first { $0 > 0 }
+            events.append(
+                .log(
+                    LogEvent(
+                        id: EventID.generate(), ts: nanoseconds.map(OTLPLogs.timestamp(nanoseconds:)) ?? now,
+                        source: source,
+                        message: message, level: level)))
         }
     }
 
@@ -118,58 +156,41 @@ enum OTLPLogs {
         guard let resourceLogs = root["resourceLogs"] as? [Any] else {
             throw .badRequest("wrong_type", "resourceLogs must be an array", field: "resourceLogs")
         }
-        var export = Export()
-        func reject(_ count: Int, _ reason: String) {
-            export.rejected += count
-            if export.firstRejection == nil { export.firstRejection = reason }
-        }
+        var export = Export(maxEvents: maxEvents, now: now)
         for (r, element) in resourceLogs.enumerated() {
             guard let resourceLog = element as? [String: Any] else {
                 throw .badRequest("wrong_type", "resourceLogs[\(r)] is not an object")
             }
             let resource = resourceLog["resource"] as? [String: Any]
-            let source = attribute("service.name", in: resource?["attributes"]).flatMap(text) ?? "unknown_service"
+            let source = attribute("service.name", in: resource?["attributes"]).flatMap(text) ?? unknownService
             for (s, element) in ((resourceLog["scopeLogs"] as? [Any]) ?? []).enumerated() {
                 let records = ((element as? [String: Any])?["logRecords"] as? [Any]) ?? []
                 guard source.utf8.count <= LogEvent.maxSourceBytes else {
-                    reject(
-                        records.count,
-                        "resourceLogs[\(r)]: service.name is longer than \(LogEvent.maxSourceBytes) bytes")
+                    export.reject(records.count, sourceTooLong(r))
                     continue
                 }
                 for (l, element) in records.enumerated() {
                     let at = "resourceLogs[\(r)].scopeLogs[\(s)].logRecords[\(l)]"
                     guard let record = element as? [String: Any] else {
-                        reject(1, "\(at) is not an object")
+                        export.reject(1, "\(at) is not an object")
                         continue
                     }
-                    let message = record["body"].flatMap(text) ?? ""
-                    guard message.utf8.count <= LogEvent.maxMessageBytes else {
-                        reject(1, "\(at).body is longer than \(LogEvent.maxMessageBytes) UTF-8 bytes")
-                        continue
-                    }
-                    var level = (record["severityText"] as? String).flatMap { $0.isEmpty ? nil : $0 }
-                    if level == nil, let number = integer(record["severityNumber"]) { level = severityName(number) }
-                    guard (level?.utf8.count ?? 0) <= LogEvent.maxLevelBytes else {
-                        reject(1, "\(at).severityText is longer than \(LogEvent.maxLevelBytes) bytes")
-                        continue
-                    }
-                    let nanoseconds = [record["timeUnixNano"], record["observedTimeUnixNano"]].lazy
-                        .compactMap(integer).first { $0 > 0 }
-                    guard export.events.count < maxEvents else {
-                        throw APIError(
-                            status: 413, code: "too_many_events",
-                            message: "at most \(maxEvents) log records per request; export smaller batches")
-                    }
-                    export.events.append(
-                        .log(
-                            LogEvent(
-                                id: EventID.generate(), ts: nanoseconds.map(timestamp(nanoseconds:)) ?? now,
-                                source: source, message: message, level: level)))
+                    try export.add(
+                        source: source, message: record["body"].flatMap(text),
+                        severityText: record["severityText"] as? String,
+                        severityNumber: integer(record["severityNumber"]),
+                        times: [integer(record["timeUnixNano"]), integer(record["observedTimeUnixNano"])], at: at)
                 }
             }
         }
         return export
+    }
+
+    /// The source of records whose resource has no `service.name`, as the SDKs name it.
+    static let unknownService = "unknown_service"
+
+    static func sourceTooLong(_ resource: Int) -> String {
+        "resourceLogs[\(resource)]: service.name is longer than \(LogEvent.maxSourceBytes) bytes"
     }
 
     /// RFC 3339 (milliseconds) of a Unix time in nanoseconds.
@@ -202,7 +223,14 @@ enum OTLPLogs {
     /// (a kvlist as an object, an array as an array), e.g. `{"order":"A-1042","state":"paid"}`.
     private static func text(_ value: Any) -> String? {
         if let string = (value as? [String: Any])?["stringValue"] as? String { return string }
-        guard let plain = plain(value), JSONSerialization.isValidJSONObject([plain]),
+        return plain(value).flatMap(render)
+    }
+
+    /// A plain value (string, number, bool, array, object) as text: a string as it is, anything
+    /// else as its JSON.
+    static func render(_ plain: Any) -> String? {
+        if let string = plain as? String { return string }
+        guard JSONSerialization.isValidJSONObject([plain]),
             let data = try? JSONSerialization.data(withJSONObject: [plain], options: [.sortedKeys]),
             let array = String(data: data, encoding: .utf8)
         else { return nil }

@@ -124,10 +124,11 @@ func otlpExport(bodies: [String]) -> String {
                 #expect(partial?["rejectedLogRecords"] as? String == "1")
                 #expect((partial?["errorMessage"] as? String)?.contains("logRecords[1].body is longer than") == true)
             }
+            // JSON said to be protobuf: refused with the reason.
             try await client.post("/v1/logs", otlpExport(bodies: ["x"]), contentType: "application/x-protobuf") {
                 response in
-                #expect(response.status == .unsupportedMediaType)
-                #expect(String(buffer: response.body).contains("http/json"))
+                #expect(response.status == .badRequest)
+                #expect(String(buffer: response.body).contains("not an OTLP ExportLogsServiceRequest"))
             }
             // Alertron's own log events still work on the same route.
             try await client.post("/v1/logs", #"{"source": "db-1", "message": "resourceLogs are fine here"}"#) {
@@ -200,6 +201,65 @@ func otlpExport(bodies: [String]) -> String {
         }
         let messages = try await broker.read(Topic.readings, count: 53)
         #expect(messages.count == 53, "50 readings and the push's 3 lines; nothing of the refused requests")
+    }
+
+    /// An `ExportLogsServiceRequest` written field by field: one resource (service.name "api")
+    /// with a scope holding two records, the second with a body that is not UTF-8.
+    static func protobufExport() -> [UInt8] {
+        func varint(_ value: Int) -> [UInt8] {
+            var value = UInt64(value)
+            var bytes: [UInt8] = []
+            while value >= 0x80 {
+                bytes.append(UInt8(value & 0x7F) | 0x80)
+                value >>= 7
+            }
+            return bytes + [UInt8(value)]
+        }
+        func field(_ number: Int, _ bytes: [UInt8]) -> [UInt8] {
+            [UInt8(number << 3 | 2)] + varint(bytes.count) + bytes
+        }
+        func string(_ number: Int, _ text: String) -> [UInt8] { field(number, Array(text.utf8)) }
+        let time = withUnsafeBytes(of: UInt64(1_733_600_000_000_000_000).littleEndian, Array.init)
+        let record =
+            [0x09] + time + [0x10, 17] + string(3, "ERROR") + field(5, string(1, "disk full on /var"))
+            + [0x58] + varint(1)  // an unknown varint field (11 is fixed64 in the spec, so this one is skipped)
+        let broken = field(5, field(1, [0xFF, 0xFE]))
+        let resource = field(1, field(1, string(1, "service.name") + field(2, string(1, "api"))))
+        let scope = field(2, field(2, record) + field(2, broken))
+        return field(1, scope + resource)
+    }
+
+    @Test func anOTLPProtobufExportIsReadFieldByFieldAndABrokenRecordIsRefusedAlone() throws {
+        let export = try Self.protobufExport().withUnsafeBytes { raw in
+            try OTLPLogs.export(protobuf: raw, maxEvents: 10, now: "2026-12-07T00:00:00.000Z")
+        }
+        #expect(export.events.count == 1 && export.rejected == 1)
+        guard case .log(let log) = export.events.first else { Issue.record("no log event"); return }
+        #expect(log.source == "api" && log.message == "disk full on /var" && log.level == "ERROR")
+        #expect(log.ts == "2024-12-07T19:33:20.000Z")
+        #expect(export.firstRejection == "resourceLogs[0].scopeLogs[0].logRecords[1]: a string that is not UTF-8")
+        // The answer: partial_success { rejected_log_records: 1, error_message: ... }.
+        let answer = OTLPLogs.protobufAnswer(export)
+        #expect(Array(answer.prefix(4)) == [0x0A, UInt8(answer.count - 2), 0x08, 0x01] && answer[4] == 0x12)
+        #expect(OTLPLogs.protobufAnswer(OTLPLogs.Export(maxEvents: 1, now: "")).isEmpty)
+        // Cut anywhere, the body is refused with a reason or read as far as it goes; never a crash.
+        let whole = Self.protobufExport()
+        for cut in 0..<whole.count {
+            do {
+                _ = try Array(whole.prefix(cut)).withUnsafeBytes { raw in
+                    try OTLPLogs.export(protobuf: raw, maxEvents: 10, now: "2026-12-07T00:00:00.000Z")
+                }
+            } catch let error as APIError {
+                #expect(error.code == "malformed_protobuf" && error.status == 400)
+            }
+        }
+        for bad: [UInt8] in [
+            [0x0B], [0x0A, 0x80], [0x0A, 0xFF, 0xFF, 0xFF, 0xFF, 0x0F], [0x00], Array(repeating: 0xFF, count: 12),
+        ] {
+            #expect(throws: APIError.self) {
+                _ = try bad.withUnsafeBytes { raw in try OTLPLogs.export(protobuf: raw, maxEvents: 10, now: "") }
+            }
+        }
     }
 
     @Test func decodersRefuseWhatIsNotTheirShapeWithAReason() throws {
