@@ -37,6 +37,9 @@ import urllib.parse
 VALID_READING = {"device_id": "edge-1", "temperature": 21.5, "pressure": 1013.0, "vibration": 0.02}
 VALID_LOG = {"source": "db-1", "message": "EXT4-fs (sda2): Remounting filesystem read-only", "level": "error"}
 VALID_LEGACY = {"device_id": "edge-1", "features": [21.5, 1013.0, 0.02], "ts": 1763712000}
+VALID_SENML = [{"bn": "urn:dev:ow:10e2073a01080063:", "bt": 1733600000, "n": "temperature", "u": "Cel", "v": 23.1},
+               {"n": "pressure", "v": 1009.5}, {"n": "vibration", "v": 0.02}, {"n": "door", "vb": True},
+               {"n": "temperature", "t": 60, "v": 23.4}, {"n": "pressure", "t": 60, "v": 1009.1}, {"n": "vibration", "t": 60, "v": 0.021}]
 VALID_LOKI = {"streams": [{"stream": {"job": "db-1", "level": "error"},
                            "values": [["1733600000000000000", "EXT4-fs error (device sda2)"], ["1733600001000000000", "ok", {"k": "v"}]]}]}
 VALID_OTLP = {"resourceLogs": [{"resource": {"attributes": [{"key": "service.name", "value": {"stringValue": "checkout"}}]},
@@ -157,6 +160,8 @@ class Fuzzer:
         if case == 1:
             depth = r.choice([100, 600, 5000])
             return b"{\"a\":" * depth + b"1" + b"}" * depth
+        if isinstance(template, list) and case in (2, 3):
+            return json.dumps([self.edge_record(template[0], case)] + template[1:]).encode()
         if case == 2:
             field = r.choice(list(template)).encode()
             return json.dumps(template).encode()[:-1] + b',"' + field + b'":' + b"9" * r.choice([30, 400, 5000]) + b"}"
@@ -181,6 +186,12 @@ class Fuzzer:
         if case == 12:
             return r.randbytes(5 * 1024 * 1024)  # over ingest's 4 MiB and the webhook's 900 kB
         return json.dumps(template).encode()[:-1] + b",\"" + b"k" * 1000 + b"\":" + b"[" * 100 + b"]" * 100 + b"}"
+
+    def edge_record(self, record, case):
+        """Cases 2 and 3 of edge_case for one record of a list body (SenML): a huge number or string."""
+        r = self.rng
+        key = r.choice(list(record))
+        return dict(record, **{key: int("9" * r.choice([30, 300])) if case == 2 else "x" * r.choice([257, 8193, 100000])})
 
     def body(self, template):
         r = self.rng
@@ -255,12 +266,18 @@ class Fuzzer:
         r = self.rng
         headers = self.headers()
         chunked = r.random() < 0.05
-        if target in ("readings", "logs", "ingest", "loki", "otlp"):
+        if target in ("readings", "logs", "ingest", "loki", "otlp", "senml"):
             template = {"readings": VALID_READING, "logs": VALID_LOG, "ingest": VALID_LEGACY, "loki": VALID_LOKI,
-                        "otlp": VALID_OTLP}[target]
+                        "otlp": VALID_OTLP, "senml": VALID_SENML}[target]
             path = {"readings": "/v1/readings", "logs": "/v1/logs", "ingest": "/ingest", "loki": "/loki/api/v1/push",
-                    "otlp": "/v1/logs"}[target]
-            content_type = r.choice(CONTENT_TYPES + ["application/x-protobuf"]) if r.random() < 0.5 else "application/json"
+                    "otlp": "/v1/logs",
+                    # A profile without a model: a pack cut down to some channels is still a reading
+                    # the scorer judges by its device's own baseline, not a dead letter.
+                    "senml": "/v1/readings?profile=senml" + r.choice(["", "&device_id=pump-7", "&device_id="])}[target]
+            content_type = r.choice(CONTENT_TYPES + ["application/x-protobuf", "application/senml+json"]) \
+                if r.random() < 0.5 else "application/json"
+            if target == "senml" and r.random() < 0.8:
+                content_type = "application/senml+json"
             if content_type is not None:
                 headers.append(("Content-Type", content_type))
             if r.random() < 0.05:
@@ -432,6 +449,13 @@ def corpus(token):
         ("loki: timestamp 2^63 ns", "/loki/api/v1/push", loki(values=[[str(2**63), "a"]]), "4xx"),
         ("loki: no values", "/loki/api/v1/push", loki(values=[]), "4xx"),
         ("loki: 10001 lines", "/loki/api/v1/push", loki(values=[["1", "a"]] * 10001), "4xx"),
+        ("senml: a pack", "/v1/readings", json.dumps(VALID_SENML).encode(), "2xx"),
+        ("senml: no base name, device in the query", "/v1/readings?device_id=pump-7&profile=pump", b'[{"n": "flow", "v": 3}]', "2xx"),
+        ("senml: no base name, no device", "/v1/readings", b'[{"n": "flow", "v": 3}]', "4xx"),
+        ("senml: bt 1e300", "/v1/readings", b'[{"bn": "d", "bt": 1e300, "n": "x", "v": 1}]', "4xx"),
+        ("senml: v 1e400 (not finite)", "/v1/readings", b'[{"bn": "d", "n": "x", "v": 1e400}]', "4xx"),
+        ("senml: 65 channels at one time", "/v1/readings",
+         json.dumps([{"bn": "d", "n": f"c{i}", "v": i} for i in range(65)]).encode(), "4xx"),
         ("otlp: an export", "/v1/logs", otlp(), "2xx"),
         ("otlp protobuf: an export", "/v1/logs", otlp_protobuf(), "2xx"),
         ("otlp protobuf: body 8193 B (partial success)", "/v1/logs", otlp_protobuf(body=b"m" * 8193), "2xx"),
@@ -454,7 +478,8 @@ def corpus(token):
     for label, path, body, expect in items:
         server = "notifier" if path.startswith("/v1/alertmanager") else "ingest"
         method = "GET" if path.startswith("/log/") else "POST"
-        headers = [("Content-Type", "application/x-protobuf")] if label.startswith("otlp protobuf") else json_type
+        headers = ([("Content-Type", "application/x-protobuf")] if label.startswith("otlp protobuf")
+                   else [("Content-Type", "application/senml+json")] if label.startswith("senml") else json_type)
         yield label, server, method, path, auth if server == "notifier" else headers, body, expect
     for label, path, body, expect in compressed:
         yield label, "ingest", "POST", path, gzip_headers, body, expect
@@ -471,7 +496,8 @@ def main(argv=None):
     parser.add_argument("--failures")
     args = parser.parse_args(argv)
 
-    targets = ["readings"] * 25 + ["logs"] * 15 + ["loki"] * 10 + ["otlp"] * 10 + ["ingest"] * 10 + ["log"] * 10 + ["webhook"] * 20
+    targets = (["readings"] * 20 + ["logs"] * 15 + ["loki"] * 10 + ["otlp"] * 10 + ["senml"] * 8 + ["ingest"] * 10 + ["log"] * 10
+               + ["webhook"] * 17)
     counts = collections.defaultdict(collections.Counter)
     notes = collections.Counter()
     failures = []

@@ -27,7 +27,8 @@ struct IngestController: Sendable {
             })
         routes.post("/v1/readings") { request, _ in
             await answer("/v1/readings", request) { (request: inout Request) async throws(APIError) in
-                try await submit(&request, as: .reading)
+                Self.mediaType(request) == "application/senml+json"
+                    ? try await senML(&request) : try await submit(&request, as: .reading)
             }
         }
         routes.post("/v1/logs") { request, _ in
@@ -82,6 +83,22 @@ struct IngestController: Sendable {
                     + "found \(request.headers[.contentType].map { "'\($0.prefix(80))'" } ?? "none")")
         }
         return format
+    }
+
+    /// `POST /v1/readings` with `Content-Type: application/senml+json` (RFC 8428): a SenML pack,
+    /// its device the base name, else the query's `device_id`; `profile` from the query too.
+    private func senML(_ request: inout Request) async throws(APIError) -> Accepted {
+        let query = request.uri.queryParameters
+        let profile = query.get("profile") ?? Reading.defaultProfile
+        guard Reading.isValidName(profile.utf8) else {
+            throw .badRequest(
+                "invalid_value", "profile must be 1 to 64 characters of a-z, 0-9, _ and .", field: "profile")
+        }
+        let body = try await collectBody(&request)
+        let readings = try SenML.readings(
+            in: Data(buffer: body, byteTransferStrategy: .noCopy), device: query.get("device_id"), profile: profile,
+            maxEvents: settings.maxEvents, now: Date().timeIntervalSince1970)
+        return try await produce(readings)
     }
 
     /// `POST /v1/logs`: Alertron's log events (202), or an OpenTelemetry OTLP/HTTP export, in

@@ -34,7 +34,8 @@ package struct IngestMetrics: Sendable {
         EventError.Code.allCases.map(\.rawValue) + [
             APIError.unauthorized(tokenSetting: "").code, "unsupported_media_type", "body_too_large",
             "body_unreadable", "empty", "too_many_events", "queue_full", "kafka_unavailable", "kafka_error",
-            "unsupported_encoding", "bad_encoding", "inflate_failed", "malformed_protobuf",
+            "unsupported_encoding", "bad_encoding", "inflate_failed", "malformed_protobuf", "duplicate_channel",
+            "invalid_timestamp",
         ]
 
     private let handles: MetricHandles

@@ -281,3 +281,89 @@ func otlpExport(bodies: [String]) -> String {
         #expect(!OTLPLogs.isExport(Data(#"{"source": "a", "message": "\"resourceLogs\""}"#.utf8)))
     }
 }
+
+@Suite(.timeLimit(.minutes(2))) struct SenMLTests {
+    /// RFC 8428's example of a multi-measurement pack (section 5.1.2), with this project's names.
+    static let pack = """
+        [{"bn": "urn:dev:ow:10e2073a01080063:", "bt": 1.733600000e+09, "bu": "Cel", "bver": 5,
+          "n": "Temperature", "v": 23.1},
+         {"n": "pressure", "u": "hPa", "v": 1009.5},
+         {"n": "vibration-rms", "u": "g", "v": 0.021},
+         {"n": "door", "vb": true},
+         {"n": "Temperature", "t": 60, "v": 23.4}]
+        """
+
+    @Test func aPackBecomesOneReadingPerTimeWithItsNamedChannels() throws {
+        let events = try SenML.readings(in: Data(Self.pack.utf8), device: nil, maxEvents: 10, now: 1_800_000_000)
+        let readings = events.compactMap { event -> Reading? in if case .reading(let r) = event { r } else { nil } }
+        #expect(readings.count == 2)
+        #expect(readings.allSatisfy { $0.deviceID == "urn:dev:ow:10e2073a01080063" && $0.profile == "default" })
+        #expect(readings[0].ts == "2024-12-07T19:33:20.000Z" && readings[1].ts == "2024-12-07T19:34:20.000Z")
+        #expect(
+            readings[0].channels == [
+                .init("temperature", 23.1), .init("pressure", 1009.5), .init("vibration_rms", 0.021),
+            ])
+        #expect(readings[1].channels == [.init("temperature", 23.4)], "the boolean record is skipped")
+        // Without a base name the given device is used; a relative time (< 2^28 s) counts from now.
+        let relative = try SenML.readings(
+            in: Data(#"[{"n": "flow", "v": 3, "t": -5}, {"n": "bv", "bv": 10, "v": 1}]"#.utf8), device: "pump-7",
+            profile: "pump", maxEvents: 10, now: 1_800_000_000)
+        guard case .reading(let pump) = relative.first else { Issue.record("no reading"); return }
+        #expect(pump.deviceID == "pump-7" && pump.profile == "pump" && pump.ts == "2027-01-15T07:59:55.000Z")
+        guard case .reading(let based) = relative.last else { Issue.record("no reading"); return }
+        #expect(based.channels == [.init("bv", 11)], "bv is added to v")
+    }
+
+    @Test func whatIsNotASenMLPackIsRefusedWithAReason() {
+        func reason(_ body: String, device: String? = nil) -> String? {
+            do {
+                _ = try SenML.readings(in: Data(body.utf8), device: device, maxEvents: 2, now: 1_800_000_000)
+                return nil
+            } catch { return error.message }
+        }
+        #expect(reason(#"{"n": "x", "v": 1}"#)?.contains("JSON array of records") == true)
+        #expect(reason(#"[{"n": "x", "v": 1}]"#)?.contains("no base name (bn) and none was given") == true)
+        #expect(reason(#"[{"bn": "d", "n": "x", "v": true}]"#)?.contains("v must be a finite number") == true)
+        #expect(reason(#"[{"bn": "d", "n": "x", "v": "1"}]"#)?.contains("v must be a finite number") == true)
+        #expect(reason(#"[{"bn": "d", "n": "x", "vs": "on"}]"#)?.contains("no numeric value") == true)
+        #expect(reason(#"[{"bn": "d", "n": "x", "v": 1}, {"n": "x", "v": 2}]"#)?.contains("'x' twice") == true)
+        #expect(reason(#"[{"bn": "d", "n": "x", "v": 1, "bt": 1e15}]"#)?.contains("year 1970 to 9999") == true)
+        #expect(reason(#"[{"bn": "d", "v": 1, "n": 5}]"#)?.contains("n must be a string") == true)
+        #expect(
+            reason(#"[{"bn": "d", "n": "a", "v": 1, "t": 1}, {"n": "a", "v": 1, "t": 2}, {"n": "a", "v": 1, "t": 3}]"#)
+                == "at most 2 readings per request")
+        #expect(reason(#"[{"bn": "d:", "n": "x", "v": 1}]"#) == nil, "d: is device d")
+    }
+
+    @Test func aSenMLPackIsAcceptedOnTheReadingsRoute() async throws {
+        let broker = try testBroker()
+        let app = try makeApp(kafka: broker.kafka)
+        try await app.test(.router) { client in
+            try await client.post("/v1/readings", Self.pack, contentType: "application/senml+json") { response in
+                #expect(response.status == .accepted, "\(String(buffer: response.body))")
+                #expect(json(response)["accepted"] as? Int == 2)
+            }
+            try await client.post(
+                "/v1/readings?device_id=pump-7&profile=pump", #"[{"n": "flow", "v": 3}]"#,
+                contentType: "application/senml+json"
+            ) { response in
+                #expect(response.status == .accepted)
+            }
+            try await client.post(
+                "/v1/readings?profile=Bad!", #"[{"n": "flow", "v": 3}]"#, contentType: "application/senml+json"
+            ) {
+                response in
+                #expect(response.status == .badRequest)
+            }
+        }
+        let readings = try await broker.read(Topic.readings, count: 3).compactMap { message -> Reading? in
+            guard case .reading(let reading) = try? EventCodec.decodeInbound(Array(message.value ?? [])) else {
+                return nil
+            }
+            return reading
+        }
+        #expect(readings.count == 3)
+        #expect(readings.first { $0.deviceID == "pump-7" }?.channels == [.init("flow", 3)])
+        #expect(readings.first { $0.deviceID == "pump-7" }?.profile == "pump")
+    }
+}
