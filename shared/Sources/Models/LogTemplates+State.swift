@@ -46,6 +46,10 @@ extension LogTemplateMiner {
 
     /// Layout version of a source's record.
     static let snapshotVersion = 1
+    /// A record stays below this many bytes (a Kafka message is at most 1 MB by default, and a
+    /// record the broker refuses would stall the partition): the most recently used templates,
+    /// labelled ones first, are written until it is reached.
+    public static let maxRecordBytes = 512 * 1024
 
     /// Writes `source`'s templates (least recently used first) as a state record; returns the
     /// input partition its lines come from, or nil when the miner does not hold it.
@@ -55,8 +59,21 @@ extension LogTemplateMiner {
         bytes.integer(Int(held.partition))
         bytes.integer(held.lines)
         bytes.double(held.latest)
-        bytes.integer(held.templates.count)
-        for template in held.templates.sorted(by: { $0.lastUsed < $1.lastUsed }) {
+        // Labelled first, then the most recently used, while they fit; written oldest first.
+        var kept: [Template] = []
+        var size = 64 + source.utf8.count
+        for template in held.templates.sorted(by: {
+            ($0.routine != nil ? 1 : 0, $0.lastUsed) > ($1.routine != nil ? 1 : 0, $1.lastUsed)
+        }) {
+            let cost =
+                128 + template.id.utf8.count + template.words.reduce(0) { $0 + 24 + ($1?.utf8.count ?? 0) }
+                + (template.routine.map { $0.by.utf8.count + $0.at.utf8.count } ?? 0)
+            guard size + cost <= Self.maxRecordBytes else { continue }
+            size += cost
+            kept.append(template)
+        }
+        bytes.integer(kept.count)
+        for template in kept.sorted(by: { $0.lastUsed < $1.lastUsed }) {
             bytes.string(template.id)
             bytes.integer(template.count)
             bytes.integer(template.keys.count)
@@ -78,10 +95,24 @@ extension LogTemplateMiner {
         return held.partition
     }
 
-    /// Takes back `source`'s templates from its state record; returns the partition it was
-    /// written for, or nil when the record is of another layout or damaged (the source then
+    /// Takes back `source`'s templates from its state record when it was written for input
+    /// `partition`; false when it was not, or is of another layout or damaged (the source then
     /// learns its templates afresh).
-    public mutating func restore(source: String, snapshot: [UInt8]) -> Int32? {
+    public mutating func restore(source: String, snapshot: [UInt8], partition expected: Int32) -> Bool {
+        guard let held = Self.source(snapshot: snapshot, settings: settings, clock: &clock),
+            held.partition == expected
+        else { return false }
+        if sources[source] == nil && sources.count >= settings.maxSources,
+            let oldest = sources.min(by: { $0.value.lastUsed < $1.value.lastUsed })?.key
+        {
+            sources[oldest] = nil
+        }
+        sources[source] = held
+        return true
+    }
+
+    /// A source read from its state record; nil when the record is of another layout or damaged.
+    static func source(snapshot: [UInt8], settings: Settings, clock: inout UInt64) -> Source? {
         var bytes = SnapshotReader(snapshot)
         guard bytes.integer() == Self.snapshotVersion,
             let partition = bytes.integer().flatMap(Int32.init(exactly:)), let lines = bytes.integer(),
@@ -119,15 +150,20 @@ extension LogTemplateMiner {
                     rate: rate, routine: routine))
         }
         guard bytes.isAtEnd else { return nil }
-        // A smaller cap than the writer's keeps the most recently used.
-        held.templates.removeFirst(max(0, held.templates.count - settings.maxTemplatesPerSource))
+        // A smaller cap than the writer's keeps the labelled ones, then the most recently used.
+        if held.templates.count > settings.maxTemplatesPerSource {
+            held.templates = Array(
+                held.templates.sorted {
+                    ($0.routine != nil ? 1 : 0, $0.lastUsed) > ($1.routine != nil ? 1 : 0, $1.lastUsed)
+                }.prefix(settings.maxTemplatesPerSource)
+            ).sorted { $0.lastUsed < $1.lastUsed }
+        }
         for index in held.templates.indices {
             held.leaves[Source.leaf(held.templates[index].keys, prefixTokens: settings.prefixTokens), default: []]
                 .append(index)
         }
         held.lastUsed = clock
-        sources[source] = held
-        return partition
+        return held
     }
 
     /// Drops the sources whose lines come from `partitions` (a rebalance moved them: whoever

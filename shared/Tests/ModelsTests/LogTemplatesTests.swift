@@ -154,7 +154,11 @@ import Testing
         var record = SnapshotWriter()
         #expect(judge.miner.write(source: "api", to: &record) == 3)
         var restored = LogJudge(settings: settings)
-        #expect(restored.miner.restore(source: "api", snapshot: record.bytes) == 3)
+        let restoredRecord1 = restored.miner.restore(source: "api", snapshot: record.bytes, partition: 4)
+        #expect(!restoredRecord1, "another partition's")
+        #expect(restored.miner.templateCount(source: "api") == 0)
+        let restoredRecord2 = restored.miner.restore(source: "api", snapshot: record.bytes, partition: 3)
+        #expect(restoredRecord2)
         #expect(restored.miner.templateCount(source: "api") == 3)
 
         // The same lines give the same templates, counts and rates; the label holds.
@@ -175,9 +179,31 @@ import Testing
 
         // A damaged record, or one of another layout, restores nothing.
         var other = LogJudge(settings: settings)
-        #expect(other.miner.restore(source: "api", snapshot: Array(record.bytes.dropLast(3))) == nil)
-        #expect(other.miner.restore(source: "api", snapshot: [UInt8](repeating: 9, count: 16)) == nil)
+        let damaged = other.miner.restore(source: "api", snapshot: Array(record.bytes.dropLast(3)), partition: 3)
+        #expect(!damaged)
+        let restoredRecord3 = other.miner.restore(
+            source: "api", snapshot: [UInt8](repeating: 9, count: 16), partition: 3)
+        #expect(!restoredRecord3)
         #expect(other.miner.templateCount(source: "api") == 0)
+
+        // However many long templates a source holds, its record stays below the cap, keeping the label.
+        var wide = LogJudge(settings: settings)
+        for index in 0..<500 {
+            let words = (0..<200).map { "w\(index)x\(String(repeating: "abcdefgh", count: 4))\($0 % 7)" }
+            _ = wide.judge(words.joined(separator: " "), source: "wide", time: 0, classifier: classifier)
+        }
+        let labelled = wide.judge(
+            "backup failed: disk error on volume 9", source: "wide", time: 1, classifier: classifier)
+        _ = wide.miner.markRoutine(source: "wide", templates: [labelled.template.id], label: .init(by: "U1", at: "t"))
+        var big = SnapshotWriter()
+        _ = wide.miner.write(source: "wide", to: &big)
+        #expect(big.bytes.count <= LogTemplateMiner.maxRecordBytes, "\(big.bytes.count) bytes")
+        var back = LogJudge(settings: settings)
+        let restoredRecord4 = back.miner.restore(source: "wide", snapshot: big.bytes, partition: 0)
+        #expect(restoredRecord4)
+        #expect(
+            back.judge("backup failed: disk error on volume 2", source: "wide", time: 2, classifier: classifier).routine
+                != nil)
 
         // A rebalance that moves partition 3 away forgets the source.
         restored.miner.forget(partitions: [3])

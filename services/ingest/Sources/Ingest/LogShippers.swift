@@ -162,7 +162,9 @@ enum OTLPLogs {
                 throw .badRequest("wrong_type", "resourceLogs[\(r)] is not an object")
             }
             let resource = resourceLog["resource"] as? [String: Any]
-            let source = attribute("service.name", in: resource?["attributes"]).flatMap(text) ?? unknownService
+            let source =
+                attribute("service.name", in: resource?["attributes"]).flatMap(text)
+                .flatMap { $0.isEmpty ? nil : $0 } ?? unknownService
             for (s, element) in ((resourceLog["scopeLogs"] as? [Any]) ?? []).enumerated() {
                 let records = ((element as? [String: Any])?["logRecords"] as? [Any]) ?? []
                 guard source.utf8.count <= LogEvent.maxSourceBytes else {

@@ -116,7 +116,7 @@ extension OTLPLogs {
             throw .badRequest("malformed_protobuf", "the body is not an OTLP ExportLogsServiceRequest: \(error.reason)")
         }
         for (resourceIndex, resource) in resources.enumerated() {
-            let source = resource.source ?? unknownService
+            let source = resource.source.flatMap { $0.isEmpty ? nil : $0 } ?? unknownService
             for (scopeIndex, records) in resource.scopes.enumerated() {
                 guard source.utf8.count <= LogEvent.maxSourceBytes else {
                     export.reject(records.count, sourceTooLong(resourceIndex))

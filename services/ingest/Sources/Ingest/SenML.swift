@@ -24,6 +24,8 @@ enum SenML {
         var baseTime = 0.0
         var baseValue = 0.0
         var readings: [(device: String, time: Double, channels: [Reading.Channel])] = []
+        /// Each reading's index by device and time, so a pack of many times costs linear time.
+        var readingAt: [String: [Double: Int]] = [:]
         for (index, element) in pack.enumerated() {
             let at = "record \(index + 1)"
             guard let record = element as? [String: Any] else {
@@ -37,6 +39,7 @@ enum SenML {
             if let value = record["bv"] { baseValue = try number(value, "bv", at) }
             guard let raw = record["v"] else { continue }  // vs, vb, vd or a base-only record
             let value = baseValue + (try number(raw, "v", at))
+            guard value.isFinite else { throw .badRequest("invalid_value", "\(at): bv + v is not a finite number") }
             guard let own = (record["n"] as? String) ?? (record["n"] == nil ? "" : nil) else {
                 throw .badRequest("wrong_type", "\(at): n must be a string")
             }
@@ -55,8 +58,7 @@ enum SenML {
             guard time >= 0, time < 253_402_300_800 else {
                 throw .badRequest("invalid_timestamp", "\(at): the time is outside year 1970 to 9999")
             }
-            if let last = readings.indices.last(where: { readings[$0].device == subject && readings[$0].time == time })
-            {
+            if let last = readingAt[subject]?[time] {
                 guard !readings[last].channels.contains(where: { $0.name == channel }) else {
                     throw .badRequest("duplicate_channel", "\(at): channel '\(channel)' twice at one time")
                 }
@@ -70,6 +72,7 @@ enum SenML {
                         status: 413, code: "too_many_events", message: "at most \(maxEvents) readings per request")
                 }
                 readings.append((subject, time, [.init(channel, value)]))
+                readingAt[subject, default: [:]][time] = readings.count - 1
             }
         }
         guard !readings.isEmpty else { throw .badRequest("empty", "the pack holds no numeric value (v)") }

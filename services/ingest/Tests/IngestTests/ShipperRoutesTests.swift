@@ -276,6 +276,12 @@ func otlpExport(bodies: [String]) -> String {
         #expect(throws: APIError.self) {
             _ = try OTLPLogs.export(in: Data(#"{"resourceLogs": {}}"#.utf8), maxEvents: 10, now: Timestamp.now())
         }
+        let unnamed = try OTLPLogs.export(
+            in: Data(
+                #"{"resourceLogs": [{"resource": {"attributes": [{"key": "service.name", "value": {"stringValue": ""}}]}, "scopeLogs": [{"logRecords": [{"body": {"stringValue": "x"}}]}]}]}"#
+                    .utf8), maxEvents: 10, now: Timestamp.now())
+        guard case .log(let unnamedLog) = unnamed.events.first else { Issue.record("no log"); return }
+        #expect(unnamedLog.source == "unknown_service", "an empty service.name is no source")
         let empty = try OTLPLogs.export(in: Data(#"{"resourceLogs": []}"#.utf8), maxEvents: 10, now: Timestamp.now())
         #expect(empty.events.isEmpty && empty.answer == "{}")
         #expect(!OTLPLogs.isExport(Data(#"{"source": "a", "message": "\"resourceLogs\""}"#.utf8)))
@@ -333,6 +339,7 @@ func otlpExport(bodies: [String]) -> String {
             reason(#"[{"bn": "d", "n": "a", "v": 1, "t": 1}, {"n": "a", "v": 1, "t": 2}, {"n": "a", "v": 1, "t": 3}]"#)
                 == "at most 2 readings per request")
         #expect(reason(#"[{"bn": "d:", "n": "x", "v": 1}]"#) == nil, "d: is device d")
+        #expect(reason(#"[{"bn": "d", "bv": 1e308, "n": "x", "v": 1e308}]"#)?.contains("not a finite number") == true)
     }
 
     @Test func aSenMLPackIsAcceptedOnTheReadingsRoute() async throws {

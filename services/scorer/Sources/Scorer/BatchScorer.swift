@@ -300,6 +300,17 @@ package struct BatchScorer {
             }
         }
         classifyLogs(batch, classifier: models.log, scoredAt: scoredAt, into: &output, &outcome)
+        // After the lines, and in every batch: a verdict alone in its batch changed templates too.
+        let due = logJudge.miner.sourcesToWrite(interval: Self.logStateInterval)
+        if !settings.stateInMemory {
+            for source in due {
+                snapshot.reset()
+                guard let partition = logJudge.miner.write(source: source, to: &snapshot) else { continue }
+                output.append(
+                    topic: settings.stateTopic, key: Self.stateKey(logSource: source), value: snapshot.bytes,
+                    partition: partition)
+            }
+        }
         return outcome
     }
 
@@ -435,7 +446,7 @@ package struct BatchScorer {
         var (restored, discarded) = (0, 0)
         for (key, value) in records {
             if let source = Self.logSource(ofStateKey: key) {
-                if logJudge.miner.restore(source: source, snapshot: value) == partition {
+                if logJudge.miner.restore(source: source, snapshot: value, partition: partition) {
                     restored += 1
                 } else {
                     discarded += 1
@@ -503,14 +514,6 @@ package struct BatchScorer {
             let key = batch[index].key
             output.append(topic: settings.scoredTopic, key: key, value: writer.bytes)
             if verdict.critical { output.append(topic: settings.anomaliesTopic, key: key, value: writer.bytes) }
-        }
-        guard !settings.stateInMemory else { return }
-        for source in logJudge.miner.sourcesToWrite(interval: Self.logStateInterval) {
-            snapshot.reset()
-            guard let partition = logJudge.miner.write(source: source, to: &snapshot) else { continue }
-            output.append(
-                topic: settings.stateTopic, key: Self.stateKey(logSource: source), value: snapshot.bytes,
-                partition: partition)
         }
     }
 

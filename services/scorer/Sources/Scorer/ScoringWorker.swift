@@ -146,10 +146,12 @@ package final class ScoringWorker: Service, Sendable {
             do {
                 let records = try await stateReader.latest(topic: settings.stateTopic, partition: partition)
                 let (restored, discarded) = scorer.restore(partition: partition, records: records)
-                metrics.devicesSeen(records.keys.lazy.map { String(decoding: $0, as: UTF8.self) })
+                metrics.devicesSeen(
+                    records.keys.lazy.filter { BatchScorer.logSource(ofStateKey: $0) == nil }
+                        .map { String(decoding: $0, as: UTF8.self) })
                 metrics.stateRestored(devices: restored, discarded: discarded, took: ContinuousClock.now - start)
                 logger.info(
-                    "devices restored from the state topic",
+                    "devices and log sources restored from the state topic",
                     metadata: [
                         "partition": "\(settings.stateTopic)[\(partition)]", "devices": "\(restored)",
                         "discarded": "\(discarded)", "took": "\(ContinuousClock.now - start)",

@@ -186,6 +186,15 @@ struct FeedbackStream {
         #expect(next.restore(partition: 2, records: [key: record.0.value]) == (restored: 1, discarded: 0))
         let moved = try scored(try score([line(disk(11)), line(oom(12))], on: &next).sent)
         #expect(moved.map(\.anomaly) == [false, true] && moved[0].template?.id == template)
+        // A verdict alone in its batch (a quiet source) is written at once, not at the next line.
+        let oomTemplate = try #require(moved[1].template?.id)
+        var alone = KafkaProducerBatch()
+        _ = next.score(
+            KafkaConsumerBatch(messages: [verdicts.next(on: .logSource("db-1"), episode: nil, templates: [oomTemplate])]
+            ),
+            models: try models(), scoredAt: Timestamp.now(), into: &alone)
+        let written = (0..<alone.count).map { alone.message(at: $0) }.filter { $0.topic == Topic.scorerState }
+        #expect(written.map(\.key) == [key], "the label reached the state topic with its own batch")
         // A record for another partition is not this one's.
         var elsewhere = BatchScorer(settings: ScorerSettings())
         #expect(elsewhere.restore(partition: 5, records: [key: record.0.value]) == (restored: 0, discarded: 1))
