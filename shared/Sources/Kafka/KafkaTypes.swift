@@ -113,16 +113,21 @@ public struct KafkaProducerBatch: Sendable {
         append(topic: topic, key: key?.utf8, value: value, partition: partition)
     }
 
-    /// Adds a tombstone: `key` with no value, which deletes the key from a compacted topic.
-    public mutating func appendTombstone(topic: String, key: String) {
+    /// Adds a tombstone: `key` with no value, which deletes the key from a compacted topic (in
+    /// `partition` when it names one, else where the key's partition is).
+    public mutating func appendTombstone(topic: String, key: some Collection<UInt8>, partition: Int32? = nil) {
         precondition(entries.count < Self.maxCount, "a KafkaProducerBatch holds at most \(Self.maxCount) messages")
         let topicIndex = index(ofTopic: topic)
         let keyStart = bytes.count
-        bytes.append(contentsOf: key.utf8)
+        bytes.append(contentsOf: key)
         entries.append(
             Entry(
                 topicIndex: topicIndex, keyStart: keyStart, keyLength: bytes.count - keyStart,
-                valueStart: bytes.count, valueLength: -1, partition: -1))
+                valueStart: bytes.count, valueLength: -1, partition: partition ?? -1))
+    }
+
+    public mutating func appendTombstone(topic: String, key: String) {
+        appendTombstone(topic: topic, key: key.utf8)
     }
 
     /// Empties the batch, keeping its memory for the next one.

@@ -44,6 +44,14 @@ extension LogTemplateMiner {
         return due
     }
 
+    /// The sources dropped for others since the last call, with their partitions, whose records
+    /// should be deleted from the state topic (a tombstone each); a source heard again since is
+    /// not among them.
+    public mutating func takeEvicted() -> [(source: String, partition: Int32)] {
+        defer { evicted.removeAll() }
+        return evicted.filter { sources[$0.source] == nil }
+    }
+
     /// Layout version of a source's record.
     static let snapshotVersion = 1
     /// A record stays below this many bytes (a Kafka message is at most 1 MB by default, and a
@@ -102,11 +110,7 @@ extension LogTemplateMiner {
         guard let held = Self.source(snapshot: snapshot, settings: settings, clock: &clock),
             held.partition == expected
         else { return false }
-        if sources[source] == nil && sources.count >= settings.maxSources,
-            let oldest = sources.min(by: { $0.value.lastUsed < $1.value.lastUsed })?.key
-        {
-            sources[oldest] = nil
-        }
+        if sources[source] == nil && sources.count >= settings.maxSources { evictOldestSource() }
         sources[source] = held
         return true
     }

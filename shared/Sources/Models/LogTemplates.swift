@@ -162,6 +162,9 @@ public struct LogTemplateMiner: Sendable {
     private var keys: [UInt64] = []
     /// Sources with lines since they were last written.
     var touched: [String] = []
+    /// Sources dropped for others (the cap of sources), with their partition: their records
+    /// should go from the state topic too.
+    var evicted: [(source: String, partition: Int32)] = []
 
     public init(settings: Settings = Settings()) {
         self.settings = settings
@@ -182,11 +185,7 @@ public struct LogTemplateMiner: Sendable {
         clock &+= 1
         keys.removeAll(keepingCapacity: true)
         for key in tokens { keys.append(key == Self.wildcard ? 1 : key) }
-        if sources[source] == nil && sources.count >= settings.maxSources {
-            if let oldest = sources.min(by: { $0.value.lastUsed < $1.value.lastUsed })?.key {
-                sources[oldest] = nil
-            }
-        }
+        if sources[source] == nil && sources.count >= settings.maxSources { evictOldestSource() }
         var firstSince = false
         let match = sources[source, default: Source()].add(
             keys, message: message, source: source, time: time, partition: partition, settings: settings,
@@ -198,6 +197,13 @@ public struct LogTemplateMiner: Sendable {
     public mutating func add(_ message: String, source: String, time: Double) -> Match {
         var message = message
         return message.withUTF8 { add($0, source: source, time: time) }
+    }
+
+    /// Drops the least recently heard source, noting it in `evicted`.
+    mutating func evictOldestSource() {
+        guard let oldest = sources.min(by: { $0.value.lastUsed < $1.value.lastUsed }) else { return }
+        evicted.append((oldest.key, oldest.value.partition))
+        sources[oldest.key] = nil
     }
 
     /// How many templates `source` holds.

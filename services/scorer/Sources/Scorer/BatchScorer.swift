@@ -302,7 +302,14 @@ package struct BatchScorer {
         classifyLogs(batch, classifier: models.log, scoredAt: scoredAt, into: &output, &outcome)
         // After the lines, and in every batch: a verdict alone in its batch changed templates too.
         let due = logJudge.miner.sourcesToWrite(interval: Self.logStateInterval)
+        let evicted = logJudge.miner.takeEvicted()
         if !settings.stateInMemory {
+            // A source dropped for others (the cap of sources) goes from the compacted topic too,
+            // or every rebalance would read it back.
+            for (source, partition) in evicted {
+                output.appendTombstone(
+                    topic: settings.stateTopic, key: Self.stateKey(logSource: source), partition: partition)
+            }
             for source in due {
                 snapshot.reset()
                 guard let partition = logJudge.miner.write(source: source, to: &snapshot) else { continue }

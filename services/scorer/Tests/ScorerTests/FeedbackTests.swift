@@ -200,6 +200,29 @@ struct FeedbackStream {
         #expect(elsewhere.restore(partition: 5, records: [key: record.0.value]) == (restored: 0, discarded: 1))
     }
 
+    @Test func aLogSourceDroppedForAnotherIsDeletedFromTheStateTopic() throws {
+        var settings = ScorerSettings()
+        settings.logs.templates.maxSources = 1
+        var scorer = BatchScorer(settings: settings)
+        func line(_ source: String, partition: Int32, offset: Int64) -> KafkaConsumerMessage {
+            KafkaConsumerMessage(
+                topic: "readings", partition: partition, offset: offset, key: ArraySlice(source.utf8),
+                value: ArraySlice(EventWriter.encode(.log(logEvent(source, "checkpoint complete: wrote 7 buffers")))),
+                timestampMilliseconds: nil)
+        }
+        var output = KafkaProducerBatch()
+        _ = scorer.score(
+            KafkaConsumerBatch(messages: [line("db-1", partition: 3, offset: 1), line("db-2", partition: 4, offset: 1)]
+            ),
+            models: try models(), scoredAt: Timestamp.now(), into: &output)
+        let state = (0..<output.count).filter { output.message(at: $0).topic == Topic.scorerState }
+        let tombstones = state.filter { output.message(at: $0).value.isEmpty }
+        #expect(tombstones.count == 1)
+        #expect(tombstones.map { output.message(at: $0).key } == [[0xFF] + Array("log:db-1".utf8)])
+        #expect(tombstones.map { output.partition(at: $0) } == [3], "in the partition the record was written to")
+        #expect(state.count == 2, "db-2's record, and db-1's tombstone (db-1 is no longer held, so not written)")
+    }
+
     @Test func theFeedbackTopicIsASettingAndAnEmptyOneTurnsFeedbackOff() throws {
         func resolve(_ arguments: [String], _ environment: [String: String] = [:]) throws -> ScorerSettings {
             try ScorerSettings.resolve(arguments, environment: environment, defaults: ScorerSettings())
