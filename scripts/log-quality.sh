@@ -113,6 +113,15 @@ fi
 # on the corpus grown with corpus_more.py's training part.
 cat "$corpus" "$root/services/scorer/data/log-corpus-more.jsonl" >"$work/grown.jsonl"
 "$scorer" train-logs --input "$work/grown.jsonl" --out "$work/grown.json" >/dev/null
+# The corpus's held-out part (corpus_more.py: templates training never sees), for both models.
+heldout="$root/services/scorer/data/log-corpus-heldout.jsonl"
+for model in default grown; do
+  "$scorer" classify --model "$work/$model.json" --format jsonl <"$heldout" | cut -f1 >"$work/predicted"
+  python3 -c 'import json, sys; [print(json.loads(l)["label"]) for l in open(sys.argv[1])]' "$heldout" |
+    paste - "$work/predicted" >"$work/heldout.pairs"
+  report "corpus held-out part, $model model" "$(score <"$work/heldout.pairs")"
+done
+
 for model in default grown; do
   for dismiss in "" --dismiss-false-alarms; do
     name="bgl.$model-model content-only${dismiss:+ +people}, after 20%"
