@@ -83,6 +83,22 @@ struct ProtobufReader {
         return Array(bytes[part.position..<part.end])
     }
 
+    /// Reads to the end, calling `body` with each embedded message of field `number` and
+    /// skipping every other field.
+    mutating func forEachMessage(
+        _ number: UInt64, _ body: (inout ProtobufReader) throws(Malformed) -> Void
+    ) throws(Malformed) {
+        while !isAtEnd {
+            let (field, wireType) = try field()
+            guard field == number, wireType == .lengthDelimited else {
+                try skip(wireType)
+                continue
+            }
+            var message = try nested()
+            try body(&message)
+        }
+    }
+
     mutating func skip(_ wireType: WireType) throws(Malformed) {
         switch wireType {
         case .varint: _ = try varint()
@@ -103,13 +119,7 @@ extension OTLPLogs {
         var request = ProtobufReader(body)
         var resources: [(source: String?, scopes: [[ProtobufReader]])] = []
         do throws(ProtobufReader.Malformed) {
-            while !request.isAtEnd {
-                let (number, wireType) = try request.field()
-                guard number == 1, wireType == .lengthDelimited else {  // resource_logs
-                    try request.skip(wireType)
-                    continue
-                }
-                var resourceLogs = try request.nested()
+            try request.forEachMessage(1) { (resourceLogs) throws(ProtobufReader.Malformed) in  // resource_logs
                 resources.append(try resourceParts(&resourceLogs))
             }
         } catch {
@@ -175,26 +185,13 @@ extension OTLPLogs {
             switch (number, wireType) {
             case (1, .lengthDelimited):
                 var resource = try reader.nested()
-                while !resource.isAtEnd {
-                    let (number, wireType) = try resource.field()
-                    guard number == 1, wireType == .lengthDelimited else {  // attributes
-                        try resource.skip(wireType)
-                        continue
-                    }
-                    var pair = try resource.nested()
+                try resource.forEachMessage(1) { (pair) throws(ProtobufReader.Malformed) in  // attributes
                     if let (key, value) = try keyValue(&pair), key == "service.name" { source = value.flatMap(render) }
                 }
             case (2, .lengthDelimited):
                 var scope = try reader.nested()
                 var records: [ProtobufReader] = []
-                while !scope.isAtEnd {
-                    let (number, wireType) = try scope.field()
-                    if number == 2, wireType == .lengthDelimited {
-                        records.append(try scope.nested())
-                    } else {
-                        try scope.skip(wireType)
-                    }
-                }
+                try scope.forEachMessage(2) { records.append($0) }  // log_records
                 scopes.append(records)
             default: try reader.skip(wireType)
             }
@@ -267,13 +264,7 @@ extension OTLPLogs {
                 var list = try reader.nested()
                 var array: [Any] = []
                 var object: [String: Any] = [:]
-                while !list.isAtEnd {
-                    let (inner, innerType) = try list.field()
-                    guard inner == 1, innerType == .lengthDelimited else {  // values
-                        try list.skip(innerType)
-                        continue
-                    }
-                    var element = try list.nested()
+                try list.forEachMessage(1) { (element) throws(ProtobufReader.Malformed) in  // values
                     if number == 5 {
                         array.append(try anyValue(&element, depth: depth + 1) ?? NSNull())
                     } else if let (key, item) = try keyValue(&element, depth: depth + 1) {
