@@ -118,10 +118,10 @@ struct IngestController: Sendable {
         let format = try Self.format(of: request)
         let body = try await collectBody(&request)
         let data = Data(buffer: body, byteTransferStrategy: .noCopy)
-        guard format == .json, OTLPLogs.isExport(data) else {
+        guard format == .json, let root = OTLPLogs.exportRoot(data) else {
             return Self.json(202, try await submit(body, format: format, kind: .log).json)
         }
-        let export = try OTLPLogs.export(in: data, maxEvents: settings.maxEvents, now: Timestamp.now())
+        let export = try OTLPLogs.export(root: root, maxEvents: settings.maxEvents, now: Timestamp.now())
         if !export.events.isEmpty { _ = try await produce(export.events) }
         return Self.json(200, export.answer)
     }

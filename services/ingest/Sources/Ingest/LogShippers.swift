@@ -137,13 +137,13 @@ enum OTLPLogs {
         }
     }
 
-    /// Whether a JSON body is an OTLP export (an object with `resourceLogs`) rather than
-    /// Alertron's own log events.
-    static func isExport(_ body: Data) -> Bool {
+    /// A JSON body parsed, when it is an OTLP export (an object with `resourceLogs`) rather than
+    /// Alertron's own log events; it is parsed only when it names `resourceLogs` at all.
+    static func exportRoot(_ body: Data) -> [String: Any]? {
         guard body.range(of: Data("\"resourceLogs\"".utf8)) != nil,
-            let root = try? JSONSerialization.jsonObject(with: body) as? [String: Any]
-        else { return false }
-        return root["resourceLogs"] != nil
+            let root = try? JSONSerialization.jsonObject(with: body) as? [String: Any], root["resourceLogs"] != nil
+        else { return nil }
+        return root
     }
 
     /// The log records of an `ExportLogsServiceRequest` in OTLP's JSON encoding: `body` is the
@@ -153,6 +153,11 @@ enum OTLPLogs {
         guard let root = try? JSONSerialization.jsonObject(with: body) as? [String: Any] else {
             throw .badRequest("malformed_json", "the body is not a JSON object")
         }
+        return try export(root: root, maxEvents: maxEvents, now: now)
+    }
+
+    /// `export(in:)` of a body already parsed.
+    static func export(root: [String: Any], maxEvents: Int, now: String) throws(APIError) -> Export {
         guard let resourceLogs = root["resourceLogs"] as? [Any] else {
             throw .badRequest("wrong_type", "resourceLogs must be an array", field: "resourceLogs")
         }

@@ -284,7 +284,7 @@ func otlpExport(bodies: [String]) -> String {
         #expect(unnamedLog.source == "unknown_service", "an empty service.name is no source")
         let empty = try OTLPLogs.export(in: Data(#"{"resourceLogs": []}"#.utf8), maxEvents: 10, now: Timestamp.now())
         #expect(empty.events.isEmpty && empty.answer == "{}")
-        #expect(!OTLPLogs.isExport(Data(#"{"source": "a", "message": "\"resourceLogs\""}"#.utf8)))
+        #expect(OTLPLogs.exportRoot(Data(#"{"source": "a", "message": "\"resourceLogs\""}"#.utf8)) == nil)
     }
 }
 

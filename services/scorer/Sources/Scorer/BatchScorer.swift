@@ -531,13 +531,14 @@ package struct BatchScorer {
     static let logStateInterval = 60.0
     /// A log source's key on the state topic: a byte no UTF-8 device id holds (0xFF), then
     /// `log:` and the source, so sources and devices never share a key.
-    static func stateKey(logSource source: String) -> [UInt8] { [0xFF] + Array("log:".utf8) + Array(source.utf8) }
+    static func stateKey(logSource source: String) -> [UInt8] { logStateKeyPrefix + Array(source.utf8) }
 
     static func logSource(ofStateKey key: [UInt8]) -> String? {
-        let prefix = stateKey(logSource: "")
-        guard key.starts(with: prefix) else { return nil }
-        return String(decoding: key.dropFirst(prefix.count), as: UTF8.self)
+        guard key.starts(with: logStateKeyPrefix) else { return nil }
+        return String(decoding: key.dropFirst(logStateKeyPrefix.count), as: UTF8.self)
     }
+
+    private static let logStateKeyPrefix: [UInt8] = [0xFF] + Array("log:".utf8)
 
     /// Payload kept in a dead letter. A dead letter holds it twice (base64, and text when it
     /// is UTF-8), so an uncapped 1 MB input would make a record the broker refuses, and the
