@@ -10,6 +10,7 @@ packages=(
   zlib1g-dev          # ingest inflates gzip- and deflate-encoded request bodies
   kcat                # an outside Kafka client: tests and the Kafka benchmark's baseline
   prometheus prometheus-alertmanager   # real Prometheus and Alertmanager for tests and make run
+  mosquitto mosquitto-clients  # the MQTT broker ingest subscribes to (tests, make run) and its CLI clients
   curl                # scripts talk to the services' HTTP endpoints
   wrk                 # the HTTP load client of the ingest benchmark
   docker-compose      # validate-deploy: `docker-compose config -q` checks the compose file offline

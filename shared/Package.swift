@@ -12,6 +12,8 @@ let package = Package(
         .library(name: "Telemetry", targets: ["Telemetry"]),
         .library(name: "Models", targets: ["Models"]),
         .library(name: "Settings", targets: ["Settings"]),
+        // An MQTT 3.1.1 client that acknowledges a message only when its receiver says so.
+        .library(name: "MQTT", targets: ["MQTT"]),
         // librdkafka's in-process mock cluster: for the development broker, tests and benchmarks,
         // never linked into a service's production binary.
         .library(name: "KafkaDevelopment", targets: ["KafkaDevelopment"]),
@@ -36,6 +38,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
     ],
     targets: [
         .systemLibrary(
@@ -57,6 +60,11 @@ let package = Package(
         .target(
             name: "KafkaDevelopment",
             dependencies: ["Kafka", "Crdkafka", .product(name: "Logging", package: "swift-log")]),
+        .target(
+            name: "MQTT",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+            ]),
         .target(name: "BenchmarkSupport"),
         .target(name: "Events"),
         .target(name: "Models", dependencies: ["Events"]),
@@ -112,6 +120,8 @@ let package = Package(
         .testTarget(name: "EventsTests", dependencies: ["Events", "Models", "AlertronTesting"]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "Events", "AlertronTesting"]),
         .testTarget(name: "KafkaTests", dependencies: ["Kafka", "AlertronTesting"]),
+        // Runs Debian's mosquitto broker (scripts/deps.sh installs it) on a free port.
+        .testTarget(name: "MQTTTests", dependencies: ["MQTT", "AlertronTesting"]),
         // Runs the built alertron-devbroker executable; `swift build --build-tests` builds it first.
         .testTarget(name: "DevBrokerTests", dependencies: ["Kafka", "AlertronTesting"]),
         .testTarget(
