@@ -142,6 +142,32 @@ class Mesh:
         with open(bootstrap) as f:
             self.brokers = f.read().strip()
 
+    def start_mosquitto(self, user=None, name="mosquitto"):
+        """Debian's mosquitto on a free loopback port, its persistent sessions in memory; with
+        `user` (name, password) anonymous clients are refused. Returns (port, mqtt:// URL)."""
+        port = free_port()
+        conf = os.path.join(self.directory, f"{name}.conf")
+        lines = [f"listener {port} 127.0.0.1", "persistence false", "max_inflight_messages 1000",
+                 "max_queued_messages 1000000", "log_dest stderr", "log_type error", "log_type warning",
+                 "log_type notice", "connection_messages true"]
+        if os.geteuid() == 0:
+            lines.append("user root")  # as root it would drop to the mosquitto user, who cannot read this test's folder
+        url = f"mqtt://127.0.0.1:{port}"
+        if user:
+            passwords = os.path.join(self.directory, f"{name}.passwords")
+            with open(passwords, "w") as f:
+                f.write(f"{user[0]}:{user[1]}\n")
+            subprocess.run(["mosquitto_passwd", "-U", passwords], check=True)
+            lines += ["allow_anonymous false", f"password_file {passwords}"]
+            url = f"mqtt://{user[0]}:{user[1]}@127.0.0.1:{port}"
+        else:
+            lines.append("allow_anonymous true")
+        with open(conf, "w") as f:
+            f.write("\n".join(lines) + "\n")
+        self.start(name, ["/usr/sbin/mosquitto", "-c", conf])
+        assert wait_until(lambda: port_open(port), 10), f"mosquitto did not listen on {port}"
+        return port, url
+
     def service_env(self, port, **extra):
         """The local profile, as scripts/run-local.sh sets it: one low session timeout for every
         consumer (the development broker's rebalance after a member leaves waits about that
@@ -194,6 +220,11 @@ class Mesh:
         left = [p.name for p in self.processes if group_alive(p.group)]
         self.processes = []
         return left
+
+
+def port_open(port):
+    with socket.socket() as s:
+        return s.connect_ex(("127.0.0.1", port)) == 0
 
 
 def group_alive(group):

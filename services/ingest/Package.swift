@@ -27,7 +27,7 @@ let package = Package(
         .systemLibrary(name: "Czlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         // The service as a library: the command and the tests build on it.
         .target(
-            name: "Ingest", dependencies: ["Czlib"] + uses("Kafka", "Events", "Telemetry", "hummingbird/Hummingbird")),
+            name: "Ingest", dependencies: ["Czlib"] + uses("Kafka", "Events", "Telemetry", "MQTT", "hummingbird/Hummingbird")),
         .executableTarget(
             name: "IngestCommand",
             dependencies: ["Ingest"]
@@ -37,7 +37,7 @@ let package = Package(
             name: "IngestTests",
             dependencies: ["Ingest"]
                 + uses(
-                    "Telemetry", "Kafka", "Events", "AlertronTesting", "hummingbird/HummingbirdTesting",
+                    "Telemetry", "Kafka", "Events", "MQTT", "AlertronTesting", "hummingbird/HummingbirdTesting",
                     "swift-metrics/MetricsTestKit")),
     ]
 )

@@ -1,5 +1,6 @@
 // Assembles the ingest service from its parts; tests call it with port 0.
 import Hummingbird
+import Events
 import Kafka
 import ServiceLifecycle
 import Telemetry
@@ -16,18 +17,31 @@ package func buildApplication(
     let producer = try KafkaProducer(configuration: configuration, logger: runtime.logger)
     runtime.readiness.add("kafka", producer.checkReachable)
     producer.declare(topics: [settings.topic])
-    return buildApplication(runtime: runtime, settings: settings, producer: producer, services: [producer])
+    var services: [any Service] = [producer]
+    let mqtt = try settings.mqttConfiguration()
+    let metrics = IngestMetrics(runtime.metrics, mqttFilters: mqtt == nil ? [] : settings.mqttTopics)
+    if let mqtt {
+        // Unreadable MQTT messages cannot be answered with a 4xx: they become dead letters.
+        producer.declare(topics: [Topic.deadLetters(of: settings.topic)])
+        let subscriber = MQTTSubscriber(
+            configuration: mqtt, filters: settings.mqttTopics, producer: producer, settings: settings,
+            metrics: metrics, logger: runtime.logger)
+        runtime.readiness.add("mqtt") { try subscriber.checkSession() }
+        services.append(subscriber)
+    }
+    return buildApplication(
+        runtime: runtime, settings: settings, producer: producer, metrics: metrics, services: services)
 }
 
 /// The routes over any producer; `services` run beside the HTTP server (the Kafka producer).
 func buildApplication(
-    runtime: ServiceRuntime, settings: IngestSettings, producer: any BatchSending,
+    runtime: ServiceRuntime, settings: IngestSettings, producer: any BatchSending, metrics: IngestMetrics? = nil,
     services: [any Service] = []
 ) -> some ApplicationProtocol {
     let router = runtime.makeRouter()
     router.addRoutes(
         IngestController(
-            producer: producer, metrics: IngestMetrics(runtime.metrics), settings: settings,
+            producer: producer, metrics: metrics ?? IngestMetrics(runtime.metrics), settings: settings,
             logger: runtime.logger
         ).routes)
     return runtime.makeApplication(router: router, services: services)

@@ -15,6 +15,9 @@ package struct IngestMetrics: Sendable {
         "alertron_ingest_events_produced_total": "Events acknowledged by the broker, by kind (reading, log).",
         "alertron_ingest_rejects_total": "Requests refused, by reason code (the body's `code`).",
         "alertron_ingest_producer_queue_messages": "Messages in the producer's local queue not yet acknowledged.",
+        "alertron_ingest_mqtt_messages_total":
+            "MQTT messages taken, by topic filter and outcome (produced, dead_lettered); counted once Kafka has them.",
+        "alertron_ingest_mqtt_connected": "1 while the MQTT session is connected and subscribed, else 0.",
     ]).including(KafkaMetricsHelp.all)
 
     /// Every route IngestController serves and every status it can answer there: 401 from the
@@ -35,7 +38,7 @@ package struct IngestMetrics: Sendable {
             APIError.unauthorized(tokenSetting: "").code, "unsupported_media_type", "body_too_large",
             "body_unreadable", "empty", "too_many_events", "queue_full", "kafka_unavailable", "kafka_error",
             "unsupported_encoding", "bad_encoding", "inflate_failed", "malformed_protobuf", "duplicate_channel",
-            "invalid_timestamp",
+            "invalid_timestamp", "unknown_topic",
         ]
 
     private let handles: MetricHandles
@@ -43,13 +46,21 @@ package struct IngestMetrics: Sendable {
     let producerQueue: Gauge
     private let producedReadings: Counter
     private let producedLogs: Counter
+    let mqttConnected: Gauge
 
-    package init(_ handles: MetricHandles) {
+    /// `mqttFilters`: the topic filters subscribed to (none: MQTT is off and has no series).
+    package init(_ handles: MetricHandles, mqttFilters: [String] = []) {
         self.handles = handles
         producerQueue = handles.gauge("alertron_ingest_producer_queue_messages")
         producedReadings = handles.counter("alertron_ingest_events_produced_total", [("kind", "reading")])
         producedLogs = handles.counter("alertron_ingest_events_produced_total", [("kind", "log")])
+        mqttConnected = handles.gauge("alertron_ingest_mqtt_connected")
         declareSeries()
+        for filter in mqttFilters + (mqttFilters.isEmpty ? [] : ["_other"]) {
+            for outcome in ["produced", "dead_lettered"] {
+                _ = handles.counter("alertron_ingest_mqtt_messages_total", [("filter", filter), ("outcome", outcome)])
+            }
+        }
     }
 
     private func declareSeries() {
@@ -75,6 +86,13 @@ package struct IngestMetrics: Sendable {
         if let duration {
             handles.timer("alertron_ingest_request_duration_seconds", [("route", route)]).recordInterval(duration)
         }
+    }
+
+    func mqttMessage(filter: String, deadLettered: Bool) {
+        handles.counter(
+            "alertron_ingest_mqtt_messages_total",
+            [("filter", filter), ("outcome", deadLettered ? "dead_lettered" : "produced")]
+        ).increment()
     }
 
     func rejected(_ code: String) {

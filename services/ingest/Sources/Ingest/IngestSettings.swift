@@ -2,6 +2,7 @@
 // the field (whose initial value is the default).
 import Events
 import Kafka
+import MQTT
 import Telemetry
 
 package struct IngestSettings: DeclaredSettings {
@@ -17,6 +18,21 @@ package struct IngestSettings: DeclaredSettings {
     package var topic = Topic.readings
     /// The Loki stream label that names a pushed line's source (`service_name` when it is absent).
     package var lokiSourceLabel = "job"
+    /// nil: ingest does not subscribe to MQTT.
+    package var mqttURL: String?
+    package var mqttTopics = ["devices/+/readings", "devices/+/logs"]
+    package var mqttClientID = "alertron-ingest"
+    package var mqttUsername: String?
+    package var mqttPassword: String?
+
+    /// How to connect to the MQTT broker, or nil when no MQTT_URL is set.
+    package func mqttConfiguration() throws -> MQTTConfiguration? {
+        guard let mqttURL else { return nil }
+        var configuration = try MQTTConfiguration(url: mqttURL, clientID: mqttClientID)
+        if let mqttUsername { configuration.username = mqttUsername }
+        if let mqttPassword { configuration.password = mqttPassword }
+        return configuration
+    }
 
     package static let declarations: [Setting<IngestSettings>] =
         KafkaConfiguration.declarations.within(\.kafka) + [
@@ -43,5 +59,45 @@ package struct IngestSettings: DeclaredSettings {
                 "loki-source-label", env: "INGEST_LOKI_SOURCE_LABEL", \.lokiSourceLabel,
                 help: "Stream label of a Loki push that names its lines' source (else the label service_name).",
                 valueName: "label", rule: "must not be empty", where: { !$0.isEmpty }),
+            .optional(
+                "mqtt-url", env: "MQTT_URL", \.mqttURL,
+                help:
+                    "MQTT broker ingest subscribes to (QoS 1, persistent session), mqtt://[user:password@]host[:port]; "
+                    + "unset: no MQTT.",
+                valueName: "url", secret: true, rule: "must look like mqtt://host:1883",
+                where: { (try? MQTTConfiguration(url: $0, clientID: "check")) != nil }),
+            .parsed(
+                "mqtt-topics", env: "MQTT_TOPICS", \.mqttTopics,
+                help:
+                    "Topic filters subscribed to, comma-separated; a topic's last level is readings or logs and the "
+                    + "level before it the device id ($share/<group>/ filters share the work between replicas).",
+                valueName: "filters", rule: "must be comma-separated MQTT topic filters",
+                parse: { (text) throws(SettingsError) in
+                    let filters = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+                    if let problem = filters.lazy.compactMap(MQTTTopicFilter.problem).first {
+                        throw SettingsError(problem)
+                    }
+                    return filters.isEmpty ? nil : filters
+                },
+                show: { $0.joined(separator: ",") }),
+            .value(
+                "mqtt-client-id", env: "MQTT_CLIENT_ID", \.mqttClientID,
+                help: "MQTT client identifier: the broker keeps the persistent session under it, so keep it stable "
+                    + "across restarts and distinct per replica.",
+                valueName: "id", rule: "must be 1 to 23 characters of 0-9, a-z, A-Z, - and _",
+                where: { id in
+                    (1...23).contains(id.utf8.count)
+                        && id.utf8.allSatisfy {
+                            $0 < 0x80
+                                && (Character(Unicode.Scalar($0)).isLetter
+                                    || Character(Unicode.Scalar($0)).isNumber || $0 == 0x2D || $0 == 0x5F)
+                        }
+                }),
+            .optional(
+                "mqtt-username", env: "MQTT_USERNAME", \.mqttUsername,
+                help: "User name on the MQTT broker (else the one in MQTT_URL)."),
+            .optional(
+                "mqtt-password", env: "MQTT_PASSWORD", \.mqttPassword,
+                help: "Password on the MQTT broker (else the one in MQTT_URL).", secret: true),
         ]
 }
