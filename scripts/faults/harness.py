@@ -131,9 +131,9 @@ class Mesh:
         self.processes.append(process)
         return process
 
-    def start_broker(self):
+    def start_broker(self, port=None):
         bootstrap = os.path.join(self.directory, "bootstrap")
-        self.start("devbroker", [binary("alertron-devbroker"), "--listen", f"127.0.0.1:{free_port()}",
+        self.start("devbroker", [binary("alertron-devbroker"), "--listen", f"127.0.0.1:{port or free_port()}",
                                  "--control", f"127.0.0.1:{free_port()}", "--bootstrap-file", bootstrap])
         for _ in range(150):
             if os.path.exists(bootstrap) and os.path.getsize(bootstrap) > 0:

@@ -68,10 +68,43 @@ def test_mqtt_payloads_and_dead_letters(mesh):
     assert metric_sum(port, counted, {"filter": "devices/+/logs", "outcome": "produced"}) == 1
 
 
+def fleet(python, url, run, count, rate):
+    return subprocess.Popen(
+        [python, os.path.join(os.path.dirname(os.path.abspath(__file__)), "mqtt_fleet.py"), url, run, str(count),
+         str(rate)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def test_kafka_down_then_ingest_killed_loses_no_mqtt_message(mesh, clients_python):
+    """Kafka is unreachable: ingest takes 200 readings from the broker and cannot deliver them.
+    It is killed (SIGKILL); Kafka comes up; a new ingest under the same client id gets every one
+    of them again from the broker's persistent session, because none was acknowledged."""
+    run, count = f"mqttdown{os.getpid()}", 200
+    port, kafka_port = harness.free_port(), harness.free_port()
+    mqtt_port, url = mesh.start_mosquitto()
+    env = {"MQTT_URL": url, "MQTT_TOPICS": "devices/+/readings", "KAFKA_BROKERS": f"127.0.0.1:{kafka_port}"}
+    mesh.brokers = f"127.0.0.1:{kafka_port}"
+    first = mesh.start("ingest-a", [harness.binary("ingest")], mesh.service_env(port, **env))
+    assert harness.wait_until(lambda: metric_sum(port, "alertron_ingest_mqtt_connected") == 1, 30), first.log_tail()
+    publisher = fleet(clients_python, url, run, count, 400)
+    out, err = publisher.communicate(timeout=60)
+    assert publisher.returncode == 0, f"the fleet: {out}{err[-2000:]}"
+    assert harness.wait_until(lambda: "not acknowledged by Kafka" in open(first.log_path).read(), 30), first.log_tail()
+    assert metric_sum(port, "alertron_ingest_mqtt_messages_total") == 0
+    first.kill()
+    print(f"  {count} readings published while Kafka was down; ingest killed (SIGKILL) while retrying")
+
+    mesh.start_broker(port=kafka_port)
+    second = mesh.start("ingest-b", [harness.binary("ingest")], mesh.service_env(port, **env))
+    mesh.wait_ready(second, port)
+    summary = mesh.ids("readings", harness.run_ids(run, count), wait=60)
+    print(f"  readings: {summary.unique} of {count} ids, {summary.duplicates} duplicates")
+    assert summary.missing == 0, f"missing after the outage and the kill, e.g. {summary.missing_sample}"
+
+
 def test_ingest_killed_mid_stream_loses_no_mqtt_message(mesh, clients_python):
-    """paho-mqtt publishes 3000 readings at QoS 1; ingest is killed (SIGKILL) with some of them
-    on their way and started again under the same client id. The broker kept the persistent
-    session: every reading published reaches `readings` (some more than once)."""
+    """paho-mqtt publishes 3000 readings at QoS 1; ingest is killed (SIGKILL) mid-stream and
+    started again a second later under the same client id. The broker kept the persistent
+    session and what arrived meanwhile: every reading published reaches `readings`."""
     run, count, rate = f"mqttkill{os.getpid()}", 3000, 400
     port = harness.free_port()
     mesh.start_broker()
@@ -80,9 +113,7 @@ def test_ingest_killed_mid_stream_loses_no_mqtt_message(mesh, clients_python):
     first = mesh.start(
         "ingest-a", [harness.binary("ingest")], mesh.service_env(port, **env))
     mesh.wait_ready(first, port)
-    fleet = subprocess.Popen(
-        [clients_python, os.path.join(os.path.dirname(os.path.abspath(__file__)), "mqtt_fleet.py"), url, run,
-         str(count), str(rate)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    publisher = fleet(clients_python, url, run, count, rate)
     try:
         assert harness.wait_until(lambda: metric_sum(port, "alertron_ingest_mqtt_messages_total") >= 800, 30)
         before = metric_sum(port, "alertron_ingest_mqtt_messages_total")
@@ -91,11 +122,11 @@ def test_ingest_killed_mid_stream_loses_no_mqtt_message(mesh, clients_python):
         time.sleep(1)  # the fleet goes on publishing into the broker while no ingest is there
         second = mesh.start("ingest-b", [harness.binary("ingest")], mesh.service_env(port, **env))
         mesh.wait_ready(second, port)
-        out, err = fleet.communicate(timeout=120)
+        out, err = publisher.communicate(timeout=120)
     finally:
-        if fleet.poll() is None:
-            fleet.kill()
-    assert fleet.returncode == 0, f"the fleet: {out}{err[-2000:]}"
+        if publisher.poll() is None:
+            publisher.kill()
+    assert publisher.returncode == 0, f"the fleet: {out}{err[-2000:]}"
     print(f"  fleet: {out.strip()}")
     summary = mesh.ids("readings", harness.run_ids(run, count), wait=60)
     print(f"  readings: {summary.unique} of {count} ids, {summary.duplicates} duplicates")

@@ -110,38 +110,66 @@ final class FlakyKafka: BatchSending {
 }
 
 @Suite(.ownThread, .timeLimit(.minutes(2))) struct MQTTSubscriberTests {
-    @Test func messagesAreAcknowledgedOnlyAfterKafkaHasThem() async throws {
+    static func subscriber(_ settings: IngestSettings, _ kafka: FlakyKafka) throws -> MQTTSubscriber {
+        MQTTSubscriber(
+            configuration: try #require(try settings.mqttConfiguration()), filters: settings.mqttTopics,
+            producer: kafka, settings: settings, metrics: IngestMetrics(MetricHandles(factory: TestMetrics())),
+            logger: testLogger("mqtt"))
+    }
+
+    /// Runs `subscriber` until `done` holds, then stops it as a SIGTERM would.
+    static func run(
+        _ subscriber: MQTTSubscriber, until what: String, _ done: @escaping @Sendable () -> Bool
+    )
+        async throws
+    {
+        try await withThrowingTaskGroup { group in
+            group.addTask { try await subscriber.run() }
+            try await eventually(20, what) { done() }
+            group.cancelAll()
+        }
+    }
+
+    @Test func whatKafkaNeverTookIsSentAgainToTheNextSessionAndWhatItTookIsNot() async throws {
         let broker = try await Mosquitto()
         defer { broker.stop() }
         var settings = IngestSettings()
         settings.mqttURL = broker.url
         settings.mqttClientID = "ingest-test"
-        let kafka = FlakyKafka(failures: 2)
-        let subscriber = MQTTSubscriber(
-            configuration: try #require(try settings.mqttConfiguration()), filters: settings.mqttTopics,
-            producer: kafka, settings: settings, metrics: IngestMetrics(MetricHandles(factory: TestMetrics())),
-            logger: testLogger("mqtt"))
         let publisher = try await MQTTConnection.connect(try MQTTConfiguration(url: broker.url, clientID: "fleet"))
+
+        // Kafka is down for the whole of the first session: ingest retries, and stops without
+        // having acknowledged anything.
+        let down = FlakyKafka(failures: .max)
+        let first = try Self.subscriber(settings, down)
         try await withThrowingTaskGroup { group in
-            group.addTask { try await subscriber.run() }
-            try await eventually(10, "the session") { (try? subscriber.checkSession()) != nil }
+            group.addTask { try await first.run() }
+            try await eventually(10, "the session") { (try? first.checkSession()) != nil }
             for n in 1...3 {
                 try await publisher.publish(
-                    MQTTPublish(topic: "devices/d-\(n)/readings", payload: Array(#"{"flow": 1}"#.utf8)))
+                    MQTTPublish(topic: "devices/d-\(n)/readings", payload: Array(#"{"flow": \#(n)}"#.utf8)))
             }
-            // Two refusals, one retry each (0.5 s, 1 s): then Kafka has all three.
-            try await eventually(20, "Kafka to store the readings") { kafka.batches.withLock { $0.stored.count } >= 3 }
+            try await eventually(20, "two attempts to send") { down.batches.withLock { $0.attempts } >= 2 }
             group.cancelAll()
         }
-        #expect(kafka.batches.withLock { $0.attempts } >= 3)
-        // The broker was told: a new session under the same id gets nothing again.
-        let again = try await MQTTConnection.connect(try settings.mqttConfiguration()!)
-        try await again.subscribe(settings.mqttTopics)
+
+        // The next session, Kafka up after one more refusal: the broker sends the three again.
+        let up = FlakyKafka(failures: 1)
+        try await Self.run(try Self.subscriber(settings, up), until: "Kafka to store the three readings") {
+            up.batches.withLock { $0.stored.count } >= 3
+        }
+        let stored = up.batches.withLock { $0.stored }.map { String(decoding: $0, as: UTF8.self) }
+        #expect(stored.count == 3 && stored.allSatisfy { $0.contains(#""device_id":"d-"#) })
+
+        // They were acknowledged this time: a third session gets nothing before a new message.
         try await publisher.publish(MQTTPublish(topic: "devices/marker/readings", payload: Array("{}".utf8)))
-        var messages = again.messages.makeAsyncIterator()
-        let first = await messages.next()
-        #expect(first?.topic == "devices/marker/readings", "nothing acknowledged came back before the marker")
-        await again.close()
+        let last = FlakyKafka(failures: 0)
+        try await Self.run(try Self.subscriber(settings, last), until: "the marker") {
+            !last.batches.withLock { $0.stored }.isEmpty
+        }
+        let after = last.batches.withLock { $0.stored }
+        #expect(after.count == 1, "only the marker's dead letter, nothing acknowledged came back")
+        #expect(String(decoding: after.first ?? [], as: UTF8.self).contains("mqtt:devices/marker/readings"))
         await publisher.close()
     }
 }
