@@ -30,7 +30,7 @@ let package = Package(
         .target(
             name: "Generator",
             dependencies: uses(
-                "Kafka", "Events", "Models", "Telemetry", "hummingbird/Hummingbird",
+                "Kafka", "Events", "Models", "Telemetry", "MQTT", "hummingbird/Hummingbird",
                 "swift-service-lifecycle/ServiceLifecycle",
                 "swift-service-lifecycle/UnixSignals")),
         .executableTarget(
@@ -50,7 +50,7 @@ let package = Package(
             name: "GeneratorTests",
             dependencies: ["Generator"]
                 + uses(
-                    "Telemetry", "Kafka", "Events", "Models", "AlertronTesting",
+                    "Telemetry", "Kafka", "Events", "Models", "MQTT", "AlertronTesting",
                     "swift-service-lifecycle/ServiceLifecycle", "hummingbird/HummingbirdTesting",
                     "swift-metrics/MetricsTestKit")),
     ]

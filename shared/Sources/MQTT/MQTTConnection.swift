@@ -188,12 +188,34 @@ public final class MQTTConnection: Sendable {
 
     /// Publishes; at QoS 1 returns once the server has acknowledged the message.
     public func publish(_ message: MQTTPublish, within deadline: Duration = .seconds(30)) async throws(MQTTError) {
-        var message = message
-        message.packetID = nil
-        if message.qos == 0 {
-            try await Self.write([.publish(message)], on: channel)
-        } else {
-            _ = try await Self.request(.publish(message), on: channel, within: deadline)
+        try await publish([message], within: deadline)
+    }
+
+    /// Publishes the messages in order in one write; returns once the server has acknowledged
+    /// every QoS 1 message among them. At most 65,535 may wait for acknowledgement at once.
+    public func publish(_ messages: [MQTTPublish], within deadline: Duration = .seconds(30)) async throws(MQTTError) {
+        guard !messages.isEmpty else { return }
+        let answers = messages.map { $0.qos == 0 ? nil : channel.eventLoop.makePromise(of: MQTTPacket.self) }
+        let timeout = channel.eventLoop.scheduleTask(in: .milliseconds(Int64(deadline / .milliseconds(1)))) {
+            for answer in answers {
+                answer?.fail(MQTTError(.timedOut, "the server did not acknowledge within \(deadline)"))
+            }
+        }
+        defer { timeout.cancel() }
+        for (message, answer) in zip(messages, answers) {
+            var message = message
+            message.packetID = nil
+            let written = channel.eventLoop.makePromise(of: Void.self)
+            written.futureResult.whenFailure { error in answer?.fail(error) }
+            channel.write(MQTTRequest(packet: .publish(message), answer: answer), promise: written)
+        }
+        channel.flush()
+        do {
+            for answer in answers { _ = try await answer?.futureResult.get() }
+        } catch let error as MQTTError {
+            throw error
+        } catch {
+            throw MQTTError(.connectionClosed, "the connection closed: \(error)")
         }
     }
 
@@ -270,6 +292,12 @@ final class MQTTClientHandler: ChannelDuplexHandler {
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         var request = unwrapOutboundIn(data)
         if let answer = request.answer {
+            guard answers.count < Int(UInt16.max) else {
+                let error = MQTTError(.protocolError, "65535 messages already await acknowledgement")
+                answer.fail(error)
+                promise?.fail(error)
+                return
+            }
             switch request.packet {
             case .connect: connectAnswer = answer
             case .subscribe(_, let filters, let qos):

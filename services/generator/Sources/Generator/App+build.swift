@@ -1,4 +1,4 @@
-// Assembles the generator service: its target (a Kafka producer, or ingest over HTTP), the
+// Assembles the generator service: its target (a Kafka producer, ingest over HTTP, or an MQTT broker), the
 // generating worker, and the HTTP server for /metrics, /healthz and /readyz. Tests call it
 // with port 0 and their own broker or stand-in ingest.
 import Hummingbird
@@ -36,6 +36,13 @@ package func buildApplication(
         // dashboard's generator row expects of every generator.
         KafkaMetrics.declare()
         let worker = GenerationWorker(settings: settings, sink: client, metrics: metrics, logger: logger)
+        return (runtime.makeApplication(router: runtime.makeRouter()), worker)
+    case .mqtt:
+        let fleet = MQTTFleet(
+            configuration: try settings.mqttConfiguration(), prefix: settings.mqttTopicPrefix, logger: logger)
+        runtime.readiness.add("mqtt") { try await fleet.checkConnection() }
+        KafkaMetrics.declare()
+        let worker = GenerationWorker(settings: settings, sink: fleet, metrics: metrics, logger: logger)
         return (runtime.makeApplication(router: runtime.makeRouter()), worker)
     }
 }

@@ -11,6 +11,8 @@ package struct GeneratorError: Error, Sendable, CustomStringConvertible {
         case ingestResponse = "ingest_response"
         /// Kafka refused a batch for good (too large, not authorised, a bad topic...).
         case kafkaRejected = "kafka_rejected"
+        /// The MQTT broker refused the fleet for good (its credentials).
+        case mqttRefused = "mqtt_refused"
         /// A file of scored events cannot be read.
         case scoredFile = "scored_file"
     }

@@ -4,6 +4,7 @@
 import Events
 import Foundation
 import Kafka
+import MQTT
 import Telemetry
 
 package enum GeneratorTarget: String, CaseIterable, Sendable {
@@ -11,6 +12,8 @@ package enum GeneratorTarget: String, CaseIterable, Sendable {
     case kafka
     /// Post NDJSON batches to ingest's HTTP API.
     case http
+    /// Publish each event as a device would, on an MQTT broker that ingest subscribes to.
+    case mqtt
 }
 
 /// Resolved generator settings; the defaults here are the documented ones.
@@ -26,6 +29,20 @@ package struct GeneratorSettings: DeclaredSettings {
     package var kafka = KafkaConfiguration(clientID: "generator")
     package var ingestURL = URL(string: "http://127.0.0.1:8080")!
     package var ingestToken: String?
+    package var mqttURL = "mqtt://127.0.0.1:1883"
+    package var mqttTopicPrefix = "devices"
+    package var mqttUsername: String?
+    package var mqttPassword: String?
+
+    /// The fleet's MQTT connection: a clean session under a client id of its own run.
+    package func mqttConfiguration() throws -> MQTTConfiguration {
+        var configuration = try MQTTConfiguration(
+            url: mqttURL, clientID: String("generator-\(stream.runID)".prefix(23)))
+        configuration.cleanSession = true
+        if let mqttUsername { configuration.username = mqttUsername }
+        if let mqttPassword { configuration.password = mqttPassword }
+        return configuration
+    }
     package var batchSize = 1000
     /// nil: 32 keeps Kafka busy (8 caps a run at about 300k events/s on the development broker,
     /// where a batch's round trip takes 20-30 ms), fewer when 32 batches would overflow the
@@ -63,7 +80,11 @@ package struct GeneratorSettings: DeclaredSettings {
             }
         }
         // The producer's local queue holds 100 000 messages; more in flight would only wait.
-        guard target == .http || batchSize * inFlightBatches <= 100_000 else {
+        // MQTT numbers the messages awaiting acknowledgement with 16 bits.
+        guard target != .mqtt || batchSize * inFlightBatches <= 60_000 else {
+            throw SettingsError("--batch-size times --batches-in-flight must be at most 60000 for the mqtt target")
+        }
+        guard target != .kafka || batchSize * inFlightBatches <= 100_000 else {
             throw SettingsError(
                 "--batch-size times --batches-in-flight must be at most 100000 (the Kafka producer's queue)")
         }
@@ -164,7 +185,9 @@ package struct GeneratorSettings: DeclaredSettings {
             .toggle(
                 "replay-loop", env: "GENERATOR_REPLAY_LOOP", \.replayLoop,
                 help: "Start the replay file over at its end instead of finishing."),
-            .choice("target", env: "GENERATOR_TARGET", \.target, help: "kafka or http (ingest)."),
+            .choice(
+                "target", env: "GENERATOR_TARGET", \.target,
+                help: "kafka, http (ingest's API) or mqtt (a device fleet on the broker ingest subscribes to)."),
             .value(
                 "topic", env: "GENERATOR_TOPIC", \.topic, help: "Kafka topic for the kafka target.",
                 valueName: "topic"),
@@ -181,6 +204,22 @@ package struct GeneratorSettings: DeclaredSettings {
                     }
                     return url
                 }, show: { $0.absoluteString }),
+            .value(
+                "mqtt-url", env: "MQTT_URL", \.mqttURL,
+                help: "MQTT broker for the mqtt target, mqtt://[user:password@]host[:port].", valueName: "url",
+                rule: "must look like mqtt://host:1883",
+                where: { (try? MQTTConfiguration(url: $0, clientID: "check")) != nil }),
+            .value(
+                "mqtt-topic-prefix", env: "GENERATOR_MQTT_TOPIC_PREFIX", \.mqttTopicPrefix,
+                help: "Topics of the mqtt target: <prefix>/<device>/readings and <prefix>/<source>/logs.",
+                valueName: "prefix", rule: "must be a topic without wildcards",
+                where: { !$0.isEmpty && !$0.contains("+") && !$0.contains("#") }),
+            .optional(
+                "mqtt-username", env: "MQTT_USERNAME", \.mqttUsername,
+                help: "User name on the MQTT broker (else the one in MQTT_URL)."),
+            .optional(
+                "mqtt-password", env: "MQTT_PASSWORD", \.mqttPassword,
+                help: "Password on the MQTT broker (else the one in MQTT_URL).", secret: true),
             .optional(
                 "ingest-token", env: "INGEST_TOKEN", \.ingestToken,
                 help:

@@ -2,6 +2,7 @@
 // or NDJSON request bodies for ingest), with a tally of what it holds. Pure.
 import Events
 import Kafka
+import MQTT
 
 /// Counts of events by label.
 struct EventTally: Sendable, Equatable {
@@ -60,6 +61,8 @@ package struct OutgoingBatch: Sendable {
     /// separate endpoints.
     var readings = NDJSONBody()
     var logs = NDJSONBody()
+    /// The MQTT target's messages, one per event.
+    var mqtt: [MQTTPublish] = []
     var tally = EventTally()
 
     package var count: Int { tally.total }
@@ -71,6 +74,8 @@ package struct BatchEncoder {
         /// Messages for this topic, keyed by device id or log source.
         case kafka(topic: String)
         case ndjson
+        /// One QoS 1 message per event on `<prefix>/<device or source>/readings|logs`.
+        case mqtt(prefix: String)
     }
 
     let format: Format
@@ -96,6 +101,11 @@ package struct BatchEncoder {
             } else {
                 batch.logs.append(line: writer.bytes)
             }
+        case .mqtt(let prefix):
+            let kind = if case .reading = generated.event { "readings" } else { "logs" }
+            batch.mqtt.append(
+                MQTTPublish(
+                    topic: "\(prefix)/\(MQTTFleet.topicLevel(generated.event.key))/\(kind)", payload: writer.bytes))
         }
     }
 }
