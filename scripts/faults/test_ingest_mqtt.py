@@ -133,3 +133,29 @@ def test_ingest_killed_mid_stream_loses_no_mqtt_message(mesh, clients_python):
     assert summary.missing == 0, f"missing after the kill, e.g. {summary.missing_sample}"
     with open(second.log_path) as f:
         assert any('"session_present":"true"' in line for line in f), "ingest-b resumed ingest-a's session"
+
+
+def test_fuzzed_mqtt_payloads_are_read_or_dead_lettered_with_a_reason(mesh, clients_python):
+    """Mutated payloads (scripts/faults/mqtt_fuzz.py, seeded by FUZZ_SEED): ingest stays up,
+    every message is accounted for (produced or dead-lettered, then acknowledged), every dead
+    letter says why, and what was produced is a valid event."""
+    seed, count = int(os.environ.get("FUZZ_SEED", "16")), int(os.environ.get("FUZZ_MESSAGES", "600"))
+    port = harness.free_port()
+    mesh.start_broker()
+    _, url = mesh.start_mosquitto()
+    ingest = mesh.start_service("ingest", "ingest", port, MQTT_URL=url)
+    mesh.wait_ready(ingest, port)
+    result = subprocess.run([clients_python, os.path.join(os.path.dirname(os.path.abspath(__file__)), "mqtt_fuzz.py"),
+                             url, str(count), str(seed)], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0 and json.loads(result.stdout)["published"] == count, result.stdout + result.stderr[-2000:]
+    counted = "alertron_ingest_mqtt_messages_total"
+    assert harness.wait_until(lambda: metric_sum(port, counted) == count, 60), \
+        f"{metric_sum(port, counted)} of {count} messages accounted for; ingest log:\n{ingest.log_tail()}"
+    assert ingest.alive() and harness.http_status(f"http://127.0.0.1:{port}/readyz") == 200
+    dead = [json.loads(value) for _, _, value in mesh.read_topic("readings.dlq")]
+    assert len(dead) == metric_sum(port, counted, {"outcome": "dead_lettered"})
+    assert all(letter["reason"].startswith("MQTT topic '") and len(letter["reason"]) > 20 for letter in dead)
+    events = [json.loads(value) for _, _, value in mesh.read_topic("readings")]
+    assert all(event["kind"] in ("reading", "log") and event["id"] for event in events)
+    reasons = sorted({letter["reason_code"] for letter in dead})
+    print(f"  {count} fuzzed messages (seed {seed}): {len(events)} events produced, {len(dead)} dead letters ({reasons})")
