@@ -18,6 +18,8 @@ package struct IngestMetrics: Sendable {
         "alertron_ingest_mqtt_messages_total":
             "MQTT messages taken, by topic filter and outcome (produced, dead_lettered); counted once Kafka has them.",
         "alertron_ingest_mqtt_connected": "1 while the MQTT session is connected and subscribed, else 0.",
+        "alertron_ingest_mqtt_batch_duration_seconds":
+            "Time from taking a batch of MQTT messages to acknowledging it to the broker (Kafka has its events).",
     ]).including(KafkaMetricsHelp.all)
 
     /// Every route IngestController serves and every status it can answer there: 401 from the
@@ -47,6 +49,7 @@ package struct IngestMetrics: Sendable {
     private let producedReadings: Counter
     private let producedLogs: Counter
     let mqttConnected: Gauge
+    let mqttBatchDuration: Timer
 
     /// `mqttFilters`: the topic filters subscribed to (none: MQTT is off and has no series).
     package init(_ handles: MetricHandles, mqttFilters: [String] = []) {
@@ -55,6 +58,7 @@ package struct IngestMetrics: Sendable {
         producedReadings = handles.counter("alertron_ingest_events_produced_total", [("kind", "reading")])
         producedLogs = handles.counter("alertron_ingest_events_produced_total", [("kind", "log")])
         mqttConnected = handles.gauge("alertron_ingest_mqtt_connected")
+        mqttBatchDuration = handles.timer("alertron_ingest_mqtt_batch_duration_seconds")
         declareSeries()
         for filter in mqttFilters + (mqttFilters.isEmpty ? [] : ["_other"]) {
             for outcome in ["produced", "dead_lettered"] {

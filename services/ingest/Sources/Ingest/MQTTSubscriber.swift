@@ -97,12 +97,14 @@ final class MQTTSubscriber: Service {
             }
             while true {
                 let messages = await inbox.take(upTo: settings.maxEvents)
+                let taken = ContinuousClock.now
                 guard !messages.isEmpty, await deliver(messages, while: connection) else { break }
                 do {
                     try await connection.acknowledge(messages)
                 } catch {
                     break
                 }
+                metrics.mqttBatchDuration.recordInterval(ContinuousClock.now - taken)
             }
             notReady.withLock { $0 = $0 ?? "the MQTT connection closed" }
             await connection.close()
