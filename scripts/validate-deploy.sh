@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Checks every deployment file offline with the real tool that reads it (docker-compose,
-# kubernetes-validate, yamllint, promtool, amtool, kubectl kustomize when installed) plus
-# deploy/tools/deploycheck.py for what no tool checks. Prints ok / FAIL / SKIP per check,
-# then a summary; exits 1 if any check failed. A skipped check is reported, never passed.
+# kubernetes-validate, yamllint, promtool, amtool, mosquitto, kubectl kustomize when
+# installed) plus deploy/tools/deploycheck.py for what no tool checks. Prints ok / FAIL /
+# SKIP per check, then a summary; exits 1 if any check failed. A skipped check is reported,
+# never passed.
 # Installs what is missing with scripts/deps.sh and keeps its Python tools in .venv-deploy/.
 set -uo pipefail
 
@@ -162,9 +163,67 @@ check "deploycheck lint: rules, tests, runbook, dashboards, metric names, manife
 grep '^SKIP ' "$work/out" | while IFS= read -r line; do echo "$line"; done
 while IFS= read -r line; do skipped+=("deploycheck: ${line#SKIP }"); done < <(grep '^SKIP ' "$work/out")
 
+# ---- Mosquitto: Debian's broker (2.0.11; the images run 2.0.20) with deploy/mosquitto's
+# configuration, its paths moved into a temporary folder and its listener onto a unix socket
+# (no port to collide with), and the password file write-passwords.sh makes: it must start,
+# let the users in and refuse anonymous clients and wrong passwords.
+mosquitto_broker() {
+  local dir="$work/broker" pid status=0
+  mkdir -p "$dir/data" "$dir/secrets"
+  sed -e "s#^listener 1883\$#listener 0 $dir/socket#" -e "s#/mosquitto/secrets/#$dir/secrets/#" \
+    -e "s#/mosquitto/data/#$dir/data/#" deploy/mosquitto/mosquitto.conf >"$dir/mosquitto.conf"
+  if ! grep -qx "listener 0 $dir/socket" "$dir/mosquitto.conf" \
+    || ! grep -qx "password_file $dir/secrets/passwords" "$dir/mosquitto.conf" \
+    || grep -v "^#" "$dir/mosquitto.conf" | grep -q " /mosquitto/"; then
+    echo "deploy/mosquitto/mosquitto.conf: expected 'listener 1883', 'password_file /mosquitto/secrets/passwords'"
+    echo "and no other /mosquitto/ path than persistence_location /mosquitto/data/"
+    return 1
+  fi
+  # As root the broker would switch to the mosquitto user, who cannot read this folder.
+  [ "$(id -u)" -ne 0 ] || echo "user root" >>"$dir/mosquitto.conf"
+  MQTT_INGEST_PASSWORD=check-ingest MQTT_DEVICE_PASSWORD=check-devices \
+    sh deploy/mosquitto/write-passwords.sh "$dir/secrets/passwords" || return 1
+  "$mosquitto" -c "$dir/mosquitto.conf" >"$dir/broker.log" 2>&1 &
+  pid=$!
+  for _ in $(seq 50); do
+    [ -S "$dir/socket" ] || ! kill -0 "$pid" 2>/dev/null && break
+    sleep 0.1
+  done
+  if ! kill -0 "$pid" 2>/dev/null; then
+    echo "mosquitto exited at start"
+    status=1
+  else
+    mosquitto_sub --unix "$dir/socket" -u ingest -P check-ingest -c -i check-ingest -q 1 \
+      -t "\$share/ingest/devices/+/readings" -E || { echo "the user ingest could not subscribe"; status=1; }
+    mosquitto_pub --unix "$dir/socket" -u devices -P check-devices -q 1 -t devices/check/readings -m '{}' \
+      || { echo "the user devices could not publish"; status=1; }
+    if mosquitto_pub --unix "$dir/socket" -q 1 -t devices/check/readings -m '{}' 2>/dev/null; then
+      echo "an anonymous client was let in"
+      status=1
+    fi
+    if mosquitto_pub --unix "$dir/socket" -u devices -P wrong -q 1 -t devices/check/readings -m '{}' 2>/dev/null; then
+      echo "a wrong password was let in"
+      status=1
+    fi
+    kill "$pid"
+  fi
+  wait "$pid"
+  [ "$status" -eq 0 ] || sed 's/^/broker: /' "$dir/broker.log"
+  return "$status"
+}
+mosquitto="$(command -v mosquitto || echo /usr/sbin/mosquitto)"
+if [ -x "$mosquitto" ] && command -v mosquitto_pub >/dev/null && command -v mosquitto_sub >/dev/null \
+  && command -v mosquitto_passwd >/dev/null; then
+  check "mosquitto starts with deploy/mosquitto/mosquitto.conf and write-passwords.sh's users, no anonymous access" \
+    mosquitto_broker
+else
+  skip "mosquitto with deploy/mosquitto/mosquitto.conf" "mosquitto or mosquitto-clients is not installed (scripts/deps.sh)"
+fi
+
 # ---- Shell scripts of the deployment.
 check "shellcheck on the deployment's shell scripts" \
-  shellcheck deploy/redpanda/create-topics.sh scripts/validate-deploy.sh scripts/check-live-queries.sh
+  shellcheck deploy/redpanda/create-topics.sh deploy/mosquitto/write-passwords.sh scripts/validate-deploy.sh \
+  scripts/check-live-queries.sh
 
 elapsed=$(( $(date +%s) - started ))
 echo

@@ -34,6 +34,8 @@ KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization
 GENERATED_CONFIGMAPS = K8S / "15-generated-configmaps.yaml"
 GENERATED_PROMETHEUSRULE = K8S / "prometheus-operator" / "prometheusrule.yaml"
 SERVICE_PORTS = {"ingest": 8080, "scorer": 8081, "notifier": 8082, "generator": 8083}
+# Ingest is a StatefulSet: each replica keeps a persistent MQTT session under its pod name.
+SERVICE_KINDS = {"ingest": "StatefulSet"}
 DOCKERFILE = DEPLOY / "docker" / "Dockerfile"
 
 
@@ -116,6 +118,8 @@ def configmap_sources():
          "From deploy/grafana/provisioning/dashboards/."),
         ("grafana-dashboards", DASHBOARDS, "From deploy/grafana/dashboards/."),
         ("redpanda-create-topics", [DEPLOY / "redpanda" / "create-topics.sh"], "From deploy/redpanda/create-topics.sh."),
+        ("mosquitto-config", [DEPLOY / "mosquitto" / "mosquitto.conf", DEPLOY / "mosquitto" / "write-passwords.sh"],
+         "From deploy/mosquitto/ (the broker's configuration and its password-file script)."),
     ]
 
 
@@ -534,11 +538,17 @@ def lint_k8s(problems):
         problems.ok()
 
     for name in SERVICE_PORTS:
-        if ("Deployment", name) not in workloads:
-            problems.add("no Deployment for " + name)
+        kind = SERVICE_KINDS.get(name, "Deployment")
+        if (kind, name) not in workloads:
+            problems.add("no %s for %s" % (kind, name))
+        for other in {"Deployment", "StatefulSet"} - {kind}:
+            if (other, name) in workloads:
+                problems.add("%s %s: %s must be a %s" % (rel(workloads[(other, name)][0]), other, name, kind))
         for service in (name, name + "-pods"):
             if service not in services:
                 problems.add("no Service %s" % service)
+    lint_statefulsets(problems, workloads, services)
+    lint_mqtt_sessions(problems, workloads)
     for name, (path, doc) in services.items():
         selector = doc["spec"].get("selector", {})
         matches = [w for w in workloads.values() if all(template_labels(w[1]).get(k) == v for k, v in selector.items())]
@@ -577,6 +587,54 @@ def lint_k8s(problems):
                      "PodDisruptionBudget", "StatefulSet", "Job"):
         if required not in kinds:
             problems.add("no %s among the applied manifests" % required)
+
+
+def lint_statefulsets(problems, workloads, services):
+    """A StatefulSet's serviceName is a headless Service among the manifests selecting its pods."""
+    for (kind, name), (path, doc) in workloads.items():
+        if kind != "StatefulSet":
+            continue
+        governing = doc["spec"].get("serviceName")
+        found = services.get(governing)
+        if not found:
+            problems.add("%s StatefulSet/%s: serviceName %r is no Service among the manifests" % (rel(path), name, governing))
+            continue
+        spec = found[1]["spec"]
+        if spec.get("clusterIP") != "None":
+            problems.add("%s StatefulSet/%s: serviceName %s is not a headless Service (clusterIP: None)"
+                         % (rel(path), name, governing))
+        if any(template_labels(doc).get(k) != v for k, v in spec.get("selector", {}).items()):
+            problems.add("%s StatefulSet/%s: Service %s does not select its pods" % (rel(path), name, governing))
+        problems.ok()
+
+
+def container_env(container):
+    return {env["name"]: env for env in container.get("env", [])}
+
+
+def lint_mqtt_sessions(problems, workloads):
+    """A workload subscribing to MQTT (MQTT_TOPICS) with more than one replica: a StatefulSet whose
+    replicas each keep their own persistent session (MQTT_CLIENT_ID from the pod name) and split
+    the messages between them (every filter a $share/<group>/ subscription)."""
+    for (kind, name), (path, doc) in workloads.items():
+        for container in pod_spec(doc)["containers"]:
+            env = container_env(container)
+            if "MQTT_TOPICS" not in env:
+                continue
+            where = "%s %s/%s container %s" % (rel(path), kind, name, container["name"])
+            if doc["spec"].get("replicas", 1) == 1 and kind != "StatefulSet":
+                problems.ok()
+                continue
+            if kind != "StatefulSet":
+                problems.add(where + ": several replicas subscribing to MQTT need stable client ids: a StatefulSet")
+            client_id = env.get("MQTT_CLIENT_ID", {}).get("valueFrom", {}).get("fieldRef", {}).get("fieldPath")
+            if client_id != "metadata.name":
+                problems.add(where + ": MQTT_CLIENT_ID must come from the pod name (fieldRef metadata.name)")
+            filters = [f.strip() for f in str(env["MQTT_TOPICS"].get("value", "")).split(",") if f.strip()]
+            if not filters or not all(re.match(r"\$share/[^/+#]+/.", f) for f in filters):
+                problems.add(where + ": MQTT_TOPICS %r: every filter must be a $share/<group>/ subscription"
+                             % env["MQTT_TOPICS"].get("value"))
+            problems.ok()
 
 
 # ---------------------------------------------------------------- compose and the Dockerfile
@@ -761,6 +819,7 @@ def lint_compose(problems, config_path):
         problems.ok()
     lint_dockerfile(problems, healthcheck_tools)
     lint_dockerignore(problems)
+    lint_shared_images(problems, config)
     # file_sd target files: promtool parses them but does not check the addresses.
     for folder, host in ((DEPLOY / "prometheus" / "targets", "127.0.0.1"), (DEPLOY / "compose" / "prometheus-targets", None)):
         for job, port in list(SERVICE_PORTS.items()) + [("prometheus", 9090), ("alertmanager", 9093)]:
@@ -774,6 +833,28 @@ def lint_compose(problems, config_path):
             if addresses != [expected]:
                 problems.add("%s: targets %s, expected [%s]" % (rel(path), addresses, expected))
             problems.ok()
+
+
+def lint_shared_images(problems, config):
+    """An image that compose and Kubernetes both run (Redpanda, Mosquitto, Prometheus, ...) has
+    the same tag in both."""
+    tags = {}
+    for name, service in config.get("services", {}).items():
+        if service.get("image"):
+            tags.setdefault(service["image"].rsplit(":", 1)[0], set()).add((service["image"], "compose " + name))
+    for path, doc in k8s_documents():
+        spec = pod_spec(doc)
+        if spec is None:
+            continue
+        for container in spec.get("containers", []) + spec.get("initContainers", []):
+            image = container.get("image", "")
+            tags.setdefault(image.rsplit(":", 1)[0], set()).add(
+                (image, "%s %s/%s" % (rel(path), doc["kind"], doc["metadata"]["name"])))
+    for repository, uses in sorted(tags.items()):
+        if len({image for image, _ in uses}) > 1:
+            problems.add("image %s has different tags: %s"
+                         % (repository, "; ".join("%s in %s" % use for use in sorted(uses))))
+        problems.ok()
 
 
 def cmd_kustomize(args):
@@ -804,11 +885,13 @@ def cmd_lint(args):
     for title, check in (("alert rules, their tests and RUNBOOK.md sections", lint_rules),
                          ("dashboards: uid, datasource, instance variable, per-service rows", lint_dashboards),
                          ("metric names used by rules and dashboards exist in the services' catalogs", lint_metric_names),
-                         ("Kubernetes manifests: order, references, probes, security, autoscaling", lint_k8s)):
+                         ("Kubernetes manifests: order, references, probes, security, autoscaling, MQTT sessions",
+                          lint_k8s)):
         problems = Problems(title)
         check(problems)
         results.append(problems.report())
-    problems = Problems("compose services, bind mounts, the Dockerfile per service, .dockerignore, Prometheus target files")
+    problems = Problems("compose services, bind mounts, the Dockerfile per service, .dockerignore, Prometheus target files, "
+                        "image tags shared with Kubernetes")
     lint_compose(problems, args[0])
     results.append(problems.report())
     return all(results)
