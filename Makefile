@@ -121,6 +121,7 @@ bench: deps
 	rm -f $(SERVICES_DIR)/release.yaml
 	$(SWIFT) build --package-path services/ingest --scratch-path $(SERVICES_DIR) -c release
 	scripts/bench-ingest.sh
+	scripts/bench-mqtt.sh
 	rm -f $(SERVICES_DIR)/release.yaml
 	$(SWIFT) build --package-path services/generator --scratch-path $(SERVICES_DIR) -c release
 	$(SERVICES_DIR)/release/generator-benchmark

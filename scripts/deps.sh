@@ -13,6 +13,7 @@ packages=(
   mosquitto mosquitto-clients  # the MQTT broker ingest subscribes to (tests, make run) and its CLI clients
   curl                # scripts talk to the services' HTTP endpoints
   wrk                 # the HTTP load client of the ingest benchmark
+  bc                  # the MQTT benchmark's rates and ratios
   docker-compose      # validate-deploy: `docker-compose config -q` checks the compose file offline
   yamllint            # validate-deploy: every YAML file against the project's .yamllint
   python3-venv        # validate-deploy: its virtualenv with kubernetes-validate (from PyPI)

@@ -9,7 +9,7 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 export_free_mesh_ports() {
   local name
   for name in BROKER_PORT DEVBROKER_CONTROL_PORT INGEST_PORT SCORER_PORT NOTIFIER_PORT GENERATOR_PORT \
-    PROMETHEUS_PORT ALERTMANAGER_PORT; do
+    PROMETHEUS_PORT ALERTMANAGER_PORT MQTT_PORT SLACK_STANDIN_PORT; do
     export "$name=$(free_port)"
   done
 }

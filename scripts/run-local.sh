@@ -12,6 +12,7 @@ control_port="${DEVBROKER_CONTROL_PORT:-9095}"
 prometheus_port="${PROMETHEUS_PORT:-9090}"
 alertmanager_port="${ALERTMANAGER_PORT:-9093}"
 slack_port="${SLACK_STANDIN_PORT:-8090}"
+mqtt_port="${MQTT_PORT:-1883}"
 declare -A service_ports=(
   [ingest]="${INGEST_PORT:-8080}" [scorer]="${SCORER_PORT:-8081}"
   [notifier]="${NOTIFIER_PORT:-8082}" [generator]="${GENERATOR_PORT:-8083}"
@@ -53,7 +54,8 @@ trap 'stop_all' EXIT
 
 port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
-for port in "$broker_port" "$control_port" "${service_ports[@]}" "$prometheus_port" "$alertmanager_port" "$slack_port"; do
+for port in "$broker_port" "$control_port" "${service_ports[@]}" "$prometheus_port" "$alertmanager_port" "$slack_port" \
+  "$mqtt_port"; do
   if port_in_use "$port"; then
     echo "run: port $port is already in use (another 'make run'?); set BROKER_PORT, INGEST_PORT, ... to move" >&2
     exit 1
@@ -62,7 +64,7 @@ done
 for binary in "$shared_bin/alertron-devbroker" "${services[@]/#/$services_bin/}"; do
   [ -x "$binary" ] || { echo "run: $binary is missing; run 'make build CONFIG=$config' first" >&2; exit 1; }
 done
-for binary in /usr/bin/prometheus /usr/bin/prometheus-alertmanager; do
+for binary in /usr/bin/prometheus /usr/bin/prometheus-alertmanager /usr/sbin/mosquitto; do
   [ -x "$binary" ] || { echo "run: $binary is missing; run 'make deps' first" >&2; exit 1; }
 done
 
@@ -124,8 +126,20 @@ else
 fi
 # Silence buttons on Alertmanager's incidents create silences in this run's Alertmanager.
 export ALERTMANAGER_URL="${ALERTMANAGER_URL:-http://127.0.0.1:$alertmanager_port}"
-# The generator feeds ingest over HTTP, as devices would: the whole front door is exercised.
-export GENERATOR_TARGET="${GENERATOR_TARGET:-http}" INGEST_URL="${INGEST_URL:-http://127.0.0.1:${service_ports[ingest]}}"
+# Debian's mosquitto, with the broker configuration compose and Kubernetes use, made local:
+# this port on loopback, anonymous clients (only here), sessions in memory. Ingest subscribes
+# to it, and the generator publishes to it as a fleet of devices would (GENERATOR_TARGET=http
+# posts to ingest's API instead, kafka produces to the topic directly).
+sed -e "s/^listener .*/listener $mqtt_port 127.0.0.1/" -e "s/^allow_anonymous .*/allow_anonymous true/" \
+  -e "/^password_file /d" -e "s/^persistence .*/persistence false/" -e "/^persistence_location /d" \
+  -e "s/^log_dest .*/log_dest stderr/" \
+  "$root/deploy/mosquitto/mosquitto.conf" >"$run_dir/mosquitto.conf"
+/usr/sbin/mosquitto -c "$run_dir/mosquitto.conf" >"$run_dir/mosquitto.out" 2>"$run_dir/mosquitto.log" &
+pids+=($!)
+for _ in $(seq 100); do port_in_use "$mqtt_port" && break; sleep 0.1; done
+port_in_use "$mqtt_port" || { echo "run: mosquitto did not start; see $run_dir/mosquitto.log" >&2; exit 1; }
+export MQTT_URL="${MQTT_URL:-mqtt://127.0.0.1:$mqtt_port}"
+export GENERATOR_TARGET="${GENERATOR_TARGET:-mqtt}" INGEST_URL="${INGEST_URL:-http://127.0.0.1:${service_ports[ingest]}}"
 # Alertmanager calls the notifier's webhook with a token only this run knows.
 mkdir -p "$run_dir/alertmanager"
 export NOTIFIER_WEBHOOK_TOKEN="${NOTIFIER_WEBHOOK_TOKEN:-$(od -An -tx1 -N16 /dev/urandom | tr -d ' \n')}"
@@ -185,6 +199,8 @@ INFO
 for service in "${services[@]}"; do
   printf '  %-19s http://127.0.0.1:%s  (/metrics /healthz /readyz)\n' "$service" "${service_ports[$service]}"
 done
+printf '  %-19s %s  (devices publish to devices/<id>/readings; the generator does, as %s)\n' mqtt "$MQTT_URL" \
+  "GENERATOR_TARGET=$GENERATOR_TARGET"
 printf '  %-19s http://127.0.0.1:%s  (rules from deploy/prometheus/rules)\n' prometheus "$prometheus_port"
 printf '  %-19s http://127.0.0.1:%s  (routes to the notifier)\n' alertmanager "$alertmanager_port"
 if [ -n "$standin" ]; then

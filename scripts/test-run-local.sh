@@ -20,6 +20,16 @@ check wait_mesh_ready "$output"
 ready_at=$(date +%s)
 check grep -q "status: scorer=ready notifier=ready ingest=ready generator=ready" <(sleep 1.5; cat "$output")
 check kcat -b "127.0.0.1:$BROKER_PORT" -L -t readings -m 5
+# The generator's fleet publishes over MQTT by default, and ingest takes it from the broker.
+mqtt_flows() {
+  for _ in $(seq 100); do
+    [ "$(curl -fs "http://127.0.0.1:$INGEST_PORT/metrics" | awk '/^alertron_ingest_mqtt_messages_total\{.*outcome="produced"/ { n += $NF } END { printf "%d", n }')" -gt 0 ] \
+      && return 0
+    sleep 0.2
+  done
+  return 1
+}
+check mqtt_flows
 # The generator's anomalies reach the notifier's local sink as Slack messages (a short
 # grouping window here, so the first one comes within seconds).
 sink_has_message() {
@@ -53,7 +63,7 @@ check test ! -e "/proc/$runner"
 # Every process let go of its port: nothing was left behind.
 port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 for port in "$BROKER_PORT" "$DEVBROKER_CONTROL_PORT" "$INGEST_PORT" "$SCORER_PORT" "$NOTIFIER_PORT" "$GENERATOR_PORT" \
-  "$PROMETHEUS_PORT" "$ALERTMANAGER_PORT"; do
+  "$PROMETHEUS_PORT" "$ALERTMANAGER_PORT" "$MQTT_PORT"; do
   check port_free "$port"
 done
 check grep -q "stopped" "$output"

@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# Readings over MQTT into Kafka through ingest, next to the broker alone: Debian's mosquitto,
+# mosquitto_pub publishing the same readings at QoS 1 (one message per line of a file), and as
+# the baseline in the same run mosquitto_sub taking them at QoS 1 from the same broker. Ingest
+# counts a message once Kafka (the development broker) has acknowledged its reading, and only
+# then acknowledges it to mosquitto. Release build. Figures go in BENCHMARKS.md.
+# Usage: scripts/bench-mqtt.sh (after make build); COUNT=200000 and RUNS=2 by default.
+set -euo pipefail
+
+root="$(cd "$(dirname "$0")/.." && pwd)"
+. "$root/scripts/lib.sh"
+shared_bin="$root/shared/.build/release"
+services_bin="$root/.build-services/release"
+count="${COUNT:-200000}"
+runs="${RUNS:-2}"
+work="$(mktemp -d)"
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+for tool in mosquitto_pub mosquitto_sub /usr/sbin/mosquitto; do
+  command -v "$tool" >/dev/null || { echo "bench-mqtt: $tool is missing (make deps installs it)" >&2; exit 1; }
+done
+for binary in "$shared_bin/alertron-devbroker" "$services_bin/ingest"; do
+  [ -x "$binary" ] || { echo "bench-mqtt: $binary is missing; run 'make build' first" >&2; exit 1; }
+done
+
+broker_port=$(free_port)
+control_port=$(free_port)
+ingest_port=$(free_port)
+mqtt_port=$(free_port)
+
+# The broker as make run configures it (deploy/mosquitto/mosquitto.conf, made local).
+sed -e "s/^listener .*/listener $mqtt_port 127.0.0.1/" -e "s/^allow_anonymous .*/allow_anonymous true/" \
+  -e "/^password_file /d" -e "s/^persistence .*/persistence false/" -e "/^persistence_location /d" \
+  -e "s/^log_dest .*/log_dest stderr/" "$root/deploy/mosquitto/mosquitto.conf" >"$work/mosquitto.conf"
+/usr/sbin/mosquitto -c "$work/mosquitto.conf" >/dev/null 2>"$work/mosquitto.log" &
+pids+=($!)
+"$shared_bin/alertron-devbroker" --listen "127.0.0.1:$broker_port" --control "127.0.0.1:$control_port" \
+  --bootstrap-file "$work/bootstrap" >/dev/null 2>"$work/devbroker.log" &
+pids+=($!)
+for _ in $(seq 100); do [ -s "$work/bootstrap" ] && break; sleep 0.1; done
+KAFKA_BROKERS="$(cat "$work/bootstrap")" PORT="$ingest_port" HOST=127.0.0.1 LOG_LEVEL=warning \
+  MQTT_URL="mqtt://127.0.0.1:$mqtt_port" MQTT_TOPICS="devices/+/readings" \
+  "$services_bin/ingest" >/dev/null 2>"$work/ingest.log" &
+pids+=($!)
+for _ in $(seq 100); do curl -sf "http://127.0.0.1:$ingest_port/readyz" >/dev/null && break; sleep 0.1; done
+curl -sf "http://127.0.0.1:$ingest_port/readyz" >/dev/null \
+  || { echo "bench-mqtt: ingest did not get ready" >&2; cat "$work/ingest.log" >&2; exit 1; }
+
+# The readings: plain channel objects, as a device publishes them (the device is the topic's).
+awk -v n="$count" 'BEGIN { for (i = 0; i < n; i++) printf "{\"temperature\":%d.5,\"pressure\":1013.2,\"vibration\":0.021}\n", 18 + i % 8 }' \
+  >"$work/readings"
+publish() { # topic: every line of the file as one QoS 1 message, 1000 awaiting acknowledgement at most
+  mosquitto_pub -h 127.0.0.1 -p "$mqtt_port" -q 1 -M 1000 -t "$1" -l <"$work/readings"
+}
+now() { date +%s.%N; }
+produced() {
+  curl -fs "http://127.0.0.1:$ingest_port/metrics" \
+    | awk '/^alertron_ingest_mqtt_messages_total\{.*outcome="produced"/ { n += $NF } END { printf "%d", n }'
+}
+
+echo "bench-mqtt: $count readings per run, $runs runs; mosquitto $(/usr/sbin/mosquitto -h 2>/dev/null | sed -n 's/^mosquitto version //p' | head -1)"
+for run in $(seq "$runs"); do
+  # Baseline: the broker alone, mosquitto_pub -> mosquitto_sub at QoS 1.
+  mosquitto_sub -h 127.0.0.1 -p "$mqtt_port" -q 1 -t "bench/$run" -C "$count" >/dev/null &
+  sub=$!
+  sleep 0.5
+  start=$(now)
+  publish "bench/$run"
+  wait "$sub"
+  baseline=$(echo "$count / ($(now) - $start)" | bc -l)
+
+  # Ingest: the same messages, counted once Kafka has them.
+  before=$(produced)
+  start=$(now)
+  publish "devices/pump-$run/readings"
+  while [ $(( $(produced) - before )) -lt "$count" ]; do sleep 0.05; done
+  through=$(echo "$count / ($(now) - $start)" | bc -l)
+  printf 'run %d: mosquitto_pub -> mosquitto_sub %8.0f msgs/s | mosquitto_pub -> ingest -> Kafka %8.0f readings/s (%.2fx)\n' \
+    "$run" "$baseline" "$through" "$(echo "$through / $baseline" | bc -l)"
+done
