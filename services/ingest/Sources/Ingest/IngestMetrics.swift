@@ -16,8 +16,10 @@ package struct IngestMetrics: Sendable {
         "alertron_ingest_rejects_total": "Requests refused, by reason code (the body's `code`).",
         "alertron_ingest_producer_queue_messages": "Messages in the producer's local queue not yet acknowledged.",
         "alertron_ingest_mqtt_messages_total":
-            "MQTT messages taken, by topic filter and outcome (produced, dead_lettered); counted once Kafka has them.",
+            "MQTT messages taken, by topic filter and outcome (produced, dead_lettered, or retained: skipped); counted once Kafka has them.",
         "alertron_ingest_mqtt_connected": "1 while the MQTT session is connected and subscribed, else 0.",
+        "alertron_ingest_dead_letters_total":
+            "MQTT messages sent to the dead-letter topic because they could not be read, by reason code.",
         "alertron_ingest_mqtt_batch_duration_seconds":
             "Time from taking a batch of MQTT messages to acknowledging it to the broker (Kafka has its events).",
     ]).including(KafkaMetricsHelp.all)
@@ -43,6 +45,12 @@ package struct IngestMetrics: Sendable {
             "invalid_timestamp", "unknown_topic",
         ]
 
+    /// Why an MQTT message is dead-lettered: what decoding a payload can refuse with.
+    static let deadLetterReasons =
+        EventError.Code.allCases.map(\.rawValue) + [
+            "empty", "too_many_events", "duplicate_channel", "invalid_timestamp", "unknown_topic",
+        ]
+
     private let handles: MetricHandles
 
     let producerQueue: Gauge
@@ -61,8 +69,13 @@ package struct IngestMetrics: Sendable {
         mqttBatchDuration = handles.timer("alertron_ingest_mqtt_batch_duration_seconds")
         declareSeries()
         for filter in mqttFilters + (mqttFilters.isEmpty ? [] : ["_other"]) {
-            for outcome in ["produced", "dead_lettered"] {
+            for outcome in ["produced", "dead_lettered", "retained"] {
                 _ = handles.counter("alertron_ingest_mqtt_messages_total", [("filter", filter), ("outcome", outcome)])
+            }
+        }
+        if !mqttFilters.isEmpty {
+            for reason in Self.deadLetterReasons {
+                _ = handles.counter("alertron_ingest_dead_letters_total", [("reason", reason)])
             }
         }
     }
@@ -92,11 +105,15 @@ package struct IngestMetrics: Sendable {
         }
     }
 
-    func mqttMessage(filter: String, deadLettered: Bool) {
-        handles.counter(
-            "alertron_ingest_mqtt_messages_total",
-            [("filter", filter), ("outcome", deadLettered ? "dead_lettered" : "produced")]
-        ).increment()
+    /// Unknown reasons (none expected) fold into `other`, so the label stays bounded.
+    func deadLettered(reason: String) {
+        let reason = Self.deadLetterReasons.contains(reason) ? reason : "other"
+        handles.counter("alertron_ingest_dead_letters_total", [("reason", reason)]).increment()
+    }
+
+    /// `outcome`: produced, dead_lettered or retained (skipped).
+    func mqttMessage(filter: String, outcome: String) {
+        handles.counter("alertron_ingest_mqtt_messages_total", [("filter", filter), ("outcome", outcome)]).increment()
     }
 
     func rejected(_ code: String) {
