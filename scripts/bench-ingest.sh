@@ -7,36 +7,11 @@ set -euo pipefail
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
 . "$root/scripts/lib.sh"
-shared_bin="$root/shared/.build/release"
-services_bin="$root/.build-services/release"
 duration="${DURATION:-10}"
-work="$(mktemp -d)"
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
 command -v wrk >/dev/null || { echo "bench-ingest: wrk is missing (make deps installs it)" >&2; exit 1; }
-for binary in "$shared_bin/alertron-devbroker" "$services_bin/ingest"; do
-  [ -x "$binary" ] || { echo "bench-ingest: $binary is missing; run 'make build' first" >&2; exit 1; }
-done
-
-broker_port=$(free_port)
-control_port=$(free_port)
-ingest_port=$(free_port)
-
-"$shared_bin/alertron-devbroker" --listen "127.0.0.1:$broker_port" --control "127.0.0.1:$control_port" \
-  --bootstrap-file "$work/bootstrap" >/dev/null 2>"$work/devbroker.log" &
-pids+=($!)
-for _ in $(seq 100); do [ -s "$work/bootstrap" ] && break; sleep 0.1; done
-KAFKA_BROKERS="$(cat "$work/bootstrap")" PORT="$ingest_port" HOST=127.0.0.1 LOG_LEVEL=warning \
-  "$services_bin/ingest" >/dev/null 2>"$work/ingest.log" &
-pids+=($!)
-for _ in $(seq 100); do curl -sf "http://127.0.0.1:$ingest_port/readyz" >/dev/null && break; sleep 0.1; done
-curl -sf "http://127.0.0.1:$ingest_port/readyz" >/dev/null || { echo "bench-ingest: ingest did not get ready" >&2; cat "$work/ingest.log" >&2; exit 1; }
+bench_workspace
+# shellcheck disable=SC2119  # no extra environment for ingest
+start_bench_ingest
 
 reading='{"device_id":"edge-1","temperature":21.5,"pressure":1013.2,"vibration":0.021}'
 # One request body per wrk script; `delay` paces each connection for the fixed-rate run.

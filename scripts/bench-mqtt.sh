@@ -11,48 +11,20 @@ set -euo pipefail
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
 . "$root/scripts/lib.sh"
-shared_bin="$root/shared/.build/release"
-services_bin="$root/.build-services/release"
 count="${COUNT:-30000}"
 runs="${RUNS:-3}"
-work="$(mktemp -d)"
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
 for tool in mosquitto_pub mosquitto_sub /usr/sbin/mosquitto; do
   command -v "$tool" >/dev/null || { echo "bench-mqtt: $tool is missing (make deps installs it)" >&2; exit 1; }
 done
-for binary in "$shared_bin/alertron-devbroker" "$services_bin/ingest"; do
-  [ -x "$binary" ] || { echo "bench-mqtt: $binary is missing; run 'make build' first" >&2; exit 1; }
-done
-
-broker_port=$(free_port)
-control_port=$(free_port)
-ingest_port=$(free_port)
-mqtt_port=$(free_port)
-
+bench_workspace
 # The broker as make run configures it (deploy/mosquitto/mosquitto.conf, made local).
+mqtt_port=$(free_port)
 sed -e "s/^listener .*/listener $mqtt_port 127.0.0.1/" -e "s/^allow_anonymous .*/allow_anonymous true/" \
   -e "/^password_file /d" -e "s/^persistence .*/persistence false/" -e "/^persistence_location /d" \
   -e "s/^log_dest .*/log_dest stderr/" "$root/deploy/mosquitto/mosquitto.conf" >"$work/mosquitto.conf"
 /usr/sbin/mosquitto -c "$work/mosquitto.conf" >/dev/null 2>"$work/mosquitto.log" &
 pids+=($!)
-"$shared_bin/alertron-devbroker" --listen "127.0.0.1:$broker_port" --control "127.0.0.1:$control_port" \
-  --bootstrap-file "$work/bootstrap" >/dev/null 2>"$work/devbroker.log" &
-pids+=($!)
-for _ in $(seq 100); do [ -s "$work/bootstrap" ] && break; sleep 0.1; done
-KAFKA_BROKERS="$(cat "$work/bootstrap")" PORT="$ingest_port" HOST=127.0.0.1 LOG_LEVEL=warning \
-  MQTT_URL="mqtt://127.0.0.1:$mqtt_port" MQTT_TOPICS="devices/+/readings" \
-  "$services_bin/ingest" >/dev/null 2>"$work/ingest.log" &
-pids+=($!)
-for _ in $(seq 100); do curl -sf "http://127.0.0.1:$ingest_port/readyz" >/dev/null && break; sleep 0.1; done
-curl -sf "http://127.0.0.1:$ingest_port/readyz" >/dev/null \
-  || { echo "bench-mqtt: ingest did not get ready" >&2; cat "$work/ingest.log" >&2; exit 1; }
+start_bench_ingest MQTT_URL="mqtt://127.0.0.1:$mqtt_port" MQTT_TOPICS="devices/+/readings"
 
 # The readings: plain channel objects, as a device publishes them (the device is the topic's).
 awk -v n="$count" 'BEGIN { for (i = 0; i < n; i++) printf "{\"temperature\":%d.5,\"pressure\":1013.2,\"vibration\":0.021}\n", 18 + i % 8 }' \

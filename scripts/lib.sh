@@ -45,3 +45,39 @@ stop_mesh() {
   wait 2>/dev/null
   return 0
 }
+
+# For the benchmarks: the release binaries' folders, a work folder, and on exit every process
+# in $pids stopped and the folder removed. Sets shared_bin, services_bin, work and pids.
+bench_workspace() {
+  shared_bin="$root/shared/.build/release"
+  services_bin="$root/.build-services/release"
+  work="$(mktemp -d)"
+  pids=()
+  trap stop_bench EXIT
+}
+
+stop_bench() {
+  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
+
+# start_bench_ingest [NAME=VALUE...]: the development broker and ingest (with that environment)
+# on free ports in the bench workspace, waited for on /readyz. Sets ingest_port.
+start_bench_ingest() {
+  local binary
+  for binary in "$shared_bin/alertron-devbroker" "$services_bin/ingest"; do
+    [ -x "$binary" ] || { echo "bench: $binary is missing; run 'make build' first" >&2; exit 1; }
+  done
+  ingest_port=$(free_port)
+  "$shared_bin/alertron-devbroker" --listen "127.0.0.1:$(free_port)" --control "127.0.0.1:$(free_port)" \
+    --bootstrap-file "$work/bootstrap" >/dev/null 2>"$work/devbroker.log" &
+  pids+=($!)
+  for _ in $(seq 100); do [ -s "$work/bootstrap" ] && break; sleep 0.1; done
+  env KAFKA_BROKERS="$(cat "$work/bootstrap")" PORT="$ingest_port" HOST=127.0.0.1 LOG_LEVEL=warning "$@" \
+    "$services_bin/ingest" >/dev/null 2>"$work/ingest.log" &
+  pids+=($!)
+  for _ in $(seq 100); do curl -sf "http://127.0.0.1:$ingest_port/readyz" >/dev/null && break; sleep 0.1; done
+  curl -sf "http://127.0.0.1:$ingest_port/readyz" >/dev/null \
+    || { echo "bench: ingest did not get ready" >&2; cat "$work/ingest.log" >&2; exit 1; }
+}

@@ -63,7 +63,8 @@ let package = Package(
         .target(
             name: "MQTT",
             dependencies: [
-                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+                "Settings", .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ]),
         .target(name: "BenchmarkSupport"),
         .target(name: "Events"),

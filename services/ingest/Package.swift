@@ -27,7 +27,8 @@ let package = Package(
         .systemLibrary(name: "Czlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         // The service as a library: the command and the tests build on it.
         .target(
-            name: "Ingest", dependencies: ["Czlib"] + uses("Kafka", "Events", "Telemetry", "MQTT", "hummingbird/Hummingbird")),
+            name: "Ingest",
+            dependencies: ["Czlib"] + uses("Kafka", "Events", "Telemetry", "MQTT", "hummingbird/Hummingbird")),
         .executableTarget(
             name: "IngestCommand",
             dependencies: ["Ingest"]

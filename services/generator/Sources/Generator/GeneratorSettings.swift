@@ -29,18 +29,14 @@ package struct GeneratorSettings: DeclaredSettings {
     package var kafka = KafkaConfiguration(clientID: "generator")
     package var ingestURL = URL(string: "http://127.0.0.1:8080")!
     package var ingestToken: String?
-    package var mqttURL = "mqtt://127.0.0.1:1883"
+    package var mqtt = MQTTBroker(url: "mqtt://127.0.0.1:1883")
     package var mqttTopicPrefix = "devices"
-    package var mqttUsername: String?
-    package var mqttPassword: String?
 
     /// The fleet's MQTT connection: a clean session under a client id of its own run.
     package func mqttConfiguration() throws -> MQTTConfiguration {
-        var configuration = try MQTTConfiguration(
-            url: mqttURL, clientID: String("generator-\(stream.runID)".prefix(23)))
+        guard var configuration = try mqtt.configuration(clientID: String("generator-\(stream.runID)".prefix(23)))
+        else { throw SettingsError("--target mqtt needs --mqtt-url / MQTT_URL") }
         configuration.cleanSession = true
-        if let mqttUsername { configuration.username = mqttUsername }
-        if let mqttPassword { configuration.password = mqttPassword }
         return configuration
     }
     package var batchSize = 1000
@@ -203,23 +199,15 @@ package struct GeneratorSettings: DeclaredSettings {
                         return nil
                     }
                     return url
-                }, show: { $0.absoluteString }),
-            .value(
-                "mqtt-url", env: "MQTT_URL", \.mqttURL,
-                help: "MQTT broker for the mqtt target, mqtt://[user:password@]host[:port].", valueName: "url",
-                rule: "must look like mqtt://host:1883",
-                where: { (try? MQTTConfiguration(url: $0, clientID: "check")) != nil }),
+                }, show: { $0.absoluteString })
+        ]
+        + MQTTBroker.declarations(urlHelp: "MQTT broker the mqtt target publishes to, as a fleet of devices.")
+        .within(\.mqtt) + [
             .value(
                 "mqtt-topic-prefix", env: "GENERATOR_MQTT_TOPIC_PREFIX", \.mqttTopicPrefix,
                 help: "Topics of the mqtt target: <prefix>/<device>/readings and <prefix>/<source>/logs.",
                 valueName: "prefix", rule: "must be a topic without wildcards",
                 where: { !$0.isEmpty && !$0.contains("+") && !$0.contains("#") }),
-            .optional(
-                "mqtt-username", env: "MQTT_USERNAME", \.mqttUsername,
-                help: "User name on the MQTT broker (else the one in MQTT_URL)."),
-            .optional(
-                "mqtt-password", env: "MQTT_PASSWORD", \.mqttPassword,
-                help: "Password on the MQTT broker (else the one in MQTT_URL).", secret: true),
             .optional(
                 "ingest-token", env: "INGEST_TOKEN", \.ingestToken,
                 help:

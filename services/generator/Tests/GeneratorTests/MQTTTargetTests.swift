@@ -14,7 +14,7 @@ import Testing
         try await subscriber.subscribe(["devices/#"])
         var settings = testSettings(count: 300, mode: .mixed)
         settings.target = .mqtt
-        settings.mqttURL = broker.url
+        settings.mqtt.url = broker.url
         settings.batchSize = 50
         let generator = try RunningGenerator(settings: settings)
         var received: [MQTTPublish] = []
@@ -49,7 +49,7 @@ import Testing
         defer { broker.stop() }
         var settings = testSettings(count: 10)
         settings.target = .mqtt
-        settings.mqttURL = broker.url.replacingOccurrences(of: ":right@", with: ":wrong@")
+        settings.mqtt.url = broker.url.replacingOccurrences(of: ":right@", with: ":wrong@")
         let generator = try RunningGenerator(settings: settings)
         guard case .failure(let error) = await generator.ended() else {
             Issue.record("the run went on with credentials the broker refuses")

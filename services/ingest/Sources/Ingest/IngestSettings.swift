@@ -18,20 +18,14 @@ package struct IngestSettings: DeclaredSettings {
     package var topic = Topic.readings
     /// The Loki stream label that names a pushed line's source (`service_name` when it is absent).
     package var lokiSourceLabel = "job"
-    /// nil: ingest does not subscribe to MQTT.
-    package var mqttURL: String?
+    /// No URL: ingest does not subscribe to MQTT.
+    package var mqtt = MQTTBroker()
     package var mqttTopics = ["devices/+/readings", "devices/+/logs"]
     package var mqttClientID = "alertron-ingest"
-    package var mqttUsername: String?
-    package var mqttPassword: String?
 
     /// How to connect to the MQTT broker, or nil when no MQTT_URL is set.
     package func mqttConfiguration() throws -> MQTTConfiguration? {
-        guard let mqttURL else { return nil }
-        var configuration = try MQTTConfiguration(url: mqttURL, clientID: mqttClientID)
-        if let mqttUsername { configuration.username = mqttUsername }
-        if let mqttPassword { configuration.password = mqttPassword }
-        return configuration
+        try mqtt.configuration(clientID: mqttClientID)
     }
 
     package static let declarations: [Setting<IngestSettings>] =
@@ -59,13 +53,11 @@ package struct IngestSettings: DeclaredSettings {
                 "loki-source-label", env: "INGEST_LOKI_SOURCE_LABEL", \.lokiSourceLabel,
                 help: "Stream label of a Loki push that names its lines' source (else the label service_name).",
                 valueName: "label", rule: "must not be empty", where: { !$0.isEmpty }),
-            .optional(
-                "mqtt-url", env: "MQTT_URL", \.mqttURL,
-                help:
-                    "MQTT broker ingest subscribes to (QoS 1, persistent session), mqtt://[user:password@]host[:port]; "
-                    + "unset: no MQTT.",
-                valueName: "url", secret: true, rule: "must look like mqtt://host:1883",
-                where: { (try? MQTTConfiguration(url: $0, clientID: "check")) != nil }),
+        ]
+        + MQTTBroker.declarations(
+            urlHelp: "MQTT broker ingest subscribes to (QoS 1, persistent session); unset: no MQTT."
+        ).within(\.mqtt)
+        + [
             .parsed(
                 "mqtt-topics", env: "MQTT_TOPICS", \.mqttTopics,
                 help:
@@ -93,11 +85,5 @@ package struct IngestSettings: DeclaredSettings {
                                     || Character(Unicode.Scalar($0)).isNumber || $0 == 0x2D || $0 == 0x5F)
                         }
                 }),
-            .optional(
-                "mqtt-username", env: "MQTT_USERNAME", \.mqttUsername,
-                help: "User name on the MQTT broker (else the one in MQTT_URL)."),
-            .optional(
-                "mqtt-password", env: "MQTT_PASSWORD", \.mqttPassword,
-                help: "Password on the MQTT broker (else the one in MQTT_URL).", secret: true),
         ]
 }
