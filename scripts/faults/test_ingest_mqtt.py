@@ -66,6 +66,8 @@ def test_mqtt_payloads_and_dead_letters(mesh):
     assert metric_sum(port, counted, {**READINGS_FILTER, "outcome": "produced"}) == 3
     assert metric_sum(port, counted, {**READINGS_FILTER, "outcome": "dead_lettered"}) == 2
     assert metric_sum(port, counted, {"filter": "devices/+/logs", "outcome": "produced"}) == 1
+    assert metric_sum(port, "alertron_ingest_dead_letters_total") == 2
+    assert metric_sum(port, "alertron_ingest_dead_letters_total", {"reason": "malformed_json"}) == 1
 
 
 def fleet(python, url, run, count, rate):

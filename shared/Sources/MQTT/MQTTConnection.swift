@@ -125,11 +125,12 @@ public final class MQTTConnection: Sendable {
                 .channelOption(.tcpOption(.tcp_nodelay), value: 1)
                 .channelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
-                        // Idle on the way out: a PINGREQ keeps the session; silence from the server
-                        // for 1.5 keep-alive periods means the connection is gone.
+                        // Quiet for half a keep-alive period either way: a PINGREQ keeps the
+                        // session, and a server that answers nothing until the next such
+                        // period has passed is gone.
                         try channel.pipeline.syncOperations.addHandler(
                             IdleStateHandler(
-                                readTimeout: keepAlive > 0 ? .milliseconds(keepAlive * 1500) : nil,
+                                readTimeout: keepAlive > 0 ? .milliseconds(keepAlive * 500) : nil,
                                 writeTimeout: keepAlive > 0 ? .milliseconds(keepAlive * 500) : nil))
                         try channel.pipeline.syncOperations.addHandler(
                             MQTTClientHandler(messages: continuation, maxPacketBytes: configuration.maxPacketBytes))
@@ -184,6 +185,13 @@ public final class MQTTConnection: Sendable {
             throw MQTTError(
                 .subscriptionRefused, "the server refused the subscription to \(refused.joined(separator: ", "))")
         }
+        // A lower QoS than asked for would quietly make delivery at most once.
+        let downgraded = zip(filters, codes).filter { $0.1 < qos }.map(\.0)
+        guard downgraded.isEmpty else {
+            throw MQTTError(
+                .subscriptionRefused,
+                "the server granted less than QoS \(qos) for \(downgraded.joined(separator: ", ")) (its max_qos?)")
+        }
     }
 
     /// Publishes; at QoS 1 returns once the server has acknowledged the message.
@@ -191,7 +199,7 @@ public final class MQTTConnection: Sendable {
         try await publish([message], within: deadline)
     }
 
-    /// Publishes the messages in order in one write; returns once the server has acknowledged
+    /// Publishes the messages in order with one flush; returns once the server has acknowledged
     /// every QoS 1 message among them. At most 65,535 may wait for acknowledgement at once.
     public func publish(_ messages: [MQTTPublish], within deadline: Duration = .seconds(30)) async throws(MQTTError) {
         guard !messages.isEmpty else { return }
@@ -234,6 +242,12 @@ public final class MQTTConnection: Sendable {
 
     /// Whether the connection is still open.
     public var isActive: Bool { channel.isActive }
+
+    /// Stops (false) or resumes (true) reading from the socket: while stopped, TCP holds the
+    /// server back, so a receiver that cannot keep up bounds what it holds in memory.
+    public func read(_ on: Bool) async {
+        try? await channel.setOption(.autoRead, value: on)
+    }
 
     private static func write(_ packets: [MQTTPacket], on channel: any Channel) async throws(MQTTError) {
         do {
@@ -284,6 +298,7 @@ final class MQTTClientHandler: ChannelDuplexHandler {
     private var connectAnswer: EventLoopPromise<MQTTPacket>?
     private var answers: [UInt16: EventLoopPromise<MQTTPacket>] = [:]
     private var lastPacketID: UInt16 = 0
+    private var pingOutstanding = false
 
     init(messages: AsyncStream<MQTTPublish>.Continuation, maxPacketBytes: Int) {
         (self.messages, self.maxPacketBytes) = (messages, maxPacketBytes)
@@ -327,6 +342,7 @@ final class MQTTClientHandler: ChannelDuplexHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         var bytes = unwrapInboundIn(data)
+        pingOutstanding = false
         received.writeBuffer(&bytes)
         do {
             while let packet = try MQTTPacket.decode(from: &received, maxLength: maxPacketBytes) {
@@ -357,14 +373,26 @@ final class MQTTClientHandler: ChannelDuplexHandler {
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         switch event as? IdleStateHandler.IdleStateEvent {
         case .write?:
-            var buffer = context.channel.allocator.buffer(capacity: 2)
-            MQTTPacket.pingreq.encode(into: &buffer)
-            context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
+            ping(context)
         case .read?:
-            fail(context: context, MQTTError(.timedOut, "the server sent nothing for 1.5 keep-alive periods"))
+            // Not reading (the receiver is full): the server's answers wait in the socket.
+            if (try? context.channel.syncOptions?.getOption(.autoRead)) == false { return }
+            guard !pingOutstanding else {
+                fail(context: context, MQTTError(.timedOut, "the server did not answer a PINGREQ"))
+                return
+            }
+            ping(context)
         default:
             context.fireUserInboundEventTriggered(event)
         }
+    }
+
+    /// A PINGREQ; the next bytes from the server (PINGRESP or anything else) settle it.
+    private func ping(_ context: ChannelHandlerContext) {
+        pingOutstanding = true
+        var buffer = context.channel.allocator.buffer(capacity: 2)
+        MQTTPacket.pingreq.encode(into: &buffer)
+        context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {

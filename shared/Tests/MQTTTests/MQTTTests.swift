@@ -128,6 +128,12 @@ import Testing
         let full = try MQTTConfiguration(url: "tcp://ingest:s%40cret@10.0.0.5:18830/", clientID: "c")
         #expect(full.host == "10.0.0.5" && full.port == 18830)
         #expect(full.username == "ingest" && full.password == "s@cret")
+        var broker = MQTTBroker(url: "mqtt://broker")
+        broker.password = "no user"
+        #expect(throws: MQTTError.self) { try broker.configuration(clientID: "c") }
+        broker.username = "ingest"
+        #expect(try broker.configuration(clientID: "c")?.password == "no user")
+        #expect(try MQTTBroker().configuration(clientID: "c") == nil)
         for bad in ["broker:1883", "http://broker", "mqtt://", "mqtt://broker:0", "mqtt://broker:x"] {
             #expect(throws: MQTTError.self, "\(bad)") { try MQTTConfiguration(url: bad, clientID: "c") }
         }

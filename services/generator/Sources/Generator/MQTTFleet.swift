@@ -6,14 +6,13 @@
 import Kafka
 import Logging
 import MQTT
-import Synchronization
 
 final class MQTTFleet: EventSink {
     let configuration: MQTTConfiguration
     let prefix: String
     let logger: Logger
     /// The connection batches share; made on first use and again after it is lost.
-    private let connection = Mutex<MQTTConnection?>(nil)
+    private let connection = SharedConnection()
 
     init(configuration: MQTTConfiguration, prefix: String, logger: Logger) {
         (self.configuration, self.prefix, self.logger) = (configuration, prefix, logger)
@@ -24,7 +23,8 @@ final class MQTTFleet: EventSink {
 
     func deliver(_ batch: OutgoingBatch, context: DeliveryContext) async throws -> DeliveryOutcome {
         guard !batch.mqtt.isEmpty else { return .delivered }
-        var backoff = Backoff()
+        // Jitter: the batches in flight all fail together when the connection drops.
+        var backoff = Backoff(jitter: true)
         while true {
             do {
                 let connection = try await connected()
@@ -38,7 +38,6 @@ final class MQTTFleet: EventSink {
                 guard error.isRetriable else {
                     throw GeneratorError(.mqttRefused, "the MQTT broker refused the fleet: \(error)")
                 }
-                forget()
                 // Resending may duplicate messages that did arrive; their ids let consumers drop them.
                 let wait = backoff.next()
                 logger.warning(
@@ -59,21 +58,31 @@ final class MQTTFleet: EventSink {
     func checkConnection() async throws { _ = try await connected() }
 
     private func connected() async throws(MQTTError) -> MQTTConnection {
-        if let open = connection.withLock({ $0 }), open.isActive { return open }
-        let made = try await MQTTConnection.connect(configuration)
-        let (kept, extra) = connection.withLock { current -> (MQTTConnection, MQTTConnection?) in
-            if let current, current.isActive { return (current, made) }
-            current = made
-            return (made, nil)
-        }
-        if let extra { await extra.close() }
-        return kept
+        try await connection.get(configuration)
     }
 
-    private func forget() {
-        connection.withLock { current in
-            if let open = current, !open.isActive { current = nil }
+}
+
+/// One connection for every batch in flight: when it is lost, the first caller connects again
+/// and the others wait for that connection. Several at once under one client id would have
+/// the broker close each older one in turn.
+actor SharedConnection {
+    private var current: MQTTConnection?
+    private var connecting: Task<MQTTConnection, any Error>?
+
+    func get(_ configuration: MQTTConfiguration) async throws(MQTTError) -> MQTTConnection {
+        if let current, current.isActive { return current }
+        let attempt =
+            connecting
+            ?? Task { () async throws -> MQTTConnection in try await MQTTConnection.connect(configuration) }
+        connecting = attempt
+        do {
+            let made = try await attempt.value
+            if connecting == attempt { (current, connecting) = (made, nil) }
+            return made
+        } catch {
+            if connecting == attempt { connecting = nil }
+            throw (error as? MQTTError) ?? MQTTError(.connectionClosed, "\(error)")
         }
     }
-
 }

@@ -68,13 +68,12 @@ enum MQTTPayload {
         -> InboundEvent
     {
         let object = try? JSONSerialization.jsonObject(with: Data(payload)) as? [String: Any]
-        // Foundation fails on what the codec reads and explains (a number out of range): such
-        // an object is taken as channels, so the reason names the channel.
-        if object == nil
-            || object.map({
-                !$0.isEmpty && ($0.values.allSatisfy(isNumber) || $0.keys.allSatisfy { !readingFields.contains($0) })
-            })
-                == true
+        // What Foundation cannot read is not rewritten: splicing fields into text that is not
+        // one JSON object could turn it into another (`{"a":1},"device_id":"x"` wrapped). The
+        // codec reads it as it is and says what is wrong.
+        guard let object else { return try decode(payload, as: .reading, now: now) }
+        if !object.isEmpty,
+            object.values.allSatisfy(isNumber) || object.keys.allSatisfy({ !readingFields.contains($0) })
         {
             var wrapped = Array("{\"device_id\":".utf8)
             JSONString.append(device, to: &wrapped)
@@ -88,16 +87,12 @@ enum MQTTPayload {
     private static func decode(
         _ payload: [UInt8], kind: InboundKind, naming field: String, _ device: String, now: String
     ) throws(APIError) -> InboundEvent {
-        // Foundation may fail where the codec would say what is wrong (a number out of range):
-        // then the field is added anyway and the codec's reason reported.
         let object = try? JSONSerialization.jsonObject(with: Data(payload)) as? [String: Any]
-        guard object?[field] == nil else { return try decode(payload, as: kind, now: now) }
+        guard let object, object[field] == nil else { return try decode(payload, as: kind, now: now) }
         let open = payload.firstIndex(of: UInt8(ascii: "{"))!
         var named = Array(payload[...open]) + Array("\"\(field)\":".utf8)
         JSONString.append(device, to: &named)
-        if payload[(open + 1)...].first(where: { !isJSONSpace($0) }) != UInt8(ascii: "}") {
-            named.append(UInt8(ascii: ","))
-        }
+        if !object.isEmpty { named.append(UInt8(ascii: ",")) }
         named += payload[(open + 1)...]
         return try decode(named, as: kind, now: now)
     }

@@ -68,7 +68,8 @@ import Testing
         ("devices/p/readings", "", "empty"),
         ("devices/p/readings", "flow=3", "malformed_json"),
         ("devices/p/readings", #"{"flow": "high"}"#, "wrong_type"),
-        ("devices/p/readings", #"{"flow": 1e999}"#, "invalid_value"),
+        ("devices/p/readings", #"{"flow": 1e999}"#, "missing_field"),
+        ("devices/p/readings", #"{"t": 1},"device_id":"other","id":"forged"}"#, "malformed_json"),
         ("devices/p/readings", #"{"Flow Rate": 1}"#, "invalid_value"),
         ("devices/p/readings", "[1, 2]", "wrong_type"),
         ("devices/p/logs", String(repeating: "x", count: LogEvent.maxMessageBytes + 1), "too_large"),
@@ -79,6 +80,37 @@ import Testing
         } throws: { error in
             (error as? APIError)?.code == code
         }
+    }
+
+    @Test func retainedMessagesAreSkippedAndPartsHoldAtMostMaxEventsEvents() {
+        let pack =
+            #"[{"bn": "p/", "n": "a", "v": 1}, {"n": "a", "t": 1, "v": 2}, {"n": "a", "t": 2, "v": 3}, {"n": "a", "t": 3, "v": 4}]"#
+        let messages =
+            (1...3).map { MQTTPublish(topic: "devices/p\($0)/readings", payload: Array(pack.utf8)) } + [
+                MQTTPublish(topic: "devices/p/readings", payload: Array(#"{"a": 1}"#.utf8), retain: true),
+                MQTTPublish(topic: "devices/p/readings", payload: Array("nope".utf8)),
+            ]
+        let parts = MQTTSubscriber.parts(of: messages, maxEvents: 10, now: Self.now)
+        #expect(parts.map { $0.map(\.eventCount) } == [[4, 4], [4, 1, 1]])
+        #expect(parts.flatMap { $0 }.map(\.message) == messages, "every message, in order")
+        guard case .retained = parts[1][1].outcome, case .deadLetter(let error) = parts[1][2].outcome else {
+            Issue.record("the retained message is skipped and the unreadable one dead-lettered")
+            return
+        }
+        #expect(error.code == "malformed_json")
+    }
+
+    @Test func aFullInboxSaysSoAndLetsTheReaderOnOnceHalfIsTaken() async {
+        let inbox = MQTTInbox(capacity: 4)
+        let message = MQTTPublish(topic: "devices/p/readings", payload: [0x7B, 0x7D])
+        #expect((1...3).map { _ in inbox.put(message) } == [true, true, true])
+        #expect(inbox.put(message) == false, "the fourth fills it")
+        let waiting = Task { await inbox.waitForRoom() }
+        _ = await inbox.take(upTo: 2)
+        await waiting.value
+        inbox.close()
+        await inbox.waitForRoom()
+        #expect(await inbox.take(upTo: 10).isEmpty, "closed: nothing more")
     }
 
     @Test func aDeadLetterNamesTheTopicAndKeepsAtMost64KiBOfThePayload() {
@@ -134,7 +166,7 @@ final class FlakyKafka: BatchSending {
         let broker = try await Mosquitto()
         defer { broker.stop() }
         var settings = IngestSettings()
-        settings.mqttURL = broker.url
+        settings.mqtt.url = broker.url
         settings.mqttClientID = "ingest-test"
         let publisher = try await MQTTConnection.connect(try MQTTConfiguration(url: broker.url, clientID: "fleet"))
 
