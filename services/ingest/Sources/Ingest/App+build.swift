@@ -19,7 +19,8 @@ package func buildApplication(
     producer.declare(topics: [settings.topic])
     var services: [any Service] = [producer]
     let mqtt = try settings.mqttConfiguration()
-    let metrics = IngestMetrics(runtime.metrics, mqttFilters: mqtt == nil ? [] : settings.mqttTopics)
+    // MQTT's series exist at 0 even while MQTT is off: dashboards and rules read them.
+    let metrics = IngestMetrics(runtime.metrics, mqttFilters: settings.mqttTopics)
     if let mqtt {
         // Unreadable MQTT messages cannot be answered with a 4xx: they become dead letters.
         producer.declare(topics: [Topic.deadLetters(of: settings.topic)])

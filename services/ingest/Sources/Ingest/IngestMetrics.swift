@@ -59,7 +59,7 @@ package struct IngestMetrics: Sendable {
     let mqttConnected: Gauge
     let mqttBatchDuration: Timer
 
-    /// `mqttFilters`: the topic filters subscribed to (none: MQTT is off and has no series).
+    /// `mqttFilters`: the topic filters subscribed to (or that would be, while MQTT is off).
     package init(_ handles: MetricHandles, mqttFilters: [String] = []) {
         self.handles = handles
         producerQueue = handles.gauge("alertron_ingest_producer_queue_messages")
