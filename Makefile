@@ -117,6 +117,9 @@ bench: deps
 	$(SERVICES_DIR)/release/scorer-benchmark --devices 50 --readings 100000
 	$(SERVICES_DIR)/release/scorer-benchmark --memory --devices 100000 --channels 8
 	SCORER=$(SERVICES_DIR)/release/scorer DATASETS=../shared/datasets scripts/bench-skab.sh
+	rm -f $(SERVICES_DIR)/release.yaml
+	$(SWIFT) build --package-path services/generator --scratch-path $(SERVICES_DIR) -c release
+	scripts/bench-scorer.sh
 	$(SWIFT) build --package-path shared -c release --product alertron-devbroker
 	rm -f $(SERVICES_DIR)/release.yaml
 	$(SWIFT) build --package-path services/ingest --scratch-path $(SERVICES_DIR) -c release
