@@ -9,8 +9,8 @@
 #      assigned half the partitions).
 # Each consumer reads the same COUNT readings (500 devices, the generator's fleet) from the
 # start in a group of its own. Rates are readings over the time from the first reading taken
-# to the last one done; CPU is the whole machine's busy share over that time (from /proc/stat,
-# broker included) and the scorer's own. The peer's pinned requirements are installed into
+# to the last one done; CPU, over the scorer's run from its first prediction to its last, is
+# the whole machine's busy share (/proc/stat), the scorer's own and the development broker's. The peer's pinned requirements are installed into
 # .venv-bench/ (PyPI). Figures go in BENCHMARKS.md.
 # Usage: scripts/bench-scorer.sh (after make build); COUNT=200000 RUNS=2 by default.
 set -euo pipefail
@@ -37,7 +37,8 @@ python="$venv/bin/python"
 
 "$shared_bin/alertron-devbroker" --listen "127.0.0.1:$(free_port)" --control "127.0.0.1:$(free_port)" \
   --bootstrap-file "$work/bootstrap" >/dev/null 2>"$work/devbroker.log" &
-pids+=($!)
+devbroker=$!
+pids+=("$devbroker")
 for _ in $(seq 100); do [ -s "$work/bootstrap" ] && break; sleep 0.1; done
 brokers="$(cat "$work/bootstrap")"
 KAFKA_BROKERS="$brokers" PORT=0 LOG_LEVEL=warning "$services_bin/generator" --target kafka --mode readings \
@@ -50,15 +51,8 @@ on_topic=$(kcat -C -b "$brokers" -t readings -o beginning -e -q -f '\n' | wc -l)
 kcat -C -b "$brokers" -t readings -o beginning -e -q -c 20000 >"$work/first.jsonl"
 "$python" "$root/scripts/bench/train_peer_model.py" "$work/first.jsonl" "$work/peer.pkl"
 
-cpu_ticks() { awk '/^cpu / { idle = $5 + $6; total = 0; for (i = 2; i <= NF; i++) total += $i; print total, idle }' /proc/stat; }
-process_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
 now() { date +%s.%N; }
-metric() { curl -fs "http://127.0.0.1:$1/metrics" 2>/dev/null | awk -v n="$2" '$1 == n { print $2 }'; }
-ticks_per_second=$(getconf CLK_TCK)
 cores=$(nproc)
-machine_busy() { # before (total idle), after: the busy share of every core over the interval
-  echo "$1 $2" | awk '{ printf "%.0f", 100 * (1 - ($4 - $2) / ($3 - $1)) }'
-}
 
 echo "bench-scorer: $count readings (500 devices), $runs runs, $cores cores"
 for run in $(seq "$runs"); do
@@ -74,27 +68,12 @@ for run in $(seq "$runs"); do
     "$services_bin/scorer" serve >/dev/null 2>"$work/scorer-$run.log" &
   scorer=$!
   pids+=("$scorer")
-  deadline=$(( $(date +%s) + 60 ))
-  until [ "$(metric "$port" predictions_total)" ] && [ "$(metric "$port" predictions_total)" != 0 ]; do
-    [ "$(date +%s)" -lt "$deadline" ] || { echo "bench-scorer: the scorer scored nothing in 60 s" >&2; tail -3 "$work/scorer-$run.log" >&2; exit 1; }
-    sleep 0.01
-  done
-  start=$(now)
-  read -r total_before idle_before < <(cpu_ticks)
-  process_before=$(process_ticks "$scorer")
-  deadline=$(( $(date +%s) + 300 ))
-  until [ "$(metric "$port" predictions_total)" -ge "$count" ] 2>/dev/null; do
-    [ "$(date +%s)" -lt "$deadline" ] || { echo "bench-scorer: the scorer did not score all $count" >&2; exit 1; }
-    sleep 0.01
-  done
-  elapsed=$(echo "$(now) - $start" | bc -l)
-  read -r total_after idle_after < <(cpu_ticks)
-  process_after=$(process_ticks "$scorer")
+  read -r elapsed scorer_busy scorer_own broker_own < <(
+    python3 "$root/scripts/bench/wait_scored.py" "$port" "$count" 300 "$scorer" "$devbroker"
+  ) || { echo "bench-scorer: the scorer did not score all $count" >&2; tail -3 "$work/scorer-$run.log" >&2; exit 1; }
   kill -TERM "$scorer"
   wait "$scorer" 2>/dev/null || true
   scorer_rate=$(echo "$count / $elapsed" | bc -l)
-  scorer_busy=$(machine_busy "$total_before $idle_before" "$total_after $idle_after")
-  scorer_own=$(echo "100 * ($process_after - $process_before) / $ticks_per_second / $elapsed / $cores" | bc -l)
 
   # 3. The Python peer: one process, then two in one group.
   peer() { # processes, group: the peers' JSON lines
@@ -119,8 +98,8 @@ print(scored / (max(r["last"] for r in rows) - min(r["first"] for r in rows)), s
   [ "$one_scored" -ge "$count" ] && [ "$two_scored" -ge "$count" ] \
     || echo "bench-scorer: the peer scored $one_scored and $two_scored of $count" >&2
 
-  printf 'run %d: kcat drain %7.0f/s | scorer %7.0f/s (%.2fx ceiling; machine %s%% busy, scorer %.0f%% of %d cores)\n' \
-    "$run" "$ceiling" "$scorer_rate" "$(echo "$scorer_rate / $ceiling" | bc -l)" "$scorer_busy" "$scorer_own" "$cores"
+  printf 'run %d: kcat drain %7.0f/s | scorer %7.0f/s (%.2fx ceiling; machine %s%% busy: scorer %s%%, broker %s%% of %d cores)\n' \
+    "$run" "$ceiling" "$scorer_rate" "$(echo "$scorer_rate / $ceiling" | bc -l)" "$scorer_busy" "$scorer_own" "$broker_own" "$cores"
   printf '       python peer 1 process %7.0f/s, 2 processes %7.0f/s | scorer %.2fx the 2-process peer\n' \
     "$one" "$two" "$(echo "$scorer_rate / $two" | bc -l)"
 done
