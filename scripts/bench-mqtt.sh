@@ -19,9 +19,7 @@ done
 bench_workspace
 # The broker as make run configures it (deploy/mosquitto/mosquitto.conf, made local).
 mqtt_port=$(free_port)
-sed -e "s/^listener .*/listener $mqtt_port 127.0.0.1/" -e "s/^allow_anonymous .*/allow_anonymous true/" \
-  -e "/^password_file /d" -e "s/^persistence .*/persistence false/" -e "/^persistence_location /d" \
-  -e "s/^log_dest .*/log_dest stderr/" "$root/deploy/mosquitto/mosquitto.conf" >"$work/mosquitto.conf"
+local_mosquitto_conf "$mqtt_port" >"$work/mosquitto.conf"
 /usr/sbin/mosquitto -c "$work/mosquitto.conf" >/dev/null 2>"$work/mosquitto.log" &
 pids+=($!)
 start_bench_ingest MQTT_URL="mqtt://127.0.0.1:$mqtt_port" MQTT_TOPICS="devices/+/readings"

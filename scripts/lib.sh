@@ -2,6 +2,14 @@
 # shellcheck shell=bash
 : "${root:?set root (the repository folder) before sourcing scripts/lib.sh}"
 
+# local_mosquitto_conf PORT: deploy/mosquitto/mosquitto.conf made local, on stdout: this port
+# on loopback, anonymous clients (only on loopback), sessions in memory, logs to stderr.
+local_mosquitto_conf() {
+  sed -e "s/^listener .*/listener $1 127.0.0.1/" -e "s/^allow_anonymous .*/allow_anonymous true/" \
+    -e "/^password_file /d" -e "s/^persistence .*/persistence false/" -e "/^persistence_location /d" \
+    -e "s/^log_dest .*/log_dest stderr/" "$root/deploy/mosquitto/mosquitto.conf"
+}
+
 # A TCP port the kernel calls free on loopback (released at once: a small race tests accept).
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 

@@ -5,6 +5,7 @@
 set -euo pipefail
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
+. "$root/scripts/lib.sh"
 config="${CONFIG:-release}"
 run_dir="${RUN_DIR:-$root/run}"
 broker_port="${BROKER_PORT:-9092}"
@@ -130,10 +131,7 @@ export ALERTMANAGER_URL="${ALERTMANAGER_URL:-http://127.0.0.1:$alertmanager_port
 # this port on loopback, anonymous clients (only here), sessions in memory. Ingest subscribes
 # to it, and the generator publishes to it as a fleet of devices would (GENERATOR_TARGET=http
 # posts to ingest's API instead, kafka produces to the topic directly).
-sed -e "s/^listener .*/listener $mqtt_port 127.0.0.1/" -e "s/^allow_anonymous .*/allow_anonymous true/" \
-  -e "/^password_file /d" -e "s/^persistence .*/persistence false/" -e "/^persistence_location /d" \
-  -e "s/^log_dest .*/log_dest stderr/" \
-  "$root/deploy/mosquitto/mosquitto.conf" >"$run_dir/mosquitto.conf"
+local_mosquitto_conf "$mqtt_port" >"$run_dir/mosquitto.conf"
 /usr/sbin/mosquitto -c "$run_dir/mosquitto.conf" >"$run_dir/mosquitto.out" 2>"$run_dir/mosquitto.log" &
 pids+=($!)
 for _ in $(seq 100); do port_in_use "$mqtt_port" && break; sleep 0.1; done

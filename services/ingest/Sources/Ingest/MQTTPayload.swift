@@ -43,7 +43,8 @@ enum MQTTPayload {
             }
         }
         if first == UInt8(ascii: "{") {
-            return [try decode(payload, kind: .log, naming: "source", device, now: timestamp)]
+            let object = try? JSONSerialization.jsonObject(with: Data(payload)) as? [String: Any]
+            return [try decode(payload, object, kind: .log, naming: "source", device, now: timestamp)]
         }
         var line = payload[...]
         while let last = line.last, last == 0x0A || last == 0x0D { line = line.dropLast() }
@@ -80,14 +81,15 @@ enum MQTTPayload {
             wrapped += Array(",\"values\":".utf8) + payload + [UInt8(ascii: "}")]
             return try decode(wrapped, as: .reading, now: now)
         }
-        return try decode(payload, kind: .reading, naming: "device_id", device, now: now)
+        return try decode(payload, object, kind: .reading, naming: "device_id", device, now: now)
     }
 
     /// Alertron's event, with the topic's device as `field` when the object has none.
+    /// `object` is the payload as Foundation read it (nil: it could not).
     private static func decode(
-        _ payload: [UInt8], kind: InboundKind, naming field: String, _ device: String, now: String
+        _ payload: [UInt8], _ object: [String: Any]?, kind: InboundKind, naming field: String, _ device: String,
+        now: String
     ) throws(APIError) -> InboundEvent {
-        let object = try? JSONSerialization.jsonObject(with: Data(payload)) as? [String: Any]
         guard let object, object[field] == nil else { return try decode(payload, as: kind, now: now) }
         let open = payload.firstIndex(of: UInt8(ascii: "{"))!
         var named = Array(payload[...open]) + Array("\"\(field)\":".utf8)
